@@ -1,0 +1,100 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from './errors.js';
+
+/** Media type of every error answer (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The body of every error answer. `type` is a URN built from the stable code. */
+export interface ProblemBody {
+  type: string;
+  code: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+/** Codes the kit itself answers with; each service README lists them beside its own. */
+export const KIT_ERROR_CODES = {
+  VALIDATION_FAILED: 'The request did not match the route schema; `errors` lists each violation.',
+  NOT_FOUND: 'No route matches the method and path.',
+  UNAUTHORIZED: 'The request carries no valid access token or service token.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than the route accepts.',
+  BAD_REQUEST: 'The request could not be read (malformed JSON, wrong content type).',
+  INTERNAL: 'An unexpected failure; the body never carries its details, the log line with the same requestId does.',
+  UNAVAILABLE: 'A dependency (database, another service) is not answering.',
+} as const;
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Builds a problem body for `code`; extensions go beside the standard members. */
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): ProblemBody {
+  return {
+    ...extensions,
+    type: `urn:taidon:problem:${code}`,
+    code,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+  };
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, body: ProblemBody): FastifyReply {
+  return reply
+    .code(body.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...body, instance: request.url, requestId: request.id });
+}
+
+function fastifyCode(error: FastifyError): string {
+  if (error.validation) return 'VALIDATION_FAILED';
+  if (error.statusCode === 413) return 'PAYLOAD_TOO_LARGE';
+  if (error.statusCode === 401) return 'UNAUTHORIZED';
+  return 'BAD_REQUEST';
+}
+
+/**
+ * The one place where errors become HTTP answers: DomainErrors by their code
+ * and status, fastify's own 4xx errors by their kind, anything else as a 500
+ * whose body says nothing about the cause (the log line does).
+ */
+export function registerProblemHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => {
+    if (error instanceof DomainError) {
+      if (error.statusCode >= 500) request.log.error({ err: error }, 'dependency failure');
+      return send(request, reply, problem(error.statusCode, error.code, error.message, { ...error.details }));
+    }
+    const status = (error as FastifyError).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const fe = error as FastifyError;
+      const extensions = fe.validation
+        ? { errors: fe.validation.map((v) => ({ path: v.instancePath, message: v.message })) }
+        : {};
+      return send(request, reply, problem(status, fastifyCode(fe), fe.message, extensions));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send(request, reply, problem(500, 'INTERNAL', 'An internal error occurred.'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    send(request, reply, problem(404, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+}

@@ -1,0 +1,2 @@
+export { createTestDatabase, testServerUrl, type TestDatabase } from './database.js';
+export { captureLogger } from './logs.js';
