@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type ReadinessCheck, registerHealth } from './health.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
@@ -26,13 +26,12 @@ export function createBaseApp(options: BaseAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'reqId',
+    logController: new LogController({ requestIdLogLabel: 'reqId' }),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
   app.addHook('onSend', async (request, reply) => {

@@ -21,3 +21,4 @@ export { createPool, pingPool } from './pg.js';
 export { freePort, postgresVersion, startPostgresServer, type PostgresServer, type PostgresServerOptions } from './pg-server.js';
 export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, problem, registerProblemHandler, type ProblemBody } from './problem.js';
 export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
+export { ACCOUNT_HEADER, requireServiceToken, ROLE_HEADER, SERVICE_TOKEN_HEADER } from './service-auth.js';

@@ -1,0 +1,58 @@
+import { type Static, Type } from 'typebox';
+
+/** Largest script accepted in one request, in characters (pg_dump-style seeds included). */
+export const MAX_SCRIPT_CHARS = 32 * 1024 * 1024;
+
+/** One script of a project: `init/01_schema.sql`, `seed/10_rows.sql`, … */
+export const ScriptFile = Type.Object(
+  {
+    path: Type.String({ minLength: 1, maxLength: 512, description: 'POSIX path relative to the project root.' }),
+    sql: Type.String({ maxLength: MAX_SCRIPT_CHARS }),
+    run: Type.Optional(
+      Type.Boolean({ description: 'false: only available to `\\i`/`\\ir`, not executed on its own. Default true.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ScriptFile = Static<typeof ScriptFile>;
+
+/**
+ * What a chain is built from: one SQL text (treated as the file `query.sql`),
+ * or project files executed in the order given.
+ */
+export const PlanInput = Type.Union(
+  [
+    Type.Object({ sql: Type.String({ maxLength: MAX_SCRIPT_CHARS }) }, { additionalProperties: false }),
+    Type.Object({ files: Type.Array(ScriptFile, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+  ],
+);
+export type PlanInput = Static<typeof PlanInput>;
+
+/** One step of a planned chain: a statement as PostgreSQL will execute it. */
+export const PlanStep = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0 }),
+    kind: Type.String({ description: 'Parse node of the statement (SelectStmt, CopyStmt, …) or Echo for `\\echo`.' }),
+    path: Type.String(),
+    line: Type.Integer({ minimum: 1 }),
+    column: Type.Integer({ minimum: 1 }),
+    key: Type.String({ description: 'State key after this step: sha256 of the chain up to here.' }),
+    opensTransaction: Type.Boolean({
+      description: 'A transaction block is open after this step, so no layer can be taken here.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PlanStep = Static<typeof PlanStep>;
+
+/** The answer of `POST /api/plan`. */
+export const PlanResponse = Type.Object(
+  {
+    formatVersion: Type.Integer({ description: 'Version of the canonical form the keys are computed with.' }),
+    baseKey: Type.String({ description: 'K0: engine version and result-changing settings.' }),
+    finalKey: Type.String({ description: 'Key of the state after the last step.' }),
+    steps: Type.Array(PlanStep),
+  },
+  { additionalProperties: false },
+);
+export type PlanResponse = Static<typeof PlanResponse>;

@@ -1,0 +1,52 @@
+import fastifyJwt from '@fastify/jwt';
+import { UnauthorizedError } from '@taidon/kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { KeyCache } from './jwks.js';
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    user: { sub: string; role: 'anonymous' | 'learner' | 'instructor' | 'admin' };
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Route needs no access token (sign-in, the OpenAPI document). */
+    public?: boolean;
+  }
+}
+
+/** Settings the gateway checks every access token against. */
+export interface TokenPolicy {
+  issuer: string;
+  audience: string;
+}
+
+/**
+ * Registers @fastify/jwt with idp's published keys (chosen by the token's
+ * `kid`), and a hook that requires a valid token on every route of `app`
+ * not marked `config.public`. Failures answer 401 problem+json.
+ */
+export function registerTokenCheck(app: FastifyInstance, keys: KeyCache, policy: TokenPolicy): void {
+  app.register(fastifyJwt, {
+    secret: async (_request: FastifyRequest, token: unknown) =>
+      keys.publicKey((token as { header?: { kid?: unknown } }).header?.kid),
+    verify: { algorithms: ['EdDSA'], allowedIss: policy.issuer, allowedAud: policy.audience },
+  });
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public === true) return;
+    if (!request.headers.authorization) {
+      throw new UnauthorizedError('UNAUTHORIZED', 'Sign in first: this route needs an access token.');
+    }
+    try {
+      await request.jwtVerify();
+    } catch (error) {
+      if (error instanceof UnauthorizedError) throw error;
+      const expired = (error as { code?: string }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED';
+      throw new UnauthorizedError(
+        'UNAUTHORIZED',
+        expired ? 'The access token has expired; sign in again.' : 'The access token is not valid.',
+      );
+    }
+  });
+}

@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import { envInt, envOptional, envString, loadConfig, type ConfigOf } from '@taidon/kit';
+
+/** Every environment variable of the all-in-one start (`npm start`). */
+export const launcherConfigSpec = {
+  PORT: envInt('Public port of the gateway (the one URL of the platform).', { default: 8080, min: 0, max: 65_535 }),
+  HOST: envString('Address the gateway listens on; services always listen on 127.0.0.1.', { default: '127.0.0.1' }),
+  TAIDON_DATA_DIR: envString(
+    'Directory holding all state: control-plane PostgreSQL cluster, generated secrets, layers, projects.',
+    { default: './.taidon' },
+  ),
+  DATABASE_URL: envOptional(
+    'Superuser URL of an existing PostgreSQL server to use as control plane instead of starting the bundled one.',
+    { secret: true },
+  ),
+  LOG_LEVEL: envString('pino log level of every service.', { default: 'info' }),
+};
+
+/** Validated launcher configuration, with the data directory made absolute. */
+export type LauncherConfig = ConfigOf<typeof launcherConfigSpec>;
+
+/** Reads the launcher's configuration, reporting every bad variable at once. */
+export function loadLauncherConfig(env: NodeJS.ProcessEnv = process.env): LauncherConfig {
+  const config = loadConfig(launcherConfigSpec, env);
+  return Object.freeze({ ...config, TAIDON_DATA_DIR: resolve(config.TAIDON_DATA_DIR) });
+}

@@ -1,0 +1,14 @@
+import { createLogger } from '@taidon/kit';
+import { buildApp } from './app.js';
+import { loadGatewayConfig } from './config.js';
+
+// The only file of the standalone gateway that touches process.*.
+const config = loadGatewayConfig();
+const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
+const app = buildApp({ config, logger });
+await app.listen({ host: config.HOST, port: config.PORT });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void app.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { createBaseApp } from '../src/base-app.js';
+import { DomainError, UnprocessableError } from '../src/errors.js';
+import { captureLogger } from '../src/testing/logs.js';
+
+function app() {
+  const logs = captureLogger('test');
+  const instance = createBaseApp({ service: 'test', logger: logs.logger });
+  instance.get('/domain', async () => {
+    throw new UnprocessableError('TEST_BAD_THING', 'The thing is bad.', { line: 3, column: 7 });
+  });
+  instance.get('/conflict', async () => {
+    throw new DomainError('TEST_CONFLICT', 'Already there.', { statusCode: 409 });
+  });
+  instance.get('/crash', async () => {
+    throw new Error('secret internal detail: password=hunter2');
+  });
+  instance.post('/echo', { schema: { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } }, async (request) => request.body);
+  return { instance, logs };
+}
+
+describe('createBaseApp', () => {
+  it('maps a DomainError to problem+json with its code, status and extensions', async () => {
+    const { instance } = app();
+    const response = await instance.inject({ method: 'GET', url: '/domain', headers: { 'x-request-id': 'req-1' } });
+    expect(response.statusCode).toBe(422);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.headers['x-request-id']).toBe('req-1');
+    expect(response.json()).toEqual({
+      type: 'urn:taidon:problem:TEST_BAD_THING',
+      code: 'TEST_BAD_THING',
+      title: 'Unprocessable Content',
+      status: 422,
+      detail: 'The thing is bad.',
+      line: 3,
+      column: 7,
+      instance: '/domain',
+      requestId: 'req-1',
+    });
+    const conflict = await instance.inject({ method: 'GET', url: '/conflict' });
+    expect(conflict.statusCode).toBe(409);
+  });
+
+  it('hides the cause of a 500 from the body and logs it with the request id', async () => {
+    const { instance, logs } = app();
+    const response = await instance.inject({ method: 'GET', url: '/crash' });
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('hunter2');
+    expect(response.json()).toMatchObject({ code: 'INTERNAL', status: 500 });
+    const line = logs.lines().map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+    expect(line.reqId).toBe(response.json().requestId);
+    expect(line.err.message).toContain('secret internal detail');
+  });
+
+  it('answers schema violations with 400 VALIDATION_FAILED listing each problem', async () => {
+    const { instance } = app();
+    const response = await instance.inject({ method: 'POST', url: '/echo', payload: { n: 'x' } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: '/n' }] });
+  });
+
+  it('answers unknown routes and malformed JSON with problem+json', async () => {
+    const { instance } = app();
+    const missing = await instance.inject({ method: 'GET', url: '/nope?x=1' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'NOT_FOUND', detail: 'No route for GET /nope.' });
+    const broken = await instance.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"n":' });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().code).toBe('BAD_REQUEST');
+  });
+
+  it('serves health and per-route metrics', async () => {
+    const { instance } = app();
+    expect((await instance.inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
+    expect((await instance.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    await instance.inject({ method: 'GET', url: '/domain' });
+    const metrics = (await instance.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('taidon_http_requests_total{method="GET",route="/domain",status_code="422",service="test"} 1');
+    expect(metrics).toContain('taidon_process_cpu_seconds_total');
+  });
+
+  it('redacts credentials and SQL passed to the logger', async () => {
+    const { logs } = app();
+    logs.logger.info({ sql: 'select secret', password: 'p4ss', nested: { token: 't0k', sql: 'drop x' }, headers: { authorization: 'Bearer abc' } }, 'x');
+    const line = logs.lines().at(-1) ?? '';
+    for (const secret of ['select secret', 'p4ss', 't0k', 'drop x', 'Bearer abc']) expect(line).not.toContain(secret);
+    expect(line).toContain('[redacted]');
+  });
+});
