@@ -1,3 +1,3 @@
-export { AccessTokenResponse, type AccessTokenClaims } from './auth.js';
+export { type AccessTokenClaims, AccessTokenResponse } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
 export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';

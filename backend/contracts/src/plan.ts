@@ -20,12 +20,10 @@ export type ScriptFile = Static<typeof ScriptFile>;
  * What a chain is built from: one SQL text (treated as the file `query.sql`),
  * or project files executed in the order given.
  */
-export const PlanInput = Type.Union(
-  [
-    Type.Object({ sql: Type.String({ maxLength: MAX_SCRIPT_CHARS }) }, { additionalProperties: false }),
-    Type.Object({ files: Type.Array(ScriptFile, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
-  ],
-);
+export const PlanInput = Type.Union([
+  Type.Object({ sql: Type.String({ maxLength: MAX_SCRIPT_CHARS }) }, { additionalProperties: false }),
+  Type.Object({ files: Type.Array(ScriptFile, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+]);
 export type PlanInput = Static<typeof PlanInput>;
 
 /** One step of a planned chain: a statement as PostgreSQL will execute it. */

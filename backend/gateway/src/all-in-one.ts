@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { createLogger, createPool, postgresVersion } from '@taidon/kit';
+import { chmod, mkdir } from 'node:fs/promises';
 import { buildApp as buildIdp, migrateIdp } from '@taidon/idp';
-import { SANDBOX_RESULT_SETTINGS, buildApp as buildSqlRunner } from '@taidon/sql-runner';
+import { ConfigError, createLogger, createPool, postgresVersion } from '@taidon/kit';
+import { buildApp as buildSqlRunner, SANDBOX_RESULT_SETTINGS } from '@taidon/sql-runner';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { buildApp as buildGateway } from './app.js';
@@ -15,7 +15,17 @@ import { loadOrCreateSecrets } from './launcher/secrets.js';
 /** Services that keep state in the control plane, each with its own role and schema. */
 const STATEFUL_SERVICES = ['idp'] as const;
 
-const config: LauncherConfig = loadLauncherConfig();
+function readConfig(): LauncherConfig {
+  try {
+    return loadLauncherConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+const config = readConfig();
 const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
 const apps: FastifyInstance[] = [];
 const pools: pg.Pool[] = [];
@@ -28,7 +38,9 @@ async function listenLoopback(app: FastifyInstance): Promise<string> {
 }
 
 async function start(): Promise<string> {
-  await mkdir(config.TAIDON_DATA_DIR, { recursive: true, mode: 0o700 });
+  await mkdir(config.TAIDON_DATA_DIR, { recursive: true, mode: 0o711 });
+  // PostgreSQL runs as an unprivileged user, who must be able to pass through (not list) the data directory.
+  if (process.getuid?.() === 0) await chmod(config.TAIDON_DATA_DIR, 0o711);
   const secrets = await loadOrCreateSecrets(config.TAIDON_DATA_DIR, STATEFUL_SERVICES);
   const pgLog = createLogger({ service: 'control-plane-postgres', level: config.LOG_LEVEL });
   controlPlane = await openControlPlane({
@@ -47,7 +59,12 @@ async function start(): Promise<string> {
   const serviceToken = secrets.serviceToken;
   const idpUrl = await listenLoopback(
     buildIdp({
-      config: { IDP_ISSUER: 'taidon-idp', ACCESS_TOKEN_AUDIENCE: 'taidon', ACCESS_TOKEN_TTL_SECONDS: 900, SERVICE_TOKEN: serviceToken },
+      config: {
+        IDP_ISSUER: 'taidon-idp',
+        ACCESS_TOKEN_AUDIENCE: 'taidon',
+        ACCESS_TOKEN_TTL_SECONDS: 900,
+        SERVICE_TOKEN: serviceToken,
+      },
       pool: idpPool,
       logger: createLogger({ service: 'idp', level }),
     }),
@@ -77,7 +94,8 @@ async function start(): Promise<string> {
 /** Closes servers first (no new work), then pools, then the control-plane PostgreSQL. */
 function shutdown(): Promise<void> {
   closing ??= (async () => {
-    for (const app of apps.reverse()) await app.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
+    for (const app of apps.reverse())
+      await app.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
     for (const pool of pools) await pool.end().catch(() => {});
     await controlPlane?.server?.stop();
   })();

@@ -13,7 +13,12 @@ import { type Upstream, upstreamReady } from './upstream.js';
 export interface GatewayDeps {
   config: Pick<
     GatewayConfig,
-    'IDP_URL' | 'SQL_RUNNER_URL' | 'SERVICE_TOKEN' | 'ACCESS_TOKEN_ISSUER' | 'ACCESS_TOKEN_AUDIENCE' | 'UPSTREAM_TIMEOUT_MS'
+    | 'IDP_URL'
+    | 'SQL_RUNNER_URL'
+    | 'SERVICE_TOKEN'
+    | 'ACCESS_TOKEN_ISSUER'
+    | 'ACCESS_TOKEN_AUDIENCE'
+    | 'UPSTREAM_TIMEOUT_MS'
   >;
   logger: Logger;
 }

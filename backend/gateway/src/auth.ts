@@ -31,6 +31,8 @@ export function registerTokenCheck(app: FastifyInstance, keys: KeyCache, policy:
   app.register(fastifyJwt, {
     secret: async (_request: FastifyRequest, token: unknown) =>
       keys.publicKey((token as { header?: { kid?: unknown } }).header?.kid),
+    // The key function needs the token's header (its `kid`), so decode completely.
+    decode: { complete: true },
     verify: { algorithms: ['EdDSA'], allowedIss: policy.issuer, allowedAud: policy.audience },
   });
   app.addHook('onRequest', async (request) => {

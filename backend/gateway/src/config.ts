@@ -1,11 +1,11 @@
-import { envInt, envString, envUrl, loadConfig, type ConfigOf } from '@taidon/kit';
+import { type ConfigOf, envInt, envString, envUrl, loadConfig } from '@taidon/kit';
 
 /** Every environment variable the gateway reads. */
 export const gatewayConfigSpec = {
   IDP_URL: envUrl('Base URL of idp (sign-in, JWKS).'),
   SQL_RUNNER_URL: envUrl('Base URL of sql-runner (plans and runs).'),
   SERVICE_TOKEN: envString('Shared secret the gateway and services present to each other.', { secret: true }),
-  ACCESS_TOKEN_ISSUER: envString('`iss` that access tokens must carry (idp\'s IDP_ISSUER).', { default: 'taidon-idp' }),
+  ACCESS_TOKEN_ISSUER: envString("`iss` that access tokens must carry (idp's IDP_ISSUER).", { default: 'taidon-idp' }),
   ACCESS_TOKEN_AUDIENCE: envString('`aud` that access tokens must carry.', { default: 'taidon' }),
   UPSTREAM_TIMEOUT_MS: envInt('Deadline of one call to a service, in milliseconds.', {
     default: 60_000,

@@ -1,3 +1,3 @@
 export { buildApp, type GatewayDeps } from './app.js';
-export { gatewayConfigSpec, loadGatewayConfig, type GatewayConfig } from './config.js';
+export { type GatewayConfig, gatewayConfigSpec, loadGatewayConfig } from './config.js';
 export { GATEWAY_ERROR_CODES } from './errors.js';

@@ -26,7 +26,8 @@ export class KeyCache {
       await this.refresh();
       pem = this.keys.get(kid);
     }
-    if (pem === undefined) throw new UnauthorizedError('UNAUTHORIZED', 'The access token is signed with an unknown key.');
+    if (pem === undefined)
+      throw new UnauthorizedError('UNAUTHORIZED', 'The access token is signed with an unknown key.');
     return pem;
   }
 
@@ -37,7 +38,10 @@ export class KeyCache {
         const next = new Map<string, string>();
         for (const jwk of body.keys ?? []) {
           if (typeof jwk.kid !== 'string') continue;
-          next.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
+          next.set(
+            jwk.kid,
+            createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+          );
         }
         this.keys = next;
         this.lastFetchMs = Date.now();

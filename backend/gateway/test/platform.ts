@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createPool } from '@taidon/kit';
-import { type TestDatabase, captureLogger, createTestDatabase } from '@taidon/kit/testing';
 import { buildApp as buildIdp, migrateIdp } from '@taidon/idp';
-import { SANDBOX_RESULT_SETTINGS, buildApp as buildSqlRunner } from '@taidon/sql-runner';
+import { createPool } from '@taidon/kit';
+import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
+import { buildApp as buildSqlRunner, SANDBOX_RESULT_SETTINGS } from '@taidon/sql-runner';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { buildApp as buildGateway } from '../src/app.js';
@@ -28,7 +28,12 @@ export async function startTestPlatform(): Promise<TestPlatform> {
   await migrateIdp(idpPool);
   const logs = [captureLogger('idp'), captureLogger('sql-runner'), captureLogger('gateway')] as const;
   const idp = buildIdp({
-    config: { IDP_ISSUER: 'taidon-idp', ACCESS_TOKEN_AUDIENCE: 'taidon', ACCESS_TOKEN_TTL_SECONDS: 900, SERVICE_TOKEN: serviceToken },
+    config: {
+      IDP_ISSUER: 'taidon-idp',
+      ACCESS_TOKEN_AUDIENCE: 'taidon',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      SERVICE_TOKEN: serviceToken,
+    },
     pool: idpPool,
     logger: logs[0].logger,
   });

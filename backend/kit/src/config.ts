@@ -81,7 +81,11 @@ export function envInt(doc: string, options: { default?: number; min?: number; m
 }
 
 /** One of a fixed set of words. */
-export function envEnum<const T extends string>(doc: string, values: readonly T[], options: { default?: T }): EnvVar<T> {
+export function envEnum<const T extends string>(
+  doc: string,
+  values: readonly T[],
+  options: { default?: T },
+): EnvVar<T> {
   return {
     doc,
     parse: (raw) =>
@@ -93,7 +97,10 @@ export function envEnum<const T extends string>(doc: string, values: readonly T[
 }
 
 /** An absolute http(s) or postgres URL. */
-export function envUrl(doc: string, options: { default?: string; secret?: boolean; protocols?: string[] } = {}): EnvVar<string> {
+export function envUrl(
+  doc: string,
+  options: { default?: string; secret?: boolean; protocols?: string[] } = {},
+): EnvVar<string> {
   const protocols = options.protocols ?? ['http:', 'https:'];
   return {
     doc,

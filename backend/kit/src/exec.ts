@@ -57,11 +57,7 @@ export class CommandError extends Error {
  * timeout; resolves with its output when it exits 0 and rejects with a
  * CommandError carrying its stderr otherwise.
  */
-export function runCommand(
-  file: string,
-  args: readonly string[],
-  options: RunCommandOptions,
-): Promise<CommandResult> {
+export function runCommand(file: string, args: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,

@@ -1,24 +1,30 @@
-export { createBaseApp, type BaseAppOptions } from './base-app.js';
+export { type BaseAppOptions, createBaseApp } from './base-app.js';
 export {
   ConfigError,
+  type ConfigOf,
+  type EnvVar,
   envEnum,
   envInt,
   envOptional,
   envString,
   envUrl,
   loadConfig,
-  type ConfigOf,
-  type EnvVar,
 } from './config.js';
 export { DomainError, NotFoundError, UnauthorizedError, UnavailableError, UnprocessableError } from './errors.js';
-export { CommandError, runCommand, type CommandResult, type RunCommandOptions } from './exec.js';
-export { registerHealth, type ReadinessCheck } from './health.js';
-export { createLogger, REDACTED_PATHS, type LoggerSettings } from './logger.js';
+export { CommandError, type CommandResult, type RunCommandOptions, runCommand } from './exec.js';
+export { type ReadinessCheck, registerHealth } from './health.js';
+export { createLogger, type LoggerSettings, REDACTED_PATHS } from './logger.js';
 export { createMetricsRegistry, registerMetrics } from './metrics.js';
 export { MigrationChecksumError, migrate } from './migrations.js';
-export { chownTree, serverOsUser, SERVER_OS_USER, type OsUser } from './os-user.js';
+export { chownTree, type OsUser, SERVER_OS_USER, serverOsUser } from './os-user.js';
 export { createPool, pingPool } from './pg.js';
-export { freePort, postgresVersion, startPostgresServer, type PostgresServer, type PostgresServerOptions } from './pg-server.js';
-export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, problem, registerProblemHandler, type ProblemBody } from './problem.js';
+export {
+  freePort,
+  type PostgresServer,
+  type PostgresServerOptions,
+  postgresVersion,
+  startPostgresServer,
+} from './pg-server.js';
+export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, type ProblemBody, problem, registerProblemHandler } from './problem.js';
 export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
-export { ACCOUNT_HEADER, requireServiceToken, ROLE_HEADER, SERVICE_TOKEN_HEADER } from './service-auth.js';
+export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER } from './service-auth.js';

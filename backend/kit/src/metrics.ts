@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /**
  * Each app has its own registry: the all-in-one process hosts several apps,
@@ -20,8 +20,18 @@ export function createMetricsRegistry(service: string): Registry {
  */
 export function registerMetrics(app: FastifyInstance, registry: Registry): void {
   const labelNames = ['method', 'route', 'status_code'] as const;
-  const requests = new Counter({ name: 'taidon_http_requests_total', help: 'HTTP requests answered.', labelNames, registers: [registry] });
-  const errors = new Counter({ name: 'taidon_http_request_errors_total', help: 'HTTP requests answered with a 5xx status.', labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: 'taidon_http_requests_total',
+    help: 'HTTP requests answered.',
+    labelNames,
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'taidon_http_request_errors_total',
+    help: 'HTTP requests answered with a 5xx status.',
+    labelNames,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'taidon_http_request_duration_seconds',
     help: 'Time from request received to response sent.',

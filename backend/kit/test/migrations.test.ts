@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationChecksumError, migrate } from '../src/migrations.js';
 import { createPool } from '../src/pg.js';
-import { type TestDatabase, createTestDatabase } from '../src/testing/index.js';
+import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 describe('migrate', () => {
   let db: TestDatabase;

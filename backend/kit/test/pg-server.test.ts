@@ -24,7 +24,9 @@ describe('startPostgresServer', () => {
       expect(alive(pid)).toBe(true);
       const client = new pg.Client({ connectionString: first.url });
       await client.connect();
-      const { rows } = await client.query('SELECT current_setting($1) AS listen, current_user AS who', ['listen_addresses']);
+      const { rows } = await client.query('SELECT current_setting($1) AS listen, current_user AS who', [
+        'listen_addresses',
+      ]);
       expect(rows[0]).toEqual({ listen: '127.0.0.1', who: 'postgres' });
       await client.query('CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
       await client.end();

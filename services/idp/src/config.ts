@@ -1,12 +1,14 @@
-import { envInt, envString, envUrl, loadConfig, type ConfigOf } from '@taidon/kit';
+import { type ConfigOf, envInt, envString, envUrl, loadConfig } from '@taidon/kit';
 
 /** Every environment variable idp reads. */
 export const idpConfigSpec = {
-  IDP_DATABASE_URL: envUrl('Connection URL of idp\'s own role on the control-plane PostgreSQL (schema `idp`).', {
+  IDP_DATABASE_URL: envUrl("Connection URL of idp's own role on the control-plane PostgreSQL (schema `idp`).", {
     secret: true,
     protocols: ['postgres:', 'postgresql:'],
   }),
-  IDP_ISSUER: envString('`iss` claim of the access tokens idp signs; the gateway checks it.', { default: 'taidon-idp' }),
+  IDP_ISSUER: envString('`iss` claim of the access tokens idp signs; the gateway checks it.', {
+    default: 'taidon-idp',
+  }),
   ACCESS_TOKEN_AUDIENCE: envString('`aud` claim of access tokens; the gateway checks it.', { default: 'taidon' }),
   ACCESS_TOKEN_TTL_SECONDS: envInt('Lifetime of an access token, in seconds.', { default: 900, min: 30, max: 86_400 }),
   SERVICE_TOKEN: envString('Shared secret the gateway and services present to each other.', { secret: true }),

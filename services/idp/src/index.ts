@@ -1,4 +1,4 @@
 export { buildApp, type IdpDeps } from './app.js';
-export { idpConfigSpec, loadIdpConfig, type IdpConfig } from './config.js';
+export { type IdpConfig, idpConfigSpec, loadIdpConfig } from './config.js';
 export { IDP_ERROR_CODES } from './errors.js';
 export { IDP_MIGRATIONS_DIR, migrateIdp } from './migrate.js';

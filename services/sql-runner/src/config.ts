@@ -1,4 +1,4 @@
-import { envInt, envOptional, envString, loadConfig, type ConfigOf } from '@taidon/kit';
+import { type ConfigOf, envInt, envOptional, envString, loadConfig } from '@taidon/kit';
 
 /** Every environment variable sql-runner reads. */
 export const sqlRunnerConfigSpec = {

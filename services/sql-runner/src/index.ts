@@ -1,4 +1,4 @@
 export { buildApp, type SqlRunnerDeps } from './app.js';
-export { loadSqlRunnerConfig, sqlRunnerConfigSpec, type SqlRunnerConfig } from './config.js';
-export { SANDBOX_RESULT_SETTINGS, type EngineIdentity } from './domain/engine.js';
+export { loadSqlRunnerConfig, type SqlRunnerConfig, sqlRunnerConfigSpec } from './config.js';
+export { type EngineIdentity, SANDBOX_RESULT_SETTINGS } from './domain/engine.js';
 export { SQL_RUNNER_ERROR_CODES } from './errors.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { envInt, envOptional, envString, loadConfig, type ConfigOf } from '@taidon/kit';
+import { type ConfigOf, envInt, envOptional, envString, loadConfig } from '@taidon/kit';
 
 /** Every environment variable of the all-in-one start (`npm start`). */
 export const launcherConfigSpec = {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type PostgresServer, type ServiceDatabase, provisionServiceDatabase, startPostgresServer } from '@taidon/kit';
+import { type PostgresServer, provisionServiceDatabase, type ServiceDatabase, startPostgresServer } from '@taidon/kit';
 import pg from 'pg';
 
 /** Name of the control-plane database that holds one schema per service. */

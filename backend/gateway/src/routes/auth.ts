@@ -1,6 +1,6 @@
 import { AccessTokenResponse, Problem } from '@taidon/contracts';
 import type { FastifyInstance } from 'fastify';
-import { type Upstream, forward } from '../upstream.js';
+import { forward, type Upstream } from '../upstream.js';
 
 /** Public sign-in routes, answered by idp. */
 export function registerAuthRoutes(app: FastifyInstance, idp: Upstream): void {

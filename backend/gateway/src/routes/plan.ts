@@ -1,6 +1,6 @@
 import { PlanInput, PlanResponse, Problem, SqlProblem } from '@taidon/contracts';
 import type { FastifyInstance } from 'fastify';
-import { type Upstream, forward } from '../upstream.js';
+import { forward, type Upstream } from '../upstream.js';
 
 /** Largest plan request body, in bytes (a ~32 MB script plus JSON escaping). */
 const PLAN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;

@@ -1,2 +1,2 @@
-export { createTestDatabase, testServerUrl, type TestDatabase } from './database.js';
+export { createTestDatabase, type TestDatabase, testServerUrl } from './database.js';
 export { captureLogger } from './logs.js';

@@ -1,4 +1,4 @@
-import { type CryptoKey, type JWK, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type pg from 'pg';
 import { insertKey, selectActiveKey, selectPublishedKeys } from '../store/signing-keys.js';
 

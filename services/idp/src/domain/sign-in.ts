@@ -2,7 +2,7 @@ import type { AccessTokenResponse } from '@taidon/contracts';
 import type pg from 'pg';
 import { insertAnonymousAccount } from '../store/accounts.js';
 import { activeSigningKey } from './keys.js';
-import { type TokenSettings, issueAccessToken } from './tokens.js';
+import { issueAccessToken, type TokenSettings } from './tokens.js';
 
 /**
  * First visit, no form: a new anonymous account and an access token for it.

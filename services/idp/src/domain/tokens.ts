@@ -15,7 +15,11 @@ export interface TokenSettings {
 }
 
 /** Signs a short-lived access token for `subject` with the active key. */
-export async function issueAccessToken(key: SigningKey, subject: TokenSubject, settings: TokenSettings): Promise<string> {
+export async function issueAccessToken(
+  key: SigningKey,
+  subject: TokenSubject,
+  settings: TokenSettings,
+): Promise<string> {
   return new SignJWT({ role: subject.role })
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'JWT' })
     .setSubject(subject.accountId)

@@ -1,5 +1,5 @@
 import type { PlanInput, PlanResponse } from '@taidon/contracts';
-import { type SourceFile, planChain } from './chain/index.js';
+import { planChain, type SourceFile } from './chain/index.js';
 import type { EngineIdentity } from './engine.js';
 
 /** Path given to the text of a `{ sql }` plan input, in steps and errors. */
@@ -16,7 +16,10 @@ export function sourceFiles(input: PlanInput): SourceFile[] {
  * (syntax, meta-commands, includes) are thrown as 422 domain errors.
  */
 export async function planInput(input: PlanInput, engine: EngineIdentity): Promise<PlanResponse> {
-  const chain = await planChain(sourceFiles(input), { engineVersion: engine.version, settings: { ...engine.settings } });
+  const chain = await planChain(sourceFiles(input), {
+    engineVersion: engine.version,
+    settings: { ...engine.settings },
+  });
   return {
     formatVersion: chain.formatVersion,
     baseKey: chain.baseKey,

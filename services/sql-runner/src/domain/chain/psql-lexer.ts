@@ -61,6 +61,11 @@ export class PsqlLexer {
     this.variables = variables;
   }
 
+  /** File index the lexer has reached. */
+  sourcePosition(): number {
+    return this.pos;
+  }
+
   /** Continues lexing at file index `pos` (after a meta-command or COPY data). */
   resumeAt(pos: number): void {
     this.pos = pos;

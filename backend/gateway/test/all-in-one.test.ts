@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@taidon/kit';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { post } from './platform.js';
+
+const ENTRY = fileURLToPath(new URL('../dist/all-in-one.js', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+async function startPlatform(dataDir: string, port: number): Promise<Started> {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { ...process.env, PORT: String(port), TAIDON_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start within 60 s:\n${output}`)), 60_000);
+    const check = () => {
+      const match = /Taidon is up at (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} during start:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output };
+}
+
+function stopPlatform(started: Started, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    started.child.once('exit', (code) => resolve(code));
+    started.child.kill(signal);
+  });
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start (all-in-one)', () => {
+  const cleanup: string[] = [];
+  afterAll(async () => {
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the platform on PORT, stops cleanly, and finds its state again on the next start', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'taidon-data-'));
+    cleanup.push(dataDir);
+    const port = await freePort();
+
+    const first = await startPlatform(dataDir, port);
+    expect(first.url).toBe(`http://127.0.0.1:${port}`);
+    expect((await fetch(`${first.url}/health/ready`)).status).toBe(200);
+    const signIn = await post(`${first.url}/api/auth/anonymous`);
+    expect(signIn.status).toBe(201);
+    const token: string = signIn.body.accessToken;
+    const plan = await post(`${first.url}/api/plan`, { sql: 'select 1' }, { authorization: `Bearer ${token}` });
+    expect(plan.status).toBe(200);
+
+    // One schema and one unprivileged role per service on the control plane.
+    const controlPlane = join(dataDir, 'control-plane');
+    const password = (await readFile(join(controlPlane, 'superuser.password'), 'utf8')).trim();
+    const pidFile = join(controlPlane, 'data', 'postmaster.pid');
+    const [pidLine, , , portLine] = (await readFile(pidFile, 'utf8')).split('\n');
+    const pgPid = Number(pidLine);
+    expect(alive(pgPid)).toBe(true);
+    const admin = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${portLine}/taidon` });
+    await admin.connect();
+    const roles = await admin.query(
+      `SELECT r.rolname, r.rolsuper, n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'idp'`,
+    );
+    expect(roles.rows).toEqual([{ rolname: 'taidon_idp', rolsuper: false, nspname: 'idp' }]);
+    expect((await admin.query('SELECT count(*)::int AS n FROM idp.accounts')).rows[0].n).toBe(1);
+    await admin.end();
+
+    expect(await stopPlatform(first, 'SIGTERM')).toBe(0);
+    expect(alive(pgPid)).toBe(false);
+    expect(existsSync(pidFile)).toBe(false);
+    expect(await readdir(join(controlPlane, 'run'))).toEqual([]);
+
+    const second = await startPlatform(dataDir, port);
+    try {
+      const again = await post(`${second.url}/api/plan`, { sql: 'select 1' }, { authorization: `Bearer ${token}` });
+      expect(again.status).toBe(200);
+      expect(again.body.finalKey).toBe(plan.body.finalKey);
+    } finally {
+      expect(await stopPlatform(second, 'SIGINT')).toBe(0);
+    }
+  }, 120_000);
+
+  it('reports every bad variable at once and exits non-zero', async () => {
+    const child = spawn(process.execPath, [ENTRY], {
+      env: { ...process.env, PORT: 'eighty', LOG_LEVEL: 'warn', TAIDON_DATA_DIR: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/PORT: must be an integer/);
+  });
+});

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine with Node 20 for Taidon: the few Debian
+# packages the platform and its tests use, then the npm packages (lockfile
+# exact). Safe to run again; installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# psql: the tests compare our statement splitting with what psql sends, and
+# bench/plan times `psql -f`.
+debian_packages=(postgresql-client)
+
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]}); tests that need them are skipped" >&2
+  fi
+fi
+
+npm ci --no-audit --no-fund

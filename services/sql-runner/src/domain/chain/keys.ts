@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { CANONICAL_FORMAT_VERSION } from './canonical.js';
+
+/** What the state before the first step depends on. */
+export interface ChainOptions {
+  /** Server version that executes the chain, e.g. "18.4"; part of the base key. */
+  engineVersion: string;
+  /** Instance settings that can change results (e.g. TimeZone, lc_collate); part of the base key. */
+  settings?: Record<string, string>;
+}
+
+/**
+ * K0: sha256 (hex) of the canonical format version, the engine version and the
+ * settings sorted by name, as JSON.
+ */
+export function computeBaseKey(options: ChainOptions): string {
+  const settings = Object.entries(options.settings ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const material = JSON.stringify({ formatVersion: CANONICAL_FORMAT_VERSION, engineVersion: options.engineVersion, settings });
+  return createHash('sha256').update(material, 'utf8').digest('hex');
+}
+
+/**
+ * K(i) = sha256(K(i-1), canonical(step i) [, COPY data]), each part
+ * length-prefixed so that no two different inputs share a key.
+ */
+export function nextKey(previousKey: string, canonical: string, copyData?: string): string {
+  const hash = createHash('sha256');
+  hash.update(previousKey, 'utf8');
+  hash.update(`\nsql:${Buffer.byteLength(canonical, 'utf8')}:`, 'utf8');
+  hash.update(canonical, 'utf8');
+  if (copyData !== undefined) {
+    hash.update(`\ncopy:${Buffer.byteLength(copyData, 'utf8')}:`, 'utf8');
+    hash.update(copyData, 'utf8');
+  }
+  return hash.digest('hex');
+}

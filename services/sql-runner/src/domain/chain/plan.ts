@@ -1,0 +1,106 @@
+import { loadModule } from 'libpg-query';
+import { CANONICAL_FORMAT_VERSION, canonicalize } from './canonical.js';
+import { projectPath } from './includes.js';
+import { type ChainOptions, computeBaseKey, nextKey } from './keys.js';
+import { SourceText } from './source-text.js';
+import { type SplitContext, splitFile } from './split.js';
+import { transactionOpenAfter } from './transactions.js';
+import { Variables } from './variables.js';
+
+/** One file of a project. */
+export interface SourceFile {
+  /** POSIX path relative to the project root, e.g. "init/01-schema.sql". */
+  path: string;
+  sql: string;
+  /** false: only reachable through \i / \ir, not executed on its own. Default true. */
+  run?: boolean;
+}
+
+/** One statement (or \echo) of a chain, keyed and located in its file. */
+export interface Step {
+  /** 0-based position in the chain. */
+  index: number;
+  /** libpg-query node name ('SelectStmt', 'CopyStmt', ...), or 'Echo' for \echo. */
+  kind: string;
+  /** Text the server executes, after :var substitution, without the ending ';'; empty for Echo. */
+  sql: string;
+  /** For COPY ... FROM STDIN: the data lines, each ending in '\n', without the '\.' line. */
+  copyData?: string;
+  /** For \echo: the text psql would print. */
+  notice?: string;
+  /** File the step comes from (the included file, after \i). */
+  path: string;
+  /** 1-based line of the step's first token. */
+  line: number;
+  /** 1-based column of the step's first token, in code points. */
+  column: number;
+  /** UTF-8 byte range in the file, end exclusive: through the ';', or through the '\.' line of COPY data. */
+  byteStart: number;
+  byteEnd: number;
+  /** True when a transaction block is open after this step: not a point to snapshot. */
+  opensTransaction: boolean;
+  /** State key after this step (hex sha256); Echo steps keep the previous one. */
+  key: string;
+}
+
+/** A planned chain: keys from the base state to the last step. */
+export interface Chain {
+  baseKey: string;
+  steps: Step[];
+  /** Key after the last step (the base key for an empty chain). */
+  finalKey: string;
+  formatVersion: number;
+}
+
+let parserReady: Promise<void> | undefined;
+
+/** Loads the WASM parser once; planChain does it itself, canonicalize needs it done first. */
+export function loadParser(): Promise<void> {
+  parserReady ??= loadModule();
+  return parserReady;
+}
+
+/**
+ * Splits the project's files (those with run !== false, in the given order)
+ * into steps exactly as `psql -f` would send them, parses each with the
+ * PostgreSQL parser, and keys them. Throws a ChainError (422) for the first
+ * syntax error, unsupported meta-command or bad include, before anything runs.
+ */
+export async function planChain(files: SourceFile[], options: ChainOptions): Promise<Chain> {
+  await loadParser();
+  const context: SplitContext = { sources: new Map(), variables: new Variables(), steps: [] };
+  const runs: SourceText[] = [];
+  for (const file of files) {
+    const source = new SourceText(projectPath(file.path) ?? file.path, file.sql);
+    context.sources.set(source.path, source);
+    if (file.run !== false) runs.push(source);
+  }
+  for (const source of runs) splitFile(source, 0, context);
+
+  const baseKey = computeBaseKey(options);
+  let key = baseKey;
+  let open = false;
+  const steps = context.steps.map((split, index): Step => {
+    if (split.parsed) {
+      key = nextKey(key, canonicalize(split.sql), split.copyData);
+      open = transactionOpenAfter(open, split.parsed);
+    }
+    const start = split.source.point(split.start);
+    const step: Step = {
+      index,
+      kind: split.kind,
+      sql: split.sql,
+      path: split.source.path,
+      line: start.line,
+      column: start.column,
+      byteStart: start.byteOffset,
+      byteEnd: split.source.point(split.end).byteOffset,
+      opensTransaction: open,
+      key,
+    };
+    if (split.copyData !== undefined) step.copyData = split.copyData;
+    if (split.notice !== undefined) step.notice = split.notice;
+    return step;
+  });
+  return { baseKey, steps, finalKey: key, formatVersion: CANONICAL_FORMAT_VERSION };
+}
