@@ -17,8 +17,8 @@ async function failure(files: SourceFile[] | string): Promise<ChainError> {
 describe('syntax errors', () => {
   const cases: Array<[string, string, { line: number; column: number; position: number }]> = [
     ['at the first token', 'selec 1;', { line: 1, column: 1, position: 1 }],
-    ['after non-ASCII text on the same line', "select 'Ünï😀' frm t;", { line: 1, column: 18, position: 18 }],
-    ['on a later line, in a later statement', "select 1;\n-- é\nselect 'é',\n  2 3;", { line: 4, column: 5, position: 29 }],
+    ['after non-ASCII text on the same line', "select 'Ünï😀' frm t;", { line: 1, column: 19, position: 19 }],
+    ['on a later line, in a later statement', "select 1;\n-- é\nselect 'é',\n  2 3;", { line: 4, column: 5, position: 32 }],
     ['at the end of an unterminated statement', 'select 1;\nselect (1 +', { line: 2, column: 12, position: 22 }],
     ['inside a semicolon-terminated paren', 'select (1;\n2);', { line: 1, column: 10, position: 10 }],
   ];
@@ -37,7 +37,7 @@ describe('syntax errors', () => {
       { path: 'main.sql', sql: 'select 1;\n\\i sub/x.sql' },
       { path: 'sub/x.sql', sql: 'select 1;\n\n  update t sett a = 1;', run: false },
     ]);
-    expect(error.details).toMatchObject({ path: 'sub/x.sql', line: 3, column: 12 });
+    expect(error.details).toMatchObject({ path: 'sub/x.sql', line: 3, column: 17 });
   });
 
   it('maps a position inside a substituted value back to the :var reference', async () => {
