@@ -91,7 +91,9 @@ describe('npm start (all-in-one)', () => {
     const [pidLine, , , portLine] = (await readFile(pidFile, 'utf8')).split('\n');
     const pgPid = Number(pidLine);
     expect(alive(pgPid)).toBe(true);
-    const admin = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${portLine}/taidon` });
+    const admin = new pg.Client({
+      connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${portLine}/taidon`,
+    });
     await admin.connect();
     const roles = await admin.query(
       `SELECT r.rolname, r.rolsuper, n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'idp'`,

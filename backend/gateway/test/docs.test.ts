@@ -30,7 +30,9 @@ describe('service READMEs', () => {
   for (const service of services) {
     it(`${service.readme} documents every error code and environment variable`, async () => {
       const names = documented(await readme(service.readme));
-      const missing = [...Object.keys(service.codes), ...Object.keys(service.config)].filter((name) => !names.has(name));
+      const missing = [...Object.keys(service.codes), ...Object.keys(service.config)].filter(
+        (name) => !names.has(name),
+      );
       expect(missing).toEqual([]);
     });
   }

@@ -13,12 +13,14 @@ export const CHAIN_ERROR_CODES = [
   {
     code: 'SQL_RUNNER_META_COMMAND_UNSUPPORTED',
     sqlstate: '0A000',
-    meaning: 'A psql meta-command other than \\i, \\ir, \\echo, \\set, \\unset, \\restrict, \\unrestrict, or a backquoted (shell) argument.',
+    meaning:
+      'A psql meta-command other than \\i, \\ir, \\echo, \\set, \\unset, \\restrict, \\unrestrict, or a backquoted (shell) argument.',
   },
   {
     code: 'SQL_RUNNER_META_COMMAND_INVALID',
     sqlstate: '42601',
-    meaning: 'A supported meta-command used wrongly: missing or extra argument, unterminated quote, inside an unfinished statement, or refused in \\restrict mode.',
+    meaning:
+      'A supported meta-command used wrongly: missing or extra argument, unterminated quote, inside an unfinished statement, or refused in \\restrict mode.',
   },
   {
     code: 'SQL_RUNNER_INCLUDE_NOT_FOUND',
@@ -70,7 +72,12 @@ function sqlstateOf(code: ChainErrorCode): string {
 
 /** Base of every chain error: a 422 whose details carry the SQLSTATE and the location. */
 export class ChainError extends UnprocessableError {
-  constructor(code: ChainErrorCode, message: string, location: ChainErrorLocation, extra: Record<string, unknown> = {}) {
+  constructor(
+    code: ChainErrorCode,
+    message: string,
+    location: ChainErrorLocation,
+    extra: Record<string, unknown> = {},
+  ) {
     super(code, message, { sqlstate: sqlstateOf(code), message, ...location, ...extra });
   }
 }

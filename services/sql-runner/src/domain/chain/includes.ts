@@ -27,11 +27,23 @@ export function includeTarget(argument: string, from: SourceText, at: number, re
 }
 
 /** The included file, checking that it exists and that includes do not nest too deep. */
-export function readInclude(target: string, from: SourceText, at: number, depth: number, sources: Map<string, SourceText>, maxDepth: number): SourceText {
+export function readInclude(
+  target: string,
+  from: SourceText,
+  at: number,
+  depth: number,
+  sources: Map<string, SourceText>,
+  maxDepth: number,
+): SourceText {
   const { line } = from.point(at);
   const included = sources.get(target);
   if (!included) {
-    throw new ChainIncludeError('SQL_RUNNER_INCLUDE_NOT_FOUND', `included file "${target}" on line ${line} of ${from.path} does not exist`, from.location(at), target);
+    throw new ChainIncludeError(
+      'SQL_RUNNER_INCLUDE_NOT_FOUND',
+      `included file "${target}" on line ${line} of ${from.path} does not exist`,
+      from.location(at),
+      target,
+    );
   }
   if (depth + 1 > maxDepth) {
     throw new ChainIncludeError(

@@ -6,13 +6,13 @@ export { CANONICAL_FORMAT_VERSION, canonicalize } from './canonical.js';
 export {
   CHAIN_ERROR_CODES,
   ChainError,
+  type ChainErrorCode,
+  type ChainErrorLocation,
   ChainIncludeError,
   ChainMetaCommandError,
   ChainStatementError,
   ChainSyntaxError,
-  type ChainErrorCode,
-  type ChainErrorLocation,
 } from './errors.js';
-export { computeBaseKey, type ChainOptions } from './keys.js';
-export { loadParser, planChain, type Chain, type SourceFile, type Step } from './plan.js';
+export { type ChainOptions, computeBaseKey } from './keys.js';
+export { type Chain, loadParser, planChain, type SourceFile, type Step } from './plan.js';
 export { MAX_INCLUDE_DEPTH } from './split.js';

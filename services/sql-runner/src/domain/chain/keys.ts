@@ -15,7 +15,11 @@ export interface ChainOptions {
  */
 export function computeBaseKey(options: ChainOptions): string {
   const settings = Object.entries(options.settings ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const material = JSON.stringify({ formatVersion: CANONICAL_FORMAT_VERSION, engineVersion: options.engineVersion, settings });
+  const material = JSON.stringify({
+    formatVersion: CANONICAL_FORMAT_VERSION,
+    engineVersion: options.engineVersion,
+    settings,
+  });
   return createHash('sha256').update(material, 'utf8').digest('hex');
 }
 

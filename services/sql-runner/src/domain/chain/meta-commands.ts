@@ -1,6 +1,6 @@
 import { ChainMetaCommandError } from './errors.js';
 import type { SourceText } from './source-text.js';
-import { type Variables, isVariableChar, quoteIdentifier, quoteLiteral } from './variables.js';
+import { isVariableChar, quoteIdentifier, quoteLiteral, type Variables } from './variables.js';
 
 /** One argument of a meta-command after psql's quote and variable processing. */
 export interface MetaArgument {
@@ -34,11 +34,17 @@ export function readMetaCommand(source: SourceText, start: number, variables: Va
   let i = start + 1;
   while (i < end && !ARG_SPACE.test(text[i] ?? '') && text[i] !== '\\') i++;
   const name = text.slice(start + 1, i);
-  const fail = (code: 'SQL_RUNNER_META_COMMAND_UNSUPPORTED' | 'SQL_RUNNER_META_COMMAND_INVALID', message: string, at = start) =>
-    new ChainMetaCommandError(code, message, source.location(at), `\\${name}`);
+  const fail = (
+    code: 'SQL_RUNNER_META_COMMAND_UNSUPPORTED' | 'SQL_RUNNER_META_COMMAND_INVALID',
+    message: string,
+    at = start,
+  ) => new ChainMetaCommandError(code, message, source.location(at), `\\${name}`);
   if (name === '') {
     const line = source.point(start).line;
-    return fail('SQL_RUNNER_META_COMMAND_UNSUPPORTED', `psql's \\\\ separator on line ${line} is not supported`) as never;
+    return fail(
+      'SQL_RUNNER_META_COMMAND_UNSUPPORTED',
+      `psql's \\\\ separator on line ${line} is not supported`,
+    ) as never;
   }
   const args: MetaArgument[] = [];
   for (;;) {
@@ -50,19 +56,37 @@ export function readMetaCommand(source: SourceText, start: number, variables: Va
       const c = text[i] ?? '';
       if (c === '\\') {
         const line = source.point(start).line;
-        throw fail('SQL_RUNNER_META_COMMAND_INVALID', `\\${name} on line ${line}: a second meta-command or \\\\ on the same line is not supported`, i);
+        throw fail(
+          'SQL_RUNNER_META_COMMAND_INVALID',
+          `\\${name} on line ${line}: a second meta-command or \\\\ on the same line is not supported`,
+          i,
+        );
       } else if (c === '`') {
         const line = source.point(start).line;
-        throw fail('SQL_RUNNER_META_COMMAND_UNSUPPORTED', `\\${name} on line ${line}: backquoted arguments run shell commands and are not supported`, i);
+        throw fail(
+          'SQL_RUNNER_META_COMMAND_UNSUPPORTED',
+          `\\${name} on line ${line}: backquoted arguments run shell commands and are not supported`,
+          i,
+        );
       } else if (c === "'") {
         const [unquoted, next] = readSingleQuoted(text, i + 1, end);
-        if (next < 0) throw fail('SQL_RUNNER_META_COMMAND_INVALID', `\\${name} on line ${source.point(start).line}: unterminated quoted string`, i);
+        if (next < 0)
+          throw fail(
+            'SQL_RUNNER_META_COMMAND_INVALID',
+            `\\${name} on line ${source.point(start).line}: unterminated quoted string`,
+            i,
+          );
         value += unquoted;
         quoted = true;
         i = next;
       } else if (c === '"') {
         const close = text.indexOf('"', i + 1);
-        if (close < 0 || close >= end) throw fail('SQL_RUNNER_META_COMMAND_INVALID', `\\${name} on line ${source.point(start).line}: unterminated quoted string`, i);
+        if (close < 0 || close >= end)
+          throw fail(
+            'SQL_RUNNER_META_COMMAND_INVALID',
+            `\\${name} on line ${source.point(start).line}: unterminated quoted string`,
+            i,
+          );
         value += text.slice(i, close + 1);
         quoted = true;
         i = close + 1;
@@ -118,7 +142,12 @@ function readSingleQuoted(text: string, from: number, end: number): [string, num
   return [out, -1];
 }
 
-function readReference(text: string, at: number, end: number, variables: Variables): { text: string; next: number; substituted: boolean } {
+function readReference(
+  text: string,
+  at: number,
+  end: number,
+  variables: Variables,
+): { text: string; next: number; substituted: boolean } {
   const d = text[at + 1] ?? '';
   const quote = d === "'" || d === '"' ? d : d === '{' && text[at + 2] === '?' ? '}' : '';
   let j = at + 1 + (quote === '}' ? 2 : quote ? 1 : 0);

@@ -29,17 +29,31 @@ interface ParserError {
  * Parses one statement's text with PostgreSQL's own parser. Returns undefined
  * when the text holds no statement (only comments). A parser error becomes a
  * ChainSyntaxError pointing at the offending token in the file, through the
- * statement's map of where each character came from.
+ * statement's map of where each character came from. `semicolonAt` is the
+ * file index of the terminating ';' when there is one: psql sends it, so the
+ * parser must see it to report what the server would.
  */
-export function parseStatement(sql: string, statement: StatementText, source: SourceText): ParsedStatement | undefined {
+export function parseStatement(
+  sql: string,
+  statement: StatementText,
+  source: SourceText,
+  semicolonAt?: number,
+): ParsedStatement | undefined {
   let stmts: Array<{ stmt?: unknown }>;
+  const text = semicolonAt === undefined ? sql : `${sql};`;
   try {
-    stmts = (parseSync(sql) as { stmts?: Array<{ stmt?: unknown }> }).stmts ?? [];
+    stmts = (parseSync(text) as { stmts?: Array<{ stmt?: unknown }> }).stmts ?? [];
   } catch (error) {
     const details = (error as ParserError).sqlDetails;
     const message = details?.message ?? (error as ParserError).message ?? 'syntax error';
     const cursor = details?.cursorPosition;
-    const at = cursor === undefined || cursor < 0 ? statement.start : statement.sourceIndex(codePointIndex(sql, cursor));
+    const index = cursor === undefined || cursor < 0 ? -1 : codePointIndex(text, cursor);
+    const at =
+      index < 0
+        ? statement.start
+        : semicolonAt !== undefined && index >= sql.length
+          ? semicolonAt
+          : statement.sourceIndex(index);
     throw new ChainSyntaxError(message, source.location(at));
   }
   if (stmts.length === 0) return undefined;
@@ -58,7 +72,12 @@ export function parseStatement(sql: string, statement: StatementText, source: So
 
 /** True for COPY ... FROM STDIN, whose data psql reads from the script itself. */
 export function isCopyFromStdin(parsed: ParsedStatement): boolean {
-  return parsed.kind === 'CopyStmt' && parsed.node.is_from === true && parsed.node.filename === undefined && parsed.node.is_program !== true;
+  return (
+    parsed.kind === 'CopyStmt' &&
+    parsed.node.is_from === true &&
+    parsed.node.filename === undefined &&
+    parsed.node.is_program !== true
+  );
 }
 
 /** True when a COPY's options ask for the binary format. */
@@ -67,7 +86,12 @@ export function isBinaryCopy(parsed: ParsedStatement): boolean {
   return options.some((option) => {
     const def = option.DefElem;
     if (def?.defname === 'binary') return true;
-    return def?.defname === 'format' && JSON.stringify(def.arg ?? '').toLowerCase().includes('"binary"');
+    return (
+      def?.defname === 'format' &&
+      JSON.stringify(def.arg ?? '')
+        .toLowerCase()
+        .includes('"binary"')
+    );
   });
 }
 
@@ -75,7 +99,9 @@ export function isBinaryCopy(parsed: ParsedStatement): boolean {
 export function standardStringsSetting(parsed: ParsedStatement): string | undefined {
   if (parsed.kind !== 'VariableSetStmt' || parsed.node.name !== 'standard_conforming_strings') return undefined;
   if (parsed.node.kind !== 'VAR_SET_VALUE') return 'on';
-  const arg = ((parsed.node.args ?? []) as Array<{ A_Const?: { sval?: { sval?: string }; ival?: { ival?: number } } }>)[0]?.A_Const;
+  const arg = (
+    (parsed.node.args ?? []) as Array<{ A_Const?: { sval?: { sval?: string }; ival?: { ival?: number } } }>
+  )[0]?.A_Const;
   if (arg?.ival) return arg.ival.ival ? 'on' : 'off';
   const value = (arg?.sval?.sval ?? 'on').toLowerCase();
   return ['off', 'of', 'false', 'fals', 'fal', 'fa', 'f', 'no', 'n', '0'].includes(value) ? 'off' : 'on';

@@ -1,5 +1,6 @@
+import { IDENT_CONT, IDENT_START, numberEnd, OP_CHARS, quoteContinuation, SPACE } from './psql-rules.js';
 import { StatementText } from './statement-text.js';
-import { type Variables, isVariableChar, quoteIdentifier, quoteLiteral } from './variables.js';
+import { isVariableChar, quoteIdentifier, quoteLiteral, type Variables } from './variables.js';
 
 /** What stopped the lexer: a statement-ending ';', a meta-command's backslash, or the end of the file. */
 export type LexResult =
@@ -8,7 +9,7 @@ export type LexResult =
   | { kind: 'eof'; statement: StatementText; end: number };
 
 /** Lexer states, named after psqlscan.l's exclusive start conditions. */
-const enum State {
+enum State {
   Initial,
   Comment, // xc
   Quote, // xq, xus
@@ -27,10 +28,6 @@ interface Frame {
   referenceStart: number;
 }
 
-const SPACE = /[ \t\n\r\f]/;
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
-const IDENT_CONT = /[A-Za-z0-9_$\u0080-\uffff]/;
-const OP_CHARS = '~!@#^&|`?+-*/%<>=';
 const FUNCTION_WORDS = new Set(['create', 'function', 'procedure', 'or', 'replace']);
 
 /**
@@ -306,7 +303,7 @@ export class PsqlLexer {
       return;
     }
     let j = i + 1;
-    while (j < text.length && text[j]! >= '0' && text[j]! <= '9') j++; // $1 parameter, or a lone '$'
+    while (j < text.length && /[0-9]/.test(text[j] ?? '')) j++; // $1 parameter, or a lone '$'
     this.advance(j, true);
   }
 
@@ -360,21 +357,4 @@ export class PsqlLexer {
     this.skip(to);
     this.statement.addSubstituted(value, referenceStart, true);
   }
-}
-
-/**
- * psql's {quotecontinue} lookahead after a closing quote: whitespace holding a
- * newline, then another quote, continues the literal. psql reads its input a
- * line at a time, so only a '\r' can be that newline; returns the index after
- * the continuing quote, or -1.
- */
-function quoteContinuation(text: string, from: number): number {
-  const match = /^[ \t\f]*(?:--[^\n\r]*)?\r[ \t\r\f]*'/.exec(text.slice(from, from + 256));
-  return match ? from + match[0].length : -1;
-}
-
-/** End of psql's {integer}, {decimal} or {real} token starting at `from`. */
-function numberEnd(text: string, from: number): number {
-  const match = /^(?:\d+\.(?!\.)\d*|\d*\.\d+|\d+)(?:[Ee][-+]?\d+)?/.exec(text.slice(from, from + 400));
-  return from + (match?.[0].length || 1);
 }

@@ -1,11 +1,17 @@
 import { ChainMetaCommandError, ChainStatementError } from './errors.js';
 import { includeTarget, readInclude } from './includes.js';
 import { echoText, readMetaCommand } from './meta-commands.js';
-import { type ParsedStatement, isBinaryCopy, isCopyFromStdin, parseStatement, standardStringsSetting } from './parse.js';
+import {
+  isBinaryCopy,
+  isCopyFromStdin,
+  type ParsedStatement,
+  parseStatement,
+  standardStringsSetting,
+} from './parse.js';
 import { PsqlLexer } from './psql-lexer.js';
 import type { SourceText } from './source-text.js';
 import type { StatementText } from './statement-text.js';
-import { BEHAVIOUR_VARIABLES, type Variables, isValidVariableName } from './variables.js';
+import { BEHAVIOUR_VARIABLES, isValidVariableName, type Variables } from './variables.js';
 
 /** One step as split from its file, before keys and transaction state are added. */
 export interface SplitStep {
@@ -40,7 +46,14 @@ export function splitFile(source: SourceText, depth: number, context: SplitConte
   for (;;) {
     const result = lexer.next();
     if (result.kind === 'backslash') {
-      const end = handleMetaCommand(source, result.at, result.statement.hasContent, depth, context, lexer.sourcePosition());
+      const end = handleMetaCommand(
+        source,
+        result.at,
+        result.statement.hasContent,
+        depth,
+        context,
+        lexer.sourcePosition(),
+      );
       lexer.resumeAt(end);
       continue;
     }
@@ -60,7 +73,8 @@ function addStatement(
   context: SplitContext,
 ): number | undefined {
   const sql = statement.toString();
-  const parsed = parseStatement(sql, statement, source);
+  // psql sends the terminating ';' too, so the parser sees it ("syntax error at or near \";\"").
+  const parsed = parseStatement(sql, statement, source, terminated ? end - 1 : undefined);
   if (!parsed) return undefined;
   if (standardStringsSetting(parsed) === 'off') {
     throw new ChainStatementError(
@@ -74,7 +88,11 @@ function addStatement(
   if (!isCopyFromStdin(parsed)) return undefined;
   const line = source.point(statement.start).line;
   if (isBinaryCopy(parsed)) {
-    throw new ChainStatementError('SQL_RUNNER_COPY_UNSUPPORTED', `line ${line}: binary COPY FROM STDIN is not supported`, source.location(statement.start));
+    throw new ChainStatementError(
+      'SQL_RUNNER_COPY_UNSUPPORTED',
+      `line ${line}: binary COPY FROM STDIN is not supported`,
+      source.location(statement.start),
+    );
   }
   const text = source.text;
   const lineEnd = source.lineEnd(end);
@@ -100,7 +118,12 @@ function findEndOfData(text: string, from: number): number {
   for (;;) {
     if (text.startsWith('\\.', at)) {
       const next = text[at + 2];
-      if (next === undefined || next === '\n' || (next === '\r' && (text[at + 3] === undefined || text[at + 3] === '\n'))) return at;
+      if (
+        next === undefined ||
+        next === '\n' ||
+        (next === '\r' && (text[at + 3] === undefined || text[at + 3] === '\n'))
+      )
+        return at;
     }
     const newline = text.indexOf('\n\\.', at);
     if (newline === -1) return -1;
@@ -118,13 +141,23 @@ function handleMetaCommand(
 ): number {
   if (at < 0) {
     const line = source.point(fallback).line;
-    throw new ChainMetaCommandError('SQL_RUNNER_META_COMMAND_INVALID', `line ${line}: a variable's value holds a meta-command`, source.location(fallback), '\\');
+    throw new ChainMetaCommandError(
+      'SQL_RUNNER_META_COMMAND_INVALID',
+      `line ${line}: a variable's value holds a meta-command`,
+      source.location(fallback),
+      '\\',
+    );
   }
   const command = readMetaCommand(source, at, context.variables);
   const name = `\\${command.name}`;
   const line = source.point(at).line;
   const invalid = (message: string): never => {
-    throw new ChainMetaCommandError('SQL_RUNNER_META_COMMAND_INVALID', `${name} on line ${line}: ${message}`, source.location(at), name);
+    throw new ChainMetaCommandError(
+      'SQL_RUNNER_META_COMMAND_INVALID',
+      `${name} on line ${line}: ${message}`,
+      source.location(at),
+      name,
+    );
   };
   const argCount = (min: number, max: number): void => {
     if (command.args.length < min) invalid('missing required argument');
@@ -138,8 +171,10 @@ function handleMetaCommand(
       name,
     );
   }
-  if (insideStatement) invalid('meta-commands inside an unfinished statement are not supported; end the statement with ";" first');
-  if (context.restrictKey !== undefined && command.name !== 'unrestrict') invalid('only \\unrestrict is allowed in restricted mode');
+  if (insideStatement)
+    invalid('meta-commands inside an unfinished statement are not supported; end the statement with ";" first');
+  if (context.restrictKey !== undefined && command.name !== 'unrestrict')
+    invalid('only \\unrestrict is allowed in restricted mode');
   switch (command.name) {
     case 'i':
     case 'include':
@@ -153,12 +188,24 @@ function handleMetaCommand(
       break;
     }
     case 'echo':
-      context.steps.push({ kind: 'Echo', sql: '', notice: echoText(command.args), source, start: at, end: command.end });
+      context.steps.push({
+        kind: 'Echo',
+        sql: '',
+        notice: echoText(command.args),
+        source,
+        start: at,
+        end: command.end,
+      });
       break;
     case 'set': {
       const [first, ...values] = command.args;
       if (!first) {
-        throw new ChainMetaCommandError('SQL_RUNNER_META_COMMAND_UNSUPPORTED', `${name} on line ${line}: listing variables is not supported`, source.location(at), name);
+        throw new ChainMetaCommandError(
+          'SQL_RUNNER_META_COMMAND_UNSUPPORTED',
+          `${name} on line ${line}: listing variables is not supported`,
+          source.location(at),
+          name,
+        );
       }
       if (!isValidVariableName(first.value)) invalid(`invalid variable name "${first.value}"`);
       if (BEHAVIOUR_VARIABLES.has(first.value)) {

@@ -38,7 +38,11 @@ export function isValidVariableName(name: string): boolean {
 /** True for the characters psql allows after ':' in a variable reference. */
 export function isVariableChar(code: number): boolean {
   return (
-    (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code >= 0x80
+    (code >= 48 && code <= 57) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    code === 95 ||
+    code >= 0x80
   );
 }
 

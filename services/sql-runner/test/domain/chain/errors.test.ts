@@ -18,7 +18,11 @@ describe('syntax errors', () => {
   const cases: Array<[string, string, { line: number; column: number; position: number }]> = [
     ['at the first token', 'selec 1;', { line: 1, column: 1, position: 1 }],
     ['after non-ASCII text on the same line', "select 'Ünï😀' frm t;", { line: 1, column: 19, position: 19 }],
-    ['on a later line, in a later statement', "select 1;\n-- é\nselect 'é',\n  2 3;", { line: 4, column: 5, position: 32 }],
+    [
+      'on a later line, in a later statement',
+      "select 1;\n-- é\nselect 'é',\n  2 3;",
+      { line: 4, column: 5, position: 32 },
+    ],
     ['at the end of an unterminated statement', 'select 1;\nselect (1 +', { line: 2, column: 12, position: 22 }],
     ['inside a semicolon-terminated paren', 'select (1;\n2);', { line: 1, column: 10, position: 10 }],
   ];
@@ -81,7 +85,9 @@ describe('meta-commands', () => {
   });
 
   it('accepts \\restrict/\\unrestrict and refuses other meta-commands between them', async () => {
-    await expect(planChain([{ path: 'a.sql', sql: '\\restrict k\nselect 1;\n\\unrestrict k\n\\echo ok' }], options)).resolves.toBeDefined();
+    await expect(
+      planChain([{ path: 'a.sql', sql: '\\restrict k\nselect 1;\n\\unrestrict k\n\\echo ok' }], options),
+    ).resolves.toBeDefined();
     const error = await failure('\\restrict k\n\\echo no\n\\unrestrict k');
     expect(error.code).toBe('SQL_RUNNER_META_COMMAND_INVALID');
     expect(error.details).toMatchObject({ line: 2 });
@@ -89,7 +95,10 @@ describe('meta-commands', () => {
 });
 
 describe('includes', () => {
-  const include = (line: string, extra: SourceFile[] = []) => [{ path: 'dir/main.sql', sql: `select 1;\n${line}` }, ...extra];
+  const include = (line: string, extra: SourceFile[] = []) => [
+    { path: 'dir/main.sql', sql: `select 1;\n${line}` },
+    ...extra,
+  ];
 
   it.each([
     ['\\i /etc/passwd', 'SQL_RUNNER_INCLUDE_OUTSIDE_PROJECT', '42501'],
@@ -105,7 +114,10 @@ describe('includes', () => {
   });
 
   it('allows ".." that stays inside the project', async () => {
-    const chain = await planChain(include('\\ir ../lib/x.sql', [{ path: 'lib/x.sql', sql: 'select 2;', run: false }]), options);
+    const chain = await planChain(
+      include('\\ir ../lib/x.sql', [{ path: 'lib/x.sql', sql: 'select 2;', run: false }]),
+      options,
+    );
     expect(chain.steps.map((s) => s.path)).toEqual(['dir/main.sql', 'lib/x.sql']);
   });
 });

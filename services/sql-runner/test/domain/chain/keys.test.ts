@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CANONICAL_FORMAT_VERSION, canonicalize, computeBaseKey, loadParser, planChain } from '../../../src/domain/chain/index.js';
+import {
+  CANONICAL_FORMAT_VERSION,
+  canonicalize,
+  computeBaseKey,
+  loadParser,
+  planChain,
+} from '../../../src/domain/chain/index.js';
 
 const options = { engineVersion: '18.1', settings: { TimeZone: 'UTC' } };
 const finalKey = async (sql: string) => (await planChain([{ path: 'a.sql', sql }], options)).finalKey;
@@ -15,8 +21,13 @@ describe('keys', () => {
   });
 
   it('change with a literal, a quoted identifier case, an operator, token boundaries or the order', async () => {
-    const base = await finalKey("select 'a', \"x\", 1 + 2;");
-    for (const other of ["select 'A', \"x\", 1 + 2;", "select 'a', \"X\", 1 + 2;", "select 'a', \"x\", 1 - 2;", "select 'a', \"x\", 12;"]) {
+    const base = await finalKey('select \'a\', "x", 1 + 2;');
+    for (const other of [
+      'select \'A\', "x", 1 + 2;',
+      'select \'a\', "X", 1 + 2;',
+      'select \'a\', "x", 1 - 2;',
+      'select \'a\', "x", 12;',
+    ]) {
       expect(await finalKey(other)).not.toBe(base);
     }
     expect(await finalKey('select 1; select 2;')).not.toBe(await finalKey('select 2; select 1;'));

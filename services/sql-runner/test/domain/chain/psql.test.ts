@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadParser, planChain, type Step } from '../../../src/domain/chain/index.js';
 import { hasPsql, runPsql, tokens } from './psql.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/chain/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../../fixtures/chain/${name}`, import.meta.url), 'utf8');
 const options = { engineVersion: '18' };
 
 async function stepsOf(sql: string): Promise<Step[]> {
@@ -79,14 +80,19 @@ describe('executing planned steps on PostgreSQL', () => {
     const sql = fixture('pg-dump.sql');
     const steps = await stepsOf(sql);
     const copies = steps.filter((s) => s.copyData !== undefined);
-    expect(copies.map((s) => s.sql)).toEqual(['COPY public.items (id, name, note, price) FROM stdin', 'COPY public.notes (body) FROM stdin']);
+    expect(copies.map((s) => s.sql)).toEqual([
+      'COPY public.items (id, name, note, price) FROM stdin',
+      'COPY public.notes (body) FROM stdin',
+    ]);
     const bytes = Buffer.from(sql, 'utf8');
     for (const step of copies) {
       const block = bytes.subarray(step.byteStart, step.byteEnd).toString('utf8');
       const header = block.slice(0, block.indexOf('\n') + 1);
       expect(block).toBe(`${header}${step.copyData}\\.\n`);
     }
-    expect(copies[0]?.copyData).toBe("1\twidget\thas\\ttab\t9.99\n2\t\\N\tback\\\\slash\t\\N\n3\tquote'\t\"double\"\t0.50\n4\tÜnïcödé\tline\\nbreak; -- not a comment\t100.00\n");
+    expect(copies[0]?.copyData).toBe(
+      '1\twidget\thas\\ttab\t9.99\n2\t\\N\tback\\\\slash\t\\N\n3\tquote\'\t"double"\t0.50\n4\tÜnïcödé\tline\\nbreak; -- not a comment\t100.00\n',
+    );
   });
 
   it.skipIf(!hasPsql)('loads the pg_dump fixture step by step with the rows pg_dump wrote', async () => {
@@ -102,7 +108,16 @@ describe('executing planned steps on PostgreSQL', () => {
         { id: 4, name: 'Ünïcödé', note: 'line\nbreak; -- not a comment', price: '100.00' },
       ]);
       const notes = await client.query('SELECT body FROM public.notes');
-      expect(notes.rows.map((r) => r.body)).toEqual(["'", '"', ';', '/* not a comment', '$$', '\\.', 'echo not a command', null]);
+      expect(notes.rows.map((r) => r.body)).toEqual([
+        "'",
+        '"',
+        ';',
+        '/* not a comment',
+        '$$',
+        '\\.',
+        'echo not a command',
+        null,
+      ]);
       const pk = await client.query("SELECT conname FROM pg_constraint WHERE conname = 'items_pkey'");
       expect(pk.rowCount).toBe(1);
     } finally {

@@ -10,7 +10,10 @@ export const PSQL = '/usr/bin/psql';
 export const hasPsql = existsSync(PSQL);
 
 /** Runs `psql -f` on `sql` and returns the queries it sent (from its -L log) and its stdout. */
-export async function runPsql(sql: string, url: string): Promise<{ queries: string[]; stdout: string; code: number; stderr: string }> {
+export async function runPsql(
+  sql: string,
+  url: string,
+): Promise<{ queries: string[]; stdout: string; code: number; stderr: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'chain-psql-'));
   try {
     const file = join(dir, 'script.sql');

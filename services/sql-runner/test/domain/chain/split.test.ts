@@ -21,7 +21,11 @@ describe('splitting like psql', () => {
   });
 
   it('keeps BEGIN ATOMIC bodies whole, CASE ... END included', async () => {
-    const steps = (await plan('CREATE OR REPLACE FUNCTION s(a int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN a > 0 THEN a END;\n  SELECT 2;\nEND;\nSELECT 3;')).steps;
+    const steps = (
+      await plan(
+        'CREATE OR REPLACE FUNCTION s(a int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN a > 0 THEN a END;\n  SELECT 2;\nEND;\nSELECT 3;',
+      )
+    ).steps;
     expect(steps.map((s) => s.kind)).toEqual(['CreateFunctionStmt', 'SelectStmt']);
     expect(steps[0]?.sql).toMatch(/SELECT 2;\nEND$/);
   });
@@ -34,7 +38,11 @@ describe('splitting like psql', () => {
     const sql = "select 'é';  select '😀', 2;\n\n  insert into t values (1);";
     const steps = (await plan(sql)).steps;
     const bytes = Buffer.from(sql, 'utf8');
-    expect(steps.map((s) => [s.line, s.column])).toEqual([[1, 1], [1, 14], [3, 3]]);
+    expect(steps.map((s) => [s.line, s.column])).toEqual([
+      [1, 1],
+      [1, 14],
+      [3, 3],
+    ]);
     expect(steps.map((s) => bytes.subarray(s.byteStart, s.byteEnd).toString('utf8'))).toEqual([
       "select 'é';",
       "select '😀', 2;",
@@ -43,9 +51,13 @@ describe('splitting like psql', () => {
   });
 
   it('carries COPY FROM STDIN data up to \\. without lexing it, and to the end of the file without one', async () => {
-    const steps = (await plan("copy t (a, b) from STDIN with (format csv);\n\"x;\",'\n$$,/*\n\\.\nselect 1;\nCOPY t FROM stdin;\na\tb")).steps;
+    const steps = (
+      await plan(
+        'copy t (a, b) from STDIN with (format csv);\n"x;",\'\n$$,/*\n\\.\nselect 1;\nCOPY t FROM stdin;\na\tb',
+      )
+    ).steps;
     expect(steps.map((s) => [s.kind, s.copyData])).toEqual([
-      ['CopyStmt', "\"x;\",'\n$$,/*\n"],
+      ['CopyStmt', '"x;",\'\n$$,/*\n'],
       ['SelectStmt', undefined],
       ['CopyStmt', 'a\tb\n'],
     ]);
@@ -54,15 +66,30 @@ describe('splitting like psql', () => {
   it('tracks the transaction block: BEGIN ... COMMIT, ROLLBACK, AND CHAIN, savepoints, CALL', async () => {
     const steps = (
       await plan(
-        'BEGIN; SAVEPOINT a; ROLLBACK TO a; COMMIT; CALL p(); START TRANSACTION; COMMIT AND CHAIN; ROLLBACK; BEGIN; PREPARE TRANSACTION \'x\'; BEGIN; select 1',
+        "BEGIN; SAVEPOINT a; ROLLBACK TO a; COMMIT; CALL p(); START TRANSACTION; COMMIT AND CHAIN; ROLLBACK; BEGIN; PREPARE TRANSACTION 'x'; BEGIN; select 1",
       )
     ).steps;
-    expect(steps.map((s) => s.opensTransaction)).toEqual([true, true, true, false, false, true, true, false, true, false, true, true]);
+    expect(steps.map((s) => s.opensTransaction)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      true,
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+    ]);
   });
 
   it('treats a procedure that commits as leaving no block open', async () => {
     const steps = (
-      await plan('CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (1); COMMIT; END $$;\nCALL p();')
+      await plan(
+        'CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (1); COMMIT; END $$;\nCALL p();',
+      )
     ).steps;
     expect(steps.map((s) => [s.kind, s.opensTransaction])).toEqual([
       ['CreateFunctionStmt', false],
@@ -73,7 +100,8 @@ describe('splitting like psql', () => {
 
 describe('psql variables and \\echo', () => {
   it('substitutes :name raw, :\'name\' as a literal and :"name" as an identifier, leaving :: and unknown names', async () => {
-    const sql = "\\set t my_table\n\\set v 'it''s' ' \\\\x'\n\\set c Col\nselect :'v', :\"c\", x::int, a[1:nope], ':t' from :t;";
+    const sql =
+      "\\set t my_table\n\\set v 'it''s' ' \\\\x'\n\\set c Col\nselect :'v', :\"c\", x::int, a[1:nope], ':t' from :t;";
     expect(await sqls(sql)).toEqual([`select  E'it''s \\\\x', "Col", x::int, a[1:nope], ':t' from my_table`]);
   });
 
@@ -82,7 +110,7 @@ describe('psql variables and \\echo', () => {
   });
 
   it('\\unset forgets a variable; substitution applies inside meta-command arguments', async () => {
-    const steps = (await plan("\\set who world\n\\echo -n hello :who 'a  b' \"q\"\n\\unset who\n\\echo :who")).steps;
+    const steps = (await plan('\\set who world\n\\echo -n hello :who \'a  b\' "q"\n\\unset who\n\\echo :who')).steps;
     expect(steps.map((s) => [s.kind, s.notice, s.sql])).toEqual([
       ['Echo', 'hello world a  b "q"', ''],
       ['Echo', ':who\n', ''],
