@@ -23,4 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-npm ci --no-audit --no-fund
+# `npm install` rather than `npm ci`: the lockfile pins every version, and npm ci
+# refuses optional platform packages (other OSes' biome binaries) that a
+# registry mirror may not carry.
+npm install --no-audit --no-fund
