@@ -23,6 +23,8 @@ export {
   type PostgresServer,
   type PostgresServerOptions,
   postgresVersion,
+  type ServerBinaries,
+  serverBinaries,
   startPostgresServer,
 } from './pg-server.js';
 export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, type ProblemBody, problem, registerProblemHandler } from './problem.js';

@@ -54,12 +54,18 @@ async function reachable(path: string, user: OsUser): Promise<boolean> {
   }
 }
 
+/** Paths of the PostgreSQL server programs. */
+export interface ServerBinaries {
+  initdb: string;
+  postgres: string;
+}
+
 /**
  * The server binaries as `user` can run them. When the project lives where
  * the unprivileged user cannot reach (a checkout under /root, say), the
  * bundled installation is copied once to a world-readable temporary place.
  */
-async function serverBinaries(binDir: string | undefined, user: OsUser): Promise<{ initdb: string; postgres: string }> {
+export async function serverBinaries(binDir: string | undefined, user: OsUser): Promise<ServerBinaries> {
   const bins = binaries(binDir);
   if (await reachable(bins.postgres, user)) return bins;
   const installDir = dirname(dirname(bins.postgres));
