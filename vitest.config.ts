@@ -9,6 +9,8 @@ const workspaces: Record<string, string> = {
   '@taidon/kit': 'backend/kit',
   '@taidon/contracts': 'backend/contracts',
   '@taidon/idp': 'services/idp',
+  '@taidon/snapshot-cache': 'services/snapshot-cache',
+  '@taidon/env-manager': 'services/env-manager',
   '@taidon/sql-runner': 'services/sql-runner',
   '@taidon/gateway': 'backend/gateway',
 };

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # psql: the tests compare our statement splitting with what psql sends, and
-# bench/plan times `psql -f`.
-debian_packages=(postgresql-client)
+# bench/plan times `psql -f`. btrfs-progs: the btrfs layer driver (loop image).
+debian_packages=(postgresql-client btrfs-progs)
 
 missing=()
 for pkg in "${debian_packages[@]}"; do
