@@ -80,6 +80,16 @@ export function isCopyFromStdin(parsed: ParsedStatement): boolean {
   );
 }
 
+/** True for COPY ... TO STDOUT, whose data comes back through the connection. */
+export function isCopyToStdout(parsed: ParsedStatement): boolean {
+  return (
+    parsed.kind === 'CopyStmt' &&
+    parsed.node.is_from !== true &&
+    parsed.node.filename === undefined &&
+    parsed.node.is_program !== true
+  );
+}
+
 /** True when a COPY's options ask for the binary format. */
 export function isBinaryCopy(parsed: ParsedStatement): boolean {
   const options = (parsed.node.options ?? []) as Array<{ DefElem?: { defname?: string; arg?: unknown } }>;

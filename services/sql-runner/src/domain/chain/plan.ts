@@ -2,6 +2,7 @@ import { loadModule } from 'libpg-query';
 import { CANONICAL_FORMAT_VERSION, canonicalize } from './canonical.js';
 import { projectPath } from './includes.js';
 import { type ChainOptions, computeBaseKey, nextKey } from './keys.js';
+import { isCopyFromStdin, isCopyToStdout } from './parse.js';
 import { SourceText } from './source-text.js';
 import { type SplitContext, splitFile } from './split.js';
 import { transactionOpenAfter } from './transactions.js';
@@ -41,6 +42,8 @@ export interface Step {
   opensTransaction: boolean;
   /** State key after this step (hex sha256); Echo steps keep the previous one. */
   key: string;
+  /** Whether a COPY exchanges data with the client: 'in' (FROM STDIN, data in copyData) or 'out' (TO STDOUT). */
+  copy?: 'in' | 'out';
 }
 
 /** A planned chain: keys from the base state to the last step. */
@@ -99,6 +102,8 @@ export async function planChain(files: SourceFile[], options: ChainOptions): Pro
       key,
     };
     if (split.copyData !== undefined) step.copyData = split.copyData;
+    if (split.parsed && isCopyFromStdin(split.parsed)) step.copy = 'in';
+    if (split.parsed && isCopyToStdout(split.parsed)) step.copy = 'out';
     if (split.notice !== undefined) step.notice = split.notice;
     return step;
   });

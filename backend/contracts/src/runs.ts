@@ -1,0 +1,70 @@
+import { type Static, Type } from 'typebox';
+import { PlanInput } from './plan.js';
+
+/** Media type of the run event stream: one JSON event per line. */
+export const RUN_STREAM_CONTENT_TYPE = 'application/x-ndjson';
+
+/**
+ * `POST /api/runs`: `tail` defines the state to start from (same shapes as
+ * `/api/plan`), `head` is what runs now. Without a tail, the head continues
+ * on the session's instance as it is (REPL style).
+ */
+export const RunRequest = Type.Object(
+  {
+    sessionId: Type.Optional(
+      Type.String({ format: 'uuid', description: 'The learner session; a new one is made when absent.' }),
+    ),
+    tail: Type.Optional(PlanInput),
+    head: Type.String({ maxLength: 1024 * 1024, description: 'SQL to execute now, whose results stream back.' }),
+  },
+  { additionalProperties: false },
+);
+export type RunRequest = Static<typeof RunRequest>;
+
+/** A column of a result set: its name and PostgreSQL type as `format_type` prints it. */
+export interface ResultColumn {
+  name: string;
+  type: string;
+}
+
+/** How the run's starting state was obtained. */
+export type StateSource = 'session' | 'pool' | 'clone' | 'template';
+
+/**
+ * Events of the run stream, in order: `started` first; then `progress`,
+ * `heartbeat`, `notice`, result sets (`resultset`, `rows`…, `complete`) and
+ * `error`; and exactly one of `done` or `cancelled` last. Every value in
+ * `rows` is PostgreSQL's own text output, or null for SQL NULL.
+ */
+export type RunEvent =
+  | { type: 'started'; runId: string; sessionId: string }
+  | { type: 'progress'; phase: 'plan' | 'restore' | 'replay' | 'execute'; step?: number; of?: number }
+  | { type: 'heartbeat'; phase: string; elapsedMs: number }
+  | { type: 'notice'; severity: string; message: string; sqlstate?: string; statement?: number }
+  | { type: 'resultset'; statement: number; columns: ResultColumn[] }
+  | { type: 'rows'; statement: number; rows: (string | null)[][] }
+  | { type: 'complete'; statement: number; command: string; rowCount: number | null; truncated: boolean }
+  | {
+      type: 'error';
+      phase: 'replay' | 'execute';
+      statement?: number;
+      sqlstate: string;
+      message: string;
+      detail?: string;
+      hint?: string;
+      position?: number;
+      path?: string;
+      line?: number;
+      column?: number;
+    }
+  | { type: 'cancelled'; reason: 'request' | 'client-closed' | 'timeout' }
+  | {
+      type: 'done';
+      outcome: 'ok' | 'error';
+      source: StateSource;
+      warmPool: boolean;
+      layerKey: string | null;
+      stepsReplayed: number;
+      instanceKey: string | null;
+      timings: { planMs: number; restoreMs: number; replayMs: number; executeMs: number; totalMs: number };
+    };

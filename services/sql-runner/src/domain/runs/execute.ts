@@ -1,0 +1,217 @@
+import type { ResultColumn, RunEvent } from '@taidon/contracts';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import Cursor from 'pg-cursor';
+import type { Step } from '../chain/index.js';
+
+/** Bounds on what one statement may send back to the learner. */
+export interface OutputLimits {
+  /** Rows of one result set beyond which it is truncated. */
+  maxRows: number;
+  /** Bytes of text values of one result set beyond which it is truncated. */
+  maxBytes: number;
+  /** Rows per `rows` event. */
+  chunkRows: number;
+}
+
+/** Receives the events of a run, in order. */
+export type Emit = (event: RunEvent) => void;
+
+/** What a statement did, as its command tag says. */
+export interface StatementOutcome {
+  command: string;
+  rowCount: number | null;
+}
+
+/**
+ * Values stay PostgreSQL's own text output: no JavaScript Date, number or
+ * JSON conversion ever touches them, so numerics stay exact and timestamps
+ * keep the session's DateStyle and time zone.
+ */
+const TEXT_AS_IS = { getTypeParser: () => (value: string) => value };
+
+/**
+ * Type names by (oid, typmod), as `format_type` prints them, cached per
+ * instance. Looked up on a second connection: the learner's connection is
+ * busy with the open portal whose columns are being named.
+ */
+export class TypeNames {
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly catalog: pg.ClientBase) {}
+
+  async columns(fields: readonly pg.FieldDef[]): Promise<ResultColumn[]> {
+    const client = this.catalog;
+    const id = (f: pg.FieldDef) => `${f.dataTypeID}/${f.dataTypeModifier}`;
+    const missing = fields.filter((f) => !this.names.has(id(f)));
+    if (missing.length > 0) {
+      const { rows } = await client.query<{ name: string }>({
+        text: 'SELECT format_type(o, NULLIF(m, -1)) AS name FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS t(o, m, n) ORDER BY n',
+        values: [missing.map((f) => f.dataTypeID), missing.map((f) => f.dataTypeModifier)],
+        types: TEXT_AS_IS,
+      });
+      missing.forEach((f, i) => this.names.set(id(f), rows[i]?.name ?? String(f.dataTypeID)));
+    }
+    return fields.map((f) => ({ name: f.name, type: this.names.get(id(f)) ?? String(f.dataTypeID) }));
+  }
+}
+
+interface CursorInternals {
+  _result: { fields: pg.FieldDef[]; command: string | null; rowCount: number | null };
+}
+
+type CommandCompleteHandler = (message: { text: string }) => void;
+
+/** A cursor that keeps the whole command tag ("CREATE TABLE"), where pg keeps only its first word. */
+function taggedCursor(sql: string): { cursor: Cursor<(string | null)[]>; tag: () => string | undefined } {
+  const cursor = new Cursor<(string | null)[]>(sql, undefined, { rowMode: 'array', types: TEXT_AS_IS });
+  const hooks = cursor as unknown as { handleCommandComplete: CommandCompleteHandler };
+  const original = hooks.handleCommandComplete.bind(cursor);
+  let tag: string | undefined;
+  hooks.handleCommandComplete = (message) => {
+    tag = message.text.replace(/( \d+)+$/, '');
+    original(message);
+  };
+  return { cursor, tag: () => tag };
+}
+
+/** Command tag of a statement whose portal was closed early (truncated), from its kind. */
+const TAG_OF_KIND: Record<string, string> = {
+  SelectStmt: 'SELECT',
+  InsertStmt: 'INSERT',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  MergeStmt: 'MERGE',
+};
+
+function rowBytes(row: (string | null)[]): number {
+  let bytes = 0;
+  for (const value of row) bytes += value === null ? 0 : value.length;
+  return bytes;
+}
+
+/**
+ * Runs one SQL statement through a portal read in chunks (the extended
+ * protocol's row limit), so a huge result is never materialised: once the
+ * row or byte cap is reached the portal is closed and `truncated` reported.
+ * A DML … RETURNING still runs to completion, since PostgreSQL executes it
+ * fully on the first fetch.
+ */
+async function executeSql(
+  client: pg.ClientBase,
+  step: Step,
+  statement: number,
+  emit: Emit,
+  limits: OutputLimits,
+  types: TypeNames,
+): Promise<StatementOutcome> {
+  const tagged = taggedCursor(step.sql);
+  const cursor = client.query(tagged.cursor);
+  const internals = cursor as unknown as CursorInternals;
+  let announced = false;
+  let rowsSent = 0;
+  let bytesSent = 0;
+  let truncated = false;
+  try {
+    for (;;) {
+      const rows = await cursor.read(limits.chunkRows);
+      if (!announced && internals._result.fields.length > 0) {
+        announced = true;
+        emit({ type: 'resultset', statement, columns: await types.columns(internals._result.fields) });
+      }
+      if (rows.length === 0) break;
+      let take = rows.length;
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as (string | null)[];
+        if (rowsSent + i >= limits.maxRows || bytesSent + rowBytes(row) > limits.maxBytes) {
+          take = i;
+          truncated = true;
+          break;
+        }
+        bytesSent += rowBytes(row);
+      }
+      if (take > 0) emit({ type: 'rows', statement, rows: rows.slice(0, take) as (string | null)[][] });
+      rowsSent += take;
+      if (truncated) break;
+    }
+  } finally {
+    await cursor.close();
+  }
+  const command = tagged.tag() ?? (truncated ? TAG_OF_KIND[step.kind] : internals._result.command) ?? '';
+  const { rowCount } = internals._result;
+  emit({ type: 'complete', statement, command, rowCount: truncated ? rowsSent : rowCount, truncated });
+  return { command, rowCount };
+}
+
+async function executeCopyIn(
+  client: pg.ClientBase,
+  step: Step,
+  statement: number,
+  emit: Emit,
+): Promise<StatementOutcome> {
+  const stream = client.query(copyFrom(step.sql));
+  await new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+    stream.end(step.copyData ?? '');
+  });
+  emit({ type: 'complete', statement, command: 'COPY', rowCount: stream.rowCount, truncated: false });
+  return { command: 'COPY', rowCount: stream.rowCount };
+}
+
+async function executeCopyOut(
+  client: pg.ClientBase,
+  step: Step,
+  statement: number,
+  emit: Emit,
+  limits: OutputLimits,
+): Promise<StatementOutcome> {
+  const stream = client.query(copyTo(step.sql));
+  emit({ type: 'resultset', statement, columns: [{ name: 'COPY', type: 'text' }] });
+  let pending = '';
+  let rows = 0;
+  let bytes = 0;
+  let truncated = false;
+  let chunk: (string | null)[][] = [];
+  for await (const data of stream) {
+    pending += (data as Buffer).toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (rows >= limits.maxRows || bytes + line.length > limits.maxBytes) truncated = true;
+      if (truncated) continue;
+      chunk.push([line]);
+      rows++;
+      bytes += line.length;
+      if (chunk.length >= limits.chunkRows) {
+        emit({ type: 'rows', statement, rows: chunk });
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) emit({ type: 'rows', statement, rows: chunk });
+  emit({ type: 'complete', statement, command: 'COPY', rowCount: stream.rowCount, truncated });
+  return { command: 'COPY', rowCount: stream.rowCount };
+}
+
+/**
+ * Executes one step on a learner connection, emitting its result set,
+ * rows and completion. Server errors are thrown as they come (pg's
+ * DatabaseError, with SQLSTATE and position); the caller reports them.
+ */
+export async function executeStep(
+  client: pg.ClientBase,
+  step: Step,
+  statement: number,
+  emit: Emit,
+  limits: OutputLimits,
+  types: TypeNames,
+): Promise<StatementOutcome> {
+  if (step.kind === 'Echo') {
+    emit({ type: 'notice', severity: 'ECHO', message: (step.notice ?? '').replace(/\n$/, ''), statement });
+    return { command: 'ECHO', rowCount: null };
+  }
+  if (step.copy === 'in') return executeCopyIn(client, step, statement, emit);
+  if (step.copy === 'out') return executeCopyOut(client, step, statement, emit, limits);
+  return executeSql(client, step, statement, emit, limits, types);
+}
