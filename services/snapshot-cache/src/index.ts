@@ -1,1 +1,14 @@
-export {};
+export { buildApp, type SnapshotCacheDeps } from './app.js';
+export { loadSnapshotCacheConfig, type SnapshotCacheConfig, snapshotCacheConfigSpec } from './config.js';
+export { layerScore, planEviction } from './domain/eviction.js';
+export { type CreateLayerInput, type EvictionResult, LayerCache, type Volume } from './domain/layer-cache.js';
+export { type ReconcileSummary, reconcile } from './domain/reconcile.js';
+export { BtrfsDriver } from './drivers/btrfs.js';
+export { CopyDriver } from './drivers/copy.js';
+export { createDriver, type DriverConfig, detectDriver } from './drivers/detect.js';
+export type { CowDriver, DriverName } from './drivers/driver.js';
+export { LvmThinDriver } from './drivers/lvm-thin.js';
+export { ZfsDriver } from './drivers/zfs.js';
+export { DiskFullError, SNAPSHOT_CACHE_ERROR_CODES } from './errors.js';
+export { migrateSnapshotCache, SNAPSHOT_CACHE_MIGRATIONS_DIR } from './migrate.js';
+export type { Layer } from './store/layers.js';

@@ -50,7 +50,7 @@ export class TypeNames {
         values: [missing.map((f) => f.dataTypeID), missing.map((f) => f.dataTypeModifier)],
         types: TEXT_AS_IS,
       });
-      missing.forEach((f, i) => this.names.set(id(f), rows[i]?.name ?? String(f.dataTypeID)));
+      for (const [i, f] of missing.entries()) this.names.set(id(f), rows[i]?.name ?? String(f.dataTypeID));
     }
     return fields.map((f) => ({ name: f.name, type: this.names.get(id(f)) ?? String(f.dataTypeID) }));
   }
