@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import type { CowDriver } from '../drivers/driver.js';
+import { pathExists } from '../drivers/layout.js';
+import { LayerInUseError, LayerNotFoundError, LayerPinnedError, VolumeNotFoundError } from '../errors.js';
+import type { SnapshotCacheMetrics } from '../metrics.js';
+import {
+  deepestLayer,
+  deleteLayerRow,
+  findLayer,
+  insertLayer,
+  inTransaction,
+  type Layer,
+  layerExists,
+  listLayers,
+  lockLayerKey,
+  recordLayerHit,
+  setLayerPinned,
+  tryLockLayerKey,
+} from '../store/layers.js';
+import { deleteVolumeRow, insertVolume, lockVolume } from '../store/volumes.js';
+import { planEviction, totalBytes } from './eviction.js';
+
+/** What the layer cache works with. */
+export interface LayerCacheDeps {
+  pool: pg.Pool;
+  driver: CowDriver;
+  metrics: SnapshotCacheMetrics;
+  /** Total bytes of layers to stay under. */
+  budgetBytes: number;
+  /** Half-life of the recency weight of the eviction score. */
+  halfLifeMs: number;
+  /** Told about an eviction run that failed after a layer was created (the creation itself succeeded). */
+  onEvictionError?: (error: unknown) => void;
+}
+
+/** A volume as the API returns it. */
+export interface Volume {
+  id: string;
+  path: string;
+  layerKey: string | null;
+}
+
+/** What a new layer needs: its key, where it comes from, and what it saves. */
+export interface CreateLayerInput {
+  key: string;
+  parentKey?: string | null;
+  volumeId: string;
+  stepCount: number;
+  buildMs: number;
+  pinned?: boolean;
+}
+
+/** Outcome of one eviction run. */
+export interface EvictionResult {
+  evicted: string[];
+  /** Bytes of the layers left. */
+  totalBytes: number;
+}
+
+const seconds = (startMs: number) => (performance.now() - startMs) / 1000;
+
+/**
+ * Layers and volumes: the driver holds the data, the database the records,
+ * and a lock per key keeps the two in step. Clones take the key's lock
+ * shared, creation and deletion exclusive, so a layer is never deleted under
+ * a clone being made and one key is snapshotted once.
+ */
+export class LayerCache {
+  private evictionQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: LayerCacheDeps) {}
+
+  /** An empty volume, or a clone of `fromLayerKey` (a hit of that layer). */
+  async createVolume(input: { fromLayerKey?: string | null; sizeLimitBytes?: number | null }): Promise<Volume> {
+    const id = randomUUID();
+    const layerKey = input.fromLayerKey ?? null;
+    const sizeLimitBytes = input.sizeLimitBytes ?? null;
+    const { driver, pool } = this.deps;
+    if (layerKey === null) {
+      const path = await driver.createVolume(id);
+      await this.undoOnFailure(id, async () => {
+        if (sizeLimitBytes !== null) await driver.limitVolume?.(id, sizeLimitBytes);
+        await insertVolume(pool, { id, layerKey, sizeLimitBytes });
+      });
+      return { id, path, layerKey };
+    }
+    return inTransaction(pool, async (client) => {
+      await lockLayerKey(client, layerKey, 'shared');
+      if (!(await layerExists(client, layerKey))) throw new LayerNotFoundError(layerKey);
+      const start = performance.now();
+      const path = await driver.cloneLayer(layerKey, id);
+      this.deps.metrics.cloneSeconds.observe(seconds(start));
+      // The hit is counted last so that the row lock it takes does not serialize concurrent clones of one layer.
+      await this.undoOnFailure(id, async () => {
+        if (sizeLimitBytes !== null) await driver.limitVolume?.(id, sizeLimitBytes);
+        await insertVolume(client, { id, layerKey, sizeLimitBytes });
+        await recordLayerHit(client, layerKey);
+      });
+      return { id, path, layerKey };
+    });
+  }
+
+  private async undoOnFailure(volumeId: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      await this.deps.driver.destroyVolume(volumeId).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Destroys the volume and forgets it; an unknown id is not an error (so callers may retry). */
+  async destroyVolume(id: string): Promise<void> {
+    await inTransaction(this.deps.pool, async (client) => {
+      await lockVolume(client, id, 'update');
+      await deleteVolumeRow(client, id);
+      await this.deps.driver.destroyVolume(id);
+    });
+  }
+
+  /**
+   * Snapshots the volume into a layer under `key`, records it with its size,
+   * then evicts to stay within the budget. An existing key answers the
+   * existing layer (`created: false`) without a new snapshot.
+   */
+  async createLayer(input: CreateLayerInput): Promise<{ layer: Layer; created: boolean }> {
+    const existing = await findLayer(this.deps.pool, input.key);
+    if (existing) return { layer: existing, created: false };
+    const outcome = await inTransaction(this.deps.pool, async (client) => {
+      await lockLayerKey(client, input.key, 'exclusive');
+      const made = await findLayer(client, input.key);
+      if (made) return { layer: made, created: false };
+      if (!(await lockVolume(client, input.volumeId, 'share'))) throw new VolumeNotFoundError(input.volumeId);
+      return { layer: await this.snapshot(client, input), created: true };
+    });
+    if (outcome.created) {
+      await this.evict(new Set([input.key])).catch((error: unknown) => this.deps.onEvictionError?.(error));
+    }
+    return outcome;
+  }
+
+  private async snapshot(client: pg.PoolClient, input: CreateLayerInput): Promise<Layer> {
+    const { driver, metrics } = this.deps;
+    // A layer on disk without a record is what a crash between snapshot and commit leaves.
+    if (await pathExists(driver.layerPath(input.key))) await driver.destroyLayer(input.key);
+    const start = performance.now();
+    await driver.snapshotVolume(input.volumeId, input.key);
+    metrics.snapshotSeconds.observe(seconds(start));
+    try {
+      const layer = await insertLayer(client, {
+        key: input.key,
+        parentKey: input.parentKey ?? null,
+        stepCount: input.stepCount,
+        buildMs: input.buildMs,
+        sizeBytes: await driver.sizeBytes('layer', input.key),
+        pinned: input.pinned ?? false,
+      });
+      if (!layer) throw new Error(`layer ${input.key} was recorded by someone not holding its lock`);
+      return layer;
+    } catch (error) {
+      await driver.destroyLayer(input.key).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The layer under `key`, with its live clones. */
+  async getLayer(key: string): Promise<Layer> {
+    const layer = await findLayer(this.deps.pool, key);
+    if (!layer) throw new LayerNotFoundError(key);
+    return layer;
+  }
+
+  /** Every layer, oldest first. */
+  listLayers(): Promise<Layer[]> {
+    return listLayers(this.deps.pool);
+  }
+
+  /** Of a chain's key path, the deepest key that has a layer (index -1 when none). */
+  lookup(keys: readonly string[]): Promise<{ key: string | null; index: number }> {
+    return deepestLayer(this.deps.pool, keys);
+  }
+
+  /** Pins (never evicted) or unpins the layer. */
+  async setPinned(key: string, pinned: boolean): Promise<Layer> {
+    if (!(await setLayerPinned(this.deps.pool, key, pinned))) throw new LayerNotFoundError(key);
+    return this.getLayer(key);
+  }
+
+  /** Deletes a layer on request; refused while it is pinned or has live clones. */
+  async deleteLayer(key: string): Promise<void> {
+    await inTransaction(this.deps.pool, async (client) => {
+      await lockLayerKey(client, key, 'exclusive');
+      const layer = await findLayer(client, key);
+      if (!layer) throw new LayerNotFoundError(key);
+      if (layer.pinned) throw new LayerPinnedError(key);
+      if (layer.liveClones > 0) throw new LayerInUseError(key, layer.liveClones);
+      await deleteLayerRow(client, key);
+      await this.deps.driver.destroyLayer(key);
+    });
+  }
+
+  /** Evicts the least valuable layers until the total is within the budget; runs one at a time. */
+  evict(protectedKeys: ReadonlySet<string> = new Set()): Promise<EvictionResult> {
+    const run = this.evictionQueue.then(() => this.evictNow(protectedKeys));
+    this.evictionQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async evictNow(protectedKeys: ReadonlySet<string>): Promise<EvictionResult> {
+    const evicted: string[] = [];
+    const attempted = new Set(protectedKeys);
+    for (;;) {
+      const layers = await listLayers(this.deps.pool);
+      const plan = planEviction(layers, {
+        budgetBytes: this.deps.budgetBytes,
+        halfLifeMs: this.deps.halfLifeMs,
+        nowMs: Date.now(),
+        protectedKeys: attempted,
+      });
+      if (plan.length === 0) return { evicted, totalBytes: totalBytes(layers) };
+      for (const key of plan) {
+        attempted.add(key);
+        if (await this.evictOne(key)) {
+          evicted.push(key);
+          this.deps.metrics.evictions.inc();
+        }
+      }
+    }
+  }
+
+  /** Deletes one planned layer unless, under its lock, it turns out busy, pinned or in use. */
+  private evictOne(key: string): Promise<boolean> {
+    return inTransaction(this.deps.pool, async (client) => {
+      if (!(await tryLockLayerKey(client, key))) return false;
+      const layer = await findLayer(client, key);
+      if (!layer || layer.pinned || layer.liveClones > 0) return false;
+      await deleteLayerRow(client, key);
+      await this.deps.driver.destroyLayer(key);
+      return true;
+    });
+  }
+}

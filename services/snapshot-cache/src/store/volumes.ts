@@ -1,0 +1,67 @@
+import type { Queryable } from './layers.js';
+
+/** A volume as snapshot-cache records it. */
+export interface VolumeRecord {
+  id: string;
+  layerKey: string | null;
+  sizeLimitBytes: number | null;
+  createdAt: Date;
+}
+
+interface VolumeRow {
+  id: string;
+  layer_key: string | null;
+  size_limit_bytes: string | null;
+  created_at: Date;
+}
+
+function toVolume(row: VolumeRow): VolumeRecord {
+  return {
+    id: row.id,
+    layerKey: row.layer_key,
+    sizeLimitBytes: row.size_limit_bytes === null ? null : Number(row.size_limit_bytes),
+    createdAt: row.created_at,
+  };
+}
+
+/** Records a volume (cloned from `layerKey`, or empty when null). */
+export async function insertVolume(
+  db: Queryable,
+  volume: { id: string; layerKey: string | null; sizeLimitBytes: number | null },
+): Promise<VolumeRecord> {
+  const { rows } = await db.query<VolumeRow>(
+    `INSERT INTO volumes (id, layer_key, size_limit_bytes) VALUES ($1, $2, $3)
+     RETURNING id, layer_key, size_limit_bytes, created_at`,
+    [volume.id, volume.layerKey, volume.sizeLimitBytes],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('INSERT … RETURNING returned no row');
+  return toVolume(row);
+}
+
+/**
+ * The volume under `id`, locked until the transaction ends: `share` while a
+ * layer is snapshotted from it, `update` while it is destroyed.
+ */
+export async function lockVolume(
+  db: Queryable,
+  id: string,
+  mode: 'share' | 'update',
+): Promise<VolumeRecord | undefined> {
+  const { rows } = await db.query<VolumeRow>(
+    `SELECT id, layer_key, size_limit_bytes, created_at FROM volumes WHERE id = $1 FOR ${mode === 'share' ? 'SHARE' : 'UPDATE'}`,
+    [id],
+  );
+  return rows[0] && toVolume(rows[0]);
+}
+
+/** Every volume id recorded. */
+export async function listVolumeIds(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM volumes ORDER BY id`);
+  return rows.map((row) => row.id);
+}
+
+/** Deletes the volume's row. */
+export async function deleteVolumeRow(db: Queryable, id: string): Promise<void> {
+  await db.query(`DELETE FROM volumes WHERE id = $1`, [id]);
+}
