@@ -46,7 +46,9 @@ export type RunEvent =
   | { type: 'complete'; statement: number; command: string; rowCount: number | null; truncated: boolean }
   | {
       type: 'error';
-      phase: 'replay' | 'execute';
+      /** restore: the platform could not provide the state (then `code` names the platform error). */
+      phase: 'restore' | 'replay' | 'execute';
+      code?: string;
       statement?: number;
       sqlstate: string;
       message: string;

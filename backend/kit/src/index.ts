@@ -30,3 +30,4 @@ export {
 export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, type ProblemBody, problem, registerProblemHandler } from './problem.js';
 export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
 export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER } from './service-auth.js';
+export { callService, type ServiceCallOptions, type ServiceEndpoint } from './service-client.js';

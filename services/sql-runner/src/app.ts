@@ -3,19 +3,29 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SqlRunnerConfig } from './config.js';
 import type { EngineIdentity } from './domain/engine.js';
+import type { RunnerDeps } from './domain/runs/context.js';
+import { RunRegistry } from './domain/runs/run.js';
 import { registerPlanRoutes } from './routes/plan.js';
+import { registerRunRoutes } from './routes/runs.js';
 
 /** What sql-runner needs from the outside world. */
 export interface SqlRunnerDeps {
   config: Pick<SqlRunnerConfig, 'SERVICE_TOKEN'>;
   engine: EngineIdentity;
   logger: Logger;
+  /** The control-plane pool and sibling services that runs need; without them only planning is served. */
+  runs?: RunnerDeps;
 }
 
-/** sql-runner: plans SQL chains (and, later, runs them). */
+/** sql-runner: plans SQL chains and runs them on sandbox instances. */
 export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   const app = createBaseApp({ service: 'sql-runner', logger: deps.logger, bodyLimitBytes: 1024 * 1024 });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
   registerPlanRoutes(app, deps.engine);
+  const runs = deps.runs;
+  if (runs) {
+    registerRunRoutes(app, deps.engine, runs, new RunRegistry());
+    app.addHook('onClose', async () => runs.connections.closeAll());
+  }
   return app;
 }

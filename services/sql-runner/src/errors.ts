@@ -5,4 +5,7 @@ import { CHAIN_ERROR_CODES } from './domain/chain/index.js';
 export const SQL_RUNNER_ERROR_CODES: Record<string, string> = {
   ...KIT_ERROR_CODES,
   ...Object.fromEntries(CHAIN_ERROR_CODES.map((entry) => [entry.code, entry.meaning])),
+  SQL_RUNNER_RUN_NOT_FOUND:
+    'No run with this id is in progress for the caller (404); finished runs cannot be cancelled.',
+  SQL_RUNNER_SESSION_NOT_FOUND: 'The session id belongs to no session of the caller (404).',
 };

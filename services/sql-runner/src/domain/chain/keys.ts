@@ -7,6 +7,11 @@ export interface ChainOptions {
   engineVersion: string;
   /** Instance settings that can change results (e.g. TimeZone, lc_collate); part of the base key. */
   settings?: Record<string, string>;
+  /**
+   * Continue a chain: the key of the state the steps run on (an instance's
+   * current key), instead of the base key. The chain's `baseKey` is then this key.
+   */
+  startKey?: string;
 }
 
 /**

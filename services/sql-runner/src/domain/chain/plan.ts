@@ -80,7 +80,7 @@ export async function planChain(files: SourceFile[], options: ChainOptions): Pro
   }
   for (const source of runs) splitFile(source, 0, context);
 
-  const baseKey = computeBaseKey(options);
+  const baseKey = options.startKey ?? computeBaseKey(options);
   let key = baseKey;
   let open = false;
   const steps = context.steps.map((split, index): Step => {

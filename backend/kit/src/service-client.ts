@@ -1,0 +1,74 @@
+import { DomainError, UnavailableError } from './errors.js';
+import { SERVICE_TOKEN_HEADER } from './service-auth.js';
+
+/** How one service reaches another. */
+export interface ServiceEndpoint {
+  /** Name used in error messages, e.g. "env-manager". */
+  name: string;
+  baseUrl: string;
+  serviceToken: string;
+  /** Deadline of one call, in milliseconds. */
+  timeoutMs: number;
+}
+
+/** One call's options. */
+export interface ServiceCallOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  /** Propagated as x-request-id so every log line of the call chain shares it. */
+  requestId?: string;
+  /** Extra headers, e.g. the caller's account. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Calls another Taidon service with the service token and parses its JSON
+ * answer. A problem+json answer is rebuilt as a DomainError with the same
+ * code, status and extensions, so errors keep their meaning across hops;
+ * no answer at all becomes `<SERVICE>_UNAVAILABLE`-style UNAVAILABLE (503).
+ */
+export async function callService<T>(
+  endpoint: ServiceEndpoint,
+  path: string,
+  options: ServiceCallOptions = {},
+): Promise<T> {
+  const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: endpoint.serviceToken, ...options.headers };
+  if (options.requestId) headers['x-request-id'] = options.requestId;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, endpoint.baseUrl), {
+      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(endpoint.timeoutMs),
+    });
+  } catch (error) {
+    throw new UnavailableError('UNAVAILABLE', `${endpoint.name} did not answer`, error);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let problem: Record<string, unknown> = {};
+    try {
+      problem = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // not problem+json: keep the status
+    }
+    const {
+      code,
+      detail,
+      type: _type,
+      title: _title,
+      status: _status,
+      instance: _instance,
+      requestId: _r,
+      ...extensions
+    } = problem;
+    throw new DomainError(
+      typeof code === 'string' ? code : 'UNAVAILABLE',
+      typeof detail === 'string' ? detail : `${endpoint.name} answered ${response.status}`,
+      { statusCode: response.status, details: extensions },
+    );
+  }
+  return (text ? JSON.parse(text) : undefined) as T;
+}

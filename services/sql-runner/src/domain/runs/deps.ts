@@ -1,0 +1,42 @@
+import type pg from 'pg';
+import { EnvManagerClient } from '../../clients/env-manager.js';
+import { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
+import type { SqlRunnerConfig } from '../../config.js';
+import { SessionConnections } from './connections.js';
+import type { RunnerDeps } from './context.js';
+import { KeyLocks } from './key-locks.js';
+
+/** Rows per `rows` event: small enough for the first row to show at once, large enough for 100k rows to stream fast. */
+const CHUNK_ROWS = 500;
+
+/** The run machinery of sql-runner from its configuration and its pool. */
+export function createRunnerDeps(
+  config: Pick<
+    SqlRunnerConfig,
+    | 'SERVICE_TOKEN'
+    | 'ENV_MANAGER_URL'
+    | 'SNAPSHOT_CACHE_URL'
+    | 'RUN_MAX_ROWS'
+    | 'RUN_MAX_BYTES'
+    | 'RUN_STATEMENT_TIMEOUT_MS'
+    | 'RUN_LAYER_EVERY_MS'
+  >,
+  pool: pg.Pool,
+): RunnerDeps {
+  const endpoint = (name: string, baseUrl: string) => ({
+    name,
+    baseUrl,
+    serviceToken: config.SERVICE_TOKEN,
+    timeoutMs: 60_000,
+  });
+  return {
+    pool,
+    envManager: new EnvManagerClient(endpoint('env-manager', config.ENV_MANAGER_URL)),
+    snapshotCache: new SnapshotCacheClient(endpoint('snapshot-cache', config.SNAPSHOT_CACHE_URL)),
+    connections: new SessionConnections(),
+    locks: new KeyLocks(),
+    limits: { maxRows: config.RUN_MAX_ROWS, maxBytes: config.RUN_MAX_BYTES, chunkRows: CHUNK_ROWS },
+    statementTimeoutMs: config.RUN_STATEMENT_TIMEOUT_MS,
+    layerEveryMs: config.RUN_LAYER_EVERY_MS,
+  };
+}

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import type { RunEvent } from '@taidon/contracts';
+import { NotFoundError } from '@taidon/kit';
+import { finishRun, insertRun } from '../../store/runs.js';
+import { insertSession, selectSession, updateSessionState } from '../../store/sessions.js';
+import type { Chain, Step } from '../chain/index.js';
+import { RunCancelled, type RunnerDeps, RunState } from './context.js';
+import { errorEvent, isServerError } from './errors.js';
+import { executeStep } from './execute.js';
+import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, type SessionView } from './state.js';
+
+/** A planned run: the chains are keyed and checked before anything starts. */
+export interface PlannedRun {
+  ownerId: string;
+  sessionId: string;
+  /** The chain defining the starting state; undefined to continue the session's instance as it is. */
+  tail: Chain | undefined;
+  /** The empty chain (K0): where a head without tail starts when the session has no instance to continue. */
+  emptyTail: Chain;
+  /** The statements to run now; planned from the tail's final key (or later from the instance's key). */
+  planHead: (startKey: string) => Promise<Chain>;
+  planMs: number;
+}
+
+/** Runs in flight, so a cancel request finds them (and checks their owner). */
+export class RunRegistry {
+  private readonly runs = new Map<string, { ownerId: string; state: RunState }>();
+
+  add(ownerId: string, state: RunState): void {
+    this.runs.set(state.runId, { ownerId, state });
+  }
+
+  remove(runId: string): void {
+    this.runs.delete(runId);
+  }
+
+  /** Cancels run `runId` of `ownerId`; another owner's run is answered like a missing one. */
+  async cancel(runId: string, ownerId: string, reason: 'request' | 'client-closed'): Promise<void> {
+    const entry = this.runs.get(runId);
+    if (!entry || entry.ownerId !== ownerId)
+      throw new NotFoundError('SQL_RUNNER_RUN_NOT_FOUND', 'No such run is in progress.');
+    await cancelRun(entry.state, reason);
+  }
+}
+
+/** Cancels the statement in flight and marks the run cancelled. */
+export async function cancelRun(state: RunState, reason: 'request' | 'client-closed' | 'timeout'): Promise<void> {
+  state.cancelled ??= reason;
+  await state.cancelInFlight?.().catch(() => {});
+}
+
+/** The session to run in: the caller's own, or a new one; someone else's is answered as missing. */
+async function openSession(deps: RunnerDeps, plan: PlannedRun) {
+  const existing = await selectSession(deps.pool, plan.sessionId);
+  if (existing && existing.ownerId !== plan.ownerId) {
+    throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
+  }
+  return existing ?? (await insertSession(deps.pool, plan.sessionId, plan.ownerId));
+}
+
+/** 'I' idle, 'T' in a transaction block, 'E' in a failed one (from the server's last ReadyForQuery). */
+function transactionStatus(state: PreparedState): string | null {
+  return (state.connection.learner as unknown as { getTransactionStatus(): string | null }).getTransactionStatus();
+}
+
+/** The session's state for this run: its own instance when it can continue there, else a restore. */
+async function stateFor(
+  deps: RunnerDeps,
+  run: RunState,
+  session: SessionView,
+  plan: PlannedRun,
+): Promise<PreparedState> {
+  if (!plan.tail && session.currentKey) {
+    const continued = await reuseSessionInstance(deps, run, session, session.currentKey);
+    if (continued) return continued;
+    run.emit({
+      type: 'notice',
+      severity: 'NOTICE',
+      message: 'Your previous instance is gone; this run starts from an empty database.',
+    });
+  }
+  const tail = plan.tail ?? plan.emptyTail;
+  const reused = await reuseSessionInstance(deps, run, session, tail.finalKey);
+  if (reused) return reused;
+  const built = await buildState(deps, run, session, tail);
+  if (session.instanceId && session.instanceId !== built.instance.id) {
+    await deps.envManager.delete(session.instanceId, run.requestId).catch(() => {});
+  }
+  return built;
+}
+
+/** How the head ended: the key the instance is now at (null when unknown), and why it stopped early. */
+interface HeadResult {
+  key: string | null;
+  failed: string | null;
+  cancelled: boolean;
+}
+
+async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState, head: Chain): Promise<HeadResult> {
+  const started = performance.now();
+  run.phase = 'execute';
+  run.emit({ type: 'progress', phase: 'execute' });
+  const result: HeadResult = { key: state.key, failed: null, cancelled: false };
+  for (const step of head.steps) {
+    if (run.cancelled) {
+      result.cancelled = true;
+      break;
+    }
+    const guard = setTimeout(() => void cancelRun(run, 'timeout'), deps.statementTimeoutMs);
+    run.cancelInFlight = () => state.connection.cancel();
+    try {
+      await executeStep(state.connection.learner, step, step.index, run.emit, deps.limits, state.connection.types);
+      result.key = step.key;
+    } catch (error) {
+      if (!isServerError(error)) throw error;
+      // Outside a transaction block a failed or cancelled statement leaves no
+      // trace, so the key stays that of the last success; inside one the state is unknown.
+      if (transactionStatus(state) !== 'I') result.key = null;
+      if (run.cancelled) {
+        result.cancelled = true;
+      } else {
+        run.emit(errorEvent(error, step, 'execute', step.index));
+        result.failed = error.code ?? 'XX000';
+      }
+      break;
+    } finally {
+      clearTimeout(guard);
+      run.cancelInFlight = undefined;
+    }
+  }
+  run.timings.executeMs = Math.round(performance.now() - started);
+  return result;
+}
+
+/**
+ * One run, ARCHITECTURE §3: the session's instance if it is already at the
+ * tail's key, otherwise the deepest cached layer plus a replay, then the
+ * head; every step of the way is an event. Emits `done` or `cancelled` last.
+ */
+export async function executeRun(
+  deps: RunnerDeps,
+  registry: RunRegistry,
+  plan: PlannedRun,
+  emit: (event: RunEvent) => void,
+  requestId: string,
+): Promise<RunState> {
+  const run = new RunState(randomUUID(), emit, requestId);
+  run.timings.planMs = plan.planMs;
+  const started = performance.now() - plan.planMs;
+  const session = await openSession(deps, plan);
+  emit({ type: 'started', runId: run.runId, sessionId: session.id });
+  registry.add(plan.ownerId, run);
+  await insertRun(deps.pool, { id: run.runId, sessionId: session.id, ownerId: plan.ownerId });
+  const heartbeat = setInterval(
+    () => emit({ type: 'heartbeat', phase: run.phase, elapsedMs: Math.round(performance.now() - started) }),
+    1000,
+  );
+  let outcome: 'ok' | 'error' | 'cancelled' | 'failed' = 'failed';
+  let errorSqlstate: string | null = null;
+  try {
+    const state = await stateFor(deps, run, session, plan);
+    await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key });
+    const head = await plan.planHead(state.key);
+    const result = await executeHead(deps, run, state, head);
+    await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: result.key });
+    await deps.envManager.setKey(state.instance.id, result.key, requestId).catch(() => {});
+    if (result.cancelled) throw new RunCancelled();
+    outcome = result.failed ? 'error' : 'ok';
+    errorSqlstate = result.failed;
+    run.timings.totalMs = Math.round(performance.now() - started);
+    emit({
+      type: 'done',
+      outcome,
+      source: run.source,
+      warmPool: run.warmPool,
+      layerKey: run.layerKey,
+      stepsReplayed: run.stepsReplayed,
+      instanceKey: result.key,
+      timings: run.timings,
+    });
+  } catch (error) {
+    if (error instanceof RunCancelled || run.cancelled) {
+      outcome = 'cancelled';
+      emit({ type: 'cancelled', reason: run.cancelled ?? 'request' });
+    } else if (error instanceof ReplayFailed) {
+      outcome = 'error';
+      errorSqlstate = error.sqlstate;
+      run.timings.totalMs = Math.round(performance.now() - started);
+      emit({
+        type: 'done',
+        outcome,
+        source: run.source,
+        warmPool: run.warmPool,
+        layerKey: run.layerKey,
+        stepsReplayed: run.stepsReplayed,
+        instanceKey: null,
+        timings: run.timings,
+      });
+    } else {
+      throw error;
+    }
+  } finally {
+    clearInterval(heartbeat);
+    registry.remove(run.runId);
+    run.timings.totalMs = Math.round(performance.now() - started);
+    await finishRun(deps.pool, run.runId, {
+      outcome,
+      source: run.source,
+      layerKey: run.layerKey,
+      stepsReplayed: run.stepsReplayed,
+      errorSqlstate,
+      timings: { ...run.timings },
+    }).catch(() => {});
+  }
+  return run;
+}

@@ -1,0 +1,170 @@
+import type { InstanceInfo } from '../../clients/env-manager.js';
+import type { Chain, Step } from '../chain/index.js';
+import type { SessionConnection } from './connections.js';
+import { RunCancelled, type RunnerDeps, type RunState } from './context.js';
+import { errorEvent, isServerError } from './errors.js';
+import { executeStep } from './execute.js';
+
+/** An instance at the state a run starts from, with the learner's connection open on it. */
+export interface PreparedState {
+  instance: InstanceInfo;
+  connection: SessionConnection;
+  /** Key of the state the instance is at. */
+  key: string;
+}
+
+/** A replayed tail step failed: the tail itself is wrong, the run cannot start. */
+export class ReplayFailed extends Error {
+  constructor(readonly sqlstate: string) {
+    super('replay failed');
+    this.name = 'ReplayFailed';
+  }
+}
+
+const now = () => performance.now();
+
+/** Points after which a layer is worth taking: script boundaries, the end of the tail, and long replays. */
+function isLayerPoint(steps: Step[], index: number, sinceLastLayerMs: number, layerEveryMs: number): boolean {
+  const step = steps[index];
+  if (!step || step.opensTransaction || step.kind === 'Echo') return false;
+  const next = steps[index + 1];
+  return next === undefined || next.path !== step.path || sinceLastLayerMs >= layerEveryMs;
+}
+
+async function takeLayer(
+  deps: RunnerDeps,
+  run: RunState,
+  instance: InstanceInfo,
+  key: string,
+  parentKey: string | null,
+  stepCount: number,
+  buildMs: number,
+): Promise<void> {
+  await deps.envManager.snapshot(instance.id, { key, parentKey, stepCount, buildMs }, run.requestId);
+}
+
+/** A fresh instance at the deepest cached state of the tail's key path; builds K0 from the template when nothing is cached. */
+async function restore(
+  deps: RunnerDeps,
+  run: RunState,
+  ownerId: string,
+  sessionId: string,
+  tail: Chain,
+): Promise<{ instance: InstanceInfo; index: number }> {
+  const started = now();
+  run.phase = 'restore';
+  run.emit({ type: 'progress', phase: 'restore' });
+  const path = [tail.baseKey, ...tail.steps.map((s) => s.key)];
+  const found = await deps.snapshotCache.lookup(path, run.requestId);
+  let instance: InstanceInfo;
+  let index: number;
+  if (found.key === null) {
+    instance = await deps.envManager.create({ ownerId, sessionId, layerKey: null }, run.requestId);
+    await takeLayer(deps, run, instance, tail.baseKey, null, 0, Math.round(now() - started));
+    index = -1;
+    run.layerKey = null;
+  } else {
+    instance = await deps.envManager.create({ ownerId, sessionId, layerKey: found.key }, run.requestId);
+    index = found.index - 1;
+    run.layerKey = found.key;
+  }
+  run.source = instance.source;
+  run.warmPool = instance.source === 'pool';
+  run.timings.restoreMs = Math.round(now() - started);
+  return { instance, index };
+}
+
+/** Replays tail steps after `fromIndex` on the instance, taking layers at snapshotable points. */
+async function replay(
+  deps: RunnerDeps,
+  run: RunState,
+  state: PreparedState,
+  tail: Chain,
+  fromIndex: number,
+): Promise<void> {
+  const steps = tail.steps;
+  const started = now();
+  let lastLayerAt = now();
+  let lastLayerKey = fromIndex < 0 ? tail.baseKey : (steps[fromIndex]?.key ?? tail.baseKey);
+  run.phase = 'replay';
+  for (let i = fromIndex + 1; i < steps.length; i++) {
+    const step = steps[i] as Step;
+    if (run.cancelled) throw new RunCancelled();
+    run.emit({ type: 'progress', phase: 'replay', step: i + 1, of: steps.length });
+    run.cancelInFlight = () => state.connection.cancel();
+    const guard = setTimeout(() => void state.connection.cancel().catch(() => {}), deps.statementTimeoutMs);
+    try {
+      await executeStep(state.connection.learner, step, i, () => {}, deps.limits, state.connection.types);
+    } catch (error) {
+      if (run.cancelled) throw new RunCancelled();
+      if (!isServerError(error)) throw error;
+      run.emit(errorEvent(error, step, 'replay', i));
+      throw new ReplayFailed(error.code ?? 'XX000');
+    } finally {
+      clearTimeout(guard);
+      run.cancelInFlight = undefined;
+    }
+    run.stepsReplayed++;
+    if (isLayerPoint(steps, i, now() - lastLayerAt, deps.layerEveryMs)) {
+      await takeLayer(deps, run, state.instance, step.key, lastLayerKey, i + 1, Math.round(now() - lastLayerAt));
+      lastLayerKey = step.key;
+      lastLayerAt = now();
+    }
+  }
+  run.timings.replayMs = Math.round(now() - started);
+}
+
+/** The session as a run sees it. */
+export interface SessionView {
+  id: string;
+  ownerId: string;
+  instanceId: string | null;
+  currentKey: string | null;
+}
+
+/** The session's own instance, resumed if suspended and connected, when it is at `key`; undefined otherwise. */
+export async function reuseSessionInstance(
+  deps: RunnerDeps,
+  run: RunState,
+  session: SessionView,
+  key: string,
+): Promise<PreparedState | undefined> {
+  if (!session.instanceId || session.currentKey !== key) return undefined;
+  try {
+    const instance = await deps.envManager.get(session.instanceId, run.requestId);
+    const ready = instance.state === 'Suspended' ? await deps.envManager.resume(instance.id, run.requestId) : instance;
+    if (ready.state !== 'Running') return undefined;
+    const connection = await deps.connections.open(session.id, ready);
+    run.source = 'session';
+    return { instance: ready, connection, key };
+  } catch {
+    return undefined; // gone or broken: the caller restores, like any other miss
+  }
+}
+
+/**
+ * A new instance at the state `tail` defines: the deepest cached layer on
+ * its key path plus a replay of the rest. Runs needing the same missing
+ * state build it once (a lock per key); the ones that waited then find it
+ * cached and only clone it.
+ */
+export async function buildState(
+  deps: RunnerDeps,
+  run: RunState,
+  session: SessionView,
+  tail: Chain,
+): Promise<PreparedState> {
+  return deps.locks.withLock(tail.finalKey, async () => {
+    const { instance, index } = await restore(deps, run, session.ownerId, session.id, tail);
+    try {
+      const connection = await deps.connections.open(session.id, instance);
+      const state = { instance, connection, key: tail.finalKey };
+      await replay(deps, run, state, tail, index);
+      return state;
+    } catch (error) {
+      await deps.connections.drop(session.id);
+      await deps.envManager.delete(instance.id, run.requestId).catch(() => {});
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest } from '@taidon/contracts';
+import { ACCOUNT_HEADER, DomainError, UnauthorizedError } from '@taidon/kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { planChain } from '../domain/chain/index.js';
+import type { EngineIdentity } from '../domain/engine.js';
+import { sourceFiles } from '../domain/plan.js';
+import type { RunnerDeps } from '../domain/runs/context.js';
+import { executeRun, type RunRegistry } from '../domain/runs/run.js';
+
+/** Path given to the head in steps and errors. */
+export const HEAD_PATH = 'head.sql';
+
+function ownerOf(request: FastifyRequest): string {
+  const owner = request.headers[ACCOUNT_HEADER];
+  if (typeof owner !== 'string' || owner === '')
+    throw new UnauthorizedError('UNAUTHORIZED', 'A run needs the account it runs for.');
+  return owner;
+}
+
+/**
+ * `POST /runs` streams a run as NDJSON events; everything that can be wrong
+ * with the SQL itself (syntax, meta-commands) is answered first as a 422,
+ * before any instance is touched. `POST /runs/:id/cancel` cancels a run of
+ * the same account; a client that closes the stream cancels it too.
+ */
+export function registerRunRoutes(
+  app: FastifyInstance,
+  engine: EngineIdentity,
+  deps: RunnerDeps,
+  registry: RunRegistry,
+): void {
+  const chainOptions = { engineVersion: engine.version, settings: { ...engine.settings } };
+
+  app.post<{ Body: RunRequest }>(
+    '/runs',
+    { schema: { body: RunRequest }, bodyLimit: 64 * 1024 * 1024 },
+    async (request, reply) => {
+      const ownerId = ownerOf(request);
+      const started = performance.now();
+      const tail = request.body.tail ? await planChain(sourceFiles(request.body.tail), chainOptions) : undefined;
+      const emptyTail = await planChain([], chainOptions);
+      const head = [{ path: HEAD_PATH, sql: request.body.head }];
+      await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
+      const planMs = Math.round(performance.now() - started);
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': RUN_STREAM_CONTENT_TYPE,
+        'cache-control': 'no-store',
+        'x-request-id': request.id,
+      });
+      raw.flushHeaders();
+      let runId: string | undefined;
+      let finished = false;
+      const emit = (event: RunEvent) => {
+        if (event.type === 'started') runId = event.runId;
+        if (!raw.writableEnded) raw.write(`${JSON.stringify(event)}\n`);
+      };
+      raw.on('close', () => {
+        if (!finished && runId) void registry.cancel(runId, ownerId, 'client-closed').catch(() => {});
+      });
+      try {
+        await executeRun(
+          deps,
+          registry,
+          {
+            ownerId,
+            sessionId: request.body.sessionId ?? randomUUID(),
+            tail,
+            emptyTail,
+            planHead: (startKey) => planChain(head, { ...chainOptions, startKey }),
+            planMs,
+          },
+          emit,
+          request.id,
+        );
+      } catch (error) {
+        request.log.error({ err: error }, 'run failed');
+        const code = error instanceof DomainError ? error.code : 'INTERNAL';
+        emit({
+          type: 'error',
+          phase: 'restore',
+          code,
+          sqlstate: '58000',
+          message:
+            error instanceof DomainError && error.statusCode < 500
+              ? error.message
+              : 'The platform could not provide the instance for this run.',
+        });
+      } finally {
+        finished = true;
+        raw.end();
+      }
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/runs/:id/cancel',
+    {
+      schema: { params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] } },
+    },
+    async (request, reply) => {
+      await registry.cancel(request.params.id, ownerOf(request), 'request');
+      reply.code(202);
+      return { cancelled: true };
+    },
+  );
+}

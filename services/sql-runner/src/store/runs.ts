@@ -1,0 +1,30 @@
+import type pg from 'pg';
+
+/** Records the start of a run. */
+export async function insertRun(pool: pg.Pool, run: { id: string; sessionId: string; ownerId: string }): Promise<void> {
+  await pool.query('INSERT INTO runs (id, session_id, owner_id) VALUES ($1, $2, $3)', [
+    run.id,
+    run.sessionId,
+    run.ownerId,
+  ]);
+}
+
+/** Records how a run ended. */
+export async function finishRun(
+  pool: pg.Pool,
+  id: string,
+  result: {
+    outcome: 'ok' | 'error' | 'cancelled' | 'failed';
+    source: string | null;
+    layerKey: string | null;
+    stepsReplayed: number;
+    errorSqlstate: string | null;
+    timings: Record<string, number>;
+  },
+): Promise<void> {
+  await pool.query(
+    `UPDATE runs SET finished_at = now(), outcome = $2, source = $3, layer_key = $4, steps_replayed = $5,
+            error_sqlstate = $6, timings = $7 WHERE id = $1`,
+    [id, result.outcome, result.source, result.layerKey, result.stepsReplayed, result.errorSqlstate, result.timings],
+  );
+}
