@@ -1,0 +1,139 @@
+import { createBaseApp, pingPool, requireServiceToken } from '@taidon/kit';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { SnapshotCacheClient } from './clients/snapshot-cache.js';
+import type { EnvManagerConfig } from './config.js';
+import { InstanceManager } from './domain/instances.js';
+import { type Loop, startLoop } from './domain/loops.js';
+import { expireInstances, reconcile } from './domain/maintenance.js';
+import { WarmPool } from './domain/warm-pool.js';
+import type { TemplateSettings } from './engine/template.js';
+import { createEnvManagerMetrics, exposeEnvManagerMetrics } from './metrics.js';
+import { registerEngineRoutes } from './routes/engine.js';
+import { registerInstanceRoutes } from './routes/instances.js';
+import { registerWarmPoolRoutes } from './routes/warm-pool.js';
+import type { Runtime } from './runtimes/runtime.js';
+import { listInstances } from './store/instances.js';
+
+/** What env-manager needs from the outside world. */
+export interface EnvManagerDeps {
+  config: Pick<
+    EnvManagerConfig,
+    | 'SERVICE_TOKEN'
+    | 'SANDBOX_ADMIN_PASSWORD'
+    | 'SANDBOX_STATEMENT_TIMEOUT_MS'
+    | 'SANDBOX_IDLE_IN_TRANSACTION_TIMEOUT_MS'
+    | 'SANDBOX_TEMP_FILE_LIMIT_KB'
+    | 'SANDBOX_WORK_MEM_KB'
+    | 'INSTANCE_IDLE_TTL_SECONDS'
+    | 'INSTANCE_SUSPENDED_TTL_SECONDS'
+    | 'INSTANCE_START_TIMEOUT_MS'
+    | 'INSTANCE_STUCK_TIMEOUT_MS'
+    | 'RECONCILE_INTERVAL_MS'
+    | 'WARM_POOL_MAX_INSTANCES'
+    | 'WARM_POOL_MIN_AVAILABLE_BYTES'
+  >;
+  pool: pg.Pool;
+  logger: Logger;
+  snapshotCache: SnapshotCacheClient;
+  runtime: Runtime;
+  /**
+   * On close, suspend every Running instance and delete pooled ones, so no
+   * server outlives the app. Off by default: a production env-manager
+   * restarting must not take learners' instances down (reconcile adopts them
+   * again). The all-in-one process and tests turn it on.
+   */
+  stopInstancesOnClose?: boolean;
+  /** Whether the background loops (reconcile, TTL, warm pool) run; tests drive them by hand. Default true. */
+  runLoops?: boolean;
+  /** Reads MemAvailable in bytes; tests replace it to simulate memory pressure. */
+  memAvailable?: () => Promise<number | undefined>;
+}
+
+/** The settings of the template, from configuration. */
+export function templateSettings(config: EnvManagerDeps['config']): TemplateSettings {
+  return {
+    statementTimeoutMs: config.SANDBOX_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.SANDBOX_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    tempFileLimitKb: config.SANDBOX_TEMP_FILE_LIMIT_KB,
+    workMemKb: config.SANDBOX_WORK_MEM_KB,
+  };
+}
+
+/** env-manager: PostgreSQL sandbox instances, their life cycle, TTLs and warm pool. */
+export function buildApp(deps: EnvManagerDeps): FastifyInstance {
+  const { config, pool, logger, runtime } = deps;
+  const app = createBaseApp({ service: 'env-manager', logger, readiness: { database: pingPool(pool) } });
+  requireServiceToken(app, config.SERVICE_TOKEN);
+  const metrics = createEnvManagerMetrics(pool);
+  exposeEnvManagerMetrics(app, metrics);
+  const settings = templateSettings(config);
+  let warmPool: WarmPool | undefined;
+  const manager = new InstanceManager({
+    pool,
+    runtime,
+    snapshotCache: deps.snapshotCache,
+    metrics,
+    settings,
+    adminPassword: config.SANDBOX_ADMIN_PASSWORD,
+    startTimeoutMs: config.INSTANCE_START_TIMEOUT_MS,
+    onPoolTake: () => warmPool?.kick(),
+  });
+  warmPool = new WarmPool({
+    pool,
+    manager,
+    maxInstances: config.WARM_POOL_MAX_INSTANCES,
+    minAvailableBytes: config.WARM_POOL_MIN_AVAILABLE_BYTES,
+    ...(deps.memAvailable ? { memAvailable: deps.memAvailable } : {}),
+    onError: (error, key) => logger.warn({ err: error, key }, 'warm pool could not start an instance'),
+  });
+  const pooled = warmPool;
+  registerEngineRoutes(app, settings);
+  registerInstanceRoutes(app, manager);
+  registerWarmPoolRoutes(app, pooled);
+
+  const loops: Loop[] = [];
+  app.addHook('onReady', async () => {
+    if (deps.runLoops === false) return;
+    const every = config.RECONCILE_INTERVAL_MS;
+    const report = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
+    loops.push(
+      startLoop(
+        every,
+        async () => {
+          const summary = await reconcile(manager, { pool, runtime, stuckMs: config.INSTANCE_STUCK_TIMEOUT_MS });
+          if (summary.failed.length + summary.killedOrphans.length + summary.stuck.length > 0) {
+            logger.warn({ ...summary }, 'reconcile repaired drift');
+          }
+        },
+        report('reconcile'),
+      ),
+      startLoop(
+        every,
+        () =>
+          expireInstances(manager, pool, {
+            idleSeconds: config.INSTANCE_IDLE_TTL_SECONDS,
+            suspendedSeconds: config.INSTANCE_SUSPENDED_TTL_SECONDS,
+          }),
+        report('instance TTL'),
+      ),
+      startLoop(every, () => pooled.fill(), report('warm pool')),
+    );
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all(loops.map((loop) => loop.stop()));
+    await pooled.settled();
+    await manager.busy.idle();
+    if (!deps.stopInstancesOnClose) return;
+    for (const row of await listInstances(pool, { states: ['Running'] })) {
+      try {
+        if (row.pooled) await manager.delete(row.id, 'service closed');
+        else await manager.suspend(row.id, 'service closed');
+      } catch (error) {
+        logger.error({ err: error, instanceId: row.id }, 'could not stop an instance on close');
+      }
+    }
+  });
+  return app;
+}

@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Layer, SnapshotCacheClient } from '../clients/snapshot-cache.js';
+import {
+  initTemplate,
+  SANDBOX_ADMIN_USER,
+  SANDBOX_DATABASE,
+  SANDBOX_USER,
+  type TemplateSettings,
+} from '../engine/template.js';
+import { InstanceNotFoundError, InvalidStateError, SnapshotFailedError, StartFailedError } from '../errors.js';
+import type { EnvManagerMetrics } from '../metrics.js';
+import type { Runtime, StartedServer } from '../runtimes/runtime.js';
+import {
+  claimPooledInstance,
+  getInstance,
+  type InstanceRow,
+  insertInstance,
+  listInstances,
+  listTransitions,
+  type TransitionRow,
+  transitionInstance,
+  updateInstance,
+} from '../store/instances.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { InstanceState } from './states.js';
+
+/** Warm-pool key of instances made from the template (layerKey null); layer keys are 64 hex digits. */
+export const TEMPLATE_POOL_KEY = 'template';
+
+/** How an instance was obtained. */
+export type InstanceSource = 'pool' | 'clone' | 'template' | 'resume';
+
+/** What a client needs to use an instance: where it listens, as whom, and how fast it came. */
+export interface ConnectionInfo {
+  id: string;
+  state: InstanceState;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  admin: { user: string; password: string };
+  layerKey: string | null;
+  currentKey: string | null;
+  source: InstanceSource;
+  /** Milliseconds from the request to a connectable server. */
+  readyMs: number;
+}
+
+/** An instance as GET answers it: the record, without credentials, with its transitions. */
+export interface InstanceView {
+  id: string;
+  ownerId: string | null;
+  sessionId: string | null;
+  state: InstanceState;
+  host: string | null;
+  port: number | null;
+  database: string;
+  user: string;
+  layerKey: string | null;
+  currentKey: string | null;
+  pooled: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+  suspendedAt: string | null;
+  transitions?: Array<{ from: InstanceState | null; to: InstanceState; reason: string; at: string }>;
+}
+
+/** What the instance manager needs. */
+export interface InstanceManagerDeps {
+  pool: pg.Pool;
+  runtime: Runtime;
+  snapshotCache: SnapshotCacheClient;
+  metrics: EnvManagerMetrics;
+  settings: TemplateSettings;
+  adminPassword: string;
+  startTimeoutMs: number;
+  /** Called after a pooled instance was taken, so the pool refills in the background. */
+  onPoolTake?: (poolKey: string) => void;
+}
+
+/** What create takes. */
+export interface CreateInstanceInput {
+  ownerId: string;
+  ownerRole?: string | null;
+  sessionId?: string | null;
+  /** Layer to start from; null for a fresh template. */
+  layerKey: string | null;
+}
+
+const LEARNER_PROBE = { user: SANDBOX_USER, database: SANDBOX_DATABASE };
+const LIVE_STATES: readonly InstanceState[] = ['Running', 'Suspended'];
+
+function view(row: InstanceRow, transitions?: TransitionRow[]): InstanceView {
+  return {
+    id: row.id,
+    ownerId: row.ownerId,
+    sessionId: row.sessionId,
+    state: row.state,
+    host: row.port === null ? null : '127.0.0.1',
+    port: row.port,
+    database: SANDBOX_DATABASE,
+    user: SANDBOX_USER,
+    layerKey: row.layerKey,
+    currentKey: row.currentKey,
+    pooled: row.pooled,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt.toISOString(),
+    suspendedAt: row.suspendedAt?.toISOString() ?? null,
+    ...(transitions ? { transitions: transitions.map((t) => ({ ...t, at: t.at.toISOString() })) } : {}),
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof StartFailedError) return `start failed: ${error.reason}`;
+  return error instanceof Error ? error.message.slice(0, 500) : String(error);
+}
+
+/**
+ * Instances and their state machine: create (from the pool, a layer clone or
+ * the template), snapshot, suspend, resume, delete. Operations on one
+ * instance are serialized in this process; every state change is a
+ * conditional update recorded with its reason, so concurrent replicas cannot
+ * both win a transition.
+ */
+export class InstanceManager {
+  /** Instances with an operation in flight; reconcile leaves them alone. */
+  readonly busy = new KeyedLock();
+  private driverInfo: Promise<{ atomicSnapshot: boolean; rootDir: string }> | undefined;
+
+  constructor(private readonly deps: InstanceManagerDeps) {}
+
+  /** snapshot-cache's driver, asked once. */
+  driver(): Promise<{ atomicSnapshot: boolean; rootDir: string }> {
+    this.driverInfo ??= this.deps.snapshotCache.driver().catch((error) => {
+      this.driverInfo = undefined;
+      throw error;
+    });
+    return this.driverInfo;
+  }
+
+  async get(id: string): Promise<InstanceView> {
+    const row = await this.row(id);
+    return view(row, await listTransitions(this.deps.pool, id));
+  }
+
+  /** Instances of an owner, oldest first, Deleted ones left out. */
+  async list(ownerId: string): Promise<InstanceView[]> {
+    const states = ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting', 'Failed'] as const;
+    return (await listInstances(this.deps.pool, { ownerId, states })).map((row) => view(row));
+  }
+
+  /** Rows, for the loops. */
+  async row(id: string): Promise<InstanceRow> {
+    const row = await getInstance(this.deps.pool, id);
+    if (!row) throw new InstanceNotFoundError(id);
+    return row;
+  }
+
+  toView(row: InstanceRow): InstanceView {
+    return view(row);
+  }
+
+  /** A connectable instance for an owner: a pooled one when the pool has the key, else a new one. */
+  async create(input: CreateInstanceInput): Promise<ConnectionInfo> {
+    const started = performance.now();
+    const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
+    const owner = { ownerId: input.ownerId, ownerRole: input.ownerRole ?? null, sessionId: input.sessionId ?? null };
+    for (;;) {
+      const taken = await claimPooledInstance(this.deps.pool, poolKey, owner);
+      if (!taken) break;
+      this.deps.onPoolTake?.(poolKey);
+      if (taken.pid !== null && this.deps.runtime.isAlive(taken.pid)) {
+        return this.connection(taken, 'pool', started);
+      }
+      // The pooled server died unnoticed: record it and take the next one.
+      await this.fail(taken, ['Running'], 'pooled server was not running when taken');
+    }
+    const row = await this.startNew({ ...owner, layerKey: input.layerKey, pooled: false, poolKey: null });
+    return this.connection(row, input.layerKey === null ? 'template' : 'clone', started);
+  }
+
+  /**
+   * Starts a new instance: a record, a volume (empty or cloned), a server
+   * (template init or plain start); Failed with the reason if any step fails.
+   */
+  async startNew(input: {
+    ownerId: string | null;
+    ownerRole: string | null;
+    sessionId: string | null;
+    layerKey: string | null;
+    pooled: boolean;
+    poolKey: string | null;
+  }): Promise<InstanceRow> {
+    const id = randomUUID();
+    const { pool, runtime, snapshotCache } = this.deps;
+    return this.busy.run(id, async () => {
+      await insertInstance(pool, { id, ...input, reason: input.pooled ? 'warm pool refill' : 'requested' });
+      await transitionInstance(pool, id, ['Pending'], 'Creating', input.layerKey ? 'cloning layer' : 'new template');
+      let server: StartedServer | undefined;
+      try {
+        const volume = await snapshotCache.createVolume(input.layerKey ? { fromLayerKey: input.layerKey } : {});
+        await updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
+        server =
+          input.layerKey === null
+            ? await initTemplate(runtime, {
+                instanceId: id,
+                dataDir: volume.path,
+                adminPassword: this.deps.adminPassword,
+                settings: this.deps.settings,
+                startTimeoutMs: this.deps.startTimeoutMs,
+              })
+            : await runtime.start({
+                instanceId: id,
+                dataDir: volume.path,
+                probe: LEARNER_PROBE,
+                timeoutMs: this.deps.startTimeoutMs,
+              });
+        const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
+          pid: server.pid,
+          port: server.port,
+        });
+        if (!row) throw new Error('instance left Creating while it was being created');
+        return row;
+      } catch (error) {
+        if (error instanceof StartFailedError) this.deps.metrics.startFailures.inc();
+        if (server) await runtime.kill(id, server.pid).catch(() => {});
+        const row = await getInstance(pool, id);
+        if (row) await this.fail(row, ['Pending', 'Creating'], describe(error));
+        throw error;
+      }
+    });
+  }
+
+  /** Takes a layer of the instance's data; the server is frozen (atomic drivers) or stopped meanwhile. */
+  async snapshot(
+    id: string,
+    input: { key: string; parentKey?: string | null; stepCount: number; buildMs: number; pinned?: boolean },
+  ): Promise<{ layer: Layer; snapshotMs: number; instance: InstanceView }> {
+    return this.busy.run(id, async () => {
+      const row = await this.row(id);
+      if (row.state !== 'Running' || row.pid === null || row.volumeId === null) {
+        throw new InvalidStateError(id, row.state, 'take a layer');
+      }
+      const started = performance.now();
+      const request = { ...input, volumeId: row.volumeId };
+      const { runtime, snapshotCache } = this.deps;
+      const pid = row.pid;
+      let layer: Layer | undefined;
+      let failure: unknown;
+      let current = row;
+      if ((await this.driver()).atomicSnapshot) {
+        await this.admin(row, (client) => client.query('CHECKPOINT'));
+        await runtime.freeze(id, pid);
+        try {
+          layer = await snapshotCache.createLayer(request);
+        } catch (error) {
+          failure = error;
+        } finally {
+          await runtime.thaw(id, pid);
+        }
+      } else {
+        await runtime.stop(id, pid);
+        try {
+          layer = await snapshotCache.createLayer(request);
+        } catch (error) {
+          failure = error;
+        }
+        current = await this.restart(row, 'restarted after a stopped snapshot');
+      }
+      if (layer === undefined) throw new SnapshotFailedError(failure);
+      return { layer, snapshotMs: performance.now() - started, instance: view(current) };
+    });
+  }
+
+  /** Records the state key the runner says the instance is at. */
+  async setKey(id: string, currentKey: string): Promise<InstanceView> {
+    const row = await updateInstance(this.deps.pool, id, LIVE_STATES, { currentKey, lastUsedAt: new Date() });
+    if (!row) throw await this.notLive(id, 'set its key');
+    return view(row);
+  }
+
+  /** Marks the instance used now (pushes back its idle TTL). */
+  async touch(id: string): Promise<InstanceView> {
+    const row = await updateInstance(this.deps.pool, id, LIVE_STATES, { lastUsedAt: new Date() });
+    if (!row) throw await this.notLive(id, 'touch it');
+    return view(row);
+  }
+
+  /** Stops the server and keeps the volume: no memory used until resume. */
+  async suspend(id: string, reason = 'requested'): Promise<InstanceView> {
+    return this.busy.run(id, async () => {
+      const row = await this.row(id);
+      if (row.state === 'Suspended') return view(row);
+      if (row.state !== 'Running' || row.pid === null) throw new InvalidStateError(id, row.state, 'suspend');
+      await this.deps.runtime.stop(id, row.pid);
+      const next = await transitionInstance(this.deps.pool, id, ['Running'], 'Suspended', reason, {
+        pid: null,
+        port: null,
+        suspendedAt: new Date(),
+      });
+      return view(next ?? (await this.row(id)));
+    });
+  }
+
+  /** Starts the server again on the same volume; the learner's data is where they left it. */
+  async resume(id: string): Promise<ConnectionInfo> {
+    const started = performance.now();
+    return this.busy.run(id, async () => {
+      const row = await this.row(id);
+      if (row.state === 'Running') return this.connection(row, 'resume', started);
+      if (row.state !== 'Suspended') throw new InvalidStateError(id, row.state, 'resume');
+      const next = await this.restart(row, 'resumed');
+      this.deps.metrics.readySeconds.observe({ source: 'resume' }, (performance.now() - started) / 1000);
+      return this.connection(next, 'resume', started);
+    });
+  }
+
+  /** Stops the server, deletes the volume, keeps the record as Deleted. Deleting twice is fine. */
+  async delete(id: string, reason = 'requested'): Promise<InstanceView> {
+    return this.busy.run(id, async () => {
+      const row = await this.row(id);
+      if (row.state === 'Deleted') return view(row);
+      if (!['Running', 'Suspended', 'Failed', 'Deleting'].includes(row.state)) {
+        throw new InvalidStateError(id, row.state, 'delete');
+      }
+      if (row.state !== 'Deleting') {
+        await transitionInstance(this.deps.pool, id, ['Running', 'Suspended', 'Failed'], 'Deleting', reason);
+      }
+      if (row.pid !== null) await this.deps.runtime.stop(id, row.pid, 5000);
+      if (row.volumeId !== null) await this.deps.snapshotCache.deleteVolume(row.volumeId);
+      await this.deps.runtime.forget(id);
+      const next = await transitionInstance(this.deps.pool, id, ['Deleting'], 'Deleted', 'volume deleted', {
+        pid: null,
+        port: null,
+      });
+      return view(next ?? (await this.row(id)));
+    });
+  }
+
+  /** Marks an instance Failed (from one of `from`), recording why. */
+  async fail(row: InstanceRow, from: readonly InstanceState[], reason: string): Promise<void> {
+    await transitionInstance(this.deps.pool, row.id, from, 'Failed', reason, { pid: null, pooled: false });
+  }
+
+  private async restart(row: InstanceRow, reason: string): Promise<InstanceRow> {
+    if (row.volumePath === null) throw new InvalidStateError(row.id, row.state, 'start without a volume');
+    try {
+      const server = await this.deps.runtime.start({
+        instanceId: row.id,
+        dataDir: row.volumePath,
+        probe: LEARNER_PROBE,
+        timeoutMs: this.deps.startTimeoutMs,
+        ...(row.port === null ? {} : { port: row.port }),
+      });
+      const patch = { pid: server.pid, port: server.port, lastUsedAt: new Date(), suspendedAt: null };
+      const next =
+        row.state === 'Running'
+          ? await updateInstance(this.deps.pool, row.id, ['Running'], patch)
+          : await transitionInstance(this.deps.pool, row.id, ['Suspended'], 'Running', reason, patch);
+      if (!next) throw new Error(`instance ${row.id} changed state while it was started`);
+      return next;
+    } catch (error) {
+      if (error instanceof StartFailedError) this.deps.metrics.startFailures.inc();
+      await this.fail(row, ['Running', 'Suspended'], describe(error));
+      throw error;
+    }
+  }
+
+  private async admin<T>(row: InstanceRow, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: row.port ?? 0,
+      user: SANDBOX_ADMIN_USER,
+      password: this.deps.adminPassword,
+      database: 'postgres',
+    });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  private async notLive(id: string, operation: string): Promise<Error> {
+    const row = await this.row(id);
+    return new InvalidStateError(id, row.state, operation);
+  }
+
+  private connection(row: InstanceRow, source: InstanceSource, started: number): ConnectionInfo {
+    const readyMs = performance.now() - started;
+    if (source !== 'resume') this.deps.metrics.readySeconds.observe({ source }, readyMs / 1000);
+    return {
+      id: row.id,
+      state: row.state,
+      host: '127.0.0.1',
+      port: row.port ?? 0,
+      database: SANDBOX_DATABASE,
+      user: SANDBOX_USER,
+      admin: { user: SANDBOX_ADMIN_USER, password: this.deps.adminPassword },
+      layerKey: row.layerKey,
+      currentKey: row.currentKey,
+      source,
+      readyMs: Math.round(readyMs * 10) / 10,
+    };
+  }
+}

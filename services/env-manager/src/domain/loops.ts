@@ -1,0 +1,43 @@
+/** A periodic background task that can be stopped. */
+export interface Loop {
+  /** Runs the task now (after any run in progress), outside the schedule. */
+  runNow(): Promise<void>;
+  /** Stops scheduling and waits for a run in progress to finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `task` every `intervalMs`, never two runs at once; its timer is
+ * unref'd so it never keeps the process alive, and errors go to `onError`
+ * rather than stopping the loop.
+ */
+export function startLoop(intervalMs: number, task: () => Promise<unknown>, onError: (error: unknown) => void): Loop {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const run = (): Promise<void> => {
+    running = running.then(async () => {
+      if (stopped) return;
+      try {
+        await task();
+      } catch (error) {
+        onError(error);
+      }
+    });
+    return running;
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void run().then(schedule), intervalMs);
+    timer.unref();
+  };
+  void run().then(schedule);
+  return {
+    runNow: run,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { DomainError } from '@taidon/kit';
+import type pg from 'pg';
+import { memAvailableBytes } from '../runtimes/proc.js';
+import { countPooled, listInstances } from '../store/instances.js';
+import { listPoolDemand, type PoolDemand, setPoolDemand } from '../store/warm-pool.js';
+import { type InstanceManager, TEMPLATE_POOL_KEY } from './instances.js';
+
+/** Demand and supply of one pool key. */
+export interface PoolStatus {
+  key: string;
+  size: number;
+  /** Pooled instances starting or ready now. */
+  instances: number;
+}
+
+/** What the warm pool needs. */
+export interface WarmPoolDeps {
+  pool: pg.Pool;
+  manager: InstanceManager;
+  maxInstances: number;
+  minAvailableBytes: number;
+  /** Reads MemAvailable; tests replace it to simulate pressure. */
+  memAvailable?: () => Promise<number | undefined>;
+  onError?: (error: unknown, key: string) => void;
+}
+
+/** What one fill pass did. */
+export interface FillSummary {
+  started: number;
+  stopped: number;
+}
+
+/**
+ * Keeps, for each declared key, that many started, untouched instances ready
+ * to be taken. Bounded by `maxInstances` overall; when MemAvailable drops
+ * under `minAvailableBytes` it adds none and deletes pooled instances, oldest
+ * first, one per pass until memory recovers.
+ */
+export class WarmPool {
+  private filling: Promise<FillSummary> | undefined;
+  private again = false;
+
+  constructor(private readonly deps: WarmPoolDeps) {}
+
+  /** Declares how many ready instances `key` (a layer key, or `template`) should have; 0 removes it. */
+  async setDemand(key: string, size: number): Promise<PoolStatus> {
+    const others = (await listPoolDemand(this.deps.pool)).filter((d) => d.key !== key);
+    const total = others.reduce((sum, d) => sum + d.size, 0) + size;
+    if (total > this.deps.maxInstances) {
+      throw new DomainError(
+        'ENV_MANAGER_WARM_POOL_FULL',
+        `Warm-pool sizes would add up to ${total}, more than the ${this.deps.maxInstances} allowed.`,
+        { statusCode: 409, details: { requested: total, max: this.deps.maxInstances } },
+      );
+    }
+    await setPoolDemand(this.deps.pool, key, size);
+    this.kick();
+    return { key, size, instances: (await countPooled(this.deps.pool))[key] ?? 0 };
+  }
+
+  /** Every declared key with its supply. */
+  async status(): Promise<PoolStatus[]> {
+    const counts = await countPooled(this.deps.pool);
+    return (await listPoolDemand(this.deps.pool)).map((d) => ({ ...d, instances: counts[d.key] ?? 0 }));
+  }
+
+  /** Starts a fill pass in the background (after the current one), e.g. after a take. */
+  kick(): void {
+    void this.fill().catch(() => {});
+  }
+
+  /** Resolves when no fill pass is running. */
+  async settled(): Promise<void> {
+    while (this.filling) await this.filling.catch(() => {});
+  }
+
+  /** One pass: shrink under memory pressure, else start what each key lacks. */
+  fill(): Promise<FillSummary> {
+    if (this.filling) {
+      this.again = true;
+      return this.filling;
+    }
+    this.filling = this.pass().finally(() => {
+      this.filling = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+    return this.filling;
+  }
+
+  private async pass(): Promise<FillSummary> {
+    const summary: FillSummary = { started: 0, stopped: 0 };
+    const available = await (this.deps.memAvailable ?? memAvailableBytes)();
+    if (available !== undefined && available < this.deps.minAvailableBytes) {
+      const pooled = (await listInstances(this.deps.pool, { states: ['Running'] })).filter((r) => r.pooled);
+      const oldest = pooled[0];
+      if (oldest) {
+        await this.deps.manager.delete(oldest.id, `warm pool shrunk: MemAvailable ${available} bytes`);
+        summary.stopped += 1;
+      }
+      return summary;
+    }
+    const demand: PoolDemand[] = await listPoolDemand(this.deps.pool);
+    const counts = await countPooled(this.deps.pool);
+    let total = Object.values(counts).reduce((a, b) => a + b, 0);
+    for (const { key, size } of demand) {
+      for (let have = counts[key] ?? 0; have < size && total < this.deps.maxInstances; have++, total++) {
+        try {
+          await this.deps.manager.startNew({
+            ownerId: null,
+            ownerRole: null,
+            sessionId: null,
+            layerKey: key === TEMPLATE_POOL_KEY ? null : key,
+            pooled: true,
+            poolKey: key,
+          });
+          summary.started += 1;
+        } catch (error) {
+          this.deps.onError?.(error, key);
+          break; // the next pass retries; a missing layer should not spin here
+        }
+      }
+    }
+    // Demand lowered or withdrawn: the surplus goes, oldest first.
+    const running = (await listInstances(this.deps.pool, { states: ['Running'] })).filter((r) => r.pooled);
+    for (const [key, have] of Object.entries(counts)) {
+      const want = demand.find((d) => d.key === key)?.size ?? 0;
+      for (const row of running.filter((r) => r.poolKey === key).slice(0, Math.max(0, have - want))) {
+        await this.deps.manager.delete(row.id, 'warm pool demand lowered');
+        summary.stopped += 1;
+      }
+    }
+    return summary;
+  }
+}

@@ -1,0 +1,304 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  chownTree,
+  freePort,
+  type OsUser,
+  runCommand,
+  type ServerBinaries,
+  serverBinaries,
+  serverOsUser,
+} from '@taidon/kit';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { StartFailedError } from '../errors.js';
+import {
+  type CgroupLimits,
+  type CgroupSupport,
+  createInstanceCgroup,
+  detectCgroupSupport,
+  killCgroup,
+  moveIntoCgroup,
+  removeCgroup,
+  setCgroupFrozen,
+} from './cgroup.js';
+import { findPostmasters, isProcessAlive, processTree } from './proc.js';
+import type { Runtime, RuntimeLimits, StartedServer, StartServerOptions } from './runtime.js';
+
+/** Options of createLocalRuntime. */
+export interface LocalRuntimeOptions {
+  /** Holds `<instanceId>/` with the socket directory and `server.log`; keep the path short (sockets ≤ 107 bytes). */
+  runDir: string;
+  limits: CgroupLimits;
+  logger: Logger;
+  /** cgroup v2 roots to try; `[]` disables cgroups (the signal freezer is used). */
+  cgroupRoots?: readonly string[];
+  /** Name of the parent cgroup of all instances. */
+  cgroupName?: string;
+  /** Directory with initdb and postgres; defaults to the bundled binaries. */
+  binDir?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Tries a connection every millisecond or so: pg_ctl -w polls every 100 ms and would hide a ~30 ms start. */
+async function waitReady(
+  port: number,
+  options: StartServerOptions,
+  exited: () => boolean,
+): Promise<'ready' | 'exited' | 'timeout'> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited()) return 'exited';
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: options.probe.user,
+      database: options.probe.database,
+      password: options.probe.password,
+      connectionTimeoutMillis: 1000,
+    });
+    try {
+      await client.connect();
+      await client.end();
+      return 'ready';
+    } catch {
+      await client.end().catch(() => {});
+      await sleep(1);
+    }
+  }
+  return 'timeout';
+}
+
+/**
+ * The `local` runtime: PostgreSQL server processes on this machine, run as an
+ * unprivileged OS user when this process is root, each on its own port on
+ * 127.0.0.1 with a private socket directory, in its own cgroup where cgroup
+ * v2 is writable. Servers are detached: they outlive env-manager, which finds
+ * them again by pid (and reconcile by /proc).
+ */
+export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<Runtime> {
+  const user: OsUser = serverOsUser();
+  const bins: ServerBinaries = await serverBinaries(options.binDir, user);
+  await mkdir(options.runDir, { recursive: true, mode: 0o755 });
+  const cgroups: CgroupSupport = await detectCgroupSupport(options.cgroupName ?? 'taidon', options.cgroupRoots);
+  const freezer = cgroups.parent && !cgroups.reasons.some((r) => r.includes('cgroup.freeze')) ? 'cgroup' : 'signals';
+  const limits: RuntimeLimits = {
+    cgroupParent: cgroups.parent,
+    controllers: cgroups.controllers,
+    freezer,
+    reasons: cgroups.reasons,
+  };
+  if (limits.reasons.length > 0) {
+    options.logger.warn(
+      { cgroup: cgroups.parent, controllers: limits.controllers, freezer, reasons: limits.reasons },
+      'instances run without some cgroup limits; PostgreSQL settings still bound each run',
+    );
+  }
+  const exits = new Map<number, Promise<void>>();
+  const cgroupOf = (instanceId: string) => (cgroups.parent ? join(cgroups.parent, instanceId) : undefined);
+  const dirOf = (instanceId: string) => join(options.runDir, instanceId);
+
+  async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
+    for (const p of await processTree(pid)) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+  }
+
+  /** Waits until every pid has exited (our own child: reaped); false on timeout. */
+  async function waitGone(pids: readonly number[], timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (const pid of pids) {
+      const exit = exits.get(pid);
+      if (exit) {
+        // Our own child: node reaps it and then emits exit.
+        const timer = sleep(Math.max(0, deadline - Date.now())).then(() => false);
+        if (!(await Promise.race([exit.then(() => true), timer]))) return false;
+        continue;
+      }
+      // Not our child: once it is a zombie it holds nothing but its pid, and reaping it is init's job.
+      while (isProcessAlive(pid)) {
+        if (Date.now() > deadline) return false;
+        await sleep(2);
+      }
+    }
+    return true;
+  }
+
+  async function spawnOnce(opts: StartServerOptions, attempt: number): Promise<StartedServer | 'exited' | 'timeout'> {
+    const dir = dirOf(opts.instanceId);
+    const port = attempt === 1 && opts.port ? opts.port : await freePort();
+    const log = await open(join(dir, 'server.log'), 'a', 0o600);
+    const cgroup = await createInstanceCgroup(cgroups, opts.instanceId, options.limits);
+    const started = performance.now();
+    let child: ChildProcess;
+    try {
+      child = spawn(bins.postgres, ['-D', opts.dataDir, '-p', String(port), '-c', `unix_socket_directories=${dir}`], {
+        uid: user.uid,
+        gid: user.gid,
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', 'ignore', log.fd],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', TZ: 'UTC' },
+      });
+    } finally {
+      await log.close();
+    }
+    const pid = child.pid;
+    if (pid === undefined) return 'exited';
+    let gone = false;
+    exits.set(
+      pid,
+      new Promise<void>((resolve) =>
+        child.once('exit', () => {
+          gone = true;
+          exits.delete(pid);
+          resolve();
+        }),
+      ),
+    );
+    child.unref();
+    // The postmaster first, so whatever it forks from now on is born inside; then what it forked before.
+    if (cgroup) {
+      await moveIntoCgroup(cgroup, [pid]);
+      await moveIntoCgroup(cgroup, await processTree(pid));
+    }
+    const outcome = await waitReady(port, opts, () => gone);
+    if (outcome !== 'ready') {
+      await kill(opts.instanceId, pid);
+      return outcome;
+    }
+    return { pid, host: '127.0.0.1', port, readyMs: performance.now() - started };
+  }
+
+  async function kill(instanceId: string, pid: number): Promise<void> {
+    const cgroup = cgroupOf(instanceId);
+    const tree = await processTree(pid);
+    if (cgroup && (await killCgroup(cgroup).catch(() => false))) {
+      await setCgroupFrozen(cgroup, false).catch(() => {});
+    }
+    for (const p of tree) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    await waitGone(tree, 5000);
+    if (cgroup) await removeCgroup(cgroup).catch(() => {});
+  }
+
+  const runtime: Runtime = {
+    name: 'local',
+    limits,
+
+    async initdb(dataDir, adminPassword) {
+      const pwfile = join(options.runDir, `initdb-${process.pid}-${Date.now()}-${Math.random()}.pw`);
+      await writeFile(pwfile, `${adminPassword}\n`, { mode: 0o600 });
+      await chownTree(pwfile, user);
+      try {
+        await runCommand(
+          bins.initdb,
+          [
+            '-D',
+            dataDir,
+            '-U',
+            'postgres',
+            `--pwfile=${pwfile}`,
+            '--auth=scram-sha-256',
+            '-E',
+            'UTF8',
+            '--locale=C.UTF-8',
+            '--no-instructions',
+            // A sandbox is disposable; its durable copy is the layer snapshot-cache keeps.
+            '--no-sync',
+          ],
+          { timeoutMs: 120_000, uid: user.uid, gid: user.gid, cwd: options.runDir, env: { ...process.env, TZ: 'UTC' } },
+        );
+      } finally {
+        await rm(pwfile, { force: true });
+      }
+    },
+
+    async writeDataFile(dataDir, name, content) {
+      const path = join(dataDir, name);
+      await writeFile(path, content, { mode: 0o600 });
+      await chownTree(path, user);
+    },
+
+    async start(opts) {
+      const dir = dirOf(opts.instanceId);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await chmod(dir, 0o700);
+      await chownTree(dir, user);
+      // A port taken between freePort and bind makes the server exit at once; a fresh port then succeeds.
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await spawnOnce(opts, attempt);
+        if (typeof outcome === 'object') return outcome;
+        if (outcome === 'timeout' || attempt === 3) {
+          throw new StartFailedError(
+            outcome === 'timeout' ? `not ready within ${opts.timeoutMs} ms` : 'the server exited during start',
+            await runtime.logTail(opts.instanceId),
+          );
+        }
+      }
+    },
+
+    async stop(instanceId, pid, timeoutMs = 15_000) {
+      if (!isProcessAlive(pid)) return;
+      const cgroup = cgroupOf(instanceId);
+      // A frozen server cannot act on SIGINT; thaw first (harmless when it is not frozen).
+      if (cgroup) await setCgroupFrozen(cgroup, false).catch(() => {});
+      await signalTree(pid, 'SIGCONT');
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        return;
+      }
+      const tree = await processTree(pid);
+      if (!(await waitGone(tree, timeoutMs))) await kill(instanceId, pid);
+      else if (cgroup) await removeCgroup(cgroup).catch(() => {});
+    },
+
+    kill,
+
+    async freeze(instanceId, pid) {
+      const cgroup = cgroupOf(instanceId);
+      if (freezer === 'cgroup' && cgroup) return setCgroupFrozen(cgroup, true);
+      // The postmaster first, so it forks nothing new; then every child it has, twice to catch a late fork.
+      process.kill(pid, 'SIGSTOP');
+      await signalTree(pid, 'SIGSTOP');
+      await signalTree(pid, 'SIGSTOP');
+    },
+
+    async thaw(instanceId, pid) {
+      const cgroup = cgroupOf(instanceId);
+      if (freezer === 'cgroup' && cgroup) return setCgroupFrozen(cgroup, false);
+      await signalTree(pid, 'SIGCONT');
+    },
+
+    isAlive: isProcessAlive,
+
+    listServers: findPostmasters,
+
+    async logTail(instanceId) {
+      try {
+        return (await readFile(join(dirOf(instanceId), 'server.log'), 'utf8')).split('\n').slice(-30).join('\n');
+      } catch {
+        return '';
+      }
+    },
+
+    async forget(instanceId) {
+      const cgroup = cgroupOf(instanceId);
+      if (cgroup) await removeCgroup(cgroup).catch(() => {});
+      await rm(dirOf(instanceId), { recursive: true, force: true });
+    },
+  };
+  return runtime;
+}

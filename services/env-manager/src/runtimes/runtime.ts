@@ -1,0 +1,78 @@
+/**
+ * A runtime runs PostgreSQL servers on volumes: `local` as processes on this
+ * machine; a `kubernetes` runtime would run one Pod per instance. The domain
+ * only talks to this interface.
+ */
+
+/** Who the readiness probe connects as: the first successful connection means the server is ready. */
+export interface ReadinessProbe {
+  user: string;
+  database: string;
+  password?: string;
+}
+
+/** What start needs. */
+export interface StartServerOptions {
+  /** Names the server's socket directory, log and cgroup. */
+  instanceId: string;
+  /** The data directory (the volume path). */
+  dataDir: string;
+  probe: ReadinessProbe;
+  /** Give up (and kill the server) when it does not accept a connection within this time. */
+  timeoutMs: number;
+  /** Port to try first (to keep a restarted instance's address); a free one is picked if it is taken. */
+  port?: number;
+}
+
+/** A server that accepts connections. */
+export interface StartedServer {
+  pid: number;
+  host: string;
+  port: number;
+  /** Milliseconds from spawn to the first successful connection. */
+  readyMs: number;
+}
+
+/** Whether limits and the freezer use cgroups here, and why not when they do not. */
+export interface RuntimeLimits {
+  /** Parent cgroup of all instances, where cgroup v2 is writable. */
+  cgroupParent: string | undefined;
+  /** cgroup controllers applied to each instance (memory, pids, cpu); empty where none. */
+  controllers: string[];
+  /** `cgroup` (v2 cgroup.freeze) or `signals` (SIGSTOP/SIGCONT to the postmaster and every child). */
+  freezer: 'cgroup' | 'signals';
+  /** Why some limit is not applied; what still bounds a run is documented in the README. */
+  reasons: string[];
+}
+
+/** One postmaster found running, whether or not a record knows it. */
+export interface RunningServer {
+  pid: number;
+  dataDir: string;
+}
+
+/** The operations env-manager needs from wherever servers run. */
+export interface Runtime {
+  readonly name: string;
+  readonly limits: RuntimeLimits;
+  /** Creates a fresh cluster in an empty data directory (initdb), with `postgres` as superuser. */
+  initdb(dataDir: string, adminPassword: string): Promise<void>;
+  /** Writes a file into a data directory, owned by the server's OS user. */
+  writeDataFile(dataDir: string, name: string, content: string): Promise<void>;
+  /** Starts a server on `dataDir` and resolves when it accepts a connection; throws StartFailedError. */
+  start(options: StartServerOptions): Promise<StartedServer>;
+  /** Fast shutdown (SIGINT), waits for exit, SIGKILL after `timeoutMs`. No-op when already gone. */
+  stop(instanceId: string, pid: number, timeoutMs?: number): Promise<void>;
+  /** Kills the server and all its processes at once. */
+  kill(instanceId: string, pid: number): Promise<void>;
+  /** Suspends every process of the server (new connections hang until thaw). */
+  freeze(instanceId: string, pid: number): Promise<void>;
+  thaw(instanceId: string, pid: number): Promise<void>;
+  isAlive(pid: number): boolean;
+  /** Every postmaster this runtime can see, for reconcile. */
+  listServers(): Promise<RunningServer[]>;
+  /** Last lines the server wrote to stderr. */
+  logTail(instanceId: string): Promise<string>;
+  /** Removes what the runtime keeps for an instance (socket dir, log, cgroup). */
+  forget(instanceId: string): Promise<void>;
+}

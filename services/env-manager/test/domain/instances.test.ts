@@ -1,0 +1,185 @@
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectionInfo } from '../../src/domain/instances.js';
+import { expireInstances, reconcile } from '../../src/domain/maintenance.js';
+import { processTree, pssBytes } from '../../src/runtimes/proc.js';
+import { listTransitions } from '../../src/store/instances.js';
+import { createStack, randomKey, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+
+async function learner(info: { port: number }): Promise<pg.Client> {
+  const client = new pg.Client({ host: '127.0.0.1', port: info.port, user: 'learner', database: 'sandbox' });
+  await client.connect();
+  return client;
+}
+
+async function query(info: { port: number }, sql: string): Promise<unknown[]> {
+  const client = await learner(info);
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+beforeAll(async () => {
+  stack = await createStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('instances on a real snapshot-cache', () => {
+  let template: ConnectionInfo;
+  let layerKey: string;
+
+  it('creates an instance from the template, answering its connection info', async () => {
+    template = await stack.manager.create({ ownerId: 'owner-1', ownerRole: 'anonymous', layerKey: null });
+    console.log(`create from template: ${template.readyMs} ms`);
+    expect(template).toMatchObject({ state: 'Running', source: 'template', database: 'sandbox', user: 'learner' });
+    await query(template, "CREATE TABLE fruit (name text); INSERT INTO fruit VALUES ('apple')");
+    const tree = await processTree((await stack.manager.row(template.id)).pid as number);
+    console.log(
+      `idle tuned instance: ${tree.length} processes, PSS ${((await pssBytes(tree)) / 1024 / 1024).toFixed(1)} MiB`,
+    );
+  });
+
+  it('takes a layer of it and starts a new instance from that layer that sees the data', async () => {
+    layerKey = randomKey();
+    const snap = await stack.manager.snapshot(template.id, {
+      key: layerKey,
+      parentKey: null,
+      stepCount: 2,
+      buildMs: 5,
+    });
+    console.log(`snapshot (copy driver: stop, copy, start): ${snap.snapshotMs.toFixed(1)} ms`);
+    expect(snap.layer.key).toBe(layerKey);
+    expect(snap.instance.state).toBe('Running');
+    // The instance kept working after the snapshot, at its address.
+    expect(await query({ port: snap.instance.port as number }, 'SELECT name FROM fruit')).toEqual([{ name: 'apple' }]);
+    const clone = await stack.manager.create({ ownerId: 'owner-2', layerKey });
+    console.log(`create from a layer (clone + start): ${clone.readyMs} ms`);
+    expect(clone.source).toBe('clone');
+    expect(clone.layerKey).toBe(layerKey);
+    expect(await query(clone, 'SELECT name FROM fruit')).toEqual([{ name: 'apple' }]);
+    await stack.manager.delete(clone.id);
+  });
+
+  it('answers 404 ENV_MANAGER_LAYER_NOT_FOUND for a layer snapshot-cache does not have', async () => {
+    await expect(stack.manager.create({ ownerId: 'o', layerKey: randomKey() })).rejects.toMatchObject({
+      code: 'ENV_MANAGER_LAYER_NOT_FOUND',
+      statusCode: 404,
+    });
+  });
+
+  it('suspends (no process left) and resumes with the learner data kept', async () => {
+    const info = await stack.manager.create({ ownerId: 'owner-3', layerKey });
+    await query(info, "INSERT INTO fruit VALUES ('pear')");
+    const pid = (await stack.manager.row(info.id)).pid as number;
+    let t = performance.now();
+    const suspended = await stack.manager.suspend(info.id);
+    console.log(`suspend: ${(performance.now() - t).toFixed(1)} ms`);
+    expect(suspended).toMatchObject({ state: 'Suspended', port: null });
+    expect(gone(pid)).toBe(true);
+    t = performance.now();
+    const resumed = await stack.manager.resume(info.id);
+    console.log(`resume: ${(performance.now() - t).toFixed(1)} ms (ready ${resumed.readyMs} ms)`);
+    expect(resumed).toMatchObject({ state: 'Running', source: 'resume' });
+    expect(await query(resumed, 'SELECT name FROM fruit ORDER BY name')).toEqual([{ name: 'apple' }, { name: 'pear' }]);
+    const transitions = (await listTransitions(stack.pool, info.id)).map((x) => `${x.from}→${x.to}`);
+    expect(transitions).toEqual([
+      'null→Pending',
+      'Pending→Creating',
+      'Creating→Running',
+      'Running→Suspended',
+      'Suspended→Running',
+    ]);
+  });
+
+  it('suspends an idle anonymous instance after its TTL, and resume brings its data back', async () => {
+    const info = await stack.manager.create({ ownerId: 'anon', ownerRole: 'anonymous', layerKey });
+    const other = await stack.manager.create({ ownerId: 'registered', ownerRole: 'learner', layerKey });
+    await query(info, "INSERT INTO fruit VALUES ('plum')");
+    await stack.pool.query(`UPDATE instances SET last_used_at = now() - interval '1 hour' WHERE id = ANY($1)`, [
+      [info.id, other.id],
+    ]);
+    const summary = await expireInstances(stack.manager, stack.pool, { idleSeconds: 60, suspendedSeconds: 86_400 });
+    expect(summary.suspended).toEqual([info.id]);
+    expect((await stack.manager.get(info.id)).state).toBe('Suspended');
+    expect((await stack.manager.get(other.id)).state).toBe('Running');
+    const resumed = await stack.manager.resume(info.id);
+    expect(await query(resumed, "SELECT name FROM fruit WHERE name = 'plum'")).toEqual([{ name: 'plum' }]);
+    // Suspended long enough, it is deleted with its volume.
+    await stack.manager.suspend(info.id);
+    const volumePath = (await stack.manager.row(info.id)).volumePath as string;
+    await stack.pool.query(`UPDATE instances SET suspended_at = now() - interval '2 days' WHERE id = $1`, [info.id]);
+    const later = await expireInstances(stack.manager, stack.pool, { idleSeconds: 60, suspendedSeconds: 86_400 });
+    expect(later.deleted).toEqual([info.id]);
+    expect(existsSync(volumePath)).toBe(false);
+    await stack.manager.delete(other.id);
+  });
+
+  it('marks Failed, with the reason, a Running instance whose postmaster was SIGKILLed', async () => {
+    const info = await stack.manager.create({ ownerId: 'owner-4', layerKey });
+    const pid = (await stack.manager.row(info.id)).pid as number;
+    const tree = await processTree(pid);
+    for (const p of tree) process.kill(p, 'SIGKILL');
+    while (stack.runtime.isAlive(pid)) await new Promise((r) => setTimeout(r, 2));
+    const summary = await reconcile(stack.manager, { pool: stack.pool, runtime: stack.runtime, stuckMs: 300_000 });
+    expect(summary.failed).toEqual([info.id]);
+    const view = await stack.manager.get(info.id);
+    expect(view.state).toBe('Failed');
+    expect(view.transitions?.at(-1)).toMatchObject({
+      from: 'Running',
+      to: 'Failed',
+      reason: `server process ${pid} is gone`,
+    });
+    await stack.manager.delete(info.id);
+  });
+
+  it('kills an orphan postgres on one of our volumes that no record owns', async () => {
+    const volume = await stack.snapshotCache.createVolume({ fromLayerKey: layerKey });
+    const orphan = await stack.runtime.start({
+      instanceId: 'orphan-test',
+      dataDir: volume.path,
+      probe: { user: 'learner', database: 'sandbox' },
+      timeoutMs: 10_000,
+    });
+    const tree = await processTree(orphan.pid);
+    const summary = await reconcile(stack.manager, { pool: stack.pool, runtime: stack.runtime, stuckMs: 300_000 });
+    expect(summary.killedOrphans).toContain(orphan.pid);
+    // Its children, orphaned at once, may stay zombies until init reaps them: not alive is enough.
+    for (const pid of tree) expect(stack.runtime.isAlive(pid)).toBe(false);
+    await stack.snapshotCache.deleteVolume(volume.id);
+    await stack.runtime.forget('orphan-test');
+  });
+
+  it('marks records stuck in Creating past the timeout as Failed', async () => {
+    await stack.pool.query(
+      `INSERT INTO instances (id, owner_id, state, state_changed_at) VALUES (gen_random_uuid(), 'x', 'Creating', now() - interval '1 hour')`,
+    );
+    const summary = await reconcile(stack.manager, { pool: stack.pool, runtime: stack.runtime, stuckMs: 60_000 });
+    expect(summary.stuck).toHaveLength(1);
+  });
+
+  it('deletes an instance: process gone, volume removed, record Deleted', async () => {
+    const row = await stack.manager.row(template.id);
+    const deleted = await stack.manager.delete(template.id);
+    expect(deleted.state).toBe('Deleted');
+    expect(gone(row.pid as number)).toBe(true);
+    expect(existsSync(row.volumePath as string)).toBe(false);
+    await expect(stack.manager.resume(template.id)).rejects.toMatchObject({ code: 'ENV_MANAGER_INVALID_STATE' });
+  });
+});

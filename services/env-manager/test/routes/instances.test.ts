@@ -1,0 +1,164 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV_MANAGER_ERROR_CODES } from '../../src/errors.js';
+import { createStack, randomKey, SERVICE_TOKEN, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+let availableBytes: number | undefined;
+const headers = { 'x-taidon-service-token': SERVICE_TOKEN };
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  stack = await createStack({
+    env: { RECONCILE_INTERVAL_MS: '50', WARM_POOL_MAX_INSTANCES: '3' },
+    deps: { runLoops: true, memAvailable: async () => availableBytes },
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('env-manager HTTP API', () => {
+  it('answers 401 without the service token, and serves health and metrics without it', async () => {
+    expect((await stack.app.inject({ method: 'GET', url: '/engine' })).statusCode).toBe(401);
+    expect((await stack.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    const metrics = await stack.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toContain('taidon_instances{state="Running",service="env-manager"}');
+  });
+
+  it('GET /engine answers the template identity', async () => {
+    const res = await stack.app.inject({ method: 'GET', url: '/engine', headers });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      engine: 'postgresql',
+      version: expect.stringMatching(/^18\./),
+      templateVersion: 1,
+      settings: { TimeZone: 'UTC', statement_timeout: '30000ms', temp_file_limit: '1048576kB' },
+    });
+  });
+
+  it('runs an instance through create, key, touch, layer, suspend, resume, list and delete', async () => {
+    const created = await stack.app.inject({
+      method: 'POST',
+      url: '/instances',
+      headers,
+      payload: { ownerId: 'route-owner', ownerRole: 'anonymous', layerKey: null },
+    });
+    expect(created.statusCode).toBe(201);
+    const info = created.json();
+    expect(info).toMatchObject({ host: '127.0.0.1', database: 'sandbox', user: 'learner', source: 'template' });
+    expect(info.admin.user).toBe('postgres');
+    const key = randomKey();
+    const patched = await stack.app.inject({
+      method: 'PATCH',
+      url: `/instances/${info.id}`,
+      headers,
+      payload: { currentKey: key },
+    });
+    expect(patched.json()).toMatchObject({ currentKey: key });
+    expect((await stack.app.inject({ method: 'POST', url: `/instances/${info.id}/touch`, headers })).statusCode).toBe(
+      200,
+    );
+    const layer = await stack.app.inject({
+      method: 'POST',
+      url: `/instances/${info.id}/layers`,
+      headers,
+      payload: { key, parentKey: null, stepCount: 0, buildMs: 1 },
+    });
+    expect(layer.statusCode).toBe(201);
+    expect(layer.json().layer.key).toBe(key);
+    const suspended = await stack.app.inject({ method: 'POST', url: `/instances/${info.id}/suspend`, headers });
+    expect(suspended.json()).toMatchObject({ state: 'Suspended' });
+    const resumed = await stack.app.inject({ method: 'POST', url: `/instances/${info.id}/resume`, headers });
+    expect(resumed.json()).toMatchObject({ state: 'Running', source: 'resume', currentKey: key });
+    const list = await stack.app.inject({ method: 'GET', url: '/instances?ownerId=route-owner', headers });
+    expect(list.json().map((i: { id: string }) => i.id)).toEqual([info.id]);
+    const one = await stack.app.inject({ method: 'GET', url: `/instances/${info.id}`, headers });
+    expect(one.json().transitions.map((t: { to: string }) => t.to)).toContain('Suspended');
+    const deleted = await stack.app.inject({ method: 'DELETE', url: `/instances/${info.id}`, headers });
+    expect(deleted.json()).toMatchObject({ state: 'Deleted' });
+  });
+
+  it('answers problem+json with stable codes', async () => {
+    const missing = await stack.app.inject({
+      method: 'GET',
+      url: '/instances/00000000-0000-4000-8000-000000000000',
+      headers,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('ENV_MANAGER_INSTANCE_NOT_FOUND');
+    const noLayer = await stack.app.inject({
+      method: 'POST',
+      url: '/instances',
+      headers,
+      payload: { ownerId: 'x', layerKey: randomKey() },
+    });
+    expect(noLayer.statusCode).toBe(404);
+    expect(noLayer.json().code).toBe('ENV_MANAGER_LAYER_NOT_FOUND');
+    const bad = await stack.app.inject({
+      method: 'POST',
+      url: '/instances',
+      headers,
+      payload: { ownerId: 'x', layerKey: 'nope' },
+    });
+    expect(bad.json().code).toBe('VALIDATION_FAILED');
+    const full = await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 4 } });
+    expect(full.statusCode).toBe(409);
+    expect(full.json().code).toBe('ENV_MANAGER_WARM_POOL_FULL');
+  });
+
+  it('serves a create from the warm pool, refills it, and shrinks it under memory pressure', async () => {
+    const put = await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 1 } });
+    expect(put.statusCode).toBe(200);
+    const ready = async () =>
+      (await stack.pool.query(`SELECT id FROM instances WHERE pooled AND state = 'Running'`)).rows as { id: string }[];
+    const first = await until(ready, (rows) => rows.length === 1);
+    expect(first).toHaveLength(1);
+    const taken = await stack.app.inject({
+      method: 'POST',
+      url: '/instances',
+      headers,
+      payload: { ownerId: 'pool-owner', layerKey: null },
+    });
+    const info = taken.json();
+    console.log(`create from the warm pool: ${info.readyMs} ms`);
+    expect(info).toMatchObject({ source: 'pool', id: first[0]?.id });
+    const client = new pg.Client({ host: '127.0.0.1', port: info.port, user: 'learner', database: 'sandbox' });
+    await client.connect();
+    await client.end();
+    const refilled = await until(ready, (rows) => rows.length === 1 && rows[0]?.id !== info.id);
+    expect(refilled).toHaveLength(1);
+    expect((await stack.app.inject({ method: 'GET', url: '/warm-pool', headers })).json()).toEqual([
+      { key: 'template', size: 1, instances: 1 },
+    ]);
+    availableBytes = 1;
+    const shrunk = await until(ready, (rows) => rows.length === 0);
+    expect(shrunk).toHaveLength(0);
+    availableBytes = undefined;
+    await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 0 } });
+    await stack.app.inject({ method: 'DELETE', url: `/instances/${info.id}`, headers });
+  });
+});
+
+describe('README', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  it.each(Object.keys(ENV_MANAGER_ERROR_CODES))('documents error code %s', (code) => {
+    expect(readme).toContain(`| \`${code}\` |`);
+  });
+  it('documents every configuration variable', async () => {
+    const { envManagerConfigSpec } = await import('../../src/config.js');
+    for (const name of Object.keys(envManagerConfigSpec)) expect(readme).toContain(`| \`${name}\` |`);
+    expect(existsSync(fileURLToPath(new URL('../../migrations/001_instances.sql', import.meta.url)))).toBe(true);
+  });
+});

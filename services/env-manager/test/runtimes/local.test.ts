@@ -1,0 +1,168 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initTemplate, SANDBOX_DATABASE, SANDBOX_USER } from '../../src/engine/template.js';
+import { processTree, pssBytes } from '../../src/runtimes/proc.js';
+import type { Runtime } from '../../src/runtimes/runtime.js';
+import { createTestRuntime, TEST_ADMIN_PASSWORD, TEST_SETTINGS } from '../helpers/runtime.js';
+
+const probe = { user: SANDBOX_USER, database: SANDBOX_DATABASE };
+
+/** Whether a new connection answers within `timeoutMs`. */
+async function answers(port: number, timeoutMs: number): Promise<boolean> {
+  const client = new pg.Client({ host: '127.0.0.1', port, ...probe, connectionTimeoutMillis: timeoutMs });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+// One data directory, made from the template once, shared by both freezers.
+let cgroupEnv: Awaited<ReturnType<typeof createTestRuntime>>;
+let signalEnv: Awaited<ReturnType<typeof createTestRuntime>>;
+let dataDir: string;
+
+beforeAll(async () => {
+  cgroupEnv = await createTestRuntime();
+  signalEnv = await createTestRuntime({ cgroupRoots: [] });
+  dataDir = await cgroupEnv.emptyDataDir('runtime');
+  const started = await initTemplate(cgroupEnv.runtime, {
+    instanceId: 'runtime-init',
+    dataDir,
+    adminPassword: TEST_ADMIN_PASSWORD,
+    settings: TEST_SETTINGS,
+    startTimeoutMs: 30_000,
+  });
+  await cgroupEnv.runtime.stop('runtime-init', started.pid);
+});
+
+afterAll(async () => {
+  await cgroupEnv?.cleanup();
+  await signalEnv?.cleanup();
+});
+
+describe.each([
+  ['cgroup-capable', () => cgroupEnv.runtime],
+  ['signals-only', () => signalEnv.runtime],
+])('local runtime (%s)', (label, runtimeOf: () => Runtime) => {
+  it('starts a server on a data directory, ready within tens of ms, and stops it leaving no process', async () => {
+    const runtime = runtimeOf();
+    const server = await runtime.start({ instanceId: `start-${label}`, dataDir, probe, timeoutMs: 10_000 });
+    console.log(`[${label}] ready ${server.readyMs.toFixed(1)} ms after spawn (pid ${server.pid})`);
+    expect(await answers(server.port, 1000)).toBe(true);
+    const tree = await processTree(server.pid);
+    expect(tree.length).toBeGreaterThan(1);
+    console.log(
+      `[${label}] idle instance: ${tree.length} processes, PSS ${((await pssBytes(tree)) / 1024 / 1024).toFixed(1)} MiB`,
+    );
+    const stopStarted = performance.now();
+    await runtime.stop(`start-${label}`, server.pid);
+    console.log(`[${label}] stop ${(performance.now() - stopStarted).toFixed(1)} ms`);
+    for (const pid of tree) expect(gone(pid)).toBe(true);
+    expect(runtime.isAlive(server.pid)).toBe(false);
+  });
+
+  it('freezes a server so that a new connection hangs, and thaws it so that it answers', async () => {
+    const runtime = runtimeOf();
+    const id = `freeze-${label}`;
+    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    try {
+      let t = performance.now();
+      await runtime.freeze(id, server.pid);
+      const freezeMs = performance.now() - t;
+      expect(await answers(server.port, 300)).toBe(false);
+      t = performance.now();
+      await runtime.thaw(id, server.pid);
+      const thawMs = performance.now() - t;
+      console.log(
+        `[${label}] freeze ${freezeMs.toFixed(2)} ms, thaw ${thawMs.toFixed(2)} ms (${runtime.limits.freezer})`,
+      );
+      expect(await answers(server.port, 2000)).toBe(true);
+    } finally {
+      await runtime.stop(id, server.pid);
+    }
+  });
+
+  it('stops a frozen server', async () => {
+    const runtime = runtimeOf();
+    const id = `stop-frozen-${label}`;
+    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    await runtime.freeze(id, server.pid);
+    await runtime.stop(id, server.pid, 5000);
+    expect(gone(server.pid)).toBe(true);
+  });
+
+  it('kills a server and all its processes', async () => {
+    const runtime = runtimeOf();
+    const id = `kill-${label}`;
+    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    const tree = await processTree(server.pid);
+    const started = performance.now();
+    await runtime.kill(id, server.pid);
+    console.log(`[${label}] kill ${(performance.now() - started).toFixed(1)} ms`);
+    // The postmaster is reaped; its children, orphaned at once, may stay zombies until init reaps them.
+    expect(gone(server.pid)).toBe(true);
+    for (const pid of tree) expect(runtime.isAlive(pid)).toBe(false);
+    // Restart after a crash: PostgreSQL recovers and the data dir is usable again.
+    const again = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    await runtime.stop(id, again.pid);
+  });
+});
+
+describe('cgroup limits', () => {
+  it('writes memory.max, pids.max and cpu.max where cgroup v2 delegates them, or says why not', async () => {
+    const runtime = cgroupEnv.runtime;
+    if (runtime.limits.controllers.length === 0) {
+      console.log(`cgroup limits skipped: ${runtime.limits.reasons.join('; ')}`);
+      expect(runtime.limits.reasons.length).toBeGreaterThan(0);
+      expect(cgroupEnv.lines().some((l) => l.includes('without some cgroup limits'))).toBe(true);
+      return;
+    }
+    const id = 'limits';
+    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    try {
+      const cgroup = join(runtime.limits.cgroupParent as string, id);
+      if (runtime.limits.controllers.includes('memory')) {
+        expect((await readFile(join(cgroup, 'memory.max'), 'utf8')).trim()).toBe(String(256 * 1024 * 1024));
+      }
+      const procs = (await readFile(join(cgroup, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
+      expect(procs).toContain(server.pid);
+    } finally {
+      await runtime.stop(id, server.pid);
+    }
+  });
+
+  it('puts the postmaster and its children in the instance cgroup when one can be created', async () => {
+    const runtime = cgroupEnv.runtime;
+    if (!runtime.limits.cgroupParent) {
+      console.log(`no instance cgroup: ${runtime.limits.reasons.join('; ')}`);
+      return;
+    }
+    const id = 'membership';
+    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    try {
+      const procs = (await readFile(join(runtime.limits.cgroupParent, id, 'cgroup.procs'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+      for (const pid of await processTree(server.pid)) expect(procs).toContain(pid);
+    } finally {
+      await runtime.stop(id, server.pid);
+    }
+  });
+});
