@@ -1,19 +1,13 @@
 import { chmod, mkdir } from 'node:fs/promises';
-import { buildApp as buildIdp, migrateIdp } from '@taidon/idp';
-import { ConfigError, createLogger, createPool, postgresVersion } from '@taidon/kit';
-import { buildApp as buildSqlRunner, SANDBOX_RESULT_SETTINGS } from '@taidon/sql-runner';
-import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
+import { ConfigError, createLogger } from '@taidon/kit';
 import { buildApp as buildGateway } from './app.js';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
 import { type ControlPlane, openControlPlane } from './launcher/control-plane.js';
 import { loadOrCreateSecrets } from './launcher/secrets.js';
+import { type Running, STATEFUL_SERVICES, startServices } from './launcher/services.js';
 
 // `npm start`: every service as its own fastify app on a loopback port, in
 // one process, talking real HTTP to each other, behind the gateway on PORT.
-
-/** Services that keep state in the control plane, each with its own role and schema. */
-const STATEFUL_SERVICES = ['idp'] as const;
 
 function readConfig(): LauncherConfig {
   try {
@@ -27,15 +21,9 @@ function readConfig(): LauncherConfig {
 
 const config = readConfig();
 const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
-const apps: FastifyInstance[] = [];
-const pools: pg.Pool[] = [];
+const running: Running = { apps: [], pools: [], closeDriver: async () => {} };
 let controlPlane: ControlPlane | undefined;
 let closing: Promise<void> | undefined;
-
-async function listenLoopback(app: FastifyInstance): Promise<string> {
-  apps.push(app);
-  return app.listen({ host: '127.0.0.1', port: 0 });
-}
 
 async function start(): Promise<string> {
   await mkdir(config.TAIDON_DATA_DIR, { recursive: true, mode: 0o711 });
@@ -49,54 +37,36 @@ async function start(): Promise<string> {
     rolePasswords: secrets.rolePasswords,
     onLog: (line) => pgLog.debug(line),
   });
-  const idpDb = controlPlane.databases.idp;
-  if (!idpDb) throw new Error('idp has no control-plane database');
-  const idpPool = createPool(idpDb.url, { applicationName: 'taidon-idp' });
-  pools.push(idpPool);
-  await migrateIdp(idpPool);
-
-  const level = config.LOG_LEVEL;
-  const serviceToken = secrets.serviceToken;
-  const idpUrl = await listenLoopback(
-    buildIdp({
-      config: {
-        IDP_ISSUER: 'taidon-idp',
-        ACCESS_TOKEN_AUDIENCE: 'taidon',
-        ACCESS_TOKEN_TTL_SECONDS: 900,
-        SERVICE_TOKEN: serviceToken,
-      },
-      pool: idpPool,
-      logger: createLogger({ service: 'idp', level }),
-    }),
-  );
-  const sqlRunnerUrl = await listenLoopback(
-    buildSqlRunner({
-      config: { SERVICE_TOKEN: serviceToken },
-      engine: { version: await postgresVersion(), settings: SANDBOX_RESULT_SETTINGS },
-      logger: createLogger({ service: 'sql-runner', level }),
-    }),
+  const { idpUrl, sqlRunnerUrl } = await startServices(
+    { dataDir: config.TAIDON_DATA_DIR, logLevel: config.LOG_LEVEL, secrets, databases: controlPlane.databases },
+    running,
   );
   const gateway = buildGateway({
     config: {
       IDP_URL: idpUrl,
       SQL_RUNNER_URL: sqlRunnerUrl,
-      SERVICE_TOKEN: serviceToken,
+      SERVICE_TOKEN: secrets.serviceToken,
       ACCESS_TOKEN_ISSUER: 'taidon-idp',
       ACCESS_TOKEN_AUDIENCE: 'taidon',
       UPSTREAM_TIMEOUT_MS: 60_000,
     },
-    logger: createLogger({ service: 'gateway', level }),
+    logger: createLogger({ service: 'gateway', level: config.LOG_LEVEL }),
   });
-  apps.push(gateway);
+  running.apps.push(gateway);
   return gateway.listen({ host: config.HOST, port: config.PORT });
 }
 
-/** Closes servers first (no new work), then pools, then the control-plane PostgreSQL. */
+/**
+ * Closes servers first (no new work; env-manager suspends the instances it
+ * runs), then unmounts the layer store, then pools, then the control-plane PostgreSQL.
+ */
 function shutdown(): Promise<void> {
   closing ??= (async () => {
-    for (const app of apps.reverse())
+    for (const app of running.apps.reverse()) {
       await app.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
-    for (const pool of pools) await pool.end().catch(() => {});
+    }
+    await running.closeDriver().catch((error: unknown) => log.error({ err: error }, 'unmount failed'));
+    for (const pool of running.pools) await pool.end().catch(() => {});
     await controlPlane?.server?.stop();
   })();
   return closing;

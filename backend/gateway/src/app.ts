@@ -7,6 +7,7 @@ import { KeyCache } from './jwks.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerOpenApi, registerOpenApiRoute } from './routes/openapi.js';
 import { registerPlanRoutes } from './routes/plan.js';
+import { registerRunRoutes } from './routes/runs.js';
 import { type Upstream, upstreamReady } from './upstream.js';
 
 /** What the gateway needs from the outside world. */
@@ -48,6 +49,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerTokenCheck(api, keys, { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
     registerAuthRoutes(api, idp);
     registerPlanRoutes(api, sqlRunner);
+    registerRunRoutes(api, sqlRunner);
     registerOpenApiRoute(api);
   });
   return app;

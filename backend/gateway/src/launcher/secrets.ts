@@ -5,6 +5,8 @@ import { join } from 'node:path';
 /** Secrets the all-in-one platform generates once and keeps in its data directory. */
 export interface LocalSecrets {
   serviceToken: string;
+  /** Password of the superuser inside every sandbox instance. */
+  sandboxAdminPassword: string;
   /** Password of each service's control-plane role, by service name. */
   rolePasswords: Record<string, string>;
 }
@@ -22,9 +24,13 @@ export async function loadOrCreateSecrets(dataDir: string, services: readonly st
     secrets = JSON.parse(await readFile(file, 'utf8')) as LocalSecrets;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    secrets = { serviceToken: newSecret(), rolePasswords: {} };
+    secrets = { serviceToken: newSecret(), sandboxAdminPassword: newSecret(), rolePasswords: {} };
   }
   let changed = false;
+  if (!secrets.sandboxAdminPassword) {
+    secrets.sandboxAdminPassword = newSecret();
+    changed = true;
+  }
   for (const service of services) {
     if (!secrets.rolePasswords[service]) {
       secrets.rolePasswords[service] = newSecret();

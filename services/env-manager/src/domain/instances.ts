@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Layer, SnapshotCacheClient } from '../clients/snapshot-cache.js';
 import {
@@ -201,6 +203,9 @@ export class InstanceManager {
       try {
         const volume = await snapshotCache.createVolume(input.layerKey ? { fromLayerKey: input.layerKey } : {});
         await updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
+        // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
+        // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
+        if (input.layerKey !== null) await rm(join(volume.path, 'postmaster.pid'), { force: true });
         server =
           input.layerKey === null
             ? await initTemplate(runtime, {
@@ -375,6 +380,8 @@ export class InstanceManager {
       password: this.deps.adminPassword,
       database: 'postgres',
     });
+    // A server going away (shutdown, restart) must fail the pending call, never crash the process.
+    client.on('error', () => {});
     await client.connect();
     try {
       return await fn(client);

@@ -174,6 +174,8 @@ export async function initTemplate(
     password: options.adminPassword,
     database: 'postgres',
   });
+  // A server going away (shutdown, restart) must fail the pending call, never crash the process.
+  client.on('error', () => {});
   try {
     await client.connect();
     for (const sql of setupStatements(options.settings)) await client.query(sql);

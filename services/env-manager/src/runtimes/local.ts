@@ -59,6 +59,8 @@ async function waitReady(
       password: options.probe.password,
       connectionTimeoutMillis: 1000,
     });
+    // A server going away (shutdown, restart) must fail the pending call, never crash the process.
+    client.on('error', () => {});
     try {
       await client.connect();
       await client.end();

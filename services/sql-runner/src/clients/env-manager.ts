@@ -11,7 +11,7 @@ export interface InstanceInfo {
   admin: { user: string; password: string };
   layerKey: string | null;
   currentKey: string | null;
-  source: 'pool' | 'clone' | 'template';
+  source: 'pool' | 'clone' | 'template' | 'resume';
   readyMs: number;
 }
 
@@ -22,10 +22,12 @@ export interface EngineInfo {
   settings: Record<string, string>;
 }
 
-/** The layer a snapshot made. */
-export interface LayerInfo {
-  key: string;
-  sizeBytes: number;
+/** What a snapshot made: the layer, and the instance after it (a copy-driver snapshot restarts the server). */
+export interface SnapshotResult {
+  layer: { key: string; sizeBytes: number };
+  snapshotMs: number;
+  /** The instance after the snapshot, without credentials. */
+  instance: { host: string | null; port: number | null; state: string };
 }
 
 /** sql-runner's view of env-manager's API. */
@@ -47,6 +49,7 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/instances/${id}`, { requestId });
   }
 
+  /** Connection details of a Running instance, starting it again first if it was suspended. */
   resume(id: string, requestId?: string): Promise<InstanceInfo> {
     return callService(this.endpoint, `/instances/${id}/resume`, { method: 'POST', body: {}, requestId });
   }
@@ -55,12 +58,16 @@ export class EnvManagerClient {
     id: string,
     body: { key: string; parentKey: string | null; stepCount: number; buildMs: number },
     requestId?: string,
-  ): Promise<LayerInfo> {
+  ): Promise<SnapshotResult> {
     return callService(this.endpoint, `/instances/${id}/layers`, { body, requestId });
   }
 
-  setKey(id: string, currentKey: string | null, requestId?: string): Promise<unknown> {
+  setKey(id: string, currentKey: string, requestId?: string): Promise<unknown> {
     return callService(this.endpoint, `/instances/${id}`, { method: 'PATCH', body: { currentKey }, requestId });
+  }
+
+  touch(id: string, requestId?: string): Promise<unknown> {
+    return callService(this.endpoint, `/instances/${id}/touch`, { method: 'POST', body: {}, requestId });
   }
 
   delete(id: string, requestId?: string): Promise<unknown> {

@@ -5,6 +5,8 @@ import { TypeNames } from './execute.js';
 /** The open connections of one session to its instance. */
 export interface SessionConnection {
   instanceId: string;
+  /** The instance as it was when the connection opened. */
+  instance: InstanceInfo;
   /** The learner's connection: their SQL runs here, and a transaction they open stays open between runs. */
   learner: pg.Client;
   /** Names result types while the learner's connection is busy with a portal. */
@@ -15,8 +17,11 @@ export interface SessionConnection {
   broken: boolean;
 }
 
-async function connect(config: pg.ClientConfig): Promise<pg.Client> {
+async function connect(config: pg.ClientConfig, onError: () => void): Promise<pg.Client> {
   const client = new pg.Client({ ...config, connectionTimeoutMillis: 5_000 });
+  // Listening before connecting: a server going away must mark the connection broken, never crash the process.
+  client.on('error', onError);
+  client.on('end', onError);
   await client.connect();
   return client;
 }
@@ -39,20 +44,27 @@ export class SessionConnections {
     if (existing) return existing;
     await this.drop(sessionId);
     const base = { host: instance.host, port: instance.port, database: instance.database };
-    const learner = await connect({ ...base, user: instance.user, application_name: 'taidon-learner' });
+    let broken = false;
+    const markBroken = () => {
+      broken = true;
+      if (connection) connection.broken = true;
+    };
+    let connection: SessionConnection | undefined;
+    const learner = await connect({ ...base, user: instance.user, application_name: 'taidon-learner' }, markBroken);
     const admin = { ...base, user: instance.admin.user, password: instance.admin.password };
     let catalog: pg.Client;
     try {
-      catalog = await connect({ ...admin, application_name: 'taidon-runner' });
+      catalog = await connect({ ...admin, application_name: 'taidon-runner' }, markBroken);
     } catch (error) {
       await learner.end().catch(() => {});
       throw error;
     }
-    const connection: SessionConnection = {
+    connection = {
       instanceId: instance.id,
+      instance,
       learner,
       types: new TypeNames(catalog),
-      broken: false,
+      broken,
       async cancel() {
         const pid = (learner as unknown as { processID?: number }).processID;
         if (pid) await catalog.query('SELECT pg_cancel_backend($1)', [pid]);
@@ -61,12 +73,6 @@ export class SessionConnections {
         await Promise.all([learner.end().catch(() => {}), catalog.end().catch(() => {})]);
       },
     };
-    const markBroken = () => {
-      connection.broken = true;
-    };
-    learner.on('error', markBroken);
-    learner.on('end', markBroken);
-    catalog.on('error', markBroken);
     this.bySession.set(sessionId, connection);
     return connection;
   }

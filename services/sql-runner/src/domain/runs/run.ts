@@ -163,7 +163,8 @@ export async function executeRun(
     const head = await plan.planHead(state.key);
     const result = await executeHead(deps, run, state, head);
     await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: result.key });
-    await deps.envManager.setKey(state.instance.id, result.key, requestId).catch(() => {});
+    if (result.key) void deps.envManager.setKey(state.instance.id, result.key, requestId).catch(() => {});
+    void deps.envManager.touch(state.instance.id, requestId).catch(() => {});
     if (result.cancelled) throw new RunCancelled();
     outcome = result.failed ? 'error' : 'ok';
     errorSqlstate = result.failed;

@@ -39,8 +39,10 @@ async function takeLayer(
   parentKey: string | null,
   stepCount: number,
   buildMs: number,
-): Promise<void> {
-  await deps.envManager.snapshot(instance.id, { key, parentKey, stepCount, buildMs }, run.requestId);
+): Promise<InstanceInfo> {
+  const result = await deps.envManager.snapshot(instance.id, { key, parentKey, stepCount, buildMs }, run.requestId);
+  // The answer describes the instance without credentials; only where it listens may have changed.
+  return { ...instance, host: result.instance.host ?? instance.host, port: result.instance.port ?? instance.port };
 }
 
 /** A fresh instance at the deepest cached state of the tail's key path; builds K0 from the template when nothing is cached. */
@@ -60,7 +62,7 @@ async function restore(
   let index: number;
   if (found.key === null) {
     instance = await deps.envManager.create({ ownerId, sessionId, layerKey: null }, run.requestId);
-    await takeLayer(deps, run, instance, tail.baseKey, null, 0, Math.round(now() - started));
+    instance = await takeLayer(deps, run, instance, tail.baseKey, null, 0, Math.round(now() - started));
     index = -1;
     run.layerKey = null;
   } else {
@@ -68,7 +70,7 @@ async function restore(
     index = found.index - 1;
     run.layerKey = found.key;
   }
-  run.source = instance.source;
+  run.source = instance.source === 'resume' ? 'session' : instance.source;
   run.warmPool = instance.source === 'pool';
   run.timings.restoreMs = Math.round(now() - started);
   return { instance, index };
@@ -78,10 +80,12 @@ async function restore(
 async function replay(
   deps: RunnerDeps,
   run: RunState,
+  sessionId: string,
   state: PreparedState,
   tail: Chain,
   fromIndex: number,
 ): Promise<void> {
+  const { atomicSnapshot } = await deps.snapshotCache.driverInfo(run.requestId);
   const steps = tail.steps;
   const started = now();
   let lastLayerAt = now();
@@ -106,7 +110,20 @@ async function replay(
     }
     run.stepsReplayed++;
     if (isLayerPoint(steps, i, now() - lastLayerAt, deps.layerEveryMs)) {
-      await takeLayer(deps, run, state.instance, step.key, lastLayerKey, i + 1, Math.round(now() - lastLayerAt));
+      state.instance = await takeLayer(
+        deps,
+        run,
+        state.instance,
+        step.key,
+        lastLayerKey,
+        i + 1,
+        Math.round(now() - lastLayerAt),
+      );
+      // A snapshot that had to stop the server (copy driver) closed the connections.
+      if (!atomicSnapshot) {
+        await deps.connections.drop(sessionId);
+        state.connection = await deps.connections.open(sessionId, state.instance);
+      }
       lastLayerKey = step.key;
       lastLayerAt = now();
     }
@@ -130,12 +147,12 @@ export async function reuseSessionInstance(
   key: string,
 ): Promise<PreparedState | undefined> {
   if (!session.instanceId || session.currentKey !== key) return undefined;
+  run.source = 'session';
+  const open = deps.connections.get(session.id, session.instanceId);
+  if (open) return { instance: open.instance, connection: open, key };
   try {
-    const instance = await deps.envManager.get(session.instanceId, run.requestId);
-    const ready = instance.state === 'Suspended' ? await deps.envManager.resume(instance.id, run.requestId) : instance;
-    if (ready.state !== 'Running') return undefined;
+    const ready = await deps.envManager.resume(session.instanceId, run.requestId);
     const connection = await deps.connections.open(session.id, ready);
-    run.source = 'session';
     return { instance: ready, connection, key };
   } catch {
     return undefined; // gone or broken: the caller restores, like any other miss
@@ -159,7 +176,7 @@ export async function buildState(
     try {
       const connection = await deps.connections.open(session.id, instance);
       const state = { instance, connection, key: tail.finalKey };
-      await replay(deps, run, state, tail, index);
+      await replay(deps, run, session.id, state, tail, index);
       return state;
     } catch (error) {
       await deps.connections.drop(session.id);

@@ -1,0 +1,163 @@
+import { join } from 'node:path';
+import {
+  buildApp as buildEnvManager,
+  createLocalRuntime,
+  createSnapshotCacheClient,
+  loadEnvManagerConfig,
+  migrateEnvManager,
+} from '@taidon/env-manager';
+import { buildApp as buildIdp, loadIdpConfig, migrateIdp } from '@taidon/idp';
+import type { ServiceDatabase } from '@taidon/kit';
+import { createLogger, createPool } from '@taidon/kit';
+import {
+  buildApp as buildSnapshotCache,
+  createDriver,
+  loadSnapshotCacheConfig,
+  migrateSnapshotCache,
+  reconcile,
+} from '@taidon/snapshot-cache';
+import {
+  buildApp as buildSqlRunner,
+  createRunnerDeps,
+  EnvManagerClient,
+  engineIdentity,
+  loadSqlRunnerConfig,
+  migrateSqlRunner,
+} from '@taidon/sql-runner';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import type { LocalSecrets } from './secrets.js';
+
+/** Services that keep state in the control plane, each with its own role and schema. */
+export const STATEFUL_SERVICES = ['idp', 'snapshot-cache', 'env-manager', 'sql-runner'] as const;
+
+/** What the launcher must close, in order, when it stops. */
+export interface Running {
+  apps: FastifyInstance[];
+  pools: pg.Pool[];
+  /** Unmounts what the storage driver mounted. */
+  closeDriver: () => Promise<void>;
+}
+
+/** Everything the services are started from. */
+export interface LaunchContext {
+  dataDir: string;
+  logLevel: string;
+  secrets: LocalSecrets;
+  databases: Record<string, ServiceDatabase>;
+}
+
+function database(context: LaunchContext, service: string): string {
+  const db = context.databases[service];
+  if (!db) throw new Error(`${service} has no control-plane database`);
+  return db.url;
+}
+
+/**
+ * Starts idp, snapshot-cache, env-manager and sql-runner as separate fastify
+ * apps on loopback ports, each configured by its own loader from the
+ * environment (so every documented variable works here too) with the
+ * launcher's values for URLs, secrets and paths. Returns their URLs.
+ */
+export async function startServices(
+  context: LaunchContext,
+  running: Running,
+): Promise<{ idpUrl: string; sqlRunnerUrl: string }> {
+  const level = context.logLevel;
+  const env = (own: Record<string, string>): NodeJS.ProcessEnv => ({
+    ...process.env,
+    SERVICE_TOKEN: context.secrets.serviceToken,
+    LOG_LEVEL: level,
+    ...own,
+  });
+  const listen = async (app: FastifyInstance) => {
+    running.apps.push(app);
+    return app.listen({ host: '127.0.0.1', port: 0 });
+  };
+  const pool = (url: string, name: string) => {
+    const created = createPool(url, { applicationName: `taidon-${name}` });
+    running.pools.push(created);
+    return created;
+  };
+
+  const idpConfig = loadIdpConfig(env({ IDP_DATABASE_URL: database(context, 'idp') }));
+  const idpPool = pool(idpConfig.IDP_DATABASE_URL, 'idp');
+  await migrateIdp(idpPool);
+  const idpUrl = await listen(
+    buildIdp({ config: idpConfig, pool: idpPool, logger: createLogger({ service: 'idp', level }) }),
+  );
+
+  const cacheConfig = loadSnapshotCacheConfig(
+    env({
+      SNAPSHOT_CACHE_DATABASE_URL: database(context, 'snapshot-cache'),
+      SNAPSHOT_CACHE_ROOT: process.env.SNAPSHOT_CACHE_ROOT ?? join(context.dataDir, 'layers'),
+    }),
+  );
+  const cacheLogger = createLogger({ service: 'snapshot-cache', level });
+  const cachePool = pool(cacheConfig.SNAPSHOT_CACHE_DATABASE_URL, 'snapshot-cache');
+  await migrateSnapshotCache(cachePool);
+  const driver = await createDriver(cacheConfig);
+  await driver.prepare();
+  running.closeDriver = () => driver.close();
+  cacheLogger.info({ driver: driver.name, reconcile: await reconcile(cachePool, driver) }, 'layers reconciled');
+  const cacheUrl = await listen(
+    buildSnapshotCache({ config: cacheConfig, pool: cachePool, driver, logger: cacheLogger }),
+  );
+
+  const envConfig = loadEnvManagerConfig(
+    env({
+      ENV_MANAGER_DATABASE_URL: database(context, 'env-manager'),
+      SNAPSHOT_CACHE_URL: cacheUrl,
+      SANDBOX_ADMIN_PASSWORD: context.secrets.sandboxAdminPassword,
+      INSTANCE_RUN_DIR: process.env.INSTANCE_RUN_DIR ?? join(context.dataDir, 'run'),
+    }),
+  );
+  const envLogger = createLogger({ service: 'env-manager', level });
+  const envPool = pool(envConfig.ENV_MANAGER_DATABASE_URL, 'env-manager');
+  await migrateEnvManager(envPool);
+  const runtime = await createLocalRuntime({
+    runDir: envConfig.INSTANCE_RUN_DIR,
+    limits: {
+      memoryMaxBytes: envConfig.INSTANCE_MEMORY_MAX_BYTES,
+      pidsMax: envConfig.INSTANCE_PIDS_MAX,
+      cpuMax: envConfig.INSTANCE_CPU_MAX,
+    },
+    logger: envLogger,
+  });
+  const snapshotCache = createSnapshotCacheClient({ baseUrl: cacheUrl, serviceToken: context.secrets.serviceToken });
+  const envUrl = await listen(
+    buildEnvManager({
+      config: envConfig,
+      pool: envPool,
+      logger: envLogger,
+      snapshotCache,
+      runtime,
+      stopInstancesOnClose: true,
+    }),
+  );
+
+  const runnerConfig = loadSqlRunnerConfig(
+    env({
+      SQL_RUNNER_DATABASE_URL: database(context, 'sql-runner'),
+      ENV_MANAGER_URL: envUrl,
+      SNAPSHOT_CACHE_URL: cacheUrl,
+    }),
+  );
+  const runnerPool = pool(runnerConfig.SQL_RUNNER_DATABASE_URL, 'sql-runner');
+  await migrateSqlRunner(runnerPool);
+  const envManager = new EnvManagerClient({
+    name: 'env-manager',
+    baseUrl: envUrl,
+    serviceToken: context.secrets.serviceToken,
+    timeoutMs: 10_000,
+  });
+  const sqlRunnerUrl = await listen(
+    buildSqlRunner({
+      config: runnerConfig,
+      engine: engineIdentity(await envManager.engine()),
+      logger: createLogger({ service: 'sql-runner', level }),
+      runs: createRunnerDeps(runnerConfig, runnerPool),
+    }),
+  );
+  return { idpUrl, sqlRunnerUrl };
+}

@@ -1,0 +1,72 @@
+import { Readable } from 'node:stream';
+import { Problem, RUN_STREAM_CONTENT_TYPE, RunRequest, SqlProblem } from '@taidon/contracts';
+import { ACCOUNT_HEADER, ROLE_HEADER, SERVICE_TOKEN_HEADER, UnavailableError } from '@taidon/kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { forward, UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
+
+const RUN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Streams a run from sql-runner to the browser as it comes. A browser that
+ * goes away aborts the upstream request, which sql-runner takes as a cancel.
+ */
+async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const abort = new AbortController();
+  // The response closing before it finished means the browser went away (the request's own 'close' fires once its body is read).
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  const user = request.user as { sub: string; role: string };
+  let response: Response;
+  try {
+    response = await fetch(new URL('/runs', sqlRunner.baseUrl), {
+      method: 'POST',
+      headers: {
+        [SERVICE_TOKEN_HEADER]: sqlRunner.serviceToken,
+        [ACCOUNT_HEADER]: user.sub,
+        [ROLE_HEADER]: user.role,
+        'x-request-id': request.id,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(request.body),
+      signal: abort.signal,
+    });
+  } catch (error) {
+    throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway did not answer.', error);
+  }
+  const type = response.headers.get('content-type') ?? 'application/json';
+  reply.code(response.status).type(type).header('cache-control', 'no-store');
+  if (!response.body) return reply.send('');
+  return reply.send(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream));
+}
+
+/** `POST /api/runs` (NDJSON stream) and `POST /api/runs/:id/cancel`, answered by sql-runner. */
+export function registerRunRoutes(app: FastifyInstance, sqlRunner: Upstream): void {
+  app.post<{ Body: RunRequest }>(
+    '/api/runs',
+    {
+      bodyLimit: RUN_BODY_LIMIT_BYTES,
+      schema: {
+        summary: `Run a head on the state a tail defines; the answer is a stream of ${RUN_STREAM_CONTENT_TYPE} events.`,
+        tags: ['runs'],
+        security: [{ bearerAuth: [] }],
+        body: RunRequest,
+        response: { 401: Problem, 422: SqlProblem },
+      },
+    },
+    async (request, reply) => streamRun(sqlRunner, request, reply),
+  );
+  app.post<{ Params: { id: string } }>(
+    '/api/runs/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a run of yours that is in progress; its stream ends with a `cancelled` event.',
+        tags: ['runs'],
+        security: [{ bearerAuth: [] }],
+        params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] },
+        response: { 401: Problem, 404: Problem },
+      },
+    },
+    async (request, reply) => forward(sqlRunner, request, reply, `/runs/${request.params.id}/cancel`, {}),
+  );
+}
