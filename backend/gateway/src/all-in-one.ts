@@ -68,6 +68,7 @@ function shutdown(): Promise<void> {
     await running.closeDriver().catch((error: unknown) => log.error({ err: error }, 'unmount failed'));
     for (const pool of running.pools) await pool.end().catch(() => {});
     await controlPlane?.server?.stop();
+    log.info('stopped');
   })();
   return closing;
 }
@@ -77,7 +78,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal }, 'shutting down');
     void shutdown().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
     );
   });
 }

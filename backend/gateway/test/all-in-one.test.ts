@@ -20,7 +20,13 @@ interface Started {
 async function startPlatform(dataDir: string, port: number): Promise<Started> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
   const child = spawn(process.execPath, [ENTRY], {
-    env: { ...process.env, PORT: String(port), TAIDON_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      TAIDON_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(2 * 1024 ** 3),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -55,6 +61,37 @@ function stopPlatform(started: Started, signal: NodeJS.Signals): Promise<number 
   });
 }
 
+/** A seed that takes a while to build, and a head that reads it. */
+const SEEDED_RUN = {
+  tail: {
+    sql: 'CREATE TABLE t (id int PRIMARY KEY, v text);\nINSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 200000) g;',
+  },
+  head: 'SELECT count(*) FROM t;',
+};
+
+async function runEvents(url: string, token: string, body: unknown): Promise<Array<Record<string, any>>> {
+  const response = await fetch(`${url}/api/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await response.text())
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+/** Processes whose command line mentions `dir`: servers the platform started there. */
+async function processesUnder(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(dir)) found.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+  }
+  return found;
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -83,6 +120,10 @@ describe('npm start (all-in-one)', () => {
     const token: string = signIn.body.accessToken;
     const plan = await post(`${first.url}/api/plan`, { sql: 'select 1' }, { authorization: `Bearer ${token}` });
     expect(plan.status).toBe(200);
+    const built = await runEvents(first.url, token, SEEDED_RUN);
+    expect(built.at(-2)).toMatchObject({ type: 'complete', rowCount: 1 });
+    expect(built.find((e) => e.type === 'rows')?.rows).toEqual([['200000']]);
+    expect(built.at(-1)).toMatchObject({ type: 'done', outcome: 'ok', stepsReplayed: 2 });
 
     // One schema and one unprivileged role per service on the control plane.
     const controlPlane = join(dataDir, 'control-plane');
@@ -102,18 +143,26 @@ describe('npm start (all-in-one)', () => {
     expect((await admin.query('SELECT count(*)::int AS n FROM idp.accounts')).rows[0].n).toBe(1);
     await admin.end();
 
-    expect(await stopPlatform(first, 'SIGTERM')).toBe(0);
+    expect(await stopPlatform(first, 'SIGTERM'), first.output()).toBe(0);
     expect(alive(pgPid)).toBe(false);
     expect(existsSync(pidFile)).toBe(false);
     expect(await readdir(join(controlPlane, 'run'))).toEqual([]);
+    // Sandbox instances are stopped too, and the layer store is unmounted.
+    expect(await processesUnder(dataDir)).toEqual([]);
+    expect((await readFile('/proc/mounts', 'utf8')).includes(dataDir)).toBe(false);
 
     const second = await startPlatform(dataDir, port);
     try {
       const again = await post(`${second.url}/api/plan`, { sql: 'select 1' }, { authorization: `Bearer ${token}` });
       expect(again.status).toBe(200);
       expect(again.body.finalKey).toBe(plan.body.finalKey);
+      // The layer built by the first start serves another learner after the restart.
+      const other = (await post(`${second.url}/api/auth/anonymous`)).body.accessToken as string;
+      const cached = await runEvents(second.url, other, SEEDED_RUN);
+      expect(cached.find((e) => e.type === 'rows')?.rows).toEqual([['200000']]);
+      expect(cached.at(-1)).toMatchObject({ type: 'done', outcome: 'ok', source: 'clone', stepsReplayed: 0 });
     } finally {
-      expect(await stopPlatform(second, 'SIGINT')).toBe(0);
+      expect(await stopPlatform(second, 'SIGINT'), second.output()).toBe(0);
     }
   }, 120_000);
 

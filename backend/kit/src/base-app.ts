@@ -32,6 +32,8 @@ export function createBaseApp(options: BaseAppOptions): FastifyInstance {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    // Closing the app (Ctrl+C, SIGTERM, tests) ends open streams too, instead of waiting for them.
+    forceCloseConnections: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
   app.addHook('onSend', async (request, reply) => {

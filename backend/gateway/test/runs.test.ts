@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { post } from './platform.js';
+import { type Event, rowsOf, run, startRun, startTestStack, type TestStack } from './stack.js';
+
+// Small, fast sandboxes for the suite: a 2 GiB sparse btrfs image, a short wall-clock guard.
+process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES = String(2 * 1024 ** 3);
+process.env.RUN_STATEMENT_TIMEOUT_MS = '3000';
+
+const SEED = {
+  files: [
+    { path: 'init/01_schema.sql', sql: 'CREATE TABLE items (id int PRIMARY KEY, label text, price numeric(10,2));' },
+    {
+      path: 'seed/01_rows.sql',
+      sql: "INSERT INTO items SELECT g, 'item ' || g, g * 1.25 FROM generate_series(1, 5000) g;\nCREATE TABLE luck AS SELECT random() AS x;",
+    },
+  ],
+};
+const last = (events: Event[]) => events.at(-1) as Event;
+
+describe('POST /api/runs through the whole platform', () => {
+  let stack: TestStack;
+  let token: string;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    token = await stack.signIn();
+  }, 120_000);
+  afterAll(async () => stack?.close(), 60_000);
+
+  it('builds a state once, then serves it from its layer to another learner without replaying', async () => {
+    const head = 'SELECT count(*), sum(price) FROM items;\nSELECT x FROM luck;';
+    const first = await run(stack, token, { tail: SEED, head });
+    expect(first.status).toBe(200);
+    expect(first.events[0]).toMatchObject({ type: 'started' });
+    expect(rowsOf(first.events, 0)).toEqual([['5000', '15628125.00']]);
+    expect(last(first.events)).toMatchObject({ type: 'done', outcome: 'ok', stepsReplayed: 3 });
+    expect(first.events.filter((e) => e.type === 'progress' && e.phase === 'replay').map((e) => e.step)).toEqual([
+      1, 2, 3,
+    ]);
+
+    const other = await stack.signIn();
+    const second = await run(stack, other, { tail: SEED, head });
+    const done = last(second.events);
+    expect(done).toMatchObject({ type: 'done', outcome: 'ok', source: 'clone', stepsReplayed: 0 });
+    expect(done.layerKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(rowsOf(second.events, 0)).toEqual([['5000', '15628125.00']]);
+    // A cache hit never re-executes the tail: the volatile value is the first build's.
+    expect(rowsOf(second.events, 1)).toEqual(rowsOf(first.events, 1));
+  });
+
+  it('continues REPL style on the session instance and keeps an open transaction between runs', async () => {
+    const sessionId = randomUUID();
+    const a = await run(stack, token, {
+      sessionId,
+      head: 'CREATE TABLE notes (n int);\nINSERT INTO notes VALUES (1);',
+    });
+    expect(last(a.events)).toMatchObject({ type: 'done', outcome: 'ok' });
+    const b = await run(stack, token, { sessionId, head: 'BEGIN;\nINSERT INTO notes VALUES (2);' });
+    expect(last(b.events)).toMatchObject({ type: 'done', outcome: 'ok', source: 'session' });
+    const c = await run(stack, token, { sessionId, head: 'SELECT count(*) FROM notes;' });
+    expect(rowsOf(c.events)).toEqual([['2']]);
+    const d = await run(stack, token, { sessionId, head: 'ROLLBACK;\nSELECT count(*) FROM notes;' });
+    expect(rowsOf(d.events, 1)).toEqual([['1']]);
+    expect(last(d.events)).toMatchObject({ source: 'session', stepsReplayed: 0 });
+  });
+
+  it('builds a missing state once when two learners need it at the same time', async () => {
+    const tail = {
+      sql: `CREATE TABLE once_${Date.now()} AS SELECT g FROM generate_series(1, 200000) g;\nSELECT pg_sleep(0.3);`,
+    };
+    const [x, y] = await Promise.all([
+      run(stack, token, { tail, head: 'SELECT 1;' }),
+      run(stack, await stack.signIn(), { tail, head: 'SELECT 1;' }),
+    ]);
+    const replayed = [last(x.events).stepsReplayed, last(y.events).stepsReplayed].sort();
+    expect(replayed).toEqual([0, 2]);
+  });
+
+  it('reports a runtime error with SQLSTATE and its line and column in the head', async () => {
+    const result = await run(stack, token, { tail: SEED, head: 'SELECT 1;\nSELECT *\n  FROM nowhere;' });
+    const error = result.events.find((e) => e.type === 'error');
+    expect(error).toMatchObject({
+      phase: 'execute',
+      statement: 1,
+      sqlstate: '42P01',
+      line: 3,
+      column: 8,
+      path: 'head.sql',
+    });
+    expect(last(result.events)).toMatchObject({ type: 'done', outcome: 'error' });
+  });
+
+  it('answers a syntax error with 422 before any instance is touched', async () => {
+    const result = await run(stack, token, { tail: SEED, head: 'SELECT 1;\nSELEC 2;' });
+    expect(result.status).toBe(422);
+    expect(result.problem).toMatchObject({
+      code: 'SQL_RUNNER_SYNTAX_ERROR',
+      sqlstate: '42601',
+      line: 2,
+      column: 1,
+      path: 'head.sql',
+    });
+  });
+
+  it('cancels a running statement on request, and only for its owner', async () => {
+    const sessionId = randomUUID();
+    const stream = await startRun(stack, token, { sessionId, head: 'SELECT pg_sleep(30);' });
+    const started = await stream.next();
+    expect(started).toMatchObject({ type: 'started' });
+    for (let e = await stream.next(); e && e.type !== 'progress'; e = await stream.next());
+    await new Promise((r) => setTimeout(r, 200));
+    const stranger = await post(
+      `${stack.url}/api/runs/${started?.runId}/cancel`,
+      {},
+      { authorization: `Bearer ${await stack.signIn()}` },
+    );
+    expect(stranger.status).toBe(404);
+    const began = Date.now();
+    const cancel = await post(
+      `${stack.url}/api/runs/${started?.runId}/cancel`,
+      {},
+      { authorization: `Bearer ${token}` },
+    );
+    expect(cancel.status).toBe(202);
+    const rest = await stream.rest();
+    expect(rest.at(-1)).toEqual({ type: 'cancelled', reason: 'request' });
+    expect(Date.now() - began).toBeLessThan(3000);
+    const after = await run(stack, token, { sessionId, head: 'SELECT 42;' });
+    expect(rowsOf(after.events)).toEqual([['42']]);
+  });
+
+  it('bounds a statement by wall clock even when the learner turns statement_timeout off', async () => {
+    const began = Date.now();
+    const result = await run(stack, token, { head: 'SET statement_timeout = 0;\nSELECT pg_sleep(60);' });
+    expect(last(result.events)).toEqual({ type: 'cancelled', reason: 'timeout' });
+    expect(Date.now() - began).toBeLessThan(10_000);
+  });
+
+  it('cancels the statement when the client closes the stream', async () => {
+    const sessionId = randomUUID();
+    const abort = new AbortController();
+    const stream = await startRun(stack, token, { sessionId, head: 'SELECT pg_sleep(30);' }, abort.signal);
+    for (let e = await stream.next(); e && e.type !== 'progress'; e = await stream.next());
+    await new Promise((r) => setTimeout(r, 300));
+    abort.abort();
+    const began = Date.now();
+    const after = await run(stack, token, { sessionId, head: 'SELECT 7;' });
+    expect(rowsOf(after.events)).toEqual([['7']]);
+    expect(Date.now() - began).toBeLessThan(5000);
+  });
+});
