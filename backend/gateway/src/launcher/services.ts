@@ -159,5 +159,5 @@ export async function startServices(
       runs: createRunnerDeps(runnerConfig, runnerPool),
     }),
   );
-  return { idpUrl, sqlRunnerUrl };
+  return { idpUrl, snapshotCacheUrl: cacheUrl, envManagerUrl: envUrl, sqlRunnerUrl };
 }
