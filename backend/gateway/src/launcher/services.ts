@@ -53,16 +53,21 @@ function database(context: LaunchContext, service: string): string {
   return db.url;
 }
 
+/** Where each service listens (loopback). */
+export interface ServiceUrls {
+  idpUrl: string;
+  snapshotCacheUrl: string;
+  envManagerUrl: string;
+  sqlRunnerUrl: string;
+}
+
 /**
  * Starts idp, snapshot-cache, env-manager and sql-runner as separate fastify
  * apps on loopback ports, each configured by its own loader from the
  * environment (so every documented variable works here too) with the
  * launcher's values for URLs, secrets and paths. Returns their URLs.
  */
-export async function startServices(
-  context: LaunchContext,
-  running: Running,
-): Promise<{ idpUrl: string; sqlRunnerUrl: string }> {
+export async function startServices(context: LaunchContext, running: Running): Promise<ServiceUrls> {
   const level = context.logLevel;
   const env = (own: Record<string, string>): NodeJS.ProcessEnv => ({
     ...process.env,
