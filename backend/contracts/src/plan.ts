@@ -38,6 +38,7 @@ export const PlanStep = Type.Object(
     opensTransaction: Type.Boolean({
       description: 'A transaction block is open after this step, so no layer can be taken here.',
     }),
+    cached: Type.Optional(Type.Boolean({ description: 'A layer of the state after this step is cached.' })),
   },
   { additionalProperties: false },
 );
@@ -50,6 +51,25 @@ export const PlanResponse = Type.Object(
     baseKey: Type.String({ description: 'K0: engine version and result-changing settings.' }),
     finalKey: Type.String({ description: 'Key of the state after the last step.' }),
     steps: Type.Array(PlanStep),
+    startsFrom: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            key: Type.String(),
+            afterStep: Type.Integer({
+              minimum: -1,
+              description: 'Index of the last step the layer covers; -1 for the base state.',
+            }),
+            replaySteps: Type.Integer({
+              minimum: 0,
+              description: 'Steps a run of this chain would replay after restoring it.',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );

@@ -48,6 +48,17 @@ describe('POST /api/runs through the whole platform', () => {
     expect(rowsOf(second.events, 1)).toEqual(rowsOf(first.events, 1));
   });
 
+  it('explains in /api/plan which states are cached and where a run would start', async () => {
+    const extended = {
+      files: [...SEED.files, { path: 'seed/02_more.sql', sql: 'UPDATE items SET price = price * 2;' }],
+    };
+    const plan = await post(`${stack.url}/api/plan`, extended, { authorization: `Bearer ${token}` });
+    expect(plan.status).toBe(200);
+    // Layers were taken at the end of each script of the first run's tail.
+    expect(plan.body.steps.map((s: { cached: boolean }) => s.cached)).toEqual([true, false, true, false]);
+    expect(plan.body.startsFrom).toEqual({ key: plan.body.steps[2].key, afterStep: 2, replaySteps: 1 });
+  });
+
   it('continues REPL style on the session instance and keeps an open transaction between runs', async () => {
     const sessionId = randomUUID();
     const a = await run(stack, token, {
@@ -134,6 +145,16 @@ describe('POST /api/runs through the whole platform', () => {
     const result = await run(stack, token, { head: 'SET statement_timeout = 0;\nSELECT pg_sleep(60);' });
     expect(last(result.events)).toEqual({ type: 'cancelled', reason: 'timeout' });
     expect(Date.now() - began).toBeLessThan(10_000);
+  });
+
+  it('counts runs, restores by cache result and head time in sql-runner /metrics', async () => {
+    const text = await (await fetch(`${stack.services.sqlRunnerUrl}/metrics`)).text();
+    expect(text).toMatch(/taidon_runs_total\{[^}]*outcome="ok"[^}]*\} [1-9]/);
+    expect(text).toMatch(/taidon_runs_total\{[^}]*outcome="cancelled"[^}]*\} [1-9]/);
+    expect(text).toMatch(/taidon_cache_lookups_total\{[^}]*result="hit"[^}]*\} [1-9]/);
+    expect(text).toMatch(/taidon_cache_lookups_total\{[^}]*result="miss"[^}]*\} [1-9]/);
+    expect(text).toMatch(/taidon_run_state_ready_seconds_count\{[^}]*source="clone"[^}]*\} [1-9]/);
+    expect(text).toMatch(/taidon_run_head_seconds_count\{[^}]*\} [1-9]/);
   });
 
   it('cancels the statement when the client closes the stream', async () => {

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { provisionServiceDatabase, type ServiceDatabase } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { buildApp as buildGateway } from '../src/app.js';
-import { type Running, STATEFUL_SERVICES, startServices } from '../src/launcher/services.js';
+import { type Running, type ServiceUrls, STATEFUL_SERVICES, startServices } from '../src/launcher/services.js';
 import { post } from './platform.js';
 
 /** The whole platform in this process, as `npm start` wires it, on a fresh database and data directory. */
 export interface TestStack {
   url: string;
+  /** Every service's loopback URL, for their /metrics. */
+  services: ServiceUrls;
   signIn(): Promise<string>;
   close(): Promise<void>;
 }
@@ -28,7 +30,8 @@ export async function startTestStack(): Promise<TestStack> {
   }
   const secrets = { serviceToken: `token-${db.name}`, sandboxAdminPassword: `admin-${db.name}`, rolePasswords: {} };
   const running: Running = { apps: [], pools: [], closeDriver: async () => {} };
-  const { idpUrl, sqlRunnerUrl } = await startServices({ dataDir, logLevel: 'warn', secrets, databases }, running);
+  const services = await startServices({ dataDir, logLevel: 'warn', secrets, databases }, running);
+  const { idpUrl, sqlRunnerUrl } = services;
   const gateway = buildGateway({
     config: {
       IDP_URL: idpUrl,
@@ -44,6 +47,7 @@ export async function startTestStack(): Promise<TestStack> {
   const url = await gateway.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
+    services,
     async signIn() {
       return (await post(`${url}/api/auth/anonymous`)).body.accessToken as string;
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { type ReadinessCheck, registerHealth } from './health.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { registerProblemHandler } from './problem.js';
@@ -13,6 +14,8 @@ export interface BaseAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number;
+  /** The registry `/metrics` serves; pass one to add the service's own series (createMetricsRegistry). */
+  metrics?: Registry;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -41,6 +44,6 @@ export function createBaseApp(options: BaseAppOptions): FastifyInstance {
   });
   registerProblemHandler(app);
   registerHealth(app, options.readiness ?? {});
-  registerMetrics(app, createMetricsRegistry(options.service));
+  registerMetrics(app, options.metrics ?? createMetricsRegistry(options.service));
   return app;
 }

@@ -1,10 +1,11 @@
-import { createBaseApp, requireServiceToken } from '@taidon/kit';
+import { createBaseApp, createMetricsRegistry, requireServiceToken } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SqlRunnerConfig } from './config.js';
 import type { EngineIdentity } from './domain/engine.js';
 import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
+import { createRunMetrics } from './metrics.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
 
@@ -19,10 +20,11 @@ export interface SqlRunnerDeps {
 
 /** sql-runner: plans SQL chains and runs them on sandbox instances. */
 export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
-  const app = createBaseApp({ service: 'sql-runner', logger: deps.logger, bodyLimitBytes: 1024 * 1024 });
+  const metrics = createMetricsRegistry('sql-runner');
+  const app = createBaseApp({ service: 'sql-runner', logger: deps.logger, bodyLimitBytes: 1024 * 1024, metrics });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
-  registerPlanRoutes(app, deps.engine);
-  const runs = deps.runs;
+  const runs = deps.runs ? { ...deps.runs, metrics: createRunMetrics(metrics) } : undefined;
+  registerPlanRoutes(app, deps.engine, runs?.snapshotCache);
   if (runs) {
     registerRunRoutes(app, deps.engine, runs, new RunRegistry());
     app.addHook('onClose', async () => runs.connections.closeAll());

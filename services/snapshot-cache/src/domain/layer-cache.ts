@@ -177,8 +177,8 @@ export class LayerCache {
     return listLayers(this.deps.pool);
   }
 
-  /** Of a chain's key path, the deepest key that has a layer (index -1 when none). */
-  lookup(keys: readonly string[]): Promise<{ key: string | null; index: number }> {
+  /** Of a chain's key path, the deepest key that has a layer (index -1 when none) and every index that has one. */
+  lookup(keys: readonly string[]): Promise<{ key: string | null; index: number; cached: number[] }> {
     return deepestLayer(this.deps.pool, keys);
   }
 

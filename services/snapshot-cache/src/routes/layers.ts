@@ -25,8 +25,12 @@ const Lookup = {
 
 const LookupResult = {
   type: 'object',
-  required: ['key', 'index'],
-  properties: { key: { anyOf: [StateKey, { type: 'null' }] }, index: { type: 'integer' } },
+  required: ['key', 'index', 'cached'],
+  properties: {
+    key: { anyOf: [StateKey, { type: 'null' }] },
+    index: { type: 'integer' },
+    cached: { type: 'array', items: { type: 'integer' } },
+  },
 } as const;
 
 const EvictionResult = {

@@ -105,18 +105,22 @@ export async function deleteLayerRow(db: Queryable, key: string): Promise<void> 
   await db.query(`DELETE FROM layers WHERE key = $1`, [key]);
 }
 
-/** Of `keys`, the deepest (highest index) that has a layer; index -1 when none. */
+/**
+ * Of `keys`, the deepest (highest index) that has a layer (index -1 when
+ * none), and the indexes of every key that has one, in order.
+ */
 export async function deepestLayer(
   db: Queryable,
   keys: readonly string[],
-): Promise<{ key: string | null; index: number }> {
+): Promise<{ key: string | null; index: number; cached: number[] }> {
   const { rows } = await db.query<{ key: string; index: string }>(
     `SELECT k.key, k.index FROM unnest($1::text[]) WITH ORDINALITY AS k(key, index)
-     JOIN layers l ON l.key = k.key ORDER BY k.index DESC LIMIT 1`,
+     JOIN layers l ON l.key = k.key ORDER BY k.index`,
     [keys],
   );
-  const row = rows[0];
-  return row ? { key: row.key, index: Number(row.index) - 1 } : { key: null, index: -1 };
+  const cached = rows.map((r) => Number(r.index) - 1);
+  const row = rows.at(-1);
+  return row ? { key: row.key, index: Number(row.index) - 1, cached } : { key: null, index: -1, cached };
 }
 
 /** Number of layers and the bytes they occupy, for the gauges. */

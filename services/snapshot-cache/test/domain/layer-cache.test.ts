@@ -107,12 +107,12 @@ describe('LayerCache', () => {
     const cache = createCache(pool, driver);
     const volume = await cache.createVolume({});
     const keys = [randomKey(), randomKey(), randomKey(), randomKey()];
-    expect(await cache.lookup(keys)).toEqual({ key: null, index: -1 });
+    expect(await cache.lookup(keys)).toEqual({ key: null, index: -1, cached: [] });
     for (const i of [0, 2]) {
       await cache.createLayer({ key: keys[i] ?? '', volumeId: volume.id, stepCount: i + 1, buildMs: 1 });
     }
-    expect(await cache.lookup(keys)).toEqual({ key: keys[2], index: 2 });
-    expect(await cache.lookup([])).toEqual({ key: null, index: -1 });
+    expect(await cache.lookup(keys)).toEqual({ key: keys[2], index: 2, cached: [0, 2] });
+    expect(await cache.lookup([])).toEqual({ key: null, index: -1, cached: [] });
   });
 
   it('refuses to delete a pinned layer until it is unpinned', async () => {

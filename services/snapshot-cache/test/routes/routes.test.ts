@@ -77,7 +77,7 @@ describe('snapshot-cache HTTP API', () => {
       headers,
       payload: { keys: [key, randomKey()] },
     });
-    expect(lookup.json()).toEqual({ key, index: 0 });
+    expect(lookup.json()).toEqual({ key, index: 0, cached: [0] });
 
     const clone = await app.inject({ method: 'POST', url: '/volumes', headers, payload: { fromLayerKey: key } });
     expect(clone.statusCode).toBe(201);

@@ -17,8 +17,8 @@ export class SnapshotCacheClient {
     return this.driver;
   }
 
-  /** The deepest key of `keys` (a chain's key path, in order) that has a layer; index -1 when none. */
-  lookup(keys: string[], requestId?: string): Promise<{ key: string | null; index: number }> {
+  /** The deepest key of `keys` (a chain's key path, in order) that has a layer (index -1 when none), and every index that has one. */
+  lookup(keys: string[], requestId?: string): Promise<{ key: string | null; index: number; cached: number[] }> {
     return callService(this.endpoint, '/layers/lookup', { body: { keys }, requestId });
   }
 }

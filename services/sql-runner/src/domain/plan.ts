@@ -1,4 +1,5 @@
 import type { PlanInput, PlanResponse } from '@taidon/contracts';
+import type { SnapshotCacheClient } from '../clients/snapshot-cache.js';
 import { planChain, type SourceFile } from './chain/index.js';
 import type { EngineIdentity } from './engine.js';
 
@@ -13,14 +14,21 @@ export function sourceFiles(input: PlanInput): SourceFile[] {
 /**
  * Splits and keys a chain without running anything: the steps PostgreSQL
  * would execute, each with its position and state key. Errors in the SQL
- * (syntax, meta-commands, includes) are thrown as 422 domain errors.
+ * (syntax, meta-commands, includes) are thrown as 422 domain errors. With
+ * the cache at hand it also says, per step, whether its state is cached and
+ * which layer a run of this chain would start from.
  */
-export async function planInput(input: PlanInput, engine: EngineIdentity): Promise<PlanResponse> {
+export async function planInput(
+  input: PlanInput,
+  engine: EngineIdentity,
+  cache?: SnapshotCacheClient,
+  requestId?: string,
+): Promise<PlanResponse> {
   const chain = await planChain(sourceFiles(input), {
     engineVersion: engine.version,
     settings: { ...engine.settings },
   });
-  return {
+  const plan: PlanResponse = {
     formatVersion: chain.formatVersion,
     baseKey: chain.baseKey,
     finalKey: chain.finalKey,
@@ -34,4 +42,14 @@ export async function planInput(input: PlanInput, engine: EngineIdentity): Promi
       opensTransaction: s.opensTransaction,
     })),
   };
+  if (!cache) return plan;
+  // The cache decision a run would make: path index 0 is the base state, i + 1 the state after step i.
+  const found = await cache.lookup([chain.baseKey, ...chain.steps.map((s) => s.key)], requestId);
+  const cached = new Set(found.cached);
+  for (const step of plan.steps) step.cached = cached.has(step.index + 1);
+  plan.startsFrom =
+    found.key === null
+      ? null
+      : { key: found.key, afterStep: found.index - 1, replaySteps: chain.steps.length - found.index };
+  return plan;
 }

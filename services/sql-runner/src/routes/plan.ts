@@ -1,5 +1,6 @@
 import { PlanInput, PlanResponse, SqlProblem } from '@taidon/contracts';
 import type { FastifyInstance } from 'fastify';
+import type { SnapshotCacheClient } from '../clients/snapshot-cache.js';
 import type { EngineIdentity } from '../domain/engine.js';
 import { planInput } from '../domain/plan.js';
 
@@ -7,13 +8,13 @@ import { planInput } from '../domain/plan.js';
 export const PLAN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** `POST /plan`: the steps and keys of a chain, before anything runs. */
-export function registerPlanRoutes(app: FastifyInstance, engine: EngineIdentity): void {
+export function registerPlanRoutes(app: FastifyInstance, engine: EngineIdentity, cache?: SnapshotCacheClient): void {
   app.post<{ Body: PlanInput }>(
     '/plan',
     {
       bodyLimit: PLAN_BODY_LIMIT_BYTES,
       schema: { body: PlanInput, response: { 200: PlanResponse, 422: SqlProblem } },
     },
-    async (request) => planInput(request.body, engine),
+    async (request) => planInput(request.body, engine, cache, request.id),
   );
 }

@@ -2,6 +2,7 @@ import type { RunEvent, StateSource } from '@taidon/contracts';
 import type pg from 'pg';
 import type { EnvManagerClient } from '../../clients/env-manager.js';
 import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
+import type { RunMetrics } from '../../metrics.js';
 import type { SessionConnections } from './connections.js';
 import type { OutputLimits } from './execute.js';
 import type { KeyLocks } from './key-locks.js';
@@ -18,6 +19,8 @@ export interface RunnerDeps {
   statementTimeoutMs: number;
   /** Take a layer during a replay once this much time passed since the last one. */
   layerEveryMs: number;
+  /** Where runs are counted and timed; set by buildApp on the app's registry. */
+  metrics?: RunMetrics;
 }
 
 /** Phase timings of a run, in milliseconds. */

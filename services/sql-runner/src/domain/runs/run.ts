@@ -129,6 +129,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
     }
   }
   run.timings.executeMs = Math.round(performance.now() - started);
+  deps.metrics?.headSeconds.observe(run.timings.executeMs / 1000);
   return result;
 }
 
@@ -159,6 +160,7 @@ export async function executeRun(
   let errorSqlstate: string | null = null;
   try {
     const state = await stateFor(deps, run, session, plan);
+    deps.metrics?.stateReady.observe({ source: run.source }, (performance.now() - started) / 1000);
     await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key });
     const head = await plan.planHead(state.key);
     const result = await executeHead(deps, run, state, head);
@@ -203,6 +205,7 @@ export async function executeRun(
   } finally {
     clearInterval(heartbeat);
     registry.remove(run.runId);
+    deps.metrics?.runs.inc({ outcome });
     run.timings.totalMs = Math.round(performance.now() - started);
     await finishRun(deps.pool, run.runId, {
       outcome,

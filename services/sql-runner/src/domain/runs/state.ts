@@ -58,6 +58,10 @@ async function restore(
   run.emit({ type: 'progress', phase: 'restore' });
   const path = [tail.baseKey, ...tail.steps.map((s) => s.key)];
   const found = await deps.snapshotCache.lookup(path, run.requestId);
+  deps.metrics?.cacheLookups.inc({
+    result: found.key === null ? 'miss' : found.index === path.length - 1 ? 'hit' : 'partial',
+  });
+  if (found.key !== null) deps.metrics?.cacheHitDepth.observe(found.index);
   let instance: InstanceInfo;
   let index: number;
   if (found.key === null) {
@@ -109,6 +113,7 @@ async function replay(
       run.cancelInFlight = undefined;
     }
     run.stepsReplayed++;
+    deps.metrics?.replaySteps.inc();
     if (isLayerPoint(steps, i, now() - lastLayerAt, deps.layerEveryMs)) {
       state.instance = await takeLayer(
         deps,
