@@ -3,7 +3,7 @@ import type { RunEvent } from '@taidon/contracts';
 import { NotFoundError } from '@taidon/kit';
 import { finishRun, insertRun } from '../../store/runs.js';
 import { insertSession, selectSession, updateSessionState } from '../../store/sessions.js';
-import type { Chain, Step } from '../chain/index.js';
+import type { Chain } from '../chain/index.js';
 import { RunCancelled, type RunnerDeps, RunState } from './context.js';
 import { errorEvent, isServerError } from './errors.js';
 import { executeStep } from './execute.js';
