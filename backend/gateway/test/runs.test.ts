@@ -6,6 +6,8 @@ import { type Event, rowsOf, run, startRun, startTestStack, type TestStack } fro
 // Small, fast sandboxes for the suite: a 2 GiB sparse btrfs image, a short wall-clock guard.
 process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES = String(2 * 1024 ** 3);
 process.env.RUN_STATEMENT_TIMEOUT_MS = '3000';
+process.env.INSTANCE_DISK_MAX_BYTES = String(96 * 1024 ** 2);
+process.env.RUN_WARM_POOL_EMPTY = '1';
 
 const SEED = {
   files: [
@@ -155,6 +157,41 @@ describe('POST /api/runs through the whole platform', () => {
     expect(text).toMatch(/taidon_cache_lookups_total\{[^}]*result="miss"[^}]*\} [1-9]/);
     expect(text).toMatch(/taidon_run_state_ready_seconds_count\{[^}]*source="clone"[^}]*\} [1-9]/);
     expect(text).toMatch(/taidon_run_head_seconds_count\{[^}]*\} [1-9]/);
+  });
+
+  it('ends an endless recursive query within the limits while another learner keeps being answered', async () => {
+    const began = Date.now();
+    const endless = run(stack, token, {
+      head: 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r;',
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const other = await stack.signIn();
+    const quick = Date.now();
+    const answer = await run(stack, other, { head: 'SELECT 1;' });
+    expect(rowsOf(answer.events)).toEqual([['1']]);
+    expect(Date.now() - quick).toBeLessThan(2000);
+    const result = await endless;
+    const end = last(result.events);
+    // Either the wall-clock guard cancelled it or temp_file_limit stopped it first.
+    expect(end.type === 'cancelled' ? end.reason : result.events.find((e) => e.type === 'error')?.sqlstate).toMatch(
+      /timeout|53400/,
+    );
+    expect(Date.now() - began).toBeLessThan(10_000);
+  });
+
+  it('stops a learner who fills the disk at their own cap, and the platform keeps answering', async () => {
+    const sessionId = randomUUID();
+    const result = await run(stack, token, {
+      sessionId,
+      head: 'CREATE TABLE fill AS SELECT repeat(md5(g::text), 40) AS x FROM generate_series(1, 2000000) g;',
+    });
+    const error = result.events.find((e) => e.type === 'error');
+    // PostgreSQL reports the clone's qgroup cap as a failed write (XX000 "Disk quota exceeded"), or 53100 where the disk itself is full.
+    expect(`${error?.sqlstate} ${error?.message}`).toMatch(/^(XX000|53100|58030) .*(quota|space)/i);
+    const after = await run(stack, token, { sessionId, head: 'SELECT 2;' });
+    expect(rowsOf(after.events)).toEqual([['2']]);
+    const other = await run(stack, await stack.signIn(), { tail: SEED, head: 'SELECT count(*) FROM items;' });
+    expect(rowsOf(other.events)).toEqual([['5000']]);
   });
 
   it('cancels the statement when the client closes the stream', async () => {

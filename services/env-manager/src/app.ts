@@ -30,6 +30,7 @@ export interface EnvManagerDeps {
     | 'INSTANCE_SUSPENDED_TTL_SECONDS'
     | 'INSTANCE_START_TIMEOUT_MS'
     | 'INSTANCE_STUCK_TIMEOUT_MS'
+    | 'INSTANCE_DISK_MAX_BYTES'
     | 'RECONCILE_INTERVAL_MS'
     | 'WARM_POOL_MAX_INSTANCES'
     | 'WARM_POOL_MIN_AVAILABLE_BYTES'
@@ -78,6 +79,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     settings,
     adminPassword: config.SANDBOX_ADMIN_PASSWORD,
     startTimeoutMs: config.INSTANCE_START_TIMEOUT_MS,
+    diskMaxBytes: config.INSTANCE_DISK_MAX_BYTES,
     onPoolTake: () => warmPool?.kick(),
   });
   warmPool = new WarmPool({

@@ -2,9 +2,11 @@ import { createBaseApp, createMetricsRegistry, requireServiceToken } from '@taid
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SqlRunnerConfig } from './config.js';
+import { computeBaseKey } from './domain/chain/index.js';
 import type { EngineIdentity } from './domain/engine.js';
 import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
+import { warmUpBaseState } from './domain/runs/warm-up.js';
 import { createRunMetrics } from './metrics.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
@@ -16,6 +18,8 @@ export interface SqlRunnerDeps {
   logger: Logger;
   /** The control-plane pool and sibling services that runs need; without them only planning is served. */
   runs?: RunnerDeps;
+  /** Started instances of the empty database to keep ready (RUN_WARM_POOL_EMPTY); 0 builds nothing ahead. */
+  warmPoolEmpty?: number;
 }
 
 /** sql-runner: plans SQL chains and runs them on sandbox instances. */
@@ -28,6 +32,16 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   if (runs) {
     registerRunRoutes(app, deps.engine, runs, new RunRegistry());
     app.addHook('onClose', async () => runs.connections.closeAll());
+    const warmPoolEmpty = deps.warmPoolEmpty ?? 0;
+    if (warmPoolEmpty > 0) {
+      const baseKey = computeBaseKey({ engineVersion: deps.engine.version, settings: { ...deps.engine.settings } });
+      app.addHook('onReady', async () => {
+        // In the background: the service answers at once, and a failure here only costs the first run its speed.
+        void warmUpBaseState(runs, baseKey, warmPoolEmpty).catch((error: unknown) =>
+          app.log.warn({ err: error }, 'could not prepare the empty database ahead of the first run'),
+        );
+      });
+    }
   }
   return app;
 }

@@ -34,6 +34,10 @@ export const sqlRunnerConfigSpec = {
     min: 0,
     max: 3_600_000,
   }),
+  RUN_WARM_POOL_EMPTY: envInt(
+    'Started instances of the empty database (K0) env-manager keeps ready, so a first run takes one instead of starting one.',
+    { default: 2, min: 0, max: 100 },
+  ),
   HOST: envString('Address to listen on.', { default: '127.0.0.1' }),
   PORT: envInt('Port to listen on.', { default: 8082, min: 0, max: 65_535 }),
   LOG_LEVEL: envString('pino log level.', { default: 'info' }),

@@ -18,7 +18,13 @@ const envManager = new EnvManagerClient({
   timeoutMs: 10_000,
 });
 const engine = engineIdentity(await envManager.engine());
-const app = buildApp({ config, engine, logger, runs: createRunnerDeps(config, pool) });
+const app = buildApp({
+  config,
+  engine,
+  logger,
+  runs: createRunnerDeps(config, pool),
+  warmPoolEmpty: config.RUN_WARM_POOL_EMPTY,
+});
 await app.listen({ host: config.HOST, port: config.PORT });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -162,6 +162,7 @@ export async function startServices(context: LaunchContext, running: Running): P
       engine: engineIdentity(await envManager.engine()),
       logger: createLogger({ service: 'sql-runner', level }),
       runs: createRunnerDeps(runnerConfig, runnerPool),
+      warmPoolEmpty: runnerConfig.RUN_WARM_POOL_EMPTY,
     }),
   );
   return { idpUrl, snapshotCacheUrl: cacheUrl, envManagerUrl: envUrl, sqlRunnerUrl };

@@ -40,7 +40,7 @@ export interface CreateLayerRequest {
 /** What env-manager uses of snapshot-cache. */
 export interface SnapshotCacheClient {
   driver(): Promise<DriverInfo>;
-  createVolume(input: { fromLayerKey?: string }): Promise<Volume>;
+  createVolume(input: { fromLayerKey?: string; sizeLimitBytes?: number }): Promise<Volume>;
   deleteVolume(id: string): Promise<void>;
   createLayer(input: CreateLayerRequest): Promise<Layer>;
 }

@@ -77,6 +77,8 @@ export interface InstanceManagerDeps {
   settings: TemplateSettings;
   adminPassword: string;
   startTimeoutMs: number;
+  /** Bytes a clone may write beyond its layer (0: no cap); applied by the storage driver where it can. */
+  diskMaxBytes?: number;
   /** Called after a pooled instance was taken, so the pool refills in the background. */
   onPoolTake?: (poolKey: string) => void;
 }
@@ -201,7 +203,10 @@ export class InstanceManager {
       await transitionInstance(pool, id, ['Pending'], 'Creating', input.layerKey ? 'cloning layer' : 'new template');
       let server: StartedServer | undefined;
       try {
-        const volume = await snapshotCache.createVolume(input.layerKey ? { fromLayerKey: input.layerKey } : {});
+        const cap = this.deps.diskMaxBytes ? { sizeLimitBytes: this.deps.diskMaxBytes } : {};
+        const volume = await snapshotCache.createVolume(
+          input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
+        );
         await updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
         // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
         // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.

@@ -70,6 +70,11 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/instances/${id}/touch`, { method: 'POST', body: {}, requestId });
   }
 
+  /** Keeps `size` started, untouched instances of layer `key` ready (0 withdraws the demand). */
+  warmPool(key: string, size: number, requestId?: string): Promise<unknown> {
+    return callService(this.endpoint, `/warm-pool/${key}`, { method: 'PUT', body: { size }, requestId });
+  }
+
   delete(id: string, requestId?: string): Promise<unknown> {
     return callService(this.endpoint, `/instances/${id}`, { method: 'DELETE', requestId });
   }
