@@ -77,6 +77,14 @@ describe('POST /api/runs through the whole platform', () => {
     expect(last(d.events)).toMatchObject({ source: 'session', stepsReplayed: 0 });
   });
 
+  it("answers 404 for another account's session, before anything runs", async () => {
+    const sessionId = randomUUID();
+    await run(stack, token, { sessionId, head: 'SELECT 1;' });
+    const intruder = await run(stack, await stack.signIn(), { sessionId, head: 'SELECT 1;' });
+    expect(intruder.status).toBe(404);
+    expect(intruder.problem).toMatchObject({ code: 'SQL_RUNNER_SESSION_NOT_FOUND' });
+  });
+
   it('builds a missing state once when two learners need it at the same time', async () => {
     const tail = {
       sql: `CREATE TABLE once_${Date.now()} AS SELECT g FROM generate_series(1, 200000) g;\nSELECT pg_sleep(0.3);`,

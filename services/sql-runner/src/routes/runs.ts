@@ -6,7 +6,7 @@ import { planChain } from '../domain/chain/index.js';
 import type { EngineIdentity } from '../domain/engine.js';
 import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
-import { executeRun, type RunRegistry } from '../domain/runs/run.js';
+import { executeRun, openSession, type RunRegistry } from '../domain/runs/run.js';
 
 /** Path given to the head in steps and errors. */
 export const HEAD_PATH = 'head.sql';
@@ -43,6 +43,7 @@ export function registerRunRoutes(
       const head = [{ path: HEAD_PATH, sql: request.body.head }];
       await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
       const planMs = Math.round(performance.now() - started);
+      const session = await openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
 
       reply.hijack();
       const raw = reply.raw;
@@ -67,7 +68,7 @@ export function registerRunRoutes(
           registry,
           {
             ownerId,
-            sessionId: request.body.sessionId ?? randomUUID(),
+            session,
             tail,
             emptyTail,
             planHead: (startKey) => planChain(head, { ...chainOptions, startKey }),

@@ -12,7 +12,8 @@ import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, typ
 /** A planned run: the chains are keyed and checked before anything starts. */
 export interface PlannedRun {
   ownerId: string;
-  sessionId: string;
+  /** The caller's session (see openSession). */
+  session: SessionView;
   /** The chain defining the starting state; undefined to continue the session's instance as it is. */
   tail: Chain | undefined;
   /** The empty chain (K0): where a head without tail starts when the session has no instance to continue. */
@@ -50,12 +51,20 @@ export async function cancelRun(state: RunState, reason: 'request' | 'client-clo
 }
 
 /** The session to run in: the caller's own, or a new one; someone else's is answered as missing. */
-async function openSession(deps: RunnerDeps, plan: PlannedRun) {
-  const existing = await selectSession(deps.pool, plan.sessionId);
-  if (existing && existing.ownerId !== plan.ownerId) {
+/**
+ * The session to run in: the caller's own, or a new one; someone else's is
+ * answered as missing. Called before the stream starts, so that is a 404.
+ */
+export async function openSession(
+  deps: Pick<RunnerDeps, 'pool'>,
+  ownerId: string,
+  sessionId: string,
+): Promise<SessionView> {
+  const existing = await selectSession(deps.pool, sessionId);
+  if (existing && existing.ownerId !== ownerId) {
     throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
   }
-  return existing ?? (await insertSession(deps.pool, plan.sessionId, plan.ownerId));
+  return existing ?? (await insertSession(deps.pool, sessionId, ownerId));
 }
 
 /** 'I' idle, 'T' in a transaction block, 'E' in a failed one (from the server's last ReadyForQuery). */
@@ -148,7 +157,7 @@ export async function executeRun(
   const run = new RunState(randomUUID(), emit, requestId);
   run.timings.planMs = plan.planMs;
   const started = performance.now() - plan.planMs;
-  const session = await openSession(deps, plan);
+  const session = plan.session;
   emit({ type: 'started', runId: run.runId, sessionId: session.id });
   registry.add(plan.ownerId, run);
   await insertRun(deps.pool, { id: run.runId, sessionId: session.id, ownerId: plan.ownerId });
