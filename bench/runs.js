@@ -7,6 +7,10 @@
 // ratio to the warm-pool p50 and the targets of issue 4.
 // Run after `npm run build`: node bench/runs.js
 // Knobs (environment): BENCH_FAST_SAMPLES (15), BENCH_SLOW_SAMPLES (3), BENCH_SEED_ROWS (750000).
+// The platform runs with its defaults, so sql-runner keeps RUN_WARM_POOL_EMPTY
+// (2) started instances of the empty database (K0): the "clone" rows lower
+// the pool of their key to 0 while they run, and a full replay starts from K0
+// as any first run does (taken from that pool).
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +21,11 @@ const SLOW = Number(process.env.BENCH_SLOW_SAMPLES ?? 3);
 const SEED_ROWS = Number(process.env.BENCH_SEED_ROWS ?? 750_000);
 const HEAD = 'SELECT 1';
 const POOL_SIZE = 2;
+/** Discarded runs before each fast row (and before the first), so JIT warm-up is not measured. */
+const WARMUP = 3;
+const FIRST_WARMUP = 30;
+/** RUN_WARM_POOL_EMPTY as the platform runs with it. */
+const EMPTY_POOL = Number(process.env.RUN_WARM_POOL_EMPTY ?? 2);
 
 const CREATE_BIG = `CREATE TABLE big AS SELECT g AS id, md5(g::text) AS a, md5((g * 7)::text) AS b FROM generate_series(1, ${SEED_ROWS}) g`;
 const INDEX_BIG = 'CREATE INDEX big_id ON big (id)';
@@ -70,6 +79,21 @@ try {
   };
   let headMs;
   const figures = {};
+  const baseKey = (await plan('')).finalKey;
+  // sql-runner builds K0 and declares its pool in the background at start; measure after that settled.
+  const warmUpStarted = now();
+  if (EMPTY_POOL > 0) await platform.waitWarmPool(baseKey, EMPTY_POOL);
+  notes.push(
+    `empty database (K0) built and its warm pool of ${EMPTY_POOL} filled at start in ${fmt(now() - warmUpStarted)} ms after the services listened`,
+  );
+  /** Pool size each key has by default: K0 keeps RUN_WARM_POOL_EMPTY, others none. */
+  const defaultPool = (key) => (key === baseKey ? EMPTY_POOL : 0);
+  {
+    const opened = await platform.run(token, { tail: { sql: '' }, head: HEAD });
+    for (let i = 0; i < FIRST_WARMUP; i++) await platform.run(token, { sessionId: opened.sessionId, head: HEAD });
+    await platform.deleteOwnedInstances();
+    if (EMPTY_POOL > 0) await platform.waitWarmPool(baseKey, EMPTY_POOL);
+  }
 
   for (const state of STATES) {
     const tail = { sql: state.tailSql };
@@ -78,27 +102,29 @@ try {
     const prime = await platform.run(token, { tail, head: 'SELECT pg_database_size(current_database())' });
     const size = Number(prime.rows[0][0]);
     notes.push(
-      `${state.label}: sandbox database ${mb(size)} (pg_database_size); first build of it ${fmt(prime.firstRowMs)} ms (source ${prime.done.source}, ${prime.done.stepsReplayed} steps replayed)`,
+      `${state.label}: sandbox database ${mb(size)} (pg_database_size); its first run ${fmt(prime.firstRowMs)} ms (source ${prime.done.source}, ${prime.done.stepsReplayed} steps replayed)`,
     );
     await platform.deleteOwnedInstances();
-    const f = (figures[state.id] = {});
+    const f = {};
+    figures[state.id] = f;
 
     // Clone of the cached layer: a new session each sample, no pool for the key.
+    await platform.setWarmPool(finalKey, 0);
     const clone = [];
-    for (let i = 0; i < FAST; i++) {
+    for (let i = 0; i < WARMUP + FAST; i++) {
       const r = await platform.run(token, { tail, head: HEAD });
       expectPath('clone', r, 'clone', (d) => d.stepsReplayed === 0 && d.layerKey === finalKey);
-      clone.push(r);
+      if (i >= WARMUP) clone.push(r);
       await platform.deleteOwnedInstances();
     }
 
     // The session's own instance: one session, head-only runs that continue on it.
     const opened = await platform.run(token, { tail, head: HEAD });
     const session = [];
-    for (let i = 0; i < FAST; i++) {
+    for (let i = 0; i < WARMUP + FAST; i++) {
       const r = await platform.run(token, { sessionId: opened.sessionId, head: HEAD });
       expectPath('session', r, 'session');
-      session.push(r);
+      if (i >= WARMUP) session.push(r);
     }
     if (headMs === undefined) {
       const head = await headExecution(await platform.sessionInstancePort(opened.sessionId), 200);
@@ -112,23 +138,29 @@ try {
     // Warm pool: POOL_SIZE ready instances of the key; each sample waits until the pool is full again.
     await platform.setWarmPool(finalKey, POOL_SIZE);
     const pool = [];
-    for (let i = 0; i < FAST; i++) {
+    for (let i = 0; i < WARMUP + FAST; i++) {
       await platform.waitWarmPool(finalKey, POOL_SIZE);
       const r = await platform.run(token, { tail, head: HEAD });
       expectPath('warm pool', r, 'pool', (d) => d.warmPool);
-      pool.push(r);
+      if (i >= WARMUP) pool.push(r);
       await platform.deleteOwnedInstances();
     }
-    await platform.setWarmPool(finalKey, 0);
+    await platform.setWarmPool(finalKey, defaultPool(finalKey));
 
     // Full replay: a unique first statement, so no prefix of the tail is cached; restores K0 and replays all of it.
     const replay = [];
     const replayN = state.id === 'empty' ? FAST : SLOW;
+    const steps = state.statements.length + 1;
     for (let i = 0; i < replayN; i++) {
+      if (EMPTY_POOL > 0) await platform.waitWarmPool(baseKey, EMPTY_POOL);
       const sql = `CREATE TABLE u_${state.id}_${i} ();\n${state.tailSql}`;
       const r = await platform.run(token, { tail: { sql }, head: HEAD });
-      const steps = state.statements.length + 1;
-      expectPath('replay', r, 'clone', (d) => d.stepsReplayed === steps);
+      expectPath(
+        'replay',
+        r,
+        EMPTY_POOL > 0 ? 'pool' : 'clone',
+        (d) => d.stepsReplayed === steps && d.layerKey === baseKey,
+      );
       replay.push(r);
       await platform.deleteOwnedInstances();
     }
@@ -247,9 +279,10 @@ try {
     `time = client side, from sending POST /api/runs (through the gateway) to the first \`rows\` event; head ${HEAD}; a new session per sample except "session"`,
     `× pool = p50 / warm-pool p50 of the same state; server p50 = restoreMs / replayMs / executeMs of the run's \`done\` timings`,
     `warm pool: ${POOL_SIZE} ready instances of the state's key; each sample waits until the pool is refilled, so the refill of the instance it took runs during the run`,
-    "full replay: tail = a unique `CREATE TABLE u_<n> ();` + the state's tail, so only K0 is cached; includes the layers the replay takes",
+    `full replay: tail = a unique \`CREATE TABLE u_<n> ();\` + the state's tail, so only K0 is cached; starts from K0 (taken from its default warm pool of ${EMPTY_POOL}) and includes the layers the replay takes`,
+    `each fast row is preceded by ${WARMUP} discarded runs, and the bench by ${FIRST_WARMUP} (JIT warm-up of the in-process services)`,
     `baselines: sandbox-like settings (${'fsync/synchronous_commit/full_page_writes off, wal_level minimal, autovacuum off, io_method sync'}); initdb with the runtime's flags (--no-sync), postgres started as taidon-pg, polled every ~1 ms, then seed statements (100 MB), then SELECT 1`,
-    'baselines CREATE DATABASE / restore: on one shared scratch server, over an open superuser connection; time = CREATE DATABASE + connect (scram) + first row',
+    'baselines CREATE DATABASE / restore: on one shared scratch server, over an open superuser connection; time = CREATE DATABASE + connect (trust on loopback, like the learner connection) + first row',
     'restore: no pg_dump/pg_restore for PostgreSQL 18 here, so the dump is plain SQL as pg_dump -Fp writes it (CREATE TABLE, COPY … FROM stdin of COPY TO STDOUT output, CREATE INDEX), loaded with psql -f',
     ...notes,
     `bench total ${((now() - benchStarted) / 1000).toFixed(0)} s`,

@@ -4,7 +4,7 @@
 // the baselines. Plain ESM; run after `npm run build`.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -272,9 +272,14 @@ async function firstRow(config) {
 /** A shared scratch server (sandbox-like settings) for the CREATE DATABASE … TEMPLATE and restore baselines. */
 export async function startScratchServer(root) {
   const server = await startPostgresServer({ rootDir: join(root, 'scratch'), settings: SANDBOX_LIKE_SETTINGS });
+  // Loopback connections without a password, as the runner's learner connection to a sandbox:
+  // the baselines then time the database work, not SCRAM.
+  const hba = join(server.dataDir, 'pg_hba.conf');
+  await writeFile(hba, `host all all 127.0.0.1/32 trust\n${await readFile(hba, 'utf8')}`);
   const admin = new pg.Client({ connectionString: server.url });
   admin.on('error', () => {});
   await admin.connect();
+  await admin.query('SELECT pg_reload_conf()');
   const urlOf = (database) => {
     const url = new URL(server.url);
     url.pathname = `/${database}`;
