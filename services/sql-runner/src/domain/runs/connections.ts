@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { InstanceInfo } from '../../clients/env-manager.js';
+import { sendCancelRequest } from './cancel.js';
 import { TypeNames } from './execute.js';
 
 /** The open connections of one session to its instance. */
@@ -9,9 +10,9 @@ export interface SessionConnection {
   instance: InstanceInfo;
   /** The learner's connection: their SQL runs here, and a transaction they open stays open between runs. */
   learner: pg.Client;
-  /** Names result types while the learner's connection is busy with a portal. */
+  /** Names result types (an admin connection is opened only for types the learner created). */
   types: TypeNames;
-  /** Cancels the statement running on the learner connection (pg_cancel_backend as admin). */
+  /** Cancels the statement running on the learner connection (a protocol CancelRequest). */
   cancel(): Promise<void>;
   close(): Promise<void>;
   broken: boolean;
@@ -27,12 +28,15 @@ async function connect(config: pg.ClientConfig, onError: () => void): Promise<pg
 }
 
 /**
- * Keeps each session's connections open between runs, like psql does, so a
+ * Keeps each session's connection open between runs, like psql does, so a
  * learner's open transaction survives from one run to the next. A broken or
- * replaced connection is closed and opened anew on the next run.
+ * replaced connection is closed and opened anew on the next run. Only the
+ * learner's connection is on the hot path: names of built-in types are
+ * shared by all sessions, and cancelling needs no login.
  */
 export class SessionConnections {
   private readonly bySession = new Map<string, SessionConnection>();
+  private readonly builtinTypes = new Map<string, string>();
 
   get(sessionId: string, instanceId: string): SessionConnection | undefined {
     const open = this.bySession.get(sessionId);
@@ -44,33 +48,36 @@ export class SessionConnections {
     if (existing) return existing;
     await this.drop(sessionId);
     const base = { host: instance.host, port: instance.port, database: instance.database };
-    let broken = false;
+    let connection: SessionConnection | undefined;
     const markBroken = () => {
-      broken = true;
       if (connection) connection.broken = true;
     };
-    let connection: SessionConnection | undefined;
     const learner = await connect({ ...base, user: instance.user, application_name: 'taidon-learner' }, markBroken);
-    const admin = { ...base, user: instance.admin.user, password: instance.admin.password };
-    let catalog: pg.Client;
-    try {
-      catalog = await connect({ ...admin, application_name: 'taidon-runner' }, markBroken);
-    } catch (error) {
-      await learner.end().catch(() => {});
-      throw error;
-    }
+    let catalog: Promise<pg.Client> | undefined;
+    const admin = () => {
+      catalog ??= connect(
+        { ...base, user: instance.admin.user, password: instance.admin.password, application_name: 'taidon-runner' },
+        () => {
+          catalog = undefined;
+        },
+      );
+      return catalog;
+    };
+    const keys = learner as unknown as { processID?: number; secretKey?: number };
     connection = {
       instanceId: instance.id,
       instance,
       learner,
-      types: new TypeNames(catalog),
-      broken,
+      types: new TypeNames(admin, this.builtinTypes),
+      broken: false,
       async cancel() {
-        const pid = (learner as unknown as { processID?: number }).processID;
-        if (pid) await catalog.query('SELECT pg_cancel_backend($1)', [pid]);
+        if (keys.processID && keys.secretKey !== undefined) {
+          await sendCancelRequest(instance.host, instance.port, keys.processID, keys.secretKey);
+        }
       },
       async close() {
-        await Promise.all([learner.end().catch(() => {}), catalog.end().catch(() => {})]);
+        const opened = catalog;
+        await Promise.all([learner.end().catch(() => {}), opened?.then((c) => c.end()).catch(() => {})]);
       },
     };
     this.bySession.set(sessionId, connection);

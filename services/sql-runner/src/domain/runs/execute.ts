@@ -30,29 +30,41 @@ export interface StatementOutcome {
  */
 const TEXT_AS_IS = { getTypeParser: () => (value: string) => value };
 
+/** Objects below this oid are built into PostgreSQL: their names are the same on every instance of one engine. */
+const FIRST_NORMAL_OBJECT_ID = 16384;
+
 /**
- * Type names by (oid, typmod), as `format_type` prints them, cached per
- * instance. Looked up on a second connection: the learner's connection is
- * busy with the open portal whose columns are being named.
+ * Type names by (oid, typmod), as `format_type` prints them. Built-in types
+ * are named once for all sessions (`builtin`); types a learner created are
+ * cached per instance. Lookups go through a second connection, opened only
+ * when needed: the learner's connection is busy with the portal whose
+ * columns are being named.
  */
 export class TypeNames {
-  private readonly names = new Map<string, string>();
+  private readonly own = new Map<string, string>();
 
-  constructor(private readonly catalog: pg.ClientBase) {}
+  constructor(
+    private readonly catalog: () => Promise<pg.ClientBase>,
+    private readonly builtin: Map<string, string> = new Map(),
+  ) {}
+
+  private cacheFor(field: pg.FieldDef): Map<string, string> {
+    return field.dataTypeID < FIRST_NORMAL_OBJECT_ID ? this.builtin : this.own;
+  }
 
   async columns(fields: readonly pg.FieldDef[]): Promise<ResultColumn[]> {
-    const client = this.catalog;
     const id = (f: pg.FieldDef) => `${f.dataTypeID}/${f.dataTypeModifier}`;
-    const missing = fields.filter((f) => !this.names.has(id(f)));
+    const missing = fields.filter((f) => !this.cacheFor(f).has(id(f)));
     if (missing.length > 0) {
+      const client = await this.catalog();
       const { rows } = await client.query<{ name: string }>({
         text: 'SELECT format_type(o, NULLIF(m, -1)) AS name FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS t(o, m, n) ORDER BY n',
         values: [missing.map((f) => f.dataTypeID), missing.map((f) => f.dataTypeModifier)],
         types: TEXT_AS_IS,
       });
-      for (const [i, f] of missing.entries()) this.names.set(id(f), rows[i]?.name ?? String(f.dataTypeID));
+      for (const [i, f] of missing.entries()) this.cacheFor(f).set(id(f), rows[i]?.name ?? String(f.dataTypeID));
     }
-    return fields.map((f) => ({ name: f.name, type: this.names.get(id(f)) ?? String(f.dataTypeID) }));
+    return fields.map((f) => ({ name: f.name, type: this.cacheFor(f).get(id(f)) ?? String(f.dataTypeID) }));
   }
 }
 

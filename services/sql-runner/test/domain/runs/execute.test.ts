@@ -35,7 +35,7 @@ describe('executeStep on a real server', () => {
     await client.connect();
     catalog = new pg.Client({ connectionString: db.url });
     await catalog.connect();
-    types = new TypeNames(catalog);
+    types = new TypeNames(async () => catalog);
     await client.query("SET TimeZone = 'Europe/Paris'; SET DateStyle = 'SQL, DMY'");
   });
   afterAll(async () => {
@@ -82,6 +82,19 @@ describe('executeStep on a real server', () => {
       ],
     });
     expect(events[2]).toEqual({ type: 'complete', statement: 0, command: 'SELECT', rowCount: 1, truncated: false });
+  });
+
+  it('names types the learner created, looked up on the catalog connection', async () => {
+    const events = await run(
+      "CREATE TYPE mood AS ENUM ('calm', 'busy');\nSELECT 'calm'::mood AS m, ARRAY['busy'::mood] AS ms;",
+    );
+    const resultset = events.find((e) => e.type === 'resultset');
+    expect(resultset).toMatchObject({
+      columns: [
+        { name: 'm', type: 'mood' },
+        { name: 'ms', type: 'mood[]' },
+      ],
+    });
   });
 
   it('sends rows in chunks and truncates at the row cap without reading the rest', async () => {
