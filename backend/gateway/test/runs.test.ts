@@ -75,6 +75,13 @@ describe('POST /api/runs through the whole platform', () => {
     const d = await run(stack, token, { sessionId, head: 'ROLLBACK;\nSELECT count(*) FROM notes;' });
     expect(rowsOf(d.events, 1)).toEqual([['1']]);
     expect(last(d.events)).toMatchObject({ source: 'session', stepsReplayed: 0 });
+    // An error inside a transaction block leaves it aborted; the next head still continues there and can roll back.
+    const e = await run(stack, token, { sessionId, head: 'BEGIN;\nSELECT 1/0;' });
+    expect(e.events.find((ev) => ev.type === 'error')).toMatchObject({ sqlstate: '22012' });
+    expect(last(e.events)).toMatchObject({ outcome: 'error', instanceKey: null });
+    const f = await run(stack, token, { sessionId, head: 'ROLLBACK;\nSELECT count(*) FROM notes;' });
+    expect(rowsOf(f.events, 1)).toEqual([['1']]);
+    expect(last(f.events)).toMatchObject({ source: 'session', instanceKey: null });
   });
 
   it("answers 404 for another account's session, before anything runs", async () => {

@@ -79,8 +79,10 @@ async function stateFor(
   session: SessionView,
   plan: PlannedRun,
 ): Promise<PreparedState> {
-  if (!plan.tail && session.currentKey) {
-    const continued = await reuseSessionInstance(deps, run, session, session.currentKey);
+  if (!plan.tail && session.instanceId) {
+    // A head alone continues the session's instance whatever its state, even
+    // an aborted transaction the learner is about to roll back.
+    const continued = await reuseSessionInstance(deps, run, session, 'any');
     if (continued) return continued;
     run.emit({
       type: 'notice',
@@ -119,7 +121,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
     run.cancelInFlight = () => state.connection.cancel();
     try {
       await executeStep(state.connection.learner, step, step.index, run.emit, deps.limits, state.connection.types);
-      result.key = step.key;
+      if (state.key !== null) result.key = step.key;
     } catch (error) {
       if (!isServerError(error)) throw error;
       // Outside a transaction block a failed or cancelled statement leaves no
@@ -171,7 +173,8 @@ export async function executeRun(
     const state = await stateFor(deps, run, session, plan);
     deps.metrics?.stateReady.observe({ source: run.source }, (performance.now() - started) / 1000);
     await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key });
-    const head = await plan.planHead(state.key);
+    // Keys of the head follow the instance's key; when that is unknown, so are they.
+    const head = await plan.planHead(state.key ?? plan.emptyTail.baseKey);
     const result = await executeHead(deps, run, state, head);
     await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: result.key });
     if (result.key) void deps.envManager.setKey(state.instance.id, result.key, requestId).catch(() => {});

@@ -9,8 +9,8 @@ import { executeStep } from './execute.js';
 export interface PreparedState {
   instance: InstanceInfo;
   connection: SessionConnection;
-  /** Key of the state the instance is at. */
-  key: string;
+  /** Key of the state the instance is at; null when unknown (after an error inside a transaction block). */
+  key: string | null;
 }
 
 /** A replayed tail step failed: the tail itself is wrong, the run cannot start. */
@@ -144,21 +144,26 @@ export interface SessionView {
   currentKey: string | null;
 }
 
-/** The session's own instance, resumed if suspended and connected, when it is at `key`; undefined otherwise. */
+/**
+ * The session's own instance, resumed if suspended and connected, when it is
+ * at `key` (`'any'`: whatever state it is in, for a head that continues it);
+ * undefined otherwise.
+ */
 export async function reuseSessionInstance(
   deps: RunnerDeps,
   run: RunState,
   session: SessionView,
-  key: string,
+  key: string | 'any',
 ): Promise<PreparedState | undefined> {
-  if (!session.instanceId || session.currentKey !== key) return undefined;
+  if (!session.instanceId || (key !== 'any' && session.currentKey !== key)) return undefined;
+  const current = session.currentKey;
   run.source = 'session';
   const open = deps.connections.get(session.id, session.instanceId);
-  if (open) return { instance: open.instance, connection: open, key };
+  if (open) return { instance: open.instance, connection: open, key: current };
   try {
     const ready = await deps.envManager.resume(session.instanceId, run.requestId);
     const connection = await deps.connections.open(session.id, ready);
-    return { instance: ready, connection, key };
+    return { instance: ready, connection, key: current };
   } catch {
     return undefined; // gone or broken: the caller restores, like any other miss
   }
