@@ -95,7 +95,8 @@ async function stateFor(
   if (reused) return reused;
   const built = await buildState(deps, run, session, tail);
   if (session.instanceId && session.instanceId !== built.instance.id) {
-    await deps.envManager.delete(session.instanceId, run.requestId).catch(() => {});
+    // The session's previous instance is not needed any more; the run does not wait for it to go.
+    void deps.envManager.delete(session.instanceId, run.requestId).catch(() => {});
   }
   return built;
 }

@@ -46,18 +46,22 @@ async function takeLayer(
 }
 
 /** A fresh instance at the deepest cached state of the tail's key path; builds K0 from the template when nothing is cached. */
+/** A chain's key path: the base state, then the state after each step. */
+const keyPath = (tail: Chain): string[] => [tail.baseKey, ...tail.steps.map((s) => s.key)];
+
 async function restore(
   deps: RunnerDeps,
   run: RunState,
   ownerId: string,
   sessionId: string,
   tail: Chain,
+  known?: { key: string | null; index: number },
 ): Promise<{ instance: InstanceInfo; index: number }> {
   const started = now();
   run.phase = 'restore';
   run.emit({ type: 'progress', phase: 'restore' });
-  const path = [tail.baseKey, ...tail.steps.map((s) => s.key)];
-  const found = await deps.snapshotCache.lookup(path, run.requestId);
+  const path = keyPath(tail);
+  const found = known ?? (await deps.snapshotCache.lookup(path, run.requestId));
   deps.metrics?.cacheLookups.inc({
     result: found.key === null ? 'miss' : found.index === path.length - 1 ? 'hit' : 'partial',
   });
@@ -181,8 +185,8 @@ export async function buildState(
   session: SessionView,
   tail: Chain,
 ): Promise<PreparedState> {
-  return deps.locks.withLock(tail.finalKey, async () => {
-    const { instance, index } = await restore(deps, run, session.ownerId, session.id, tail);
+  const build = async (known?: { key: string | null; index: number }) => {
+    const { instance, index } = await restore(deps, run, session.ownerId, session.id, tail, known);
     try {
       const connection = await deps.connections.open(session.id, instance);
       const state = { instance, connection, key: tail.finalKey };
@@ -193,5 +197,11 @@ export async function buildState(
       await deps.envManager.delete(instance.id, run.requestId).catch(() => {});
       throw error;
     }
-  });
+  };
+  // A cached state needs no lock: clones of one layer proceed in parallel. Only a build takes the key's lock,
+  // and looks again once it holds it, since the run it waited for may have cached the state meanwhile.
+  const path = keyPath(tail);
+  const found = await deps.snapshotCache.lookup(path, run.requestId);
+  if (found.index === path.length - 1) return build(found);
+  return deps.locks.withLock(tail.finalKey, () => build());
 }

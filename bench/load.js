@@ -1,0 +1,640 @@
+// Load of many anonymous learners on this machine: each signs in, starts one
+// of a handful of exercise states (first run = tail + SELECT), then keeps
+// typing into the REPL (head only, same session: small SELECT/INSERT/UPDATE,
+// now and then a mistake), thinking 5–20 s between runs; 10% of its runs are
+// a "reset" (the tail again). Some learners leave early (their instances go
+// idle and env-manager suspends them) and some take a break longer than the
+// idle TTL and come back ("resume"). Learners arrive evenly over a ramp-up;
+// after --seconds no run is started, the ones in flight drain, the platform
+// is stopped with SIGTERM and the run checks nothing is left behind.
+// Prints runs/s, p50/p95/p99 by kind for ramp-up and steady state, errors,
+// instances by state, peak memory and the goals of the issue
+// (p95 ≤ 300 ms, no errors, peak memory < 20 GiB).
+//
+// Run after `npm run build`:
+//   node bench/load.js [--learners 900] [--seconds 90] [--ramp 40]
+//                      [--think 5-20] [--idle-ttl 60] [--no-wait]
+// The platform runs as a child process (backend/gateway/dist/all-in-one.js)
+// with LOG_LEVEL=warn, INSTANCE_IDLE_TTL_SECONDS=--idle-ttl,
+// WARM_POOL_MAX_INSTANCES=40, a 16 GiB sparse btrfs image; any of these can
+// be overridden from the environment.
+
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { pssOfRun, startPlatform, systemUsedBytes, waitForOtherBenchmarks } from './lib/load-platform.js';
+
+const { values: args } = parseArgs({
+  options: {
+    learners: { type: 'string', default: '900' },
+    seconds: { type: 'string', default: '90' },
+    ramp: { type: 'string' },
+    think: { type: 'string', default: '5-20' },
+    'idle-ttl': { type: 'string', default: '60' },
+    'no-wait': { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const LEARNERS = Number(args.learners);
+const SECONDS = Number(args.seconds);
+const RAMP = Number(args.ramp ?? Math.min(45, Math.round(SECONDS * 0.45)));
+const [THINK_MIN, THINK_MAX] = args.think.split('-').map(Number);
+const IDLE_TTL = Number(args['idle-ttl']);
+if (![LEARNERS, SECONDS, RAMP, THINK_MIN, THINK_MAX, IDLE_TTL].every((n) => Number.isFinite(n) && n >= 0)) {
+  throw new Error('bad arguments');
+}
+if (RAMP >= SECONDS) throw new Error('--ramp must be shorter than --seconds');
+
+const GOAL_P95_MS = 300;
+const GOAL_MEMORY_BYTES = 20 * 1024 ** 3;
+const DRAIN_MS = 60_000;
+const log = (m) => process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const now = () => performance.now();
+/** `unref`: the timer does not keep the process alive (for deadlines raced against work). */
+const sleep = (ms, unref = false) =>
+  new Promise((r) => {
+    const t = setTimeout(r, ms);
+    if (unref) t.unref();
+  });
+
+// Deterministic pseudo-random numbers (mulberry32), so two runs issue the same workload.
+let seed = Number(args.seed) >>> 0;
+function random() {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const pick = (list) => list[Math.floor(random() * list.length)];
+const between = (lo, hi) => lo + random() * (hi - lo);
+const int = (lo, hi) => Math.floor(between(lo, hi + 1));
+
+// ---------------------------------------------------------------------------
+// The exercise states: a few tables, a few thousand rows each, all distinct.
+// Each has REPL heads a learner types (SELECT, INSERT, UPDATE) and a mistake
+// (intended error, class 42: undefined table/column, syntax).
+
+const EXERCISES = [
+  {
+    name: 'shop',
+    tail: `CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, city text NOT NULL);
+INSERT INTO customers SELECT g, 'customer ' || g, (ARRAY['Oslo','Lima','Pune','Kyiv','Perth'])[1 + g % 5] FROM generate_series(1, 2000) g;
+CREATE TABLE products (id int PRIMARY KEY, title text NOT NULL, price numeric(10,2) NOT NULL);
+INSERT INTO products SELECT g, 'product ' || g, round((g % 97) * 1.25 + 3, 2) FROM generate_series(1, 300) g;
+CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, product_id int NOT NULL REFERENCES products, qty int NOT NULL, ordered_at date NOT NULL);
+INSERT INTO orders (customer_id, product_id, qty, ordered_at) SELECT 1 + g % 2000, 1 + (g * 7) % 300, 1 + g % 4, date '2024-01-01' + g % 365 FROM generate_series(1, 5000) g;
+CREATE INDEX orders_customer ON orders (customer_id);
+`,
+    first: 'SELECT c.city, count(*) AS orders FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.city ORDER BY 2 DESC',
+    repl: [
+      () => `SELECT * FROM customers WHERE id = ${int(1, 2000)}`,
+      () => `SELECT p.title, sum(o.qty) AS sold FROM orders o JOIN products p ON p.id = o.product_id GROUP BY p.title ORDER BY sold DESC LIMIT 10`,
+      () => `INSERT INTO orders (customer_id, product_id, qty, ordered_at) VALUES (${int(1, 2000)}, ${int(1, 300)}, ${int(1, 5)}, current_date)`,
+      () => `UPDATE products SET price = price * 1.1 WHERE id = ${int(1, 300)}`,
+      () => `SELECT count(*) FROM orders WHERE ordered_at >= date '2024-06-01'`,
+    ],
+    mistake: 'SELECT * FROM order_lines',
+  },
+  {
+    name: 'library',
+    tail: `CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL, born int);
+INSERT INTO authors SELECT g, 'author ' || g, 1900 + g % 100 FROM generate_series(1, 500) g;
+CREATE TABLE books (id int PRIMARY KEY, author_id int NOT NULL REFERENCES authors, title text NOT NULL, pages int NOT NULL);
+INSERT INTO books SELECT g, 1 + g % 500, 'book ' || md5(g::text), 80 + g % 700 FROM generate_series(1, 3000) g;
+CREATE TABLE loans (book_id int NOT NULL REFERENCES books, member text NOT NULL, out_on date NOT NULL, back_on date);
+INSERT INTO loans SELECT 1 + g % 3000, 'member ' || g % 400, date '2023-01-01' + g % 600, CASE WHEN g % 3 = 0 THEN NULL ELSE date '2023-01-01' + g % 600 + 14 END FROM generate_series(1, 4000) g;
+`,
+    first: 'SELECT a.name, count(*) AS books FROM books b JOIN authors a ON a.id = b.author_id GROUP BY a.name ORDER BY books DESC LIMIT 20',
+    repl: [
+      () => `SELECT title, pages FROM books WHERE author_id = ${int(1, 500)} ORDER BY pages`,
+      () => 'SELECT member, count(*) FROM loans WHERE back_on IS NULL GROUP BY member ORDER BY 2 DESC LIMIT 10',
+      () => `INSERT INTO loans VALUES (${int(1, 3000)}, 'member ${int(1, 400)}', current_date, NULL)`,
+      () => `UPDATE loans SET back_on = current_date WHERE book_id = ${int(1, 3000)} AND back_on IS NULL`,
+      () => 'SELECT avg(pages)::int FROM books',
+    ],
+    mistake: 'SELECT titel FROM books',
+  },
+  {
+    name: 'school',
+    tail: `CREATE TABLE students (id int PRIMARY KEY, name text NOT NULL, year int NOT NULL);
+INSERT INTO students SELECT g, 'student ' || g, 1 + g % 4 FROM generate_series(1, 1500) g;
+CREATE TABLE courses (code text PRIMARY KEY, title text NOT NULL, credits int NOT NULL);
+INSERT INTO courses SELECT 'C' || g, 'course ' || g, 1 + g % 6 FROM generate_series(1, 60) g;
+CREATE TABLE enrollments (student_id int NOT NULL REFERENCES students, course text NOT NULL REFERENCES courses, grade int, PRIMARY KEY (student_id, course));
+INSERT INTO enrollments SELECT s, 'C' || (1 + (s * 7 + k) % 60), (s * k) % 6 FROM generate_series(1, 1500) s, generate_series(1, 4) k;
+`,
+    first: 'SELECT c.title, avg(e.grade)::numeric(4,2) AS avg_grade FROM enrollments e JOIN courses c ON c.code = e.course GROUP BY c.title ORDER BY 2 DESC LIMIT 15',
+    repl: [
+      () => `SELECT * FROM enrollments WHERE student_id = ${int(1, 1500)}`,
+      () => 'SELECT year, count(*) FROM students GROUP BY year ORDER BY year',
+      () => `INSERT INTO students VALUES (${int(100_000, 999_999_999)}, 'new student', 1) ON CONFLICT DO NOTHING`,
+      () => `UPDATE enrollments SET grade = ${int(0, 5)} WHERE student_id = ${int(1, 1500)}`,
+      () => 'SELECT course, count(*) FROM enrollments GROUP BY course HAVING count(*) > 90',
+    ],
+    mistake: 'SELEC * FROM students',
+  },
+  {
+    name: 'hr',
+    tail: `CREATE TABLE departments (id int PRIMARY KEY, name text NOT NULL);
+INSERT INTO departments SELECT g, 'department ' || g FROM generate_series(1, 25) g;
+CREATE TABLE employees (id int PRIMARY KEY, department_id int REFERENCES departments, manager_id int, name text NOT NULL, hired date NOT NULL);
+INSERT INTO employees SELECT g, 1 + g % 25, CASE WHEN g > 25 THEN 1 + g % 25 END, 'employee ' || g, date '2015-01-01' + g FROM generate_series(1, 2500) g;
+CREATE TABLE salaries (employee_id int NOT NULL REFERENCES employees, amount int NOT NULL, since date NOT NULL);
+INSERT INTO salaries SELECT 1 + g % 2500, 30000 + (g * 37) % 60000, date '2020-01-01' + g % 1500 FROM generate_series(1, 6000) g;
+`,
+    first: 'SELECT d.name, max(s.amount) AS top FROM salaries s JOIN employees e ON e.id = s.employee_id JOIN departments d ON d.id = e.department_id GROUP BY d.name ORDER BY top DESC',
+    repl: [
+      () => `SELECT * FROM employees WHERE manager_id = ${int(1, 25)} ORDER BY hired LIMIT 20`,
+      () => 'WITH RECURSIVE chain AS (SELECT id, manager_id, 1 AS depth FROM employees WHERE id = 2000 UNION ALL SELECT e.id, e.manager_id, depth + 1 FROM employees e JOIN chain c ON e.id = c.manager_id) SELECT * FROM chain',
+      () => `INSERT INTO salaries VALUES (${int(1, 2500)}, ${int(30_000, 90_000)}, current_date)`,
+      () => `UPDATE employees SET department_id = ${int(1, 25)} WHERE id = ${int(26, 2500)}`,
+      () => 'SELECT department_id, count(*) FROM employees GROUP BY 1 ORDER BY 2 DESC LIMIT 5',
+    ],
+    mistake: 'SELECT * FROM employee WHERE id = 1',
+  },
+  {
+    name: 'flights',
+    tail: `CREATE TABLE airports (code text PRIMARY KEY, city text NOT NULL);
+INSERT INTO airports SELECT 'A' || lpad(g::text, 2, '0'), 'city ' || g FROM generate_series(1, 40) g;
+CREATE TABLE flights (id int PRIMARY KEY, origin text NOT NULL REFERENCES airports, destination text NOT NULL REFERENCES airports, departs timestamptz NOT NULL, seats int NOT NULL);
+INSERT INTO flights SELECT g, 'A' || lpad((1 + g % 40)::text, 2, '0'), 'A' || lpad((1 + (g * 3 + 1) % 40)::text, 2, '0'), timestamptz '2025-01-01 00:00+00' + g * interval '37 minutes', 100 + g % 150 FROM generate_series(1, 3000) g;
+CREATE TABLE bookings (flight_id int NOT NULL REFERENCES flights, passenger text NOT NULL, price numeric(8,2) NOT NULL);
+INSERT INTO bookings SELECT 1 + g % 3000, 'passenger ' || g % 1800, 50 + (g % 400) FROM generate_series(1, 7000) g;
+`,
+    first: 'SELECT f.origin, count(*) AS bookings, sum(b.price) AS revenue FROM bookings b JOIN flights f ON f.id = b.flight_id GROUP BY f.origin ORDER BY revenue DESC LIMIT 10',
+    repl: [
+      () => `SELECT * FROM flights WHERE origin = 'A${String(int(1, 40)).padStart(2, '0')}' ORDER BY departs LIMIT 10`,
+      () => 'SELECT f.id, f.seats - count(b.*) AS free FROM flights f LEFT JOIN bookings b ON b.flight_id = f.id GROUP BY f.id ORDER BY free LIMIT 10',
+      () => `INSERT INTO bookings VALUES (${int(1, 3000)}, 'walk-in', ${int(50, 450)})`,
+      () => `UPDATE flights SET seats = seats + 1 WHERE id = ${int(1, 3000)}`,
+      () => 'SELECT count(DISTINCT passenger) FROM bookings',
+    ],
+    mistake: 'SELECT * FROM flights WHERE',
+  },
+];
+
+// ---------------------------------------------------------------------------
+// One run through the gateway, timed to its first `rows` and to `done`.
+
+/** Reads an NDJSON body event by event. */
+function eventReader(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return async function next() {
+    for (;;) {
+      const newline = buffer.indexOf('\n');
+      if (newline >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line) return JSON.parse(line);
+        continue;
+      }
+      const chunk = await reader.read();
+      if (chunk.done) return undefined;
+      buffer += decoder.decode(chunk.value, { stream: true });
+    }
+  };
+}
+
+/** Every run issued: kind, start (ms since the load began), latencies, and what went wrong if anything. */
+const samples = [];
+const signIns = [];
+const problems = [];
+let loadStartedAt = 0;
+let inFlight = 0;
+
+function problem(kind, message) {
+  problems.push({ kind, at: (now() - loadStartedAt) / 1000, message: message.slice(0, 400) });
+}
+
+/**
+ * Sends one run; `intendedClass` is the SQLSTATE class the head is meant to
+ * fail with (a learner's mistake), or undefined when it must succeed.
+ */
+async function timedRun(baseUrl, token, kind, body, intendedClass) {
+  const started = now();
+  const sample = { kind, at: started - loadStartedAt, ms: undefined, firstRowMs: undefined, ok: false };
+  samples.push(sample);
+  inFlight++;
+  try {
+    const response = await fetch(`${baseUrl}/api/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 200 || !response.headers.get('content-type')?.startsWith('application/x-ndjson')) {
+      const text = await response.text();
+      sample.ms = now() - started;
+      // A syntax error is found while planning the head: a 422 problem with its SQLSTATE, before any stream.
+      let sqlstate;
+      try {
+        sqlstate = JSON.parse(text).sqlstate;
+      } catch {}
+      if (intendedClass && response.status === 422 && sqlstate?.startsWith(intendedClass)) {
+        sample.ok = true;
+        sample.rejected = true;
+        return { sessionId: body.sessionId, done: undefined };
+      }
+      problem(kind, `HTTP ${response.status}: ${text.slice(0, 300)}`);
+      return undefined;
+    }
+    const next = eventReader(response.body);
+    let sessionId;
+    let done;
+    let cancelled;
+    const errors = [];
+    const notices = [];
+    for (let event = await next(); event; event = await next()) {
+      if (event.type === 'rows') sample.firstRowMs ??= now() - started;
+      else if (event.type === 'started') sessionId = event.sessionId;
+      else if (event.type === 'error') errors.push(event);
+      else if (event.type === 'notice' && event.severity !== 'NOTICE') notices.push(event);
+      else if (event.type === 'notice') notices.push(event);
+      else if (event.type === 'done') done = event;
+      else if (event.type === 'cancelled') cancelled = event;
+    }
+    sample.ms = now() - started;
+    sample.done = done;
+    if (cancelled) {
+      problem(kind, `cancelled (${cancelled.reason})`);
+      return undefined;
+    }
+    if (!done) {
+      problem(kind, `stream ended without done after ${errors.length} error event(s)`);
+      return undefined;
+    }
+    const unintended = errors.filter((e) => !intendedClass || e.phase !== 'execute' || !e.sqlstate?.startsWith(intendedClass));
+    if (unintended.length > 0) {
+      const e = unintended[0];
+      problem(kind, `error event ${e.phase} ${e.sqlstate}${e.code ? ` ${e.code}` : ''}: ${e.message}`);
+      return undefined;
+    }
+    if (intendedClass && errors.length === 0) {
+      problem(kind, `the mistake did not fail (done ${JSON.stringify(done)})`);
+      return undefined;
+    }
+    // "Your previous instance is gone": the session lost its state, which a learner would notice.
+    const gone = notices.find((n) => /instance is gone/.test(n.message));
+    if (gone) {
+      problem(kind, `notice: ${gone.message}`);
+      return undefined;
+    }
+    sample.ok = true;
+    return { sessionId, done };
+  } catch (error) {
+    sample.ms = now() - started;
+    problem(kind, `request failed: ${error?.cause?.code ?? ''} ${error?.message ?? error}`);
+    return undefined;
+  } finally {
+    inFlight--;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One learner.
+
+let stopAt = 0;
+const learnerStats = { started: 0, signedIn: 0, left: 0, breaks: 0 };
+
+async function learner(baseUrl, index) {
+  learnerStats.started++;
+  const exercise = EXERCISES[index % EXERCISES.length];
+  const signInStarted = now();
+  let token;
+  try {
+    const r = await fetch(`${baseUrl}/api/auth/anonymous`, { method: 'POST' });
+    if (!r.ok) throw new Error(`HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
+    token = (await r.json()).accessToken;
+    signIns.push(now() - signInStarted);
+    learnerStats.signedIn++;
+  } catch (error) {
+    problem('sign-in', `sign-in failed: ${error.message}`);
+    return;
+  }
+  const tail = { sql: exercise.tail };
+  const first = await timedRun(baseUrl, token, 'first', { tail, head: exercise.first });
+  if (!first) return; // nothing to continue
+  const sessionId = first.sessionId;
+  // Some learners leave after a few runs (their instance goes idle), some take one long break.
+  const leavesAfter = random() < 0.1 ? int(1, 4) : Number.POSITIVE_INFINITY;
+  const breakAfter = random() < 0.1 ? int(1, 3) : -1;
+  let kindAfterThink = 'repl';
+  for (let runs = 1; ; runs++) {
+    if (runs > leavesAfter) {
+      learnerStats.left++;
+      return;
+    }
+    let think = between(THINK_MIN, THINK_MAX) * 1000;
+    kindAfterThink = 'repl';
+    if (runs === breakAfter) {
+      const pause = (IDLE_TTL + between(15, 25)) * 1000;
+      // Only when the learner would be back before the end: a break past it is just leaving.
+      if (now() + pause < stopAt - 2000) {
+        think = pause;
+        kindAfterThink = 'resume';
+        learnerStats.breaks++;
+      }
+    }
+    if (now() + think >= stopAt) return;
+    await sleep(think);
+    const roll = random();
+    if (kindAfterThink === 'resume') {
+      await timedRun(baseUrl, token, 'resume', { sessionId, head: pick(exercise.repl)() });
+    } else if (roll < 0.1) {
+      await timedRun(baseUrl, token, 'reset', { sessionId, tail, head: exercise.first });
+    } else if (roll < 0.15) {
+      await timedRun(baseUrl, token, 'mistake', { sessionId, head: exercise.mistake }, '42');
+    } else {
+      await timedRun(baseUrl, token, 'repl', { sessionId, head: pick(exercise.repl)() });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Statistics and the table.
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+const fmt = (ms) => (ms === undefined ? '-' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const gib = (b) => `${(b / 1024 ** 3).toFixed(2)} GiB`;
+const pad = (s, n) => String(s).padEnd(n);
+const padl = (s, n) => String(s).padStart(n);
+
+function summarize(list) {
+  const done = list.filter((s) => s.ms !== undefined && s.ok).map((s) => s.ms);
+  done.sort((a, b) => a - b);
+  const rows = list.filter((s) => s.firstRowMs !== undefined && s.ok).map((s) => s.firstRowMs);
+  rows.sort((a, b) => a - b);
+  const unfinished = list.filter((s) => s.ms === undefined).length;
+  return {
+    runs: list.length,
+    ok: done.length,
+    unfinished,
+    failed: list.length - done.length - unfinished,
+    p50: percentile(done, 50),
+    p95: percentile(done, 95),
+    p99: percentile(done, 99),
+    max: done.at(-1),
+    rows50: percentile(rows, 50),
+    rows95: percentile(rows, 95),
+  };
+}
+
+const KINDS = ['first', 'repl', 'mistake', 'reset', 'resume'];
+
+function phaseTable(title, list, seconds) {
+  const lines = [];
+  lines.push(`${title}: ${list.length} runs in ${seconds.toFixed(0)} s = ${(list.length / seconds).toFixed(1)} runs/s`);
+  lines.push(
+    `  ${pad('kind', 8)} ${padl('runs', 6)} ${padl('failed', 6)} ${padl('unfin.', 6)} ${padl('p50', 7)} ${padl('p95', 7)} ${padl('p99', 7)} ${padl('max', 7)}   ${padl('rows p50', 8)} ${padl('rows p95', 8)}  (ms, of finished ok runs; "rows" = to the first rows event; unfin. = no answer by the end of the drain)`,
+  );
+  for (const kind of [...KINDS, 'all']) {
+    const part = kind === 'all' ? list : list.filter((s) => s.kind === kind);
+    if (part.length === 0) continue;
+    const s = summarize(part);
+    lines.push(
+      `  ${pad(kind, 8)} ${padl(s.runs, 6)} ${padl(s.failed, 6)} ${padl(s.unfinished, 6)} ${padl(fmt(s.p50), 7)} ${padl(fmt(s.p95), 7)} ${padl(fmt(s.p99), 7)} ${padl(fmt(s.max), 7)}   ${padl(fmt(s.rows50), 8)} ${padl(fmt(s.rows95), 8)}`,
+    );
+  }
+  return lines;
+}
+
+/** The `done.source` of first runs and resets: where the state came from. */
+function sources(list) {
+  const counts = {};
+  for (const s of list) {
+    if (!s.done) continue;
+    const key = `${s.kind}:${s.done.source}${s.done.stepsReplayed ? `+replay${s.done.stepsReplayed}` : ''}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return Object.entries(counts)
+    .sort()
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
+/** p50/p95 of the server-side timings (from `done`) of a kind. */
+function serverTimings(list) {
+  const out = [];
+  for (const key of ['planMs', 'restoreMs', 'replayMs', 'executeMs', 'totalMs']) {
+    const v = list
+      .filter((s) => s.done)
+      .map((s) => s.done.timings[key])
+      .sort((a, b) => a - b);
+    out.push(`${key.replace('Ms', '')} ${fmt(percentile(v, 50))}/${fmt(percentile(v, 95))}`);
+  }
+  return out.join('  ');
+}
+
+// ---------------------------------------------------------------------------
+// Main.
+
+const benchStarted = now();
+if (!args['no-wait']) {
+  const free = await waitForOtherBenchmarks(30 * 60_000, log);
+  if (!free) log('WARNING: another benchmark is still running; results are distorted');
+}
+
+const memory = { baseline: await systemUsedBytes(), systemPeak: 0, pssPeak: 0, pssProcesses: 0, pssPeakAt: 0 };
+const platformEnv = {
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  INSTANCE_IDLE_TTL_SECONDS: process.env.INSTANCE_IDLE_TTL_SECONDS ?? String(IDLE_TTL),
+  WARM_POOL_MAX_INSTANCES: process.env.WARM_POOL_MAX_INSTANCES ?? '40',
+  SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES ?? String(16 * 1024 ** 3),
+};
+log(`starting the platform (${JSON.stringify(platformEnv)})`);
+const platformStartedAt = now();
+const platform = await startPlatform({ env: platformEnv, log });
+const platformStartMs = now() - platformStartedAt;
+
+let samplerStop = false;
+const instanceSamples = [];
+const samplers = [];
+let report = [];
+let teardown;
+try {
+  // Memory: system-wide every second (cheap); PSS of every process of the run every 10 s.
+  samplers.push(
+    (async () => {
+      while (!samplerStop) {
+        memory.systemPeak = Math.max(memory.systemPeak, (await systemUsedBytes()) - memory.baseline);
+        await sleep(1000);
+      }
+    })(),
+  );
+  samplers.push(
+    (async () => {
+      while (!samplerStop) {
+        const { bytes, processes } = await pssOfRun(platform.root, [platform.pid, process.pid]);
+        if (bytes > memory.pssPeak) {
+          memory.pssPeak = bytes;
+          memory.pssProcesses = processes;
+          memory.pssPeakAt = loadStartedAt ? (now() - loadStartedAt) / 1000 : 0;
+        }
+        for (let i = 0; i < 10 && !samplerStop; i++) await sleep(1000);
+      }
+    })(),
+  );
+
+  // The exercise states are built once before the clock starts (a learner's
+  // first run then restores them from the cache, as for a popular exercise).
+  const warmToken = await (await fetch(`${platform.url}/api/auth/anonymous`, { method: 'POST' })).json();
+  const builds = [];
+  loadStartedAt = now();
+  for (const exercise of EXERCISES) {
+    const r = await timedRun(platform.url, warmToken.accessToken, 'build', {
+      tail: { sql: exercise.tail },
+      head: exercise.first,
+    });
+    if (!r) throw new Error(`building ${exercise.name} failed: ${JSON.stringify(problems.at(-1))}`);
+    builds.push(`${exercise.name} ${fmt(samples.at(-1).ms)} ms (${r.done.source}, ${r.done.stepsReplayed} steps)`);
+  }
+  samples.length = 0;
+  problems.length = 0;
+  log(`exercise states built: ${builds.join(', ')}`);
+
+  // The load.
+  const dbNow = (await platform.admin.query('SELECT now() AS t')).rows[0].t;
+  loadStartedAt = now();
+  stopAt = loadStartedAt + SECONDS * 1000;
+  const rampMs = RAMP * 1000;
+  log(`${LEARNERS} learners over a ${RAMP} s ramp-up, issuing for ${SECONDS} s, think ${THINK_MIN}–${THINK_MAX} s`);
+  samplers.push(
+    (async () => {
+      while (!samplerStop) {
+        try {
+          const rows = await platform.admin.query(
+            `SELECT state, count(*)::int AS n FROM env_manager.instances WHERE state NOT IN ('Deleted') GROUP BY state`,
+          );
+          const counts = Object.fromEntries(rows.rows.map((r) => [r.state, r.n]));
+          instanceSamples.push({ at: (now() - loadStartedAt) / 1000, counts, inFlight });
+        } catch {}
+        await sleep(5000);
+      }
+    })(),
+  );
+  const progress = setInterval(() => {
+    const last = instanceSamples.at(-1);
+    const t = (now() - loadStartedAt) / 1000;
+    const recent = samples.filter((s) => s.at >= (t - 10) * 1000 && s.ms !== undefined);
+    const sorted = recent.map((s) => s.ms).sort((a, b) => a - b);
+    log(
+      `t=${t.toFixed(0)}s learners ${learnerStats.signedIn}/${LEARNERS} runs ${samples.length} in-flight ${inFlight} errors ${problems.length} last10s p95 ${fmt(percentile(sorted, 95))} ms instances ${JSON.stringify(last?.counts ?? {})} mem +${gib(memory.systemPeak)}`,
+    );
+  }, 10_000);
+  const learners = [];
+  for (let i = 0; i < LEARNERS; i++) {
+    const at = loadStartedAt + (LEARNERS > 1 ? (i * rampMs) / LEARNERS : 0);
+    const wait = at - now();
+    if (wait > 0) await sleep(wait);
+    learners.push(learner(platform.url, i));
+  }
+  // Drain: no run starts after stopAt; wait for the ones in flight.
+  const drained = await Promise.race([
+    Promise.all(learners).then(() => true),
+    sleep(Math.max(0, stopAt - now()) + DRAIN_MS, true).then(() => false),
+  ]);
+  clearInterval(progress);
+  const issuedMs = Math.min(now(), stopAt) - loadStartedAt;
+  const endedAt = now();
+  if (!drained) problem('drain', `${inFlight} run(s) still in flight ${DRAIN_MS / 1000} s after the end`);
+
+  const byState = await platform.instancesByState();
+  const starts = await platform.startsPerSecond(dbNow);
+  const transitions = await platform.transitions(dbNow);
+
+  // -------------------------------------------------------------------------
+  const ramp = samples.filter((s) => s.at < rampMs);
+  const steady = samples.filter((s) => s.at >= rampMs);
+  const line = '-'.repeat(100);
+  report.push(line);
+  report.push(
+    `bench/load: ${LEARNERS} learners, ${EXERCISES.length} exercise states, ramp-up ${RAMP} s, issuing ${(issuedMs / 1000).toFixed(0)} s (drained in ${(Math.max(0, endedAt - stopAt) / 1000).toFixed(1)} s), think ${THINK_MIN}–${THINK_MAX} s, idle TTL ${platformEnv.INSTANCE_IDLE_TTL_SECONDS} s`,
+  );
+  report.push(
+    `machine: ${(await import('node:os')).cpus().length} cores, ${gib((await import('node:os')).totalmem())}; platform start ${(platformStartMs / 1000).toFixed(1)} s; exercise builds: ${builds.join(', ')}`,
+  );
+  report.push(
+    `learners: ${learnerStats.signedIn} signed in (sign-in p50 ${fmt(percentile([...signIns].sort((a, b) => a - b), 50))} ms, p95 ${fmt(percentile([...signIns].sort((a, b) => a - b), 95))} ms), ${learnerStats.left} left early, ${learnerStats.breaks} took a break > idle TTL`,
+  );
+  report.push(line);
+  report.push(...phaseTable(`ramp-up [0, ${RAMP}) s`, ramp, RAMP));
+  report.push(...phaseTable(`steady state [${RAMP}, ${SECONDS}) s`, steady, SECONDS - RAMP));
+  report.push(...phaseTable('whole run', samples, SECONDS));
+  report.push(`state sources: ${sources(samples)}`);
+  for (const kind of KINDS) {
+    const part = samples.filter((s) => s.kind === kind && s.done);
+    if (part.length) report.push(`server timings p50/p95 ms, ${pad(kind, 7)}: ${serverTimings(part)}`);
+  }
+  report.push(line);
+  report.push(`errors: ${problems.length}`);
+  const byMessage = new Map();
+  for (const p of problems) {
+    const key = `${p.kind}: ${p.message.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').slice(0, 200)}`;
+    const e = byMessage.get(key) ?? { n: 0, first: p.at };
+    e.n++;
+    byMessage.set(key, e);
+  }
+  for (const [message, { n, first }] of [...byMessage].sort((a, b) => b[1].n - a[1].n).slice(0, 8)) {
+    report.push(`  ${n}× (first at t=${first.toFixed(1)} s) ${message}`);
+  }
+  report.push(
+    `instances at the end: ${byState.map((r) => `${r.state}${r.pooled ? ' (pool)' : ''} ${r.n}`).join(', ') || 'none'}`,
+  );
+  const peakLive = instanceSamples.reduce((m, s) => Math.max(m, (s.counts.Running ?? 0) + (s.counts.Suspended ?? 0)), 0);
+  const peakRunning = instanceSamples.reduce((m, s) => Math.max(m, s.counts.Running ?? 0), 0);
+  report.push(`instances peak: Running ${peakRunning}, Running+Suspended ${peakLive}`);
+  const startSeries = starts.map((r) => r.n);
+  report.push(
+    `instances entering Running per second (from the load's start): peak ${Math.max(0, ...startSeries)}/s, mean over the ramp-up ${(starts.filter((r) => r.s < RAMP).reduce((a, r) => a + r.n, 0) / RAMP).toFixed(1)}/s`,
+  );
+  report.push(
+    `transitions: ${transitions
+      .slice(0, 10)
+      .map((t) => `${t.edge} (${t.reason}) ${t.n}`)
+      .join('; ')}`,
+  );
+  report.push(
+    `peak memory: PSS of every process of the run ${gib(memory.pssPeak)} (${memory.pssProcesses} processes, at t=${memory.pssPeakAt.toFixed(0)} s, sampled every 10 s); machine MemTotal−MemAvailable above the baseline ${gib(memory.systemPeak)} (sampled every 1 s, baseline ${gib(memory.baseline)})`,
+  );
+  const steadyAll = summarize(steady);
+  const wholeAll = summarize(samples);
+  const peakMemory = Math.max(memory.pssPeak, memory.systemPeak);
+  report.push(line);
+  report.push(
+    `goal p95 ≤ ${GOAL_P95_MS} ms, steady state: ${steadyAll.p95 !== undefined && steadyAll.p95 <= GOAL_P95_MS ? 'PASS' : 'FAIL'} (${fmt(steadyAll.p95)} ms)`,
+  );
+  report.push(
+    `goal p95 ≤ ${GOAL_P95_MS} ms, whole run incl. ramp-up: ${wholeAll.p95 !== undefined && wholeAll.p95 <= GOAL_P95_MS ? 'PASS' : 'FAIL'} (${fmt(wholeAll.p95)} ms)`,
+  );
+  report.push(`goal no errors: ${problems.length === 0 ? 'PASS' : `FAIL (${problems.length})`}`);
+  report.push(
+    `goal peak memory < 20 GiB: ${peakMemory < GOAL_MEMORY_BYTES ? 'PASS' : 'FAIL'} (${gib(peakMemory)}, the larger of the two measures)`,
+  );
+} finally {
+  samplerStop = true;
+  await Promise.all(samplers).catch(() => {});
+  log('stopping the platform (SIGTERM)');
+  teardown = await platform.stop();
+  if (teardown.left.mounts.length === 0 && teardown.left.processes.length === 0) await platform.removeRoot();
+}
+const exitOk = teardown.exit.code === 0 && !teardown.exit.timedOut;
+report.push(
+  `teardown: platform exit ${teardown.exit.code ?? teardown.exit.signal}${teardown.exit.timedOut ? ' (timed out, killed)' : ''} after ${(teardown.platformStopMs / 1000).toFixed(1)} s; left behind: ${teardown.left.processes.length} postgres process(es), ${teardown.left.mounts.length} mount(s)${teardown.left.mounts.length || teardown.left.processes.length ? ` under ${platform.root}` : ''}`,
+);
+for (const p of teardown.left.processes.slice(0, 3)) report.push(`  left: ${p}`);
+for (const m of teardown.left.mounts.slice(0, 3)) report.push(`  left: ${m}`);
+const tail = platform
+  .output()
+  .split('\n')
+  .filter((l) => /"level":(40|50|60)/.test(l));
+if (tail.length) {
+  report.push(`platform warnings/errors logged: ${tail.length}; first ones:`);
+  for (const l of tail.slice(0, 5)) report.push(`  ${l.slice(0, 300)}`);
+}
+report.push(`total bench time ${((now() - benchStarted) / 1000).toFixed(0)} s`);
+process.stdout.write(`${report.join('\n')}\n`);
+process.exitCode = exitOk && teardown.left.processes.length === 0 && teardown.left.mounts.length === 0 ? 0 : 1;
