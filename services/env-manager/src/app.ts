@@ -14,6 +14,7 @@ import { registerEngineRoutes } from './routes/engine.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerWarmPoolRoutes } from './routes/warm-pool.js';
 import type { Runtime } from './runtimes/runtime.js';
+import { Semaphore } from './runtimes/throttle.js';
 import { listInstances } from './store/instances.js';
 
 /** What env-manager needs from the outside world. */
@@ -31,6 +32,7 @@ export interface EnvManagerDeps {
     | 'INSTANCE_START_TIMEOUT_MS'
     | 'INSTANCE_STUCK_TIMEOUT_MS'
     | 'INSTANCE_DISK_MAX_BYTES'
+    | 'INSTANCE_START_CONCURRENCY'
     | 'RECONCILE_INTERVAL_MS'
     | 'WARM_POOL_MAX_INSTANCES'
     | 'WARM_POOL_MIN_AVAILABLE_BYTES'
@@ -80,6 +82,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     adminPassword: config.SANDBOX_ADMIN_PASSWORD,
     startTimeoutMs: config.INSTANCE_START_TIMEOUT_MS,
     diskMaxBytes: config.INSTANCE_DISK_MAX_BYTES,
+    creations: new Semaphore(config.INSTANCE_START_CONCURRENCY),
     onPoolTake: () => warmPool?.kick(),
   });
   warmPool = new WarmPool({

@@ -48,6 +48,10 @@ export const envManagerConfigSpec = {
     default: 268_435_456,
     min: 16_777_216,
   }),
+  INSTANCE_START_CONCURRENCY: envInt(
+    'Instances created (volume clone + server start) at once; more wait in a queue (a crowd of creations all miss their start timeout).',
+    { default: 4, min: 1, max: 256 },
+  ),
   INSTANCE_DISK_MAX_BYTES: envInt(
     'Bytes an instance may write beyond the layer it was cloned from (btrfs qgroup limit on its volume); 0 for no cap. A learner filling the disk gets "could not extend file" instead of filling it for everyone.',
     { default: 2 * 1024 ** 3, min: 0, max: Number.MAX_SAFE_INTEGER },

@@ -13,6 +13,7 @@ import {
 import { InstanceNotFoundError, InvalidStateError, SnapshotFailedError, StartFailedError } from '../errors.js';
 import type { EnvManagerMetrics } from '../metrics.js';
 import type { Runtime, StartedServer } from '../runtimes/runtime.js';
+import { Semaphore } from '../runtimes/throttle.js';
 import {
   claimPooledInstance,
   getInstance,
@@ -79,6 +80,8 @@ export interface InstanceManagerDeps {
   startTimeoutMs: number;
   /** Bytes a clone may write beyond its layer (0: no cap); applied by the storage driver where it can. */
   diskMaxBytes?: number;
+  /** Bounds how many instances are created (volume + start) at once; the rest queue. */
+  creations?: Semaphore;
   /** Called after a pooled instance was taken, so the pool refills in the background. */
   onPoolTake?: (poolKey: string) => void;
 }
@@ -202,36 +205,39 @@ export class InstanceManager {
       await insertInstance(pool, { id, ...input, reason: input.pooled ? 'warm pool refill' : 'requested' });
       await transitionInstance(pool, id, ['Pending'], 'Creating', input.layerKey ? 'cloning layer' : 'new template');
       let server: StartedServer | undefined;
+      const slot = this.deps.creations ?? new Semaphore(Number.MAX_SAFE_INTEGER);
       try {
-        const cap = this.deps.diskMaxBytes ? { sizeLimitBytes: this.deps.diskMaxBytes } : {};
-        const volume = await snapshotCache.createVolume(
-          input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
-        );
-        await updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
-        // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
-        // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
-        if (input.layerKey !== null) await rm(join(volume.path, 'postmaster.pid'), { force: true });
-        server =
-          input.layerKey === null
-            ? await initTemplate(runtime, {
-                instanceId: id,
-                dataDir: volume.path,
-                adminPassword: this.deps.adminPassword,
-                settings: this.deps.settings,
-                startTimeoutMs: this.deps.startTimeoutMs,
-              })
-            : await runtime.start({
-                instanceId: id,
-                dataDir: volume.path,
-                probe: LEARNER_PROBE,
-                timeoutMs: this.deps.startTimeoutMs,
-              });
-        const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
-          pid: server.pid,
-          port: server.port,
+        return await slot.run(async () => {
+          const cap = this.deps.diskMaxBytes ? { sizeLimitBytes: this.deps.diskMaxBytes } : {};
+          const volume = await snapshotCache.createVolume(
+            input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
+          );
+          await updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
+          // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
+          // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
+          if (input.layerKey !== null) await rm(join(volume.path, 'postmaster.pid'), { force: true });
+          server =
+            input.layerKey === null
+              ? await initTemplate(runtime, {
+                  instanceId: id,
+                  dataDir: volume.path,
+                  adminPassword: this.deps.adminPassword,
+                  settings: this.deps.settings,
+                  startTimeoutMs: this.deps.startTimeoutMs,
+                })
+              : await runtime.start({
+                  instanceId: id,
+                  dataDir: volume.path,
+                  probe: LEARNER_PROBE,
+                  timeoutMs: this.deps.startTimeoutMs,
+                });
+          const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
+            pid: server.pid,
+            port: server.port,
+          });
+          if (!row) throw new Error('instance left Creating while it was being created');
+          return row;
         });
-        if (!row) throw new Error('instance left Creating while it was being created');
-        return row;
       } catch (error) {
         if (error instanceof StartFailedError) this.deps.metrics.startFailures.inc();
         if (server) await runtime.kill(id, server.pid).catch(() => {});

@@ -145,6 +145,21 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
   return result;
 }
 
+/** The last event of a run that was not cancelled: how its state was obtained and what each phase took. */
+function emitDone(run: RunState, outcome: 'ok' | 'error', instanceKey: string | null, startedAt: number): void {
+  run.timings.totalMs = Math.round(performance.now() - startedAt);
+  run.emit({
+    type: 'done',
+    outcome,
+    source: run.source,
+    warmPool: run.warmPool,
+    layerKey: run.layerKey,
+    stepsReplayed: run.stepsReplayed,
+    instanceKey,
+    timings: run.timings,
+  });
+}
+
 /**
  * One run, ARCHITECTURE §3: the session's instance if it is already at the
  * tail's key, otherwise the deepest cached layer plus a replay, then the
@@ -183,17 +198,7 @@ export async function executeRun(
     if (result.cancelled) throw new RunCancelled();
     outcome = result.failed ? 'error' : 'ok';
     errorSqlstate = result.failed;
-    run.timings.totalMs = Math.round(performance.now() - started);
-    emit({
-      type: 'done',
-      outcome,
-      source: run.source,
-      warmPool: run.warmPool,
-      layerKey: run.layerKey,
-      stepsReplayed: run.stepsReplayed,
-      instanceKey: result.key,
-      timings: run.timings,
-    });
+    emitDone(run, outcome, result.key, started);
   } catch (error) {
     if (error instanceof RunCancelled || run.cancelled) {
       outcome = 'cancelled';
@@ -201,17 +206,7 @@ export async function executeRun(
     } else if (error instanceof ReplayFailed) {
       outcome = 'error';
       errorSqlstate = error.sqlstate;
-      run.timings.totalMs = Math.round(performance.now() - started);
-      emit({
-        type: 'done',
-        outcome,
-        source: run.source,
-        warmPool: run.warmPool,
-        layerKey: run.layerKey,
-        stepsReplayed: run.stepsReplayed,
-        instanceKey: null,
-        timings: run.timings,
-      });
+      emitDone(run, outcome, null, started);
     } else {
       throw error;
     }
