@@ -67,6 +67,7 @@ export function templateSettings(config: EnvManagerDeps['config']): TemplateSett
 /** env-manager: PostgreSQL sandbox instances, their life cycle, TTLs and warm pool. */
 export function buildApp(deps: EnvManagerDeps): FastifyInstance {
   const { config, pool, logger, runtime } = deps;
+  const creations = new Semaphore(config.INSTANCE_START_CONCURRENCY);
   const app = createBaseApp({ service: 'env-manager', logger, readiness: { database: pingPool(pool) } });
   requireServiceToken(app, config.SERVICE_TOKEN);
   const metrics = createEnvManagerMetrics(pool);
@@ -82,7 +83,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     adminPassword: config.SANDBOX_ADMIN_PASSWORD,
     startTimeoutMs: config.INSTANCE_START_TIMEOUT_MS,
     diskMaxBytes: config.INSTANCE_DISK_MAX_BYTES,
-    creations: new Semaphore(config.INSTANCE_START_CONCURRENCY),
+    creations,
     onPoolTake: () => warmPool?.kick(),
   });
   warmPool = new WarmPool({
@@ -127,6 +128,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     );
   });
   app.addHook('onClose', async () => {
+    creations.close();
     await Promise.all(loops.map((loop) => loop.stop()));
     await pooled.settled();
     await manager.busy.idle();

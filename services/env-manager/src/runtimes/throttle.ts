@@ -6,18 +6,26 @@
  */
 export class Semaphore {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private closed = false;
+  private readonly waiting: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
 
   constructor(private readonly limit: number) {}
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.closed) throw new Error('shutting down');
+    if (this.active >= this.limit) await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     this.active++;
     try {
       return await fn();
     } finally {
       this.active--;
-      this.waiting.shift()?.();
+      this.waiting.shift()?.resolve();
     }
+  }
+
+  /** Refuses new holders and fails every waiting one, so a shutdown does not wait for a queue. */
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(new Error('shutting down'));
   }
 }
