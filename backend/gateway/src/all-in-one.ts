@@ -4,7 +4,7 @@ import { buildApp as buildGateway } from './app.js';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
 import { type ControlPlane, openControlPlane } from './launcher/control-plane.js';
 import { loadOrCreateSecrets } from './launcher/secrets.js';
-import { type Running, STATEFUL_SERVICES, startServices } from './launcher/services.js';
+import { gatewayConfigFor, type Running, STATEFUL_SERVICES, startServices } from './launcher/services.js';
 
 // `npm start`: every service as its own fastify app on a loopback port, in
 // one process, talking real HTTP to each other, behind the gateway on PORT.
@@ -37,19 +37,12 @@ async function start(): Promise<string> {
     rolePasswords: secrets.rolePasswords,
     onLog: (line) => pgLog.debug(line),
   });
-  const { idpUrl, sqlRunnerUrl } = await startServices(
+  const urls = await startServices(
     { dataDir: config.TAIDON_DATA_DIR, logLevel: config.LOG_LEVEL, secrets, databases: controlPlane.databases },
     running,
   );
   const gateway = buildGateway({
-    config: {
-      IDP_URL: idpUrl,
-      SQL_RUNNER_URL: sqlRunnerUrl,
-      SERVICE_TOKEN: secrets.serviceToken,
-      ACCESS_TOKEN_ISSUER: 'taidon-idp',
-      ACCESS_TOKEN_AUDIENCE: 'taidon',
-      UPSTREAM_TIMEOUT_MS: 60_000,
-    },
+    config: gatewayConfigFor(urls, secrets),
     logger: createLogger({ service: 'gateway', level: config.LOG_LEVEL }),
   });
   running.apps.push(gateway);

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { provisionServiceDatabase, type ServiceDatabase } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { buildApp as buildGateway } from '../src/app.js';
-import { type Running, type ServiceUrls, STATEFUL_SERVICES, startServices } from '../src/launcher/services.js';
+import {
+  gatewayConfigFor,
+  type Running,
+  type ServiceUrls,
+  STATEFUL_SERVICES,
+  startServices,
+} from '../src/launcher/services.js';
 import { post } from './platform.js';
 
 /** The whole platform in this process, as `npm start` wires it, on a fresh database and data directory. */
@@ -31,16 +37,8 @@ export async function startTestStack(): Promise<TestStack> {
   const secrets = { serviceToken: `token-${db.name}`, sandboxAdminPassword: `admin-${db.name}`, rolePasswords: {} };
   const running: Running = { apps: [], pools: [], closeDriver: async () => {} };
   const services = await startServices({ dataDir, logLevel: 'warn', secrets, databases }, running);
-  const { idpUrl, sqlRunnerUrl } = services;
   const gateway = buildGateway({
-    config: {
-      IDP_URL: idpUrl,
-      SQL_RUNNER_URL: sqlRunnerUrl,
-      SERVICE_TOKEN: secrets.serviceToken,
-      ACCESS_TOKEN_ISSUER: 'taidon-idp',
-      ACCESS_TOKEN_AUDIENCE: 'taidon',
-      UPSTREAM_TIMEOUT_MS: 60_000,
-    },
+    config: gatewayConfigFor(services, secrets),
     logger: captureLogger('gateway').logger,
   });
   running.apps.push(gateway);

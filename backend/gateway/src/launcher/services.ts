@@ -167,3 +167,15 @@ export async function startServices(context: LaunchContext, running: Running): P
   );
   return { idpUrl, snapshotCacheUrl: cacheUrl, envManagerUrl: envUrl, sqlRunnerUrl };
 }
+
+/** The gateway's configuration in front of services started by startServices. */
+export function gatewayConfigFor(urls: ServiceUrls, secrets: LocalSecrets) {
+  return {
+    IDP_URL: urls.idpUrl,
+    SQL_RUNNER_URL: urls.sqlRunnerUrl,
+    SERVICE_TOKEN: secrets.serviceToken,
+    ACCESS_TOKEN_ISSUER: 'taidon-idp',
+    ACCESS_TOKEN_AUDIENCE: 'taidon',
+    UPSTREAM_TIMEOUT_MS: 60_000,
+  };
+}
