@@ -7,7 +7,9 @@ export const RUN_STREAM_CONTENT_TYPE = 'application/x-ndjson';
 /**
  * `POST /api/runs`: `tail` defines the state to start from (same shapes as
  * `/api/plan`), `head` is what runs now. Without a tail, the head continues
- * on the session's instance as it is (REPL style).
+ * on the session's instance as it is (REPL style). Errors in the SQL text
+ * itself (syntax, meta-commands) answer 422 problem+json like `/api/plan`,
+ * before any stream starts; errors the server raises come as `error` events.
  */
 export const RunRequest = Type.Object(
   {
