@@ -22,6 +22,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pssOfRun, startPlatform, systemUsedBytes, waitForOtherBenchmarks } from './lib/load-platform.js';
+import { eventReader } from './lib/ndjson.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -85,11 +86,14 @@ CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES 
 INSERT INTO orders (customer_id, product_id, qty, ordered_at) SELECT 1 + g % 2000, 1 + (g * 7) % 300, 1 + g % 4, date '2024-01-01' + g % 365 FROM generate_series(1, 5000) g;
 CREATE INDEX orders_customer ON orders (customer_id);
 `,
-    first: 'SELECT c.city, count(*) AS orders FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.city ORDER BY 2 DESC',
+    first:
+      'SELECT c.city, count(*) AS orders FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.city ORDER BY 2 DESC',
     repl: [
       () => `SELECT * FROM customers WHERE id = ${int(1, 2000)}`,
-      () => `SELECT p.title, sum(o.qty) AS sold FROM orders o JOIN products p ON p.id = o.product_id GROUP BY p.title ORDER BY sold DESC LIMIT 10`,
-      () => `INSERT INTO orders (customer_id, product_id, qty, ordered_at) VALUES (${int(1, 2000)}, ${int(1, 300)}, ${int(1, 5)}, current_date)`,
+      () =>
+        `SELECT p.title, sum(o.qty) AS sold FROM orders o JOIN products p ON p.id = o.product_id GROUP BY p.title ORDER BY sold DESC LIMIT 10`,
+      () =>
+        `INSERT INTO orders (customer_id, product_id, qty, ordered_at) VALUES (${int(1, 2000)}, ${int(1, 300)}, ${int(1, 5)}, current_date)`,
       () => `UPDATE products SET price = price * 1.1 WHERE id = ${int(1, 300)}`,
       () => `SELECT count(*) FROM orders WHERE ordered_at >= date '2024-06-01'`,
     ],
@@ -104,7 +108,8 @@ INSERT INTO books SELECT g, 1 + g % 500, 'book ' || md5(g::text), 80 + g % 700 F
 CREATE TABLE loans (book_id int NOT NULL REFERENCES books, member text NOT NULL, out_on date NOT NULL, back_on date);
 INSERT INTO loans SELECT 1 + g % 3000, 'member ' || g % 400, date '2023-01-01' + g % 600, CASE WHEN g % 3 = 0 THEN NULL ELSE date '2023-01-01' + g % 600 + 14 END FROM generate_series(1, 4000) g;
 `,
-    first: 'SELECT a.name, count(*) AS books FROM books b JOIN authors a ON a.id = b.author_id GROUP BY a.name ORDER BY books DESC LIMIT 20',
+    first:
+      'SELECT a.name, count(*) AS books FROM books b JOIN authors a ON a.id = b.author_id GROUP BY a.name ORDER BY books DESC LIMIT 20',
     repl: [
       () => `SELECT title, pages FROM books WHERE author_id = ${int(1, 500)} ORDER BY pages`,
       () => 'SELECT member, count(*) FROM loans WHERE back_on IS NULL GROUP BY member ORDER BY 2 DESC LIMIT 10',
@@ -123,7 +128,8 @@ INSERT INTO courses SELECT 'C' || g, 'course ' || g, 1 + g % 6 FROM generate_ser
 CREATE TABLE enrollments (student_id int NOT NULL REFERENCES students, course text NOT NULL REFERENCES courses, grade int, PRIMARY KEY (student_id, course));
 INSERT INTO enrollments SELECT s, 'C' || (1 + (s * 7 + k) % 60), (s * k) % 6 FROM generate_series(1, 1500) s, generate_series(1, 4) k;
 `,
-    first: 'SELECT c.title, avg(e.grade)::numeric(4,2) AS avg_grade FROM enrollments e JOIN courses c ON c.code = e.course GROUP BY c.title ORDER BY 2 DESC LIMIT 15',
+    first:
+      'SELECT c.title, avg(e.grade)::numeric(4,2) AS avg_grade FROM enrollments e JOIN courses c ON c.code = e.course GROUP BY c.title ORDER BY 2 DESC LIMIT 15',
     repl: [
       () => `SELECT * FROM enrollments WHERE student_id = ${int(1, 1500)}`,
       () => 'SELECT year, count(*) FROM students GROUP BY year ORDER BY year',
@@ -142,10 +148,12 @@ INSERT INTO employees SELECT g, 1 + g % 25, CASE WHEN g > 25 THEN 1 + g % 25 END
 CREATE TABLE salaries (employee_id int NOT NULL REFERENCES employees, amount int NOT NULL, since date NOT NULL);
 INSERT INTO salaries SELECT 1 + g % 2500, 30000 + (g * 37) % 60000, date '2020-01-01' + g % 1500 FROM generate_series(1, 6000) g;
 `,
-    first: 'SELECT d.name, max(s.amount) AS top FROM salaries s JOIN employees e ON e.id = s.employee_id JOIN departments d ON d.id = e.department_id GROUP BY d.name ORDER BY top DESC',
+    first:
+      'SELECT d.name, max(s.amount) AS top FROM salaries s JOIN employees e ON e.id = s.employee_id JOIN departments d ON d.id = e.department_id GROUP BY d.name ORDER BY top DESC',
     repl: [
       () => `SELECT * FROM employees WHERE manager_id = ${int(1, 25)} ORDER BY hired LIMIT 20`,
-      () => 'WITH RECURSIVE chain AS (SELECT id, manager_id, 1 AS depth FROM employees WHERE id = 2000 UNION ALL SELECT e.id, e.manager_id, depth + 1 FROM employees e JOIN chain c ON e.id = c.manager_id) SELECT * FROM chain',
+      () =>
+        'WITH RECURSIVE chain AS (SELECT id, manager_id, 1 AS depth FROM employees WHERE id = 2000 UNION ALL SELECT e.id, e.manager_id, depth + 1 FROM employees e JOIN chain c ON e.id = c.manager_id) SELECT * FROM chain',
       () => `INSERT INTO salaries VALUES (${int(1, 2500)}, ${int(30_000, 90_000)}, current_date)`,
       () => `UPDATE employees SET department_id = ${int(1, 25)} WHERE id = ${int(26, 2500)}`,
       () => 'SELECT department_id, count(*) FROM employees GROUP BY 1 ORDER BY 2 DESC LIMIT 5',
@@ -161,10 +169,12 @@ INSERT INTO flights SELECT g, 'A' || lpad((1 + g % 40)::text, 2, '0'), 'A' || lp
 CREATE TABLE bookings (flight_id int NOT NULL REFERENCES flights, passenger text NOT NULL, price numeric(8,2) NOT NULL);
 INSERT INTO bookings SELECT 1 + g % 3000, 'passenger ' || g % 1800, 50 + (g % 400) FROM generate_series(1, 7000) g;
 `,
-    first: 'SELECT f.origin, count(*) AS bookings, sum(b.price) AS revenue FROM bookings b JOIN flights f ON f.id = b.flight_id GROUP BY f.origin ORDER BY revenue DESC LIMIT 10',
+    first:
+      'SELECT f.origin, count(*) AS bookings, sum(b.price) AS revenue FROM bookings b JOIN flights f ON f.id = b.flight_id GROUP BY f.origin ORDER BY revenue DESC LIMIT 10',
     repl: [
       () => `SELECT * FROM flights WHERE origin = 'A${String(int(1, 40)).padStart(2, '0')}' ORDER BY departs LIMIT 10`,
-      () => 'SELECT f.id, f.seats - count(b.*) AS free FROM flights f LEFT JOIN bookings b ON b.flight_id = f.id GROUP BY f.id ORDER BY free LIMIT 10',
+      () =>
+        'SELECT f.id, f.seats - count(b.*) AS free FROM flights f LEFT JOIN bookings b ON b.flight_id = f.id GROUP BY f.id ORDER BY free LIMIT 10',
       () => `INSERT INTO bookings VALUES (${int(1, 3000)}, 'walk-in', ${int(50, 450)})`,
       () => `UPDATE flights SET seats = seats + 1 WHERE id = ${int(1, 3000)}`,
       () => 'SELECT count(DISTINCT passenger) FROM bookings',
@@ -175,27 +185,6 @@ INSERT INTO bookings SELECT 1 + g % 3000, 'passenger ' || g % 1800, 50 + (g % 40
 
 // ---------------------------------------------------------------------------
 // One run through the gateway, timed to its first `rows` and to `done`.
-
-/** Reads an NDJSON body event by event. */
-function eventReader(body) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  return async function next() {
-    for (;;) {
-      const newline = buffer.indexOf('\n');
-      if (newline >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line) return JSON.parse(line);
-        continue;
-      }
-      const chunk = await reader.read();
-      if (chunk.done) return undefined;
-      buffer += decoder.decode(chunk.value, { stream: true });
-    }
-  };
-}
 
 /** Every run issued: kind, start (ms since the load began), latencies, and what went wrong if anything. */
 const samples = [];
@@ -264,7 +253,9 @@ async function timedRun(baseUrl, token, kind, body, intendedClass) {
       problem(kind, `stream ended without done after ${errors.length} error event(s)`);
       return undefined;
     }
-    const unintended = errors.filter((e) => !intendedClass || e.phase !== 'execute' || !e.sqlstate?.startsWith(intendedClass));
+    const unintended = errors.filter(
+      (e) => !intendedClass || e.phase !== 'execute' || !e.sqlstate?.startsWith(intendedClass),
+    );
     if (unintended.length > 0) {
       const e = unintended[0];
       problem(kind, `error event ${e.phase} ${e.sqlstate}${e.code ? ` ${e.code}` : ''}: ${e.message}`);
@@ -453,7 +444,7 @@ const platformStartMs = now() - platformStartedAt;
 let samplerStop = false;
 const instanceSamples = [];
 const samplers = [];
-let report = [];
+const report = [];
 let teardown;
 try {
   // Memory: system-wide every second (cheap); PSS of every process of the run every 10 s.
@@ -558,7 +549,17 @@ try {
     `machine: ${(await import('node:os')).cpus().length} cores, ${gib((await import('node:os')).totalmem())}; platform start ${(platformStartMs / 1000).toFixed(1)} s; exercise builds: ${builds.join(', ')}`,
   );
   report.push(
-    `learners: ${learnerStats.signedIn} signed in (sign-in p50 ${fmt(percentile([...signIns].sort((a, b) => a - b), 50))} ms, p95 ${fmt(percentile([...signIns].sort((a, b) => a - b), 95))} ms), ${learnerStats.left} left early, ${learnerStats.breaks} took a break > idle TTL`,
+    `learners: ${learnerStats.signedIn} signed in (sign-in p50 ${fmt(
+      percentile(
+        [...signIns].sort((a, b) => a - b),
+        50,
+      ),
+    )} ms, p95 ${fmt(
+      percentile(
+        [...signIns].sort((a, b) => a - b),
+        95,
+      ),
+    )} ms), ${learnerStats.left} left early, ${learnerStats.breaks} took a break > idle TTL`,
   );
   report.push(line);
   report.push(...phaseTable(`ramp-up [0, ${RAMP}) s`, ramp, RAMP));
@@ -584,7 +585,10 @@ try {
   report.push(
     `instances at the end: ${byState.map((r) => `${r.state}${r.pooled ? ' (pool)' : ''} ${r.n}`).join(', ') || 'none'}`,
   );
-  const peakLive = instanceSamples.reduce((m, s) => Math.max(m, (s.counts.Running ?? 0) + (s.counts.Suspended ?? 0)), 0);
+  const peakLive = instanceSamples.reduce(
+    (m, s) => Math.max(m, (s.counts.Running ?? 0) + (s.counts.Suspended ?? 0)),
+    0,
+  );
   const peakRunning = instanceSamples.reduce((m, s) => Math.max(m, s.counts.Running ?? 0), 0);
   report.push(`instances peak: Running ${peakRunning}, Running+Suspended ${peakLive}`);
   const startSeries = starts.map((r) => r.n);

@@ -22,6 +22,7 @@ import {
   serverOsUser,
   startPostgresServer,
 } from '../../backend/kit/dist/index.js';
+import { eventReader } from './ndjson.js';
 
 export const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -43,27 +44,6 @@ export async function tempRoot(prefix) {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   await chmod(dir, 0o711);
   return dir;
-}
-
-/** Reads an NDJSON response body event by event. */
-function eventReader(body) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  return async function next() {
-    for (;;) {
-      const newline = buffer.indexOf('\n');
-      if (newline >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line) return JSON.parse(line);
-        continue;
-      }
-      const chunk = await reader.read();
-      if (chunk.done) return undefined;
-      buffer += decoder.decode(chunk.value, { stream: true });
-    }
-  };
 }
 
 /**

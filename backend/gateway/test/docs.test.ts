@@ -49,21 +49,9 @@ describe('service READMEs', () => {
 
 describe('docs/api/openapi.json', () => {
   it('is the document the gateway serves (regenerate with `npm run openapi`)', async () => {
-    const { buildApp } = await import('../src/app.js');
+    const { openApiDocument } = await import('../src/openapi-document.js');
     const { captureLogger } = await import('@taidon/kit/testing');
-    const app = buildApp({
-      config: {
-        IDP_URL: 'http://127.0.0.1:9',
-        SQL_RUNNER_URL: 'http://127.0.0.1:9',
-        SERVICE_TOKEN: 'unused',
-        ACCESS_TOKEN_ISSUER: 'taidon-idp',
-        ACCESS_TOKEN_AUDIENCE: 'taidon',
-        UPSTREAM_TIMEOUT_MS: 1_000,
-      },
-      logger: captureLogger('gateway').logger,
-    });
-    const served = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
-    await app.close();
+    const served = await openApiDocument(captureLogger('gateway').logger);
     expect(JSON.parse(await readme('docs/api/openapi.json'))).toEqual(served);
   });
 });
