@@ -9,6 +9,8 @@ const workspaces: Record<string, string> = {
   '@taidon/kit': 'backend/kit',
   '@taidon/contracts': 'backend/contracts',
   '@taidon/idp': 'services/idp',
+  '@taidon/user-profile': 'services/user-profile',
+  '@taidon/audit-log': 'services/audit-log',
   '@taidon/snapshot-cache': 'services/snapshot-cache',
   '@taidon/env-manager': 'services/env-manager',
   '@taidon/sql-runner': 'services/sql-runner',

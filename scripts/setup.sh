@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # psql: the tests compare our statement splitting with what psql sends, and
 # bench/plan times `psql -f`. btrfs-progs: the btrfs layer driver (loop image).
-debian_packages=(postgresql-client btrfs-progs)
+# chromium: the e2e tests and bench/ui drive it with playwright-core.
+debian_packages=(postgresql-client btrfs-progs chromium)
 
 missing=()
 for pkg in "${debian_packages[@]}"; do
