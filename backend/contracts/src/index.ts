@@ -1,3 +1,12 @@
+export {
+  Account,
+  CreateAccountRequest,
+  QuotaOverrides,
+  Quotas,
+  Role,
+  UpdateAccountRequest,
+  UpgradeAccountRequest,
+} from './accounts.js';
 export { type AccessTokenClaims, AccessTokenResponse } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
 export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';
