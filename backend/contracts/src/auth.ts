@@ -21,3 +21,13 @@ export interface AccessTokenClaims {
   iat: number;
   exp: number;
 }
+
+/** Body of sign-up, sign-in and upgrade with email and password. */
+export const PasswordCredentials = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' }),
+    password: Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters; never logged.' }),
+  },
+  { additionalProperties: false },
+);
+export type PasswordCredentials = Static<typeof PasswordCredentials>;

@@ -1,4 +1,13 @@
 export {
+  ACCOUNT_ERROR_CODES,
+  AccountList,
+  AccountListQuery,
+  InstanceSummary,
+  MeResponse,
+  RoleQuotas,
+  Usage,
+} from './account-views.js';
+export {
   Account,
   CreateAccountRequest,
   QuotaOverrides,
@@ -7,7 +16,17 @@ export {
   UpdateAccountRequest,
   UpgradeAccountRequest,
 } from './accounts.js';
-export { type AccessTokenClaims, AccessTokenResponse } from './auth.js';
+export {
+  AuditAction,
+  AuditEvent,
+  AuditEventBatch,
+  AuditPage,
+  AuditQuery,
+  AuditVerification,
+  StoredAuditEvent,
+} from './audit.js';
+export { type AccessTokenClaims, AccessTokenResponse, PasswordCredentials } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
 export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';
 export { type ResultColumn, RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest, type StateSource } from './runs.js';
+export { SessionSchema } from './session-schema.js';

@@ -1,4 +1,4 @@
-import { createBaseApp, pingPool, requireServiceToken } from '@taidon/kit';
+import { type AuditSink, createBaseApp, pingPool, requireServiceToken } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import { expireInstances, reconcile } from './domain/maintenance.js';
 import { WarmPool } from './domain/warm-pool.js';
 import type { TemplateSettings } from './engine/template.js';
 import { createEnvManagerMetrics, exposeEnvManagerMetrics } from './metrics.js';
+import { registerInstanceAudit } from './routes/audit.js';
 import { registerEngineRoutes } from './routes/engine.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerWarmPoolRoutes } from './routes/warm-pool.js';
@@ -50,6 +51,8 @@ export interface EnvManagerDeps {
   stopInstancesOnClose?: boolean;
   /** Whether the background loops (reconcile, TTL, warm pool) run; tests drive them by hand. Default true. */
   runLoops?: boolean;
+  /** Where instance-created/-deleted audit events go (createAuditSink); none, none are reported. Closed with the app. */
+  audit?: AuditSink;
   /** Reads MemAvailable in bytes; tests replace it to simulate memory pressure. */
   memAvailable?: () => Promise<number | undefined>;
 }
@@ -97,7 +100,8 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
   const pooled = warmPool;
   registerEngineRoutes(app, settings);
   registerInstanceRoutes(app, manager);
-  registerWarmPoolRoutes(app, pooled);
+  if (deps.audit) registerInstanceAudit(app, deps.audit);
+  registerWarmPoolRoutes(app, pooled, manager);
 
   const loops: Loop[] = [];
   app.addHook('onReady', async () => {

@@ -10,6 +10,8 @@ import { warmUpBaseState } from './domain/runs/warm-up.js';
 import { createRunMetrics } from './metrics.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerSchemaRoutes } from './routes/schema.js';
+import { registerUsageRoutes } from './routes/usage.js';
 
 /** What sql-runner needs from the outside world. */
 export interface SqlRunnerDeps {
@@ -31,7 +33,12 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   registerPlanRoutes(app, deps.engine, runs?.snapshotCache);
   if (runs) {
     registerRunRoutes(app, deps.engine, runs, new RunRegistry());
-    app.addHook('onClose', async () => runs.connections.closeAll());
+    if (runs.quota) registerUsageRoutes(app, runs.quota);
+    registerSchemaRoutes(app, runs);
+    app.addHook('onClose', async () => {
+      await runs.prepared?.close();
+      await runs.connections.closeAll();
+    });
     const warmPoolEmpty = deps.warmPoolEmpty ?? 0;
     if (warmPoolEmpty > 0) {
       const baseKey = computeBaseKey({ engineVersion: deps.engine.version, settings: { ...deps.engine.settings } });

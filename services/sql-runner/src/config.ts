@@ -15,8 +15,11 @@ export const sqlRunnerConfigSpec = {
   ),
   ENV_MANAGER_URL: envUrl('Base URL of env-manager (sandbox instances).'),
   SNAPSHOT_CACHE_URL: envUrl('Base URL of snapshot-cache (cached layers).'),
+  USER_PROFILE_URL: envOptional(
+    'Base URL of user-profile, where account quotas come from; unset, no run-rate or instance quota is enforced.',
+  ),
   RUN_MAX_ROWS: envInt('Rows of one result set sent to the learner before it is truncated.', {
-    default: 10_000,
+    default: 100_000,
     min: 1,
     max: 10_000_000,
   }),

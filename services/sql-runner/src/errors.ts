@@ -8,4 +8,8 @@ export const SQL_RUNNER_ERROR_CODES: Record<string, string> = {
   SQL_RUNNER_RUN_NOT_FOUND:
     'No run with this id is in progress for the caller (404); finished runs cannot be cancelled.',
   SQL_RUNNER_SESSION_NOT_FOUND: 'The session id belongs to no session of the caller (404).',
+  SQL_RUNNER_RUN_RATE_EXCEEDED:
+    'The account started `runsPerMinute` runs in the last minute (429); `Retry-After` says when the next may start.',
+  SQL_RUNNER_INSTANCE_QUOTA_EXCEEDED:
+    'The run needs a new instance and the account already holds its `instances` quota (429); delete one first.',
 };

@@ -20,6 +20,7 @@ import {
   type InstanceRow,
   insertInstance,
   listInstances,
+  listPooledInstances,
   listTransitions,
   type TransitionRow,
   transitionInstance,
@@ -93,6 +94,8 @@ export interface CreateInstanceInput {
   sessionId?: string | null;
   /** Layer to start from; null for a fresh template. */
   layerKey: string | null;
+  /** A pooled instance the caller already holds a connection to; taken if it is still in the pool. */
+  preferInstanceId?: string | null;
 }
 
 const LEARNER_PROBE = { user: SANDBOX_USER, database: SANDBOX_DATABASE };
@@ -157,6 +160,11 @@ export class InstanceManager {
     return (await listInstances(this.deps.pool, { ownerId, states })).map((row) => view(row));
   }
 
+  /** Ready pooled instances of a key, without credentials: callers may connect to them ahead of a claim. */
+  async pooled(poolKey: string): Promise<InstanceView[]> {
+    return (await listPooledInstances(this.deps.pool, poolKey)).map((row) => view(row));
+  }
+
   /** Rows, for the loops. */
   async row(id: string): Promise<InstanceRow> {
     const row = await getInstance(this.deps.pool, id);
@@ -174,7 +182,7 @@ export class InstanceManager {
     const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
     const owner = { ownerId: input.ownerId, ownerRole: input.ownerRole ?? null, sessionId: input.sessionId ?? null };
     for (;;) {
-      const taken = await claimPooledInstance(this.deps.pool, poolKey, owner);
+      const taken = await claimPooledInstance(this.deps.pool, poolKey, owner, input.preferInstanceId ?? null);
       if (!taken) break;
       this.deps.onPoolTake?.(poolKey);
       if (taken.pid !== null && this.deps.runtime.isAlive(taken.pid)) {

@@ -26,6 +26,11 @@ export const CreateInstanceBody = {
     },
     sessionId: { type: 'string', maxLength: 200 },
     layerKey: { ...NullableKey, description: 'Layer to start from; null for a fresh template.' },
+    preferInstanceId: {
+      type: 'string',
+      format: 'uuid',
+      description: 'A pooled instance the caller already connected to; taken first if it is still pooled.',
+    },
   },
 } as const;
 

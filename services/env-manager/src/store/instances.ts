@@ -199,15 +199,25 @@ export async function claimPooledInstance(
   pool: pg.Pool,
   poolKey: string,
   owner: { ownerId: string; ownerRole: string | null; sessionId: string | null },
+  preferId: string | null = null,
 ): Promise<InstanceRow | undefined> {
   const { rows } = await pool.query(
     `UPDATE instances SET pooled = false, owner_id = $2, owner_role = $3, session_id = $4, last_used_at = now()
       WHERE id = (SELECT id FROM instances WHERE pooled AND state = 'Running' AND pool_key = $1
-                   ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                   ORDER BY id = $5::uuid IS TRUE DESC, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING *`,
-    [poolKey, owner.ownerId, owner.ownerRole, owner.sessionId],
+    [poolKey, owner.ownerId, owner.ownerRole, owner.sessionId, preferId],
   );
   return rows[0] ? toRow(rows[0]) : undefined;
+}
+
+/** Running pooled instances of `poolKey`, oldest first (the order claims take them in). */
+export async function listPooledInstances(pool: pg.Pool, poolKey: string): Promise<InstanceRow[]> {
+  const { rows } = await pool.query(
+    `SELECT * FROM instances WHERE pooled AND state = 'Running' AND pool_key = $1 ORDER BY created_at`,
+    [poolKey],
+  );
+  return rows.map(toRow);
 }
 
 /** Running, owned instances of anonymous owners unused for `idleSeconds`. */

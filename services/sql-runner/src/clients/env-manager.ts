@@ -15,6 +15,15 @@ export interface InstanceInfo {
   readyMs: number;
 }
 
+/** A started, unclaimed warm-pool instance. */
+export interface PooledInstance {
+  id: string;
+  host: string | null;
+  port: number | null;
+  database: string;
+  user: string;
+}
+
 /** The engine identity env-manager's template is built from; part of every base key. */
 export interface EngineInfo {
   version: string;
@@ -39,7 +48,14 @@ export class EnvManagerClient {
   }
 
   create(
-    body: { ownerId: string; ownerRole?: string; sessionId?: string; layerKey: string | null },
+    body: {
+      ownerId: string;
+      ownerRole?: string;
+      sessionId?: string;
+      layerKey: string | null;
+      /** A pooled instance this runner holds a prepared connection to. */
+      preferInstanceId?: string;
+    },
     requestId?: string,
   ): Promise<InstanceInfo> {
     return callService(this.endpoint, '/instances', { body, requestId });
@@ -73,6 +89,11 @@ export class EnvManagerClient {
   /** Keeps `size` started, untouched instances of layer `key` ready (0 withdraws the demand). */
   warmPool(key: string, size: number, requestId?: string): Promise<unknown> {
     return callService(this.endpoint, `/warm-pool/${key}`, { method: 'PUT', body: { size }, requestId });
+  }
+
+  /** Ready pooled instances of `key` (no credentials: the learner needs none on loopback). */
+  pooled(key: string, requestId?: string): Promise<PooledInstance[]> {
+    return callService(this.endpoint, `/warm-pool/${key}/instances`, { requestId });
   }
 
   delete(id: string, requestId?: string): Promise<unknown> {

@@ -7,6 +7,7 @@ import type { EngineIdentity } from '../domain/engine.js';
 import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
 import { executeRun, openSession, type RunRegistry } from '../domain/runs/run.js';
+import { admitRun, checkInstanceQuota } from './run-quota.js';
 
 /** Path given to the head in steps and errors. */
 export const HEAD_PATH = 'head.sql';
@@ -37,6 +38,7 @@ export function registerRunRoutes(
     { schema: { body: RunRequest }, bodyLimit: 64 * 1024 * 1024 },
     async (request, reply) => {
       const ownerId = ownerOf(request);
+      const quotas = await admitRun(deps.quota, request, reply, ownerId);
       const started = performance.now();
       const tail = request.body.tail ? await planChain(sourceFiles(request.body.tail), chainOptions) : undefined;
       const emptyTail = await planChain([], chainOptions);
@@ -44,6 +46,7 @@ export function registerRunRoutes(
       await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
       const planMs = Math.round(performance.now() - started);
       const session = await openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
+      await checkInstanceQuota(deps.quota, quotas, request, ownerId, session);
 
       reply.hijack();
       const raw = reply.raw;

@@ -43,16 +43,31 @@ export class SessionConnections {
     return open && !open.broken && open.instanceId === instanceId ? open : undefined;
   }
 
-  async open(sessionId: string, instance: InstanceInfo): Promise<SessionConnection> {
+  /**
+   * The session's connection to `instance`: the open one, else `prepared`
+   * (a learner connection already open to that instance), else a new one.
+   */
+  async open(sessionId: string, instance: InstanceInfo, prepared?: pg.Client): Promise<SessionConnection> {
     const existing = this.get(sessionId, instance.id);
-    if (existing) return existing;
+    if (existing) {
+      if (prepared) void prepared.end().catch(() => {});
+      return existing;
+    }
     await this.drop(sessionId);
     const base = { host: instance.host, port: instance.port, database: instance.database };
     let connection: SessionConnection | undefined;
     const markBroken = () => {
       if (connection) connection.broken = true;
     };
-    const learner = await connect({ ...base, user: instance.user, application_name: 'taidon-learner' }, markBroken);
+    let learner: pg.Client;
+    if (prepared) {
+      prepared.removeAllListeners('error').removeAllListeners('end');
+      prepared.on('error', markBroken);
+      prepared.on('end', markBroken);
+      learner = prepared;
+    } else {
+      learner = await connect({ ...base, user: instance.user, application_name: 'taidon-learner' }, markBroken);
+    }
     let catalog: Promise<pg.Client> | undefined;
     const admin = () => {
       catalog ??= connect(

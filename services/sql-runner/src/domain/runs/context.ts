@@ -6,6 +6,8 @@ import type { RunMetrics } from '../../metrics.js';
 import type { SessionConnections } from './connections.js';
 import type { OutputLimits } from './execute.js';
 import type { KeyLocks } from './key-locks.js';
+import type { PreparedConnections } from './prepared.js';
+import type { RunQuota } from './quota.js';
 
 /** Everything a run needs from the service around it. */
 export interface RunnerDeps {
@@ -19,6 +21,10 @@ export interface RunnerDeps {
   statementTimeoutMs: number;
   /** Take a layer during a replay once this much time passed since the last one. */
   layerEveryMs: number;
+  /** Run-rate and instance quotas; absent (USER_PROFILE_URL unset) means none are enforced. */
+  quota?: RunQuota;
+  /** Learner connections opened ahead to warm-pool instances (see prepared.ts). */
+  prepared?: PreparedConnections;
   /** Where runs are counted and timed; set by buildApp on the app's registry. */
   metrics?: RunMetrics;
 }

@@ -5,9 +5,13 @@ import type { SqlRunnerConfig } from '../../config.js';
 import { SessionConnections } from './connections.js';
 import type { RunnerDeps } from './context.js';
 import { KeyLocks } from './key-locks.js';
+import { PreparedConnections } from './prepared.js';
+import { RunQuota } from './quota.js';
 
 /** Rows per `rows` event: small enough for the first row to show at once, large enough for 100k rows to stream fast. */
 const CHUNK_ROWS = 500;
+/** How often the runner looks for new warm-pool instances to connect to ahead of runs. */
+const PREPARED_REFRESH_MS = 200;
 
 /** The run machinery of sql-runner from its configuration and its pool. */
 export function createRunnerDeps(
@@ -20,7 +24,8 @@ export function createRunnerDeps(
     | 'RUN_MAX_BYTES'
     | 'RUN_STATEMENT_TIMEOUT_MS'
     | 'RUN_LAYER_EVERY_MS'
-  >,
+  > &
+    Partial<Pick<SqlRunnerConfig, 'USER_PROFILE_URL'>>,
   pool: pg.Pool,
 ): RunnerDeps {
   const endpoint = (name: string, baseUrl: string) => ({
@@ -29,14 +34,28 @@ export function createRunnerDeps(
     serviceToken: config.SERVICE_TOKEN,
     timeoutMs: 60_000,
   });
+  const connections = new SessionConnections();
+  const envManager = new EnvManagerClient(endpoint('env-manager', config.ENV_MANAGER_URL));
   return {
     pool,
-    envManager: new EnvManagerClient(endpoint('env-manager', config.ENV_MANAGER_URL)),
+    envManager,
+    prepared: new PreparedConnections({ envManager, intervalMs: PREPARED_REFRESH_MS }),
     snapshotCache: new SnapshotCacheClient(endpoint('snapshot-cache', config.SNAPSHOT_CACHE_URL)),
-    connections: new SessionConnections(),
+    connections,
     locks: new KeyLocks(),
     limits: { maxRows: config.RUN_MAX_ROWS, maxBytes: config.RUN_MAX_BYTES, chunkRows: CHUNK_ROWS },
     statementTimeoutMs: config.RUN_STATEMENT_TIMEOUT_MS,
     layerEveryMs: config.RUN_LAYER_EVERY_MS,
+    ...(config.USER_PROFILE_URL
+      ? {
+          quota: new RunQuota({
+            userProfile: { ...endpoint('user-profile', config.USER_PROFILE_URL), timeoutMs: 5_000 },
+            envManager: { ...endpoint('env-manager', config.ENV_MANAGER_URL), timeoutMs: 30_000 },
+            pool,
+            dropConnection: (sessionId) => connections.drop(sessionId),
+            isConnected: (sessionId, instanceId) => connections.get(sessionId, instanceId) !== undefined,
+          }),
+        }
+      : {}),
   };
 }

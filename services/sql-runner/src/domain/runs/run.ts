@@ -178,7 +178,9 @@ export async function executeRun(
   const session = plan.session;
   emit({ type: 'started', runId: run.runId, sessionId: session.id });
   registry.add(plan.ownerId, run);
-  await insertRun(deps.pool, { id: run.runId, sessionId: session.id, ownerId: plan.ownerId });
+  // Bookkeeping stays off the critical path: awaited before the run's record is finished, not before its first row.
+  const recorded = insertRun(deps.pool, { id: run.runId, sessionId: session.id, ownerId: plan.ownerId });
+  recorded.catch(() => {});
   const heartbeat = setInterval(
     () => emit({ type: 'heartbeat', phase: run.phase, elapsedMs: Math.round(performance.now() - started) }),
     1000,
@@ -188,10 +190,12 @@ export async function executeRun(
   try {
     const state = await stateFor(deps, run, session, plan);
     deps.metrics?.stateReady.observe({ source: run.source }, (performance.now() - started) / 1000);
-    await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key });
+    const saved = updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key });
+    saved.catch(() => {});
     // Keys of the head follow the instance's key; when that is unknown, so are they.
     const head = await plan.planHead(state.key ?? plan.emptyTail.baseKey);
     const result = await executeHead(deps, run, state, head);
+    await saved;
     await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: result.key });
     if (result.key) void deps.envManager.setKey(state.instance.id, result.key, requestId).catch(() => {});
     void deps.envManager.touch(state.instance.id, requestId).catch(() => {});
@@ -215,6 +219,7 @@ export async function executeRun(
     registry.remove(run.runId);
     deps.metrics?.runs.inc({ outcome });
     run.timings.totalMs = Math.round(performance.now() - started);
+    await recorded.catch(() => {});
     await finishRun(deps.pool, run.runId, {
       outcome,
       source: run.source,

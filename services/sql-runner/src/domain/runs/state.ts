@@ -198,10 +198,57 @@ export async function buildState(
       throw error;
     }
   };
+  const prepared = await fromPreparedConnection(deps, run, session, tail);
+  if (prepared) return prepared;
   // A cached state needs no lock: clones of one layer proceed in parallel. Only a build takes the key's lock,
   // and looks again once it holds it, since the run it waited for may have cached the state meanwhile.
   const path = keyPath(tail);
   const found = await deps.snapshotCache.lookup(path, run.requestId);
   if (found.index === path.length - 1) return build(found);
   return deps.locks.withLock(tail.finalKey, () => build());
+}
+
+/**
+ * The state from a warm-pool instance this runner already holds a learner
+ * connection to: one claim, no lookup (a pool exists only for a cached key)
+ * and no connection set-up. Undefined when there is none or the claim fails,
+ * and the caller goes the usual way.
+ */
+async function fromPreparedConnection(
+  deps: RunnerDeps,
+  run: RunState,
+  session: SessionView,
+  tail: Chain,
+): Promise<PreparedState | undefined> {
+  const prepared = deps.prepared?.take(tail.finalKey);
+  if (!prepared) return undefined;
+  const started = now();
+  run.phase = 'restore';
+  run.emit({ type: 'progress', phase: 'restore' });
+  let instance: InstanceInfo;
+  try {
+    instance = await deps.envManager.create(
+      {
+        ownerId: session.ownerId,
+        sessionId: session.id,
+        layerKey: tail.finalKey,
+        preferInstanceId: prepared.instanceId,
+      },
+      run.requestId,
+    );
+  } catch {
+    void prepared.client.end().catch(() => {});
+    return undefined;
+  }
+  // Another runner may have claimed that instance first: then this one got another, perhaps also prepared.
+  const client = instance.id === prepared.instanceId ? prepared : deps.prepared?.takeInstance(instance.id);
+  if (client !== prepared) void prepared.client.end().catch(() => {});
+  const connection = await deps.connections.open(session.id, instance, client?.broken ? undefined : client?.client);
+  deps.metrics?.cacheLookups.inc({ result: 'hit' });
+  deps.metrics?.cacheHitDepth.observe(tail.steps.length);
+  run.source = instance.source === 'resume' ? 'session' : instance.source;
+  run.warmPool = instance.source === 'pool';
+  run.layerKey = tail.finalKey;
+  run.timings.restoreMs = Math.round(now() - started);
+  return { instance, connection, key: tail.finalKey };
 }

@@ -1,0 +1,111 @@
+import type { AuditRecord, AuditSink } from '@taidon/kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * What the gateway reports to the audit log, seen from its side of the
+ * wire: sign-in and account changes from the answers of `/api/auth/*`, runs
+ * (never their SQL), and every change under `/api/admin/*`. Emitting here
+ * keeps services free of audit code and catches every path through the API.
+ */
+
+type Action = 'sign-in' | 'sign-in-failed' | 'sign-up' | 'sign-out' | 'upgrade';
+
+/** Last path segment of an `/api/auth/*` route → what a success means; a 401 on a sign-in is a failed sign-in. */
+const AUTH_ACTIONS: Record<string, Action> = {
+  anonymous: 'sign-in',
+  'sign-in': 'sign-in',
+  signin: 'sign-in',
+  login: 'sign-in',
+  password: 'sign-in',
+  callback: 'sign-in',
+  'sign-up': 'sign-up',
+  signup: 'sign-up',
+  register: 'sign-up',
+  'sign-out': 'sign-out',
+  signout: 'sign-out',
+  logout: 'sign-out',
+  upgrade: 'upgrade',
+};
+
+const signedInAccount = new WeakMap<FastifyRequest, string>();
+
+/** The `sub` of an access token in a sign-in answer (the token is idp's own, just issued; not re-verified). */
+function subjectOfAnswer(payload: unknown): string | undefined {
+  if (typeof payload !== 'string' || !payload.includes('accessToken')) return undefined;
+  try {
+    const token = (JSON.parse(payload) as { accessToken?: unknown }).accessToken;
+    if (typeof token !== 'string') return undefined;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      sub?: unknown;
+    };
+    return typeof claims.sub === 'string' ? claims.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuidOrNothing = (value: string | undefined) => (value && UUID.test(value) ? value : undefined);
+
+function authEvent(request: FastifyRequest, status: number, route: string): AuditRecord | undefined {
+  const action = AUTH_ACTIONS[route.split('/').pop() ?? ''];
+  if (!action) return undefined;
+  const known = uuidOrNothing(signedInAccount.get(request) ?? (request.user as { sub?: string } | undefined)?.sub);
+  const method = route.split('/').pop() ?? '';
+  if (status >= 200 && status < 300) {
+    return { action, ...(known ? { accountId: known } : {}), detail: { method } };
+  }
+  // Refused credentials, and attempts idp throttles (429), are failed sign-ins.
+  if (action === 'sign-in' && (status === 401 || status === 403 || status === 429)) {
+    return { action: 'sign-in-failed', detail: { method, status } };
+  }
+  return undefined;
+}
+
+function adminEvent(request: FastifyRequest, status: number, route: string): AuditRecord | undefined {
+  const actor = uuidOrNothing((request.user as { sub?: string } | undefined)?.sub);
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const subject = uuidOrNothing(typeof params.id === 'string' ? params.id : undefined);
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  // Only the names of the fields changed, and a new role (a word): never free text from the body.
+  const changed = Object.keys(body).slice(0, 10);
+  const base = { ...(actor ? { actorId: actor } : {}), ...(subject ? { accountId: subject } : {}) };
+  const detail = { method: request.method, route, status, fields: changed };
+  if (status >= 200 && status < 300 && typeof body.role === 'string') {
+    return { ...base, action: 'role-changed', target: route, detail: { ...detail, role: body.role } };
+  }
+  if (status >= 200 && status < 300 && body.overrides !== undefined) {
+    return { ...base, action: 'quota-changed', target: route, detail };
+  }
+  return { ...base, action: 'admin-action', target: route, detail };
+}
+
+/** The event one finished request stands for, if any. */
+export function auditEventOf(request: FastifyRequest, reply: FastifyReply): AuditRecord | undefined {
+  const route = request.routeOptions.url ?? '';
+  const status = reply.statusCode;
+  let event: AuditRecord | undefined;
+  if (route.startsWith('/api/auth/') && request.method !== 'GET') event = authEvent(request, status, route);
+  else if (route === '/api/runs' && request.method === 'POST') {
+    const accountId = uuidOrNothing((request.user as { sub?: string } | undefined)?.sub);
+    event = { action: 'run', ...(accountId ? { accountId } : {}), detail: { status } };
+  } else if (route.startsWith('/api/admin/') && request.method !== 'GET') event = adminEvent(request, status, route);
+  if (!event) return undefined;
+  return { ...event, ip: request.ip, requestId: request.id };
+}
+
+/** Records the audit event of every request that stands for one, after its answer is sent. */
+export function registerAuditEvents(api: FastifyInstance, sink: AuditSink): void {
+  api.addHook('onSend', async (request, _reply, payload) => {
+    const route = request.routeOptions.url ?? '';
+    if (route.startsWith('/api/auth/')) {
+      const sub = subjectOfAnswer(payload);
+      if (sub) signedInAccount.set(request, sub);
+    }
+    return payload;
+  });
+  api.addHook('onResponse', async (request, reply) => {
+    const event = auditEventOf(request, reply);
+    if (event) sink.record(event);
+  });
+}

@@ -1,0 +1,116 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { DomainError, envInt, envOptional } from '@taidon/kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Code of the 429 answered when a caller exceeds its rate limit; `Retry-After` says when to come back. */
+export const RATE_LIMITED = 'GATEWAY_RATE_LIMITED';
+
+/** Environment variables of the gateway's protections (part of gatewayConfigSpec). */
+export const hardeningConfigSpec = {
+  RATE_LIMIT_WINDOW_SECONDS: envInt('Length of one rate-limit window, in seconds.', {
+    default: 60,
+    min: 1,
+    max: 3_600,
+  }),
+  RATE_LIMIT_ACCOUNT_MAX: envInt(
+    'Requests one account (the token `sub`) may send to authenticated `/api/*` routes per window; the 429 carries Retry-After.',
+    { default: 600, min: 1, max: 1_000_000 },
+  ),
+  RATE_LIMIT_IP_MAX: envInt(
+    'Requests one client address may send to public `/api/*` routes (sign-in, sign-up) per window. Raise it when many learners share one address (a classroom NAT, a load test).',
+    { default: 1_200, min: 1, max: 1_000_000 },
+  ),
+  BODY_LIMIT_BYTES: envInt('Largest request body the gateway reads, in bytes (runs have their own, larger limit).', {
+    default: 1024 * 1024,
+    min: 1024,
+    max: 64 * 1024 * 1024,
+  }),
+  CORS_ORIGINS: envOptional(
+    'Comma-separated origins allowed to call the API from a browser page of another origin; unset, no CORS headers are sent (same origin only).',
+  ),
+};
+
+/** Settings registerHardening applies; every field optional, defaults as documented. */
+export interface HardeningSettings {
+  RATE_LIMIT_WINDOW_SECONDS?: number;
+  RATE_LIMIT_ACCOUNT_MAX?: number;
+  RATE_LIMIT_IP_MAX?: number;
+  CORS_ORIGINS?: string | undefined;
+}
+
+const DEFAULTS = { window: 60, account: 600, ip: 1_200 };
+
+/**
+ * Content-Security-Policy for the SPA: everything from our own origin, Monaco's
+ * workers as same-origin files (blob: kept for bundles that inline them),
+ * inline styles because Monaco sets them, nothing from other origins.
+ */
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  workerSrc: ["'self'", 'blob:'],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+/** Security headers on every answer, and CORS only for the origins an operator lists. */
+export function registerSecurityHeaders(app: FastifyInstance, settings: HardeningSettings): void {
+  app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES } });
+  const origins = (settings.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  if (origins.length > 0) {
+    app.register(cors, { origin: origins, credentials: true, exposedHeaders: ['x-request-id', 'retry-after'] });
+  }
+}
+
+class RateLimitedError extends DomainError {
+  constructor(retryAfterSeconds: number, scope: 'account' | 'address') {
+    super(RATE_LIMITED, `Too many requests from this ${scope}; retry in ${retryAfterSeconds} s.`, {
+      statusCode: 429,
+      details: { retryAfterSeconds },
+    });
+  }
+}
+
+/**
+ * Rate limits of `/api/*`, registered in the API context after the token
+ * check: authenticated routes count per account (the verified `sub`, so
+ * learners behind one address do not share a budget), public routes
+ * (sign-in, sign-up, the OpenAPI document) count per client address.
+ * Counters live in this process (one budget per gateway replica).
+ */
+export async function registerRateLimits(api: FastifyInstance, settings: HardeningSettings): Promise<void> {
+  const timeWindow = (settings.RATE_LIMIT_WINDOW_SECONDS ?? DEFAULTS.window) * 1000;
+  await api.register(rateLimit, { global: false, cache: 50_000 });
+  const perAccount = api.createRateLimit({
+    timeWindow,
+    max: settings.RATE_LIMIT_ACCOUNT_MAX ?? DEFAULTS.account,
+    keyGenerator: (request) => `account:${(request.user as { sub?: string } | undefined)?.sub ?? ''}`,
+  });
+  const perAddress = api.createRateLimit({
+    timeWindow,
+    max: settings.RATE_LIMIT_IP_MAX ?? DEFAULTS.ip,
+    keyGenerator: (request) => `ip:${request.ip}`,
+  });
+  api.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const isPublic = request.routeOptions.config.public === true;
+    const limit = await (isPublic ? perAddress : perAccount)(request);
+    if (limit.isAllowed) return;
+    reply.header('x-ratelimit-limit', limit.max);
+    reply.header('x-ratelimit-remaining', limit.remaining);
+    if (!limit.isExceeded) return;
+    const retryAfter = Math.max(1, limit.ttlInSeconds);
+    reply.header('retry-after', retryAfter);
+    throw new RateLimitedError(retryAfter, isPublic ? 'address' : 'account');
+  });
+}

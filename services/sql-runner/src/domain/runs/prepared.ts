@@ -1,0 +1,146 @@
+import pg from 'pg';
+import type { EnvManagerClient } from '../../clients/env-manager.js';
+
+/** A learner connection opened to a pooled instance before any run asked for it. */
+export interface PreparedConnection {
+  instanceId: string;
+  client: pg.Client;
+  broken: boolean;
+}
+
+export interface PreparedConnectionsOptions {
+  envManager: Pick<EnvManagerClient, 'pooled'>;
+  /** How often the pools are looked at again (a take looks at once). */
+  intervalMs: number;
+  onError?: (error: unknown, key: string) => void;
+}
+
+const APPLICATION_NAME = 'taidon-learner';
+
+/**
+ * Learner connections opened ahead of time to env-manager's warm-pool
+ * instances of the keys a runner expects to serve. A run that takes one
+ * claims that very instance (env-manager prefers it) and starts its head on
+ * a connection whose backend is already forked, authenticated and has run a
+ * first query: the connection set-up leaves the run's critical path. The
+ * instances stay env-manager's: it may hand one to another runner, in which
+ * case the claim returns another instance and the connection is closed.
+ */
+export class PreparedConnections {
+  private readonly ready = new Map<string, Map<string, PreparedConnection>>();
+  private readonly opening = new Set<string>();
+  /** Instances whose connection a run took, until they leave the pool: not to be connected to again meanwhile. */
+  private readonly handedOut = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: PreparedConnectionsOptions) {}
+
+  /** Keeps connections to the pool of `key` from now on. */
+  watch(key: string): void {
+    if (!this.ready.has(key)) this.ready.set(key, new Map());
+    this.timer ??= setInterval(() => void this.refresh(), this.options.intervalMs).unref();
+    void this.refresh();
+  }
+
+  /** A prepared connection to an instance of `key`, oldest first (the order env-manager hands them out). */
+  take(key: string): PreparedConnection | undefined {
+    const byInstance = this.ready.get(key);
+    if (!byInstance) return undefined;
+    for (const [id, prepared] of byInstance) {
+      byInstance.delete(id);
+      if (!prepared.broken) {
+        this.handedOut.add(id);
+        void this.refresh();
+        return prepared;
+      }
+      void prepared.client.end().catch(() => {});
+    }
+    return undefined;
+  }
+
+  /** The prepared connection to `instanceId`, whatever its key, removed from the set; for a claim that got another instance. */
+  takeInstance(instanceId: string): PreparedConnection | undefined {
+    for (const byInstance of this.ready.values()) {
+      const prepared = byInstance.get(instanceId);
+      if (prepared) {
+        byInstance.delete(instanceId);
+        return prepared.broken ? undefined : prepared;
+      }
+    }
+    return undefined;
+  }
+
+  /** Looks at every watched pool once: connects to new instances, drops connections to instances gone from it. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.refreshAll().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.refreshing?.catch(() => {});
+    const all = [...this.ready.values()].flatMap((m) => [...m.values()]);
+    this.ready.clear();
+    await Promise.all(all.map((p) => p.client.end().catch(() => {})));
+  }
+
+  private async refreshAll(): Promise<void> {
+    for (const [key, byInstance] of this.ready) {
+      if (this.closed) return;
+      try {
+        const pooled = await this.options.envManager.pooled(key);
+        const live = new Set(pooled.map((i) => i.id));
+        for (const id of this.handedOut) if (!live.has(id)) this.handedOut.delete(id);
+        for (const [id, prepared] of byInstance) {
+          if (live.has(id) && !prepared.broken) continue;
+          byInstance.delete(id);
+          void prepared.client.end().catch(() => {});
+        }
+        const fresh = pooled.filter(
+          (i) => i.port !== null && !byInstance.has(i.id) && !this.opening.has(i.id) && !this.handedOut.has(i.id),
+        );
+        await Promise.all(fresh.map((instance) => this.open(byInstance, instance)));
+      } catch (error) {
+        this.options.onError?.(error, key);
+      }
+    }
+  }
+
+  private async open(
+    byInstance: Map<string, PreparedConnection>,
+    instance: { id: string; host: string | null; port: number | null; database: string; user: string },
+  ): Promise<void> {
+    this.opening.add(instance.id);
+    const client = new pg.Client({
+      host: instance.host ?? '127.0.0.1',
+      port: instance.port ?? 0,
+      database: instance.database,
+      user: instance.user,
+      application_name: APPLICATION_NAME,
+      connectionTimeoutMillis: 5_000,
+    });
+    const prepared: PreparedConnection = { instanceId: instance.id, client, broken: false };
+    const markBroken = () => {
+      prepared.broken = true;
+    };
+    // A server going away (taken and deleted elsewhere, reconciled) marks it broken, never crashes the process.
+    client.on('error', markBroken);
+    client.on('end', markBroken);
+    try {
+      await client.connect();
+      // The backend's first query loads its catalog caches; a learner's first statement should not pay for it.
+      await client.query('SELECT 1');
+      if (this.closed) throw new Error('closed');
+      byInstance.set(instance.id, prepared);
+    } catch {
+      await client.end().catch(() => {});
+    } finally {
+      this.opening.delete(instance.id);
+    }
+  }
+}

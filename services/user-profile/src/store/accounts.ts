@@ -1,0 +1,152 @@
+import type { Account, QuotaOverrides, Quotas, Role } from '@taidon/contracts';
+import type pg from 'pg';
+import { EmailTakenError } from '../errors.js';
+
+/** Quota fields and the columns that hold their overrides and role defaults. */
+const QUOTA_COLUMNS = {
+  instances: 'instances',
+  storageBytes: 'storage_bytes',
+  runsPerMinute: 'runs_per_minute',
+  idleTtlSeconds: 'idle_ttl_seconds',
+} as const satisfies Record<keyof Quotas, string>;
+
+type QuotaName = keyof typeof QUOTA_COLUMNS;
+const QUOTA_NAMES = Object.keys(QUOTA_COLUMNS) as QuotaName[];
+
+interface AccountRecord {
+  id: string;
+  role: Role;
+  email: string | null;
+  display_name: string | null;
+  created_at: Date;
+  upgraded_at: Date | null;
+  [column: string]: unknown;
+}
+
+/** Account columns, every override, and every role default (as `default_<column>`). */
+const SELECT = `SELECT a.id, a.role, a.email, a.display_name, a.created_at, a.upgraded_at,
+  ${QUOTA_NAMES.map((n) => `a.${QUOTA_COLUMNS[n]}_override, q.${QUOTA_COLUMNS[n]} AS default_${QUOTA_COLUMNS[n]}`).join(', ')}
+  FROM accounts a JOIN role_quotas q ON q.role = a.role`;
+
+// bigint arrives as a string; quotas stay far below 2^53.
+const int = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+function toAccount(row: AccountRecord): Account {
+  const overrides: QuotaOverrides = {};
+  const quotas = {} as Quotas;
+  for (const name of QUOTA_NAMES) {
+    const override = int(row[`${QUOTA_COLUMNS[name]}_override`]);
+    if (override !== null) overrides[name] = override;
+    quotas[name] = override ?? int(row[`default_${QUOTA_COLUMNS[name]}`]) ?? 0;
+  }
+  return {
+    id: row.id,
+    role: row.role,
+    email: row.email,
+    displayName: row.display_name,
+    createdAt: row.created_at.toISOString(),
+    upgradedAt: row.upgraded_at?.toISOString() ?? null,
+    quotas,
+    overrides,
+  };
+}
+
+/** Runs a write whose unique violation on the email index means the email is taken (by SQLSTATE, not message). */
+async function writing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const pgError = error as { code?: string; constraint?: string };
+    if (pgError.code === '23505' && pgError.constraint === 'accounts_email') throw new EmailTakenError();
+    throw error;
+  }
+}
+
+/** The account with its effective quotas, or undefined. */
+export async function findAccount(pool: pg.Pool, id: string): Promise<Account | undefined> {
+  const { rows } = await pool.query<AccountRecord>(`${SELECT} WHERE a.id = $1`, [id]);
+  return rows[0] ? toAccount(rows[0]) : undefined;
+}
+
+/** Inserts an account and returns it. */
+export async function insertAccount(
+  pool: pg.Pool,
+  input: { role: Role; email: string | null; displayName: string | null },
+): Promise<Account> {
+  const { rows } = await writing(() =>
+    pool.query<{ id: string }>(
+      `INSERT INTO accounts (role, email, display_name, upgraded_at)
+       VALUES ($1, $2, $3, CASE WHEN $1 = 'anonymous' THEN NULL ELSE now() END) RETURNING id`,
+      [input.role, input.email, input.displayName],
+    ),
+  );
+  const account = rows[0] && (await findAccount(pool, rows[0].id));
+  if (!account) throw new Error('INSERT … RETURNING returned no row');
+  return account;
+}
+
+/**
+ * Makes an anonymous account a learner with `email`, in one conditional
+ * update; undefined when no anonymous account has this id (the caller tells
+ * unknown from already registered).
+ */
+export async function upgradeAnonymous(
+  pool: pg.Pool,
+  id: string,
+  input: { email: string; displayName: string | null },
+): Promise<Account | undefined> {
+  const { rowCount } = await writing(() =>
+    pool.query(
+      `UPDATE accounts SET role = 'learner', email = $2, display_name = COALESCE($3, display_name), upgraded_at = now()
+       WHERE id = $1 AND role = 'anonymous'`,
+      [id, input.email, input.displayName],
+    ),
+  );
+  return rowCount === 0 ? undefined : findAccount(pool, id);
+}
+
+/** Sets the role and/or replaces every override (absent quotas cleared); undefined when the id is unknown. */
+export async function updateAccount(
+  pool: pg.Pool,
+  id: string,
+  change: { role?: Role; overrides?: QuotaOverrides },
+): Promise<Account | undefined> {
+  const sets: string[] = [];
+  const values: unknown[] = [id];
+  if (change.role !== undefined) {
+    values.push(change.role);
+    sets.push(`role = $${values.length}`);
+  }
+  if (change.overrides !== undefined) {
+    for (const name of QUOTA_NAMES) {
+      values.push(change.overrides[name] ?? null);
+      sets.push(`${QUOTA_COLUMNS[name]}_override = $${values.length}`);
+    }
+  }
+  if (sets.length > 0) {
+    const { rowCount } = await pool.query(`UPDATE accounts SET ${sets.join(', ')} WHERE id = $1`, values);
+    if (rowCount === 0) return undefined;
+  }
+  return findAccount(pool, id);
+}
+
+/** Accounts oldest first, optionally of one role, after the account `afterId` (keyset pagination). */
+export async function listAccounts(
+  pool: pg.Pool,
+  filter: { role?: Role; limit: number; afterId?: string },
+): Promise<Account[]> {
+  const { rows } = await pool.query<AccountRecord>(
+    `${SELECT}
+     WHERE ($1::text IS NULL OR a.role = $1)
+       AND ($2::uuid IS NULL OR (a.created_at, a.id) > (SELECT created_at, id FROM accounts WHERE id = $2))
+     ORDER BY a.created_at, a.id LIMIT $3`,
+    [filter.role ?? null, filter.afterId ?? null, filter.limit],
+  );
+  return rows.map(toAccount);
+}
+
+/** Whether an account has this id (a cursor must name one). */
+export async function accountExists(pool: pg.Pool, id: string): Promise<boolean> {
+  const { rowCount } = await pool.query('SELECT 1 FROM accounts WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}
