@@ -435,6 +435,9 @@ const platformEnv = {
   INSTANCE_IDLE_TTL_SECONDS: process.env.INSTANCE_IDLE_TTL_SECONDS ?? String(IDLE_TTL),
   WARM_POOL_MAX_INSTANCES: process.env.WARM_POOL_MAX_INSTANCES ?? '40',
   SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES ?? String(16 * 1024 ** 3),
+  // Every learner signs in from this one address: the per-address limit of public routes must not throttle the ramp.
+  RATE_LIMIT_IP_MAX: process.env.RATE_LIMIT_IP_MAX ?? '1000000',
+  RATE_LIMIT_ACCOUNT_MAX: process.env.RATE_LIMIT_ACCOUNT_MAX ?? '100000',
 };
 log(`starting the platform (${JSON.stringify(platformEnv)})`);
 const platformStartedAt = now();

@@ -91,6 +91,9 @@ export async function startPlatform() {
         ACCESS_TOKEN_ISSUER: 'taidon-idp',
         ACCESS_TOKEN_AUDIENCE: 'taidon',
         UPSTREAM_TIMEOUT_MS: 300_000,
+        // A benchmark measures runs, not the gateway's rate limits.
+        RATE_LIMIT_ACCOUNT_MAX: 1_000_000,
+        RATE_LIMIT_IP_MAX: 1_000_000,
       },
       logger: createLogger({ service: 'gateway', level: 'warn' }),
     });

@@ -4,7 +4,13 @@ import { buildApp as buildGateway } from './app.js';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
 import { type ControlPlane, openControlPlane } from './launcher/control-plane.js';
 import { loadOrCreateSecrets } from './launcher/secrets.js';
-import { gatewayConfigFor, type Running, STATEFUL_SERVICES, startServices } from './launcher/services.js';
+import {
+  gatewayAuditSink,
+  gatewayConfigFor,
+  type Running,
+  STATEFUL_SERVICES,
+  startServices,
+} from './launcher/services.js';
 
 // `npm start`: every service as its own fastify app on a loopback port, in
 // one process, talking real HTTP to each other, behind the gateway on PORT.
@@ -37,13 +43,20 @@ async function start(): Promise<string> {
     rolePasswords: secrets.rolePasswords,
     onLog: (line) => pgLog.debug(line),
   });
-  const urls = await startServices(
-    { dataDir: config.TAIDON_DATA_DIR, logLevel: config.LOG_LEVEL, secrets, databases: controlPlane.databases },
-    running,
-  );
+  const context = {
+    dataDir: config.TAIDON_DATA_DIR,
+    logLevel: config.LOG_LEVEL,
+    secrets,
+    databases: controlPlane.databases,
+    superuserUrl: controlPlane.superuserUrl,
+  };
+  const urls = await startServices(context, running);
+  const gatewayLogger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const gateway = buildGateway({
-    config: gatewayConfigFor(urls, secrets),
-    logger: createLogger({ service: 'gateway', level: config.LOG_LEVEL }),
+    // SPA_DIR works here as for the gateway alone (README: every documented variable does).
+    config: { ...gatewayConfigFor(urls, secrets), ...(process.env.SPA_DIR ? { SPA_DIR: process.env.SPA_DIR } : {}) },
+    logger: gatewayLogger,
+    audit: await gatewayAuditSink(urls, context, gatewayLogger),
   });
   running.apps.push(gateway);
   return gateway.listen({ host: config.HOST, port: config.PORT });

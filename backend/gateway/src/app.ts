@@ -1,13 +1,21 @@
-import { createBaseApp } from '@taidon/kit';
+import { type AuditSink, createBaseApp } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAuditEvents } from './audit-events.js';
 import { registerTokenCheck } from './auth.js';
 import type { GatewayConfig } from './config.js';
+import { type HardeningSettings, registerRateLimits, registerSecurityHeaders } from './hardening.js';
 import { KeyCache } from './jwks.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerAdminAuditRoutes } from './routes/admin-audit.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerInstanceRoutes } from './routes/instances.js';
+import { registerMeRoutes } from './routes/me.js';
 import { registerOpenApi, registerOpenApiRoute } from './routes/openapi.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerSchemaRoutes } from './routes/schema.js';
+import { DEFAULT_SPA_DIR, registerSpa } from './routes/spa.js';
 import { type Upstream, upstreamReady } from './upstream.js';
 
 /** What the gateway needs from the outside world. */
@@ -20,8 +28,13 @@ export interface GatewayDeps {
     | 'ACCESS_TOKEN_ISSUER'
     | 'ACCESS_TOKEN_AUDIENCE'
     | 'UPSTREAM_TIMEOUT_MS'
-  >;
+  > &
+    Partial<Pick<GatewayConfig, 'SPA_DIR' | 'USER_PROFILE_URL' | 'ENV_MANAGER_URL'>> &
+    Partial<Pick<GatewayConfig, 'AUDIT_LOG_URL' | 'BODY_LIMIT_BYTES'>> &
+    HardeningSettings;
   logger: Logger;
+  /** Where audit events go (createAuditSink); without one nothing is recorded. The gateway flushes it on close. */
+  audit?: AuditSink;
 }
 
 /** The public entry point: verifies tokens, routes `/api/*` to services, publishes the OpenAPI document. */
@@ -34,11 +47,19 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   });
   const idp = upstream(config.IDP_URL);
   const sqlRunner = upstream(config.SQL_RUNNER_URL);
+  // Services the gateway calls itself (not only forwards to); optional so a gateway without them still serves runs.
+  const endpoint = (name: string, baseUrl: string | undefined) =>
+    baseUrl === undefined ? undefined : { name, ...upstream(baseUrl) };
+  const userProfile = endpoint('user-profile', config.USER_PROFILE_URL);
+  const envManager = endpoint('env-manager', config.ENV_MANAGER_URL);
+  const auditLog = endpoint('audit-log', config.AUDIT_LOG_URL);
   const app = createBaseApp({
     service: 'gateway',
     logger: deps.logger,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES ?? 1024 * 1024,
     readiness: { idp: upstreamReady(idp), 'sql-runner': upstreamReady(sqlRunner) },
   });
+  registerSecurityHeaders(app, config);
   registerOpenApi(app);
   const keys = new KeyCache(new URL('/.well-known/jwks.json', config.IDP_URL).toString(), async (url) => {
     const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
@@ -47,10 +68,21 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   });
   app.register(async (api) => {
     registerTokenCheck(api, keys, { issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
+    // After the token check: per-account limits key on the verified `sub`.
+    await registerRateLimits(api, config);
+    if (deps.audit) registerAuditEvents(api, deps.audit);
     registerAuthRoutes(api, idp);
     registerPlanRoutes(api, sqlRunner);
     registerRunRoutes(api, sqlRunner);
+    registerSchemaRoutes(api, sqlRunner);
+    registerMeRoutes(api, { userProfile, envManager, sqlRunner: { name: 'sql-runner', ...sqlRunner } });
+    registerInstanceRoutes(api, envManager);
+    registerAdminRoutes(api, userProfile);
+    registerAdminAuditRoutes(api, auditLog, userProfile);
     registerOpenApiRoute(api);
   });
+  registerSpa(app, config.SPA_DIR ?? DEFAULT_SPA_DIR);
+  const audit = deps.audit;
+  if (audit) app.addHook('onClose', async () => audit.close());
   return app;
 }

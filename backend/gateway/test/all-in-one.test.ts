@@ -140,7 +140,9 @@ describe('npm start (all-in-one)', () => {
       `SELECT r.rolname, r.rolsuper, n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'idp'`,
     );
     expect(roles.rows).toEqual([{ rolname: 'taidon_idp', rolsuper: false, nspname: 'idp' }]);
-    expect((await admin.query('SELECT count(*)::int AS n FROM idp.accounts')).rows[0].n).toBe(1);
+    // The one anonymous sign-in: an account in user-profile, a refresh family (its session) in idp.
+    expect((await admin.query('SELECT count(*)::int AS n FROM user_profile.accounts')).rows[0].n).toBe(1);
+    expect((await admin.query('SELECT count(*)::int AS n FROM idp.refresh_families')).rows[0].n).toBe(1);
     await admin.end();
 
     expect(await stopPlatform(first, 'SIGTERM'), first.output()).toBe(0);

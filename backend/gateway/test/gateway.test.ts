@@ -22,7 +22,7 @@ describe('gateway with idp and sql-runner', () => {
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
     expect(claims).toMatchObject({ role: 'anonymous', iss: 'taidon-idp', aud: 'taidon' });
     expect(claims.exp - claims.iat).toBe(900);
-    const account = await platform.idpPool.query('SELECT role FROM accounts WHERE id = $1', [claims.sub]);
+    const account = await platform.profilePool.query('SELECT role FROM accounts WHERE id = $1', [claims.sub]);
     expect(account.rows).toEqual([{ role: 'anonymous' }]);
     const jwks = (await (await fetch(`${platform.idpUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     expect(jwks.keys.map((k: JWK) => k.kid)).toContain(header.kid);

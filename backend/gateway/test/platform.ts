@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { buildApp as buildIdp, migrateIdp } from '@taidon/idp';
+import { buildApp as buildIdp, type IdpDeps, migrateIdp } from '@taidon/idp';
 import { createPool } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { buildApp as buildSqlRunner, SANDBOX_RESULT_SETTINGS } from '@taidon/sql-runner';
+import { buildApp as buildUserProfile, migrateUserProfile } from '@taidon/user-profile';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { buildApp as buildGateway } from '../src/app.js';
@@ -14,6 +15,8 @@ export interface TestPlatform {
   sqlRunnerUrl: string;
   serviceToken: string;
   idpPool: pg.Pool;
+  /** user-profile's pool: where the accounts idp creates are. */
+  profilePool: pg.Pool;
   sqlRunner: FastifyInstance;
   /** Every log line of every service, JSON. */
   logLines(): string[];
@@ -21,18 +24,32 @@ export interface TestPlatform {
 }
 
 /** Starts the platform slice that exists so far, on a fresh database. */
-export async function startTestPlatform(): Promise<TestPlatform> {
+export async function startTestPlatform(
+  options: { idp?: Partial<IdpDeps['config']>; gatewayPort?: number } = {},
+): Promise<TestPlatform> {
   const db: TestDatabase = await createTestDatabase('gateway');
   const serviceToken = randomBytes(24).toString('base64url');
   const idpPool = createPool(db.url, { applicationName: 'test-idp' });
   await migrateIdp(idpPool);
+  // user-profile on its own database: idp creates every account there.
+  const profileDb: TestDatabase = await createTestDatabase('profile');
+  const profilePool = createPool(profileDb.url, { applicationName: 'test-user-profile' });
+  await migrateUserProfile(profilePool);
   const logs = [captureLogger('idp'), captureLogger('sql-runner'), captureLogger('gateway')] as const;
+  const profile = buildUserProfile({
+    config: { SERVICE_TOKEN: serviceToken },
+    pool: profilePool,
+    logger: captureLogger('user-profile').logger,
+  });
+  const userProfileUrl = await profile.listen({ host: '127.0.0.1', port: 0 });
   const idp = buildIdp({
     config: {
       IDP_ISSUER: 'taidon-idp',
       ACCESS_TOKEN_AUDIENCE: 'taidon',
       ACCESS_TOKEN_TTL_SECONDS: 900,
       SERVICE_TOKEN: serviceToken,
+      USER_PROFILE_URL: userProfileUrl,
+      ...options.idp,
     },
     pool: idpPool,
     logger: logs[0].logger,
@@ -55,21 +72,25 @@ export async function startTestPlatform(): Promise<TestPlatform> {
     },
     logger: logs[2].logger,
   });
-  const gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
+  const gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: options.gatewayPort ?? 0 });
   return {
     gatewayUrl,
     idpUrl,
     sqlRunnerUrl,
     serviceToken,
     idpPool,
+    profilePool,
     sqlRunner,
     logLines: () => logs.flatMap((l) => l.lines()),
     async close() {
       await gateway.close();
       await sqlRunner.close();
       await idp.close();
+      await profile.close();
       await idpPool.end();
+      await profilePool.end();
       await db.drop();
+      await profileDb.drop();
     },
   };
 }

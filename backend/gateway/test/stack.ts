@@ -5,6 +5,7 @@ import { provisionServiceDatabase, type ServiceDatabase } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { buildApp as buildGateway } from '../src/app.js';
 import {
+  gatewayAuditSink,
   gatewayConfigFor,
   type Running,
   type ServiceUrls,
@@ -18,6 +19,10 @@ export interface TestStack {
   url: string;
   /** Every service's loopback URL, for their /metrics. */
   services: ServiceUrls;
+  /** Superuser URL of the stack's control-plane database (every service's schema). */
+  databaseUrl: string;
+  /** The service token, to call a service directly as another service would. */
+  serviceToken: string;
   signIn(): Promise<string>;
   close(): Promise<void>;
 }
@@ -36,16 +41,21 @@ export async function startTestStack(): Promise<TestStack> {
   }
   const secrets = { serviceToken: `token-${db.name}`, sandboxAdminPassword: `admin-${db.name}`, rolePasswords: {} };
   const running: Running = { apps: [], pools: [], closeDriver: async () => {} };
-  const services = await startServices({ dataDir, logLevel: 'warn', secrets, databases }, running);
+  const context = { dataDir, logLevel: 'warn', secrets, databases, superuserUrl: db.url };
+  const services = await startServices(context, running);
+  const gatewayLogger = captureLogger('gateway').logger;
   const gateway = buildGateway({
     config: gatewayConfigFor(services, secrets),
-    logger: captureLogger('gateway').logger,
+    logger: gatewayLogger,
+    audit: await gatewayAuditSink(services, context, gatewayLogger),
   });
   running.apps.push(gateway);
   const url = await gateway.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
     services,
+    databaseUrl: db.url,
+    serviceToken: secrets.serviceToken,
     async signIn() {
       return (await post(`${url}/api/auth/anonymous`)).body.accessToken as string;
     },

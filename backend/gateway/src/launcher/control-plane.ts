@@ -10,6 +10,8 @@ export interface ControlPlane {
   /** Present when the launcher started the bundled server (and must stop it). */
   server: PostgresServer | undefined;
   databases: Record<string, ServiceDatabase>;
+  /** Superuser URL of the `taidon` database (for steps only a superuser may take, such as sealing the audit log). */
+  superuserUrl: string;
 }
 
 async function ensureDatabase(superuserUrl: string): Promise<string> {
@@ -46,7 +48,7 @@ export async function openControlPlane(options: {
     for (const [service, password] of Object.entries(options.rolePasswords)) {
       databases[service] = await provisionServiceDatabase(superuserUrl, service, password);
     }
-    return { server, databases };
+    return { server, databases, superuserUrl };
   } catch (error) {
     await server?.stop();
     throw error;

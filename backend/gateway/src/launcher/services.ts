@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { buildApp as buildAuditLog, loadAuditLogConfig, migrateAuditLog, sealAuditLog } from '@taidon/audit-log';
 import {
   buildApp as buildEnvManager,
   createLocalRuntime,
@@ -8,7 +9,7 @@ import {
 } from '@taidon/env-manager';
 import { buildApp as buildIdp, loadIdpConfig, migrateIdp } from '@taidon/idp';
 import type { ServiceDatabase } from '@taidon/kit';
-import { createLogger, createPool } from '@taidon/kit';
+import { type AuditSink, createAuditSink, createLogger, createPool, loadConfig } from '@taidon/kit';
 import {
   buildApp as buildSnapshotCache,
   createDriver,
@@ -24,12 +25,22 @@ import {
   loadSqlRunnerConfig,
   migrateSqlRunner,
 } from '@taidon/sql-runner';
+import { buildApp as buildUserProfile, loadUserProfileConfig, migrateUserProfile } from '@taidon/user-profile';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import type { Logger } from 'pino';
+import { hardeningConfigSpec } from '../hardening.js';
 import type { LocalSecrets } from './secrets.js';
 
 /** Services that keep state in the control plane, each with its own role and schema. */
-export const STATEFUL_SERVICES = ['idp', 'snapshot-cache', 'env-manager', 'sql-runner'] as const;
+export const STATEFUL_SERVICES = [
+  'audit-log',
+  'user-profile',
+  'idp',
+  'snapshot-cache',
+  'env-manager',
+  'sql-runner',
+] as const;
 
 /** What the launcher must close, in order, when it stops. */
 export interface Running {
@@ -45,6 +56,8 @@ export interface LaunchContext {
   logLevel: string;
   secrets: LocalSecrets;
   databases: Record<string, ServiceDatabase>;
+  /** Superuser URL of the control-plane database; with it audit-log's table is sealed (owned by a NOLOGIN role). */
+  superuserUrl?: string;
 }
 
 function database(context: LaunchContext, service: string): string {
@@ -55,6 +68,8 @@ function database(context: LaunchContext, service: string): string {
 
 /** Where each service listens (loopback). */
 export interface ServiceUrls {
+  auditLogUrl: string;
+  userProfileUrl: string;
   idpUrl: string;
   snapshotCacheUrl: string;
   envManagerUrl: string;
@@ -62,7 +77,7 @@ export interface ServiceUrls {
 }
 
 /**
- * Starts idp, snapshot-cache, env-manager and sql-runner as separate fastify
+ * Starts audit-log, user-profile, idp, snapshot-cache, env-manager and sql-runner as separate fastify
  * apps on loopback ports, each configured by its own loader from the
  * environment (so every documented variable works here too) with the
  * launcher's values for URLs, secrets and paths. Returns their URLs.
@@ -85,7 +100,30 @@ export async function startServices(context: LaunchContext, running: Running): P
     return created;
   };
 
-  const idpConfig = loadIdpConfig(env({ IDP_DATABASE_URL: database(context, 'idp') }));
+  // First, so every other service's events have somewhere to go from their first request.
+  const auditConfig = loadAuditLogConfig(env({ AUDIT_LOG_DATABASE_URL: database(context, 'audit-log') }));
+  const auditPool = pool(auditConfig.AUDIT_LOG_DATABASE_URL, 'audit-log');
+  await migrateAuditLog(auditPool);
+  const auditDb = context.databases['audit-log'];
+  if (context.superuserUrl && auditDb) await sealAuditLog(context.superuserUrl, auditDb);
+  const auditLogUrl = await listen(
+    buildAuditLog({ config: auditConfig, pool: auditPool, logger: createLogger({ service: 'audit-log', level }) }),
+  );
+
+  const profileConfig = loadUserProfileConfig(env({ USER_PROFILE_DATABASE_URL: database(context, 'user-profile') }));
+  const profilePool = pool(profileConfig.USER_PROFILE_DATABASE_URL, 'user-profile');
+  await migrateUserProfile(profilePool);
+  const userProfileUrl = await listen(
+    buildUserProfile({
+      config: profileConfig,
+      pool: profilePool,
+      logger: createLogger({ service: 'user-profile', level }),
+    }),
+  );
+
+  const idpConfig = loadIdpConfig(
+    env({ IDP_DATABASE_URL: database(context, 'idp'), USER_PROFILE_URL: userProfileUrl }),
+  );
   const idpPool = pool(idpConfig.IDP_DATABASE_URL, 'idp');
   await migrateIdp(idpPool);
   const idpUrl = await listen(
@@ -138,6 +176,12 @@ export async function startServices(context: LaunchContext, running: Running): P
       snapshotCache,
       runtime,
       stopInstancesOnClose: true,
+      audit: await createAuditSink({
+        url: auditLogUrl,
+        serviceToken: context.secrets.serviceToken,
+        outboxFile: join(context.dataDir, 'outbox', 'env-manager.jsonl'),
+        logger: envLogger,
+      }),
     }),
   );
 
@@ -146,6 +190,7 @@ export async function startServices(context: LaunchContext, running: Running): P
       SQL_RUNNER_DATABASE_URL: database(context, 'sql-runner'),
       ENV_MANAGER_URL: envUrl,
       SNAPSHOT_CACHE_URL: cacheUrl,
+      USER_PROFILE_URL: userProfileUrl,
     }),
   );
   const runnerPool = pool(runnerConfig.SQL_RUNNER_DATABASE_URL, 'sql-runner');
@@ -165,7 +210,7 @@ export async function startServices(context: LaunchContext, running: Running): P
       warmPoolEmpty: runnerConfig.RUN_WARM_POOL_EMPTY,
     }),
   );
-  return { idpUrl, snapshotCacheUrl: cacheUrl, envManagerUrl: envUrl, sqlRunnerUrl };
+  return { auditLogUrl, userProfileUrl, idpUrl, snapshotCacheUrl: cacheUrl, envManagerUrl: envUrl, sqlRunnerUrl };
 }
 
 /** The gateway's configuration in front of services started by startServices. */
@@ -173,9 +218,24 @@ export function gatewayConfigFor(urls: ServiceUrls, secrets: LocalSecrets) {
   return {
     IDP_URL: urls.idpUrl,
     SQL_RUNNER_URL: urls.sqlRunnerUrl,
+    AUDIT_LOG_URL: urls.auditLogUrl,
+    // Rate limits, body limit and CORS come from the environment, as for a standalone gateway.
+    ...loadConfig(hardeningConfigSpec),
+    USER_PROFILE_URL: urls.userProfileUrl,
+    ENV_MANAGER_URL: urls.envManagerUrl,
     SERVICE_TOKEN: secrets.serviceToken,
     ACCESS_TOKEN_ISSUER: 'taidon-idp',
     ACCESS_TOKEN_AUDIENCE: 'taidon',
     UPSTREAM_TIMEOUT_MS: 60_000,
   };
+}
+
+/** The gateway's audit sink: its outbox lives in the data directory, so events survive an audit-log outage and a restart. */
+export function gatewayAuditSink(urls: ServiceUrls, context: LaunchContext, logger: Logger): Promise<AuditSink> {
+  return createAuditSink({
+    url: urls.auditLogUrl,
+    serviceToken: context.secrets.serviceToken,
+    outboxFile: join(context.dataDir, 'outbox', 'gateway.jsonl'),
+    logger,
+  });
 }

@@ -36,6 +36,8 @@ async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: Fa
   }
   const type = response.headers.get('content-type') ?? 'application/json';
   reply.code(response.status).type(type).header('cache-control', 'no-store');
+  const retryAfter = response.headers.get('retry-after');
+  if (retryAfter) reply.header('retry-after', retryAfter);
   if (!response.body) return reply.send('');
   return reply.send(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream));
 }

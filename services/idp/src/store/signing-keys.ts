@@ -28,17 +28,19 @@ const toRow = (r: Raw): SigningKeyRow => ({
   retiredAt: r.retired_at,
 });
 
+type Queryable = pg.Pool | pg.PoolClient;
+
 /** The newest key that is not retired, if any. */
-export async function selectActiveKey(pool: pg.Pool): Promise<SigningKeyRow | undefined> {
-  const { rows } = await pool.query<Raw>(
+export async function selectActiveKey(db: Queryable): Promise<SigningKeyRow | undefined> {
+  const { rows } = await db.query<Raw>(
     'SELECT * FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid LIMIT 1',
   );
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
 /** Keys whose tokens may still be valid: unretired, or retired less than `graceSeconds` ago. */
-export async function selectPublishedKeys(pool: pg.Pool, graceSeconds: number): Promise<SigningKeyRow[]> {
-  const { rows } = await pool.query<Raw>(
+export async function selectPublishedKeys(db: Queryable, graceSeconds: number): Promise<SigningKeyRow[]> {
+  const { rows } = await db.query<Raw>(
     `SELECT * FROM signing_keys
       WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1)
       ORDER BY created_at DESC`,
@@ -48,9 +50,14 @@ export async function selectPublishedKeys(pool: pg.Pool, graceSeconds: number): 
 }
 
 /** Stores a new key; the conflict clause makes concurrent first starts harmless. */
-export async function insertKey(pool: pg.Pool, key: Omit<SigningKeyRow, 'createdAt' | 'retiredAt'>): Promise<void> {
-  await pool.query(
+export async function insertKey(db: Queryable, key: Omit<SigningKeyRow, 'createdAt' | 'retiredAt'>): Promise<void> {
+  await db.query(
     'INSERT INTO signing_keys (kid, algorithm, public_jwk, private_jwk) VALUES ($1, $2, $3, $4) ON CONFLICT (kid) DO NOTHING',
     [key.kid, key.algorithm, key.publicJwk, key.privateJwk],
   );
+}
+
+/** Retires every key but `keepKid`; they stay published until their tokens expire. */
+export async function retireOtherKeys(db: Queryable, keepKid: string): Promise<void> {
+  await db.query('UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL AND kid <> $1', [keepKid]);
 }

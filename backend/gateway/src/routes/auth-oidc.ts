@@ -1,0 +1,69 @@
+import { Problem } from '@taidon/contracts';
+import type { SessionTokens } from '@taidon/idp';
+import { DomainError } from '@taidon/kit';
+import type { FastifyInstance } from 'fastify';
+import type { Upstream } from '../upstream.js';
+import { callIdp, oidcStartOf, passError, refreshCookie, setRefreshCookie } from './auth.js';
+
+/** Code of a callback whose `state` differs from the one this browser started with (login CSRF). */
+export const OIDC_STATE_MISMATCH = 'GATEWAY_OIDC_STATE_MISMATCH';
+
+/**
+ * Binds an OIDC login to the browser that started it. Lax, not Strict: the
+ * provider's redirect back is a cross-site navigation, which Strict cookies skip.
+ */
+const STATE_COOKIE = 'taidon_oidc_state';
+const STATE_COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'lax', path: '/api/auth/oidc' } as const;
+
+/** `GET /api/auth/oidc/start` and its callback: browser navigations, answered with redirects. */
+export function registerOidcRoutes(app: FastifyInstance, idp: Upstream): void {
+  app.get<{ Querystring: { upgrade?: string } }>(
+    '/api/auth/oidc/start',
+    {
+      config: { public: true },
+      schema: {
+        summary:
+          'Redirects to the OpenID Connect provider; `upgrade=true` upgrades the anonymous account of the session.',
+        tags: ['auth'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { upgrade: { type: 'string', enum: ['true', 'false'] } },
+        },
+        response: { 404: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) => {
+      const upgrade = request.query.upgrade === 'true';
+      const body = upgrade ? { upgradeRefreshToken: refreshCookie(request) } : {};
+      const start = oidcStartOf(await callIdp(idp, request, '/auth/oidc/start', body));
+      reply.setCookie(STATE_COOKIE, start.state, { ...STATE_COOKIE_OPTIONS, maxAge: 600 });
+      return reply.header('cache-control', 'no-store').redirect(start.authorizationUrl, 302);
+    },
+  );
+  app.get(
+    '/api/auth/oidc/callback',
+    {
+      config: { public: true },
+      // The query carries the authorization code: keep the request line out of info logs.
+      logLevel: 'warn',
+      schema: {
+        summary: 'Where the provider sends the browser back: sets the refresh cookie and redirects to `/`.',
+        tags: ['auth'],
+        response: { 400: Problem, 409: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) => {
+      const query = request.url.split('?')[1] ?? '';
+      const expected = request.cookies[STATE_COOKIE];
+      reply.clearCookie(STATE_COOKIE, STATE_COOKIE_OPTIONS);
+      if (!expected || new URLSearchParams(query).get('state') !== expected) {
+        throw new DomainError(OIDC_STATE_MISMATCH, 'This sign-in was not started in this browser; start again.');
+      }
+      const answer = await callIdp(idp, request, '/auth/oidc/callback', { query });
+      if (answer.status !== 200) return passError(reply, answer);
+      setRefreshCookie(reply, JSON.parse(answer.text) as SessionTokens);
+      return reply.header('cache-control', 'no-store').redirect('/', 302);
+    },
+  );
+}

@@ -1,0 +1,20 @@
+import { Problem, SessionSchema } from '@taidon/contracts';
+import type { FastifyInstance } from 'fastify';
+import { forward, type Upstream } from '../upstream.js';
+
+/** `GET /api/sessions/:id/schema`, answered by sql-runner: what the editor completes. */
+export function registerSchemaRoutes(app: FastifyInstance, sqlRunner: Upstream): void {
+  app.get<{ Params: { id: string } }>(
+    '/api/sessions/:id/schema',
+    {
+      schema: {
+        summary: "Tables and columns of the session's current instance, for completion in the editor.",
+        tags: ['runs'],
+        security: [{ bearerAuth: [] }],
+        params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] },
+        response: { 200: SessionSchema, 401: Problem, 404: Problem },
+      },
+    },
+    async (request, reply) => forward(sqlRunner, request, reply, `/sessions/${request.params.id}/schema`),
+  );
+}
