@@ -7,6 +7,7 @@ import { type Event, rowsOf, run, startRun, startTestStack, type TestStack } fro
 process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES = String(2 * 1024 ** 3);
 process.env.RUN_STATEMENT_TIMEOUT_MS = '3000';
 process.env.INSTANCE_DISK_MAX_BYTES = String(96 * 1024 ** 2);
+process.env.RUN_DATABASE_MAX_BYTES = String(96 * 1024 ** 2);
 process.env.RUN_WARM_POOL_EMPTY = '1';
 
 const SEED = {
@@ -208,8 +209,9 @@ describe('POST /api/runs through the whole platform', () => {
       head: 'CREATE TABLE fill AS SELECT repeat(md5(g::text), 40) AS x FROM generate_series(1, 2000000) g;',
     });
     const error = result.events.find((e) => e.type === 'error');
-    // PostgreSQL reports the clone's qgroup cap as a failed write (XX000 "Disk quota exceeded"), or 53100 where the disk itself is full.
-    expect(`${error?.sqlstate} ${error?.message}`).toMatch(/^(XX000|53100|58030) .*(quota|space)/i);
+    // The runner cancels a statement that grows the database past its cap (53100, like a full disk), with the statement's place.
+    expect(error).toMatchObject({ sqlstate: '53100', phase: 'execute', line: 1, column: 1 });
+    expect(error?.message).toMatch(/disk quota of 96 MB/);
     const after = await run(stack, token, { sessionId, head: 'SELECT 2;' });
     expect(rowsOf(after.events)).toEqual([['2']]);
     const other = await run(stack, await stack.signIn(), { tail: SEED, head: 'SELECT count(*) FROM items;' });

@@ -26,6 +26,11 @@ export const snapshotCacheConfigSpec = {
     default: 20 * GiB,
     min: 64 * 1024 ** 2,
   }),
+  SNAPSHOT_CACHE_BTRFS_QUOTAS: envEnum(
+    'btrfs qgroups: `on` accounts layer sizes with them and caps each clone at INSTANCE_DISK_MAX_BYTES, but makes every snapshot slow once hundreds of subvolumes exist; `off` sizes with `btrfs filesystem du`.',
+    ['off', 'on'],
+    { default: 'off' },
+  ),
   SNAPSHOT_CACHE_BUDGET_BYTES: envInt(
     'Total size of layers to keep; beyond it the least valuable layers are evicted.',
     {

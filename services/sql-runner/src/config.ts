@@ -28,6 +28,10 @@ export const sqlRunnerConfigSpec = {
     min: 1024,
     max: 1024 * 1024 * 1024,
   }),
+  RUN_DATABASE_MAX_BYTES: envInt(
+    'Size a sandbox database may reach: a statement that grows it further is cancelled with SQLSTATE 53100 (0: no cap).',
+    { default: 1024 ** 3, min: 0 },
+  ),
   RUN_STATEMENT_TIMEOUT_MS: envInt(
     'Wall-clock bound of one statement; the runner cancels it itself, whatever statement_timeout the learner set.',
     { default: 30_000, min: 100, max: 3_600_000 },

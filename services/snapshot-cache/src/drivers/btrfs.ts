@@ -19,6 +19,13 @@ export interface BtrfsDriverOptions {
   imageBytes: number;
   /** Owner of volumes; defaults to serverOsUser(). */
   osUser?: OsUser;
+  /**
+   * Whether to account space with qgroups (and cap clones with them). Off by
+   * default: with a few hundred subvolumes under quota every snapshot costs
+   * seconds (ADR 0010); sizes then come from `btrfs filesystem du`, and a
+   * sandbox's disk use is bounded by sql-runner instead.
+   */
+  quotas?: boolean;
 }
 
 /** Whether `path` lives on a btrfs filesystem. */
@@ -56,9 +63,14 @@ export class BtrfsDriver implements CowDriver {
     await mkdir(this.rootDir, { recursive: true });
     if (!(await isOnBtrfs(this.rootDir))) await this.mountImage();
     await this.layout.ensure();
-    this.quotas =
-      (await succeeds('btrfs', ['qgroup', 'show', this.rootDir])) ||
-      (await succeeds('btrfs', ['quota', 'enable', this.rootDir]));
+    const enabled = await succeeds('btrfs', ['qgroup', 'show', this.rootDir]);
+    if (this.options.quotas) {
+      this.quotas = enabled || (await succeeds('btrfs', ['quota', 'enable', this.rootDir]));
+      return;
+    }
+    // Our own image: switch off what an earlier run with quotas left on. Someone else's filesystem: leave it be.
+    if (enabled && this.mounted) await run('btrfs', ['quota', 'disable', this.rootDir]);
+    this.quotas = false;
   }
 
   private async mountImage(): Promise<void> {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { BtrfsDriver } from '../../src/drivers/btrfs.js';
 import { commandAvailable } from '../../src/drivers/commands.js';
 import { describeDriverConformance } from './conformance.js';
@@ -11,27 +12,32 @@ async function skipReason(): Promise<string | undefined> {
   return undefined;
 }
 
-describeDriverConformance({
-  name: 'btrfs',
-  skipReason: await skipReason(),
-  enforcesReadOnlyLayers: true,
-  cheapClones: true,
-  smallFilesystem: true,
-  async setup() {
-    const dir = await mkdtemp(join(tmpdir(), 'taidon-btrfs-'));
-    // 256 MiB: below 1 GiB the driver makes mixed block groups, so filling data fills metadata too.
-    const driver = new BtrfsDriver({
-      rootDir: join(dir, 'root'),
-      imagePath: join(dir, 'root.img'),
-      imageBytes: 256 * 1024 ** 2,
-    });
-    await driver.prepare();
-    return {
-      driver,
-      async cleanup() {
-        await driver.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  },
-});
+// Quotas off is the default; on, qgroups account sizes and cap clones, and every contract must hold the same.
+for (const quotas of [false, true]) {
+  describeDriverConformance({
+    name: quotas ? 'btrfs_qgroups' : 'btrfs',
+    skipReason: await skipReason(),
+    enforcesReadOnlyLayers: true,
+    cheapClones: true,
+    smallFilesystem: true,
+    async setup() {
+      const dir = await mkdtemp(join(tmpdir(), 'taidon-btrfs-'));
+      // 256 MiB: below 1 GiB the driver makes mixed block groups, so filling data fills metadata too.
+      const driver = new BtrfsDriver({
+        rootDir: join(dir, 'root'),
+        imagePath: join(dir, 'root.img'),
+        imageBytes: 256 * 1024 ** 2,
+        quotas,
+      });
+      await driver.prepare();
+      expect(driver.hasQuotas).toBe(quotas);
+      return {
+        driver,
+        async cleanup() {
+          await driver.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  });
+}

@@ -12,6 +12,8 @@ export interface SessionConnection {
   learner: pg.Client;
   /** Names result types (an admin connection is opened only for types the learner created). */
   types: TypeNames;
+  /** The runner's own superuser connection to the instance, opened on first use. */
+  admin(): Promise<pg.Client>;
   /** Cancels the statement running on the learner connection (a protocol CancelRequest). */
   cancel(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export class SessionConnections {
       instance,
       learner,
       types: new TypeNames(admin, this.builtinTypes),
+      admin,
       broken: false,
       async cancel() {
         if (keys.processID && keys.secretKey !== undefined) {

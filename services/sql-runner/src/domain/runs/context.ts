@@ -21,6 +21,8 @@ export interface RunnerDeps {
   statementTimeoutMs: number;
   /** Take a layer during a replay once this much time passed since the last one. */
   layerEveryMs: number;
+  /** Size the sandbox database may reach; a statement that grows it further is cancelled (0: no cap). */
+  databaseMaxBytes: number;
   /** Run-rate and instance quotas; absent (USER_PROFILE_URL unset) means none are enforced. */
   quota?: RunQuota;
   /** Learner connections opened ahead to warm-pool instances (see prepared.ts). */

@@ -24,6 +24,7 @@ export function createRunnerDeps(
     | 'RUN_MAX_BYTES'
     | 'RUN_STATEMENT_TIMEOUT_MS'
     | 'RUN_LAYER_EVERY_MS'
+    | 'RUN_DATABASE_MAX_BYTES'
   > &
     Partial<Pick<SqlRunnerConfig, 'USER_PROFILE_URL'>>,
   pool: pg.Pool,
@@ -46,6 +47,7 @@ export function createRunnerDeps(
     limits: { maxRows: config.RUN_MAX_ROWS, maxBytes: config.RUN_MAX_BYTES, chunkRows: CHUNK_ROWS },
     statementTimeoutMs: config.RUN_STATEMENT_TIMEOUT_MS,
     layerEveryMs: config.RUN_LAYER_EVERY_MS,
+    databaseMaxBytes: config.RUN_DATABASE_MAX_BYTES,
     ...(config.USER_PROFILE_URL
       ? {
           quota: new RunQuota({

@@ -5,6 +5,7 @@ import { finishRun, insertRun } from '../../store/runs.js';
 import { insertSession, selectSession, updateSessionState } from '../../store/sessions.js';
 import type { Chain } from '../chain/index.js';
 import { RunCancelled, type RunnerDeps, RunState } from './context.js';
+import { diskFullEvent, watchDatabaseSize } from './disk-guard.js';
 import { errorEvent, isServerError } from './errors.js';
 import { executeStep } from './execute.js';
 import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, type SessionView } from './state.js';
@@ -120,6 +121,13 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
     }
     const guard = setTimeout(() => void cancelRun(run, 'timeout'), deps.statementTimeoutMs);
     run.cancelInFlight = () => state.connection.cancel();
+    let diskFull = false;
+    const stopWatching = deps.databaseMaxBytes
+      ? watchDatabaseSize(state.connection, deps.databaseMaxBytes, () => {
+          diskFull = true;
+          void state.connection.cancel().catch(() => {});
+        })
+      : () => {};
     try {
       await executeStep(state.connection.learner, step, step.index, run.emit, deps.limits, state.connection.types);
       if (state.key !== null) result.key = step.key;
@@ -131,11 +139,15 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
       if (run.cancelled) {
         result.cancelled = true;
       } else {
-        run.emit(errorEvent(error, step, 'execute', step.index));
-        result.failed = error.code ?? 'XX000';
+        const event = diskFull
+          ? diskFullEvent(step, 'execute', step.index, deps.databaseMaxBytes)
+          : errorEvent(error, step, 'execute', step.index);
+        run.emit(event);
+        result.failed = event.sqlstate;
       }
       break;
     } finally {
+      stopWatching();
       clearTimeout(guard);
       run.cancelInFlight = undefined;
     }

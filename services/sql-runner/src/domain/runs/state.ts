@@ -2,6 +2,7 @@ import type { InstanceInfo } from '../../clients/env-manager.js';
 import type { Chain, Step } from '../chain/index.js';
 import type { SessionConnection } from './connections.js';
 import { RunCancelled, type RunnerDeps, type RunState } from './context.js';
+import { diskFullEvent, watchDatabaseSize } from './disk-guard.js';
 import { errorEvent, isServerError } from './errors.js';
 import { executeStep } from './execute.js';
 
@@ -105,14 +106,25 @@ async function replay(
     run.emit({ type: 'progress', phase: 'replay', step: i + 1, of: steps.length });
     run.cancelInFlight = () => state.connection.cancel();
     const guard = setTimeout(() => void state.connection.cancel().catch(() => {}), deps.statementTimeoutMs);
+    let diskFull = false;
+    const stopWatching = deps.databaseMaxBytes
+      ? watchDatabaseSize(state.connection, deps.databaseMaxBytes, () => {
+          diskFull = true;
+          void state.connection.cancel().catch(() => {});
+        })
+      : () => {};
     try {
       await executeStep(state.connection.learner, step, i, () => {}, deps.limits, state.connection.types);
     } catch (error) {
       if (run.cancelled) throw new RunCancelled();
       if (!isServerError(error)) throw error;
-      run.emit(errorEvent(error, step, 'replay', i));
-      throw new ReplayFailed(error.code ?? 'XX000');
+      const event = diskFull
+        ? diskFullEvent(step, 'replay', i, deps.databaseMaxBytes)
+        : errorEvent(error, step, 'replay', i);
+      run.emit(event);
+      throw new ReplayFailed(event.sqlstate);
     } finally {
+      stopWatching();
       clearTimeout(guard);
       run.cancelInFlight = undefined;
     }

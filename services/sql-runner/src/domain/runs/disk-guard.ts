@@ -1,0 +1,61 @@
+import type { Step } from '../chain/index.js';
+import type { SessionConnection } from './connections.js';
+import { errorEvent } from './errors.js';
+
+/** First look after a statement starts (a quick statement is never looked at), then this often. */
+const FIRST_LOOK_MS = 100;
+const LOOK_EVERY_MS = 250;
+
+/** The SQLSTATE PostgreSQL itself uses for a full disk. */
+export const DISK_FULL_SQLSTATE = '53100';
+
+/**
+ * Watches the size of the sandbox database while one statement runs and
+ * calls `exceeded` once it is past `maxBytes`; the caller cancels the
+ * statement. This is the disk cap wherever the filesystem sets none (btrfs
+ * without qgroups, the copy driver): a learner's statement can grow the
+ * database by at most what it writes in one look's interval beyond the cap.
+ * Returns the function that stops watching.
+ */
+export function watchDatabaseSize(connection: SessionConnection, maxBytes: number, exceeded: () => void): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const look = async () => {
+    try {
+      const admin = await connection.admin();
+      const { rows } = await admin.query<{ bytes: string }>(
+        'SELECT pg_database_size(current_database())::text AS bytes',
+      );
+      if (stopped) return;
+      if (Number(rows[0]?.bytes ?? 0) > maxBytes) {
+        stopped = true;
+        exceeded();
+        return;
+      }
+    } catch {
+      // The instance went away or the admin connection broke: the statement's own error tells the learner.
+      if (stopped) return;
+    }
+    timer = setTimeout(() => void look(), LOOK_EVERY_MS);
+  };
+  timer = setTimeout(() => void look(), FIRST_LOOK_MS);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/** The `error` event of a statement cancelled because the database outgrew its cap. */
+export function diskFullEvent(step: Step, phase: 'replay' | 'execute', statement: number, maxBytes: number) {
+  const cap = `${Math.round(maxBytes / 1024 ** 2)} MB`;
+  return errorEvent(
+    {
+      code: DISK_FULL_SQLSTATE,
+      message: `the sandbox database grew past its disk quota of ${cap}; the statement was cancelled`,
+      hint: 'Drop or truncate tables you no longer need to free space.',
+    },
+    step,
+    phase,
+    statement,
+  );
+}
