@@ -25,7 +25,12 @@ export default defineConfig({
     ]),
   },
   test: {
-    include: ['backend/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: [
+      'backend/*/test/**/*.test.ts',
+      'services/*/test/**/*.test.ts',
+      'frontend/main/src/**/*.test.ts',
+      'e2e/**/*.test.ts',
+    ],
     globalSetup: [here('backend/kit/src/testing/global-setup.ts')],
     testTimeout: 30_000,
     hookTimeout: 60_000,

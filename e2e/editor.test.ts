@@ -1,0 +1,234 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  launchBrowser,
+  openPage,
+  type Platform,
+  runWithKeys,
+  screenshot,
+  startPlatform,
+  typeInEditor,
+} from './harness.js';
+
+// Browser tests: Debian's chromium (playwright-core) against the whole
+// platform started as the README says. Slow by nature; one platform and one
+// browser for the file, one page per test.
+
+const RUN = 'ControlOrMeta+Enter';
+const editorText = async (page: Page) =>
+  ((await page.locator('[data-testid="editor"] .view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
+/** The signed-in state the SPA keeps (evaluated in the page, which has a DOM). */
+const storedAuth = async (page: Page): Promise<{ accessToken?: string; role?: string; accountId?: string } | null> =>
+  JSON.parse((await page.evaluate("localStorage.getItem('taidon.auth')")) ?? 'null');
+
+describe('the SQL editor in chromium', () => {
+  let platform: Platform;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const open = async (name: string) => {
+    const opened = await openPage(browser, platform.url);
+    contexts.push(opened.context);
+    opened.page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
+    await opened.page.locator('[data-testid="editor"] .monaco-editor').waitFor({ timeout: 30_000 });
+    return opened;
+  };
+
+  beforeAll(async () => {
+    [platform, browser] = await Promise.all([startPlatform(), launchBrowser()]);
+  }, 120_000);
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await platform?.stop();
+  }, 60_000);
+
+  it('signs in anonymously on the first visit and loads the editor without any request leaving the machine', async () => {
+    const { page, foreign } = await open('first-visit');
+    await expect.poll(async () => (await storedAuth(page))?.accessToken, { timeout: 20_000 }).toBeTruthy();
+    expect(await page.getByTestId('account-role').textContent()).toBe('Anonymous');
+    expect((await storedAuth(page))?.role).toBe('anonymous');
+    // Monaco's worker is part of the bundle: the language service started from our own origin.
+    await page.waitForLoadState('networkidle');
+    expect(foreign).toEqual([]);
+    await screenshot(page, 'first-visit');
+    // Every control has an accessible name (its label, its text or aria-label).
+    const unnamed = await page.evaluate(`[...document.querySelectorAll('button, select, input, [role="tab"]')]
+      .filter((el) => !(el.getAttribute('aria-label') || el.textContent.trim() || (el.labels && el.labels.length)))
+      .map((el) => el.outerHTML)`);
+    expect(unnamed).toEqual([]);
+    // A narrow laptop screen, dark theme: the side panel moves below, the toolbar stays reachable.
+    await page.setViewportSize({ width: 900, height: 700 });
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    expect(await page.getByTestId('run-button').isVisible()).toBe(true);
+    expect(await page.getByTestId('editor').isVisible()).toBe(true);
+    await screenshot(page, 'narrow-dark');
+  }, 60_000);
+
+  it('runs a typed CREATE/INSERT/SELECT script with Ctrl+Enter and shows the rows, NULL distinct', async () => {
+    const { page } = await open('typed-script');
+    await typeInEditor(
+      page,
+      "CREATE TABLE pets (id int PRIMARY KEY, name text);\nINSERT INTO pets VALUES (1, 'rex'), (2, NULL);\nSELECT id, name FROM pets ORDER BY id;",
+    );
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    const rows = page.getByTestId('result-row');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(0).locator('td').allTextContents()).toEqual(['1', 'rex']);
+    expect(await rows.nth(1).locator('td .null').textContent()).toBe('NULL');
+    const header = await page.locator('[data-testid="result-grid"] thead th').allTextContents();
+    expect(header).toEqual(['#', 'idinteger', 'nametext']);
+    await page.getByTestId('messages-tab').click();
+    expect(await page.getByTestId('command-result').allTextContents()).toContain(
+      'Statement 2: INSERT — 2 rows affected',
+    );
+    await screenshot(page, 'typed-script');
+    // History re-opens the run: its SQL back in the editor, its rows shown again.
+    await typeInEditor(page, 'SELECT 42;');
+    await page.getByTestId('history-entry').first().getByRole('button').click();
+    await expect.poll(() => editorText(page)).toContain('CREATE TABLE pets');
+    await page.getByTestId('result-tab').first().click();
+    await expect.poll(() => page.getByTestId('result-row').count()).toBe(2);
+  }, 90_000);
+
+  it('completes the tables of the instance and runs the statement under the cursor with Ctrl+Shift+Enter', async () => {
+    const { page } = await open('completion');
+    await typeInEditor(page, "CREATE TABLE zoo (animal text, legs int);\nINSERT INTO zoo VALUES ('cat', 4);");
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    await typeInEditor(page, 'SELECT * FROM zo');
+    // The schema is fetched after the run: ask for suggestions until it arrived.
+    const suggestions = page.locator('.suggest-widget .monaco-list-row');
+    await expect
+      .poll(
+        async () => {
+          await page.keyboard.press('Escape');
+          await page.keyboard.press('Control+Space');
+          await suggestions
+            .first()
+            .waitFor({ timeout: 5_000 })
+            .catch(() => {});
+          return suggestions.allTextContents();
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual(expect.arrayContaining([expect.stringContaining('zoo')]));
+    await screenshot(page, 'completion');
+    await page.keyboard.press('Escape');
+    await typeInEditor(page, 'SELECT 1 AS first;\nSELECT legs AS second FROM zoo;');
+    expect(await runWithKeys(page, 'ControlOrMeta+Shift+Enter')).toBe('ok');
+    expect(await page.getByTestId('result-tab').count()).toBe(1);
+    expect(await page.locator('[data-testid="result-grid"] thead th').allTextContents()).toEqual([
+      '#',
+      'secondinteger',
+    ]);
+  }, 90_000);
+
+  it('marks a syntax error at its line in the editor before anything ran', async () => {
+    const { page } = await open('syntax-error');
+    await typeInEditor(page, 'SELECT 1;\nSELEC 2;\nSELECT 3;');
+    const problem = page.locator('[data-testid="problem"][data-source="plan"]');
+    await problem.waitFor({ timeout: 20_000 });
+    expect(await problem.getAttribute('data-line')).toBe('2');
+    expect(await problem.getAttribute('data-column')).toBe('1');
+    expect(await problem.textContent()).toContain('42601');
+    // Monaco draws the marker: a squiggle in the editor.
+    await page.locator('[data-testid="editor"] .squiggly-error').first().waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('run-panel').count()).toBe(0);
+    await screenshot(page, 'syntax-error');
+  }, 60_000);
+
+  it('shows a runtime error with its SQLSTATE and marks its position', async () => {
+    const { page } = await open('runtime-error');
+    await typeInEditor(page, 'SELECT 1;\nSELECT * FROM nowhere;');
+    expect(await runWithKeys(page, RUN)).toBe('error');
+    expect(await page.getByTestId('sqlstate').textContent()).toBe('42P01');
+    expect(await page.getByTestId('run-error').textContent()).toContain('relation "nowhere" does not exist');
+    expect(await page.getByTestId('error-position').textContent()).toContain('line 2, column 15');
+    const problem = page.locator('[data-testid="problem"][data-source="run"]');
+    expect(await problem.getAttribute('data-line')).toBe('2');
+    await screenshot(page, 'runtime-error');
+  }, 90_000);
+
+  it('shows the phase while running and cancels a long statement', async () => {
+    const { page } = await open('cancel');
+    await typeInEditor(page, 'SELECT pg_sleep(30);');
+    await page.keyboard.press(RUN);
+    await expect.poll(() => page.getByTestId('run-phase').textContent(), { timeout: 30_000 }).toBe('executing');
+    await screenshot(page, 'cancel-running');
+    await page.getByRole('button', { name: 'Cancel the run' }).click();
+    await page.locator('[data-testid="run-panel"][data-status="cancelled"]').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('run-status').textContent()).toContain('Cancelled (request)');
+  }, 60_000);
+
+  it('serves a second run of the same tail from its cached layer, and says so', async () => {
+    const { page } = await open('cached-layer');
+    await typeInEditor(
+      page,
+      'CREATE TABLE seeded AS SELECT g AS id FROM generate_series(1, 20000) g;\n-- @head\nSELECT count(*) FROM seeded;',
+    );
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    expect(Number(await page.getByTestId('steps-replayed').textContent())).toBe(1);
+    // Reset: a new session, so the next run needs the tail's state again.
+    await page.getByTestId('reset-button').click();
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    const source = page.getByTestId('state-source');
+    expect(await source.getAttribute('data-source')).toBe('clone');
+    expect(await source.textContent()).toBe('cached layer');
+    expect(await page.getByTestId('steps-replayed').textContent()).toBe('0');
+    expect(await page.getByTestId('result-row').locator('td').allTextContents()).toEqual(['20000']);
+    await screenshot(page, 'cached-layer');
+  }, 90_000);
+
+  it('streams 100,000 rows into the grid and scrolls to the last one', async () => {
+    const { page } = await open('hundred-thousand-rows');
+    await typeInEditor(page, 'SELECT g AS n, md5(g::text) AS hash FROM generate_series(1, 100000) g;');
+    expect(await runWithKeys(page, RUN, 90_000)).toBe('ok');
+    const grid = page.getByTestId('result-grid');
+    expect(await grid.getAttribute('data-rows')).toBe('100000');
+    expect(await page.getByTestId('truncated').count()).toBe(0);
+    // Only the rows in view are in the DOM.
+    expect(await page.getByTestId('result-row').count()).toBeLessThan(200);
+    await grid.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    const last = page.locator('[data-testid="result-row"][data-row="100000"]');
+    await last.waitFor({ timeout: 10_000 });
+    expect(await last.locator('td').first().textContent()).toBe('100000');
+    await screenshot(page, 'hundred-thousand-rows');
+    // One row past the server's cap (RUN_MAX_ROWS, 100,000): the truncation is stated.
+    await typeInEditor(page, 'SELECT g FROM generate_series(1, 100001) g;');
+    expect(await runWithKeys(page, RUN, 90_000)).toBe('ok');
+    expect(await page.getByTestId('truncated').textContent()).toContain('first 100,000 rows');
+  }, 120_000);
+
+  it('upgrades the anonymous account with the account dialog, then signs out to a new anonymous one', async () => {
+    const { page } = await open('account');
+    await expect.poll(async () => (await storedAuth(page))?.accessToken, { timeout: 20_000 }).toBeTruthy();
+    const anonymousId = (await storedAuth(page))?.accountId;
+    const account = page.getByRole('button', { name: 'Sign in, sign up or keep your work in an account' });
+    await expect.poll(() => account.isEnabled(), { timeout: 20_000 }).toBe(true);
+    await account.click();
+    const dialog = page.getByRole('dialog', { name: 'Account' });
+    await dialog.getByLabel('Email').fill(`learner-${Date.now()}@example.test`);
+    await dialog.getByLabel('Password').fill('correct horse battery');
+    await dialog.getByRole('button', { name: 'Upgrade this account' }).click();
+    await expect.poll(() => page.getByTestId('account-role').textContent(), { timeout: 20_000 }).toBe('Signed in');
+    const upgraded = await storedAuth(page);
+    expect(upgraded?.accountId).toBe(anonymousId);
+    expect(upgraded?.role).not.toBe('anonymous');
+    await screenshot(page, 'account');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByTestId('account-role').textContent(), { timeout: 20_000 }).toBe('Anonymous');
+    expect((await storedAuth(page))?.accountId).not.toBe(anonymousId);
+  }, 60_000);
+
+  it('keeps the buffer across a reload', async () => {
+    const { page } = await open('reload');
+    const marker = `SELECT 'kept ${Date.now()}';`;
+    await typeInEditor(page, marker);
+    await page.reload();
+    await page.locator('[data-testid="editor"] .monaco-editor').waitFor();
+    await expect.poll(() => editorText(page)).toContain(marker);
+    await screenshot(page, 'reload');
+  }, 60_000);
+});

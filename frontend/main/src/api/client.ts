@@ -1,0 +1,62 @@
+import type { PlanInput, PlanResponse, RunEvent, RunRequest } from '@taidon/contracts';
+import type { AuthStore } from './auth.js';
+import { apiErrorOf } from './errors.js';
+import { readNdjson } from './ndjson.js';
+
+/** Tables and columns of the learner's current instance, for completion. */
+export interface SessionSchema {
+  tables: { schema: string; name: string; columns: { name: string; type: string }[] }[];
+}
+
+/**
+ * The typed client of the gateway's `/api`: adds the bearer token, renews it
+ * once when refused, and rebuilds problem+json answers as ApiError.
+ */
+export class ApiClient {
+  constructor(private readonly auth: AuthStore) {}
+
+  private async request(path: string, init: RequestInit = {}, retry = true): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${await this.auth.token()}`);
+    if (init.body !== undefined && init.body !== null) headers.set('content-type', 'application/json');
+    const response = await fetch(path, { ...init, headers });
+    if (response.status === 401 && retry) {
+      this.auth.invalidate();
+      return this.request(path, init, false);
+    }
+    if (!response.ok) throw await apiErrorOf(response);
+    return response;
+  }
+
+  /** Splits and keys SQL without running it; a syntax error throws an ApiError (422) with its position. */
+  async plan(input: PlanInput, signal?: AbortSignal): Promise<PlanResponse> {
+    const response = await this.request('/api/plan', {
+      method: 'POST',
+      body: JSON.stringify(input),
+      signal: signal ?? null,
+    });
+    return (await response.json()) as PlanResponse;
+  }
+
+  /** Starts a run; events arrive as the server sends them. */
+  async *run(body: RunRequest, signal?: AbortSignal): AsyncGenerator<RunEvent> {
+    const response = await this.request('/api/runs', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: signal ?? null,
+    });
+    if (!response.body) return;
+    yield* readNdjson<RunEvent>(response.body);
+  }
+
+  /** Asks the server to cancel a run in progress. */
+  async cancel(runId: string): Promise<void> {
+    await this.request(`/api/runs/${runId}/cancel`, { method: 'POST', body: '{}' });
+  }
+
+  /** Tables and columns of the session's instance; empty when it has none yet. */
+  async schema(sessionId: string, signal?: AbortSignal): Promise<SessionSchema> {
+    const response = await this.request(`/api/sessions/${sessionId}/schema`, { signal: signal ?? null });
+    return (await response.json()) as SessionSchema;
+  }
+}

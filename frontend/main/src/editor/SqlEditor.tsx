@@ -1,0 +1,189 @@
+import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
+import { partsOf, withMarkerAt } from './buffer.js';
+import { registerCompletion } from './completion.js';
+import { formatSql } from './format.js';
+import { monaco } from './monaco.js';
+import { statementAt } from './split.js';
+
+/** What a run sends: the tail (state to start from), the head (what runs now) and where the head sits in the buffer. */
+export interface RunSelection {
+  tail: string;
+  head: string;
+  headOffset: number;
+}
+
+/** A problem to mark in the buffer, at absolute character offsets. */
+export interface EditorMarker {
+  offset: number;
+  message: string;
+  source: string;
+}
+
+/** Commands the page can give the editor. */
+export interface SqlEditorHandle {
+  getText(): string;
+  setText(text: string): void;
+  format(): void;
+  /** Moves the tail/head marker above the cursor's line (everything above becomes the tail). */
+  markTailAboveCursor(): void;
+  clearTail(): void;
+  focus(): void;
+  /** 1-based line and column of an absolute offset. */
+  positionOf(offset: number): { line: number; column: number };
+}
+
+interface Props {
+  initialText: string;
+  theme: 'light' | 'dark';
+  markers: EditorMarker[];
+  onChange(text: string): void;
+  onRun(selection: RunSelection, scope: 'buffer' | 'statement'): void;
+}
+
+let completionRegistered = false;
+
+function selectionToRun(editor: monaco.editor.IStandaloneCodeEditor, scope: 'buffer' | 'statement'): RunSelection {
+  const model = editor.getModel();
+  if (!model) return { tail: '', head: '', headOffset: 0 };
+  const text = model.getValue();
+  const parts = partsOf(text);
+  const selection = editor.getSelection();
+  const cursor = model.getOffsetAt(editor.getPosition() ?? new monaco.Position(1, 1));
+  const tailFor = (offset: number) => (parts.markerLine > 0 && offset >= parts.headOffset ? parts.tail : '');
+  if (scope === 'buffer' && selection && !selection.isEmpty()) {
+    const start = model.getOffsetAt(selection.getStartPosition());
+    return { tail: tailFor(start), head: model.getValueInRange(selection), headOffset: start };
+  }
+  if (scope === 'statement') {
+    const inHead = parts.markerLine === 0 || cursor >= parts.headOffset;
+    const base = inHead ? parts.headOffset : 0;
+    const source = inHead ? parts.head : parts.tail;
+    const statement = statementAt(source, cursor - base);
+    if (statement) return { tail: tailFor(base), head: statement.text, headOffset: base + statement.start };
+  }
+  return { tail: parts.tail, head: parts.head, headOffset: parts.headOffset };
+}
+
+function decorationsFor(model: monaco.editor.ITextModel): monaco.editor.IModelDeltaDecoration[] {
+  const { markerLine } = partsOf(model.getValue());
+  if (markerLine === 0) return [];
+  const lines = model.getLineCount();
+  const whole = (from: number, to: number, className: string, gutter: string, hover: string) => ({
+    range: new monaco.Range(from, 1, to, 1),
+    options: { isWholeLine: true, className, linesDecorationsClassName: gutter, hoverMessage: { value: hover } },
+  });
+  const out = [whole(markerLine, markerLine, 'head-marker-line', 'head-marker-gutter', 'Head starts below this line')];
+  if (markerLine > 1)
+    out.push(whole(1, markerLine - 1, 'tail-line', 'tail-gutter', 'Tail: the state each run starts from'));
+  if (markerLine < lines) out.push(whole(markerLine + 1, lines, 'head-line', 'head-gutter', 'Head: what runs now'));
+  return out;
+}
+
+/** The Monaco editor with PostgreSQL highlighting, completion, formatting, run shortcuts and the tail/head marks. */
+export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(props, ref) {
+  const host = useRef<HTMLDivElement>(null);
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const latest = useRef(props);
+  latest.current = props;
+
+  useEffect(() => {
+    if (!host.current) return;
+    if (!completionRegistered) {
+      registerCompletion();
+      completionRegistered = true;
+    }
+    const editor = monaco.editor.create(host.current, {
+      value: latest.current.initialText,
+      language: 'pgsql',
+      theme: latest.current.theme === 'dark' ? 'taidon-dark' : 'taidon-light',
+      automaticLayout: true,
+      minimap: { enabled: false },
+      fontSize: 14,
+      scrollBeyondLastLine: false,
+      tabSize: 2,
+      lineDecorationsWidth: 14,
+      ariaLabel:
+        'SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor.',
+      accessibilitySupport: 'auto',
+    });
+    editorRef.current = editor;
+    const model = editor.getModel();
+    const decorations = editor.createDecorationsCollection(model ? decorationsFor(model) : []);
+    const changed = editor.onDidChangeModelContent(() => {
+      const current = editor.getModel();
+      if (!current) return;
+      decorations.set(decorationsFor(current));
+      latest.current.onChange(current.getValue());
+    });
+    editor.addAction({
+      id: 'taidon.run',
+      label: 'Run selection or head',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter],
+      contextMenuGroupId: 'navigation',
+      run: (ed) => latest.current.onRun(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'buffer'), 'buffer'),
+    });
+    editor.addAction({
+      id: 'taidon.runStatement',
+      label: 'Run statement under cursor',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyMod.Shift | monaco.KeyCode.Enter],
+      contextMenuGroupId: 'navigation',
+      run: (ed) =>
+        latest.current.onRun(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement'), 'statement'),
+    });
+    const formatter = monaco.languages.registerDocumentFormattingEditProvider('pgsql', {
+      provideDocumentFormattingEdits: (m) => [{ range: m.getFullModelRange(), text: formatSql(m.getValue()) }],
+    });
+    return () => {
+      changed.dispose();
+      formatter.dispose();
+      editor.dispose();
+      editorRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    monaco.editor.setTheme(props.theme === 'dark' ? 'taidon-dark' : 'taidon-light');
+  }, [props.theme]);
+
+  useEffect(() => {
+    const model = editorRef.current?.getModel();
+    if (!model) return;
+    const markers = props.markers.map((m) => {
+      const start = model.getPositionAt(m.offset);
+      const word = model.getWordAtPosition(start);
+      const endColumn = word && word.endColumn > start.column ? word.endColumn : start.column + 1;
+      return {
+        severity: monaco.MarkerSeverity.Error,
+        message: m.message,
+        source: m.source,
+        startLineNumber: start.lineNumber,
+        startColumn: start.column,
+        endLineNumber: start.lineNumber,
+        endColumn,
+      };
+    });
+    monaco.editor.setModelMarkers(model, 'taidon', markers);
+  }, [props.markers]);
+
+  useImperativeHandle(ref, () => ({
+    getText: () => editorRef.current?.getValue() ?? '',
+    setText: (text) => editorRef.current?.setValue(text),
+    format: () => void editorRef.current?.getAction('editor.action.formatDocument')?.run(),
+    markTailAboveCursor: () => {
+      const editor = editorRef.current;
+      const line = editor?.getPosition()?.lineNumber ?? 1;
+      if (editor) editor.setValue(withMarkerAt(editor.getValue(), line));
+    },
+    clearTail: () => {
+      const editor = editorRef.current;
+      if (editor) editor.setValue(withMarkerAt(editor.getValue(), 0));
+    },
+    focus: () => editorRef.current?.focus(),
+    positionOf: (offset) => {
+      const p = editorRef.current?.getModel()?.getPositionAt(offset);
+      return { line: p?.lineNumber ?? 1, column: p?.column ?? 1 };
+    },
+  }));
+
+  return <div ref={host} className="editor-host" data-testid="editor" />;
+});
