@@ -1,3 +1,4 @@
+export { type AuditRecord, type AuditSink, type AuditSinkOptions, createAuditSink } from './audit.js';
 export { type BaseAppOptions, createBaseApp } from './base-app.js';
 export {
   ConfigError,
@@ -31,4 +32,3 @@ export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, type ProblemBody, problem, regis
 export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
 export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER } from './service-auth.js';
 export { callService, type ServiceCallOptions, type ServiceEndpoint } from './service-client.js';
-export { type AuditRecord, type AuditSink, type AuditSinkOptions, createAuditSink } from './audit.js';
