@@ -65,8 +65,19 @@ describe('a run served from the warm pool', () => {
     const pid = Number(rowsOf(result.events)[0]?.[0]);
     const owners = [...prepared.entries()].filter(([, pids]) => pids.includes(pid));
     expect(owners).toHaveLength(1);
-    // The instance left the pool with the run: the pool no longer lists it.
+    // The instance left the pool with the run: the pool no longer lists it, and it is the anonymous learner's
+    // now (so the idle TTL of anonymous owners applies to it).
     const [instanceId] = owners[0] as [string, number[]];
     expect((await pooled()).map((i) => i.id)).not.toContain(instanceId);
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT owner_role, pooled FROM env_manager.instances WHERE id = $1', [
+        instanceId,
+      ]);
+      expect(rows).toEqual([{ owner_role: 'anonymous', pooled: false }]);
+    } finally {
+      await db.end();
+    }
   }, 120_000);
 });

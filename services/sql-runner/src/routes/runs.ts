@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest } from '@taidon/contracts';
-import { ACCOUNT_HEADER, DomainError, UnauthorizedError } from '@taidon/kit';
+import { ACCOUNT_HEADER, DomainError, ROLE_HEADER, UnauthorizedError } from '@taidon/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { planChain } from '../domain/chain/index.js';
 import type { EngineIdentity } from '../domain/engine.js';
@@ -45,7 +45,11 @@ export function registerRunRoutes(
       const head = [{ path: HEAD_PATH, sql: request.body.head }];
       await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
       const planMs = Math.round(performance.now() - started);
-      const session = await openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
+      const role = request.headers[ROLE_HEADER];
+      const session = {
+        ...(await openSession(deps, ownerId, request.body.sessionId ?? randomUUID())),
+        ...(typeof role === 'string' && role !== '' ? { ownerRole: role } : {}),
+      };
       await checkInstanceQuota(deps.quota, quotas, request, ownerId, session);
 
       reply.hijack();

@@ -50,11 +50,17 @@ async function takeLayer(
 /** A chain's key path: the base state, then the state after each step. */
 const keyPath = (tail: Chain): string[] => [tail.baseKey, ...tail.steps.map((s) => s.key)];
 
+/** Who a new instance is for, as env-manager records it. */
+const ownerOf = (session: SessionView) => ({
+  ownerId: session.ownerId,
+  sessionId: session.id,
+  ...(session.ownerRole ? { ownerRole: session.ownerRole } : {}),
+});
+
 async function restore(
   deps: RunnerDeps,
   run: RunState,
-  ownerId: string,
-  sessionId: string,
+  session: SessionView,
   tail: Chain,
   known?: { key: string | null; index: number },
 ): Promise<{ instance: InstanceInfo; index: number }> {
@@ -70,12 +76,12 @@ async function restore(
   let instance: InstanceInfo;
   let index: number;
   if (found.key === null) {
-    instance = await deps.envManager.create({ ownerId, sessionId, layerKey: null }, run.requestId);
+    instance = await deps.envManager.create({ ...ownerOf(session), layerKey: null }, run.requestId);
     instance = await takeLayer(deps, run, instance, tail.baseKey, null, 0, Math.round(now() - started));
     index = -1;
     run.layerKey = null;
   } else {
-    instance = await deps.envManager.create({ ownerId, sessionId, layerKey: found.key }, run.requestId);
+    instance = await deps.envManager.create({ ...ownerOf(session), layerKey: found.key }, run.requestId);
     index = found.index - 1;
     run.layerKey = found.key;
   }
@@ -156,6 +162,8 @@ async function replay(
 export interface SessionView {
   id: string;
   ownerId: string;
+  /** The owner's role as the gateway vouched for it (env-manager gives anonymous owners an idle TTL). */
+  ownerRole?: string;
   instanceId: string | null;
   currentKey: string | null;
 }
@@ -198,7 +206,7 @@ export async function buildState(
   tail: Chain,
 ): Promise<PreparedState> {
   const build = async (known?: { key: string | null; index: number }) => {
-    const { instance, index } = await restore(deps, run, session.ownerId, session.id, tail, known);
+    const { instance, index } = await restore(deps, run, session, tail, known);
     try {
       const connection = await deps.connections.open(session.id, instance);
       const state = { instance, connection, key: tail.finalKey };
@@ -240,12 +248,7 @@ async function fromPreparedConnection(
   let instance: InstanceInfo;
   try {
     instance = await deps.envManager.create(
-      {
-        ownerId: session.ownerId,
-        sessionId: session.id,
-        layerKey: tail.finalKey,
-        preferInstanceId: prepared.instanceId,
-      },
+      { ...ownerOf(session), layerKey: tail.finalKey, preferInstanceId: prepared.instanceId },
       run.requestId,
     );
   } catch {
