@@ -17,7 +17,8 @@
 // The platform runs as a child process (backend/gateway/dist/all-in-one.js)
 // with LOG_LEVEL=warn, INSTANCE_IDLE_TTL_SECONDS=--idle-ttl,
 // WARM_POOL_MAX_INSTANCES=40, a 16 GiB sparse btrfs image; any of these can
-// be overridden from the environment.
+// be overridden from the environment. PLATFORM_NODE_ARGS adds node flags to
+// the platform's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
 
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';

@@ -132,18 +132,25 @@ export async function startPlatform({ env, log }) {
   taidonUrl.pathname = '/taidon';
 
   const port = await freePort();
-  const child = spawn(process.execPath, [join(REPO, 'backend/gateway/dist/all-in-one.js')], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TAIDON_DATA_DIR: dataDir,
-      DATABASE_URL: taidonUrl.toString(),
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.PLATFORM_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      join(REPO, 'backend/gateway/dist/all-in-one.js'),
+    ],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        TAIDON_DATA_DIR: dataDir,
+        DATABASE_URL: taidonUrl.toString(),
+        ...env,
+      },
     },
-  });
+  );
   let output = '';
   const keep = (chunk) => {
     output = (output + chunk.toString('utf8')).slice(-200_000);

@@ -103,6 +103,8 @@ export async function startPlatform() {
     admin.on('error', () => {});
     await admin.connect();
     closers.push(() => admin.end());
+    // The benches time runs, not quotas: one bench account sends far more than a learner's 60 runs a minute.
+    await admin.query(`UPDATE user_profile.role_quotas SET runs_per_minute = 1000000 WHERE role = 'anonymous'`);
 
     const service = (method, path, body) =>
       fetch(`${urls.envManagerUrl}${path}`, {
