@@ -39,11 +39,11 @@ describe('a run served from the warm pool', () => {
     const plan = await post(`${stack.url}/api/plan`, { sql: '' }, { authorization: `Bearer ${token}` });
     const baseKey = plan.body.baseKey as string;
     const pooled = async (): Promise<Pooled[]> => {
-      const response = await fetch(`${stack.services.envManagerUrl}/warm-pool/${baseKey}/instances`, {
+      const response = await fetch(`${stack.services.envManagerUrl}/warm-pool/instances`, {
         headers: { 'x-taidon-service-token': stack.serviceToken },
       });
       expect(response.status).toBe(200);
-      return (await response.json()) as Pooled[];
+      return ((await response.json()) as (Pooled & { poolKey: string })[]).filter((i) => i.poolKey === baseKey);
     };
 
     // Both pooled instances up, each with a learner connection the runner opened on its own.

@@ -35,6 +35,8 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     registerRunRoutes(app, deps.engine, runs, new RunRegistry());
     if (runs.quota) registerUsageRoutes(app, runs.quota);
     registerSchemaRoutes(app, runs);
+    // Connections to warm-pool instances are opened ahead of the runs that will take them.
+    app.addHook('onReady', async () => runs.prepared?.start());
     app.addHook('onClose', async () => {
       await runs.prepared?.close();
       await runs.connections.closeAll();

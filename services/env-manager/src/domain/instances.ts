@@ -160,9 +160,9 @@ export class InstanceManager {
     return (await listInstances(this.deps.pool, { ownerId, states })).map((row) => view(row));
   }
 
-  /** Ready pooled instances of a key, without credentials: callers may connect to them ahead of a claim. */
-  async pooled(poolKey: string): Promise<InstanceView[]> {
-    return (await listPooledInstances(this.deps.pool, poolKey)).map((row) => view(row));
+  /** Ready pooled instances of every pool, without credentials: callers may connect to them ahead of a claim. */
+  async pooled(): Promise<(InstanceView & { poolKey: string | null })[]> {
+    return (await listPooledInstances(this.deps.pool)).map((row) => ({ ...view(row), poolKey: row.poolKey }));
   }
 
   /** Rows, for the loops. */

@@ -11,10 +11,15 @@ export function registerWarmPoolRoutes(app: FastifyInstance, pool: WarmPool, man
     async (request) => pool.setDemand(request.params.key, request.body.size),
   );
   // Ready instances of a pool: a runner connects to them ahead of a claim, so a pooled run pays no connection set-up.
-  app.get<{ Params: { key: string } }>(
-    '/warm-pool/:key/instances',
-    { schema: { params: PoolKeyParams, response: { 200: { type: 'array', items: InstanceBody } } } },
-    async (request) => manager.pooled(request.params.key),
+  const PooledInstance = {
+    ...InstanceBody,
+    required: [...InstanceBody.required, 'poolKey'],
+    properties: { ...InstanceBody.properties, poolKey: { type: ['string', 'null'] } },
+  };
+  app.get(
+    '/warm-pool/instances',
+    { schema: { response: { 200: { type: 'array', items: PooledInstance } } } },
+    async () => manager.pooled(),
   );
   app.get('/warm-pool', { schema: { response: { 200: { type: 'array', items: PoolStatusBody } } } }, async () =>
     pool.status(),

@@ -211,10 +211,11 @@ export async function claimPooledInstance(
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
-/** Running pooled instances of `poolKey`, oldest first (the order claims take them in). */
-export async function listPooledInstances(pool: pg.Pool, poolKey: string): Promise<InstanceRow[]> {
+/** Running pooled instances (of `poolKey`, or of every pool), oldest first: the order claims take them in. */
+export async function listPooledInstances(pool: pg.Pool, poolKey: string | null = null): Promise<InstanceRow[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM instances WHERE pooled AND state = 'Running' AND pool_key = $1 ORDER BY created_at`,
+    `SELECT * FROM instances WHERE pooled AND state = 'Running' AND ($1::text IS NULL OR pool_key = $1)
+      ORDER BY created_at`,
     [poolKey],
   );
   return rows.map(toRow);

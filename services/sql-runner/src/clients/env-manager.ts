@@ -18,6 +18,8 @@ export interface InstanceInfo {
 /** A started, unclaimed warm-pool instance. */
 export interface PooledInstance {
   id: string;
+  /** The layer key the pool serves (`template` for fresh templates). */
+  poolKey: string | null;
   host: string | null;
   port: number | null;
   database: string;
@@ -91,9 +93,9 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/warm-pool/${key}`, { method: 'PUT', body: { size }, requestId });
   }
 
-  /** Ready pooled instances of `key` (no credentials: the learner needs none on loopback). */
-  pooled(key: string, requestId?: string): Promise<PooledInstance[]> {
-    return callService(this.endpoint, `/warm-pool/${key}/instances`, { requestId });
+  /** Ready instances of every warm pool (no credentials: the learner needs none on loopback). */
+  pooled(requestId?: string): Promise<PooledInstance[]> {
+    return callService(this.endpoint, '/warm-pool/instances', { requestId });
   }
 
   delete(id: string, requestId?: string): Promise<unknown> {

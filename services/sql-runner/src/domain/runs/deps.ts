@@ -11,7 +11,7 @@ import { RunQuota } from './quota.js';
 /** Rows per `rows` event: small enough for the first row to show at once, large enough for 100k rows to stream fast. */
 const CHUNK_ROWS = 500;
 /** How often the runner looks for new warm-pool instances to connect to ahead of runs. */
-const PREPARED_REFRESH_MS = 200;
+const PREPARED_REFRESH_MS = 100;
 
 /** The run machinery of sql-runner from its configuration and its pool. */
 export function createRunnerDeps(

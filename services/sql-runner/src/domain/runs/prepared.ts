@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { EnvManagerClient } from '../../clients/env-manager.js';
+import type { EnvManagerClient, PooledInstance } from '../../clients/env-manager.js';
 
 /** A learner connection opened to a pooled instance before any run asked for it. */
 export interface PreparedConnection {
@@ -12,21 +12,24 @@ export interface PreparedConnectionsOptions {
   envManager: Pick<EnvManagerClient, 'pooled'>;
   /** How often the pools are looked at again (a take looks at once). */
   intervalMs: number;
-  onError?: (error: unknown, key: string) => void;
+  onError?: (error: unknown) => void;
 }
 
 const APPLICATION_NAME = 'taidon-learner';
+/** Pools of fresh templates serve only a miss, which never has a prepared connection to go with it. */
+const TEMPLATE_POOL = 'template';
 
 /**
  * Learner connections opened ahead of time to env-manager's warm-pool
- * instances of the keys a runner expects to serve. A run that takes one
- * claims that very instance (env-manager prefers it) and starts its head on
- * a connection whose backend is already forked, authenticated and has run a
+ * instances, whatever declared their pools. A run that takes one claims
+ * that very instance (env-manager prefers it) and starts its head on a
+ * connection whose backend is already forked, authenticated and has run a
  * first query: the connection set-up leaves the run's critical path. The
  * instances stay env-manager's: it may hand one to another runner, in which
  * case the claim returns another instance and the connection is closed.
  */
 export class PreparedConnections {
+  /** Pool key → instance id → connection, oldest instance first. */
   private readonly ready = new Map<string, Map<string, PreparedConnection>>();
   private readonly opening = new Set<string>();
   /** Instances whose connection a run took, until they leave the pool: not to be connected to again meanwhile. */
@@ -37,9 +40,8 @@ export class PreparedConnections {
 
   constructor(private readonly options: PreparedConnectionsOptions) {}
 
-  /** Keeps connections to the pool of `key` from now on. */
-  watch(key: string): void {
-    if (!this.ready.has(key)) this.ready.set(key, new Map());
+  /** Looks at the pools from now on, every `intervalMs` and after each take. */
+  start(): void {
     this.timer ??= setInterval(() => void this.refresh(), this.options.intervalMs).unref();
     void this.refresh();
   }
@@ -60,19 +62,20 @@ export class PreparedConnections {
     return undefined;
   }
 
-  /** The prepared connection to `instanceId`, whatever its key, removed from the set; for a claim that got another instance. */
+  /** The prepared connection to `instanceId`, removed from the set; for a claim that got another instance. */
   takeInstance(instanceId: string): PreparedConnection | undefined {
     for (const byInstance of this.ready.values()) {
       const prepared = byInstance.get(instanceId);
       if (prepared) {
         byInstance.delete(instanceId);
+        this.handedOut.add(instanceId);
         return prepared.broken ? undefined : prepared;
       }
     }
     return undefined;
   }
 
-  /** Looks at every watched pool once: connects to new instances, drops connections to instances gone from it. */
+  /** Looks at the pools once: connects to new instances, drops connections to instances gone from them. */
   refresh(): Promise<void> {
     this.refreshing ??= this.refreshAll().finally(() => {
       this.refreshing = undefined;
@@ -90,31 +93,30 @@ export class PreparedConnections {
   }
 
   private async refreshAll(): Promise<void> {
-    for (const [key, byInstance] of this.ready) {
-      if (this.closed) return;
-      try {
-        const pooled = await this.options.envManager.pooled(key);
-        const live = new Set(pooled.map((i) => i.id));
-        for (const id of this.handedOut) if (!live.has(id)) this.handedOut.delete(id);
-        for (const [id, prepared] of byInstance) {
-          if (live.has(id) && !prepared.broken) continue;
-          byInstance.delete(id);
-          void prepared.client.end().catch(() => {});
-        }
-        const fresh = pooled.filter(
-          (i) => i.port !== null && !byInstance.has(i.id) && !this.opening.has(i.id) && !this.handedOut.has(i.id),
-        );
-        await Promise.all(fresh.map((instance) => this.open(byInstance, instance)));
-      } catch (error) {
-        this.options.onError?.(error, key);
+    if (this.closed) return;
+    let pooled: PooledInstance[];
+    try {
+      pooled = (await this.options.envManager.pooled()).filter((i) => i.poolKey && i.poolKey !== TEMPLATE_POOL);
+    } catch (error) {
+      this.options.onError?.(error);
+      return;
+    }
+    const live = new Set(pooled.map((i) => i.id));
+    for (const id of this.handedOut) if (!live.has(id)) this.handedOut.delete(id);
+    for (const byInstance of this.ready.values()) {
+      for (const [id, prepared] of byInstance) {
+        if (live.has(id) && !prepared.broken) continue;
+        byInstance.delete(id);
+        void prepared.client.end().catch(() => {});
       }
     }
+    const known = (id: string) =>
+      this.opening.has(id) || this.handedOut.has(id) || [...this.ready.values()].some((m) => m.has(id));
+    const fresh = pooled.filter((i) => i.port !== null && !known(i.id));
+    await Promise.all(fresh.map((instance) => this.open(instance)));
   }
 
-  private async open(
-    byInstance: Map<string, PreparedConnection>,
-    instance: { id: string; host: string | null; port: number | null; database: string; user: string },
-  ): Promise<void> {
+  private async open(instance: PooledInstance): Promise<void> {
     this.opening.add(instance.id);
     const client = new pg.Client({
       host: instance.host ?? '127.0.0.1',
@@ -136,6 +138,9 @@ export class PreparedConnections {
       // The backend's first query loads its catalog caches; a learner's first statement should not pay for it.
       await client.query('SELECT 1');
       if (this.closed) throw new Error('closed');
+      const key = instance.poolKey as string;
+      let byInstance = this.ready.get(key);
+      if (!byInstance) this.ready.set(key, (byInstance = new Map()));
       byInstance.set(instance.id, prepared);
     } catch {
       await client.end().catch(() => {});

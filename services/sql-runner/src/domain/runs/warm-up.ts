@@ -20,8 +20,5 @@ export async function warmUpBaseState(deps: RunnerDeps, baseKey: string, size: n
       await deps.envManager.delete(instance.id).catch(() => {});
     }
   }
-  if (size > 0) {
-    await deps.envManager.warmPool(baseKey, size);
-    deps.prepared?.watch(baseKey);
-  }
+  if (size > 0) await deps.envManager.warmPool(baseKey, size);
 }
