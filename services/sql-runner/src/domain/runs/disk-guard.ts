@@ -45,9 +45,35 @@ export function watchDatabaseSize(connection: SessionConnection, maxBytes: numbe
   };
 }
 
-/** The `error` event of a statement cancelled because the database outgrew its cap. */
-export function diskFullEvent(step: Step, phase: 'replay' | 'execute', statement: number, maxBytes: number) {
-  const cap = `${Math.round(maxBytes / 1024 ** 2)} MB`;
+/** A statement's disk watch: whether it fired, and how to stop it. */
+export interface DiskGuard {
+  readonly maxBytes: number;
+  exceeded: boolean;
+  stop(): void;
+}
+
+/** Watches the database while one statement runs and cancels the statement past `maxBytes` (0: no watch). */
+export function guardDiskUse(connection: SessionConnection, maxBytes: number): DiskGuard {
+  const guard: DiskGuard = { maxBytes, exceeded: false, stop: () => {} };
+  if (maxBytes > 0) {
+    guard.stop = watchDatabaseSize(connection, maxBytes, () => {
+      guard.exceeded = true;
+      void connection.cancel().catch(() => {});
+    });
+  }
+  return guard;
+}
+
+/** The `error` event of a failed statement: its own error, or the disk cap when the guard cancelled it. */
+export function statementErrorEvent(
+  error: Parameters<typeof errorEvent>[0],
+  step: Step,
+  phase: 'replay' | 'execute',
+  statement: number,
+  disk: DiskGuard,
+) {
+  if (!disk.exceeded) return errorEvent(error, step, phase, statement);
+  const cap = `${Math.round(disk.maxBytes / 1024 ** 2)} MB`;
   return errorEvent(
     {
       code: DISK_FULL_SQLSTATE,

@@ -139,8 +139,8 @@ export class PreparedConnections {
       await client.query('SELECT 1');
       if (this.closed) throw new Error('closed');
       const key = instance.poolKey as string;
-      let byInstance = this.ready.get(key);
-      if (!byInstance) this.ready.set(key, (byInstance = new Map()));
+      const byInstance = this.ready.get(key) ?? new Map<string, PreparedConnection>();
+      this.ready.set(key, byInstance);
       byInstance.set(instance.id, prepared);
     } catch {
       await client.end().catch(() => {});

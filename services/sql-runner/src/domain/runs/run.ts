@@ -5,8 +5,8 @@ import { finishRun, insertRun } from '../../store/runs.js';
 import { insertSession, selectSession, updateSessionState } from '../../store/sessions.js';
 import type { Chain } from '../chain/index.js';
 import { RunCancelled, type RunnerDeps, RunState } from './context.js';
-import { diskFullEvent, watchDatabaseSize } from './disk-guard.js';
-import { errorEvent, isServerError } from './errors.js';
+import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
+import { isServerError } from './errors.js';
 import { executeStep } from './execute.js';
 import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, type SessionView } from './state.js';
 
@@ -121,13 +121,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
     }
     const guard = setTimeout(() => void cancelRun(run, 'timeout'), deps.statementTimeoutMs);
     run.cancelInFlight = () => state.connection.cancel();
-    let diskFull = false;
-    const stopWatching = deps.databaseMaxBytes
-      ? watchDatabaseSize(state.connection, deps.databaseMaxBytes, () => {
-          diskFull = true;
-          void state.connection.cancel().catch(() => {});
-        })
-      : () => {};
+    const disk = guardDiskUse(state.connection, deps.databaseMaxBytes);
     try {
       await executeStep(state.connection.learner, step, step.index, run.emit, deps.limits, state.connection.types);
       if (state.key !== null) result.key = step.key;
@@ -139,15 +133,13 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
       if (run.cancelled) {
         result.cancelled = true;
       } else {
-        const event = diskFull
-          ? diskFullEvent(step, 'execute', step.index, deps.databaseMaxBytes)
-          : errorEvent(error, step, 'execute', step.index);
+        const event = statementErrorEvent(error, step, 'execute', step.index, disk);
         run.emit(event);
         result.failed = event.sqlstate;
       }
       break;
     } finally {
-      stopWatching();
+      disk.stop();
       clearTimeout(guard);
       run.cancelInFlight = undefined;
     }

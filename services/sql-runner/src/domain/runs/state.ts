@@ -2,8 +2,8 @@ import type { InstanceInfo } from '../../clients/env-manager.js';
 import type { Chain, Step } from '../chain/index.js';
 import type { SessionConnection } from './connections.js';
 import { RunCancelled, type RunnerDeps, type RunState } from './context.js';
-import { diskFullEvent, watchDatabaseSize } from './disk-guard.js';
-import { errorEvent, isServerError } from './errors.js';
+import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
+import { isServerError } from './errors.js';
 import { executeStep } from './execute.js';
 
 /** An instance at the state a run starts from, with the learner's connection open on it. */
@@ -112,25 +112,17 @@ async function replay(
     run.emit({ type: 'progress', phase: 'replay', step: i + 1, of: steps.length });
     run.cancelInFlight = () => state.connection.cancel();
     const guard = setTimeout(() => void state.connection.cancel().catch(() => {}), deps.statementTimeoutMs);
-    let diskFull = false;
-    const stopWatching = deps.databaseMaxBytes
-      ? watchDatabaseSize(state.connection, deps.databaseMaxBytes, () => {
-          diskFull = true;
-          void state.connection.cancel().catch(() => {});
-        })
-      : () => {};
+    const disk = guardDiskUse(state.connection, deps.databaseMaxBytes);
     try {
       await executeStep(state.connection.learner, step, i, () => {}, deps.limits, state.connection.types);
     } catch (error) {
       if (run.cancelled) throw new RunCancelled();
       if (!isServerError(error)) throw error;
-      const event = diskFull
-        ? diskFullEvent(step, 'replay', i, deps.databaseMaxBytes)
-        : errorEvent(error, step, 'replay', i);
+      const event = statementErrorEvent(error, step, 'replay', i, disk);
       run.emit(event);
       throw new ReplayFailed(event.sqlstate);
     } finally {
-      stopWatching();
+      disk.stop();
       clearTimeout(guard);
       run.cancelInFlight = undefined;
     }
