@@ -5,6 +5,7 @@ import { RunCancelled, type RunnerDeps, type RunState } from './context.js';
 import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
 import { isServerError } from './errors.js';
 import { executeStep } from './execute.js';
+import { fromPreparedConnection, ownerOf } from './from-pool.js';
 
 /** An instance at the state a run starts from, with the learner's connection open on it. */
 export interface PreparedState {
@@ -49,13 +50,6 @@ async function takeLayer(
 /** A fresh instance at the deepest cached state of the tail's key path; builds K0 from the template when nothing is cached. */
 /** A chain's key path: the base state, then the state after each step. */
 const keyPath = (tail: Chain): string[] => [tail.baseKey, ...tail.steps.map((s) => s.key)];
-
-/** Who a new instance is for, as env-manager records it. */
-const ownerOf = (session: SessionView) => ({
-  ownerId: session.ownerId,
-  sessionId: session.id,
-  ...(session.ownerRole ? { ownerRole: session.ownerRole } : {}),
-});
 
 async function restore(
   deps: RunnerDeps,
@@ -218,44 +212,4 @@ export async function buildState(
   const found = await deps.snapshotCache.lookup(path, run.requestId);
   if (found.index === path.length - 1) return build(found);
   return deps.locks.withLock(tail.finalKey, () => build());
-}
-
-/**
- * The state from a warm-pool instance this runner already holds a learner
- * connection to: one claim, no lookup (a pool exists only for a cached key)
- * and no connection set-up. Undefined when there is none or the claim fails,
- * and the caller goes the usual way.
- */
-async function fromPreparedConnection(
-  deps: RunnerDeps,
-  run: RunState,
-  session: SessionView,
-  tail: Chain,
-): Promise<PreparedState | undefined> {
-  const prepared = deps.prepared?.take(tail.finalKey);
-  if (!prepared) return undefined;
-  const started = now();
-  run.phase = 'restore';
-  run.emit({ type: 'progress', phase: 'restore' });
-  let instance: InstanceInfo;
-  try {
-    instance = await deps.envManager.create(
-      { ...ownerOf(session), layerKey: tail.finalKey, preferInstanceId: prepared.instanceId },
-      run.requestId,
-    );
-  } catch {
-    void prepared.client.end().catch(() => {});
-    return undefined;
-  }
-  // Another runner may have claimed that instance first: then this one got another, perhaps also prepared.
-  const client = instance.id === prepared.instanceId ? prepared : deps.prepared?.takeInstance(instance.id);
-  if (client !== prepared) void prepared.client.end().catch(() => {});
-  const connection = await deps.connections.open(session.id, instance, client?.broken ? undefined : client?.client);
-  deps.metrics?.cacheLookups.inc({ result: 'hit' });
-  deps.metrics?.cacheHitDepth.observe(tail.steps.length);
-  run.source = instance.source === 'resume' ? 'session' : instance.source;
-  run.warmPool = instance.source === 'pool';
-  run.layerKey = tail.finalKey;
-  run.timings.restoreMs = Math.round(now() - started);
-  return { instance, connection, key: tail.finalKey };
 }
