@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { processSpawner } from './spawner.js';
 
 /** Options of one external command run. */
 export interface RunCommandOptions {
@@ -58,6 +59,8 @@ export class CommandError extends Error {
  * CommandError carrying its stderr otherwise.
  */
 export function runCommand(file: string, args: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
+  const spawner = processSpawner();
+  if (spawner && !Buffer.isBuffer(options.input)) return runThrough(spawner, file, args, options);
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
@@ -101,4 +104,37 @@ export function runCommand(file: string, args: readonly string[], options: RunCo
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** runCommand through the spawner process (see spawner.ts): the same results and errors. */
+async function runThrough(
+  spawner: NonNullable<ReturnType<typeof processSpawner>>,
+  file: string,
+  args: readonly string[],
+  options: RunCommandOptions,
+): Promise<CommandResult> {
+  let done: Awaited<ReturnType<typeof spawner.run>>;
+  try {
+    done = await spawner.run({
+      file,
+      args,
+      timeoutMs: options.timeoutMs,
+      env: options.env ?? process.env,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
+      ...(typeof options.input === 'string' ? { input: options.input } : {}),
+    });
+  } catch (error) {
+    throw new CommandError({
+      command: file,
+      exitCode: null,
+      signal: null,
+      stderr: (error as Error).message,
+      timedOut: false,
+    });
+  }
+  const { exitCode, signal, timedOut, stdout, stderr } = done;
+  if (exitCode === 0 && !timedOut) return { stdout, stderr };
+  throw new CommandError({ command: file, exitCode, signal, stderr, timedOut });
 }

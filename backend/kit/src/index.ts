@@ -32,3 +32,4 @@ export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, type ProblemBody, problem, regis
 export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
 export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER } from './service-auth.js';
 export { callService, type ServiceCallOptions, type ServiceEndpoint } from './service-client.js';
+export { processSpawner, Spawner, type StartedProcess } from './spawner.js';

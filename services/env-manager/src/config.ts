@@ -1,4 +1,4 @@
-import { type ConfigOf, type EnvVar, envInt, envString, envUrl, loadConfig } from '@taidon/kit';
+import { type ConfigOf, type EnvVar, envEnum, envInt, envString, envUrl, loadConfig } from '@taidon/kit';
 
 /** cgroup v2 `cpu.max` value: "max <period>" or "<quota> <period>" in microseconds. */
 function envCpuMax(doc: string, fallback: string): EnvVar<string> {
@@ -48,6 +48,11 @@ export const envManagerConfigSpec = {
     default: 268_435_456,
     min: 16_777_216,
   }),
+  INSTANCE_CGROUPS: envEnum(
+    '`limits`: a cgroup per instance where cgroup v2 delegates memory, pids or cpu (not for the freezer alone: placing a process in a cgroup stalls every fork on the machine, and halves creation under load); `always`: wherever cgroup v2 is writable; `off`: never (signals freeze).',
+    ['limits', 'always', 'off'],
+    { default: 'limits' },
+  ),
   INSTANCE_START_CONCURRENCY: envInt(
     'Instances created (volume clone + server start) at once; more wait in a queue (a crowd of creations all miss their start timeout).',
     { default: 4, min: 1, max: 256 },

@@ -30,5 +30,5 @@ export {
 } from './engine/template.js';
 export { ENV_MANAGER_ERROR_CODES } from './errors.js';
 export { ENV_MANAGER_MIGRATIONS_DIR, migrateEnvManager } from './migrate.js';
-export { createLocalRuntime, type LocalRuntimeOptions } from './runtimes/local.js';
+export { cgroupOptions, createLocalRuntime, type LocalRuntimeOptions } from './runtimes/local.js';
 export type { Runtime, RuntimeLimits, StartedServer } from './runtimes/runtime.js';

@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { createSnapshotCacheClient } from './clients/snapshot-cache.js';
 import { loadEnvManagerConfig } from './config.js';
 import { migrateEnvManager } from './migrate.js';
-import { createLocalRuntime } from './runtimes/local.js';
+import { cgroupOptions, createLocalRuntime } from './runtimes/local.js';
 
 // The only file of env-manager that touches process.*: config, logger, app, listen, graceful close.
 // Standalone, instances outlive the process (stopInstancesOnClose is off); reconcile adopts them on restart.
@@ -18,6 +18,7 @@ const runtime = await createLocalRuntime({
     pidsMax: config.INSTANCE_PIDS_MAX,
     cpuMax: config.INSTANCE_CPU_MAX,
   },
+  ...cgroupOptions(config.INSTANCE_CGROUPS),
   logger,
 });
 const snapshotCache = createSnapshotCacheClient({

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { buildApp as buildAuditLog, loadAuditLogConfig, migrateAuditLog, sealAuditLog } from '@taidon/audit-log';
 import {
   buildApp as buildEnvManager,
+  cgroupOptions,
   createLocalRuntime,
   createSnapshotCacheClient,
   loadEnvManagerConfig,
@@ -165,6 +166,7 @@ export async function startServices(context: LaunchContext, running: Running): P
       pidsMax: envConfig.INSTANCE_PIDS_MAX,
       cpuMax: envConfig.INSTANCE_CPU_MAX,
     },
+    ...cgroupOptions(envConfig.INSTANCE_CGROUPS),
     logger: envLogger,
   });
   const snapshotCache = createSnapshotCacheClient({ baseUrl: cacheUrl, serviceToken: context.secrets.serviceToken });

@@ -1,12 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   chownTree,
   freePort,
   type OsUser,
+  processSpawner,
   runCommand,
   type ServerBinaries,
+  type StartedProcess,
   serverBinaries,
   serverOsUser,
 } from '@taidon/kit';
@@ -26,6 +28,13 @@ import {
 import { findPostmasters, isProcessAlive, processTree } from './proc.js';
 import type { Runtime, RuntimeLimits, StartedServer, StartServerOptions } from './runtime.js';
 
+/** createLocalRuntime's cgroup options for an INSTANCE_CGROUPS value. */
+export function cgroupOptions(
+  mode: 'limits' | 'always' | 'off',
+): Pick<LocalRuntimeOptions, 'cgroupRoots' | 'cgroupMode'> {
+  return mode === 'off' ? { cgroupRoots: [] } : { cgroupMode: mode };
+}
+
 /** Options of createLocalRuntime. */
 export interface LocalRuntimeOptions {
   /** Holds `<instanceId>/` with the socket directory and `server.log`; keep the path short (sockets ≤ 107 bytes). */
@@ -34,6 +43,12 @@ export interface LocalRuntimeOptions {
   logger: Logger;
   /** cgroup v2 roots to try; `[]` disables cgroups (the signal freezer is used). */
   cgroupRoots?: readonly string[];
+  /**
+   * `always`: a cgroup per instance wherever cgroup v2 is writable. `limits`: only where it delegates memory,
+   * pids or cpu; for the freezer alone it is not worth it (moving a process into a cgroup waits for an RCU grace
+   * period and blocks every fork on the machine meanwhile: under load, half the creation rate). Default `always`.
+   */
+  cgroupMode?: 'always' | 'limits';
   /** Name of the parent cgroup of all instances. */
   cgroupName?: string;
   /** Directory with initdb and postgres; defaults to the bundled binaries. */
@@ -84,7 +99,14 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const user: OsUser = serverOsUser();
   const bins: ServerBinaries = await serverBinaries(options.binDir, user);
   await mkdir(options.runDir, { recursive: true, mode: 0o755 });
-  const cgroups: CgroupSupport = await detectCgroupSupport(options.cgroupName ?? 'taidon', options.cgroupRoots);
+  let cgroups: CgroupSupport = await detectCgroupSupport(options.cgroupName ?? 'taidon', options.cgroupRoots);
+  if (options.cgroupMode === 'limits' && cgroups.parent && cgroups.controllers.length === 0) {
+    cgroups = {
+      parent: undefined,
+      controllers: [],
+      reasons: [...cgroups.reasons, 'no limit to apply: cgroups unused'],
+    };
+  }
   const freezer = cgroups.parent && !cgroups.reasons.some((r) => r.includes('cgroup.freeze')) ? 'cgroup' : 'signals';
   const limits: RuntimeLimits = {
     cgroupParent: cgroups.parent,
@@ -132,39 +154,68 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     return true;
   }
 
+  /** Starts the postmaster, through the spawner process where there is one (see kit's spawner.ts). */
+  async function launch(
+    opts: StartServerOptions,
+    port: number,
+    dir: string,
+    log: FileHandle,
+  ): Promise<StartedProcess | undefined> {
+    const args = ['-D', opts.dataDir, '-p', String(port), '-c', `unix_socket_directories=${dir}`];
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', TZ: 'UTC' };
+    const spawner = processSpawner();
+    if (spawner) {
+      await log.close();
+      const owner = user.uid === undefined ? {} : { uid: user.uid, gid: user.gid ?? user.uid };
+      return spawner
+        .start({ file: bins.postgres, args, cwd: dir, env, stderrFile: join(dir, 'server.log'), ...owner })
+        .catch(() => undefined);
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(bins.postgres, args, {
+        uid: user.uid,
+        gid: user.gid,
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', 'ignore', log.fd],
+        env,
+      });
+    } finally {
+      await log.close();
+    }
+    const pid = child.pid;
+    if (pid === undefined) return undefined;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.unref();
+    return { pid, exited };
+  }
+
   async function spawnOnce(opts: StartServerOptions, attempt: number): Promise<StartedServer | 'exited' | 'timeout'> {
     const dir = dirOf(opts.instanceId);
     const port = attempt === 1 && opts.port ? opts.port : await freePort();
     const log = await open(join(dir, 'server.log'), 'a', 0o600);
     const cgroup = await createInstanceCgroup(cgroups, opts.instanceId, options.limits);
     const started = performance.now();
-    let child: ChildProcess;
-    try {
-      child = spawn(bins.postgres, ['-D', opts.dataDir, '-p', String(port), '-c', `unix_socket_directories=${dir}`], {
-        uid: user.uid,
-        gid: user.gid,
-        cwd: dir,
-        detached: true,
-        stdio: ['ignore', 'ignore', log.fd],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', TZ: 'UTC' },
-      });
-    } finally {
-      await log.close();
-    }
-    const pid = child.pid;
-    if (pid === undefined) return 'exited';
+    const launched = await launch(opts, port, dir, log);
+    if (!launched) return 'exited';
+    const { pid } = launched;
     let gone = false;
     exits.set(
       pid,
-      new Promise<void>((resolve) =>
-        child.once('exit', () => {
+      launched.exited.then(
+        () => {
           gone = true;
           exits.delete(pid);
-          resolve();
-        }),
+        },
+        // The spawner went away: nobody reports this exit any more. A wait already on it times out (and kills);
+        // later waits find no entry and poll the pid.
+        () => {
+          exits.delete(pid);
+          return new Promise<void>(() => {});
+        },
       ),
     );
-    child.unref();
     // The postmaster first, so whatever it forks from now on is born inside; then what it forked before.
     if (cgroup) {
       await moveIntoCgroup(cgroup, [pid]);

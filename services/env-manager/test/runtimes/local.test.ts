@@ -165,4 +165,19 @@ describe('cgroup limits', () => {
       await runtime.stop(id, server.pid);
     }
   });
+
+  it('uses no cgroup for the freezer alone in `limits` mode, and one wherever a limit can be applied', async () => {
+    const limitsOnly = await createTestRuntime({ cgroupMode: 'limits' });
+    try {
+      const { limits } = limitsOnly.runtime;
+      if (cgroupEnv.runtime.limits.controllers.length > 0) {
+        expect(limits.cgroupParent).toBe(cgroupEnv.runtime.limits.cgroupParent);
+      } else {
+        expect(limits).toMatchObject({ cgroupParent: undefined, freezer: 'signals' });
+        expect(limits.reasons.at(-1)).toBe('no limit to apply: cgroups unused');
+      }
+    } finally {
+      await limitsOnly.cleanup();
+    }
+  });
 });
