@@ -53,14 +53,24 @@ export class CommandError extends Error {
   }
 }
 
+/** How a command ended: what runCommand and the spawner's process both report. */
+export interface CommandOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+}
+
 /**
- * Runs `file` with an argument array (never through a shell), bounded by a
- * timeout; resolves with its output when it exits 0 and rejects with a
- * CommandError carrying its stderr otherwise.
+ * Runs `file` in this process to its end, bounded by the timeout; rejects
+ * only when it cannot be started at all.
  */
-export function runCommand(file: string, args: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
-  const spawner = processSpawner();
-  if (spawner && !Buffer.isBuffer(options.input)) return runThrough(spawner, file, args, options);
+export function collectCommand(
+  file: string,
+  args: readonly string[],
+  options: RunCommandOptions,
+): Promise<CommandOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
@@ -80,24 +90,17 @@ export function runCommand(file: string, args: readonly string[], options: RunCo
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(
-        new CommandError({
-          command: file,
-          exitCode: null,
-          signal: null,
-          stderr: error.message,
-          timedOut: false,
-        }),
-      );
+      reject(error);
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      const result = {
+      resolve({
+        exitCode,
+        signal,
+        timedOut,
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
-      };
-      if (exitCode === 0 && !timedOut) resolve(result);
-      else reject(new CommandError({ command: file, exitCode, signal, stderr: result.stderr, timedOut }));
+      });
     });
     child.stdin.on('error', () => {
       // The command may exit before reading its input; its exit status tells the story.
@@ -106,25 +109,33 @@ export function runCommand(file: string, args: readonly string[], options: RunCo
   });
 }
 
-/** runCommand through the spawner process (see spawner.ts): the same results and errors. */
-async function runThrough(
-  spawner: NonNullable<ReturnType<typeof processSpawner>>,
+/**
+ * Runs `file` with an argument array (never through a shell), bounded by a
+ * timeout; resolves with its output when it exits 0 and rejects with a
+ * CommandError carrying its stderr otherwise. The fork happens in the
+ * spawner's small process where there is one (see spawner.ts).
+ */
+export async function runCommand(
   file: string,
   args: readonly string[],
   options: RunCommandOptions,
 ): Promise<CommandResult> {
-  let done: Awaited<ReturnType<typeof spawner.run>>;
+  const spawner = processSpawner();
+  let outcome: CommandOutcome;
   try {
-    done = await spawner.run({
-      file,
-      args,
-      timeoutMs: options.timeoutMs,
-      env: options.env ?? process.env,
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      ...(options.uid === undefined ? {} : { uid: options.uid }),
-      ...(options.gid === undefined ? {} : { gid: options.gid }),
-      ...(typeof options.input === 'string' ? { input: options.input } : {}),
-    });
+    outcome =
+      spawner && !Buffer.isBuffer(options.input)
+        ? await spawner.run({
+            file,
+            args,
+            timeoutMs: options.timeoutMs,
+            env: options.env ?? process.env,
+            cwd: options.cwd,
+            uid: options.uid,
+            gid: options.gid,
+            input: options.input,
+          })
+        : await collectCommand(file, args, options);
   } catch (error) {
     throw new CommandError({
       command: file,
@@ -134,7 +145,7 @@ async function runThrough(
       timedOut: false,
     });
   }
-  const { exitCode, signal, timedOut, stdout, stderr } = done;
+  const { exitCode, signal, timedOut, stdout, stderr } = outcome;
   if (exitCode === 0 && !timedOut) return { stdout, stderr };
   throw new CommandError({ command: file, exitCode, signal, stderr, timedOut });
 }

@@ -1,45 +1,31 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { CommandOutcome } from './exec.js';
+
+/** The command itself, as both kinds of request name it. */
+interface CommandFields {
+  file: string;
+  args: readonly string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  uid?: number;
+  gid?: number;
+}
 
 /** What the spawner's process is asked to do. */
 export type SpawnerRequest =
-  | {
-      id: number;
-      kind: 'run';
-      file: string;
-      args: readonly string[];
-      cwd?: string;
-      env?: NodeJS.ProcessEnv;
-      uid?: number;
-      gid?: number;
-      input?: string;
-      timeoutMs: number;
-    }
-  | {
+  | (CommandFields & { id: number; kind: 'run'; input?: string; timeoutMs: number })
+  | (CommandFields & {
       id: number;
       kind: 'start';
-      file: string;
-      args: readonly string[];
-      cwd?: string;
-      env?: NodeJS.ProcessEnv;
-      uid?: number;
-      gid?: number;
       /** Appended to by the process's stderr. */
       stderrFile: string;
-    };
+    });
 
 /** What it answers. */
 export type SpawnerReply =
-  | {
-      id: number;
-      kind: 'done';
-      exitCode: number | null;
-      signal: NodeJS.Signals | null;
-      timedOut: boolean;
-      stdout: string;
-      stderr: string;
-    }
+  | ({ id: number; kind: 'done' } & CommandOutcome)
   | { id: number; kind: 'started'; pid: number }
   | { id: number; kind: 'exited' }
   | { id: number; kind: 'error'; message: string };
