@@ -51,6 +51,22 @@ describe('POST /api/runs through the whole platform', () => {
     expect(rowsOf(second.events, 1)).toEqual(rowsOf(first.events, 1));
   });
 
+  it('rebuilds a state whose layer was evicted after the runner saw it cached', async () => {
+    const tail = { sql: `CREATE TABLE gone_${randomUUID().slice(0, 8)} AS SELECT 42 AS answer;` };
+    const head = 'SELECT 1';
+    const first = await run(stack, token, { tail, head });
+    expect(last(first.events)).toMatchObject({ type: 'done', outcome: 'ok', stepsReplayed: 1 });
+    const { finalKey } = (await post(`${stack.url}/api/plan`, tail, { authorization: `Bearer ${token}` })).body;
+    // The first run's instance is a clone of K0, so nothing holds the new layer: it can go.
+    const evicted = await fetch(`${stack.services.snapshotCacheUrl}/layers/${finalKey}`, {
+      method: 'DELETE',
+      headers: { 'x-taidon-service-token': stack.serviceToken },
+    });
+    expect(evicted.status).toBe(204);
+    const second = await run(stack, await stack.signIn(), { tail, head });
+    expect(last(second.events)).toMatchObject({ type: 'done', outcome: 'ok', stepsReplayed: 1 });
+  });
+
   it('explains in /api/plan which states are cached and where a run would start', async () => {
     const extended = {
       files: [...SEED.files, { path: 'seed/02_more.sql', sql: 'UPDATE items SET price = price * 2;' }],

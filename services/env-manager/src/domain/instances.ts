@@ -98,7 +98,6 @@ export interface CreateInstanceInput {
   preferInstanceId?: string | null;
 }
 
-const LEARNER_PROBE = { user: SANDBOX_USER, database: SANDBOX_DATABASE };
 const LIVE_STATES: readonly InstanceState[] = ['Running', 'Suspended'];
 
 function view(row: InstanceRow, transitions?: TransitionRow[]): InstanceView {
@@ -210,20 +209,30 @@ export class InstanceManager {
     const id = randomUUID();
     const { pool, runtime, snapshotCache } = this.deps;
     return this.busy.run(id, async () => {
-      await insertInstance(pool, { id, ...input, reason: input.pooled ? 'warm pool refill' : 'requested' });
-      await transitionInstance(pool, id, ['Pending'], 'Creating', input.layerKey ? 'cloning layer' : 'new template');
+      await insertInstance(pool, {
+        id,
+        ...input,
+        reason: input.pooled ? 'warm pool refill' : 'requested',
+        creatingReason: input.layerKey ? 'cloning layer' : 'new template',
+      });
       let server: StartedServer | undefined;
       const slot = this.deps.creations ?? new Semaphore(Number.MAX_SAFE_INTEGER);
       try {
         return await slot.run(async () => {
           const cap = this.deps.diskMaxBytes ? { sizeLimitBytes: this.deps.diskMaxBytes } : {};
+          // The server's own directory is made while the volume is cloned.
+          const prepared = runtime.prepare(id);
+          prepared.catch(() => {});
           const volume = await snapshotCache.createVolume(
             input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
           );
-          await updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
+          // Recorded while the server starts; awaited before the instance is Running, so a volume is never untracked.
+          const recorded = updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
+          recorded.catch(() => {});
           // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
           // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
           if (input.layerKey !== null) await rm(join(volume.path, 'postmaster.pid'), { force: true });
+          await prepared;
           server =
             input.layerKey === null
               ? await initTemplate(runtime, {
@@ -233,12 +242,8 @@ export class InstanceManager {
                   settings: this.deps.settings,
                   startTimeoutMs: this.deps.startTimeoutMs,
                 })
-              : await runtime.start({
-                  instanceId: id,
-                  dataDir: volume.path,
-                  probe: LEARNER_PROBE,
-                  timeoutMs: this.deps.startTimeoutMs,
-                });
+              : await runtime.start({ instanceId: id, dataDir: volume.path, timeoutMs: this.deps.startTimeoutMs });
+          if (!(await recorded)) throw new Error('instance left Creating while it was being created');
           const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
             pid: server.pid,
             port: server.port,
@@ -373,7 +378,6 @@ export class InstanceManager {
       const server = await this.deps.runtime.start({
         instanceId: row.id,
         dataDir: row.volumePath,
-        probe: LEARNER_PROBE,
         timeoutMs: this.deps.startTimeoutMs,
         ...(row.port === null ? {} : { port: row.port }),
       });

@@ -164,7 +164,6 @@ export async function initTemplate(
   const server = await runtime.start({
     instanceId: options.instanceId,
     dataDir: options.dataDir,
-    probe: { user: SANDBOX_ADMIN_USER, database: 'postgres', password: options.adminPassword },
     timeoutMs: options.startTimeoutMs,
   });
   const client = new pg.Client({

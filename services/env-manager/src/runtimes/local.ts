@@ -12,7 +12,6 @@ import {
   serverBinaries,
   serverOsUser,
 } from '@taidon/kit';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { StartFailedError } from '../errors.js';
 import {
@@ -57,33 +56,27 @@ export interface LocalRuntimeOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Tries a connection every millisecond or so: pg_ctl -w polls every 100 ms and would hide a ~30 ms start. */
+/** Status the postmaster writes on the 8th line of postmaster.pid once it accepts connections. */
+const PM_STATUS_READY = 'ready';
+
+/**
+ * Waits until the postmaster `pid` says in its lock file that it accepts connections, as `pg_ctl -w` does, but
+ * reading every millisecond or so (pg_ctl sleeps 100 ms, which would hide a ~30 ms start). No connection is
+ * made: the first one, which rebuilds the relation cache init files, is the caller's.
+ */
 async function waitReady(
-  port: number,
+  pid: number,
   options: StartServerOptions,
   exited: () => boolean,
 ): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + options.timeoutMs;
+  const lockFile = join(options.dataDir, 'postmaster.pid');
   while (Date.now() < deadline) {
     if (exited()) return 'exited';
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port,
-      user: options.probe.user,
-      database: options.probe.database,
-      password: options.probe.password,
-      connectionTimeoutMillis: 1000,
-    });
-    // A server going away (shutdown, restart) must fail the pending call, never crash the process.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.end();
-      return 'ready';
-    } catch {
-      await client.end().catch(() => {});
-      await sleep(1);
-    }
+    const lines = (await readFile(lockFile, 'utf8').catch(() => '')).split('\n');
+    // A lock file left by an earlier server names another pid; only our postmaster's status counts.
+    if (Number(lines[0]) === pid && lines[7]?.trim() === PM_STATUS_READY) return 'ready';
+    await sleep(1);
   }
   return 'timeout';
 }
@@ -123,6 +116,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const exits = new Map<number, Promise<void>>();
   const cgroupOf = (instanceId: string) => (cgroups.parent ? join(cgroups.parent, instanceId) : undefined);
   const dirOf = (instanceId: string) => join(options.runDir, instanceId);
+  /** Run directories made (or being made) since start-up, until forget: prepare and start make each once. */
+  const prepared = new Map<string, Promise<void>>();
 
   async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
     for (const p of await processTree(pid)) {
@@ -221,7 +216,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       await moveIntoCgroup(cgroup, [pid]);
       await moveIntoCgroup(cgroup, await processTree(pid));
     }
-    const outcome = await waitReady(port, opts, () => gone);
+    const outcome = await waitReady(pid, opts, () => gone);
     if (outcome !== 'ready') {
       await kill(opts.instanceId, pid);
       return outcome;
@@ -284,11 +279,23 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       await chownTree(path, user);
     },
 
+    prepare(instanceId) {
+      let made = prepared.get(instanceId);
+      if (!made) {
+        const dir = dirOf(instanceId);
+        made = (async () => {
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          await chmod(dir, 0o700);
+          await chownTree(dir, user);
+        })();
+        prepared.set(instanceId, made);
+        made.catch(() => prepared.delete(instanceId));
+      }
+      return made;
+    },
+
     async start(opts) {
-      const dir = dirOf(opts.instanceId);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await chmod(dir, 0o700);
-      await chownTree(dir, user);
+      await runtime.prepare(opts.instanceId);
       // A port taken between freePort and bind makes the server exit at once; a fresh port then succeeds.
       for (let attempt = 1; ; attempt++) {
         const outcome = await spawnOnce(opts, attempt);
@@ -348,6 +355,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     },
 
     async forget(instanceId) {
+      prepared.delete(instanceId);
       const cgroup = cgroupOf(instanceId);
       if (cgroup) await removeCgroup(cgroup).catch(() => {});
       await rm(dirOf(instanceId), { recursive: true, force: true });

@@ -4,21 +4,13 @@
  * only talks to this interface.
  */
 
-/** Who the readiness probe connects as: the first successful connection means the server is ready. */
-export interface ReadinessProbe {
-  user: string;
-  database: string;
-  password?: string;
-}
-
 /** What start needs. */
 export interface StartServerOptions {
   /** Names the server's socket directory, log and cgroup. */
   instanceId: string;
   /** The data directory (the volume path). */
   dataDir: string;
-  probe: ReadinessProbe;
-  /** Give up (and kill the server) when it does not accept a connection within this time. */
+  /** Give up (and kill the server) when it is not ready for connections within this time. */
   timeoutMs: number;
   /** Port to try first (to keep a restarted instance's address); a free one is picked if it is taken. */
   port?: number;
@@ -29,7 +21,7 @@ export interface StartedServer {
   pid: number;
   host: string;
   port: number;
-  /** Milliseconds from spawn to the first successful connection. */
+  /** Milliseconds from spawn to the server saying it is ready for connections. */
   readyMs: number;
 }
 
@@ -59,7 +51,12 @@ export interface Runtime {
   initdb(dataDir: string, adminPassword: string): Promise<void>;
   /** Writes a file into a data directory, owned by the server's OS user. */
   writeDataFile(dataDir: string, name: string, content: string): Promise<void>;
-  /** Starts a server on `dataDir` and resolves when it accepts a connection; throws StartFailedError. */
+  /** Makes what a server of this instance needs besides its volume (run directory); start does it when not done. */
+  prepare(instanceId: string): Promise<void>;
+  /**
+   * Starts a server on `dataDir` and resolves when it is ready for connections (as `pg_ctl -w` knows it,
+   * without connecting: the caller's connection is the first); throws StartFailedError.
+   */
   start(options: StartServerOptions): Promise<StartedServer>;
   /** Fast shutdown (SIGINT), waits for exit, SIGKILL after `timeoutMs`. No-op when already gone. */
   stop(instanceId: string, pid: number, timeoutMs?: number): Promise<void>;

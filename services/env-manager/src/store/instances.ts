@@ -82,7 +82,11 @@ function setClause(patch: InstancePatch, firstParam: number): { sql: string; val
   return { sql: parts.map((p) => `, ${p}`).join(''), values };
 }
 
-/** Records a new Pending instance and its first transition. */
+/**
+ * Records a new instance and its first transition, Pending; with
+ * `creatingReason`, already moved on to Creating (both transitions recorded),
+ * in one statement.
+ */
 export async function insertInstance(
   pool: pg.Pool,
   input: {
@@ -94,15 +98,20 @@ export async function insertInstance(
     pooled: boolean;
     poolKey: string | null;
     reason: string;
+    creatingReason?: string;
   },
 ): Promise<InstanceRow> {
+  // Two transitions in one statement get the same now(); their serial ids keep them in order.
   const { rows } = await pool.query(
     `WITH inserted AS (
        INSERT INTO instances (id, owner_id, owner_role, session_id, state, layer_key, current_key, pooled, pool_key)
-       VALUES ($1, $2, $3, $4, 'Pending', $5, $5, $6, $7) RETURNING *),
+       VALUES ($1, $2, $3, $4, CASE WHEN $9::text IS NULL THEN 'Pending' ELSE 'Creating' END, $5, $5, $6, $7)
+       RETURNING *),
      logged AS (
        INSERT INTO instance_transitions (instance_id, from_state, to_state, reason)
-       SELECT id, NULL, 'Pending', $8 FROM inserted)
+       SELECT id, t.from_state, t.to_state, t.reason FROM inserted,
+         (VALUES (1, NULL, 'Pending', $8::text), (2, 'Pending', 'Creating', $9::text)) AS t(n, from_state, to_state, reason)
+       WHERE t.reason IS NOT NULL ORDER BY t.n)
      SELECT * FROM inserted`,
     [
       input.id,
@@ -113,6 +122,7 @@ export async function insertInstance(
       input.pooled,
       input.poolKey,
       input.reason,
+      input.creatingReason ?? null,
     ],
   );
   return toRow(rows[0] as Record<string, unknown>);

@@ -154,7 +154,6 @@ describe('instances on a real snapshot-cache', () => {
     const orphan = await stack.runtime.start({
       instanceId: 'orphan-test',
       dataDir: volume.path,
-      probe: { user: 'learner', database: 'sandbox' },
       timeoutMs: 10_000,
     });
     const tree = await processTree(orphan.pid);

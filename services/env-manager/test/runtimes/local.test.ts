@@ -7,11 +7,11 @@ import { processTree, pssBytes } from '../../src/runtimes/proc.js';
 import type { Runtime } from '../../src/runtimes/runtime.js';
 import { createTestRuntime, TEST_ADMIN_PASSWORD, TEST_SETTINGS } from '../helpers/runtime.js';
 
-const probe = { user: SANDBOX_USER, database: SANDBOX_DATABASE };
+const learner = { user: SANDBOX_USER, database: SANDBOX_DATABASE };
 
 /** Whether a new connection answers within `timeoutMs`. */
 async function answers(port: number, timeoutMs: number): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port, ...probe, connectionTimeoutMillis: timeoutMs });
+  const client = new pg.Client({ host: '127.0.0.1', port, ...learner, connectionTimeoutMillis: timeoutMs });
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -62,7 +62,7 @@ describe.each([
 ])('local runtime (%s)', (label, runtimeOf: () => Runtime) => {
   it('starts a server on a data directory, ready within tens of ms, and stops it leaving no process', async () => {
     const runtime = runtimeOf();
-    const server = await runtime.start({ instanceId: `start-${label}`, dataDir, probe, timeoutMs: 10_000 });
+    const server = await runtime.start({ instanceId: `start-${label}`, dataDir, timeoutMs: 10_000 });
     console.log(`[${label}] ready ${server.readyMs.toFixed(1)} ms after spawn (pid ${server.pid})`);
     expect(await answers(server.port, 1000)).toBe(true);
     const tree = await processTree(server.pid);
@@ -80,7 +80,7 @@ describe.each([
   it('freezes a server so that a new connection hangs, and thaws it so that it answers', async () => {
     const runtime = runtimeOf();
     const id = `freeze-${label}`;
-    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    const server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
     try {
       let t = performance.now();
       await runtime.freeze(id, server.pid);
@@ -101,7 +101,7 @@ describe.each([
   it('stops a frozen server', async () => {
     const runtime = runtimeOf();
     const id = `stop-frozen-${label}`;
-    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    const server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
     await runtime.freeze(id, server.pid);
     await runtime.stop(id, server.pid, 5000);
     expect(gone(server.pid)).toBe(true);
@@ -110,7 +110,7 @@ describe.each([
   it('kills a server and all its processes', async () => {
     const runtime = runtimeOf();
     const id = `kill-${label}`;
-    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    const server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
     const tree = await processTree(server.pid);
     const started = performance.now();
     await runtime.kill(id, server.pid);
@@ -118,8 +118,11 @@ describe.each([
     // The postmaster is reaped; its children, orphaned at once, may stay zombies until init reaps them.
     expect(gone(server.pid)).toBe(true);
     for (const pid of tree) expect(runtime.isAlive(pid)).toBe(false);
-    // Restart after a crash: PostgreSQL recovers and the data dir is usable again.
-    const again = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    // Restart after a crash: PostgreSQL recovers and the data dir is usable again. The killed postmaster's lock
+    // file still says "ready"; start must wait for the new one's, so the first connection succeeds at once.
+    expect((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]).toBe(String(server.pid));
+    const again = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
+    expect(await answers(again.port, 1000)).toBe(true);
     await runtime.stop(id, again.pid);
   });
 });
@@ -134,7 +137,7 @@ describe('cgroup limits', () => {
       return;
     }
     const id = 'limits';
-    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    const server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
     try {
       const cgroup = join(runtime.limits.cgroupParent as string, id);
       if (runtime.limits.controllers.includes('memory')) {
@@ -154,7 +157,7 @@ describe('cgroup limits', () => {
       return;
     }
     const id = 'membership';
-    const server = await runtime.start({ instanceId: id, dataDir, probe, timeoutMs: 10_000 });
+    const server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
     try {
       const procs = (await readFile(join(runtime.limits.cgroupParent, id, 'cgroup.procs'), 'utf8'))
         .split('\n')

@@ -46,11 +46,20 @@ export function registerRunRoutes(
       await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
       const planMs = Math.round(performance.now() - started);
       const role = request.headers[ROLE_HEADER];
-      const session = {
-        ...(await openSession(deps, ownerId, request.body.sessionId ?? randomUUID())),
-        ...(typeof role === 'string' && role !== '' ? { ownerRole: role } : {}),
-      };
-      await checkInstanceQuota(deps.quota, quotas, request, ownerId, session);
+      const ownerRole = typeof role === 'string' && role !== '' ? { ownerRole: role } : {};
+      let session: Awaited<ReturnType<typeof openSession>>;
+      if (request.body.sessionId === undefined) {
+        // A new session has no instance yet: the quota check need not wait for its row.
+        const id = randomUUID();
+        const [opened] = await Promise.all([
+          openSession(deps, ownerId, id),
+          checkInstanceQuota(deps.quota, quotas, request, ownerId, { id, instanceId: null }),
+        ]);
+        session = { ...opened, ...ownerRole };
+      } else {
+        session = { ...(await openSession(deps, ownerId, request.body.sessionId)), ...ownerRole };
+        await checkInstanceQuota(deps.quota, quotas, request, ownerId, session);
+      }
 
       reply.hijack();
       const raw = reply.raw;

@@ -30,10 +30,23 @@ export async function selectSession(pool: pg.Pool, id: string): Promise<SessionR
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
-/** Creates the session `id` for `ownerId` (no instance yet); an existing row is left as it is. */
-export async function insertSession(pool: pg.Pool, id: string, ownerId: string): Promise<SessionRow> {
-  await pool.query('INSERT INTO sessions (id, owner_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, ownerId]);
-  const row = await selectSession(pool, id);
+/**
+ * The session `id`, created for `ownerId` (no instance yet) when it does not
+ * exist, in one round trip; an existing row, whoever owns it, is answered as it is.
+ */
+export async function openOrCreateSession(pool: pg.Pool, id: string, ownerId: string): Promise<SessionRow> {
+  // The statement's snapshot does not see its own insert, so exactly one branch answers.
+  const { rows } = await pool.query<Raw>(
+    `WITH inserted AS (
+       INSERT INTO sessions (id, owner_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING
+       RETURNING id, owner_id, instance_id, current_key)
+     SELECT * FROM inserted
+     UNION ALL
+     SELECT id, owner_id, instance_id, current_key FROM sessions WHERE id = $1 AND NOT EXISTS (SELECT FROM inserted)`,
+    [id, ownerId],
+  );
+  // A concurrent insert of the same id committed after this statement's snapshot: read it now.
+  const row = rows[0] ? toRow(rows[0]) : await selectSession(pool, id);
   if (!row) throw new Error('session vanished after insert');
   return row;
 }

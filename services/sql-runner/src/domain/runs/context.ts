@@ -6,6 +6,7 @@ import type { RunMetrics } from '../../metrics.js';
 import type { SessionConnections } from './connections.js';
 import type { OutputLimits } from './execute.js';
 import type { KeyLocks } from './key-locks.js';
+import type { KnownLayers } from './known-layers.js';
 import type { PreparedConnections } from './prepared.js';
 import type { RunQuota } from './quota.js';
 
@@ -25,6 +26,8 @@ export interface RunnerDeps {
   databaseMaxBytes: number;
   /** Run-rate and instance quotas; absent (USER_PROFILE_URL unset) means none are enforced. */
   quota?: RunQuota;
+  /** Keys seen cached, so a hot state's run skips the lookup (see known-layers.ts). */
+  knownLayers?: KnownLayers;
   /** Learner connections opened ahead to warm-pool instances (see prepared.ts). */
   prepared?: PreparedConnections;
   /** Where runs are counted and timed; set by buildApp on the app's registry. */

@@ -5,6 +5,7 @@ import type { SqlRunnerConfig } from '../../config.js';
 import { SessionConnections } from './connections.js';
 import type { RunnerDeps } from './context.js';
 import { KeyLocks } from './key-locks.js';
+import { KnownLayers } from './known-layers.js';
 import { PreparedConnections } from './prepared.js';
 import { RunQuota } from './quota.js';
 
@@ -44,6 +45,7 @@ export function createRunnerDeps(
     snapshotCache: new SnapshotCacheClient(endpoint('snapshot-cache', config.SNAPSHOT_CACHE_URL)),
     connections,
     locks: new KeyLocks(),
+    knownLayers: new KnownLayers(),
     limits: { maxRows: config.RUN_MAX_ROWS, maxBytes: config.RUN_MAX_BYTES, chunkRows: CHUNK_ROWS },
     statementTimeoutMs: config.RUN_STATEMENT_TIMEOUT_MS,
     layerEveryMs: config.RUN_LAYER_EVERY_MS,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunEvent } from '@taidon/contracts';
 import { NotFoundError } from '@taidon/kit';
 import { finishRun, insertRun } from '../../store/runs.js';
-import { insertSession, selectSession, updateSessionState } from '../../store/sessions.js';
+import { openOrCreateSession, updateSessionState } from '../../store/sessions.js';
 import type { Chain } from '../chain/index.js';
 import { RunCancelled, type RunnerDeps, RunState } from './context.js';
 import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
@@ -51,7 +51,6 @@ export async function cancelRun(state: RunState, reason: 'request' | 'client-clo
   await state.cancelInFlight?.().catch(() => {});
 }
 
-/** The session to run in: the caller's own, or a new one; someone else's is answered as missing. */
 /**
  * The session to run in: the caller's own, or a new one; someone else's is
  * answered as missing. Called before the stream starts, so that is a 404.
@@ -61,11 +60,9 @@ export async function openSession(
   ownerId: string,
   sessionId: string,
 ): Promise<SessionView> {
-  const existing = await selectSession(deps.pool, sessionId);
-  if (existing && existing.ownerId !== ownerId) {
-    throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
-  }
-  return existing ?? (await insertSession(deps.pool, sessionId, ownerId));
+  const session = await openOrCreateSession(deps.pool, sessionId, ownerId);
+  if (session.ownerId !== ownerId) throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
+  return session;
 }
 
 /** 'I' idle, 'T' in a transaction block, 'E' in a failed one (from the server's last ReadyForQuery). */

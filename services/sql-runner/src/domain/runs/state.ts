@@ -1,3 +1,4 @@
+import { DomainError } from '@taidon/kit';
 import type { InstanceInfo } from '../../clients/env-manager.js';
 import type { Chain, Step } from '../chain/index.js';
 import type { SessionConnection } from './connections.js';
@@ -43,6 +44,7 @@ async function takeLayer(
   buildMs: number,
 ): Promise<InstanceInfo> {
   const result = await deps.envManager.snapshot(instance.id, { key, parentKey, stepCount, buildMs }, run.requestId);
+  deps.knownLayers?.add(key);
   // The answer describes the instance without credentials; only where it listens may have changed.
   return { ...instance, host: result.instance.host ?? instance.host, port: result.instance.port ?? instance.port };
 }
@@ -62,7 +64,7 @@ async function restore(
   run.phase = 'restore';
   run.emit({ type: 'progress', phase: 'restore' });
   const path = keyPath(tail);
-  const found = known ?? (await deps.snapshotCache.lookup(path, run.requestId));
+  const found = known ?? (await lookup(deps, run, path));
   deps.metrics?.cacheLookups.inc({
     result: found.key === null ? 'miss' : found.index === path.length - 1 ? 'hit' : 'partial',
   });
@@ -206,10 +208,32 @@ export async function buildState(
   };
   const prepared = await fromPreparedConnection(deps, run, session, tail);
   if (prepared) return prepared;
+  const path = keyPath(tail);
+  if (deps.knownLayers?.has(tail.finalKey)) {
+    try {
+      return await build({ key: tail.finalKey, index: path.length - 1 });
+    } catch (error) {
+      // Evicted since it was seen: look it up like any other key.
+      if (!(error instanceof DomainError && error.code === LAYER_NOT_FOUND)) throw error;
+      deps.knownLayers.forget(tail.finalKey);
+    }
+  }
   // A cached state needs no lock: clones of one layer proceed in parallel. Only a build takes the key's lock,
   // and looks again once it holds it, since the run it waited for may have cached the state meanwhile.
-  const path = keyPath(tail);
-  const found = await deps.snapshotCache.lookup(path, run.requestId);
+  const found = await lookup(deps, run, path);
   if (found.index === path.length - 1) return build(found);
   return deps.locks.withLock(tail.finalKey, () => build());
+}
+
+/** env-manager's code for a clone of a layer snapshot-cache does not have. */
+const LAYER_NOT_FOUND = 'ENV_MANAGER_LAYER_NOT_FOUND';
+
+/** The deepest cached state on the key path, asking snapshot-cache; every cached key is remembered. */
+async function lookup(deps: RunnerDeps, run: RunState, path: string[]): Promise<{ key: string | null; index: number }> {
+  const found = await deps.snapshotCache.lookup(path, run.requestId);
+  for (const index of found.cached) {
+    const key = path[index];
+    if (key !== undefined) deps.knownLayers?.add(key);
+  }
+  return found;
 }
