@@ -1,4 +1,11 @@
-import { ACCOUNT_HEADER, ROLE_HEADER, SERVICE_TOKEN_HEADER, UnavailableError } from '@taidon/kit';
+import {
+  ACCOUNT_HEADER,
+  type HttpResponse,
+  ROLE_HEADER,
+  SERVICE_TOKEN_HEADER,
+  sendRequest,
+  UnavailableError,
+} from '@taidon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Code of a 503 answered when a service does not respond. */
@@ -32,23 +39,22 @@ export async function forward(
   if (user?.sub) headers[ACCOUNT_HEADER] = user.sub;
   if (user?.role) headers[ROLE_HEADER] = user.role;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  let response: Response;
+  let response: HttpResponse;
   try {
-    response = await fetch(new URL(path, upstream.baseUrl), {
+    response = await sendRequest(new URL(path, upstream.baseUrl), {
       method: request.method,
       headers,
-      body: body === undefined ? null : JSON.stringify(body),
-      signal: AbortSignal.timeout(upstream.timeoutMs),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      timeoutMs: upstream.timeoutMs,
     });
   } catch (error) {
     throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway did not answer.', error);
   }
-  const text = await response.text();
-  const type = response.headers.get('content-type');
+  const type = response.headers['content-type'];
   if (type) reply.type(type);
-  const cacheControl = response.headers.get('cache-control');
+  const cacheControl = response.headers['cache-control'];
   if (cacheControl) reply.header('cache-control', cacheControl);
-  return reply.code(response.status).send(text);
+  return reply.code(response.status).send(response.text);
 }
 
 /** Readiness check of a service: its own `/health/ready` answers 200. */

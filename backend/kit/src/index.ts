@@ -14,6 +14,7 @@ export {
 export { DomainError, NotFoundError, UnauthorizedError, UnavailableError, UnprocessableError } from './errors.js';
 export { CommandError, type CommandResult, type RunCommandOptions, runCommand } from './exec.js';
 export { type ReadinessCheck, registerHealth } from './health.js';
+export { type HttpRequest, type HttpResponse, sendRequest, streamRequest } from './http-client.js';
 export { createLogger, type LoggerSettings, REDACTED_PATHS } from './logger.js';
 export { createMetricsRegistry, registerMetrics } from './metrics.js';
 export { MigrationChecksumError, migrate } from './migrations.js';

@@ -1,4 +1,5 @@
 import { DomainError, UnavailableError } from './errors.js';
+import { type HttpResponse, sendRequest } from './http-client.js';
 import { SERVICE_TOKEN_HEADER } from './service-auth.js';
 
 /** How one service reaches another. */
@@ -35,19 +36,19 @@ export async function callService<T>(
   const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: endpoint.serviceToken, ...options.headers };
   if (options.requestId) headers['x-request-id'] = options.requestId;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  let response: Response;
+  let response: HttpResponse;
   try {
-    response = await fetch(new URL(path, endpoint.baseUrl), {
+    response = await sendRequest(new URL(path, endpoint.baseUrl), {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
       headers,
-      body: options.body === undefined ? null : JSON.stringify(options.body),
-      signal: AbortSignal.timeout(endpoint.timeoutMs),
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      timeoutMs: endpoint.timeoutMs,
     });
   } catch (error) {
     throw new UnavailableError('UNAVAILABLE', `${endpoint.name} did not answer`, error);
   }
-  const text = await response.text();
-  if (!response.ok) {
+  const text = response.text;
+  if (response.status < 200 || response.status > 299) {
     let problem: Record<string, unknown> = {};
     try {
       problem = JSON.parse(text) as Record<string, unknown>;

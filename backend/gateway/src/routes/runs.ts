@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { Problem, RUN_STREAM_CONTENT_TYPE, RunRequest, SqlProblem } from '@taidon/contracts';
-import { ACCOUNT_HEADER, ROLE_HEADER, SERVICE_TOKEN_HEADER, UnavailableError } from '@taidon/kit';
+import { ACCOUNT_HEADER, ROLE_HEADER, SERVICE_TOKEN_HEADER, streamRequest, UnavailableError } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { forward, UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
 
@@ -17,9 +17,9 @@ async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: Fa
     if (!reply.raw.writableFinished) abort.abort();
   });
   const user = request.user as { sub: string; role: string };
-  let response: Response;
+  let response: IncomingMessage;
   try {
-    response = await fetch(new URL('/runs', sqlRunner.baseUrl), {
+    response = await streamRequest(new URL('/runs', sqlRunner.baseUrl), {
       method: 'POST',
       headers: {
         [SERVICE_TOKEN_HEADER]: sqlRunner.serviceToken,
@@ -34,12 +34,16 @@ async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: Fa
   } catch (error) {
     throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway did not answer.', error);
   }
-  const type = response.headers.get('content-type') ?? 'application/json';
-  reply.code(response.status).type(type).header('cache-control', 'no-store');
-  const retryAfter = response.headers.get('retry-after');
+  const type = response.headers['content-type'] ?? 'application/json';
+  reply
+    .code(response.statusCode ?? 502)
+    .type(type)
+    .header('cache-control', 'no-store');
+  const retryAfter = response.headers['retry-after'];
   if (retryAfter) reply.header('retry-after', retryAfter);
-  if (!response.body) return reply.send('');
-  return reply.send(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream));
+  // An upstream that breaks off mid-stream ends the browser's stream too (it sees no `done`).
+  response.on('error', () => {});
+  return reply.send(response);
 }
 
 /** `POST /api/runs` (NDJSON stream) and `POST /api/runs/:id/cancel`, answered by sql-runner. */

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type FSWatcher, watch } from 'node:fs';
 import { chmod, type FileHandle, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -58,11 +59,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Status the postmaster writes on the 8th line of postmaster.pid once it accepts connections. */
 const PM_STATUS_READY = 'ready';
+/** Re-read the lock file this often even without a change event (a missed event, or no inotify). */
+const READY_POLL_MS = 10;
+
+async function lockFileSaysReady(lockFile: string, pid: number): Promise<boolean> {
+  const lines = (await readFile(lockFile, 'utf8').catch(() => '')).split('\n');
+  // A lock file left by an earlier server names another pid; only our postmaster's status counts.
+  return Number(lines[0]) === pid && lines[7]?.trim() === PM_STATUS_READY;
+}
 
 /**
  * Waits until the postmaster `pid` says in its lock file that it accepts connections, as `pg_ctl -w` does, but
- * reading every millisecond or so (pg_ctl sleeps 100 ms, which would hide a ~30 ms start). No connection is
- * made: the first one, which rebuilds the relation cache init files, is the caller's.
+ * woken by the file's change events (pg_ctl sleeps 100 ms, which would hide a ~30 ms start; polling every
+ * millisecond instead costs the event loop thousands of reads a second when many servers start at once). No
+ * connection is made: the first one, which rebuilds the relation cache init files, is the caller's.
  */
 async function waitReady(
   pid: number,
@@ -71,14 +81,38 @@ async function waitReady(
 ): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + options.timeoutMs;
   const lockFile = join(options.dataDir, 'postmaster.pid');
-  while (Date.now() < deadline) {
-    if (exited()) return 'exited';
-    const lines = (await readFile(lockFile, 'utf8').catch(() => '')).split('\n');
-    // A lock file left by an earlier server names another pid; only our postmaster's status counts.
-    if (Number(lines[0]) === pid && lines[7]?.trim() === PM_STATUS_READY) return 'ready';
-    await sleep(1);
+  let changed = false;
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(options.dataDir, (_event, name) => {
+      if (name !== 'postmaster.pid') return;
+      changed = true;
+      wake?.();
+    });
+    watcher.on('error', () => {});
+  } catch {
+    // No change events here: polling alone.
   }
-  return 'timeout';
+  try {
+    while (Date.now() < deadline) {
+      if (exited()) return 'exited';
+      changed = false;
+      if (await lockFileSaysReady(lockFile, pid)) return 'ready';
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, watcher ? READY_POLL_MS : 1);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+    return 'timeout';
+  } finally {
+    watcher?.close();
+  }
 }
 
 /**

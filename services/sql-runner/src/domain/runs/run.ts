@@ -191,15 +191,22 @@ export async function executeRun(
   try {
     const state = await stateFor(deps, run, session, plan);
     deps.metrics?.stateReady.observe({ source: run.source }, (performance.now() - started) / 1000);
-    const saved = updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key });
+    // A REPL continuation starts where the session's row already says it is: nothing to record before the head.
+    const moved = state.instance.id !== session.instanceId || state.key !== session.currentKey;
+    const saved = moved
+      ? updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key })
+      : Promise.resolve();
     saved.catch(() => {});
     // Keys of the head follow the instance's key; when that is unknown, so are they.
     const head = await plan.planHead(state.key ?? plan.emptyTail.baseKey);
     const result = await executeHead(deps, run, state, head);
     await saved;
     await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: result.key });
-    if (result.key) void deps.envManager.setKey(state.instance.id, result.key, requestId).catch(() => {});
-    void deps.envManager.touch(state.instance.id, requestId).catch(() => {});
+    // Setting the key marks the instance used too (its idle TTL starts again); without a key, a touch does that.
+    const used = result.key
+      ? deps.envManager.setKey(state.instance.id, result.key, requestId)
+      : deps.envManager.touch(state.instance.id, requestId);
+    void used.catch(() => {});
     if (result.cancelled) throw new RunCancelled();
     outcome = result.failed ? 'error' : 'ok';
     errorSqlstate = result.failed;
