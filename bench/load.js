@@ -14,6 +14,13 @@
 // Run after `npm run build`:
 //   node bench/load.js [--learners 900] [--seconds 90] [--ramp 40]
 //                      [--think 5-20] [--idle-ttl 60] [--no-wait]
+//                      [--pool N] [--pool-after M]
+// --pool N: as for a published exercise whose class is about to start, each
+// exercise state gets a declared warm pool of N ready instances, filled before
+// the clock starts and lowered to M each (--pool-after, default 10) at the end
+// of the ramp-up. The demand is written where PUT /warm-pool/:key writes it.
+// Default 0 (no pools): with 180 per state (900 idle instances) this machine
+// did worse, not better (see docs/adr/0012).
 // The platform runs as a child process (backend/gateway/dist/all-in-one.js)
 // with LOG_LEVEL=warn, INSTANCE_IDLE_TTL_SECONDS=--idle-ttl,
 // WARM_POOL_MAX_INSTANCES=40, a 16 GiB sparse btrfs image; any of these can
@@ -34,9 +41,12 @@ const { values: args } = parseArgs({
     'idle-ttl': { type: 'string', default: '60' },
     'no-wait': { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
+    pool: { type: 'string', default: '0' },
+    'pool-after': { type: 'string', default: '10' },
   },
 });
 const LEARNERS = Number(args.learners);
+const POOL_AFTER = Number(args['pool-after']);
 const SECONDS = Number(args.seconds);
 const RAMP = Number(args.ramp ?? Math.min(45, Math.round(SECONDS * 0.45)));
 const [THINK_MIN, THINK_MAX] = args.think.split('-').map(Number);
@@ -183,6 +193,9 @@ INSERT INTO bookings SELECT 1 + g % 3000, 'passenger ' || g % 1800, 50 + (g % 40
     mistake: 'SELECT * FROM flights WHERE',
   },
 ];
+/** Ready instances declared per exercise state before the clock (see the header). */
+const POOL = Number(args.pool ?? 0);
+if (!Number.isFinite(POOL) || POOL < 0 || !Number.isFinite(POOL_AFTER) || POOL_AFTER < 0) throw new Error('bad --pool');
 
 // ---------------------------------------------------------------------------
 // One run through the gateway, timed to its first `rows` and to `done`.
@@ -192,6 +205,8 @@ const samples = [];
 const signIns = [];
 const problems = [];
 let loadStartedAt = 0;
+/** How the exercise states' warm pools were set up, for the report. */
+let poolFill = 'none (--pool 0)';
 let inFlight = 0;
 
 function problem(kind, message) {
@@ -434,7 +449,7 @@ const memory = { baseline: await systemUsedBytes(), systemPeak: 0, pssPeak: 0, p
 const platformEnv = {
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   INSTANCE_IDLE_TTL_SECONDS: process.env.INSTANCE_IDLE_TTL_SECONDS ?? String(IDLE_TTL),
-  WARM_POOL_MAX_INSTANCES: process.env.WARM_POOL_MAX_INSTANCES ?? '40',
+  WARM_POOL_MAX_INSTANCES: process.env.WARM_POOL_MAX_INSTANCES ?? String(40 + POOL * EXERCISES.length),
   SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES ?? String(16 * 1024 ** 3),
   // Every learner signs in from this one address: the per-address limit of public routes must not throttle the ramp.
   RATE_LIMIT_IP_MAX: process.env.RATE_LIMIT_IP_MAX ?? '1000000',
@@ -491,6 +506,39 @@ try {
   problems.length = 0;
   log(`exercise states built: ${builds.join(', ')}`);
 
+  // Warm pools of the exercise states, declared and filled before the clock starts.
+  const exerciseKeys = [];
+  for (const exercise of EXERCISES) {
+    const planned = await fetch(`${platform.url}/api/plan`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${warmToken.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: exercise.tail }),
+    }).then((r) => r.json());
+    exerciseKeys.push(planned.finalKey);
+  }
+  const declarePools = (size) =>
+    platform.admin.query(
+      `INSERT INTO env_manager.warm_pool_demand (key, size) SELECT unnest($1::text[]), $2
+       ON CONFLICT (key) DO UPDATE SET size = excluded.size, updated_at = now()`,
+      [exerciseKeys, size],
+    );
+  if (POOL > 0) {
+    const fillStarted = now();
+    await declarePools(POOL);
+    for (;;) {
+      const { rows } = await platform.admin.query(
+        `SELECT count(*) FILTER (WHERE state = 'Running')::int AS ready FROM env_manager.instances
+          WHERE pooled AND pool_key = ANY($1::text[])`,
+        [exerciseKeys],
+      );
+      if (rows[0].ready >= POOL * exerciseKeys.length) break;
+      if (now() - fillStarted > 15 * 60_000) throw new Error(`warm pools did not fill: ${rows[0].ready} ready`);
+      await sleep(1000);
+    }
+    poolFill = `${POOL} per exercise state (${POOL * exerciseKeys.length} instances) filled in ${fmt((now() - fillStarted) / 1000)} s before the clock, lowered to ${POOL_AFTER} each at the end of the ramp-up`;
+    log(`warm pools: ${poolFill}`);
+  }
+
   // The load.
   const dbNow = (await platform.admin.query('SELECT now() AS t')).rows[0].t;
   loadStartedAt = now();
@@ -527,6 +575,8 @@ try {
     if (wait > 0) await sleep(wait);
     learners.push(learner(platform.url, i));
   }
+  // The class has arrived: the pools keep only what resets and late arrivals need.
+  if (POOL > 0) await declarePools(POOL_AFTER);
   // Drain: no run starts after stopAt; wait for the ones in flight.
   const drained = await Promise.race([
     Promise.all(learners).then(() => true),
@@ -551,6 +601,7 @@ try {
   );
   report.push(
     `machine: ${(await import('node:os')).cpus().length} cores, ${gib((await import('node:os')).totalmem())}; platform start ${(platformStartMs / 1000).toFixed(1)} s; exercise builds: ${builds.join(', ')}`,
+    `warm pools of the exercise states: ${poolFill}`,
   );
   report.push(
     `learners: ${learnerStats.signedIn} signed in (sign-in p50 ${fmt(

@@ -208,6 +208,7 @@ export async function startPlatform() {
       root,
       gatewayUrl,
       urls,
+      serviceToken: secrets.serviceToken,
       signIn,
       run,
       deleteOwnedInstances,

@@ -38,8 +38,8 @@ describe('a run served from the warm pool', () => {
   it('runs its head on the connection the runner opened to that pooled instance before the run', async () => {
     const plan = await post(`${stack.url}/api/plan`, { sql: '' }, { authorization: `Bearer ${token}` });
     const baseKey = plan.body.baseKey as string;
-    const pooled = async (): Promise<Pooled[]> => {
-      const response = await fetch(`${stack.services.envManagerUrl}/warm-pool/instances`, {
+    const pooled = async (query = ''): Promise<Pooled[]> => {
+      const response = await fetch(`${stack.services.envManagerUrl}/warm-pool/instances${query}`, {
         headers: { 'x-taidon-service-token': stack.serviceToken },
       });
       expect(response.status).toBe(200);
@@ -58,6 +58,11 @@ describe('a run served from the warm pool', () => {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+
+    // A runner asks for the oldest few of each pool only: the list is bounded however large a pool grows.
+    const oldest = await pooled('?perKey=1');
+    expect(oldest).toHaveLength(1);
+    expect([...prepared.keys()]).toContain(oldest[0]?.id);
 
     const result = await run(stack, token, { head: 'SELECT pg_backend_pid()::int' });
     const done = result.events.at(-1);

@@ -4,11 +4,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 /**
  * Connections between services stay open between calls. Idle sockets are
  * closed after 30 s, before a fastify server (72 s) would close them under a
- * request.
+ * request. No cap on sockets per service: a run's stream or a creation waiting
+ * in env-manager's queue holds its socket for seconds, and a cap would queue
+ * every other call (a REPL run's) behind them.
  */
 const agents = {
-  http: new HttpAgent({ keepAlive: true, maxSockets: 512, timeout: 30_000 }),
-  https: new HttpsAgent({ keepAlive: true, maxSockets: 512, timeout: 30_000 }),
+  http: new HttpAgent({ keepAlive: true, timeout: 30_000 }),
+  https: new HttpsAgent({ keepAlive: true, timeout: 30_000 }),
 };
 
 /** One HTTP request between services. */

@@ -94,6 +94,8 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     manager,
     maxInstances: config.WARM_POOL_MAX_INSTANCES,
     minAvailableBytes: config.WARM_POOL_MIN_AVAILABLE_BYTES,
+    // Half the creation slots at most: learners' own creations are never all queued behind a refill.
+    fillConcurrency: Math.max(1, Math.floor(config.INSTANCE_START_CONCURRENCY / 2)),
     ...(deps.memAvailable ? { memAvailable: deps.memAvailable } : {}),
     onError: (error, key) => logger.warn({ err: error, key }, 'warm pool could not start an instance'),
   });

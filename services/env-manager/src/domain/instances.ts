@@ -159,9 +159,15 @@ export class InstanceManager {
     return (await listInstances(this.deps.pool, { ownerId, states })).map((row) => view(row));
   }
 
-  /** Ready pooled instances of every pool, without credentials: callers may connect to them ahead of a claim. */
-  async pooled(): Promise<(InstanceView & { poolKey: string | null })[]> {
-    return (await listPooledInstances(this.deps.pool)).map((row) => ({ ...view(row), poolKey: row.poolKey }));
+  /**
+   * Ready pooled instances of every pool (the `perKey` oldest of each, when given), without credentials:
+   * callers may connect to them ahead of a claim.
+   */
+  async pooled(perKey?: number): Promise<(InstanceView & { poolKey: string | null })[]> {
+    return (await listPooledInstances(this.deps.pool, null, perKey ?? null)).map((row) => ({
+      ...view(row),
+      poolKey: row.poolKey,
+    }));
   }
 
   /** Rows, for the loops. */

@@ -1,7 +1,7 @@
 import { DomainError } from '@taidon/kit';
 import type pg from 'pg';
 import { memAvailableBytes } from '../runtimes/proc.js';
-import { countPooled, listInstances } from '../store/instances.js';
+import { countPooled, listPooledInstances } from '../store/instances.js';
 import { listPoolDemand, type PoolDemand, setPoolDemand } from '../store/warm-pool.js';
 import { type InstanceManager, TEMPLATE_POOL_KEY } from './instances.js';
 
@@ -19,6 +19,11 @@ export interface WarmPoolDeps {
   manager: InstanceManager;
   maxInstances: number;
   minAvailableBytes: number;
+  /**
+   * Pooled instances a pass starts at once (default 1). Instance creation is bounded by the manager's own
+   * limit too; keeping this below it leaves room for learners' creations queued meanwhile.
+   */
+  fillConcurrency?: number;
   /** Reads MemAvailable; tests replace it to simulate pressure. */
   memAvailable?: () => Promise<number | undefined>;
   onError?: (error: unknown, key: string) => void;
@@ -94,8 +99,7 @@ export class WarmPool {
     const summary: FillSummary = { started: 0, stopped: 0 };
     const available = await (this.deps.memAvailable ?? memAvailableBytes)();
     if (available !== undefined && available < this.deps.minAvailableBytes) {
-      const pooled = (await listInstances(this.deps.pool, { states: ['Running'] })).filter((r) => r.pooled);
-      const oldest = pooled[0];
+      const oldest = (await listPooledInstances(this.deps.pool, null, 1))[0];
       if (oldest) {
         await this.deps.manager.delete(oldest.id, `warm pool shrunk: MemAvailable ${available} bytes`);
         summary.stopped += 1;
@@ -105,8 +109,17 @@ export class WarmPool {
     const demand: PoolDemand[] = await listPoolDemand(this.deps.pool);
     const counts = await countPooled(this.deps.pool);
     let total = Object.values(counts).reduce((a, b) => a + b, 0);
-    for (const { key, size } of demand) {
-      for (let have = counts[key] ?? 0; have < size && total < this.deps.maxInstances; have++, total++) {
+    // What each key lacks, taken in turns across keys, so one large pool does not starve the others.
+    const lacking = demand.map(({ key, size }) => ({ key, missing: Math.max(0, size - (counts[key] ?? 0)) }));
+    const queue: string[] = [];
+    for (let round = 0; lacking.some((l) => l.missing > round); round++) {
+      for (const l of lacking) if (l.missing > round) queue.push(l.key);
+    }
+    const failed = new Set<string>();
+    const worker = async () => {
+      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+        if (failed.has(key) || total >= this.deps.maxInstances) continue;
+        total++;
         try {
           await this.deps.manager.startNew({
             ownerId: null,
@@ -118,16 +131,19 @@ export class WarmPool {
           });
           summary.started += 1;
         } catch (error) {
+          total--;
           this.deps.onError?.(error, key);
-          break; // the next pass retries; a missing layer should not spin here
+          failed.add(key); // the next pass retries; a missing layer should not spin here
         }
       }
-    }
-    // Demand lowered or withdrawn: the surplus goes, oldest first.
-    const running = (await listInstances(this.deps.pool, { states: ['Running'] })).filter((r) => r.pooled);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.deps.fillConcurrency ?? 1) }, worker));
+    // Demand lowered or withdrawn: the surplus goes, oldest first. Pools are listed only where there is one
+    // (a pass runs after every take; listing every running instance each time cost more than the pass).
     for (const [key, have] of Object.entries(counts)) {
-      const want = demand.find((d) => d.key === key)?.size ?? 0;
-      for (const row of running.filter((r) => r.poolKey === key).slice(0, Math.max(0, have - want))) {
+      const surplus = have - (demand.find((d) => d.key === key)?.size ?? 0);
+      if (surplus <= 0) continue;
+      for (const row of (await listPooledInstances(this.deps.pool, key)).slice(0, surplus)) {
         await this.deps.manager.delete(row.id, 'warm pool demand lowered');
         summary.stopped += 1;
       }

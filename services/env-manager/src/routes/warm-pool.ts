@@ -16,10 +16,21 @@ export function registerWarmPoolRoutes(app: FastifyInstance, pool: WarmPool, man
     required: [...InstanceBody.required, 'poolKey'],
     properties: { ...InstanceBody.properties, poolKey: { type: ['string', 'null'] } },
   };
-  app.get(
+  // `perKey`: the oldest few of each pool are enough to connect to ahead; a pool of hundreds is not listed whole.
+  app.get<{ Querystring: { perKey?: string } }>(
     '/warm-pool/instances',
-    { schema: { response: { 200: { type: 'array', items: PooledInstance } } } },
-    async () => manager.pooled(),
+    {
+      schema: {
+        // Query values stay strings (no type coercion in our services): a positive integer of up to 4 digits.
+        querystring: {
+          type: 'object',
+          properties: { perKey: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' } },
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'array', items: PooledInstance } },
+      },
+    },
+    async (request) => manager.pooled(request.query.perKey === undefined ? undefined : Number(request.query.perKey)),
   );
   app.get('/warm-pool', { schema: { response: { 200: { type: 'array', items: PoolStatusBody } } } }, async () =>
     pool.status(),

@@ -222,11 +222,18 @@ export async function claimPooledInstance(
 }
 
 /** Running pooled instances (of `poolKey`, or of every pool), oldest first: the order claims take them in. */
-export async function listPooledInstances(pool: pg.Pool, poolKey: string | null = null): Promise<InstanceRow[]> {
+export async function listPooledInstances(
+  pool: pg.Pool,
+  poolKey: string | null = null,
+  perKey: number | null = null,
+): Promise<InstanceRow[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM instances WHERE pooled AND state = 'Running' AND ($1::text IS NULL OR pool_key = $1)
+    `SELECT * FROM (
+       SELECT *, row_number() OVER (PARTITION BY pool_key ORDER BY created_at) AS nth FROM instances
+        WHERE pooled AND state = 'Running' AND ($1::text IS NULL OR pool_key = $1)) ready
+      WHERE $2::int IS NULL OR nth <= $2
       ORDER BY created_at`,
-    [poolKey],
+    [poolKey, perKey],
   );
   return rows.map(toRow);
 }

@@ -149,6 +149,25 @@ describe('env-manager HTTP API', () => {
     await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 0 } });
     await stack.app.inject({ method: 'DELETE', url: `/instances/${info.id}`, headers });
   });
+
+  it('fills a pool several instances at a time, half the creation slots at once', async () => {
+    const put = await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 3 } });
+    expect(put.statusCode).toBe(200);
+    const ready = async () =>
+      (await stack.pool.query(`SELECT id FROM instances WHERE pooled AND state = 'Running'`)).rows as { id: string }[];
+    expect(await until(ready, (rows) => rows.length === 3, 120_000)).toHaveLength(3);
+    // Each pooled instance's creation, from Creating to Running: with INSTANCE_START_CONCURRENCY 4, two overlap.
+    const { rows } = await stack.pool.query<{ started: Date; ready: Date }>(
+      `SELECT min(t.at) FILTER (WHERE t.to_state = 'Creating') AS started,
+              min(t.at) FILTER (WHERE t.to_state = 'Running') AS ready
+         FROM instances i JOIN instance_transitions t ON t.instance_id = i.id
+        WHERE i.pooled AND i.state = 'Running' GROUP BY i.id ORDER BY started`,
+    );
+    const overlapping = rows.some((a, k) => rows.slice(k + 1).some((b) => b.started < a.ready && a.started < b.ready));
+    expect(overlapping).toBe(true);
+    await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 0 } });
+    expect(await until(ready, (r) => r.length === 0, 60_000)).toHaveLength(0);
+  }, 180_000);
 });
 
 describe('README', () => {

@@ -93,9 +93,9 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/warm-pool/${key}`, { method: 'PUT', body: { size }, requestId });
   }
 
-  /** Ready instances of every warm pool (no credentials: the learner needs none on loopback). */
-  pooled(requestId?: string): Promise<PooledInstance[]> {
-    return callService(this.endpoint, '/warm-pool/instances', { requestId });
+  /** Ready instances of every warm pool, the `perKey` oldest of each (no credentials: the learner needs none). */
+  pooled(perKey: number, requestId?: string): Promise<PooledInstance[]> {
+    return callService(this.endpoint, `/warm-pool/instances?perKey=${perKey}`, { requestId });
   }
 
   delete(id: string, requestId?: string): Promise<unknown> {

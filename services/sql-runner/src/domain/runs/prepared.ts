@@ -12,6 +12,11 @@ export interface PreparedConnectionsOptions {
   envManager: Pick<EnvManagerClient, 'pooled'>;
   /** How often the pools are looked at again (a take looks at once). */
   intervalMs: number;
+  /**
+   * Connections kept per pool key (default 4): enough for the runs that arrive between two looks; a pool of
+   * hundreds would otherwise hold hundreds of idle backends and be listed whole every interval.
+   */
+  perKey?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -96,7 +101,9 @@ export class PreparedConnections {
     if (this.closed) return;
     let pooled: PooledInstance[];
     try {
-      pooled = (await this.options.envManager.pooled()).filter((i) => i.poolKey && i.poolKey !== TEMPLATE_POOL);
+      pooled = (await this.options.envManager.pooled(this.options.perKey ?? 4)).filter(
+        (i) => i.poolKey && i.poolKey !== TEMPLATE_POOL,
+      );
     } catch (error) {
       this.options.onError?.(error);
       return;
