@@ -65,23 +65,24 @@ async function measure(label, n, op) {
 /** The floor of one new instance: snapshot the layer, start PostgreSQL on it, connect, SELECT 1, stop, delete. */
 async function bareInstance(layerPath, scratchDir, i, bins, user) {
   const volume = join(scratchDir, `bare-${i}`);
-  await runCommand('btrfs', ['subvolume', 'snapshot', layerPath, volume]);
+  await runCommand('btrfs', ['subvolume', 'snapshot', layerPath, volume], { timeoutMs: 60_000 });
   await rm(join(volume, 'postmaster.pid'), { force: true });
   const port = await freePort();
-  const child = spawn(
-    bins.postgres,
-    ['-D', volume, '-p', String(port), '-c', `unix_socket_directories=${scratchDir}`],
-    {
-      uid: user.uid,
-      gid: user.gid,
-      stdio: 'ignore',
-      env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
-    },
-  );
+  // The socket goes into the volume itself: the server's OS user owns it.
+  const child = spawn(bins.postgres, ['-D', volume, '-p', String(port), '-c', `unix_socket_directories=${volume}`], {
+    uid: user.uid,
+    gid: user.gid,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-2000);
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error('postgres exited during start');
+      if (child.exitCode !== null) throw new Error(`postgres exited during start: ${stderr}`);
       const lines = (await readFile(join(volume, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
       if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') break;
       await sleep(1);
@@ -93,7 +94,7 @@ async function bareInstance(layerPath, scratchDir, i, bins, user) {
   } finally {
     child.kill('SIGINT');
     await exited;
-    await runCommand('btrfs', ['subvolume', 'delete', volume]);
+    await runCommand('btrfs', ['subvolume', 'delete', volume], { timeoutMs: 60_000 });
   }
 }
 
