@@ -5,7 +5,8 @@
 // follows from these figures: on N cores, at most N × 1000 / (machine ms per
 // op) operations a second.
 // Run after `npm run build`: node bench/cost.js
-// Knobs (environment): BENCH_CLIENTS (8 concurrent clients), BENCH_REPL_RUNS (1000), BENCH_CLONES (60).
+// Knobs (environment): BENCH_CLIENTS (8 concurrent clients), BENCH_REPL_RUNS (1000), BENCH_CLONES (60),
+// BENCH_IDLE (100 idle instances whose memory is measured at the end).
 //
 // Columns: ops/s and latency with BENCH_CLIENTS at once; "process" = CPU of this
 // Node process (the in-process platform and the clients; all its threads) per
@@ -17,11 +18,16 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, runCommand, serverBinaries, serverOsUser } from '../backend/kit/dist/index.js';
+import { processTree, pssBytes } from '../services/env-manager/dist/runtimes/proc.js';
 import { now, startPlatform } from './lib/runs-env.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const REPL_RUNS = Number(process.env.BENCH_REPL_RUNS ?? 1000);
 const CLONES = Number(process.env.BENCH_CLONES ?? 60);
+const IDLE = Number(process.env.BENCH_IDLE ?? 100);
+const IDLE_GOAL_BYTES = 10 * 1024 ** 2;
+// The idle instances are a warm pool of the bench's state: room for them beside the platform's own pool.
+process.env.WARM_POOL_MAX_INSTANCES ??= String(IDLE + 20);
 const TAIL = 'CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g;';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -149,6 +155,14 @@ try {
     ),
   );
 
+  // Idle instances: started servers of the state that nobody uses, as a warm pool keeps them.
+  await platform.setWarmPool(layerKey, IDLE);
+  await sleep(2000); // settle: start-up work done, no connection open
+  const pids = await platform.pooledPids(layerKey);
+  const trees = await Promise.all(pids.map((pid) => processTree(pid)));
+  const idleBytes = await pssBytes(trees.flat());
+  await platform.setWarmPool(layerKey, 0);
+
   const pad = (s, n) => String(s).padEnd(n);
   const num = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
   console.log(
@@ -165,6 +179,7 @@ try {
 - ${CLIENTS} clients at once; the platform runs in this process, so "process" includes the clients' fetch and NDJSON parsing
 - a new instance's row excludes its deletion (${deleteMs.toFixed(0)} ms wall per instance afterwards, one at a time); the floor row includes stop and delete
 - the platform adds ${num(clone.machineMs - floor.machineMs)} ms of machine CPU to the floor of a new instance (${num(clone.machineMs)} against ${num(floor.machineMs)})
+- ${pids.length} idle instances (a warm pool of the state, no connection): PSS ${(idleBytes / 1024 ** 2 / pids.length).toFixed(1)} MiB each over ${(trees.flat().length / pids.length).toFixed(1)} processes (goal ≤ 10 MiB: ${idleBytes / pids.length <= IDLE_GOAL_BYTES ? 'PASS' : 'FAIL'}), ${(idleBytes / 1024 ** 3).toFixed(2)} GiB in all
 - on this machine's ${(await import('node:os')).cpus().length} cores, CPU alone bounds the platform at about ${num((1000 * (await import('node:os')).cpus().length) / repl.machineMs)} REPL runs/s or ${num((1000 * (await import('node:os')).cpus().length) / clone.machineMs)} new instances/s`);
 } finally {
   await platform.close();

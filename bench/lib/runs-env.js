@@ -199,6 +199,15 @@ export async function startPlatform() {
       }
     };
 
+    /** Postmaster pids of the ready pooled instances of `key`. */
+    const pooledPids = async (key) =>
+      (
+        await admin.query(
+          `SELECT pid FROM env_manager.instances WHERE pooled AND pool_key = $1 AND state = 'Running' AND pid IS NOT NULL`,
+          [key],
+        )
+      ).rows.map((r) => r.pid);
+
     /** Live sandbox postgres processes the platform started, for the final check. */
     const liveInstances = async () =>
       (await admin.query(`SELECT count(*)::int AS n FROM env_manager.instances WHERE state IN ('Running', 'Creating')`))
@@ -215,6 +224,7 @@ export async function startPlatform() {
       sessionInstancePort,
       setWarmPool,
       waitWarmPool,
+      pooledPids,
       liveInstances,
       close,
     };
