@@ -222,6 +222,7 @@ export class InstanceManager {
         creatingReason: input.layerKey ? 'cloning layer' : 'new template',
       });
       let server: StartedServer | undefined;
+      let recorded: Promise<InstanceRow | undefined> | undefined;
       const slot = this.deps.creations ?? new Semaphore(Number.MAX_SAFE_INTEGER);
       try {
         return await slot.run(async () => {
@@ -233,7 +234,7 @@ export class InstanceManager {
             input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
           );
           // Recorded while the server starts; awaited before the instance is Running, so a volume is never untracked.
-          const recorded = updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
+          recorded = updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
           recorded.catch(() => {});
           // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
           // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
@@ -260,6 +261,8 @@ export class InstanceManager {
       } catch (error) {
         if (error instanceof StartFailedError) this.deps.metrics.startFailures.inc();
         if (server) await runtime.kill(id, server.pid).catch(() => {});
+        // The volume is on the record before it turns Failed, so deleting the Failed instance deletes the volume.
+        await recorded?.catch(() => {});
         const row = await getInstance(pool, id);
         if (row) await this.fail(row, ['Pending', 'Creating'], describe(error));
         throw error;
