@@ -159,11 +159,14 @@ describe('cgroup limits', () => {
     const id = 'membership';
     const server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
     try {
+      // The tree first: the postmaster may still fork workers after it says it is ready, and a worker born
+      // after cgroup.procs was read would be missing from that older list although it is in the cgroup.
+      const tree = await processTree(server.pid);
       const procs = (await readFile(join(runtime.limits.cgroupParent, id, 'cgroup.procs'), 'utf8'))
         .split('\n')
         .filter(Boolean)
         .map(Number);
-      for (const pid of await processTree(server.pid)) expect(procs).toContain(pid);
+      for (const pid of tree) expect(procs).toContain(pid);
     } finally {
       await runtime.stop(id, server.pid);
     }
