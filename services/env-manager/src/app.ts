@@ -18,6 +18,9 @@ import type { Runtime } from './runtimes/runtime.js';
 import { Semaphore } from './runtimes/throttle.js';
 import { listInstances } from './store/instances.js';
 
+/** How often reconcile also looks for orphan servers (see the reconcile loop below). */
+const ORPHAN_SCAN_MS = 60_000;
+
 /** What env-manager needs from the outside world. */
 export interface EnvManagerDeps {
   config: Pick<
@@ -109,12 +112,22 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
   app.addHook('onReady', async () => {
     if (deps.runLoops === false) return;
     const every = config.RECONCILE_INTERVAL_MS;
+    let orphansScannedAt = Number.NEGATIVE_INFINITY;
     const report = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
     loops.push(
       startLoop(
         every,
         async () => {
-          const summary = await reconcile(manager, { pool, runtime, stuckMs: config.INSTANCE_STUCK_TIMEOUT_MS });
+          // Orphans are rare (a crash between spawn and record) and finding them reads every process of the
+          // machine: with 900 instances, that scan was most of an idle platform's CPU. Once a minute is enough.
+          const scanOrphans = Date.now() - orphansScannedAt >= ORPHAN_SCAN_MS;
+          if (scanOrphans) orphansScannedAt = Date.now();
+          const summary = await reconcile(manager, {
+            pool,
+            runtime,
+            stuckMs: config.INSTANCE_STUCK_TIMEOUT_MS,
+            scanOrphans,
+          });
           if (summary.failed.length + summary.killedOrphans.length + summary.stuck.length > 0) {
             logger.warn({ ...summary }, 'reconcile repaired drift');
           }

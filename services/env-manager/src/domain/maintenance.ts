@@ -59,7 +59,13 @@ function isUnder(path: string, root: string): boolean {
  */
 export async function reconcile(
   manager: InstanceManager,
-  deps: { pool: pg.Pool; runtime: Runtime; stuckMs: number },
+  deps: {
+    pool: pg.Pool;
+    runtime: Runtime;
+    stuckMs: number;
+    /** Look for orphan servers too (default true): that reads the command line of every process on the machine. */
+    scanOrphans?: boolean;
+  },
 ): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { failed: [], killedOrphans: [], stuck: [] };
   const rows = await listInstances(deps.pool, { states: ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting'] });
@@ -76,7 +82,7 @@ export async function reconcile(
     summary.failed.push(row.id);
   }
   const rootDir = (await manager.driver()).rootDir;
-  for (const server of await deps.runtime.listServers()) {
+  for (const server of deps.scanOrphans === false ? [] : await deps.runtime.listServers()) {
     const owner = byPath.get(server.dataDir);
     if (!owner && !isUnder(server.dataDir, join(rootDir, '/'))) continue; // not on our volumes
     if (expected.get(server.pid) === owner?.id && owner) continue;
