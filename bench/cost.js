@@ -161,6 +161,13 @@ try {
   const pids = await platform.pooledPids(layerKey);
   const trees = await Promise.all(pids.map((pid) => processTree(pid)));
   const idleBytes = await pssBytes(trees.flat());
+  // What idle instances cost the machine while nothing runs: 10 s of busy CPU, all of it and this process's.
+  const idleBusy0 = machineBusyMs();
+  const idleCpu0 = process.cpuUsage();
+  await sleep(10_000);
+  const idleCpu = process.cpuUsage(idleCpu0);
+  const idleMachinePct = (machineBusyMs() - idleBusy0) / 100;
+  const idleProcessPct = (idleCpu.user + idleCpu.system) / 1e5;
   await platform.setWarmPool(layerKey, 0);
 
   const pad = (s, n) => String(s).padEnd(n);
@@ -179,7 +186,7 @@ try {
 - ${CLIENTS} clients at once; the platform runs in this process, so "process" includes the clients' fetch and NDJSON parsing
 - a new instance's row excludes its deletion (${deleteMs.toFixed(0)} ms wall per instance afterwards, one at a time); the floor row includes stop and delete
 - the platform adds ${num(clone.machineMs - floor.machineMs)} ms of machine CPU to the floor of a new instance (${num(clone.machineMs)} against ${num(floor.machineMs)})
-- ${pids.length} idle instances (a warm pool of the state, no connection): PSS ${(idleBytes / 1024 ** 2 / pids.length).toFixed(1)} MiB each over ${(trees.flat().length / pids.length).toFixed(1)} processes (goal ≤ 10 MiB: ${idleBytes / pids.length <= IDLE_GOAL_BYTES ? 'PASS' : 'FAIL'}), ${(idleBytes / 1024 ** 3).toFixed(2)} GiB in all
+- ${pids.length} idle instances (a warm pool of the state, no connection): PSS ${(idleBytes / 1024 ** 2 / pids.length).toFixed(1)} MiB each over ${(trees.flat().length / pids.length).toFixed(1)} processes (goal ≤ 10 MiB: ${idleBytes / pids.length <= IDLE_GOAL_BYTES ? 'PASS' : 'FAIL'}), ${(idleBytes / 1024 ** 3).toFixed(2)} GiB in all; while they idle, the machine is busy ${idleMachinePct.toFixed(0)} % of one core over 10 s, this process (the platform) ${idleProcessPct.toFixed(0)} %
 - on this machine's ${(await import('node:os')).cpus().length} cores, CPU alone bounds the platform at about ${num((1000 * (await import('node:os')).cpus().length) / repl.machineMs)} REPL runs/s or ${num((1000 * (await import('node:os')).cpus().length) / clone.machineMs)} new instances/s`);
 } finally {
   await platform.close();
