@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { sendRequest } from './http-client.js';
 import { SERVICE_TOKEN_HEADER } from './service-auth.js';
 
 /**
@@ -134,13 +135,12 @@ class OutboxSink implements AuditSink {
 
   private async post(events: Full[]): Promise<number> {
     const url = typeof this.options.url === 'function' ? this.options.url() : this.options.url;
-    const response = await fetch(new URL('/events', url), {
+    const response = await sendRequest(new URL('/events', url), {
       method: 'POST',
       headers: { [SERVICE_TOKEN_HEADER]: this.options.serviceToken, 'content-type': 'application/json' },
       body: JSON.stringify({ events }),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
+      timeoutMs: this.options.timeoutMs ?? 5_000,
     });
-    await response.text();
     return response.status;
   }
 
