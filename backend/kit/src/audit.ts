@@ -38,6 +38,13 @@ export interface AuditSinkOptions {
   maxBackoffMs?: number;
   /** Deadline of one send. */
   timeoutMs?: number;
+  /**
+   * How long an event waits for others before a send (default 100 ms). Every
+   * send costs audit-log a transaction (lock, chain head, insert) and this
+   * process an outbox rewrite; under load, one send per event was a large
+   * share of what a REPL run cost.
+   */
+  lingerMs?: number;
 }
 
 /** A durable, non-blocking way to report audit events. */
@@ -99,7 +106,7 @@ class OutboxSink implements AuditSink {
           if (lines.length > 0) await appendFile(this.options.outboxFile, lines.join(''), { mode: 0o600 });
         });
       }
-      if (!this.draining) this.schedule(this.backoffMs);
+      if (!this.draining) this.schedule(this.delayMs());
     } catch (error) {
       this.options.logger.error({ err: error }, 'audit event not recorded');
     }
@@ -207,9 +214,14 @@ class OutboxSink implements AuditSink {
       })
       .finally(() => {
         this.draining = undefined;
-        if (!this.closed && this.queue.length > 0) this.schedule(this.backoffMs);
+        if (!this.closed && this.queue.length > 0) this.schedule(this.delayMs());
       });
     return this.draining;
+  }
+
+  /** Until the next send: the backoff after a failure, else the linger that gathers a batch. */
+  private delayMs(): number {
+    return Math.max(this.backoffMs, this.options.lingerMs ?? 100);
   }
 
   private schedule(delayMs: number): void {

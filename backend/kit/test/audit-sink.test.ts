@@ -129,4 +129,26 @@ describe('audit sink (outbox) against a real audit-log', () => {
     expect(lines).not.toMatch(/hunter2/);
     await s.close();
   });
+
+  it('gathers events recorded close together into one send', async () => {
+    const file = join(dir, 'linger.jsonl');
+    app = buildApp({ config: { SERVICE_TOKEN: serviceToken }, pool, logger: captureLogger('audit-log').logger });
+    let sends = 0;
+    app.addHook('onRequest', async (request) => {
+      if (request.method === 'POST' && request.url === '/events') sends += 1;
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const s = await createAuditSink({ url, serviceToken, outboxFile: file, logger: logs.logger, lingerMs: 200 });
+    const before = new Set(await stored());
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    for (const id of ids) {
+      s.record({ id, action: 'run', accountId: randomUUID(), detail: { status: 200 } });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await until(async () => (await stored()).filter((id) => !before.has(id)).length === ids.length);
+    expect((await stored()).filter((id) => !before.has(id))).toEqual(ids);
+    expect(sends).toBe(1);
+    await s.close();
+    await stopAuditLog();
+  });
 });

@@ -225,39 +225,42 @@ export class InstanceManager {
       let recorded: Promise<InstanceRow | undefined> | undefined;
       const slot = this.deps.creations ?? new Semaphore(Number.MAX_SAFE_INTEGER);
       try {
-        return await slot.run(async () => {
-          const cap = this.deps.diskMaxBytes ? { sizeLimitBytes: this.deps.diskMaxBytes } : {};
-          // The server's own directory is made while the volume is cloned.
-          const prepared = runtime.prepare(id);
-          prepared.catch(() => {});
-          const volume = await snapshotCache.createVolume(
-            input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
-          );
-          // Recorded while the server starts; awaited before the instance is Running, so a volume is never untracked.
-          recorded = updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
-          recorded.catch(() => {});
-          // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
-          // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
-          if (input.layerKey !== null) await rm(join(volume.path, 'postmaster.pid'), { force: true });
-          await prepared;
-          server =
-            input.layerKey === null
-              ? await initTemplate(runtime, {
-                  instanceId: id,
-                  dataDir: volume.path,
-                  adminPassword: this.deps.adminPassword,
-                  settings: this.deps.settings,
-                  startTimeoutMs: this.deps.startTimeoutMs,
-                })
-              : await runtime.start({ instanceId: id, dataDir: volume.path, timeoutMs: this.deps.startTimeoutMs });
-          if (!(await recorded)) throw new Error('instance left Creating while it was being created');
-          const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
-            pid: server.pid,
-            port: server.port,
-          });
-          if (!row) throw new Error('instance left Creating while it was being created');
-          return row;
-        });
+        return await slot.run(
+          async () => {
+            const cap = this.deps.diskMaxBytes ? { sizeLimitBytes: this.deps.diskMaxBytes } : {};
+            // The server's own directory is made while the volume is cloned.
+            const prepared = runtime.prepare(id);
+            prepared.catch(() => {});
+            const volume = await snapshotCache.createVolume(
+              input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
+            );
+            // Recorded while the server starts; awaited before the instance is Running, so a volume is never untracked.
+            recorded = updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
+            recorded.catch(() => {});
+            // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
+            // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
+            if (input.layerKey !== null) await rm(join(volume.path, 'postmaster.pid'), { force: true });
+            await prepared;
+            server =
+              input.layerKey === null
+                ? await initTemplate(runtime, {
+                    instanceId: id,
+                    dataDir: volume.path,
+                    adminPassword: this.deps.adminPassword,
+                    settings: this.deps.settings,
+                    startTimeoutMs: this.deps.startTimeoutMs,
+                  })
+                : await runtime.start({ instanceId: id, dataDir: volume.path, timeoutMs: this.deps.startTimeoutMs });
+            if (!(await recorded)) throw new Error('instance left Creating while it was being created');
+            const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
+              pid: server.pid,
+              port: server.port,
+            });
+            if (!row) throw new Error('instance left Creating while it was being created');
+            return row;
+          },
+          input.pooled ? 'background' : 'request',
+        );
       } catch (error) {
         if (error instanceof StartFailedError) this.deps.metrics.startFailures.inc();
         if (server) await runtime.kill(id, server.pid).catch(() => {});
