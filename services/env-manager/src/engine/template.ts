@@ -66,6 +66,11 @@ export function postgresqlConf(settings: TemplateSettings): string {
     max_parallel_workers: '1',
     max_parallel_workers_per_gather: '1',
     max_parallel_maintenance_workers: '1',
+    // No logical replication launcher: one process fewer per instance (a learner cannot subscribe anyway).
+    max_logical_replication_workers: '0',
+    // The background writer only writes ahead of a busy server's evictions; with nothing to do it
+    // hibernates (10 s naps) instead of waking 5 times a second in each of hundreds of idle instances.
+    bgwriter_lru_maxpages: '0',
     // Autovacuum off: one fewer process per instance and deterministic plans between runs;
     // sandboxes are short-lived, and ANALYZE/VACUUM remain available to the learner.
     autovacuum: 'off',
