@@ -16,6 +16,11 @@ declare module 'fastify' {
   }
 }
 
+/** Verified access tokens remembered (LRU): one per active learner and then some. */
+const TOKEN_CACHE_SIZE = 10_000;
+/** How long a verified token is trusted without checking its signature again. */
+const TOKEN_CACHE_TTL_MS = 60_000;
+
 /** Settings the gateway checks every access token against. */
 export interface TokenPolicy {
   issuer: string;
@@ -33,7 +38,15 @@ export function registerTokenCheck(app: FastifyInstance, keys: KeyCache, policy:
       keys.publicKey((token as { header?: { kid?: unknown } }).header?.kid),
     // The key function needs the token's header (its `kid`), so decode completely.
     decode: { complete: true },
-    verify: { algorithms: ['EdDSA'], allowedIss: policy.issuer, allowedAud: policy.audience },
+    verify: {
+      algorithms: ['EdDSA'],
+      allowedIss: policy.issuer,
+      allowedAud: policy.audience,
+      // A learner sends the same token with every run: remember verified tokens (never past their `exp`)
+      // rather than checking the signature each time. A key idp withdraws stops working within cacheTTL.
+      cache: TOKEN_CACHE_SIZE,
+      cacheTTL: TOKEN_CACHE_TTL_MS,
+    },
   });
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public === true) return;
