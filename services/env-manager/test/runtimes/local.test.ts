@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTemplate, SANDBOX_DATABASE, SANDBOX_USER } from '../../src/engine/template.js';
+import { STARTUP_NICE } from '../../src/runtimes/local.js';
 import { processTree, pssBytes } from '../../src/runtimes/proc.js';
 import type { Runtime } from '../../src/runtimes/runtime.js';
 import { createTestRuntime, TEST_ADMIN_PASSWORD, TEST_SETTINGS } from '../helpers/runtime.js';
@@ -70,6 +72,13 @@ describe.each([
     console.log(
       `[${label}] idle instance: ${tree.length} processes, PSS ${((await pssBytes(tree)) / 1024 / 1024).toFixed(1)} MiB`,
     );
+    if (process.getuid?.() === 0) {
+      // Started below the normal priority; the postmaster is back at it once ready (the learner's backends
+      // are forked from it), its background workers stay below. answers() above forked one backend at 0.
+      expect(getPriority(server.pid)).toBe(0);
+      const workers = tree.slice(1).map((pid) => getPriority(pid));
+      expect(workers.filter((nice) => nice === STARTUP_NICE).length).toBeGreaterThanOrEqual(3);
+    }
     const stopStarted = performance.now();
     await runtime.stop(`start-${label}`, server.pid);
     console.log(`[${label}] stop ${(performance.now() - stopStarted).toFixed(1)} ms`);
