@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
 import type pg from 'pg';
+import { InvalidStateError } from '../errors.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { listExpiredSuspended, listIdleInstances, listInstances, listStuckInstances } from '../store/instances.js';
 import type { InstanceManager } from './instances.js';
@@ -23,15 +24,30 @@ export async function expireInstances(
   const summary: TtlSummary = { suspended: [], deleted: [] };
   for (const row of await listIdleInstances(pool, ttl.idleSeconds)) {
     if (manager.busy.has(row.id)) continue;
-    await manager.suspend(row.id, `idle for more than ${ttl.idleSeconds} s`);
+    if (await movedOn(manager.suspend(row.id, `idle for more than ${ttl.idleSeconds} s`))) continue;
     summary.suspended.push(row.id);
   }
   for (const row of await listExpiredSuspended(pool, ttl.suspendedSeconds)) {
     if (manager.busy.has(row.id)) continue;
-    await manager.delete(row.id, `suspended for more than ${ttl.suspendedSeconds} s`);
+    if (await movedOn(manager.delete(row.id, `suspended for more than ${ttl.suspendedSeconds} s`))) continue;
     summary.deleted.push(row.id);
   }
   return summary;
+}
+
+/**
+ * Whether the instance left the state it was listed in before the operation
+ * reached it (a learner's delete or resume in between): not an error, and the
+ * pass goes on with the others.
+ */
+async function movedOn(operation: Promise<unknown>): Promise<boolean> {
+  try {
+    await operation;
+    return false;
+  } catch (error) {
+    if (error instanceof InvalidStateError) return true;
+    throw error;
+  }
 }
 
 /** What one reconcile pass repaired. */
