@@ -11,6 +11,8 @@ export const ENV_MANAGER_ERROR_CODES: Record<string, string> = {
   ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE: 'snapshot-cache did not answer, or answered with an unexpected error.',
   ENV_MANAGER_SNAPSHOT_FAILED: 'Taking a layer of the instance failed; the instance was thawed or restarted.',
   ENV_MANAGER_WARM_POOL_FULL: 'The requested warm-pool sizes add up to more than WARM_POOL_MAX_INSTANCES.',
+  ENV_MANAGER_CREATION_ABANDONED:
+    'The caller closed its request while the creation still waited for a slot; nothing was started.',
 };
 
 /** The instance id is unknown. */
@@ -45,5 +47,12 @@ export class StartFailedError extends UnavailableError {
 export class SnapshotFailedError extends UnavailableError {
   constructor(cause: unknown) {
     super('ENV_MANAGER_SNAPSHOT_FAILED', 'Taking a layer of the instance failed.', cause);
+  }
+}
+
+/** The caller of a create went away while it waited in the creation queue; the creation is withdrawn. */
+export class CreationAbandonedError extends UnavailableError {
+  constructor() {
+    super('ENV_MANAGER_CREATION_ABANDONED', 'The caller gave up while the creation waited for a slot.');
   }
 }

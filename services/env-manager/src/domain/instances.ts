@@ -182,7 +182,8 @@ export class InstanceManager {
   }
 
   /** A connectable instance for an owner: a pooled one when the pool has the key, else a new one. */
-  async create(input: CreateInstanceInput): Promise<ConnectionInfo> {
+  /** `signal`: the caller gave up; a creation still queued for a slot is withdrawn (the record ends Failed). */
+  async create(input: CreateInstanceInput, signal?: AbortSignal): Promise<ConnectionInfo> {
     const started = performance.now();
     const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
     const owner = { ownerId: input.ownerId, ownerRole: input.ownerRole ?? null, sessionId: input.sessionId ?? null };
@@ -196,7 +197,7 @@ export class InstanceManager {
       // The pooled server died unnoticed: record it and take the next one.
       await this.fail(taken, ['Running'], 'pooled server was not running when taken');
     }
-    const row = await this.startNew({ ...owner, layerKey: input.layerKey, pooled: false, poolKey: null });
+    const row = await this.startNew({ ...owner, layerKey: input.layerKey, pooled: false, poolKey: null }, signal);
     return this.connection(row, input.layerKey === null ? 'template' : 'clone', started);
   }
 
@@ -204,14 +205,17 @@ export class InstanceManager {
    * Starts a new instance: a record, a volume (empty or cloned), a server
    * (template init or plain start); Failed with the reason if any step fails.
    */
-  async startNew(input: {
-    ownerId: string | null;
-    ownerRole: string | null;
-    sessionId: string | null;
-    layerKey: string | null;
-    pooled: boolean;
-    poolKey: string | null;
-  }): Promise<InstanceRow> {
+  async startNew(
+    input: {
+      ownerId: string | null;
+      ownerRole: string | null;
+      sessionId: string | null;
+      layerKey: string | null;
+      pooled: boolean;
+      poolKey: string | null;
+    },
+    signal?: AbortSignal,
+  ): Promise<InstanceRow> {
     const id = randomUUID();
     const { pool, runtime, snapshotCache } = this.deps;
     return this.busy.run(id, async () => {
@@ -260,6 +264,7 @@ export class InstanceManager {
             return row;
           },
           input.pooled ? 'background' : 'request',
+          signal,
         );
       } catch (error) {
         if (error instanceof StartFailedError) this.deps.metrics.startFailures.inc();

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CreateInstanceInput, InstanceManager } from '../domain/instances.js';
+import { CreationAbandonedError } from '../errors.js';
 import {
   ConnectionInfoBody,
   CreateInstanceBody,
@@ -18,7 +19,13 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceMa
     '/instances',
     { schema: { body: CreateInstanceBody, response: { 201: ConnectionInfoBody } } },
     async (request, reply) => {
-      const info = await manager.create(request.body);
+      // A caller that gives up (its deadline, a closed connection) leaves the creation queue: under overload,
+      // an instance nobody waits for any more would take a slot from one somebody does.
+      const gaveUp = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gaveUp.abort(new CreationAbandonedError());
+      });
+      const info = await manager.create(request.body, gaveUp.signal);
       reply.code(201).header('cache-control', 'no-store');
       return info;
     },

@@ -22,10 +22,28 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(fn: () => Promise<T>, priority: Priority = 'request'): Promise<T> {
+  /** Runs `fn` in a slot; `signal` withdraws a holder still waiting (its caller gave up), rejecting with its reason. */
+  async run<T>(fn: () => Promise<T>, priority: Priority = 'request', signal?: AbortSignal): Promise<T> {
     if (this.closed) throw new Error('shutting down');
+    signal?.throwIfAborted();
     if (this.active >= this.limit || this.queued() > 0) {
-      await new Promise<void>((resolve, reject) => this.waiting[priority].push({ resolve, reject }));
+      await new Promise<void>((resolve, reject) => {
+        const queue = this.waiting[priority];
+        const withdraw = () => {
+          const at = queue.indexOf(waiter);
+          if (at >= 0) queue.splice(at, 1);
+          reject(signal?.reason);
+        };
+        const waiter: Waiter = {
+          resolve: () => {
+            signal?.removeEventListener('abort', withdraw);
+            resolve();
+          },
+          reject,
+        };
+        queue.push(waiter);
+        signal?.addEventListener('abort', withdraw, { once: true });
+      });
     } else {
       this.active++;
     }

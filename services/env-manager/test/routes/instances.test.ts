@@ -170,6 +170,64 @@ describe('env-manager HTTP API', () => {
   }, 180_000);
 });
 
+describe('env-manager creation queue', () => {
+  let queued: Stack;
+  beforeAll(async () => {
+    queued = await createStack({ env: { INSTANCE_START_CONCURRENCY: '1' } });
+  });
+  afterAll(async () => {
+    await queued?.close();
+  });
+
+  it('withdraws a queued creation whose caller closed the request, and starts nothing for it', async () => {
+    const url = await queued.app.listen({ host: '127.0.0.1', port: 0 });
+    const create = (ownerId: string, signal?: AbortSignal) =>
+      fetch(`${url}/instances`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ ownerId, layerKey: null }),
+        ...(signal ? { signal } : {}),
+      });
+    // The only slot: a template instance (initdb and setup take about a second).
+    const first = create('queue-first');
+    const rowsOf = async (ownerId: string) =>
+      (
+        await queued.pool.query<{ id: string; state: string; pid: number | null; volume_id: string | null }>(
+          'SELECT id, state, pid, volume_id FROM instances WHERE owner_id = $1',
+          [ownerId],
+        )
+      ).rows;
+    await until(
+      () => rowsOf('queue-first'),
+      (rows) => rows[0]?.state === 'Creating',
+    );
+    const gaveUp = new AbortController();
+    const second = create('queue-gave-up', gaveUp.signal);
+    await until(
+      () => rowsOf('queue-gave-up'),
+      (rows) => rows.length === 1,
+    );
+    gaveUp.abort();
+    await expect(second).rejects.toThrow();
+    const withdrawn = await until(
+      () => rowsOf('queue-gave-up'),
+      (rows) => rows[0]?.state === 'Failed',
+    );
+    expect(withdrawn).toMatchObject([{ state: 'Failed', pid: null, volume_id: null }]);
+    const reason = await queued.pool.query<{ reason: string }>(
+      `SELECT reason FROM instance_transitions WHERE instance_id = $1 AND to_state = 'Failed'`,
+      [withdrawn[0]?.id],
+    );
+    expect(reason.rows[0]?.reason).toMatch(/gave up/);
+    const done = await first;
+    expect(done.status).toBe(201);
+    const info = (await done.json()) as { id: string };
+    // The slot went on to nobody else: the first instance is the only one that ever started.
+    expect((await rowsOf('queue-first'))[0]).toMatchObject({ id: info.id, state: 'Running' });
+    await queued.app.inject({ method: 'DELETE', url: `/instances/${info.id}`, headers });
+  }, 60_000);
+});
+
 describe('README', () => {
   const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
   it.each(Object.keys(ENV_MANAGER_ERROR_CODES))('documents error code %s', (code) => {

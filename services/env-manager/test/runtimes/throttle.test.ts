@@ -68,6 +68,25 @@ describe('Semaphore', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
+  it('withdraws a waiting holder whose signal aborts; the slot goes to the next one', async () => {
+    const semaphore = new Semaphore(1);
+    const order: string[] = [];
+    const a = holder(semaphore, 'a', order);
+    const gaveUp = new AbortController();
+    const b = semaphore.run(async () => order.push('b'), 'request', gaveUp.signal);
+    const c = holder(semaphore, 'c', order);
+    await tick();
+    gaveUp.abort(new Error('caller gave up'));
+    await expect(b).rejects.toThrow('caller gave up');
+    expect(semaphore.queued()).toBe(1);
+    a.release();
+    await tick();
+    c.release();
+    await Promise.all([a.done, c.done]);
+    expect(order).toEqual(['a', 'c']);
+    await expect(semaphore.run(async () => 1, 'request', gaveUp.signal)).rejects.toThrow('caller gave up');
+  });
+
   it('fails waiting holders on close and refuses new ones', async () => {
     const semaphore = new Semaphore(1);
     const order: string[] = [];
