@@ -181,8 +181,10 @@ export class InstanceManager {
     return view(row);
   }
 
-  /** A connectable instance for an owner: a pooled one when the pool has the key, else a new one. */
-  /** `signal`: the caller gave up; a creation still queued for a slot is withdrawn (the record ends Failed). */
+  /**
+   * A connectable instance for an owner: a pooled one when the pool has the key, else a new one. `signal`
+   * means the caller gave up: a creation still queued for a slot is withdrawn (its record ends Failed).
+   */
   async create(input: CreateInstanceInput, signal?: AbortSignal): Promise<ConnectionInfo> {
     const started = performance.now();
     const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
