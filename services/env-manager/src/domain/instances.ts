@@ -22,6 +22,7 @@ import {
   listInstances,
   listPooledInstances,
   listTransitions,
+  type NewInstance,
   type TransitionRow,
   transitionInstance,
   updateInstance,
@@ -207,17 +208,7 @@ export class InstanceManager {
    * Starts a new instance: a record, a volume (empty or cloned), a server
    * (template init or plain start); Failed with the reason if any step fails.
    */
-  async startNew(
-    input: {
-      ownerId: string | null;
-      ownerRole: string | null;
-      sessionId: string | null;
-      layerKey: string | null;
-      pooled: boolean;
-      poolKey: string | null;
-    },
-    signal?: AbortSignal,
-  ): Promise<InstanceRow> {
+  async startNew(input: NewInstance, signal?: AbortSignal): Promise<InstanceRow> {
     const id = randomUUID();
     const { pool, runtime, snapshotCache } = this.deps;
     return this.busy.run(id, async () => {

@@ -82,6 +82,16 @@ function setClause(patch: InstancePatch, firstParam: number): { sql: string; val
   return { sql: parts.map((p) => `, ${p}`).join(''), values };
 }
 
+/** Who and what a new instance is for. */
+export interface NewInstance {
+  ownerId: string | null;
+  ownerRole: string | null;
+  sessionId: string | null;
+  layerKey: string | null;
+  pooled: boolean;
+  poolKey: string | null;
+}
+
 /**
  * Records a new instance and its first transition, Pending; with
  * `creatingReason`, already moved on to Creating (both transitions recorded),
@@ -89,17 +99,7 @@ function setClause(patch: InstancePatch, firstParam: number): { sql: string; val
  */
 export async function insertInstance(
   pool: pg.Pool,
-  input: {
-    id: string;
-    ownerId: string | null;
-    ownerRole: string | null;
-    sessionId: string | null;
-    layerKey: string | null;
-    pooled: boolean;
-    poolKey: string | null;
-    reason: string;
-    creatingReason?: string;
-  },
+  input: NewInstance & { id: string; reason: string; creatingReason?: string },
 ): Promise<InstanceRow> {
   // Two transitions in one statement get the same now(); their serial ids keep them in order.
   const { rows } = await pool.query(
