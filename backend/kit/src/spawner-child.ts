@@ -3,6 +3,7 @@
 // from its IPC channel, answers on it, and exits when its parent goes.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { collectCommand } from './exec.js';
 import type { SpawnerReply, SpawnerRequest } from './spawner.js';
 
@@ -27,6 +28,8 @@ function startDetached(request: Extract<SpawnerRequest, { kind: 'start' }>): voi
       detached: true,
       stdio: ['ignore', 'ignore', log],
     });
+    // Right after exec, before the program can fork anything of its own (a postmaster loads its libraries first).
+    if (request.nice !== undefined && child.pid !== undefined) renice(child.pid, request.nice);
     child.once('spawn', () => reply({ id: request.id, kind: 'started', pid: child.pid ?? -1 }));
     child.once('error', (error) => reply({ id: request.id, kind: 'error', message: error.message }));
     child.once('exit', () => reply({ id: request.id, kind: 'exited' }));
@@ -34,6 +37,14 @@ function startDetached(request: Extract<SpawnerRequest, { kind: 'start' }>): voi
     reply({ id: request.id, kind: 'error', message: (error as Error).message });
   } finally {
     if (log !== undefined) closeSync(log);
+  }
+}
+
+function renice(pid: number, nice: number): void {
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // Not allowed here (not root and lowering, or the process is gone): it runs at the default.
   }
 }
 

@@ -21,6 +21,8 @@ export type SpawnerRequest =
       kind: 'start';
       /** Appended to by the process's stderr. */
       stderrFile: string;
+      /** Niceness the process gets right after exec. */
+      nice?: number;
     });
 
 /** What it answers. */

@@ -37,14 +37,14 @@ import type { Runtime, RuntimeLimits, StartedServer, StartServerOptions } from '
  */
 export const STARTUP_NICE = 10;
 
-/** Sets a process's niceness; false where this process may not (only root may lower it again). */
-function renice(pid: number, nice: number): boolean {
-  if (process.getuid?.() !== 0) return false;
+/** Only root may lower a niceness again: elsewhere servers run at the default throughout. */
+const mayRenice = () => process.getuid?.() === 0;
+
+function renice(pid: number, nice: number): void {
   try {
     setPriority(pid, nice);
-    return true;
   } catch {
-    return false;
+    // Gone meanwhile: nothing to set.
   }
 }
 
@@ -216,8 +216,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     if (spawner) {
       await log.close();
       const owner = user.uid === undefined ? {} : { uid: user.uid, gid: user.gid ?? user.uid };
+      const nice = mayRenice() ? { nice: STARTUP_NICE } : {};
       return spawner
-        .start({ file: bins.postgres, args, cwd: dir, env, stderrFile: join(dir, 'server.log'), ...owner })
+        .start({ file: bins.postgres, args, cwd: dir, env, stderrFile: join(dir, 'server.log'), ...owner, ...nice })
         .catch(() => undefined);
     }
     let child: ChildProcess;
@@ -235,6 +236,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     }
     const pid = child.pid;
     if (pid === undefined) return undefined;
+    // Right after exec, before the postmaster (still loading its libraries) forks its workers.
+    if (mayRenice()) renice(pid, STARTUP_NICE);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.unref();
     return { pid, exited };
@@ -249,8 +252,6 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     const launched = await launch(opts, port, dir, log);
     if (!launched) return 'exited';
     const { pid } = launched;
-    // PostgreSQL loads its libraries for ~15 ms before it forks anything: its workers are born at this priority.
-    const reniced = renice(pid, STARTUP_NICE);
     let gone = false;
     exits.set(
       pid,
@@ -278,7 +279,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       return outcome;
     }
     // Backends forked from now on (the learner's) run at the normal priority; the workers stay below it.
-    if (reniced) renice(pid, 0);
+    if (mayRenice()) renice(pid, 0);
     return { pid, host: '127.0.0.1', port, readyMs: performance.now() - started };
   }
 
