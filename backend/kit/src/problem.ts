@@ -72,9 +72,15 @@ function fastifyCode(error: FastifyError): string {
   return 'BAD_REQUEST';
 }
 
+/** pg-pool's error when no connection became free within `connectionTimeoutMillis` (it carries no code). */
+function isPoolExhausted(error: Error): boolean {
+  return error.message === 'timeout exceeded when trying to connect';
+}
+
 /**
  * The one place where errors become HTTP answers: DomainErrors by their code
- * and status, fastify's own 4xx errors by their kind, anything else as a 500
+ * and status, fastify's own 4xx errors by their kind, a database connection
+ * pool that stayed full as a 503 with Retry-After, anything else as a 500
  * whose body says nothing about the cause (the log line does).
  */
 export function registerProblemHandler(app: FastifyInstance): void {
@@ -90,6 +96,12 @@ export function registerProblemHandler(app: FastifyInstance): void {
         ? { errors: fe.validation.map((v) => ({ path: v.instancePath, message: v.message })) }
         : {};
       return send(request, reply, problem(status, fastifyCode(fe), fe.message, extensions));
+    }
+    if (isPoolExhausted(error)) {
+      // Overload, not a bug: every database connection stayed busy for the pool's whole wait.
+      request.log.warn({ err: error }, 'database connection pool exhausted');
+      reply.header('retry-after', '1');
+      return send(request, reply, problem(503, 'UNAVAILABLE', 'The service is overloaded; try again in a moment.'));
     }
     request.log.error({ err: error }, 'unhandled error');
     return send(request, reply, problem(500, 'INTERNAL', 'An internal error occurred.'));

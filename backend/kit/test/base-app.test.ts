@@ -1,6 +1,8 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createBaseApp } from '../src/base-app.js';
 import { DomainError, UnprocessableError } from '../src/errors.js';
+import { createTestDatabase } from '../src/testing/database.js';
 import { captureLogger } from '../src/testing/logs.js';
 
 function app() {
@@ -43,6 +45,27 @@ describe('createBaseApp', () => {
     });
     const conflict = await instance.inject({ method: 'GET', url: '/conflict' });
     expect(conflict.statusCode).toBe(409);
+  });
+
+  it('answers 503 UNAVAILABLE with Retry-After when every database connection stays busy', async () => {
+    const db = await createTestDatabase('pool');
+    const pool = new pg.Pool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 200 });
+    const { instance, logs } = app();
+    instance.get('/db', async () => (await pool.query('SELECT 1 AS one')).rows[0]);
+    const held = await pool.connect();
+    try {
+      const response = await instance.inject({ method: 'GET', url: '/db' });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.json()).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+      expect(logs.lines().join('\n')).toMatch(/connection pool exhausted/);
+    } finally {
+      held.release();
+    }
+    // Once a connection is free again, the same route answers.
+    expect((await instance.inject({ method: 'GET', url: '/db' })).json()).toEqual({ one: 1 });
+    await pool.end();
+    await db.drop();
   });
 
   it('hides the cause of a 500 from the body and logs it with the request id', async () => {
