@@ -41,8 +41,8 @@ export interface AuditSinkOptions {
   /**
    * How long an event waits for others before a send (default 100 ms). Every
    * send costs audit-log a transaction (lock, chain head, insert) and this
-   * process an outbox rewrite; under load, one send per event was a large
-   * share of what a REPL run cost.
+   * process an outbox rewrite; without the wait, runs a few ms apart each got
+   * a send of their own (under heavy concurrency, sends batched anyway).
    */
   lingerMs?: number;
 }
