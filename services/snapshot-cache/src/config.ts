@@ -26,6 +26,11 @@ export const snapshotCacheConfigSpec = {
     default: 20 * GiB,
     min: 64 * 1024 ** 2,
   }),
+  SNAPSHOT_CACHE_BTRFS_IMAGE_BARRIERS: envEnum(
+    'Write barriers of that image: `off` (default) mounts it `nobarrier`, so a snapshot does not fsync the whole image file on the host; after a host crash the image may need deleting (it is a cache). `on` keeps them.',
+    ['off', 'on'],
+    { default: 'off' },
+  ),
   SNAPSHOT_CACHE_BTRFS_QUOTAS: envEnum(
     'btrfs qgroups: `on` accounts layer sizes with them and caps each clone at INSTANCE_DISK_MAX_BYTES, but makes every snapshot slow once hundreds of subvolumes exist; `off` sizes with `btrfs filesystem du`.',
     ['off', 'on'],

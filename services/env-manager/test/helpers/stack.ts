@@ -48,6 +48,7 @@ export async function createStack(
     SNAPSHOT_CACHE_BTRFS_IMAGE: undefined,
     SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: 1024 ** 3,
     SNAPSHOT_CACHE_BTRFS_QUOTAS: 'off',
+    SNAPSHOT_CACHE_BTRFS_IMAGE_BARRIERS: 'off',
     SNAPSHOT_CACHE_ZFS_DATASET: undefined,
     SNAPSHOT_CACHE_LVM_VG: undefined,
     SNAPSHOT_CACHE_LVM_POOL: undefined,

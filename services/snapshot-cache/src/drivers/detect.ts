@@ -15,6 +15,7 @@ export type DriverConfig = Pick<
   | 'SNAPSHOT_CACHE_DRIVER'
   | 'SNAPSHOT_CACHE_BTRFS_IMAGE'
   | 'SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES'
+  | 'SNAPSHOT_CACHE_BTRFS_IMAGE_BARRIERS'
   | 'SNAPSHOT_CACHE_BTRFS_QUOTAS'
   | 'SNAPSHOT_CACHE_ZFS_DATASET'
   | 'SNAPSHOT_CACHE_LVM_VG'
@@ -54,6 +55,7 @@ export async function createDriver(config: DriverConfig): Promise<CowDriver> {
         imagePath: config.SNAPSHOT_CACHE_BTRFS_IMAGE ?? `${rootDir.replace(/\/+$/, '')}.img`,
         imageBytes: config.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES,
         quotas: config.SNAPSHOT_CACHE_BTRFS_QUOTAS === 'on',
+        imageBarriers: config.SNAPSHOT_CACHE_BTRFS_IMAGE_BARRIERS === 'on',
       });
     case 'copy':
       return new CopyDriver({ rootDir });
