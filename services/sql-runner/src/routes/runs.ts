@@ -47,19 +47,9 @@ export function registerRunRoutes(
       const planMs = Math.round(performance.now() - started);
       const role = request.headers[ROLE_HEADER];
       const ownerRole = typeof role === 'string' && role !== '' ? { ownerRole: role } : {};
-      let session: Awaited<ReturnType<typeof openSession>>;
-      if (request.body.sessionId === undefined) {
-        // A new session has no instance yet: the quota check need not wait for its row.
-        const id = randomUUID();
-        const [opened] = await Promise.all([
-          openSession(deps, ownerId, id),
-          checkInstanceQuota(deps.quota, quotas, request, ownerId, { id, instanceId: null }),
-        ]);
-        session = { ...opened, ...ownerRole };
-      } else {
-        session = { ...(await openSession(deps, ownerId, request.body.sessionId)), ...ownerRole };
-        await checkInstanceQuota(deps.quota, quotas, request, ownerId, session);
-      }
+      const opened = await openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
+      await checkInstanceQuota(deps.quota, quotas, request, ownerId, opened);
+      const session = { ...opened, ...ownerRole };
 
       reply.hijack();
       const raw = reply.raw;

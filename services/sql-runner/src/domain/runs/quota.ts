@@ -151,11 +151,16 @@ export class RunQuota {
   async makeRoomForInstance(
     ownerId: string,
     quotas: Quotas,
-    session: { id: string; instanceId: string | null },
+    session: { id: string; instanceId: string | null; otherInstances?: number },
     requestId?: string,
   ): Promise<void> {
     // The REPL path: the session keeps its live instance, so the count cannot grow; no call to env-manager.
     if (session.instanceId && this.deps.isConnected(session.id, session.instanceId)) return;
+    // The account's other sessions point at fewer instances than the quota: no call to env-manager either.
+    // That count errs high (a session keeps pointing at an instance deleted since) except for instances no
+    // session points at yet: one being created by another run of the account right now, which the list
+    // below would miss as well, and one left by a runner that died mid-run, until its TTL.
+    if (session.otherInstances !== undefined && session.otherInstances < quotas.instances) return;
     const held = (
       await callService<HeldInstance[]>(this.deps.envManager, `/instances?ownerId=${encodeURIComponent(ownerId)}`, {
         requestId,

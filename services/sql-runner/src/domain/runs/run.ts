@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunEvent } from '@taidon/contracts';
 import { NotFoundError } from '@taidon/kit';
 import { finishRun, insertRun } from '../../store/runs.js';
-import { openOrCreateSession, updateSessionState } from '../../store/sessions.js';
+import { type OpenedSession, openOrCreateSession, updateSessionState } from '../../store/sessions.js';
 import type { Chain } from '../chain/index.js';
 import { RunCancelled, type RunnerDeps, RunState } from './context.js';
 import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
@@ -59,7 +59,7 @@ export async function openSession(
   deps: Pick<RunnerDeps, 'pool'>,
   ownerId: string,
   sessionId: string,
-): Promise<SessionView> {
+): Promise<SessionView & Pick<OpenedSession, 'otherInstances'>> {
   const session = await openOrCreateSession(deps.pool, sessionId, ownerId);
   if (session.ownerId !== ownerId) throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
   return session;

@@ -47,3 +47,23 @@ describe('run-rate window', () => {
     expect(() => quota.admitRun('a', { ...quotas, runsPerMinute: 0 })).toThrow(RunRateExceededError);
   });
 });
+
+describe('room for an instance', () => {
+  const quota = quotaAt({ now: 1_000_000 });
+  const limits = { ...quotas, instances: 2 };
+
+  it('does not ask env-manager when the account’s other sessions point at fewer instances than the quota', async () => {
+    // env-manager is nowhere: any call would fail.
+    await expect(
+      quota.makeRoomForInstance('owner', limits, { id: 's', instanceId: null, otherInstances: 1 }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('asks env-manager at the quota, and when the count is unknown', async () => {
+    for (const otherInstances of [2, 5, undefined]) {
+      await expect(
+        quota.makeRoomForInstance('owner', limits, { id: 's', instanceId: null, otherInstances }),
+      ).rejects.toThrow();
+    }
+  });
+});
