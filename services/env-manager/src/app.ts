@@ -90,7 +90,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     startTimeoutMs: config.INSTANCE_START_TIMEOUT_MS,
     diskMaxBytes: config.INSTANCE_DISK_MAX_BYTES,
     creations,
-    onPoolTake: () => warmPool?.kick(),
+    onPoolTake: () => warmPool?.kickSoon(),
   });
   warmPool = new WarmPool({
     pool,
@@ -149,7 +149,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
   app.addHook('onClose', async () => {
     creations.close();
     await Promise.all(loops.map((loop) => loop.stop()));
-    await pooled.settled();
+    await pooled.stop();
     await manager.busy.idle();
     if (!deps.stopInstancesOnClose) return;
     for (const row of await listInstances(pool, { states: ['Running'] })) {

@@ -26,6 +26,8 @@ export interface WarmPoolDeps {
   fillConcurrency?: number;
   /** Reads MemAvailable; tests replace it to simulate pressure. */
   memAvailable?: () => Promise<number | undefined>;
+  /** How long after a take its refill starts (default 50 ms; see kickSoon). */
+  refillDelayMs?: number;
   onError?: (error: unknown, key: string) => void;
 }
 
@@ -44,6 +46,8 @@ export interface FillSummary {
 export class WarmPool {
   private filling: Promise<FillSummary> | undefined;
   private again = false;
+  private soon: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(private readonly deps: WarmPoolDeps) {}
 
@@ -71,7 +75,30 @@ export class WarmPool {
 
   /** Starts a fill pass in the background (after the current one), e.g. after a take. */
   kick(): void {
+    if (this.stopped) return;
     void this.fill().catch(() => {});
+  }
+
+  /**
+   * Starts a fill pass shortly, once, however many takes ask meanwhile. After a take, the run that took the
+   * instance still has its head to execute; a refill started at once (records, a clone, a server start) would
+   * compete with it for this process and the machine, and its instance is not ready for ~100 ms anyway.
+   */
+  kickSoon(): void {
+    if (this.soon || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.kick();
+    }, this.deps.refillDelayMs ?? 50);
+    this.soon.unref();
+  }
+
+  /** Starts no pass any more (a pending kickSoon is dropped) and resolves when none is running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.soon);
+    this.soon = undefined;
+    await this.settled();
   }
 
   /** Resolves when no fill pass is running. */

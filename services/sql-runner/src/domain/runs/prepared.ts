@@ -45,7 +45,11 @@ export class PreparedConnections {
 
   constructor(private readonly options: PreparedConnectionsOptions) {}
 
-  /** Looks at the pools from now on, every `intervalMs` and after each take. */
+  /**
+   * Looks at the pools from now on, every `intervalMs`. Not after a take: the run that took a connection is
+   * still claiming its instance and executing its head, and the refill of that instance is not ready for
+   * ~100 ms anyway.
+   */
   start(): void {
     this.timer ??= setInterval(() => void this.refresh(), this.options.intervalMs).unref();
     void this.refresh();
@@ -59,7 +63,6 @@ export class PreparedConnections {
       byInstance.delete(id);
       if (!prepared.broken) {
         this.handedOut.add(id);
-        void this.refresh();
         return prepared;
       }
       void prepared.client.end().catch(() => {});
