@@ -113,11 +113,26 @@ describe('quotas and ownership through the whole platform', () => {
     expect(now[0]).toMatchObject({ sessionId: second, state: 'Running' });
     const [old] = await controlPlane(stack, 'SELECT state FROM env_manager.instances WHERE id = $1', [held.id]);
     expect(old?.state).toBe('Deleted');
+    // The reclaimed session no longer counts in the quota's quick check; it still knows which instance it had.
+    const gone = () =>
+      controlPlane(stack, 'SELECT id, instance_id, instance_gone FROM sql_runner.sessions WHERE owner_id = $1', [b.id]);
+    expect(await gone()).toEqual(
+      expect.arrayContaining([
+        { id: first, instance_id: held.id, instance_gone: true },
+        { id: second, instance_id: now[0].id, instance_gone: false },
+      ]),
+    );
     // The reclaimed session carries on from an empty database (as after an idle TTL), reclaiming the other in turn.
     const back = await run(stack, b.token, { sessionId: first, head: 'SELECT 3;' });
     expect(rowsOf(back.events)).toEqual([['3']]);
     expect(back.events.find((e) => e.type === 'notice')?.message).toMatch(/previous instance is gone/);
     const after = (await api(stack, 'GET', '/api/instances', b.token)).body;
     expect(after.map((i: { sessionId: string }) => i.sessionId)).toEqual([first]);
+    expect(await gone()).toEqual(
+      expect.arrayContaining([
+        { id: first, instance_id: after[0].id, instance_gone: false },
+        { id: second, instance_id: now[0].id, instance_gone: true },
+      ]),
+    );
   });
 });

@@ -36,7 +36,7 @@ export async function checkInstanceQuota(
   quotas: Quotas | undefined,
   request: FastifyRequest,
   ownerId: string,
-  session: { id: string; instanceId: string | null; otherInstances?: number },
+  session: { id: string; instanceId: string | null; otherInstances?: number; openedAt?: Date },
 ): Promise<void> {
   if (quota && quotas) await quota.makeRoomForInstance(ownerId, quotas, session, request.id);
 }

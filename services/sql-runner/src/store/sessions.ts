@@ -33,11 +33,13 @@ export async function selectSession(pool: pg.Pool, id: string): Promise<SessionR
 /** A session as a run opens it, with a hint for the instance quota. */
 export interface OpenedSession extends SessionRow {
   /**
-   * How many other sessions of the owner point at an instance: at least the instances the owner holds
-   * through this runner's sessions (a session keeps pointing at an instance deleted since). Undefined when
-   * the row was read again after a concurrent insert.
+   * How many other sessions of the owner point at an instance not known to be gone: at least the instances
+   * the owner holds through sessions (see markInstancesGone). Undefined when the row was read again after a
+   * concurrent insert.
    */
   otherInstances?: number;
+  /** The database's clock when the session was opened (undefined with otherInstances). */
+  openedAt?: Date;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface OpenedSession extends SessionRow {
  */
 export async function openOrCreateSession(pool: pg.Pool, id: string, ownerId: string): Promise<OpenedSession> {
   // The statement's snapshot does not see its own insert, so exactly one branch answers.
-  const { rows } = await pool.query<Raw & { other_instances: number }>(
+  const { rows } = await pool.query<Raw & { other_instances: number; opened_at: Date }>(
     `WITH inserted AS (
        INSERT INTO sessions (id, owner_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING
        RETURNING id, owner_id, instance_id, current_key),
@@ -56,12 +58,14 @@ export async function openOrCreateSession(pool: pg.Pool, id: string, ownerId: st
        SELECT id, owner_id, instance_id, current_key FROM sessions WHERE id = $1 AND NOT EXISTS (SELECT FROM inserted))
      SELECT found.*,
             (SELECT count(*)::int FROM sessions s
-              WHERE s.owner_id = found.owner_id AND s.id <> found.id AND s.instance_id IS NOT NULL) AS other_instances
+              WHERE s.owner_id = found.owner_id AND s.id <> found.id AND s.instance_id IS NOT NULL
+                AND NOT s.instance_gone) AS other_instances,
+            now() AS opened_at
        FROM found`,
     [id, ownerId],
   );
   const first = rows[0];
-  if (first) return { ...toRow(first), otherInstances: first.other_instances };
+  if (first) return { ...toRow(first), otherInstances: first.other_instances, openedAt: first.opened_at };
   // A concurrent insert of the same id committed after this statement's snapshot: read it now.
   const row = await selectSession(pool, id);
   if (!row) throw new Error('session vanished after insert');
@@ -74,9 +78,30 @@ export async function updateSessionState(
   id: string,
   state: { instanceId: string | null; currentKey: string | null },
 ): Promise<void> {
-  await pool.query('UPDATE sessions SET instance_id = $2, current_key = $3, updated_at = now() WHERE id = $1', [
-    id,
-    state.instanceId,
-    state.currentKey,
+  await pool.query(
+    'UPDATE sessions SET instance_id = $2, current_key = $3, instance_gone = false, updated_at = now() WHERE id = $1',
+    [id, state.instanceId, state.currentKey],
+  );
+}
+
+/**
+ * Marks the sessions of `ownerId` whose instance is not in `live` (every instance env-manager listed for the
+ * owner) as pointing at a gone instance. A session updated after `listedAt` is left alone: its instance may
+ * be newer than the list. The session keeps its instance id, so its next run still says its instance is gone.
+ */
+export async function markInstancesGone(pool: pg.Pool, ownerId: string, live: string[], listedAt: Date): Promise<void> {
+  await pool.query(
+    `UPDATE sessions SET instance_gone = true
+      WHERE owner_id = $1 AND instance_id IS NOT NULL AND NOT instance_gone
+        AND instance_id <> ALL($2::uuid[]) AND updated_at < $3`,
+    [ownerId, live, listedAt],
+  );
+}
+
+/** Marks the sessions of `ownerId` pointing at `instanceIds` (just deleted) as pointing at a gone instance. */
+export async function markEvictedInstances(pool: pg.Pool, ownerId: string, instanceIds: string[]): Promise<void> {
+  await pool.query('UPDATE sessions SET instance_gone = true WHERE owner_id = $1 AND instance_id = ANY($2::uuid[])', [
+    ownerId,
+    instanceIds,
   ]);
 }

@@ -2,6 +2,7 @@ import { ACCOUNT_ERROR_CODES, type Quotas, type RoleQuotas } from '@taidon/contr
 import { callService, DomainError, type ServiceEndpoint } from '@taidon/kit';
 import type pg from 'pg';
 import { sessionsWithRunsInFlight } from '../../store/runs-in-flight.js';
+import { markEvictedInstances, markInstancesGone } from '../../store/sessions.js';
 
 /** Length of the run-rate window. */
 const WINDOW_MS = 60_000;
@@ -151,21 +152,27 @@ export class RunQuota {
   async makeRoomForInstance(
     ownerId: string,
     quotas: Quotas,
-    session: { id: string; instanceId: string | null; otherInstances?: number },
+    session: { id: string; instanceId: string | null; otherInstances?: number; openedAt?: Date },
     requestId?: string,
   ): Promise<void> {
     // The REPL path: the session keeps its live instance, so the count cannot grow; no call to env-manager.
     if (session.instanceId && this.deps.isConnected(session.id, session.instanceId)) return;
     // The account's other sessions point at fewer instances than the quota: no call to env-manager either.
-    // That count errs high (a session keeps pointing at an instance deleted since) except for instances no
-    // session points at yet: one being created by another run of the account right now, which the list
-    // below would miss as well, and one left by a runner that died mid-run, until its TTL.
+    // That count errs high (a session points at an instance its TTL deleted until the full check below marks
+    // it gone) except for instances no session points at yet: one being created by another run of the account
+    // right now, which the list below would miss as well, and one left by a runner that died mid-run.
     if (session.otherInstances !== undefined && session.otherInstances < quotas.instances) return;
-    const held = (
+    // A time before the list, on the database's clock (that of updated_at); else this process's, with slack.
+    const listedAt = session.openedAt ?? new Date(Date.now() - 1000);
+    const listed = (
       await callService<HeldInstance[]>(this.deps.envManager, `/instances?ownerId=${encodeURIComponent(ownerId)}`, {
         requestId,
       })
-    ).filter((i) => HELD_STATES.has(i.state) && i.id !== session.instanceId);
+    ).filter((i) => HELD_STATES.has(i.state));
+    // Sessions pointing at instances no longer listed stop counting in the quick check above.
+    const live = listed.map((i) => i.id);
+    await markInstancesGone(this.deps.pool, ownerId, live, listedAt);
+    const held = listed.filter((i) => i.id !== session.instanceId);
     const excess = held.length - quotas.instances + 1;
     if (excess <= 0) return;
     const busy = await sessionsWithRunsInFlight(this.deps.pool, ownerId);
@@ -177,5 +184,10 @@ export class RunQuota {
       if (instance.sessionId) await this.deps.dropConnection(instance.sessionId);
       await callService(this.deps.envManager, `/instances/${instance.id}`, { method: 'DELETE', requestId });
     }
+    await markEvictedInstances(
+      this.deps.pool,
+      ownerId,
+      idle.slice(0, excess).map((i) => i.id),
+    );
   }
 }
