@@ -91,6 +91,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     diskMaxBytes: config.INSTANCE_DISK_MAX_BYTES,
     creations,
     onPoolTake: () => warmPool?.kickSoon(),
+    mayHavePooled: (key) => warmPool?.mayHave(key) ?? true,
   });
   warmPool = new WarmPool({
     pool,

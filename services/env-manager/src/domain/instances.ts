@@ -86,6 +86,8 @@ export interface InstanceManagerDeps {
   creations?: Semaphore;
   /** Called after a pooled instance was taken, so the pool refills in the background. */
   onPoolTake?: (poolKey: string) => void;
+  /** Whether a pooled instance of the key may exist (the warm pool's knowledge); a claim is skipped when not. */
+  mayHavePooled?: (poolKey: string) => boolean;
 }
 
 /** What create takes. */
@@ -190,7 +192,8 @@ export class InstanceManager {
     const started = performance.now();
     const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
     const owner = { ownerId: input.ownerId, ownerRole: input.ownerRole ?? null, sessionId: input.sessionId ?? null };
-    for (;;) {
+    const claim = input.preferInstanceId || (this.deps.mayHavePooled?.(poolKey) ?? true);
+    while (claim) {
       const taken = await claimPooledInstance(this.deps.pool, poolKey, owner, input.preferInstanceId ?? null);
       if (!taken) break;
       this.deps.onPoolTake?.(poolKey);
@@ -212,12 +215,15 @@ export class InstanceManager {
     const id = randomUUID();
     const { pool, runtime, snapshotCache } = this.deps;
     return this.busy.run(id, async () => {
-      await insertInstance(pool, {
+      // The record is written while the volume is made: a new instance's first milliseconds are all on a
+      // learner's first run. Awaited before the volume goes on it, and before anything marks it Failed.
+      const inserted = insertInstance(pool, {
         id,
         ...input,
         reason: input.pooled ? 'warm pool refill' : 'requested',
         creatingReason: input.layerKey ? 'cloning layer' : 'new template',
       });
+      inserted.catch(() => {});
       let server: StartedServer | undefined;
       let recorded: Promise<InstanceRow | undefined> | undefined;
       const slot = this.deps.creations ?? new Semaphore(Number.MAX_SAFE_INTEGER);
@@ -231,6 +237,13 @@ export class InstanceManager {
             const volume = await snapshotCache.createVolume(
               input.layerKey ? { fromLayerKey: input.layerKey, ...cap } : cap,
             );
+            try {
+              await inserted;
+            } catch (error) {
+              // No record to put the volume on: nothing would ever delete it.
+              await snapshotCache.deleteVolume(volume.id).catch(() => {});
+              throw error;
+            }
             // Recorded while the server starts; awaited before the instance is Running, so a volume is never untracked.
             recorded = updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
             recorded.catch(() => {});
@@ -263,6 +276,7 @@ export class InstanceManager {
         if (error instanceof StartFailedError) this.deps.metrics.startFailures.inc();
         if (server) await runtime.kill(id, server.pid).catch(() => {});
         // The volume is on the record before it turns Failed, so deleting the Failed instance deletes the volume.
+        await inserted.catch(() => {});
         await recorded?.catch(() => {});
         const row = await getInstance(pool, id);
         if (row) await this.fail(row, ['Pending', 'Creating'], describe(error));

@@ -48,6 +48,8 @@ export class WarmPool {
   private again = false;
   private soon: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Keys with a demand or pooled instances, as the last pass or declaration saw them; unknown before. */
+  private keys: Set<string> | undefined;
 
   constructor(private readonly deps: WarmPoolDeps) {}
 
@@ -63,8 +65,19 @@ export class WarmPool {
       );
     }
     await setPoolDemand(this.deps.pool, key, size);
+    if (size > 0) this.keys?.add(key);
     this.kick();
     return { key, size, instances: (await countPooled(this.deps.pool))[key] ?? 0 };
+  }
+
+  /**
+   * Whether a claim of `key` may find a pooled instance: false only for a key that neither had a demand nor
+   * pooled instances at the last pass, so a clone of a layer nobody pools skips the claim's statement. A
+   * demand declared through another replica is seen at this one's next pass (every reconcile interval, and
+   * after each take); until then its runs make instances instead of taking pooled ones.
+   */
+  mayHave(key: string): boolean {
+    return this.keys === undefined || this.keys.has(key);
   }
 
   /** Every declared key with its supply. */
@@ -135,6 +148,7 @@ export class WarmPool {
     }
     const demand: PoolDemand[] = await listPoolDemand(this.deps.pool);
     const counts = await countPooled(this.deps.pool);
+    this.keys = new Set([...demand.filter((d) => d.size > 0).map((d) => d.key), ...Object.keys(counts)]);
     let total = Object.values(counts).reduce((a, b) => a + b, 0);
     // What each key lacks, taken in turns across keys, so one large pool does not starve the others.
     const lacking = demand.map(({ key, size }) => ({ key, missing: Math.max(0, size - (counts[key] ?? 0)) }));

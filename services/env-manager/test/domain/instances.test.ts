@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionInfo } from '../../src/domain/instances.js';
 import { expireInstances, reconcile } from '../../src/domain/maintenance.js';
+import { WarmPool } from '../../src/domain/warm-pool.js';
 import { processTree, pssBytes } from '../../src/runtimes/proc.js';
 import { listTransitions } from '../../src/store/instances.js';
 import { createStack, randomKey, type Stack } from '../helpers/stack.js';
@@ -171,6 +172,24 @@ describe('instances on a real snapshot-cache', () => {
     );
     const summary = await reconcile(stack.manager, { pool: stack.pool, runtime: stack.runtime, stuckMs: 60_000 });
     expect(summary.stuck).toHaveLength(1);
+  });
+
+  it('knows which keys a pool claim can find an instance of: none before a declaration, once seen by a pass', async () => {
+    const warm = new WarmPool({ pool: stack.pool, manager: stack.manager, maxInstances: 4, minAvailableBytes: 0 });
+    const key = randomKey();
+    expect(warm.mayHave(key)).toBe(true); // before any pass: unknown, so claim
+    await warm.fill();
+    expect(warm.mayHave(key)).toBe(false);
+    expect(warm.mayHave('template')).toBe(false);
+    // Declared here: known at once (its refill fails, the layer does not exist; the demand stays).
+    await warm.setDemand(key, 1);
+    expect(warm.mayHave(key)).toBe(true);
+    await warm.settled();
+    await warm.fill();
+    expect(warm.mayHave(key)).toBe(true);
+    await warm.setDemand(key, 0);
+    await warm.stop();
+    expect(warm.mayHave(key)).toBe(false);
   });
 
   it('deletes an instance: process gone, volume removed, record Deleted', async () => {
