@@ -169,9 +169,14 @@ export class RunQuota {
         requestId,
       })
     ).filter((i) => HELD_STATES.has(i.state));
-    // Sessions pointing at instances no longer listed stop counting in the quick check above.
-    const live = listed.map((i) => i.id);
-    await markInstancesGone(this.deps.pool, ownerId, live, listedAt);
+    // Sessions pointing at instances no longer listed stop counting in the quick check above; this run need
+    // not wait for that.
+    void markInstancesGone(
+      this.deps.pool,
+      ownerId,
+      listed.map((i) => i.id),
+      listedAt,
+    ).catch(() => {});
     const held = listed.filter((i) => i.id !== session.instanceId);
     const excess = held.length - quotas.instances + 1;
     if (excess <= 0) return;
@@ -184,10 +189,10 @@ export class RunQuota {
       if (instance.sessionId) await this.deps.dropConnection(instance.sessionId);
       await callService(this.deps.envManager, `/instances/${instance.id}`, { method: 'DELETE', requestId });
     }
-    await markEvictedInstances(
+    void markEvictedInstances(
       this.deps.pool,
       ownerId,
       idle.slice(0, excess).map((i) => i.id),
-    );
+    ).catch(() => {});
   }
 }
