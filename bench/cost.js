@@ -68,38 +68,51 @@ async function measure(label, n, op) {
   };
 }
 
+/** Starts PostgreSQL on `volume` and waits until its lock file says ready; another port when its own was taken. */
+async function startBare(volume, bins, user) {
+  for (let attempt = 1; ; attempt++) {
+    // freePort's port can be taken before the server binds it (the platform starts servers meanwhile), as in
+    // the runtime: then the server exits at once and another port is tried.
+    const port = await freePort();
+    // The socket goes into the volume itself: the server's OS user owns it.
+    const child = spawn(bins.postgres, ['-D', volume, '-p', String(port), '-c', `unix_socket_directories=${volume}`], {
+      uid: user.uid,
+      gid: user.gid,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    for (;;) {
+      if (child.exitCode !== null) break;
+      const lines = (await readFile(join(volume, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+      if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') return { child, port, exited };
+      await sleep(1);
+    }
+    if (attempt === 3 || !stderr.includes('could not bind')) throw new Error(`postgres exited during start: ${stderr}`);
+  }
+}
+
 /** The floor of one new instance: snapshot the layer, start PostgreSQL on it, connect, SELECT 1, stop, delete. */
 async function bareInstance(layerPath, scratchDir, i, bins, user) {
   const volume = join(scratchDir, `bare-${i}`);
   await runCommand('btrfs', ['subvolume', 'snapshot', layerPath, volume], { timeoutMs: 60_000 });
   await rm(join(volume, 'postmaster.pid'), { force: true });
-  const port = await freePort();
-  // The socket goes into the volume itself: the server's OS user owns it.
-  const child = spawn(bins.postgres, ['-D', volume, '-p', String(port), '-c', `unix_socket_directories=${volume}`], {
-    uid: user.uid,
-    gid: user.gid,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-2000);
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let server;
   try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`postgres exited during start: ${stderr}`);
-      const lines = (await readFile(join(volume, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
-      if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') break;
-      await sleep(1);
-    }
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'learner', database: 'sandbox' });
+    server = await startBare(volume, bins, user);
+    const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'learner', database: 'sandbox' });
     await client.connect();
     await client.query('SELECT 1');
     await client.end();
   } finally {
-    child.kill('SIGINT');
-    await exited;
+    if (server) {
+      server.child.kill('SIGINT');
+      await server.exited;
+    }
     await runCommand('btrfs', ['subvolume', 'delete', volume], { timeoutMs: 60_000 });
   }
 }
