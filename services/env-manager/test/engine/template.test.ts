@@ -76,6 +76,25 @@ describe('sandbox template', () => {
     }
   });
 
+  it('starts with the settings of a cheap sandbox', async () => {
+    const client = await connect('learner');
+    try {
+      const names = ['max_files_per_process', 'max_logical_replication_workers', 'bgwriter_lru_maxpages', 'fsync'];
+      const { rows } = await client.query<{ name: string; setting: string }>(
+        'SELECT name, setting FROM pg_settings WHERE name = ANY($1) ORDER BY name',
+        [names],
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.name, r.setting]))).toEqual({
+        bgwriter_lru_maxpages: '0',
+        fsync: 'off',
+        max_files_per_process: '128',
+        max_logical_replication_workers: '0',
+      });
+    } finally {
+      await client.end();
+    }
+  });
+
   it('refuses the learner on the postgres database', async () => {
     await expect(connect('learner', 'postgres')).rejects.toMatchObject({ code: '28000' });
   });
