@@ -192,7 +192,7 @@ export class InstanceManager {
     const started = performance.now();
     const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
     const owner = { ownerId: input.ownerId, ownerRole: input.ownerRole ?? null, sessionId: input.sessionId ?? null };
-    const claim = input.preferInstanceId || (this.deps.mayHavePooled?.(poolKey) ?? true);
+    const claim = Boolean(input.preferInstanceId) || (this.deps.mayHavePooled?.(poolKey) ?? true);
     while (claim) {
       const taken = await claimPooledInstance(this.deps.pool, poolKey, owner, input.preferInstanceId ?? null);
       if (!taken) break;

@@ -38,7 +38,7 @@ export interface OpenedSession extends SessionRow {
    * concurrent insert.
    */
   otherInstances?: number;
-  /** The database's clock when the session was opened (undefined with otherInstances). */
+  /** The database's clock when the session was opened; undefined when otherInstances is. */
   openedAt?: Date;
 }
 
