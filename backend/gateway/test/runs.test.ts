@@ -234,6 +234,35 @@ describe('POST /api/runs through the whole platform', () => {
     expect(rowsOf(other.events)).toEqual([['5000']]);
   });
 
+  it('stops a learner who fills the disk with many short statements, across statements and runs', async () => {
+    const sessionId = randomUUID();
+    // Each INSERT writes ~6 MB in well under the guard's first look (100 ms): only the time they add up to counts.
+    const insert = 'INSERT INTO fill SELECT repeat(md5(g::text), 40) FROM generate_series(1, 5000) g;';
+    const size = 'SELECT pg_database_size(current_database());';
+    const first = await run(stack, token, {
+      sessionId,
+      head: `CREATE TABLE fill (x text);\n${Array.from({ length: 30 }, () => insert).join('\n')}`,
+    });
+    const error = first.events.find((e) => e.type === 'error');
+    expect(error).toMatchObject({ sqlstate: '53100', phase: 'execute' });
+    expect(error?.message).toMatch(/disk quota of 96 MB/);
+    expect(error?.line).toBeGreaterThan(2);
+    // One short statement per run: the time still adds up, in the session, across runs.
+    let refused: Event | undefined;
+    for (let i = 0; i < 40 && !refused; i++) {
+      const next = await run(stack, token, { sessionId, head: insert });
+      refused = next.events.find((e) => e.type === 'error');
+    }
+    expect(refused).toMatchObject({ sqlstate: '53100' });
+    const bytes = Number(rowsOf((await run(stack, token, { sessionId, head: size })).events)[0]?.[0]);
+    // Past the cap by at most what a few short statements write between two looks.
+    expect(bytes).toBeLessThan(160 * 1024 ** 2);
+    // Space can still be freed, and the session goes on.
+    const freed = await run(stack, token, { sessionId, head: 'DROP TABLE fill;' });
+    expect(freed.events.find((e) => e.type === 'error')).toBeUndefined();
+    expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 3;' })).events)).toEqual([['3']]);
+  });
+
   it('cancels the statement when the client closes the stream', async () => {
     const sessionId = randomUUID();
     const abort = new AbortController();

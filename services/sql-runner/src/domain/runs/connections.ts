@@ -18,6 +18,8 @@ export interface SessionConnection {
   cancel(): Promise<void>;
   close(): Promise<void>;
   broken: boolean;
+  /** Milliseconds statements ran on the learner connection since the database's size was last looked at (disk-guard.ts). */
+  unwatchedMs: number;
 }
 
 async function connect(config: pg.ClientConfig, onError: () => void): Promise<pg.Client> {
@@ -88,6 +90,7 @@ export class SessionConnections {
       types: new TypeNames(admin, this.builtinTypes),
       admin,
       broken: false,
+      unwatchedMs: 0,
       async cancel() {
         if (keys.processID && keys.secretKey !== undefined) {
           await sendCancelRequest(instance.host, instance.port, keys.processID, keys.secretKey);

@@ -2,7 +2,7 @@ import type { Step } from '../chain/index.js';
 import type { SessionConnection } from './connections.js';
 import { errorEvent } from './errors.js';
 
-/** First look after a statement starts (a quick statement is never looked at), then this often. */
+/** Execution time after which the size is looked at (a session's quick statements are never looked at), then this often. */
 const FIRST_LOOK_MS = 100;
 const LOOK_EVERY_MS = 250;
 
@@ -13,13 +13,18 @@ export const DISK_FULL_SQLSTATE = '53100';
  * Watches the size of the sandbox database while one statement runs and
  * calls `exceeded` once it is past `maxBytes`; the caller cancels the
  * statement. This is the disk cap wherever the filesystem sets none (btrfs
- * without qgroups, the copy driver): a learner's statement can grow the
- * database by at most what it writes in one look's interval beyond the cap.
- * Returns the function that stops watching.
+ * without qgroups, the copy driver). The first look comes once the session's
+ * statements have run FIRST_LOOK_MS since the last one, whether in this
+ * statement or in earlier ones of this run or of earlier runs: many short
+ * statements add up like one long one. So a learner can grow the database
+ * past the cap by at most what their statements write in FIRST_LOOK_MS plus
+ * one look's interval. Returns the function that stops watching.
  */
 export function watchDatabaseSize(connection: SessionConnection, maxBytes: number, exceeded: () => void): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  // Execution of this statement not yet covered by a look.
+  let since = performance.now();
   const look = async () => {
     try {
       const admin = await connection.admin();
@@ -27,6 +32,8 @@ export function watchDatabaseSize(connection: SessionConnection, maxBytes: numbe
         'SELECT pg_database_size(current_database())::text AS bytes',
       );
       if (stopped) return;
+      connection.unwatchedMs = 0;
+      since = performance.now();
       if (Number(rows[0]?.bytes ?? 0) > maxBytes) {
         stopped = true;
         exceeded();
@@ -38,8 +45,9 @@ export function watchDatabaseSize(connection: SessionConnection, maxBytes: numbe
     }
     timer = setTimeout(() => void look(), LOOK_EVERY_MS);
   };
-  timer = setTimeout(() => void look(), FIRST_LOOK_MS);
+  timer = setTimeout(() => void look(), Math.max(0, FIRST_LOOK_MS - connection.unwatchedMs));
   return () => {
+    if (!stopped) connection.unwatchedMs += performance.now() - since;
     stopped = true;
     clearTimeout(timer);
   };
