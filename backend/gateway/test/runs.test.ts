@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { controlPlane } from './accounts-helpers.js';
 import { post } from './platform.js';
 import { type Event, rowsOf, run, startRun, startTestStack, type TestStack } from './stack.js';
 
@@ -261,6 +263,52 @@ describe('POST /api/runs through the whole platform', () => {
     const freed = await run(stack, token, { sessionId, head: 'DROP TABLE fill;' });
     expect(freed.events.find((e) => e.type === 'error')).toBeUndefined();
     expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 3;' })).events)).toEqual([['3']]);
+  });
+
+  it('holds a run back while its client does not read, then delivers every row once it does', async () => {
+    const sessionId = randomUUID();
+    expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 1;' })).events)).toEqual([['1']]);
+    const [instance] = await controlPlane<{ port: number }>(
+      stack,
+      `SELECT port FROM env_manager.instances WHERE session_id = $1 AND state = 'Running'`,
+      [sessionId],
+    );
+    // 20 statements of ~5 MB each: far more than the sockets and streams between the runner and us hold.
+    const statements = Array.from(
+      { length: 20 },
+      (_, i) => `SELECT ${i + 1} AS s, repeat('x', 1000) AS x FROM generate_series(1, 5000);`,
+    );
+    const stream = await startRun(stack, token, { sessionId, head: statements.join('\n') });
+    const seen: Event[] = [];
+    for (let e = await stream.next(); e; e = await stream.next()) {
+      seen.push(e);
+      if (e.type === 'rows') break;
+    }
+    // Which statement the learner's backend is at, seen from a connection of our own.
+    const current = async () => {
+      const client = new pg.Client({ host: '127.0.0.1', port: instance?.port, user: 'learner', database: 'sandbox' });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ query: string }>(
+          "SELECT query FROM pg_stat_activity WHERE application_name = 'taidon-learner' AND pid <> pg_backend_pid()",
+        );
+        return Number(/SELECT (\d+) AS s/.exec(rows[0]?.query ?? '')?.[1]);
+      } finally {
+        await client.end();
+      }
+    };
+    await new Promise((r) => setTimeout(r, 1500));
+    const stalled = await current();
+    expect(stalled).toBeLessThanOrEqual(4);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await current()).toBe(stalled);
+    const events = [...seen, ...(await stream.rest())];
+    const rows = new Map<number, number>();
+    for (const e of events) if (e.type === 'rows') rows.set(e.statement, (rows.get(e.statement) ?? 0) + e.rows.length);
+    expect([...rows.values()]).toEqual(Array(20).fill(5000));
+    // Each statement's own count, as psql would print it, not that of its last chunk.
+    expect(events.filter((e) => e.type === 'complete').map((e) => e.rowCount)).toEqual(Array(20).fill(5000));
+    expect(events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok' });
   });
 
   it('cancels the statement when the client closes the stream', async () => {

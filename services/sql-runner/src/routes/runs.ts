@@ -6,6 +6,7 @@ import { planChain } from '../domain/chain/index.js';
 import type { EngineIdentity } from '../domain/engine.js';
 import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
+import type { Emit } from '../domain/runs/execute.js';
 import { executeRun, openSession, type RunRegistry } from '../domain/runs/run.js';
 import { admitRun, checkInstanceQuota } from './run-quota.js';
 
@@ -61,10 +62,24 @@ export function registerRunRoutes(
       raw.flushHeaders();
       let runId: string | undefined;
       let finished = false;
-      const emit = (event: RunEvent) => {
+      const emit: Emit = (event: RunEvent) => {
         if (event.type === 'started') runId = event.runId;
         if (!raw.writableEnded) raw.write(`${JSON.stringify(event)}\n`);
       };
+      // A client that reads slowly holds the run back (its statement waits on the server), never this
+      // process's memory: rows are read from the sandbox once the response's buffer has drained.
+      emit.drained = () =>
+        raw.writableNeedDrain && !raw.destroyed
+          ? new Promise<void>((resolve) => {
+              const done = () => {
+                raw.off('drain', done);
+                raw.off('close', done);
+                resolve();
+              };
+              raw.once('drain', done);
+              raw.once('close', done);
+            })
+          : Promise.resolve();
       raw.on('close', () => {
         if (!finished && runId) void registry.cancel(runId, ownerId, 'client-closed').catch(() => {});
       });

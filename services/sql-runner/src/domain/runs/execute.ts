@@ -14,8 +14,11 @@ export interface OutputLimits {
   chunkRows: number;
 }
 
-/** Receives the events of a run, in order. */
-export type Emit = (event: RunEvent) => void;
+/**
+ * Receives the events of a run, in order. `drained`, where the receiver has one, resolves once what was
+ * emitted so far has been handed on (a client reading slowly): rows are read from the server no faster.
+ */
+export type Emit = ((event: RunEvent) => void) & { drained?: () => Promise<void> };
 
 /** What a statement did, as its command tag says. */
 export interface StatementOutcome {
@@ -145,13 +148,16 @@ async function executeSql(
       if (take > 0) emit({ type: 'rows', statement, rows: rows.slice(0, take) as (string | null)[][] });
       rowsSent += take;
       if (truncated) break;
+      await emit.drained?.();
     }
   } finally {
     await cursor.close();
   }
   const command = tagged.tag() ?? (truncated ? TAG_OF_KIND[step.kind] : internals._result.command) ?? '';
-  const { rowCount } = internals._result;
-  emit({ type: 'complete', statement, command, rowCount: truncated ? rowsSent : rowCount, truncated });
+  // With a result set, the rows are counted as they came: each fetch of the portal ends with its own tag,
+  // so the last one counts only the last chunk (a 5000-row SELECT read in chunks of 500 was tagged "SELECT 0").
+  const rowCount = announced ? rowsSent : internals._result.rowCount;
+  emit({ type: 'complete', statement, command, rowCount, truncated });
   return { command, rowCount };
 }
 
@@ -200,6 +206,8 @@ async function executeCopyOut(
         chunk = [];
       }
     }
+    // The COPY stream is not read on (the server waits) until the client has taken what was sent.
+    await emit.drained?.();
   }
   if (chunk.length > 0) emit({ type: 'rows', statement, rows: chunk });
   emit({ type: 'complete', statement, command: 'COPY', rowCount: stream.rowCount, truncated });
