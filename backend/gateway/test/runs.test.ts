@@ -311,6 +311,38 @@ describe('POST /api/runs through the whole platform', () => {
     expect(events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok' });
   });
 
+  it('ends a run whose client stopped reading when its statement time is up', async () => {
+    const sessionId = randomUUID();
+    expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 1;' })).events)).toEqual([['1']]);
+    const [instance] = await controlPlane<{ port: number }>(
+      stack,
+      `SELECT port FROM env_manager.instances WHERE session_id = $1 AND state = 'Running'`,
+      [sessionId],
+    );
+    const head = Array.from({ length: 20 }, () => "SELECT repeat('x', 1000) FROM generate_series(1, 5000);").join('\n');
+    const stream = await startRun(stack, token, { sessionId, head });
+    const seen: Event[] = [];
+    for (let e = await stream.next(); e; e = await stream.next()) {
+      seen.push(e);
+      if (e.type === 'rows') break;
+    }
+    // Past RUN_STATEMENT_TIMEOUT_MS (3 s) without reading: the runner gives up on its own.
+    await new Promise((r) => setTimeout(r, 4500));
+    const client = new pg.Client({ host: '127.0.0.1', port: instance?.port, user: 'learner', database: 'sandbox' });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ state: string }>(
+        "SELECT state FROM pg_stat_activity WHERE application_name = 'taidon-learner' AND pid <> pg_backend_pid()",
+      );
+      expect(rows).toEqual([{ state: 'idle' }]);
+    } finally {
+      await client.end();
+    }
+    const events = [...seen, ...(await stream.rest())];
+    expect(events.at(-1)).toMatchObject({ type: 'cancelled', reason: 'timeout' });
+    expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 5;' })).events)).toEqual([['5']]);
+  });
+
   it('cancels the statement when the client closes the stream', async () => {
     const sessionId = randomUUID();
     const abort = new AbortController();

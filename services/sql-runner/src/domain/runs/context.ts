@@ -1,10 +1,10 @@
-import type { RunEvent, StateSource } from '@taidon/contracts';
+import type { StateSource } from '@taidon/contracts';
 import type pg from 'pg';
 import type { EnvManagerClient } from '../../clients/env-manager.js';
 import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
 import type { RunMetrics } from '../../metrics.js';
 import type { SessionConnections } from './connections.js';
-import type { OutputLimits } from './execute.js';
+import type { Emit, OutputLimits } from './execute.js';
 import type { KeyLocks } from './key-locks.js';
 import type { KnownLayers } from './known-layers.js';
 import type { PreparedConnections } from './prepared.js';
@@ -54,12 +54,36 @@ export class RunState {
   readonly timings: PhaseTimings = { planMs: 0, restoreMs: 0, replayMs: 0, executeMs: 0, totalMs: 0 };
   /** Cancels the statement in flight, if any. */
   cancelInFlight: (() => Promise<void>) | undefined;
+  /** Resolves once the run is cancelled (see cancelRun): a wait for a slow client ends with it. */
+  readonly stopped: Promise<void>;
+  private stop: () => void = () => {};
 
   constructor(
     readonly runId: string,
-    readonly emit: (event: RunEvent) => void,
+    readonly emit: Emit,
     readonly requestId: string,
-  ) {}
+  ) {
+    this.stopped = new Promise<void>((resolve) => {
+      this.stop = resolve;
+    });
+  }
+
+  /** Marks the run cancelled (the first reason stays) and ends any wait for its client. */
+  markCancelled(reason: 'request' | 'client-closed' | 'timeout'): void {
+    this.cancelled ??= reason;
+    this.stop();
+  }
+
+  /**
+   * The run's events as a statement emits them: its rows wait for the client (the route's `drained`), but no
+   * longer than the run lasts, so a client that stops reading cannot outlast the wall-clock guard.
+   */
+  statementEmit(): Emit {
+    const emit: Emit = (event) => this.emit(event);
+    const drained = this.emit.drained;
+    if (drained) emit.drained = () => Promise.race([drained(), this.stopped]);
+    return emit;
+  }
 }
 
 /** A run was cancelled; unwinds to the run's end, which emits `cancelled`. */

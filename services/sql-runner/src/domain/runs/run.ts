@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { RunEvent } from '@taidon/contracts';
 import { NotFoundError } from '@taidon/kit';
 import { finishRun, insertRun } from '../../store/runs.js';
 import { type OpenedSession, openOrCreateSession, updateSessionState } from '../../store/sessions.js';
@@ -7,7 +6,7 @@ import type { Chain } from '../chain/index.js';
 import { RunCancelled, type RunnerDeps, RunState } from './context.js';
 import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
 import { isServerError } from './errors.js';
-import { executeStep } from './execute.js';
+import { type Emit, executeStep } from './execute.js';
 import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, type SessionView } from './state.js';
 
 /** A planned run: the chains are keyed and checked before anything starts. */
@@ -47,7 +46,7 @@ export class RunRegistry {
 
 /** Cancels the statement in flight and marks the run cancelled. */
 export async function cancelRun(state: RunState, reason: 'request' | 'client-closed' | 'timeout'): Promise<void> {
-  state.cancelled ??= reason;
+  state.markCancelled(reason);
   await state.cancelInFlight?.().catch(() => {});
 }
 
@@ -111,6 +110,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
   run.phase = 'execute';
   run.emit({ type: 'progress', phase: 'execute' });
   const result: HeadResult = { key: state.key, failed: null, cancelled: false };
+  const emit = run.statementEmit();
   for (const step of head.steps) {
     if (run.cancelled) {
       result.cancelled = true;
@@ -120,7 +120,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
     run.cancelInFlight = () => state.connection.cancel();
     const disk = guardDiskUse(state.connection, deps.databaseMaxBytes);
     try {
-      await executeStep(state.connection.learner, step, step.index, run.emit, deps.limits, state.connection.types);
+      await executeStep(state.connection.learner, step, step.index, emit, deps.limits, state.connection.types);
       if (state.key !== null) result.key = step.key;
     } catch (error) {
       if (!isServerError(error)) throw error;
@@ -170,7 +170,7 @@ export async function executeRun(
   deps: RunnerDeps,
   registry: RunRegistry,
   plan: PlannedRun,
-  emit: (event: RunEvent) => void,
+  emit: Emit,
   requestId: string,
 ): Promise<RunState> {
   const run = new RunState(randomUUID(), emit, requestId);
