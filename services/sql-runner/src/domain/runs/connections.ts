@@ -20,6 +20,8 @@ export interface SessionConnection {
   broken: boolean;
   /** Milliseconds statements ran on the learner connection since the database's size was last looked at (disk-guard.ts). */
   unwatchedMs: number;
+  /** Whether the last look at the database's size found it past the cap. */
+  overCap: boolean;
 }
 
 async function connect(config: pg.ClientConfig, onError: () => void): Promise<pg.Client> {
@@ -91,6 +93,7 @@ export class SessionConnections {
       admin,
       broken: false,
       unwatchedMs: 0,
+      overCap: false,
       async cancel() {
         if (keys.processID && keys.secretKey !== undefined) {
           await sendCancelRequest(instance.host, instance.port, keys.processID, keys.secretKey);

@@ -10,17 +10,32 @@ const LOOK_EVERY_MS = 250;
 export const DISK_FULL_SQLSTATE = '53100';
 
 /**
+ * Statements that free space or write nothing of the learner's: over the cap they still run without an
+ * immediate look, so a learner past it can drop, truncate, vacuum or end a transaction.
+ */
+const FREEING_KINDS = new Set(['DropStmt', 'TruncateStmt', 'DeleteStmt', 'VacuumStmt', 'TransactionStmt']);
+
+/**
  * Watches the size of the sandbox database while one statement runs and
  * calls `exceeded` once it is past `maxBytes`; the caller cancels the
  * statement. This is the disk cap wherever the filesystem sets none (btrfs
- * without qgroups, the copy driver). The first look comes once the session's
- * statements have run FIRST_LOOK_MS since the last one, whether in this
- * statement or in earlier ones of this run or of earlier runs: many short
- * statements add up like one long one. So a learner can grow the database
- * past the cap by at most what their statements write in FIRST_LOOK_MS plus
- * one look's interval. Returns the function that stops watching.
+ * without qgroups, the copy driver).
+ * - The first look comes once the session's statements have run FIRST_LOOK_MS
+ *   since the last one, in this statement or in earlier ones of this run or of
+ *   earlier runs: many short statements add up like one long one.
+ * - Once a look found the database past the cap, every later statement that
+ *   may write is looked at as it starts, and cancelled while the database is
+ *   still past it, until a look finds it back under (ADR 0016).
+ * So a learner can grow the database past the cap by at most what their
+ * statements write in FIRST_LOOK_MS plus one look's interval, once.
+ * Returns the function that stops watching.
  */
-export function watchDatabaseSize(connection: SessionConnection, maxBytes: number, exceeded: () => void): () => void {
+export function watchDatabaseSize(
+  connection: SessionConnection,
+  maxBytes: number,
+  kind: string,
+  exceeded: () => void,
+): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   // Execution of this statement not yet covered by a look.
@@ -31,10 +46,11 @@ export function watchDatabaseSize(connection: SessionConnection, maxBytes: numbe
       const { rows } = await admin.query<{ bytes: string }>(
         'SELECT pg_database_size(current_database())::text AS bytes',
       );
+      connection.overCap = Number(rows[0]?.bytes ?? 0) > maxBytes;
       if (stopped) return;
       connection.unwatchedMs = 0;
       since = performance.now();
-      if (Number(rows[0]?.bytes ?? 0) > maxBytes) {
+      if (connection.overCap) {
         stopped = true;
         exceeded();
         return;
@@ -45,7 +61,8 @@ export function watchDatabaseSize(connection: SessionConnection, maxBytes: numbe
     }
     timer = setTimeout(() => void look(), LOOK_EVERY_MS);
   };
-  timer = setTimeout(() => void look(), Math.max(0, FIRST_LOOK_MS - connection.unwatchedMs));
+  const now = connection.overCap && !FREEING_KINDS.has(kind);
+  timer = setTimeout(() => void look(), now ? 0 : Math.max(0, FIRST_LOOK_MS - connection.unwatchedMs));
   return () => {
     if (!stopped) connection.unwatchedMs += performance.now() - since;
     stopped = true;
@@ -60,11 +77,11 @@ export interface DiskGuard {
   stop(): void;
 }
 
-/** Watches the database while one statement runs and cancels the statement past `maxBytes` (0: no watch). */
-export function guardDiskUse(connection: SessionConnection, maxBytes: number): DiskGuard {
+/** Watches the database while one statement (of `kind`) runs and cancels it past `maxBytes` (0: no watch). */
+export function guardDiskUse(connection: SessionConnection, maxBytes: number, kind: string): DiskGuard {
   const guard: DiskGuard = { maxBytes, exceeded: false, stop: () => {} };
   if (maxBytes > 0) {
-    guard.stop = watchDatabaseSize(connection, maxBytes, () => {
+    guard.stop = watchDatabaseSize(connection, maxBytes, kind, () => {
       guard.exceeded = true;
       void connection.cancel().catch(() => {});
     });
@@ -85,8 +102,8 @@ export function statementErrorEvent(
   return errorEvent(
     {
       code: DISK_FULL_SQLSTATE,
-      message: `the sandbox database grew past its disk quota of ${cap}; the statement was cancelled`,
-      hint: 'Drop or truncate tables you no longer need to free space.',
+      message: `the sandbox database is past its disk quota of ${cap}; the statement was cancelled`,
+      hint: 'Drop or truncate tables you no longer need (or VACUUM FULL after a DELETE) to free space; until then, statements that write are cancelled.',
     },
     step,
     phase,

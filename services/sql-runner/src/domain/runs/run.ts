@@ -118,7 +118,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
     }
     const guard = setTimeout(() => void cancelRun(run, 'timeout'), deps.statementTimeoutMs);
     run.cancelInFlight = () => state.connection.cancel();
-    const disk = guardDiskUse(state.connection, deps.databaseMaxBytes);
+    const disk = guardDiskUse(state.connection, deps.databaseMaxBytes, step.kind);
     try {
       await executeStep(state.connection.learner, step, step.index, emit, deps.limits, state.connection.types);
       if (state.key !== null) result.key = step.key;

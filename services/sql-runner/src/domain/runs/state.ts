@@ -108,7 +108,7 @@ async function replay(
     run.emit({ type: 'progress', phase: 'replay', step: i + 1, of: steps.length });
     run.cancelInFlight = () => state.connection.cancel();
     const guard = setTimeout(() => void state.connection.cancel().catch(() => {}), deps.statementTimeoutMs);
-    const disk = guardDiskUse(state.connection, deps.databaseMaxBytes);
+    const disk = guardDiskUse(state.connection, deps.databaseMaxBytes, step.kind);
     try {
       await executeStep(state.connection.learner, step, i, () => {}, deps.limits, state.connection.types);
     } catch (error) {
