@@ -355,6 +355,36 @@ describe('POST /api/runs through the whole platform', () => {
     expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 5;' })).events)).toEqual([['5']]);
   });
 
+  it("passes the server's notices on, with their statement, and at most 100 of one statement", async () => {
+    const result = await run(stack, token, {
+      head: [
+        "DO $$ BEGIN RAISE NOTICE 'hello %', 42; END $$;",
+        'DROP TABLE IF EXISTS nothing_here;',
+        "DO $$ BEGIN FOR i IN 1..500 LOOP RAISE NOTICE 'n%', i; END LOOP; RAISE WARNING 'last'; END $$;",
+        'SELECT 1;',
+      ].join('\n'),
+    });
+    const notices = result.events.filter((e) => e.type === 'notice');
+    expect(notices[0]).toEqual({
+      type: 'notice',
+      severity: 'NOTICE',
+      message: 'hello 42',
+      sqlstate: '00000',
+      statement: 0,
+    });
+    expect(notices[1]).toMatchObject({
+      severity: 'NOTICE',
+      message: 'table "nothing_here" does not exist, skipping',
+      statement: 1,
+    });
+    const third = notices.filter((n) => n.statement === 2);
+    expect(third).toHaveLength(101);
+    expect(third[99]).toMatchObject({ message: 'n100' });
+    expect(third[100]?.message).toMatch(/further notices of this statement are not shown/);
+    expect(rowsOf(result.events, 3)).toEqual([['1']]);
+    expect(result.events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok' });
+  });
+
   it('cancels the statement when the client closes the stream', async () => {
     const sessionId = randomUUID();
     const abort = new AbortController();

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { InstanceInfo } from '../../clients/env-manager.js';
 import { sendCancelRequest } from './cancel.js';
-import { TypeNames } from './execute.js';
+import { type ServerNotice, TypeNames } from './execute.js';
 
 /** The open connections of one session to its instance. */
 export interface SessionConnection {
@@ -22,6 +22,8 @@ export interface SessionConnection {
   unwatchedMs: number;
   /** Whether the last look at the database's size found it past the cap. */
   overCap: boolean;
+  /** Receives the server's notices on the learner connection (RAISE NOTICE, "… does not exist, skipping"); set per statement. */
+  onNotice: ((notice: ServerNotice) => void) | undefined;
 }
 
 async function connect(config: pg.ClientConfig, onError: () => void): Promise<pg.Client> {
@@ -84,6 +86,8 @@ export class SessionConnections {
       );
       return catalog;
     };
+    learner.removeAllListeners('notice');
+    learner.on('notice', (notice) => connection?.onNotice?.(notice));
     const keys = learner as unknown as { processID?: number; secretKey?: number };
     connection = {
       instanceId: instance.id,
@@ -94,6 +98,7 @@ export class SessionConnections {
       broken: false,
       unwatchedMs: 0,
       overCap: false,
+      onNotice: undefined,
       async cancel() {
         if (keys.processID && keys.secretKey !== undefined) {
           await sendCancelRequest(instance.host, instance.port, keys.processID, keys.secretKey);

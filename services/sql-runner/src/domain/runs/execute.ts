@@ -214,6 +214,40 @@ async function executeCopyOut(
   return { command: 'COPY', rowCount: stream.rowCount };
 }
 
+/** A notice as the server sends it (pg's NoticeMessage: the fields used here). */
+export interface ServerNotice {
+  severity?: string;
+  message?: string;
+  code?: string;
+}
+
+/** Notices of one statement passed on to the learner; past this many, one more says the rest were left out. */
+export const MAX_NOTICES = 100;
+
+/** Passes the server's notices of statement `statement` on as `notice` events, at most MAX_NOTICES of them. */
+export function forwardNotices(emit: Emit, statement: number): (notice: ServerNotice) => void {
+  let count = 0;
+  return (notice) => {
+    count++;
+    if (count <= MAX_NOTICES) {
+      emit({
+        type: 'notice',
+        severity: notice.severity ?? 'NOTICE',
+        message: notice.message ?? '',
+        ...(notice.code ? { sqlstate: notice.code } : {}),
+        statement,
+      });
+    } else if (count === MAX_NOTICES + 1) {
+      emit({
+        type: 'notice',
+        severity: 'NOTICE',
+        message: `further notices of this statement are not shown (more than ${MAX_NOTICES})`,
+        statement,
+      });
+    }
+  };
+}
+
 /**
  * Executes one step on a learner connection, emitting its result set,
  * rows and completion. Server errors are thrown as they come (pg's

@@ -6,7 +6,7 @@ import type { Chain } from '../chain/index.js';
 import { RunCancelled, type RunnerDeps, RunState } from './context.js';
 import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
 import { isServerError } from './errors.js';
-import { type Emit, executeStep } from './execute.js';
+import { type Emit, executeStep, forwardNotices } from './execute.js';
 import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, type SessionView } from './state.js';
 
 /** A planned run: the chains are keyed and checked before anything starts. */
@@ -119,6 +119,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
     const guard = setTimeout(() => void cancelRun(run, 'timeout'), deps.statementTimeoutMs);
     run.cancelInFlight = () => state.connection.cancel();
     const disk = guardDiskUse(state.connection, deps.databaseMaxBytes, step.kind);
+    state.connection.onNotice = forwardNotices(emit, step.index);
     try {
       await executeStep(state.connection.learner, step, step.index, emit, deps.limits, state.connection.types);
       if (state.key !== null) result.key = step.key;
@@ -139,6 +140,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
       disk.stop();
       clearTimeout(guard);
       run.cancelInFlight = undefined;
+      state.connection.onNotice = undefined;
     }
   }
   run.timings.executeMs = Math.round(performance.now() - started);
