@@ -355,13 +355,15 @@ describe('POST /api/runs through the whole platform', () => {
     expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 5;' })).events)).toEqual([['5']]);
   });
 
-  it("passes the server's notices on, with their statement, and at most 100 of one statement", async () => {
+  it("passes the server's notices on, with their statement, at most 100 of one statement, long messages cut", async () => {
     const result = await run(stack, token, {
       head: [
         "DO $$ BEGIN RAISE NOTICE 'hello %', 42; END $$;",
         'DROP TABLE IF EXISTS nothing_here;',
         "DO $$ BEGIN FOR i IN 1..500 LOOP RAISE NOTICE 'n%', i; END LOOP; RAISE WARNING 'last'; END $$;",
         'SELECT 1;',
+        "DO $$ BEGIN RAISE NOTICE '%', repeat('x', 10000000); END $$;",
+        "DO $$ BEGIN RAISE EXCEPTION '%', repeat('y', 10000000); END $$;",
       ].join('\n'),
     });
     const notices = result.events.filter((e) => e.type === 'notice');
@@ -382,7 +384,13 @@ describe('POST /api/runs through the whole platform', () => {
     expect(third[99]).toMatchObject({ message: 'n100' });
     expect(third[100]?.message).toMatch(/further notices of this statement are not shown/);
     expect(rowsOf(result.events, 3)).toEqual([['1']]);
-    expect(result.events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok' });
+    // A 10 MB message reaches the learner cut at 8192 characters, saying how much was left out.
+    const huge = notices.find((n) => n.statement === 4);
+    expect(huge?.message).toBe(`${'x'.repeat(8192)}… (${10_000_000 - 8192} more characters)`);
+    const error = result.events.find((e) => e.type === 'error');
+    expect(error).toMatchObject({ sqlstate: 'P0001', statement: 5 });
+    expect(error?.message).toBe(`${'y'.repeat(8192)}… (${10_000_000 - 8192} more characters)`);
+    expect(result.events.at(-1)).toMatchObject({ type: 'done', outcome: 'error' });
   });
 
   it('cancels the statement when the client closes the stream', async () => {

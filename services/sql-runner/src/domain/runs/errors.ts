@@ -35,6 +35,18 @@ export function locate(step: Step, position: number): { line: number; column: nu
   return { line: step.line + lines, column: Array.from(before.slice(lastNewline + 1)).length + 1 };
 }
 
+/** Characters of a server message (error, detail, hint, notice) passed on to the learner. */
+export const MAX_MESSAGE_CHARS = 8192;
+
+/**
+ * A server message as the learner gets it: whole up to MAX_MESSAGE_CHARS, else cut with how much was left
+ * out (`RAISE NOTICE '%', repeat('x', 50000000)` would otherwise be 50 MB in one event).
+ */
+export function clip(text: string): string {
+  if (text.length <= MAX_MESSAGE_CHARS) return text;
+  return `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length - MAX_MESSAGE_CHARS} more characters)`;
+}
+
 /** The `error` event of a server error raised by `step`, with its place in the user's text. */
 export function errorEvent(
   error: ServerError,
@@ -47,11 +59,11 @@ export function errorEvent(
     phase,
     statement,
     sqlstate: error.code ?? 'XX000',
-    message: error.message,
+    message: clip(error.message),
     path: step.path,
   };
-  if (error.detail) event.detail = error.detail;
-  if (error.hint) event.hint = error.hint;
+  if (error.detail) event.detail = clip(error.detail);
+  if (error.hint) event.hint = clip(error.hint);
   const position = Number(error.position);
   if (Number.isInteger(position) && position > 0) {
     event.position = position;

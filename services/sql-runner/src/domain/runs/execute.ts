@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import type { Step } from '../chain/index.js';
+import { clip } from './errors.js';
 
 /** Bounds on what one statement may send back to the learner. */
 export interface OutputLimits {
@@ -233,7 +234,7 @@ export function forwardNotices(emit: Emit, statement: number): (notice: ServerNo
       emit({
         type: 'notice',
         severity: notice.severity ?? 'NOTICE',
-        message: notice.message ?? '',
+        message: clip(notice.message ?? ''),
         ...(notice.code ? { sqlstate: notice.code } : {}),
         statement,
       });
