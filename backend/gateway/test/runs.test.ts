@@ -23,6 +23,30 @@ const SEED = {
 };
 const last = (events: Event[]) => events.at(-1) as Event;
 
+/** What the runner's learner connection to the instance on `port` is doing, seen from a connection of our own. */
+async function learnerActivity(port: number): Promise<{ state: string; query: string } | undefined> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'learner', database: 'sandbox' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ state: string; query: string }>(
+      "SELECT state, query FROM pg_stat_activity WHERE application_name = 'taidon-learner' AND pid <> pg_backend_pid()",
+    );
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Events of a started run up to and including its first `rows` event. */
+async function untilFirstRows(stream: { next(): Promise<Event | undefined> }): Promise<Event[]> {
+  const seen: Event[] = [];
+  for (let e = await stream.next(); e; e = await stream.next()) {
+    seen.push(e);
+    if (e.type === 'rows') break;
+  }
+  return seen;
+}
+
 describe('POST /api/runs through the whole platform', () => {
   let stack: TestStack;
   let token: string;
@@ -277,7 +301,8 @@ describe('POST /api/runs through the whole platform', () => {
     expect(await size(runs)).toBeLessThan(160 * 1024 ** 2);
   });
 
-  it('holds a run back while its client does not read, then delivers every row once it does', async () => {
+  /** A new session with a running instance, and the port that instance listens on. */
+  async function sessionWithInstance(): Promise<{ sessionId: string; port: number }> {
     const sessionId = randomUUID();
     expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 1;' })).events)).toEqual([['1']]);
     const [instance] = await controlPlane<{ port: number }>(
@@ -285,30 +310,21 @@ describe('POST /api/runs through the whole platform', () => {
       `SELECT port FROM env_manager.instances WHERE session_id = $1 AND state = 'Running'`,
       [sessionId],
     );
+    if (!instance) throw new Error(`session ${sessionId} has no running instance`);
+    return { sessionId, port: instance.port };
+  }
+
+  it('holds a run back while its client does not read, then delivers every row once it does', async () => {
+    const { sessionId, port } = await sessionWithInstance();
     // 20 statements of ~5 MB each: far more than the sockets and streams between the runner and us hold.
     const statements = Array.from(
       { length: 20 },
       (_, i) => `SELECT ${i + 1} AS s, repeat('x', 1000) AS x FROM generate_series(1, 5000);`,
     );
     const stream = await startRun(stack, token, { sessionId, head: statements.join('\n') });
-    const seen: Event[] = [];
-    for (let e = await stream.next(); e; e = await stream.next()) {
-      seen.push(e);
-      if (e.type === 'rows') break;
-    }
-    // Which statement the learner's backend is at, seen from a connection of our own.
-    const current = async () => {
-      const client = new pg.Client({ host: '127.0.0.1', port: instance?.port, user: 'learner', database: 'sandbox' });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ query: string }>(
-          "SELECT query FROM pg_stat_activity WHERE application_name = 'taidon-learner' AND pid <> pg_backend_pid()",
-        );
-        return Number(/SELECT (\d+) AS s/.exec(rows[0]?.query ?? '')?.[1]);
-      } finally {
-        await client.end();
-      }
-    };
+    const seen = await untilFirstRows(stream);
+    // Which statement the learner's backend is at.
+    const current = async () => Number(/SELECT (\d+) AS s/.exec((await learnerActivity(port))?.query ?? '')?.[1]);
     await new Promise((r) => setTimeout(r, 1500));
     const stalled = await current();
     expect(stalled).toBeLessThanOrEqual(4);
@@ -324,32 +340,13 @@ describe('POST /api/runs through the whole platform', () => {
   });
 
   it('ends a run whose client stopped reading when its statement time is up', async () => {
-    const sessionId = randomUUID();
-    expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 1;' })).events)).toEqual([['1']]);
-    const [instance] = await controlPlane<{ port: number }>(
-      stack,
-      `SELECT port FROM env_manager.instances WHERE session_id = $1 AND state = 'Running'`,
-      [sessionId],
-    );
+    const { sessionId, port } = await sessionWithInstance();
     const head = Array.from({ length: 20 }, () => "SELECT repeat('x', 1000) FROM generate_series(1, 5000);").join('\n');
     const stream = await startRun(stack, token, { sessionId, head });
-    const seen: Event[] = [];
-    for (let e = await stream.next(); e; e = await stream.next()) {
-      seen.push(e);
-      if (e.type === 'rows') break;
-    }
+    const seen = await untilFirstRows(stream);
     // Past RUN_STATEMENT_TIMEOUT_MS (3 s) without reading: the runner gives up on its own.
     await new Promise((r) => setTimeout(r, 4500));
-    const client = new pg.Client({ host: '127.0.0.1', port: instance?.port, user: 'learner', database: 'sandbox' });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ state: string }>(
-        "SELECT state FROM pg_stat_activity WHERE application_name = 'taidon-learner' AND pid <> pg_backend_pid()",
-      );
-      expect(rows).toEqual([{ state: 'idle' }]);
-    } finally {
-      await client.end();
-    }
+    expect((await learnerActivity(port))?.state).toBe('idle');
     const events = [...seen, ...(await stream.rest())];
     expect(events.at(-1)).toMatchObject({ type: 'cancelled', reason: 'timeout' });
     expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 5;' })).events)).toEqual([['5']]);
