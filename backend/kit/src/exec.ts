@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { processSpawner } from './spawner.js';
 
 /** Options of one external command run. */
@@ -148,4 +149,13 @@ export async function runCommand(
   const { exitCode, signal, timedOut, stdout, stderr } = outcome;
   if (exitCode === 0 && !timedOut) return { stdout, stderr };
   throw new CommandError({ command: file, exitCode, signal, stderr, timedOut });
+}
+
+/** Sets the niceness of process `pid`; not allowed (not root and lowering it) or the process gone: left as it is. */
+export function renice(pid: number, nice: number): void {
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // It runs at the niceness it has.
+  }
 }

@@ -12,7 +12,7 @@ export {
   loadConfig,
 } from './config.js';
 export { DomainError, NotFoundError, UnauthorizedError, UnavailableError, UnprocessableError } from './errors.js';
-export { CommandError, type CommandResult, type RunCommandOptions, runCommand } from './exec.js';
+export { CommandError, type CommandResult, type RunCommandOptions, renice, runCommand } from './exec.js';
 export { type ReadinessCheck, registerHealth } from './health.js';
 export { type HttpRequest, type HttpResponse, sendRequest, streamRequest } from './http-client.js';
 export { createLogger, type LoggerSettings, REDACTED_PATHS } from './logger.js';

@@ -3,8 +3,7 @@
 // from its IPC channel, answers on it, and exits when its parent goes.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { collectCommand } from './exec.js';
+import { collectCommand, renice } from './exec.js';
 import type { SpawnerReply, SpawnerRequest } from './spawner.js';
 
 const reply = (message: SpawnerReply) => process.send?.(message);
@@ -37,14 +36,6 @@ function startDetached(request: Extract<SpawnerRequest, { kind: 'start' }>): voi
     reply({ id: request.id, kind: 'error', message: (error as Error).message });
   } finally {
     if (log !== undefined) closeSync(log);
-  }
-}
-
-function renice(pid: number, nice: number): void {
-  try {
-    setPriority(pid, nice);
-  } catch {
-    // Not allowed here (not root and lowering, or the process is gone): it runs at the default.
   }
 }
 

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type FSWatcher, watch } from 'node:fs';
 import { chmod, type FileHandle, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import {
   chownTree,
   freePort,
   type OsUser,
   processSpawner,
+  renice,
   runCommand,
   type ServerBinaries,
   type StartedProcess,
@@ -39,14 +39,6 @@ export const STARTUP_NICE = 10;
 
 /** Only root may lower a niceness again: elsewhere servers run at the default throughout. */
 const mayRenice = () => process.getuid?.() === 0;
-
-function renice(pid: number, nice: number): void {
-  try {
-    setPriority(pid, nice);
-  } catch {
-    // Gone meanwhile: nothing to set.
-  }
-}
 
 /** createLocalRuntime's cgroup options for an INSTANCE_CGROUPS value. */
 export function cgroupOptions(

@@ -86,7 +86,6 @@ export class SessionConnections {
       );
       return catalog;
     };
-    learner.removeAllListeners('notice');
     learner.on('notice', (notice) => connection?.onNotice?.(notice));
     const keys = learner as unknown as { processID?: number; secretKey?: number };
     connection = {
