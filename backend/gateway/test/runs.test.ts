@@ -118,6 +118,25 @@ describe('POST /api/runs through the whole platform', () => {
     const d = await run(stack, token, { sessionId, head: 'ROLLBACK;\nSELECT count(*) FROM notes;' });
     expect(rowsOf(d.events, 1)).toEqual([['1']]);
     expect(last(d.events)).toMatchObject({ source: 'session', stepsReplayed: 0 });
+    // env-manager hears of the instance's use and new key from the runner's next batch, within ~100 ms.
+    const keyOfD = (last(d.events) as { instanceKey: string }).instanceKey;
+    const instanceOf = async () =>
+      (
+        await controlPlane<{ current_key: string; last_used_at: Date }>(
+          stack,
+          `SELECT i.current_key, i.last_used_at FROM env_manager.instances i
+             JOIN sql_runner.sessions s ON s.instance_id = i.id WHERE s.id = $1`,
+          [sessionId],
+        )
+      )[0];
+    const deadline = Date.now() + 5000;
+    let seen = await instanceOf();
+    while (seen?.current_key !== keyOfD && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = await instanceOf();
+    }
+    expect(keyOfD).toMatch(/^[0-9a-f]{64}$/);
+    expect(seen?.current_key).toBe(keyOfD);
     // An error inside a transaction block leaves it aborted; the next head still continues there and can roll back.
     const e = await run(stack, token, { sessionId, head: 'BEGIN;\nSELECT 1/0;' });
     expect(e.events.find((ev) => ev.type === 'error')).toMatchObject({ sqlstate: '22012' });
@@ -125,6 +144,11 @@ describe('POST /api/runs through the whole platform', () => {
     const f = await run(stack, token, { sessionId, head: 'ROLLBACK;\nSELECT count(*) FROM notes;' });
     expect(rowsOf(f.events, 1)).toEqual([['1']]);
     expect(last(f.events)).toMatchObject({ source: 'session', instanceKey: null });
+    // Runs that leave the key unknown still mark the instance used, and keep the key it had.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await instanceOf();
+    expect(after?.current_key).toBe(keyOfD);
+    expect(after?.last_used_at.getTime()).toBeGreaterThan(seen?.last_used_at.getTime() ?? Number.POSITIVE_INFINITY);
   });
 
   it("answers 404 for another account's session, before anything runs", async () => {

@@ -40,6 +40,7 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     app.addHook('onClose', async () => {
       await runs.prepared?.close();
       await runs.connections.closeAll();
+      await runs.uses.flush();
     });
     const warmPoolEmpty = deps.warmPoolEmpty ?? 0;
     if (warmPoolEmpty > 0) {

@@ -22,6 +22,7 @@ import {
   listInstances,
   listPooledInstances,
   listTransitions,
+  markInstancesUsed,
   type NewInstance,
   type TransitionRow,
   transitionInstance,
@@ -338,6 +339,22 @@ export class InstanceManager {
     const row = await updateInstance(this.deps.pool, id, LIVE_STATES, { lastUsedAt: new Date() });
     if (!row) throw await this.notLive(id, 'touch it');
     return view(row);
+  }
+
+  /**
+   * Marks many instances used now, each with the key the runner says it is at where it gives one: what
+   * `setKey` and `touch` do for one, in one statement. An id given twice counts once, with its last key.
+   * Instances no longer Running or Suspended are left alone and listed apart.
+   */
+  async markUsed(
+    uses: readonly { id: string; currentKey?: string | null }[],
+  ): Promise<{ updated: string[]; notLive: string[] }> {
+    const byId = new Map<string, string | null>();
+    for (const use of uses) byId.set(use.id, use.currentKey ?? byId.get(use.id) ?? null);
+    const batch = [...byId].map(([id, currentKey]) => ({ id, currentKey }));
+    const updated = batch.length === 0 ? [] : await markInstancesUsed(this.deps.pool, batch, LIVE_STATES, new Date());
+    const done = new Set(updated);
+    return { updated, notLive: batch.map((u) => u.id).filter((id) => !done.has(id)) };
   }
 
   /** Stops the server and keeps the volume: no memory used until resume. */

@@ -8,6 +8,8 @@ import {
   IdParams,
   InstanceBody,
   PatchInstanceBody,
+  TouchInstancesAnswer,
+  TouchInstancesBody,
 } from './schemas.js';
 
 type IdRoute = { Params: { id: string } };
@@ -74,6 +76,12 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceMa
     '/instances/:id',
     { schema: { ...one, body: PatchInstanceBody } },
     async (request) => manager.setKey(request.params.id, request.body.currentKey),
+  );
+  // The runner's batch: every instance it ran on since its last call, each with its new key.
+  app.post<{ Body: { instances: { id: string; currentKey?: string | null }[] } }>(
+    '/instances/touch',
+    { schema: { body: TouchInstancesBody, response: { 200: TouchInstancesAnswer } } },
+    async (request) => manager.markUsed(request.body.instances),
   );
   app.post<IdRoute>('/instances/:id/touch', { schema: one }, async (request) => manager.touch(request.params.id));
   app.post<IdRoute>('/instances/:id/suspend', { schema: one }, async (request) => manager.suspend(request.params.id));

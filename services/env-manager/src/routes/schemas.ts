@@ -110,6 +110,36 @@ export const PatchInstanceBody = {
   properties: { currentKey: StateKey },
 } as const;
 
+/** At most this many instances in one `POST /instances/touch`. */
+export const MAX_USES_PER_BATCH = 1000;
+
+export const TouchInstancesBody = {
+  type: 'object',
+  required: ['instances'],
+  additionalProperties: false,
+  properties: {
+    instances: {
+      type: 'array',
+      maxItems: MAX_USES_PER_BATCH,
+      items: {
+        type: 'object',
+        required: ['id'],
+        additionalProperties: false,
+        properties: { id: { type: 'string', format: 'uuid' }, currentKey: { anyOf: [StateKey, { type: 'null' }] } },
+      },
+    },
+  },
+} as const;
+
+export const TouchInstancesAnswer = {
+  type: 'object',
+  required: ['updated', 'notLive'],
+  properties: {
+    updated: { type: 'array', items: { type: 'string' } },
+    notLive: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
 export const PoolKeyParams = {
   type: 'object',
   required: ['key'],

@@ -171,6 +171,26 @@ export async function updateInstance(
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
+/**
+ * Marks many instances used at `at` in one statement, each with its new key where one is given (null keeps
+ * the key it has). Only instances in `states` change; the ids of those that did are returned.
+ */
+export async function markInstancesUsed(
+  pool: pg.Pool,
+  uses: readonly { id: string; currentKey: string | null }[],
+  states: readonly InstanceState[],
+  at: Date,
+): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `UPDATE instances AS i SET current_key = COALESCE(u.current_key, i.current_key), last_used_at = $3
+       FROM unnest($1::uuid[], $2::text[]) AS u(id, current_key)
+      WHERE i.id = u.id AND i.state = ANY($4::text[])
+  RETURNING i.id`,
+    [uses.map((u) => u.id), uses.map((u) => u.currentKey), at, states],
+  );
+  return rows.map((r) => r.id);
+}
+
 /** One instance by id. */
 export async function getInstance(pool: pg.Pool, id: string): Promise<InstanceRow | undefined> {
   const { rows } = await pool.query('SELECT * FROM instances WHERE id = $1', [id]);

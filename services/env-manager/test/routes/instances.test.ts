@@ -70,6 +70,30 @@ describe('env-manager HTTP API', () => {
     expect((await stack.app.inject({ method: 'POST', url: `/instances/${info.id}/touch`, headers })).statusCode).toBe(
       200,
     );
+    // The runner's batch: one statement for many instances; an id given twice counts once, with its last key.
+    const usedBefore = Date.parse(
+      (await stack.app.inject({ method: 'GET', url: `/instances/${info.id}`, headers })).json().lastUsedAt,
+    );
+    const batchKey = randomKey();
+    const gone = '00000000-0000-4000-8000-000000000001';
+    const batch = await stack.app.inject({
+      method: 'POST',
+      url: '/instances/touch',
+      headers,
+      payload: { instances: [{ id: info.id, currentKey: batchKey }, { id: info.id, currentKey: null }, { id: gone }] },
+    });
+    expect(batch.statusCode).toBe(200);
+    expect(batch.json()).toEqual({ updated: [info.id], notLive: [gone] });
+    const batched = (await stack.app.inject({ method: 'GET', url: `/instances/${info.id}`, headers })).json();
+    expect(batched.currentKey).toBe(batchKey);
+    expect(Date.parse(batched.lastUsedAt)).toBeGreaterThan(usedBefore);
+    const badKey = await stack.app.inject({
+      method: 'POST',
+      url: '/instances/touch',
+      headers,
+      payload: { instances: [{ id: info.id, currentKey: 'not-a-key' }] },
+    });
+    expect(badKey.json().code).toBe('VALIDATION_FAILED');
     const layer = await stack.app.inject({
       method: 'POST',
       url: `/instances/${info.id}/layers`,
@@ -81,7 +105,7 @@ describe('env-manager HTTP API', () => {
     const suspended = await stack.app.inject({ method: 'POST', url: `/instances/${info.id}/suspend`, headers });
     expect(suspended.json()).toMatchObject({ state: 'Suspended' });
     const resumed = await stack.app.inject({ method: 'POST', url: `/instances/${info.id}/resume`, headers });
-    expect(resumed.json()).toMatchObject({ state: 'Running', source: 'resume', currentKey: key });
+    expect(resumed.json()).toMatchObject({ state: 'Running', source: 'resume', currentKey: batchKey });
     const list = await stack.app.inject({ method: 'GET', url: '/instances?ownerId=route-owner', headers });
     expect(list.json().map((i: { id: string }) => i.id)).toEqual([info.id]);
     const one = await stack.app.inject({ method: 'GET', url: `/instances/${info.id}`, headers });

@@ -88,6 +88,14 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/instances/${id}/touch`, { method: 'POST', body: {}, requestId });
   }
 
+  /** Marks many instances used now, each at its new key where one is given (see InstanceUses). */
+  touchMany(
+    instances: readonly { id: string; currentKey: string | null }[],
+    requestId?: string,
+  ): Promise<{ updated: string[]; notLive: string[] }> {
+    return callService(this.endpoint, '/instances/touch', { method: 'POST', body: { instances }, requestId });
+  }
+
   /** Keeps `size` started, untouched instances of layer `key` ready (0 withdraws the demand). */
   warmPool(key: string, size: number, requestId?: string): Promise<unknown> {
     return callService(this.endpoint, `/warm-pool/${key}`, { method: 'PUT', body: { size }, requestId });

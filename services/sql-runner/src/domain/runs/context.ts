@@ -5,6 +5,7 @@ import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
 import type { RunMetrics } from '../../metrics.js';
 import type { SessionConnections } from './connections.js';
 import type { Emit, OutputLimits } from './execute.js';
+import type { InstanceUses } from './instance-uses.js';
 import type { KeyLocks } from './key-locks.js';
 import type { KnownLayers } from './known-layers.js';
 import type { PreparedConnections } from './prepared.js';
@@ -30,6 +31,8 @@ export interface RunnerDeps {
   knownLayers?: KnownLayers;
   /** Learner connections opened ahead to warm-pool instances (see prepared.ts). */
   prepared?: PreparedConnections;
+  /** The instances runs used, told to env-manager in batches (see instance-uses.ts). */
+  uses: InstanceUses;
   /** Where runs are counted and timed; set by buildApp on the app's registry. */
   metrics?: RunMetrics;
 }

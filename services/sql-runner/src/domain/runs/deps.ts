@@ -4,6 +4,7 @@ import { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
 import type { SqlRunnerConfig } from '../../config.js';
 import { SessionConnections } from './connections.js';
 import type { RunnerDeps } from './context.js';
+import { InstanceUses } from './instance-uses.js';
 import { KeyLocks } from './key-locks.js';
 import { KnownLayers } from './known-layers.js';
 import { PreparedConnections } from './prepared.js';
@@ -13,6 +14,8 @@ import { RunQuota } from './quota.js';
 const CHUNK_ROWS = 500;
 /** How often the runner looks for new warm-pool instances to connect to ahead of runs. */
 const PREPARED_REFRESH_MS = 100;
+/** How long instance uses wait to be told to env-manager together (see instance-uses.ts). */
+const USES_FLUSH_MS = 100;
 
 /** The run machinery of sql-runner from its configuration and its pool. */
 export function createRunnerDeps(
@@ -44,6 +47,7 @@ export function createRunnerDeps(
     prepared: new PreparedConnections({ envManager, intervalMs: PREPARED_REFRESH_MS }),
     snapshotCache: new SnapshotCacheClient(endpoint('snapshot-cache', config.SNAPSHOT_CACHE_URL)),
     connections,
+    uses: new InstanceUses((uses) => envManager.touchMany(uses), USES_FLUSH_MS),
     locks: new KeyLocks(),
     knownLayers: new KnownLayers(),
     limits: { maxRows: config.RUN_MAX_ROWS, maxBytes: config.RUN_MAX_BYTES, chunkRows: CHUNK_ROWS },

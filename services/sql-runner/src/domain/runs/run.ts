@@ -204,11 +204,8 @@ export async function executeRun(
     const result = await executeHead(deps, run, state, head);
     await saved;
     await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: result.key });
-    // Setting the key marks the instance used too (its idle TTL starts again); without a key, a touch does that.
-    const used = result.key
-      ? deps.envManager.setKey(state.instance.id, result.key, requestId)
-      : deps.envManager.touch(state.instance.id, requestId);
-    void used.catch(() => {});
+    // The instance is used (its idle TTL starts again), at its new key: told to env-manager with other runs'.
+    deps.uses.note(state.instance.id, result.key);
     if (result.cancelled) throw new RunCancelled();
     outcome = result.failed ? 'error' : 'ok';
     errorSqlstate = result.failed;
