@@ -149,6 +149,22 @@ describe('POST /api/runs through the whole platform', () => {
     const after = await instanceOf();
     expect(after?.current_key).toBe(keyOfD);
     expect(after?.last_used_at.getTime()).toBeGreaterThan(seen?.last_used_at.getTime() ?? Number.POSITIVE_INFINITY);
+    // Each run's record is finished, with its outcome, SQLSTATE and timings, in the statement that saved the session.
+    const records = await controlPlane<{ outcome: string; error_sqlstate: string | null; total: number }>(
+      stack,
+      `SELECT outcome, error_sqlstate, (timings->>'totalMs')::int AS total FROM sql_runner.runs
+        WHERE session_id = $1 AND finished_at IS NOT NULL ORDER BY started_at`,
+      [sessionId],
+    );
+    expect(records.map((r) => [r.outcome, r.error_sqlstate])).toEqual([
+      ['ok', null],
+      ['ok', null],
+      ['ok', null],
+      ['ok', null],
+      ['error', '22012'],
+      ['ok', null],
+    ]);
+    expect(records.every((r) => r.total >= 0)).toBe(true);
   });
 
   it("answers 404 for another account's session, before anything runs", async () => {
@@ -222,6 +238,12 @@ describe('POST /api/runs through the whole platform', () => {
     expect(Date.now() - began).toBeLessThan(3000);
     const after = await run(stack, token, { sessionId, head: 'SELECT 42;' });
     expect(rowsOf(after.events)).toEqual([['42']]);
+    const [record] = await controlPlane<{ outcome: string }>(
+      stack,
+      'SELECT outcome FROM sql_runner.runs WHERE id = $1',
+      [started?.runId],
+    );
+    expect(record?.outcome).toBe('cancelled');
   });
 
   it('bounds a statement by wall clock even when the learner turns statement_timeout off', async () => {

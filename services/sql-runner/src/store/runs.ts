@@ -9,7 +9,10 @@ export async function insertRun(pool: pg.Pool, run: { id: string; sessionId: str
   ]);
 }
 
-/** Records how a run ended. */
+/**
+ * Records how a run ended; with `session`, in the same statement, which instance serves that session and
+ * the key it is at now (one round trip at the end of a run instead of two).
+ */
 export async function finishRun(
   pool: pg.Pool,
   id: string,
@@ -21,10 +24,25 @@ export async function finishRun(
     errorSqlstate: string | null;
     timings: Record<string, number>;
   },
+  session?: { id: string; instanceId: string | null; currentKey: string | null },
 ): Promise<void> {
+  const values: unknown[] = [
+    id,
+    result.outcome,
+    result.source,
+    result.layerKey,
+    result.stepsReplayed,
+    result.errorSqlstate,
+    result.timings,
+  ];
+  const withSession = session
+    ? `WITH session AS (UPDATE sessions SET instance_id = $9, current_key = $10, instance_gone = false,
+                               updated_at = now() WHERE id = $8) `
+    : '';
+  if (session) values.push(session.id, session.instanceId, session.currentKey);
   await pool.query(
-    `UPDATE runs SET finished_at = now(), outcome = $2, source = $3, layer_key = $4, steps_replayed = $5,
+    `${withSession}UPDATE runs SET finished_at = now(), outcome = $2, source = $3, layer_key = $4, steps_replayed = $5,
             error_sqlstate = $6, timings = $7 WHERE id = $1`,
-    [id, result.outcome, result.source, result.layerKey, result.stepsReplayed, result.errorSqlstate, result.timings],
+    values,
   );
 }

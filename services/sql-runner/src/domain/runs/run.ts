@@ -149,8 +149,7 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
 }
 
 /** The last event of a run that was not cancelled: how its state was obtained and what each phase took. */
-function emitDone(run: RunState, outcome: 'ok' | 'error', instanceKey: string | null, startedAt: number): void {
-  run.timings.totalMs = Math.round(performance.now() - startedAt);
+function emitDone(run: RunState, outcome: 'ok' | 'error', instanceKey: string | null): void {
   run.emit({
     type: 'done',
     outcome,
@@ -161,6 +160,19 @@ function emitDone(run: RunState, outcome: 'ok' | 'error', instanceKey: string | 
     instanceKey,
     timings: run.timings,
   });
+}
+
+type RunOutcome = 'ok' | 'error' | 'cancelled' | 'failed';
+
+/** What the run's record says of how it ended, but its SQLSTATE. */
+function runRecord(run: RunState, outcome: RunOutcome) {
+  return {
+    outcome,
+    source: run.source,
+    layerKey: run.layerKey,
+    stepsReplayed: run.stepsReplayed,
+    timings: { ...run.timings },
+  };
 }
 
 /**
@@ -188,8 +200,10 @@ export async function executeRun(
     () => emit({ type: 'heartbeat', phase: run.phase, elapsedMs: Math.round(performance.now() - started) }),
     1000,
   );
-  let outcome: 'ok' | 'error' | 'cancelled' | 'failed' = 'failed';
+  let outcome: RunOutcome = 'failed';
   let errorSqlstate: string | null = null;
+  /** Whether the run's record is finished already (with the session's state, at the end of a head). */
+  let finished = false;
   try {
     const state = await stateFor(deps, run, session, plan);
     deps.metrics?.stateReady.observe({ source: run.source }, (performance.now() - started) / 1000);
@@ -203,13 +217,22 @@ export async function executeRun(
     const head = await plan.planHead(state.key ?? plan.emptyTail.baseKey);
     const result = await executeHead(deps, run, state, head);
     await saved;
-    await updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: result.key });
+    const ended = result.cancelled ? 'cancelled' : result.failed ? 'error' : 'ok';
+    run.timings.totalMs = Math.round(performance.now() - started);
+    // The run's record and the session's new state in one statement, before `done`: the next run reads it.
+    await recorded.catch(() => {});
+    await finishRun(
+      deps.pool,
+      run.runId,
+      { ...runRecord(run, ended), errorSqlstate: ended === 'error' ? result.failed : null },
+      { id: session.id, instanceId: state.instance.id, currentKey: result.key },
+    );
+    finished = true;
     // The instance is used (its idle TTL starts again), at its new key: told to env-manager with other runs'.
     deps.uses.note(state.instance.id, result.key);
-    if (result.cancelled) throw new RunCancelled();
-    outcome = result.failed ? 'error' : 'ok';
-    errorSqlstate = result.failed;
-    emitDone(run, outcome, result.key, started);
+    if (ended === 'cancelled') throw new RunCancelled();
+    outcome = ended;
+    emitDone(run, ended, result.key);
   } catch (error) {
     if (error instanceof RunCancelled || run.cancelled) {
       outcome = 'cancelled';
@@ -217,7 +240,8 @@ export async function executeRun(
     } else if (error instanceof ReplayFailed) {
       outcome = 'error';
       errorSqlstate = error.sqlstate;
-      emitDone(run, outcome, null, started);
+      run.timings.totalMs = Math.round(performance.now() - started);
+      emitDone(run, outcome, null);
     } else {
       throw error;
     }
@@ -225,16 +249,11 @@ export async function executeRun(
     clearInterval(heartbeat);
     registry.remove(run.runId);
     deps.metrics?.runs.inc({ outcome });
-    run.timings.totalMs = Math.round(performance.now() - started);
-    await recorded.catch(() => {});
-    await finishRun(deps.pool, run.runId, {
-      outcome,
-      source: run.source,
-      layerKey: run.layerKey,
-      stepsReplayed: run.stepsReplayed,
-      errorSqlstate,
-      timings: { ...run.timings },
-    }).catch(() => {});
+    if (!finished) {
+      run.timings.totalMs = Math.round(performance.now() - started);
+      await recorded.catch(() => {});
+      await finishRun(deps.pool, run.runId, { ...runRecord(run, outcome), errorSqlstate }).catch(() => {});
+    }
   }
   return run;
 }
