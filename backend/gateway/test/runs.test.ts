@@ -119,7 +119,7 @@ describe('POST /api/runs through the whole platform', () => {
     expect(rowsOf(d.events, 1)).toEqual([['1']]);
     expect(last(d.events)).toMatchObject({ source: 'session', stepsReplayed: 0 });
     // env-manager hears of the instance's use and new key from the runner's next batch, within ~100 ms.
-    const keyOfD = (last(d.events) as { instanceKey: string }).instanceKey;
+    const keyOfD: string = last(d.events).instanceKey;
     const instanceOf = async () =>
       (
         await controlPlane<{ current_key: string; last_used_at: Date }>(
