@@ -16,7 +16,8 @@ export interface SnapshotCacheDeps {
   config: Pick<
     SnapshotCacheConfig,
     'SERVICE_TOKEN' | 'SNAPSHOT_CACHE_BUDGET_BYTES' | 'SNAPSHOT_CACHE_EVICTION_HALF_LIFE_SECONDS'
-  >;
+  > &
+    Partial<Pick<SnapshotCacheConfig, 'SNAPSHOT_CACHE_SPARE_CLONES'>>;
   pool: pg.Pool;
   /** A prepared driver (see createDriver); the app neither prepares nor closes it. */
   driver: CowDriver;
@@ -40,7 +41,11 @@ export function buildApp(deps: SnapshotCacheDeps): FastifyInstance {
     budgetBytes: deps.config.SNAPSHOT_CACHE_BUDGET_BYTES,
     halfLifeMs: deps.config.SNAPSHOT_CACHE_EVICTION_HALF_LIFE_SECONDS * 1000,
     onEvictionError: (error) => deps.logger.error({ err: error }, 'eviction after a new layer failed'),
+    spareClones: deps.config.SNAPSHOT_CACHE_SPARE_CLONES ?? 0,
+    onSpareError: (error) => deps.logger.warn({ err: error }, 'could not make a clone ahead of the next one'),
   });
+  // Before the driver closes (the server unmounts it after the app): spares are volumes nobody recorded.
+  app.addHook('onClose', async () => cache.close());
   registerDriverRoutes(app, deps.driver);
   registerVolumeRoutes(app, cache);
   registerLayerRoutes(app, cache);

@@ -47,6 +47,10 @@ export const snapshotCacheConfigSpec = {
     'Half-life of the recency weight in a layer eviction score: a layer unused this long counts half.',
     { default: 86_400, min: 1 },
   ),
+  SNAPSHOT_CACHE_SPARE_CLONES: envInt(
+    'How many layers keep one clone made ahead, so that their next volume needs no clone on the request (drivers with cheap clones: btrfs, zfs, lvm-thin); 0 makes none.',
+    { default: 16, min: 0 },
+  ),
   SNAPSHOT_CACHE_ZFS_DATASET: envOptional('Existing ZFS dataset for the zfs driver, e.g. `tank/taidon`.'),
   SNAPSHOT_CACHE_LVM_VG: envOptional('Volume group of the lvm-thin driver.'),
   SNAPSHOT_CACHE_LVM_POOL: envOptional('Thin pool (in that volume group) of the lvm-thin driver.'),

@@ -60,6 +60,7 @@ export class Histogram {
 /** The series the domain updates. */
 export interface SnapshotCacheMetrics {
   evictions: Counter;
+  clonesFromSpares: Counter;
   cloneSeconds: Histogram;
   snapshotSeconds: Histogram;
 }
@@ -68,6 +69,10 @@ export interface SnapshotCacheMetrics {
 export function createSnapshotCacheMetrics(): SnapshotCacheMetrics {
   return {
     evictions: new Counter('taidon_layer_evictions_total', 'Layers evicted to keep the total under the budget.'),
+    clonesFromSpares: new Counter(
+      'taidon_layer_clones_from_spares_total',
+      'Volumes handed out as the clone made ahead of them (no clone on the request).',
+    ),
     cloneSeconds: new Histogram('taidon_layer_clone_seconds', 'Time the driver took to clone a layer into a volume.'),
     snapshotSeconds: new Histogram(
       'taidon_layer_snapshot_seconds',
@@ -99,6 +104,6 @@ export function exposeSnapshotCacheMetrics(
       ? gauge('taidon_layers', 'Layers recorded.', totals.count) +
         gauge('taidon_layer_bytes', 'Bytes the recorded layers occupy.', totals.sizeBytes)
       : '';
-    return `${payload}${gauges}${metrics.evictions.render()}${metrics.cloneSeconds.render()}${metrics.snapshotSeconds.render()}`;
+    return `${payload}${gauges}${metrics.evictions.render()}${metrics.clonesFromSpares.render()}${metrics.cloneSeconds.render()}${metrics.snapshotSeconds.render()}`;
   });
 }

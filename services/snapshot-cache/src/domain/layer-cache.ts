@@ -33,7 +33,17 @@ export interface LayerCacheDeps {
   halfLifeMs: number;
   /** Told about an eviction run that failed after a layer was created (the creation itself succeeded). */
   onEvictionError?: (error: unknown) => void;
+  /** How many layers keep a clone made ahead for their next volume (drivers with cheap clones only); 0: none. */
+  spareClones?: number;
+  /** Told about a clone made ahead that failed (the volume that triggered it was made). */
+  onSpareError?: (error: unknown) => void;
 }
+
+/**
+ * How long after a layer's clone its next spare is made: the run that took the clone starts its server
+ * meanwhile, and a snapshot's transaction commit would compete with that start.
+ */
+const SPARE_DELAY_MS = 100;
 
 /** A volume as the API returns it. */
 export interface Volume {
@@ -69,16 +79,29 @@ const seconds = (startMs: number) => (performance.now() - startMs) / 1000;
  */
 export class LayerCache {
   private evictionQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * Clones made ahead, by layer key, least recently made first: volumes on disk with no record yet. One is
+   * added only under its layer's shared lock and dropped under the exclusive one (or when it is handed out),
+   * so a layer is never destroyed under its spare; after a restart, reconcile destroys them as orphans.
+   */
+  private readonly spares = new Map<string, string>();
+  /** Layer keys whose spare is waiting to be made or being made. */
+  private readonly sparesDue = new Set<string>();
+  private readonly spareWork = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(private readonly deps: LayerCacheDeps) {}
 
-  /** An empty volume, or a clone of `fromLayerKey` (a hit of that layer). */
+  /**
+   * An empty volume, or a clone of `fromLayerKey` (a hit of that layer). Where clones are cheap, the clone is
+   * the layer's spare when it has one (made after its previous clone), and a new spare is made shortly after.
+   */
   async createVolume(input: { fromLayerKey?: string | null; sizeLimitBytes?: number | null }): Promise<Volume> {
-    const id = randomUUID();
     const layerKey = input.fromLayerKey ?? null;
     const sizeLimitBytes = input.sizeLimitBytes ?? null;
     const { driver, pool } = this.deps;
     if (layerKey === null) {
+      const id = randomUUID();
       const path = await driver.createVolume(id);
       await this.undoOnFailure(id, async () => {
         if (sizeLimitBytes !== null) await driver.limitVolume?.(id, sizeLimitBytes);
@@ -86,12 +109,21 @@ export class LayerCache {
       });
       return { id, path, layerKey };
     }
-    return inTransaction(pool, async (client) => {
+    const volume = await inTransaction(pool, async (client) => {
       await lockLayerKey(client, layerKey, 'shared');
       if (!(await layerExists(client, layerKey))) throw new LayerNotFoundError(layerKey);
-      const start = performance.now();
-      const path = await driver.cloneLayer(layerKey, id);
-      this.deps.metrics.cloneSeconds.observe(seconds(start));
+      const spare = this.spares.get(layerKey);
+      this.spares.delete(layerKey);
+      const id = spare ?? randomUUID();
+      let path: string;
+      if (spare) {
+        path = driver.volumePath(spare);
+        this.deps.metrics.clonesFromSpares.inc();
+      } else {
+        const start = performance.now();
+        path = await driver.cloneLayer(layerKey, id);
+        this.deps.metrics.cloneSeconds.observe(seconds(start));
+      }
       // The hit is counted last so that the row lock it takes does not serialize concurrent clones of one layer.
       await this.undoOnFailure(id, async () => {
         if (sizeLimitBytes !== null) await driver.limitVolume?.(id, sizeLimitBytes);
@@ -100,6 +132,77 @@ export class LayerCache {
       });
       return { id, path, layerKey };
     });
+    this.spareSoon(layerKey);
+    return volume;
+  }
+
+  /** Layers with a spare clone ready, and the spare's volume id (for tests and the log). */
+  spareVolumes(): ReadonlyMap<string, string> {
+    return this.spares;
+  }
+
+  /** Makes no more spares and destroys those made; waits for one being made. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.spareWork]);
+    const ids = [...this.spares.values()];
+    this.spares.clear();
+    for (const id of ids) await this.deps.driver.destroyVolume(id).catch(() => {});
+  }
+
+  private spareSoon(layerKey: string): void {
+    const limit = this.deps.spareClones ?? 0;
+    if (limit <= 0 || !this.deps.driver.cheapClones || this.closed) return;
+    if (this.spares.has(layerKey) || this.sparesDue.has(layerKey)) return;
+    this.sparesDue.add(layerKey);
+    const timer = setTimeout(() => {
+      const work = this.makeSpare(layerKey, limit)
+        .catch((error: unknown) => this.deps.onSpareError?.(error))
+        .finally(() => {
+          this.sparesDue.delete(layerKey);
+          this.spareWork.delete(work);
+        });
+      this.spareWork.add(work);
+    }, SPARE_DELAY_MS);
+    timer.unref();
+  }
+
+  private async makeSpare(layerKey: string, limit: number): Promise<void> {
+    const { driver, pool } = this.deps;
+    const dropped: string[] = [];
+    await inTransaction(pool, async (client) => {
+      await lockLayerKey(client, layerKey, 'shared');
+      if (this.closed || !(await layerExists(client, layerKey))) return;
+      const id = randomUUID();
+      const start = performance.now();
+      try {
+        await driver.cloneLayer(layerKey, id);
+      } catch (error) {
+        await driver.destroyVolume(id).catch(() => {});
+        throw error;
+      }
+      this.deps.metrics.cloneSeconds.observe(seconds(start));
+      if (this.closed) {
+        await driver.destroyVolume(id);
+        return;
+      }
+      this.spares.set(layerKey, id);
+      // Past the limit, the layer whose spare was made longest ago loses it (out of the map at once).
+      for (const [key, old] of this.spares) {
+        if (this.spares.size <= limit) break;
+        this.spares.delete(key);
+        dropped.push(old);
+      }
+    });
+    for (const id of dropped) await driver.destroyVolume(id);
+  }
+
+  /** Destroys the layer's spare, if it has one; called under the layer's exclusive lock. */
+  private async dropSpare(layerKey: string): Promise<void> {
+    const id = this.spares.get(layerKey);
+    if (id === undefined) return;
+    this.spares.delete(layerKey);
+    await this.deps.driver.destroyVolume(id);
   }
 
   private async undoOnFailure(volumeId: string, fn: () => Promise<void>): Promise<void> {
@@ -197,6 +300,7 @@ export class LayerCache {
       if (layer.pinned) throw new LayerPinnedError(key);
       if (layer.liveClones > 0) throw new LayerInUseError(key, layer.liveClones);
       await deleteLayerRow(client, key);
+      await this.dropSpare(key);
       await this.deps.driver.destroyLayer(key);
     });
   }
@@ -237,6 +341,7 @@ export class LayerCache {
       const layer = await findLayer(client, key);
       if (!layer || layer.pinned || layer.liveClones > 0) return false;
       await deleteLayerRow(client, key);
+      await this.dropSpare(key);
       await this.deps.driver.destroyLayer(key);
       return true;
     });

@@ -50,6 +50,7 @@ export async function isOnBtrfs(path: string): Promise<boolean> {
 export class BtrfsDriver implements CowDriver {
   readonly name = 'btrfs' as const;
   readonly atomicSnapshot = true;
+  readonly cheapClones = true;
   readonly rootDir: string;
   private readonly layout: Layout;
   private readonly osUser: OsUser;

@@ -31,6 +31,8 @@ const PARTIAL = '.partial';
 export class CopyDriver implements CowDriver {
   readonly name = 'copy' as const;
   readonly atomicSnapshot = false;
+  // cp --reflink=auto may copy every byte: a clone made ahead could cost a whole data directory.
+  readonly cheapClones = false;
   readonly rootDir: string;
   private readonly layout: Layout;
   private readonly osUser: OsUser;

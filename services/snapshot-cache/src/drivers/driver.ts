@@ -12,6 +12,8 @@ export interface CowDriver {
   readonly name: DriverName;
   /** true when a snapshot of a volume whose server is frozen (SIGSTOP) or idle after CHECKPOINT is safe; copy needs the server stopped */
   readonly atomicSnapshot: boolean;
+  /** true when a clone shares the layer's data until written (btrfs, zfs, lvm-thin): one made ahead costs ~nothing */
+  readonly cheapClones: boolean;
   /** Directory holding `volumes/` and `layers/`. */
   readonly rootDir: string;
   /** Creates directories, mounts the loop image, enables quotas…; safe to call again. */

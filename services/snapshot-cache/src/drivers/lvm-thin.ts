@@ -26,6 +26,7 @@ export interface LvmThinDriverOptions {
 export class LvmThinDriver implements CowDriver {
   readonly name = 'lvm-thin' as const;
   readonly atomicSnapshot = true;
+  readonly cheapClones = true;
   readonly rootDir: string;
   private readonly layout: Layout;
   private readonly osUser: OsUser;

@@ -22,6 +22,7 @@ export interface ZfsDriverOptions {
 export class ZfsDriver implements CowDriver {
   readonly name = 'zfs' as const;
   readonly atomicSnapshot = true;
+  readonly cheapClones = true;
   readonly rootDir: string;
   private readonly layout: Layout;
   private readonly osUser: OsUser;

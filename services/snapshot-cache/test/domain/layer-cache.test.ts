@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestDatabase } from '@taidon/kit/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LayerCache } from '../../src/domain/layer-cache.js';
 import { CopyDriver } from '../../src/drivers/copy.js';
 import type { CowDriver } from '../../src/drivers/driver.js';
+import { createSnapshotCacheMetrics } from '../../src/metrics.js';
 import { createCache, createCacheDatabase, randomKey } from '../helpers.js';
 
 /** The real copy driver, counting the snapshots it takes. */
@@ -25,6 +28,26 @@ function countingSnapshots(driver: CowDriver): { driver: CowDriver; snapshots: (
     },
   });
   return { driver: counted, snapshots: () => snapshots };
+}
+
+/** The real copy driver, said to clone cheaply (as btrfs does): the cache then makes clones ahead. */
+function cheapCloning(driver: CowDriver): CowDriver {
+  return new Proxy(driver, {
+    get(target, property, receiver) {
+      if (property === 'cheapClones') return true;
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Resolves once `check` holds, polling every 10 ms; fails after 3 s. */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached within 3 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 describe('LayerCache', () => {
@@ -113,6 +136,101 @@ describe('LayerCache', () => {
     }
     expect(await cache.lookup(keys)).toEqual({ key: keys[2], index: 2, cached: [0, 2] });
     expect(await cache.lookup([])).toEqual({ key: null, index: -1, cached: [] });
+  });
+
+  it("hands out the clone it made ahead as a layer's next volume, and makes the next one", async () => {
+    const metrics = createSnapshotCacheMetrics();
+    const cheap = cheapCloning(driver);
+    const cache = new LayerCache({
+      pool,
+      driver: cheap,
+      metrics,
+      budgetBytes: 1024 ** 4,
+      halfLifeMs: 1,
+      spareClones: 2,
+    });
+    const source = await cache.createVolume({});
+    await writeFile(join(source.path, 'PG_VERSION'), '18\n');
+    const key = randomKey();
+    await cache.createLayer({ key, volumeId: source.id, stepCount: 1, buildMs: 1 });
+    const first = await cache.createVolume({ fromLayerKey: key });
+    expect(cache.spareVolumes().has(key)).toBe(false);
+    await until(() => cache.spareVolumes().has(key));
+    const spare = cache.spareVolumes().get(key) ?? '';
+    expect(existsSync(join(driver.volumePath(spare), 'PG_VERSION'))).toBe(true);
+    // Not a live clone while nobody holds it: no record.
+    expect(await cache.getLayer(key)).toMatchObject({ liveClones: 1, hits: 1 });
+
+    const second = await cache.createVolume({ fromLayerKey: key });
+    expect(second).toEqual({ id: spare, path: driver.volumePath(spare), layerKey: key });
+    expect(await cache.getLayer(key)).toMatchObject({ liveClones: 2, hits: 2 });
+    expect(metrics.clonesFromSpares.count).toBe(1);
+    await until(() => (cache.spareVolumes().get(key) ?? spare) !== spare);
+    const next = cache.spareVolumes().get(key) ?? '';
+
+    // Deleting the layer destroys its spare with it (once the clones people hold are gone).
+    await expect(cache.deleteLayer(key)).rejects.toMatchObject({ code: 'SNAPSHOT_CACHE_LAYER_IN_USE' });
+    await cache.destroyVolume(first.id);
+    await cache.destroyVolume(second.id);
+    await cache.deleteLayer(key);
+    expect(existsSync(driver.volumePath(next))).toBe(false);
+    expect(cache.spareVolumes().size).toBe(0);
+    await cache.close();
+  });
+
+  it('keeps spares for at most its limit of layers, evicts a layer with its spare, destroys them all at close', async () => {
+    const cache = new LayerCache({
+      pool,
+      driver: cheapCloning(driver),
+      metrics: createSnapshotCacheMetrics(),
+      budgetBytes: 0,
+      halfLifeMs: 1,
+      spareClones: 2,
+    });
+    const keys = [randomKey(), randomKey(), randomKey()];
+    const volumes = [];
+    for (const key of keys) {
+      const source = await cache.createVolume({});
+      await writeFile(join(source.path, 'PG_VERSION'), '18\n');
+      await cache.createLayer({ key, volumeId: source.id, stepCount: 1, buildMs: 1 });
+      volumes.push(await cache.createVolume({ fromLayerKey: key }));
+      await until(() => cache.spareVolumes().has(key));
+    }
+    expect([...cache.spareVolumes().keys()]).toEqual([keys[1], keys[2]]);
+    const onDisk = new Set((await driver.list()).volumes);
+    for (const id of cache.spareVolumes().values()) expect(onDisk.has(id)).toBe(true);
+
+    for (const volume of volumes.slice(1)) await cache.destroyVolume(volume.id);
+    const doomed = cache.spareVolumes().get(keys[1] ?? '') ?? '';
+    // Over the budget (0), a layer nobody holds a clone of is evicted, and its spare with it.
+    const result = await cache.evict(new Set([keys[0] ?? '', keys[2] ?? '']));
+    expect(result.evicted).toContain(keys[1]);
+    expect(existsSync(driver.volumePath(doomed))).toBe(false);
+    expect(cache.spareVolumes().has(keys[1] ?? '')).toBe(false);
+
+    const left = [...cache.spareVolumes().values()];
+    await cache.close();
+    for (const id of left) expect(existsSync(driver.volumePath(id))).toBe(false);
+    await cache.destroyVolume(volumes[0]?.id ?? '');
+  });
+
+  it('makes no clone ahead with a driver whose clones are copies', async () => {
+    const cache = new LayerCache({
+      pool,
+      driver,
+      metrics: createSnapshotCacheMetrics(),
+      budgetBytes: 1024 ** 4,
+      halfLifeMs: 1,
+      spareClones: 4,
+    });
+    const source = await cache.createVolume({});
+    const key = randomKey();
+    await cache.createLayer({ key, volumeId: source.id, stepCount: 1, buildMs: 1 });
+    const before = (await driver.list()).volumes.length;
+    await cache.createVolume({ fromLayerKey: key });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cache.spareVolumes().size).toBe(0);
+    expect((await driver.list()).volumes.length).toBe(before + 1);
   });
 
   it('refuses to delete a pinned layer until it is unpinned', async () => {
