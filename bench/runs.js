@@ -23,6 +23,9 @@ const HEAD = 'SELECT 1';
 const POOL_SIZE = 2;
 /** Discarded runs before each fast row (and before the first), so JIT warm-up is not measured. */
 const WARMUP = 3;
+/** Pause after a clone sample: the layer's next clone is made ahead 100 ms after one is taken (ADR 0018). */
+const SPARE_PAUSE_MS = 250;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const FIRST_WARMUP = 30;
 /** RUN_WARM_POOL_EMPTY as the platform runs with it. */
 const EMPTY_POOL = Number(process.env.RUN_WARM_POOL_EMPTY ?? 2);
@@ -110,12 +113,21 @@ try {
 
     // Clone of the cached layer: a new session each sample, no pool for the key.
     await platform.setWarmPool(finalKey, 0);
+    // Samples apart, as independent learners arrive (and as the warm-pool row waits for its refill): the
+    // layer's clone made ahead is ready. Then back to back, as a burst on one layer: most find none ready.
     const clone = [];
-    for (let i = 0; i < WARMUP + FAST; i++) {
-      const r = await platform.run(token, { tail, head: HEAD });
-      expectPath('clone', r, 'clone', (d) => d.stepsReplayed === 0 && d.layerKey === finalKey);
-      if (i >= WARMUP) clone.push(r);
-      await platform.deleteOwnedInstances();
+    const burst = [];
+    for (const [samples, pauseMs] of [
+      [clone, SPARE_PAUSE_MS],
+      [burst, 0],
+    ]) {
+      for (let i = 0; i < WARMUP + FAST; i++) {
+        const r = await platform.run(token, { tail, head: HEAD });
+        expectPath('clone', r, 'clone', (d) => d.stepsReplayed === 0 && d.layerKey === finalKey);
+        if (i >= WARMUP) samples.push(r);
+        await platform.deleteOwnedInstances();
+        await sleep(pauseMs);
+      }
     }
 
     // The session's own instance: one session, head-only runs that continue on it.
@@ -169,6 +181,7 @@ try {
     f.session = { n: session.length, times: ms(session), server: serverSide(session) };
     f.pool = { n: pool.length, times: ms(pool), server: serverSide(pool) };
     f.clone = { n: clone.length, times: ms(clone), server: serverSide(clone) };
+    f.burst = { n: burst.length, times: ms(burst), server: serverSide(burst) };
     f.replay = { n: replay.length, times: ms(replay), server: serverSide(replay) };
   }
 
@@ -238,6 +251,7 @@ try {
     line('session (same instance)', f.session, fast, p50(f.session.times) <= headMs + 15);
     line('warm pool', f.pool, fast, poolP50 <= headMs + 15);
     line('clone of cached layer', f.clone, '≤ 60', cloneP50 <= 60);
+    line('clone, back to back (no clone made ahead)', f.burst);
     const replayRatio = p50(f.replay.times) / cloneP50;
     line(
       'full replay of tail',
@@ -279,6 +293,7 @@ try {
     `time = client side, from sending POST /api/runs (through the gateway) to the first \`rows\` event; head ${HEAD}; a new session per sample except "session"`,
     `× pool = p50 / warm-pool p50 of the same state; server p50 = restoreMs / replayMs / executeMs of the run's \`done\` timings`,
     `warm pool: ${POOL_SIZE} ready instances of the state's key; each sample waits until the pool is refilled, so the refill of the instance it took runs during the run`,
+    `clone: no pool for the key; samples ${SPARE_PAUSE_MS} ms apart, so the layer's clone made ahead 100 ms after the previous sample took one is ready (ADR 0018), as independent learners arriving on a layer find it; back to back: the next sample starts once the previous instance is deleted, as a burst on one layer, and mostly finds no clone made ahead`,
     `full replay: tail = a unique \`CREATE TABLE u_<n> ();\` + the state's tail, so only K0 is cached; starts from K0 (taken from its default warm pool of ${EMPTY_POOL}) and includes the layers the replay takes`,
     `each fast row is preceded by ${WARMUP} discarded runs, and the bench by ${FIRST_WARMUP} (JIT warm-up of the in-process services)`,
     `baselines: sandbox-like settings (${'fsync/synchronous_commit/full_page_writes off, wal_level minimal, autovacuum off, io_method sync'}); initdb with the runtime's flags (--no-sync), postgres started as taidon-pg, polled every ~1 ms, then seed statements (100 MB), then SELECT 1`,
