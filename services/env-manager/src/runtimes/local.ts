@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type FSWatcher, watch } from 'node:fs';
-import { chmod, type FileHandle, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   chownTree,
@@ -164,6 +164,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   const dirOf = (instanceId: string) => join(options.runDir, instanceId);
   /** Run directories made (or being made) since start-up, until forget: prepare and start make each once. */
   const prepared = new Map<string, Promise<void>>();
+  /** A port picked while the instance's volume was being made, for its first start attempt. */
+  const ports = new Map<string, Promise<number>>();
 
   async function signalTree(pid: number, signal: NodeJS.Signals): Promise<void> {
     for (const p of await processTree(pid)) {
@@ -196,23 +198,19 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   }
 
   /** Starts the postmaster, through the spawner process where there is one (see kit's spawner.ts). */
-  async function launch(
-    opts: StartServerOptions,
-    port: number,
-    dir: string,
-    log: FileHandle,
-  ): Promise<StartedProcess | undefined> {
+  async function launch(opts: StartServerOptions, port: number, dir: string): Promise<StartedProcess | undefined> {
     const args = ['-D', opts.dataDir, '-p', String(port), '-c', `unix_socket_directories=${dir}`];
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', TZ: 'UTC' };
     const spawner = processSpawner();
     if (spawner) {
-      await log.close();
       const owner = user.uid === undefined ? {} : { uid: user.uid, gid: user.gid ?? user.uid };
       const nice = mayRenice() ? { nice: STARTUP_NICE } : {};
       return spawner
         .start({ file: bins.postgres, args, cwd: dir, env, stderrFile: join(dir, 'server.log'), ...owner, ...nice })
         .catch(() => undefined);
     }
+    // Without the spawner the log is opened here (the spawner opens it itself).
+    const log = await open(join(dir, 'server.log'), 'a', 0o600);
     let child: ChildProcess;
     try {
       child = spawn(bins.postgres, args, {
@@ -237,11 +235,12 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
 
   async function spawnOnce(opts: StartServerOptions, attempt: number): Promise<StartedServer | 'exited' | 'timeout'> {
     const dir = dirOf(opts.instanceId);
-    const port = attempt === 1 && opts.port ? opts.port : await freePort();
-    const log = await open(join(dir, 'server.log'), 'a', 0o600);
+    const early = attempt === 1 ? ports.get(opts.instanceId) : undefined;
+    ports.delete(opts.instanceId);
+    const port = attempt === 1 && opts.port ? opts.port : ((await early?.catch(() => undefined)) ?? (await freePort()));
     const cgroup = await createInstanceCgroup(cgroups, opts.instanceId, options.limits);
     const started = performance.now();
-    const launched = await launch(opts, port, dir, log);
+    const launched = await launch(opts, port, dir);
     if (!launched) return 'exited';
     const { pid } = launched;
     let gone = false;
@@ -333,6 +332,10 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     prepare(instanceId) {
       let made = prepared.get(instanceId);
       if (!made) {
+        // The port too, while the volume is made: the first start attempt takes it (a later one picks anew).
+        const port = freePort();
+        port.catch(() => {});
+        ports.set(instanceId, port);
         const dir = dirOf(instanceId);
         made = (async () => {
           await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -407,6 +410,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
 
     async forget(instanceId) {
       prepared.delete(instanceId);
+      ports.delete(instanceId);
       const cgroup = cgroupOf(instanceId);
       if (cgroup) await removeCgroup(cgroup).catch(() => {});
       await rm(dirOf(instanceId), { recursive: true, force: true });
