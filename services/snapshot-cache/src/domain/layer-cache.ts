@@ -156,6 +156,8 @@ export class LayerCache {
     if (this.spares.has(layerKey) || this.sparesDue.has(layerKey)) return;
     this.sparesDue.add(layerKey);
     const timer = setTimeout(() => {
+      // Closed meanwhile: the pool may be gone too.
+      if (this.closed) return;
       const work = this.makeSpare(layerKey, limit)
         .catch((error: unknown) => this.deps.onSpareError?.(error))
         .finally(() => {
