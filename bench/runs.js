@@ -122,7 +122,8 @@ try {
       [burst, 0],
     ]) {
       for (let i = 0; i < WARMUP + FAST; i++) {
-        const r = await platform.run(token, { tail, head: HEAD });
+        const learner = await platform.signIn();
+        const r = await platform.run(learner, { tail, head: HEAD });
         expectPath('clone', r, 'clone', (d) => d.stepsReplayed === 0 && d.layerKey === finalKey);
         if (i >= WARMUP) samples.push(r);
         await platform.deleteOwnedInstances();
@@ -152,7 +153,8 @@ try {
     const pool = [];
     for (let i = 0; i < WARMUP + FAST; i++) {
       await platform.waitWarmPool(finalKey, POOL_SIZE);
-      const r = await platform.run(token, { tail, head: HEAD });
+      const learner = await platform.signIn();
+      const r = await platform.run(learner, { tail, head: HEAD });
       expectPath('warm pool', r, 'pool', (d) => d.warmPool);
       if (i >= WARMUP) pool.push(r);
       await platform.deleteOwnedInstances();
@@ -166,7 +168,7 @@ try {
     for (let i = 0; i < replayN; i++) {
       if (EMPTY_POOL > 0) await platform.waitWarmPool(baseKey, EMPTY_POOL);
       const sql = `CREATE TABLE u_${state.id}_${i} ();\n${state.tailSql}`;
-      const r = await platform.run(token, { tail: { sql }, head: HEAD });
+      const r = await platform.run(await platform.signIn(), { tail: { sql }, head: HEAD });
       expectPath(
         'replay',
         r,
@@ -290,7 +292,7 @@ try {
   console.log('');
   console.log('Notes:');
   for (const n of [
-    `time = client side, from sending POST /api/runs (through the gateway) to the first \`rows\` event; head ${HEAD}; a new session per sample except "session"`,
+    `time = client side, from sending POST /api/runs (through the gateway) to the first \`rows\` event; head ${HEAD}; a new anonymous learner per sample except "session" (signed in before the clock starts): their first run, which the instance quota's quick check lets through without asking env-manager (ADR 0015)`,
     `× pool = p50 / warm-pool p50 of the same state; server p50 = restoreMs / replayMs / executeMs of the run's \`done\` timings`,
     `warm pool: ${POOL_SIZE} ready instances of the state's key; each sample waits until the pool is refilled, so the refill of the instance it took runs during the run`,
     `clone: no pool for the key; samples ${SPARE_PAUSE_MS} ms apart, so the layer's clone made ahead 100 ms after the previous sample took one is ready (ADR 0018), as independent learners arriving on a layer find it; back to back: the next sample starts once the previous instance is deleted, as a burst on one layer, and mostly finds no clone made ahead`,
