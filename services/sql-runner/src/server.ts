@@ -22,7 +22,7 @@ const app = buildApp({
   config,
   engine,
   logger,
-  runs: createRunnerDeps(config, pool),
+  runs: createRunnerDeps(config, pool, logger),
   warmPoolEmpty: config.RUN_WARM_POOL_EMPTY,
 });
 await app.listen({ host: config.HOST, port: config.PORT });

@@ -203,12 +203,13 @@ export async function startServices(context: LaunchContext, running: Running): P
     serviceToken: context.secrets.serviceToken,
     timeoutMs: 10_000,
   });
+  const runnerLogger = createLogger({ service: 'sql-runner', level });
   const sqlRunnerUrl = await listen(
     buildSqlRunner({
       config: runnerConfig,
       engine: engineIdentity(await envManager.engine()),
-      logger: createLogger({ service: 'sql-runner', level }),
-      runs: createRunnerDeps(runnerConfig, runnerPool),
+      logger: runnerLogger,
+      runs: createRunnerDeps(runnerConfig, runnerPool, runnerLogger),
       warmPoolEmpty: runnerConfig.RUN_WARM_POOL_EMPTY,
     }),
   );

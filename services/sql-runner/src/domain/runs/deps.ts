@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import { EnvManagerClient } from '../../clients/env-manager.js';
 import { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
 import type { SqlRunnerConfig } from '../../config.js';
@@ -32,6 +33,7 @@ export function createRunnerDeps(
   > &
     Partial<Pick<SqlRunnerConfig, 'USER_PROFILE_URL'>>,
   pool: pg.Pool,
+  logger?: Pick<Logger, 'warn'>,
 ): RunnerDeps {
   const endpoint = (name: string, baseUrl: string) => ({
     name,
@@ -47,7 +49,12 @@ export function createRunnerDeps(
     prepared: new PreparedConnections({ envManager, intervalMs: PREPARED_REFRESH_MS }),
     snapshotCache: new SnapshotCacheClient(endpoint('snapshot-cache', config.SNAPSHOT_CACHE_URL)),
     connections,
-    uses: new InstanceUses((uses) => envManager.touchMany(uses), USES_FLUSH_MS),
+    uses: new InstanceUses(
+      (uses) => envManager.touchMany(uses),
+      USES_FLUSH_MS,
+      // Not retried: an instance run again is marked again; one that is not was last used before.
+      (error) => logger?.warn({ err: error }, 'could not tell env-manager which instances runs used'),
+    ),
     locks: new KeyLocks(),
     knownLayers: new KnownLayers(),
     limits: { maxRows: config.RUN_MAX_ROWS, maxBytes: config.RUN_MAX_BYTES, chunkRows: CHUNK_ROWS },
