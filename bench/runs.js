@@ -111,10 +111,10 @@ try {
     const f = {};
     figures[state.id] = f;
 
-    // Clone of the cached layer: a new session each sample, no pool for the key.
+    // Clone of the cached layer: a new learner each sample, no pool for the key.
     await platform.setWarmPool(finalKey, 0);
     // Samples apart, as independent learners arrive (and as the warm-pool row waits for its refill): the
-    // layer's clone made ahead is ready. Then back to back, as a burst on one layer: most find none ready.
+    // layer's clone made ahead is ready. Then back to back, as learners right behind each other on one layer.
     const clone = [];
     const burst = [];
     for (const [samples, pauseMs] of [
@@ -253,7 +253,7 @@ try {
     line('session (same instance)', f.session, fast, p50(f.session.times) <= headMs + 15);
     line('warm pool', f.pool, fast, poolP50 <= headMs + 15);
     line('clone of cached layer', f.clone, '≤ 60', cloneP50 <= 60);
-    line('clone, back to back (no clone made ahead)', f.burst);
+    line('clone, back to back', f.burst);
     const replayRatio = p50(f.replay.times) / cloneP50;
     line(
       'full replay of tail',
