@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { sessionStateUpdate } from './sessions.js';
 
 /** Records the start of a run. */
 export async function insertRun(pool: pg.Pool, run: { id: string; sessionId: string; ownerId: string }): Promise<void> {
@@ -35,10 +36,7 @@ export async function finishRun(
     result.errorSqlstate,
     result.timings,
   ];
-  const withSession = session
-    ? `WITH session AS (UPDATE sessions SET instance_id = $9, current_key = $10, instance_gone = false,
-                               updated_at = now() WHERE id = $8) `
-    : '';
+  const withSession = session ? `WITH session AS (${sessionStateUpdate(8)}) ` : '';
   if (session) values.push(session.id, session.instanceId, session.currentKey);
   await pool.query(
     `${withSession}UPDATE runs SET finished_at = now(), outcome = $2, source = $3, layer_key = $4, steps_replayed = $5,

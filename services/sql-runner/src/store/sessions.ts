@@ -72,16 +72,22 @@ export async function openOrCreateSession(pool: pg.Pool, id: string, ownerId: st
   return row;
 }
 
+/**
+ * The statement that records which instance serves a session and the key it is at, with its parameters at
+ * `$first` (session id), `$first + 1` (instance id) and `$first + 2` (key): alone, or inside another statement.
+ */
+export function sessionStateUpdate(first: number): string {
+  return `UPDATE sessions SET instance_id = $${first + 1}, current_key = $${first + 2}, instance_gone = false,
+                          updated_at = now() WHERE id = $${first}`;
+}
+
 /** Records which instance serves the session and the key it is at. */
 export async function updateSessionState(
   pool: pg.Pool,
   id: string,
   state: { instanceId: string | null; currentKey: string | null },
 ): Promise<void> {
-  await pool.query(
-    'UPDATE sessions SET instance_id = $2, current_key = $3, instance_gone = false, updated_at = now() WHERE id = $1',
-    [id, state.instanceId, state.currentKey],
-  );
+  await pool.query(sessionStateUpdate(1), [id, state.instanceId, state.currentKey]);
 }
 
 /**
