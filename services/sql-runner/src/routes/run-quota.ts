@@ -1,7 +1,7 @@
 import type { Quotas } from '@taidon/contracts';
 import { ROLE_HEADER } from '@taidon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type RunQuota, RunRateExceededError } from '../domain/runs/quota.js';
+import { type QuotaSession, type RunQuota, RunRateExceededError } from '../domain/runs/quota.js';
 
 /**
  * Counts a run against the caller's run rate before anything else is done
@@ -36,7 +36,7 @@ export async function checkInstanceQuota(
   quotas: Quotas | undefined,
   request: FastifyRequest,
   ownerId: string,
-  session: { id: string; instanceId: string | null; otherInstances?: number; openedAt?: Date },
+  session: QuotaSession,
 ): Promise<void> {
   if (quota && quotas) await quota.makeRoomForInstance(ownerId, quotas, session, request.id);
 }

@@ -2,7 +2,10 @@ import { ACCOUNT_ERROR_CODES, type Quotas, type RoleQuotas } from '@taidon/contr
 import { callService, DomainError, type ServiceEndpoint } from '@taidon/kit';
 import type pg from 'pg';
 import { sessionsWithRunsInFlight } from '../../store/runs-in-flight.js';
-import { markEvictedInstances, markInstancesGone } from '../../store/sessions.js';
+import { markEvictedInstances, markInstancesGone, type OpenedSession } from '../../store/sessions.js';
+
+/** What the instance quota reads of the session a run opened. */
+export type QuotaSession = Pick<OpenedSession, 'id' | 'instanceId' | 'otherInstances' | 'openedAt'>;
 
 /** Length of the run-rate window. */
 const WINDOW_MS = 60_000;
@@ -149,12 +152,7 @@ export class RunQuota {
    * deleted (their sessions start again from their tail, as after a TTL);
    * when every one is busy, the run is refused.
    */
-  async makeRoomForInstance(
-    ownerId: string,
-    quotas: Quotas,
-    session: { id: string; instanceId: string | null; otherInstances?: number; openedAt?: Date },
-    requestId?: string,
-  ): Promise<void> {
+  async makeRoomForInstance(ownerId: string, quotas: Quotas, session: QuotaSession, requestId?: string): Promise<void> {
     // The REPL path: the session keeps its live instance, so the count cannot grow; no call to env-manager.
     if (session.instanceId && this.deps.isConnected(session.id, session.instanceId)) return;
     // The account's other sessions point at fewer instances than the quota: no call to env-manager either.
