@@ -261,7 +261,14 @@ export class InstanceManager {
                     settings: this.deps.settings,
                     startTimeoutMs: this.deps.startTimeoutMs,
                   })
-                : await runtime.start({ instanceId: id, dataDir: volume.path, timeoutMs: this.deps.startTimeoutMs });
+                : await runtime.start({
+                    instanceId: id,
+                    dataDir: volume.path,
+                    timeoutMs: this.deps.startTimeoutMs,
+                    // A layer is taken after a CHECKPOINT of an idle server (or of a stopped one): its relation
+                    // cache init files match its catalogs.
+                    relcache: 'keep',
+                  });
             if (!(await recorded)) throw new Error('instance left Creating while it was being created');
             const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
               pid: server.pid,
@@ -420,6 +427,7 @@ export class InstanceManager {
         instanceId: row.id,
         dataDir: row.volumePath,
         timeoutMs: this.deps.startTimeoutMs,
+        relcache: 'if-shut-down',
         ...(row.port === null ? {} : { port: row.port }),
       });
       const patch = { pid: server.pid, port: server.port, lastUsedAt: new Date(), suspendedAt: null };

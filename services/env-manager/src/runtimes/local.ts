@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type FSWatcher, watch } from 'node:fs';
-import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   chownTree,
@@ -78,6 +78,34 @@ async function lockFileSaysReady(lockFile: string, pid: number): Promise<boolean
   const lines = (await readFile(lockFile, 'utf8').catch(() => '')).split('\n');
   // A lock file left by an earlier server names another pid; only our postmaster's status counts.
   return Number(lines[0]) === pid && lines[7]?.trim() === PM_STATUS_READY;
+}
+
+/** What PostgreSQL names a relation cache init file (in `global` and in each database's directory). */
+const RELCACHE_INIT = 'pg_internal.init';
+/** Where one waits while the server starts: not a name PostgreSQL's start-up removes (it removes `pg_internal.init*`). */
+const RELCACHE_KEPT = 'taidon-relcache.init';
+
+/** pg_control's `state` (an int after the 8-byte system identifier and two 4-byte versions): DB_SHUTDOWNED. */
+const CONTROL_STATE_OFFSET = 16;
+const DB_SHUTDOWNED = 1;
+
+/** Whether the server of a data directory last stopped cleanly (a shutdown checkpoint, nothing to replay). */
+async function shutDownCleanly(dataDir: string): Promise<boolean> {
+  const control = await readFile(join(dataDir, 'global', 'pg_control')).catch(() => undefined);
+  return control !== undefined && control.length >= CONTROL_STATE_OFFSET + 4
+    ? control.readInt32LE(CONTROL_STATE_OFFSET) === DB_SHUTDOWNED
+    : false;
+}
+
+/** The directories of a data directory that may hold a relation cache init file. */
+async function relcacheDirs(dataDir: string): Promise<string[]> {
+  const databases = await readdir(join(dataDir, 'base')).catch(() => [] as string[]);
+  return [join(dataDir, 'global'), ...databases.map((oid) => join(dataDir, 'base', oid))];
+}
+
+/** Renames `from` to `to` in each directory that has one (an init file is only an optimisation: errors are moot). */
+async function renameEach(dirs: readonly string[], from: string, to: string): Promise<void> {
+  await Promise.all(dirs.map((dir) => rename(join(dir, from), join(dir, to)).catch(() => {})));
 }
 
 /**
@@ -349,17 +377,26 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     },
 
     async start(opts) {
-      await runtime.prepare(opts.instanceId);
-      // A port taken between freePort and bind makes the server exit at once; a fresh port then succeeds.
-      for (let attempt = 1; ; attempt++) {
-        const outcome = await spawnOnce(opts, attempt);
-        if (typeof outcome === 'object') return outcome;
-        if (outcome === 'timeout' || attempt === 3) {
-          throw new StartFailedError(
-            outcome === 'timeout' ? `not ready within ${opts.timeoutMs} ms` : 'the server exited during start',
-            await runtime.logTail(opts.instanceId),
-          );
+      // Relation cache init files kept (see StartServerOptions.relcache) wait under another name while the server
+      // starts and come back once it is ready: the first connection reads them instead of building them (~5 ms).
+      const keep =
+        opts.relcache === 'keep' || (opts.relcache === 'if-shut-down' && (await shutDownCleanly(opts.dataDir)));
+      const relcache = keep ? await relcacheDirs(opts.dataDir) : [];
+      await Promise.all([runtime.prepare(opts.instanceId), renameEach(relcache, RELCACHE_INIT, RELCACHE_KEPT)]);
+      try {
+        // A port taken between freePort and bind makes the server exit at once; a fresh port then succeeds.
+        for (let attempt = 1; ; attempt++) {
+          const outcome = await spawnOnce(opts, attempt);
+          if (typeof outcome === 'object') return outcome;
+          if (outcome === 'timeout' || attempt === 3) {
+            throw new StartFailedError(
+              outcome === 'timeout' ? `not ready within ${opts.timeoutMs} ms` : 'the server exited during start',
+              await runtime.logTail(opts.instanceId),
+            );
+          }
         }
+      } finally {
+        await renameEach(relcache, RELCACHE_KEPT, RELCACHE_INIT);
       }
     },
 

@@ -14,6 +14,13 @@ export interface StartServerOptions {
   timeoutMs: number;
   /** Port to try first (to keep a restarted instance's address); a free one is picked if it is taken. */
   port?: number;
+  /**
+   * PostgreSQL deletes the relation cache init files at every start (after WAL replay they could be stale), and the
+   * first connection builds them again from the catalogs. `keep` keeps them where the caller knows they match the
+   * catalogs (a clone of a layer, taken after a CHECKPOINT of an idle server); `if-shut-down` where the server last
+   * stopped cleanly (pg_control says so). Without it, PostgreSQL's own behaviour.
+   */
+  relcache?: 'keep' | 'if-shut-down';
 }
 
 /** A server that accepts connections. */

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -204,6 +204,63 @@ describe('cgroup limits', () => {
       }
     } finally {
       await limitsOnly.cleanup();
+    }
+  });
+});
+
+describe('relation cache init files', () => {
+  it('keeps them across a start where asked, and the first connection reads them instead of writing new ones', async () => {
+    const runtime = cgroupEnv.runtime;
+    const id = 'relcache';
+    // A learner's connection writes the sandbox database's init file and the shared one; a clean stop keeps them.
+    let server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
+    const client = new pg.Client({ host: '127.0.0.1', port: server.port, ...learner });
+    await client.connect();
+    const { rows } = await client.query('SELECT oid FROM pg_database WHERE datname = current_database()');
+    await client.end();
+    await runtime.stop(id, server.pid);
+    const files = [
+      join(dataDir, 'global', 'pg_internal.init'),
+      join(dataDir, 'base', String(rows[0].oid), 'pg_internal.init'),
+    ];
+    // A file PostgreSQL writes is a new one (written aside, then renamed): a new inode.
+    const inodes = () =>
+      Promise.all(
+        files.map((f) =>
+          stat(f).then(
+            (s) => s.ino,
+            () => undefined,
+          ),
+        ),
+      );
+    const written = await inodes();
+    expect(written.every((ino) => ino !== undefined)).toBe(true);
+
+    for (const relcache of ['keep', 'if-shut-down'] as const) {
+      server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000, relcache });
+      try {
+        expect(await inodes()).toEqual(written);
+        expect(await answers(server.port, 1000)).toBe(true);
+        expect(await inodes()).toEqual(written);
+      } finally {
+        await runtime.stop(id, server.pid);
+      }
+    }
+
+    // After a crash pg_control says the server did not stop cleanly: `if-shut-down` lets PostgreSQL delete them,
+    // and the first connection writes them again. Without the option, as PostgreSQL does at every start.
+    server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000 });
+    expect(await inodes()).toEqual([undefined, undefined]);
+    await runtime.kill(id, server.pid);
+    server = await runtime.start({ instanceId: id, dataDir, timeoutMs: 10_000, relcache: 'if-shut-down' });
+    try {
+      expect(await inodes()).toEqual([undefined, undefined]);
+      expect(await answers(server.port, 1000)).toBe(true);
+      const rewritten = await inodes();
+      expect(rewritten.every((ino) => ino !== undefined)).toBe(true);
+      expect(rewritten).not.toEqual(written);
+    } finally {
+      await runtime.stop(id, server.pid);
     }
   });
 });
