@@ -15,7 +15,6 @@ import {
   layerExists,
   listLayers,
   lockLayerKey,
-  recordLayerHit,
   setLayerPinned,
   tryLockLayerKey,
 } from '../store/layers.js';
@@ -41,10 +40,12 @@ export interface LayerCacheDeps {
 
 /**
  * How long after a layer's clone its next spare is made: long enough for the run that took the clone to have
- * spawned its server, short enough for a learner right behind (a class on one exercise) to find the spare.
- * 30 against 100 ms in `bench/runs`, two runs each: clones back to back 62–67 against 73–80 ms p50.
+ * its server started and its first connection open (a snapshot meanwhile, on the same filesystem and the same
+ * two cores, slowed that connection from ~9 to ~12 ms), short enough for a learner right behind (a class on one
+ * exercise) to find the spare. 30 against 100 ms in `bench/runs`, two runs each: clones back to back 62–67
+ * against 73–80 ms p50; 60 ms keeps most of that.
  */
-const SPARE_DELAY_MS = 30;
+const SPARE_DELAY_MS = 60;
 
 /** A volume as the API returns it. */
 export interface Volume {
@@ -125,11 +126,9 @@ export class LayerCache {
         path = await driver.cloneLayer(layerKey, id);
         this.deps.metrics.cloneSeconds.observe(seconds(start));
       }
-      // The hit is counted last so that the row lock it takes does not serialize concurrent clones of one layer.
       await this.undoOnFailure(id, async () => {
         if (sizeLimitBytes !== null) await driver.limitVolume?.(id, sizeLimitBytes);
         await insertVolume(client, { id, layerKey, sizeLimitBytes });
-        await recordLayerHit(client, layerKey);
       });
       return { id, path, layerKey };
     });

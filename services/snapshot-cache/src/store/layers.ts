@@ -88,12 +88,6 @@ export async function insertLayer(db: Queryable, layer: NewLayer): Promise<Layer
   return rowCount === 1 ? findLayer(db, layer.key) : undefined;
 }
 
-/** Counts one use of the layer (a clone); false when the layer is unknown. */
-export async function recordLayerHit(db: Queryable, key: string): Promise<boolean> {
-  const { rowCount } = await db.query(`UPDATE layers SET hits = hits + 1, last_used_at = now() WHERE key = $1`, [key]);
-  return rowCount === 1;
-}
-
 /** Sets or clears the pin; false when the layer is unknown. */
 export async function setLayerPinned(db: Queryable, key: string, pinned: boolean): Promise<boolean> {
   const { rowCount } = await db.query(`UPDATE layers SET pinned = $2 WHERE key = $1`, [key, pinned]);

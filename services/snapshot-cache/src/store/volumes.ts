@@ -24,13 +24,17 @@ function toVolume(row: VolumeRow): VolumeRecord {
   };
 }
 
-/** Records a volume (cloned from `layerKey`, or empty when null). */
+/**
+ * Records a volume, cloned from `layerKey` (a hit of that layer, counted in the same statement) or empty when null.
+ * Run it last in a clone's transaction: the row lock the hit takes would serialize concurrent clones of one layer.
+ */
 export async function insertVolume(
   db: Queryable,
   volume: { id: string; layerKey: string | null; sizeLimitBytes: number | null },
 ): Promise<VolumeRecord> {
   const { rows } = await db.query<VolumeRow>(
-    `INSERT INTO volumes (id, layer_key, size_limit_bytes) VALUES ($1, $2, $3)
+    `WITH hit AS (UPDATE layers SET hits = hits + 1, last_used_at = now() WHERE key = $2)
+     INSERT INTO volumes (id, layer_key, size_limit_bytes) VALUES ($1, $2, $3)
      RETURNING id, layer_key, size_limit_bytes, created_at`,
     [volume.id, volume.layerKey, volume.sizeLimitBytes],
   );
