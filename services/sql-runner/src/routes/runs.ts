@@ -39,13 +39,20 @@ export function registerRunRoutes(
     { schema: { body: RunRequest }, bodyLimit: 64 * 1024 * 1024 },
     async (request, reply) => {
       const ownerId = ownerOf(request);
-      const quotas = await admitRun(deps.quota, request, reply, ownerId);
+      // The account's quotas are asked for while the SQL is planned; a refusal still comes first.
+      const admitted = admitRun(deps.quota, request, reply, ownerId);
+      admitted.catch(() => {});
       const started = performance.now();
-      const tail = request.body.tail ? await planChain(sourceFiles(request.body.tail), chainOptions) : undefined;
-      const emptyTail = await planChain([], chainOptions);
       const head = [{ path: HEAD_PATH, sql: request.body.head }];
-      await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
-      const planMs = Math.round(performance.now() - started);
+      const planned = (async () => {
+        const tail = request.body.tail ? await planChain(sourceFiles(request.body.tail), chainOptions) : undefined;
+        const emptyTail = await planChain([], chainOptions);
+        await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
+        return { tail, emptyTail, planMs: Math.round(performance.now() - started) };
+      })();
+      planned.catch(() => {});
+      const quotas = await admitted;
+      const { tail, emptyTail, planMs } = await planned;
       const role = request.headers[ROLE_HEADER];
       const ownerRole = typeof role === 'string' && role !== '' ? { ownerRole: role } : {};
       const opened = await openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
