@@ -186,6 +186,17 @@ export async function initTemplate(
   try {
     await client.connect();
     for (const sql of setupStatements(options.settings)) await client.query(sql);
+    // A first connection to the sandbox database writes its relation cache init file, which the empty state's
+    // layer then carries to every clone (ADR 0019): their first connections read it instead of building it.
+    const learner = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: SANDBOX_USER,
+      database: SANDBOX_DATABASE,
+    });
+    learner.on('error', () => {});
+    await learner.connect();
+    await learner.end();
   } catch (error) {
     await runtime.kill(options.instanceId, server.pid);
     throw error;

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { createTestRuntime, TEST_ADMIN_PASSWORD, TEST_SETTINGS } from '../helper
 
 let env: Awaited<ReturnType<typeof createTestRuntime>>;
 let server: StartedServer;
+/** The databases (directories under base/) with a relation cache init file once the template is made. */
+let initFilesAtStart: string[];
 
 function connect(user: 'learner' | 'postgres', database = 'sandbox'): Promise<pg.Client> {
   const client = new pg.Client({
@@ -41,6 +44,9 @@ beforeAll(async () => {
     startTimeoutMs: 30_000,
   });
   console.log(`template init (initdb + start + setup): ${(performance.now() - started).toFixed(0)} ms`);
+  initFilesAtStart = readdirSync(join(dataDir, 'base')).filter((oid) =>
+    existsSync(join(dataDir, 'base', oid, 'pg_internal.init')),
+  );
 });
 
 afterAll(async () => {
@@ -71,6 +77,16 @@ describe('sandbox template', () => {
       });
       await client.query('CREATE TABLE t (id int)');
       await client.query('INSERT INTO t VALUES (1)');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("holds the sandbox database's relation cache init file, for the layers made from it (ADR 0019)", async () => {
+    const client = await connect('learner');
+    try {
+      const { rows } = await client.query('SELECT oid::text FROM pg_database WHERE datname = current_database()');
+      expect(initFilesAtStart).toContain(rows[0].oid);
     } finally {
       await client.end();
     }
