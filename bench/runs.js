@@ -23,7 +23,7 @@ const HEAD = 'SELECT 1';
 const POOL_SIZE = 2;
 /** Discarded runs before each fast row (and before the first), so JIT warm-up is not measured. */
 const WARMUP = 3;
-/** Pause after a clone sample: the layer's next clone is made ahead 30 ms after one is taken (ADR 0018). */
+/** Pause after a clone sample: the layer's next clone is made ahead 60 ms after one is taken (ADR 0018). */
 const SPARE_PAUSE_MS = 250;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const FIRST_WARMUP = 30;
@@ -295,7 +295,7 @@ try {
     `time = client side, from sending POST /api/runs (through the gateway) to the first \`rows\` event; head ${HEAD}; a new anonymous learner per sample except "session" (signed in before the clock starts): their first run, which the instance quota's quick check lets through without asking env-manager (ADR 0015)`,
     `× pool = p50 / warm-pool p50 of the same state; server p50 = restoreMs / replayMs / executeMs of the run's \`done\` timings`,
     `warm pool: ${POOL_SIZE} ready instances of the state's key; each sample waits until the pool is refilled, so the refill of the instance it took runs during the run`,
-    `clone: no pool for the key; samples ${SPARE_PAUSE_MS} ms apart, so the layer's clone made ahead 30 ms after the previous sample took one is ready (ADR 0018), as independent learners arriving on a layer find it; back to back: the next sample starts once the previous instance is deleted (~80 ms after the previous clone), as learners right behind each other on one layer`,
+    `clone: no pool for the key; samples ${SPARE_PAUSE_MS} ms apart, so the layer's clone made ahead 60 ms after the previous sample took one is ready (ADR 0018), as independent learners arriving on a layer find it; back to back: the next sample starts once the previous instance is deleted (~80 ms after the previous clone), as learners right behind each other on one layer`,
     `full replay: tail = a unique \`CREATE TABLE u_<n> ();\` + the state's tail, so only K0 is cached; starts from K0 (taken from its default warm pool of ${EMPTY_POOL}) and includes the layers the replay takes`,
     `each fast row is preceded by ${WARMUP} discarded runs, and the bench by ${FIRST_WARMUP} (JIT warm-up of the in-process services)`,
     `baselines: sandbox-like settings (${'fsync/synchronous_commit/full_page_writes off, wal_level minimal, autovacuum off, io_method sync'}); initdb with the runtime's flags (--no-sync), postgres started as taidon-pg, polled every ~1 ms, then seed statements (100 MB), then SELECT 1`,
