@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import pg from 'pg';
 import type { Layer, SnapshotCacheClient } from '../clients/snapshot-cache.js';
 import {
@@ -248,9 +246,6 @@ export class InstanceManager {
             // Recorded while the server starts; awaited before the instance is Running, so a volume is never untracked.
             recorded = updateInstance(pool, id, ['Creating'], { volumeId: volume.id, volumePath: volume.path });
             recorded.catch(() => {});
-            // A layer of a running (frozen) server carries its lock file, naming a postmaster that is still
-            // alive elsewhere; on this fresh copy it means nothing, and would stop the new server from starting.
-            if (input.layerKey !== null) await rm(join(volume.path, 'postmaster.pid'), { force: true });
             await prepared;
             server =
               input.layerKey === null
@@ -268,6 +263,8 @@ export class InstanceManager {
                     // A layer is taken after a CHECKPOINT of an idle server (or of a stopped one): its relation
                     // cache init files match its catalogs.
                     relcache: 'keep',
+                    // A layer of a running (frozen) server carries that server's lock file.
+                    copiedLockFile: true,
                   });
             if (!(await recorded)) throw new Error('instance left Creating while it was being created');
             const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {

@@ -382,7 +382,11 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
       const keep =
         opts.relcache === 'keep' || (opts.relcache === 'if-shut-down' && (await shutDownCleanly(opts.dataDir)));
       const relcache = keep ? await relcacheDirs(opts.dataDir) : [];
-      await Promise.all([runtime.prepare(opts.instanceId), renameEach(relcache, RELCACHE_INIT, RELCACHE_KEPT)]);
+      await Promise.all([
+        runtime.prepare(opts.instanceId),
+        renameEach(relcache, RELCACHE_INIT, RELCACHE_KEPT),
+        opts.copiedLockFile ? rm(join(opts.dataDir, 'postmaster.pid'), { force: true }) : undefined,
+      ]);
       try {
         // A port taken between freePort and bind makes the server exit at once; a fresh port then succeeds.
         for (let attempt = 1; ; attempt++) {

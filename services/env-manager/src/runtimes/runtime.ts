@@ -21,6 +21,11 @@ export interface StartServerOptions {
    * stopped cleanly (pg_control says so). Without it, PostgreSQL's own behaviour.
    */
   relcache?: 'keep' | 'if-shut-down';
+  /**
+   * The data directory is a copy of a running server's: its `postmaster.pid` names a postmaster that is alive
+   * elsewhere, means nothing here, and would stop the server from starting. Removed before the start.
+   */
+  copiedLockFile?: boolean;
 }
 
 /** A server that accepts connections. */
