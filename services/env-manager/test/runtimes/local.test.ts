@@ -223,7 +223,7 @@ describe('relation cache init files', () => {
       join(dataDir, 'global', 'pg_internal.init'),
       join(dataDir, 'base', String(rows[0].oid), 'pg_internal.init'),
     ];
-    // A file PostgreSQL writes is a new one (written aside, then renamed): a new inode.
+    // PostgreSQL writes a file aside and renames it over the old one, which is still there: a new inode.
     const inodes = () =>
       Promise.all(
         files.map((f) =>
@@ -256,9 +256,8 @@ describe('relation cache init files', () => {
     try {
       expect(await inodes()).toEqual([undefined, undefined]);
       expect(await answers(server.port, 1000)).toBe(true);
-      const rewritten = await inodes();
-      expect(rewritten.every((ino) => ino !== undefined)).toBe(true);
-      expect(rewritten).not.toEqual(written);
+      // Written anew (a freed inode number may come back, so only their presence tells).
+      expect((await inodes()).every((ino) => ino !== undefined)).toBe(true);
     } finally {
       await runtime.stop(id, server.pid);
     }
