@@ -48,6 +48,14 @@ describe('quotas and ownership through the whole platform', () => {
       a.id,
     ]);
     expect(runs).toEqual([{ n: 2 }]);
+    // A refused first run of a new session leaves no session behind; the refused run's existing session stays.
+    const fresh = randomUUID();
+    const refused = await run(stack, a.token, { sessionId: fresh, head: 'SELECT 4;' });
+    expect(refused.status).toBe(429);
+    const sessions = await controlPlane(stack, 'SELECT id FROM sql_runner.sessions WHERE id = ANY($1::uuid[])', [
+      [sessionOfA, fresh],
+    ]);
+    expect(sessions).toEqual([{ id: sessionOfA }]);
     const me = await api(stack, 'GET', '/api/me', a.token);
     expect(me.body.usage).toEqual({ instances: 1, runsLastMinute: 2 });
     expect(me.body.account.quotas.runsPerMinute).toBe(2);

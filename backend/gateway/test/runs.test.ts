@@ -201,9 +201,11 @@ describe('POST /api/runs through the whole platform', () => {
     expect(last(result.events)).toMatchObject({ type: 'done', outcome: 'error' });
   });
 
-  it('answers a syntax error with 422 before any instance is touched', async () => {
-    const result = await run(stack, token, { tail: SEED, head: 'SELECT 1;\nSELEC 2;' });
+  it('answers a syntax error with 422 before any instance is touched, and keeps no session for it', async () => {
+    const sessionId = randomUUID();
+    const result = await run(stack, token, { sessionId, tail: SEED, head: 'SELECT 1;\nSELEC 2;' });
     expect(result.status).toBe(422);
+    expect(await controlPlane(stack, 'SELECT id FROM sql_runner.sessions WHERE id = $1', [sessionId])).toEqual([]);
     expect(result.problem).toMatchObject({
       code: 'SQL_RUNNER_SYNTAX_ERROR',
       sqlstate: '42601',

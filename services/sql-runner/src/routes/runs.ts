@@ -8,6 +8,7 @@ import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
 import type { Emit } from '../domain/runs/execute.js';
 import { executeRun, openSession, type RunRegistry } from '../domain/runs/run.js';
+import { deleteNewSession } from '../store/sessions.js';
 import { admitRun, checkInstanceQuota } from './run-quota.js';
 
 /** Path given to the head in steps and errors. */
@@ -51,11 +52,23 @@ export function registerRunRoutes(
         return { tail, emptyTail, planMs: Math.round(performance.now() - started) };
       })();
       planned.catch(() => {});
-      const quotas = await admitted;
-      const { tail, emptyTail, planMs } = await planned;
+      // The session is opened meanwhile too. A run refused or with errors in its SQL takes back a session it
+      // created, so such a run leaves nothing behind, as when the session was opened after them.
+      const opening = openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
+      opening.catch(() => {});
+      let quotas: Awaited<typeof admitted>;
+      let planning: Awaited<typeof planned>;
+      try {
+        quotas = await admitted;
+        planning = await planned;
+      } catch (error) {
+        await opening.then((s) => (s.created ? deleteNewSession(deps.pool, s.id) : undefined)).catch(() => {});
+        throw error;
+      }
+      const { tail, emptyTail, planMs } = planning;
       const role = request.headers[ROLE_HEADER];
       const ownerRole = typeof role === 'string' && role !== '' ? { ownerRole: role } : {};
-      const opened = await openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
+      const opened = await opening;
       await checkInstanceQuota(deps.quota, quotas, request, ownerId, opened);
       const session = { ...opened, ...ownerRole };
 

@@ -40,6 +40,8 @@ export interface OpenedSession extends SessionRow {
   otherInstances?: number;
   /** The database's clock when the session was opened; undefined when otherInstances is. */
   openedAt?: Date;
+  /** Whether this call inserted the row (a new session). */
+  created?: boolean;
 }
 
 /**
@@ -48,14 +50,15 @@ export interface OpenedSession extends SessionRow {
  */
 export async function openOrCreateSession(pool: pg.Pool, id: string, ownerId: string): Promise<OpenedSession> {
   // The statement's snapshot does not see its own insert, so exactly one branch answers.
-  const { rows } = await pool.query<Raw & { other_instances: number; opened_at: Date }>(
+  const { rows } = await pool.query<Raw & { other_instances: number; opened_at: Date; created: boolean }>(
     `WITH inserted AS (
        INSERT INTO sessions (id, owner_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING
        RETURNING id, owner_id, instance_id, current_key),
      found AS (
-       SELECT * FROM inserted
+       SELECT *, true AS created FROM inserted
        UNION ALL
-       SELECT id, owner_id, instance_id, current_key FROM sessions WHERE id = $1 AND NOT EXISTS (SELECT FROM inserted))
+       SELECT id, owner_id, instance_id, current_key, false FROM sessions
+        WHERE id = $1 AND NOT EXISTS (SELECT FROM inserted))
      SELECT found.*,
             (SELECT count(*)::int FROM sessions s
               WHERE s.owner_id = found.owner_id AND s.id <> found.id AND s.instance_id IS NOT NULL
@@ -65,11 +68,23 @@ export async function openOrCreateSession(pool: pg.Pool, id: string, ownerId: st
     [id, ownerId],
   );
   const first = rows[0];
-  if (first) return { ...toRow(first), otherInstances: first.other_instances, openedAt: first.opened_at };
+  if (first) {
+    return {
+      ...toRow(first),
+      otherInstances: first.other_instances,
+      openedAt: first.opened_at,
+      created: first.created,
+    };
+  }
   // A concurrent insert of the same id committed after this statement's snapshot: read it now.
   const row = await selectSession(pool, id);
   if (!row) throw new Error('session vanished after insert');
   return row;
+}
+
+/** Deletes a session this request created, before any run or instance used it. */
+export async function deleteNewSession(pool: pg.Pool, id: string): Promise<void> {
+  await pool.query('DELETE FROM sessions WHERE id = $1 AND instance_id IS NULL', [id]);
 }
 
 /**

@@ -58,7 +58,7 @@ export async function openSession(
   deps: Pick<RunnerDeps, 'pool'>,
   ownerId: string,
   sessionId: string,
-): Promise<SessionView & Pick<OpenedSession, 'otherInstances' | 'openedAt'>> {
+): Promise<SessionView & Pick<OpenedSession, 'otherInstances' | 'openedAt' | 'created'>> {
   const session = await openOrCreateSession(deps.pool, sessionId, ownerId);
   if (session.ownerId !== ownerId) throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
   return session;
