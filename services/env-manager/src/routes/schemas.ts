@@ -125,7 +125,7 @@ export const TouchInstancesBody = {
         type: 'object',
         required: ['id'],
         additionalProperties: false,
-        properties: { id: { type: 'string', format: 'uuid' }, currentKey: { anyOf: [StateKey, { type: 'null' }] } },
+        properties: { id: { type: 'string', format: 'uuid' }, currentKey: NullableKey },
       },
     },
   },
