@@ -80,14 +80,6 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/instances/${id}/layers`, { body, requestId });
   }
 
-  setKey(id: string, currentKey: string, requestId?: string): Promise<unknown> {
-    return callService(this.endpoint, `/instances/${id}`, { method: 'PATCH', body: { currentKey }, requestId });
-  }
-
-  touch(id: string, requestId?: string): Promise<unknown> {
-    return callService(this.endpoint, `/instances/${id}/touch`, { method: 'POST', body: {}, requestId });
-  }
-
   /** Marks many instances used now, each at its new key where one is given (see InstanceUses). */
   touchMany(
     instances: readonly { id: string; currentKey: string | null }[],
