@@ -177,12 +177,9 @@ export class LayerCache {
       if (this.closed || !(await layerExists(client, layerKey))) return;
       const id = randomUUID();
       const start = performance.now();
-      try {
+      await this.undoOnFailure(id, async () => {
         await driver.cloneLayer(layerKey, id);
-      } catch (error) {
-        await driver.destroyVolume(id).catch(() => {});
-        throw error;
-      }
+      });
       this.deps.metrics.cloneSeconds.observe(seconds(start));
       if (this.closed) {
         await driver.destroyVolume(id);
