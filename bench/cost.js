@@ -6,7 +6,7 @@
 // op) operations a second.
 // Run after `npm run build`: node bench/cost.js
 // Knobs (environment): BENCH_CLIENTS (8 concurrent clients), BENCH_REPL_RUNS (1000), BENCH_CLONES (60),
-// BENCH_IDLE (100 idle instances whose memory is measured at the end).
+// BENCH_IDLE (100 idle instances whose memory is measured at the end; 0 skips that part).
 //
 // Columns: ops/s and latency with BENCH_CLIENTS at once; "process" = CPU of this
 // Node process (the in-process platform and the clients; all its threads) per
@@ -169,19 +169,24 @@ try {
   );
 
   // Idle instances: started servers of the state that nobody uses, as a warm pool keeps them.
-  await platform.setWarmPool(layerKey, IDLE);
-  await sleep(2000); // settle: start-up work done, no connection open
-  const pids = await platform.pooledPids(layerKey);
-  const trees = await Promise.all(pids.map((pid) => processTree(pid)));
-  const idleBytes = await pssBytes(trees.flat());
-  // What idle instances cost the machine while nothing runs: 10 s of busy CPU, all of it and this process's.
-  const idleBusy0 = machineBusyMs();
-  const idleCpu0 = process.cpuUsage();
-  await sleep(10_000);
-  const idleCpu = process.cpuUsage(idleCpu0);
-  const idleMachinePct = (machineBusyMs() - idleBusy0) / 100;
-  const idleProcessPct = (idleCpu.user + idleCpu.system) / 1e5;
-  await platform.setWarmPool(layerKey, 0);
+  // BENCH_IDLE=0 skips the measurement (and its 12 s).
+  let idle = `idle instances: not measured (BENCH_IDLE=0)`;
+  if (IDLE > 0) {
+    await platform.setWarmPool(layerKey, IDLE);
+    await sleep(2000); // settle: start-up work done, no connection open
+    const pids = await platform.pooledPids(layerKey);
+    const trees = await Promise.all(pids.map((pid) => processTree(pid)));
+    const idleBytes = await pssBytes(trees.flat());
+    // What idle instances cost the machine while nothing runs: 10 s of busy CPU, all of it and this process's.
+    const idleBusy0 = machineBusyMs();
+    const idleCpu0 = process.cpuUsage();
+    await sleep(10_000);
+    const idleCpu = process.cpuUsage(idleCpu0);
+    const idleMachinePct = (machineBusyMs() - idleBusy0) / 100;
+    const idleProcessPct = (idleCpu.user + idleCpu.system) / 1e5;
+    await platform.setWarmPool(layerKey, 0);
+    idle = `${pids.length} idle instances (a warm pool of the state, no connection): PSS ${(idleBytes / 1024 ** 2 / pids.length).toFixed(1)} MiB each over ${(trees.flat().length / pids.length).toFixed(1)} processes (goal ≤ 10 MiB: ${idleBytes / pids.length <= IDLE_GOAL_BYTES ? 'PASS' : 'FAIL'}), ${(idleBytes / 1024 ** 3).toFixed(2)} GiB in all; while they idle, the machine is busy ${idleMachinePct.toFixed(0)} % of one core over 10 s, this process (the platform) ${idleProcessPct.toFixed(0)} %`;
+  }
 
   const pad = (s, n) => String(s).padEnd(n);
   const num = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -199,7 +204,7 @@ try {
 - ${CLIENTS} clients at once; the platform runs in this process, so "process" includes the clients' fetch and NDJSON parsing
 - a new instance's row excludes its deletion (${deleteMs.toFixed(0)} ms wall per instance afterwards, one at a time); the floor row includes stop and delete
 - the platform adds ${num(clone.machineMs - floor.machineMs)} ms of machine CPU to the floor of a new instance (${num(clone.machineMs)} against ${num(floor.machineMs)})
-- ${pids.length} idle instances (a warm pool of the state, no connection): PSS ${(idleBytes / 1024 ** 2 / pids.length).toFixed(1)} MiB each over ${(trees.flat().length / pids.length).toFixed(1)} processes (goal ≤ 10 MiB: ${idleBytes / pids.length <= IDLE_GOAL_BYTES ? 'PASS' : 'FAIL'}), ${(idleBytes / 1024 ** 3).toFixed(2)} GiB in all; while they idle, the machine is busy ${idleMachinePct.toFixed(0)} % of one core over 10 s, this process (the platform) ${idleProcessPct.toFixed(0)} %
+- ${idle}
 - on this machine's ${(await import('node:os')).cpus().length} cores, CPU alone bounds the platform at about ${num((1000 * (await import('node:os')).cpus().length) / repl.machineMs)} REPL runs/s or ${num((1000 * (await import('node:os')).cpus().length) / clone.machineMs)} new instances/s`);
 } finally {
   await platform.close();
