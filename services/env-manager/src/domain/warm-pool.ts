@@ -1,7 +1,7 @@
 import { DomainError } from '@taidon/kit';
 import type pg from 'pg';
 import { memAvailableBytes } from '../runtimes/proc.js';
-import { countPooled, listPooledInstances } from '../store/instances.js';
+import { countPooled, retirePooledInstances } from '../store/instances.js';
 import { listPoolDemand, type PoolDemand, setPoolDemand } from '../store/warm-pool.js';
 import { type InstanceManager, TEMPLATE_POOL_KEY } from './instances.js';
 
@@ -139,11 +139,7 @@ export class WarmPool {
     const summary: FillSummary = { started: 0, stopped: 0 };
     const available = await (this.deps.memAvailable ?? memAvailableBytes)();
     if (available !== undefined && available < this.deps.minAvailableBytes) {
-      const oldest = (await listPooledInstances(this.deps.pool, null, 1))[0];
-      if (oldest) {
-        await this.deps.manager.delete(oldest.id, `warm pool shrunk: MemAvailable ${available} bytes`);
-        summary.stopped += 1;
-      }
+      summary.stopped += await this.retire(null, 1, `warm pool shrunk: MemAvailable ${available} bytes`);
       return summary;
     }
     const demand: PoolDemand[] = await listPoolDemand(this.deps.pool);
@@ -179,16 +175,29 @@ export class WarmPool {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, this.deps.fillConcurrency ?? 1) }, worker));
-    // Demand lowered or withdrawn: the surplus goes, oldest first. Pools are listed only where there is one
-    // (a pass runs after every take; listing every running instance each time cost more than the pass).
-    for (const [key, have] of Object.entries(counts)) {
-      const surplus = have - (demand.find((d) => d.key === key)?.size ?? 0);
-      if (surplus <= 0) continue;
-      for (const row of (await listPooledInstances(this.deps.pool, key)).slice(0, surplus)) {
-        await this.deps.manager.delete(row.id, 'warm pool demand lowered');
-        summary.stopped += 1;
+    // Demand lowered or withdrawn: the surplus goes, oldest first. Counted again after the fill, which may
+    // have taken seconds while learners took instances; only keys that had a pool are looked at (a pass runs
+    // after every take; looking at every running instance each time cost more than the pass).
+    const surplusOf = (have: Record<string, number>) =>
+      Object.entries(have)
+        .map(([key, n]) => ({ key, surplus: n - (demand.find((d) => d.key === key)?.size ?? 0) }))
+        .filter((s) => s.surplus > 0);
+    if (surplusOf(counts).length > 0) {
+      for (const { key, surplus } of surplusOf(await countPooled(this.deps.pool))) {
+        summary.stopped += await this.retire(key, surplus, 'warm pool demand lowered');
       }
     }
     return summary;
+  }
+
+  /**
+   * Deletes up to `limit` ready pooled instances of `key` (of any pool when null), oldest first. They leave
+   * the pool in one statement before their servers stop, so a learner's claim meanwhile cannot take one that
+   * is about to go (a list read first and deleted one by one did, under load: the learner's state vanished).
+   */
+  private async retire(key: string | null, limit: number, reason: string): Promise<number> {
+    const rows = await retirePooledInstances(this.deps.pool, key, limit, reason);
+    for (const row of rows) await this.deps.manager.delete(row.id, reason);
+    return rows.length;
   }
 }

@@ -241,6 +241,34 @@ export async function claimPooledInstance(
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
+/**
+ * Moves up to `limit` Running pooled instances (of `poolKey`, or of every pool), oldest first, to Deleting in
+ * one statement, recording `reason`. A row a claim holds is skipped, and a row moved here is no longer
+ * claimable, so the pool never deletes an instance it has just handed to a learner; the caller deletes the
+ * returned rows' servers and volumes.
+ */
+export async function retirePooledInstances(
+  pool: pg.Pool,
+  poolKey: string | null,
+  limit: number,
+  reason: string,
+): Promise<InstanceRow[]> {
+  const { rows } = await pool.query(
+    `WITH picked AS (
+       SELECT id FROM instances WHERE pooled AND state = 'Running' AND ($1::text IS NULL OR pool_key = $1)
+        ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+     updated AS (
+       UPDATE instances i SET state = 'Deleting', state_changed_at = now()
+         FROM picked p WHERE i.id = p.id AND i.pooled AND i.state = 'Running' RETURNING i.*),
+     logged AS (
+       INSERT INTO instance_transitions (instance_id, from_state, to_state, reason)
+       SELECT id, 'Running', 'Deleting', $3 FROM updated)
+     SELECT * FROM updated ORDER BY created_at`,
+    [poolKey, limit, reason],
+  );
+  return rows.map(toRow);
+}
+
 /** Running pooled instances (of `poolKey`, or of every pool), oldest first: the order claims take them in. */
 export async function listPooledInstances(
   pool: pg.Pool,

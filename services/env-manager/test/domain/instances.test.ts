@@ -192,6 +192,47 @@ describe('instances on a real snapshot-cache', () => {
     expect(warm.mayHave(key)).toBe(false);
   });
 
+  it('never deletes a pooled instance a learner took while the pool was shrinking: the learner keeps it', async () => {
+    // The pool's deletes wait, once started, until the learner's take is done: the interleaving seen under load.
+    let reachedDelete = () => {};
+    const deleting = new Promise<void>((resolve) => {
+      reachedDelete = resolve;
+    });
+    let takeDone = () => {};
+    const taken = new Promise<void>((resolve) => {
+      takeDone = resolve;
+    });
+    const manager = new Proxy(stack.manager, {
+      get(target, prop) {
+        if (prop === 'delete') {
+          return async (id: string, reason?: string) => {
+            reachedDelete();
+            await taken;
+            return target.delete(id, reason);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const warm = new WarmPool({ pool: stack.pool, manager, maxInstances: 4, minAvailableBytes: 0 });
+    await warm.setDemand('template', 2);
+    await warm.settled();
+    const pooled = await stack.manager.pooled();
+    expect(pooled.filter((p) => p.poolKey === 'template')).toHaveLength(2);
+    await warm.setDemand('template', 0);
+    await deleting;
+    const learnerInfo = await stack.manager.create({ ownerId: 'late-learner', ownerRole: 'anonymous', layerKey: null });
+    takeDone();
+    await warm.settled();
+    await warm.stop();
+    const row = await stack.manager.row(learnerInfo.id);
+    expect(row).toMatchObject({ state: 'Running', ownerId: 'late-learner' });
+    expect(await query(learnerInfo, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    for (const p of pooled) expect((await stack.manager.row(p.id)).state).toBe('Deleted');
+    await stack.manager.delete(learnerInfo.id);
+  });
+
   it('deletes an instance: process gone, volume removed, record Deleted', async () => {
     const row = await stack.manager.row(template.id);
     const deleted = await stack.manager.delete(template.id);
