@@ -176,8 +176,8 @@ export class WarmPool {
     };
     await Promise.all(Array.from({ length: Math.max(1, this.deps.fillConcurrency ?? 1) }, worker));
     // Demand lowered or withdrawn: the surplus goes, oldest first. Counted again after the fill, which may
-    // have taken seconds while learners took instances; only keys that had a pool are looked at (a pass runs
-    // after every take; looking at every running instance each time cost more than the pass).
+    // have taken seconds while learners took instances, and only when the first count showed a surplus (a
+    // pass runs after every take; the per-key counts are cheap, listing every running instance is not).
     const surplusOf = (have: Record<string, number>) =>
       Object.entries(have)
         .map(([key, n]) => ({ key, surplus: n - (demand.find((d) => d.key === key)?.size ?? 0) }))
