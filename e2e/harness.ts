@@ -16,6 +16,8 @@ export const OUTPUT_DIR = join(ROOT, 'test-output/e2e');
 /** The platform started as the README says: `node backend/gateway/dist/all-in-one.js` on a fresh data directory. */
 export interface Platform {
   url: string;
+  /** Its TAIDON_DATA_DIR, removed by stop(). */
+  dataDir: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   });
   return {
     url,
+    dataDir,
     output: () => output,
     async stop() {
       if (child.exitCode === null) {

@@ -24,6 +24,29 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# schemathesis (a test tool from PyPI): the fuzzing suite (e2e/fuzz.test.ts) runs it
+# against the OpenAPI document. It goes into a virtualenv kept outside the
+# checkout, named by its version, so a second setup (or CI with a warm cache)
+# installs nothing.
+SCHEMATHESIS_VERSION=4.32.5
+tools_dir="${TAIDON_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/taidon-tools}"
+schemathesis_dir="$tools_dir/schemathesis-$SCHEMATHESIS_VERSION"
+if [ ! -f "$schemathesis_dir/.installed" ]; then
+  # Debian's python3 makes virtualenvs only with python3-venv (ensurepip) installed.
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+  fi
+  rm -rf "$schemathesis_dir"
+  if python3 -m venv "$schemathesis_dir" &&
+    "$schemathesis_dir/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"; then
+    touch "$schemathesis_dir/.installed"
+  else
+    rm -rf "$schemathesis_dir"
+    echo "setup: could not install schemathesis $SCHEMATHESIS_VERSION (python3 with venv and pip needed); the fuzzing suite fails until it is" >&2
+  fi
+fi
+
 # `npm install` rather than `npm ci`: the lockfile pins every version, and npm ci
 # refuses optional platform packages (other OSes' biome binaries) that a
 # registry mirror may not carry.

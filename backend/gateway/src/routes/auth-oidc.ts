@@ -30,7 +30,12 @@ export function registerOidcRoutes(app: FastifyInstance, idp: Upstream): void {
           additionalProperties: false,
           properties: { upgrade: { type: 'string', enum: ['true', 'false'] } },
         },
-        response: { 404: Problem, 503: Problem },
+        response: {
+          302: { type: 'null', description: "To the provider's authorization page." },
+          401: Problem,
+          404: Problem,
+          503: Problem,
+        },
       },
     },
     async (request, reply) => {
@@ -50,7 +55,12 @@ export function registerOidcRoutes(app: FastifyInstance, idp: Upstream): void {
       schema: {
         summary: 'Where the provider sends the browser back: sets the refresh cookie and redirects to `/`.',
         tags: ['auth'],
-        response: { 400: Problem, 409: Problem, 503: Problem },
+        response: {
+          302: { type: 'null', description: 'Signed in: to `/`, with the refresh cookie set.' },
+          400: Problem,
+          409: Problem,
+          503: Problem,
+        },
       },
     },
     async (request, reply) => {

@@ -148,7 +148,13 @@ export function registerAuthRoutes(app: FastifyInstance, idp: Upstream): void {
       '/api/auth/logout',
       {
         config: { public: true },
-        schema: { summary: 'Sign out: ends the session of the refresh cookie.', tags: ['auth'] },
+        schema: {
+          summary: 'Sign out: ends the session of the refresh cookie.',
+          tags: ['auth'],
+          response: {
+            204: { type: 'null', description: 'Signed out (or no session): the refresh cookie is cleared.' },
+          },
+        },
       },
       async (request, reply) => {
         const answer = await callIdp(idp, request, '/auth/logout', { refreshToken: refreshCookie(request) });
