@@ -19,6 +19,7 @@ export { createLogger, type LoggerSettings, REDACTED_PATHS } from './logger.js';
 export { createMetricsRegistry, registerMetrics } from './metrics.js';
 export { MigrationChecksumError, migrate } from './migrations.js';
 export { chownTree, type OsUser, SERVER_OS_USER, serverOsUser } from './os-user.js';
+export { boundToParent, setprivPath } from './parent-death.js';
 export { createPool, pingPool } from './pg.js';
 export {
   freePort,

@@ -9,6 +9,7 @@ import { initdb as bundledInitdb, postgres as bundledPostgres } from '@embedded-
 import pg from 'pg';
 import { runCommand } from './exec.js';
 import { chownTree, type OsUser, serverOsUser } from './os-user.js';
+import { boundToParent } from './parent-death.js';
 
 /** A running PostgreSQL server owned by this process. */
 export interface PostgresServer {
@@ -36,6 +37,11 @@ export interface PostgresServerOptions {
   onLog?: (line: string) => void;
   /** Give up waiting for the server to accept connections after this long. */
   startTimeoutMs?: number;
+  /**
+   * Fast shutdown when this process exits, however it exits (`kill -9` included), where `setpriv` is installed:
+   * a platform that dies leaves no control-plane server running. Spawn from the main thread (see boundToParent).
+   */
+  stopWithParent?: boolean;
 }
 
 function binaries(binDir: string | undefined): { initdb: string; postgres: string } {
@@ -221,7 +227,8 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
     ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
   const logFile = await open(join(options.rootDir, 'server.log'), 'a');
-  const child = spawn(bins.postgres, args, {
+  const bound = options.stopWithParent ? boundToParent(bins.postgres, args, 'SIGINT') : undefined;
+  const child = spawn(bound?.file ?? bins.postgres, bound?.args ?? args, {
     uid: user.uid,
     gid: user.gid,
     cwd: options.rootDir,

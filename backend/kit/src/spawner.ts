@@ -23,6 +23,13 @@ export type SpawnerRequest =
       stderrFile: string;
       /** Niceness the process gets right after exec. */
       nice?: number;
+      /**
+       * Signal the process gets when the spawner exits, however it exits (and the spawner exits with the process
+       * that uses it): a server started this way never runs on without its owner. Through the kernel's
+       * parent-death signal where `setpriv` is installed, so even a `kill -9` of the spawner sends it; elsewhere
+       * the spawner sends it itself when its parent goes away.
+       */
+      parentDeathSignal?: NodeJS.Signals;
     });
 
 /** What it answers. */
@@ -55,7 +62,8 @@ function helperPath(): string {
  * loaded the SQL parser's WASM blocks its event loop ~3× longer per spawn
  * than a bare Node process, and under load (hundreds of sandbox servers,
  * btrfs commands for every clone) spawning was the largest single cost of
- * the all-in-one process. The helper exits when this process does.
+ * the all-in-one process. The helper exits when this process does, and
+ * processes started with `parentDeathSignal` get that signal when it does.
  */
 export class Spawner {
   private child: ChildProcess | undefined;
@@ -75,7 +83,7 @@ export class Spawner {
     return answer as Done;
   }
 
-  /** Starts a detached process and tells its pid once it runs. */
+  /** Starts a detached process (in its own session) and tells its pid once it runs. */
   async start(request: Omit<Extract<SpawnerRequest, { kind: 'start' }>, 'id' | 'kind'>): Promise<StartedProcess> {
     const id = this.nextId++;
     const exited = new Promise<void>((resolve, reject) => this.exits.set(id, { resolve, reject }));
@@ -93,6 +101,7 @@ export class Spawner {
     return this.child?.pid;
   }
 
+  /** Disconnects the helper, which exits: processes it started with `parentDeathSignal` get that signal. */
   close(): void {
     this.child?.disconnect();
     this.child = undefined;
