@@ -1,10 +1,6 @@
 import { scanSync } from 'libpg-query';
 
-/**
- * Version of the canonical form below. Part of every base key, so changing
- * canonicalisation gives new keys instead of serving a stale state.
- */
-export const CANONICAL_FORMAT_VERSION = 1;
+export { CANONICAL_FORMAT_VERSION } from './format.js';
 
 const ASCII_UPPER = /[A-Z]+/g;
 

@@ -35,7 +35,8 @@ export const CHAIN_ERROR_CODES = [
   {
     code: 'SQL_RUNNER_INCLUDE_TOO_DEEP',
     sqlstate: '54001',
-    meaning: 'Includes nest deeper than 16 levels, usually a file including itself.',
+    meaning:
+      'Includes nest deeper than PLAN_MAX_INCLUDE_DEPTH levels (default 16), usually a file including itself; details give `limit` and `max`.',
   },
   {
     code: 'SQL_RUNNER_COPY_UNSUPPORTED',
@@ -46,6 +47,23 @@ export const CHAIN_ERROR_CODES = [
     code: 'SQL_RUNNER_MULTIPLE_STATEMENTS',
     sqlstate: '0A000',
     meaning: 'psql would send several statements as one query (its BEGIN ... END heuristic); split them with ";".',
+  },
+  {
+    code: 'SQL_RUNNER_PLAN_LIMIT_EXCEEDED',
+    sqlstate: '54000',
+    meaning:
+      "The chain expands past one of the planning limits (steps, characters read, includes followed, a variable's length, planning time or memory); details name it in `limit` with its value in `max`, and the location is the statement or meta-command that crossed it (the start of the first file for time and memory).",
+  },
+  {
+    code: 'SQL_RUNNER_TEXT_INVALID',
+    sqlstate: '22021',
+    meaning:
+      'A file holds a character PostgreSQL cannot take (a NUL, or half of a UTF-16 surrogate pair); details give its position and `character`.',
+  },
+  {
+    code: 'SQL_RUNNER_STATEMENT_TOO_COMPLEX',
+    sqlstate: '54001',
+    meaning: 'The parser ran out of stack or memory on one statement (too large or too deeply nested).',
   },
   {
     code: 'SQL_RUNNER_SETTING_UNSUPPORTED',
@@ -108,18 +126,49 @@ export class ChainIncludeError extends ChainError {
     message: string,
     location: ChainErrorLocation,
     target: string,
+    extra: Record<string, unknown> = {},
   ) {
-    super(code, message, location, { target });
+    super(code, message, location, { target, ...extra });
   }
 }
 
 /** A statement psql would run differently from how a chain step can carry it. */
 export class ChainStatementError extends ChainError {
   constructor(
-    code: 'SQL_RUNNER_COPY_UNSUPPORTED' | 'SQL_RUNNER_MULTIPLE_STATEMENTS' | 'SQL_RUNNER_SETTING_UNSUPPORTED',
+    code:
+      | 'SQL_RUNNER_COPY_UNSUPPORTED'
+      | 'SQL_RUNNER_MULTIPLE_STATEMENTS'
+      | 'SQL_RUNNER_SETTING_UNSUPPORTED'
+      | 'SQL_RUNNER_STATEMENT_TOO_COMPLEX',
     message: string,
     location: ChainErrorLocation,
   ) {
     super(code, message, location);
+  }
+}
+
+/**
+ * The limits a plan is held to (see limits.ts), by the name `details.limit`
+ * carries: `includeDepth` is reported as SQL_RUNNER_INCLUDE_TOO_DEEP, every
+ * other one as SQL_RUNNER_PLAN_LIMIT_EXCEEDED.
+ */
+export type PlanLimitName = 'steps' | 'chars' | 'includes' | 'includeDepth' | 'variableChars' | 'timeMs' | 'memoryMb';
+
+/** The chain expands past a planning limit; `limit` names it and `max` is its value. */
+export class ChainLimitError extends ChainError {
+  constructor(
+    limit: Exclude<PlanLimitName, 'includeDepth'>,
+    max: number,
+    message: string,
+    location: ChainErrorLocation,
+  ) {
+    super('SQL_RUNNER_PLAN_LIMIT_EXCEEDED', message, location, { limit, max });
+  }
+}
+
+/** A character PostgreSQL cannot take: a NUL, or a surrogate without its pair; `character` is its code point as U+XXXX. */
+export class ChainTextError extends ChainError {
+  constructor(message: string, location: ChainErrorLocation, character: string) {
+    super('SQL_RUNNER_TEXT_INVALID', message, location, { character });
   }
 }

@@ -51,6 +51,7 @@ export function readInclude(
       `include of "${target}" on line ${line} of ${from.path} nests deeper than ${maxDepth} levels (an include cycle?)`,
       from.location(at),
       target,
+      { limit: 'includeDepth', max: maxDepth },
     );
   }
   return included;

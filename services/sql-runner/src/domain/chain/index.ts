@@ -9,10 +9,13 @@ export {
   type ChainErrorCode,
   type ChainErrorLocation,
   ChainIncludeError,
+  ChainLimitError,
   ChainMetaCommandError,
   ChainStatementError,
   ChainSyntaxError,
+  ChainTextError,
+  type PlanLimitName,
 } from './errors.js';
-export { type ChainOptions, computeBaseKey } from './keys.js';
+export { type ChainOptions, computeBaseKey, emptyChain } from './keys.js';
+export { DEFAULT_PLAN_LIMITS, type PlanLimits } from './limits.js';
 export { type Chain, loadParser, planChain, type SourceFile, type Step } from './plan.js';
-export { MAX_INCLUDE_DEPTH } from './split.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CANONICAL_FORMAT_VERSION } from './canonical.js';
+import { CANONICAL_FORMAT_VERSION } from './format.js';
+import type { Chain } from './plan.js';
 
 /** What the state before the first step depends on. */
 export interface ChainOptions {
@@ -42,4 +43,10 @@ export function nextKey(previousKey: string, canonical: string, copyData?: strin
     hash.update(copyData, 'utf8');
   }
   return hash.digest('hex');
+}
+
+/** The chain of no steps: its base key is its final key. Needs no parser. */
+export function emptyChain(options: ChainOptions): Chain {
+  const baseKey = options.startKey ?? computeBaseKey(options);
+  return { baseKey, steps: [], finalKey: baseKey, formatVersion: CANONICAL_FORMAT_VERSION };
 }

@@ -1,5 +1,6 @@
 import { ChainMetaCommandError } from './errors.js';
 import type { SourceText } from './source-text.js';
+import { invalidTextError } from './text-check.js';
 import { isVariableChar, quoteIdentifier, quoteLiteral, type Variables } from './variables.js';
 
 /** One argument of a meta-command after psql's quote and variable processing. */
@@ -26,9 +27,16 @@ const ARG_SPACE = /[ \t\r\f]/;
  * whitespace or a backslash; arguments are separated by whitespace, '...'
  * is unquoted with backslash escapes, "..." is kept with its quotes, and
  * :name, :'name', :"name" are substituted. Shell backquotes and psql's `\\`
- * separator are refused rather than run or skipped.
+ * separator are refused rather than run or skipped. `charge` is told the
+ * length of every substituted value (and the file index of its reference)
+ * before it is used, so that the chain's budget can refuse it.
  */
-export function readMetaCommand(source: SourceText, start: number, variables: Variables): MetaCommand {
+export function readMetaCommand(
+  source: SourceText,
+  start: number,
+  variables: Variables,
+  charge: (length: number, reference: number) => void,
+): MetaCommand {
   const text = source.text;
   const end = source.lineEnd(start);
   let i = start + 1;
@@ -41,10 +49,7 @@ export function readMetaCommand(source: SourceText, start: number, variables: Va
   ) => new ChainMetaCommandError(code, message, source.location(at), `\\${name}`);
   if (name === '') {
     const line = source.point(start).line;
-    return fail(
-      'SQL_RUNNER_META_COMMAND_UNSUPPORTED',
-      `psql's \\\\ separator on line ${line} is not supported`,
-    ) as never;
+    throw fail('SQL_RUNNER_META_COMMAND_UNSUPPORTED', `psql's \\\\ separator on line ${line} is not supported`);
   }
   const args: MetaArgument[] = [];
   for (;;) {
@@ -76,6 +81,8 @@ export function readMetaCommand(source: SourceText, start: number, variables: Va
             `\\${name} on line ${source.point(start).line}: unterminated quoted string`,
             i,
           );
+        // An octal or hex escape can spell a NUL, which psql would cut the value at and PostgreSQL cannot take.
+        if (unquoted.includes('\0')) throw invalidTextError(source, i, 0);
         value += unquoted;
         quoted = true;
         i = next;
@@ -92,6 +99,7 @@ export function readMetaCommand(source: SourceText, start: number, variables: Va
         i = close + 1;
       } else if (c === ':') {
         const ref = readReference(text, i, end, variables);
+        if (ref.substituted) charge(ref.text.length, i);
         value += ref.text;
         quoted ||= ref.substituted;
         i = ref.next;

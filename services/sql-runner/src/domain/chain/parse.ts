@@ -45,8 +45,18 @@ export function parseStatement(
     stmts = (parseSync(text) as { stmts?: Array<{ stmt?: unknown }> }).stmts ?? [];
   } catch (error) {
     const details = (error as ParserError).sqlDetails;
-    const message = details?.message ?? (error as ParserError).message ?? 'syntax error';
-    const cursor = details?.cursorPosition;
+    if (details === undefined) {
+      // Not PostgreSQL's error but the parser's runtime giving up (stack, WASM heap, the tree's JSON): the
+      // statement is too big for it, which PostgreSQL reports as 54001 too.
+      const { line } = source.point(statement.start);
+      throw new ChainStatementError(
+        'SQL_RUNNER_STATEMENT_TOO_COMPLEX',
+        `line ${line}: the statement is too large or too deeply nested to be parsed`,
+        source.location(statement.start),
+      );
+    }
+    const message = details.message ?? (error as ParserError).message ?? 'syntax error';
+    const cursor = details.cursorPosition;
     const index = cursor === undefined || cursor < 0 ? -1 : codePointIndex(text, cursor);
     const at =
       index < 0

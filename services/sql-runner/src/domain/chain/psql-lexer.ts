@@ -52,10 +52,17 @@ export class PsqlLexer {
   private identifierCount = 0;
   private identifiers = ['', '', '', ''];
   private statement = new StatementText();
+  private readonly charge: (length: number, referenceStart: number) => void;
 
-  constructor(source: string, variables: Variables) {
+  /**
+   * `charge` is told the length of every value about to be substituted, and
+   * the file index of its outermost reference, before the lexer reads it:
+   * the chain's budget refuses it there, so no expansion is built past a limit.
+   */
+  constructor(source: string, variables: Variables, charge: (length: number, referenceStart: number) => void) {
     this.source = source;
     this.variables = variables;
+    this.charge = charge;
   }
 
   /** File index the lexer has reached. */
@@ -347,6 +354,7 @@ export class PsqlLexer {
       this.substitute(i, end, quote === "'" ? quoteLiteral(value) : quoteIdentifier(value));
     } else {
       const referenceStart = this.frames[0]?.referenceStart ?? i;
+      this.charge(value.length, referenceStart);
       this.skip(end);
       this.frames.push({ text: value, pos: 0, name, referenceStart });
     }
@@ -354,6 +362,7 @@ export class PsqlLexer {
 
   private substitute(from: number, to: number, value: string): void {
     const referenceStart = this.frames[0]?.referenceStart ?? from;
+    this.charge(value.length, referenceStart);
     this.skip(to);
     this.statement.addSubstituted(value, referenceStart, true);
   }

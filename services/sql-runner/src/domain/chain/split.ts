@@ -1,5 +1,6 @@
 import { ChainMetaCommandError, ChainStatementError } from './errors.js';
 import { includeTarget, readInclude } from './includes.js';
+import type { PlanBudget } from './limits.js';
 import { echoText, readMetaCommand } from './meta-commands.js';
 import {
   isBinaryCopy,
@@ -33,16 +34,17 @@ export interface SplitContext {
   /** Key of an active \restrict, during which psql refuses other meta-commands. */
   restrictKey?: string;
   steps: SplitStep[];
+  /** What the chain may still expand to; checked before each step, include and substitution. */
+  budget: PlanBudget;
 }
 
 const SUPPORTED = new Set(['i', 'include', 'ir', 'include_relative', 'echo', 'set', 'unset', 'restrict', 'unrestrict']);
 
-/** Maximum nesting of \i; psql's own limit on open files is far away, cycles hit this first. */
-export const MAX_INCLUDE_DEPTH = 16;
-
 /** Splits one file into steps exactly as `psql -f` would send them, following includes. */
 export function splitFile(source: SourceText, depth: number, context: SplitContext): void {
-  const lexer = new PsqlLexer(source.text, context.variables);
+  const lexer = new PsqlLexer(source.text, context.variables, (length, referenceStart) =>
+    context.budget.chargeChars(length, () => source.location(referenceStart)),
+  );
   for (;;) {
     const result = lexer.next();
     if (result.kind === 'backslash') {
@@ -83,6 +85,7 @@ function addStatement(
       source.location(statement.start),
     );
   }
+  context.budget.countStep(() => source.location(statement.start));
   const step: SplitStep = { kind: parsed.kind, sql, source, start: statement.start, end, parsed };
   context.steps.push(step);
   if (!isCopyFromStdin(parsed)) return undefined;
@@ -148,7 +151,9 @@ function handleMetaCommand(
       '\\',
     );
   }
-  const command = readMetaCommand(source, at, context.variables);
+  const command = readMetaCommand(source, at, context.variables, (length, reference) =>
+    context.budget.chargeChars(length, () => source.location(reference)),
+  );
   const name = `\\${command.name}`;
   const line = source.point(at).line;
   const invalid = (message: string): never => {
@@ -183,11 +188,15 @@ function handleMetaCommand(
       argCount(1, 1);
       const relative = command.name === 'ir' || command.name === 'include_relative';
       const target = includeTarget(command.args[0]?.value ?? '', source, at, relative);
-      const included = readInclude(target, source, at, depth, context.sources, MAX_INCLUDE_DEPTH);
+      const where = () => source.location(at);
+      context.budget.countInclude(where);
+      const included = readInclude(target, source, at, depth, context.sources, context.budget.limits.maxIncludeDepth);
+      context.budget.chargeChars(included.text.length, where);
       splitFile(included, depth + 1, context);
       break;
     }
     case 'echo':
+      context.budget.countStep(() => source.location(at));
       context.steps.push({
         kind: 'Echo',
         sql: '',
@@ -216,7 +225,9 @@ function handleMetaCommand(
           name,
         );
       }
-      context.variables.set(first.value, values.map((value) => value.value).join(''));
+      const value = values.map((part) => part.value).join('');
+      context.budget.checkVariable(first.value, value.length, () => source.location(at));
+      context.variables.set(first.value, value);
       break;
     }
     case 'unset':

@@ -53,7 +53,11 @@ export class StatementText {
       if (!token) return;
       this.start = referenceStart;
     }
-    this.pieces.push({ outStart: this.length, text, sourceStart: referenceStart, verbatim: false });
+    // Every character of a substitution maps to its reference, so consecutive runs of one reference are one
+    // piece: a value of a million tokens costs one piece, not a million.
+    const last = this.pieces[this.pieces.length - 1];
+    if (last && !last.verbatim && last.sourceStart === referenceStart) last.text += text;
+    else this.pieces.push({ outStart: this.length, text, sourceStart: referenceStart, verbatim: false });
     this.length += text.length;
     if (token) this.committed = this.length;
   }

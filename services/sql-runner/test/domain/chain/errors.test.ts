@@ -79,6 +79,16 @@ describe('meta-commands', () => {
     expect(error.code).toBe('SQL_RUNNER_META_COMMAND_UNSUPPORTED');
   });
 
+  it.each([
+    ['\\\\', 1],
+    ['select 1;\n\\\\ select 2;', 2],
+  ])("names psql's \\\\ separator in %j, and no class name", async (sql, line) => {
+    const error = await failure(sql);
+    expect(error.code).toBe('SQL_RUNNER_META_COMMAND_UNSUPPORTED');
+    expect(error.message).toBe(`psql's \\\\ separator on line ${line} is not supported`);
+    expect(error.details).toMatchObject({ sqlstate: '0A000', line, column: 1, command: '\\' });
+  });
+
   it("rejects psql's \\\\ separator and meta-commands inside an unfinished statement", async () => {
     expect((await failure('\\echo a \\\\ select 1;')).code).toBe('SQL_RUNNER_META_COMMAND_INVALID');
     expect((await failure('select 1\n\\echo a\n;')).code).toBe('SQL_RUNNER_META_COMMAND_INVALID');
