@@ -7,6 +7,7 @@ import type { EnvManagerConfig } from './config.js';
 import { InstanceManager } from './domain/instances.js';
 import { type Loop, startLoop } from './domain/loops.js';
 import { expireInstances, reconcile } from './domain/maintenance.js';
+import { takeOver } from './domain/take-over.js';
 import { WarmPool } from './domain/warm-pool.js';
 import type { TemplateSettings } from './engine/template.js';
 import { createEnvManagerMetrics, exposeEnvManagerMetrics } from './metrics.js';
@@ -20,6 +21,8 @@ import { listInstances } from './store/instances.js';
 
 /** How often reconcile also looks for orphan servers (see the reconcile loop below). */
 const ORPHAN_SCAN_MS = 60_000;
+/** Instances stopped at once on close: each stop waits for a shutdown checkpoint and the server's exit. */
+const CLOSE_STOPS_AT_ONCE = 8;
 
 /** What env-manager needs from the outside world. */
 export interface EnvManagerDeps {
@@ -47,12 +50,15 @@ export interface EnvManagerDeps {
   runtime: Runtime;
   /**
    * On close, suspend every Running instance and delete pooled ones, so no
-   * server outlives the app. Off by default: a production env-manager
-   * restarting must not take learners' instances down (reconcile adopts them
-   * again). The all-in-one process and tests turn it on.
+   * server outlives the app itself (not only its process). Off by default:
+   * there the servers stop with the process (ADR 0024), and the next start
+   * takes their instances over. The all-in-one process and tests turn it on.
    */
   stopInstancesOnClose?: boolean;
-  /** Whether the background loops (reconcile, TTL, warm pool) run; tests drive them by hand. Default true. */
+  /**
+   * Whether the background loops (reconcile, TTL, warm pool) run, after taking over what a previous env-manager
+   * left (domain/take-over.ts); tests drive both by hand. Default true.
+   */
   runLoops?: boolean;
   /** Where instance-created/-deleted audit events go (createAuditSink); none, none are reported. Closed with the app. */
   audit?: AuditSink;
@@ -112,6 +118,13 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
   const loops: Loop[] = [];
   app.addHook('onReady', async () => {
     if (deps.runLoops === false) return;
+    // Awaited up to the point where every instance left by the previous env-manager is locked: a resume that
+    // arrives once the app serves waits for its instance to be taken over, and finds it Suspended.
+    const { settled } = await takeOver(manager, { pool, runtime });
+    void settled.then((summary) => {
+      const count = summary.suspended.length + summary.deleted.length + summary.failed.length;
+      if (count + summary.errors.length > 0) logger.warn({ ...summary }, 'took over the previous instances');
+    });
     const every = config.RECONCILE_INTERVAL_MS;
     let orphansScannedAt = Number.NEGATIVE_INFINITY;
     const report = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
@@ -129,7 +142,8 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
             stuckMs: config.INSTANCE_STUCK_TIMEOUT_MS,
             scanOrphans,
           });
-          if (summary.failed.length + summary.killedOrphans.length + summary.stuck.length > 0) {
+          const repaired = summary.failed.length + summary.settled.length + summary.stuck.length;
+          if (repaired + summary.killedOrphans.length > 0) {
             logger.warn({ ...summary }, 'reconcile repaired drift');
           }
         },
@@ -148,19 +162,25 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     );
   });
   app.addHook('onClose', async () => {
+    // No server starts from here on; the starts in flight finish, and the sweep below then finds their servers.
+    manager.close();
     creations.close();
     await Promise.all(loops.map((loop) => loop.stop()));
     await pooled.stop();
     await manager.busy.idle();
     if (!deps.stopInstancesOnClose) return;
-    for (const row of await listInstances(pool, { states: ['Running'] })) {
-      try {
-        if (row.pooled) await manager.delete(row.id, 'service closed');
-        else await manager.suspend(row.id, 'service closed');
-      } catch (error) {
-        logger.error({ err: error, instanceId: row.id }, 'could not stop an instance on close');
+    const rows = await listInstances(pool, { states: ['Running'] });
+    const stopOne = async () => {
+      for (let row = rows.shift(); row; row = rows.shift()) {
+        try {
+          if (row.pooled) await manager.delete(row.id, 'service closed');
+          else await manager.suspend(row.id, 'service closed');
+        } catch (error) {
+          logger.error({ err: error, instanceId: row.id }, 'could not stop an instance on close');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: CLOSE_STOPS_AT_ONCE }, stopOne));
   });
   return app;
 }

@@ -13,6 +13,7 @@ export const ENV_MANAGER_ERROR_CODES: Record<string, string> = {
   ENV_MANAGER_WARM_POOL_FULL: 'The requested warm-pool sizes add up to more than WARM_POOL_MAX_INSTANCES.',
   ENV_MANAGER_CREATION_ABANDONED:
     'The caller closed its request while the creation still waited for a slot; nothing was started.',
+  ENV_MANAGER_SHUTTING_DOWN: 'env-manager is shutting down and starts no server any more; retry once it is back.',
 };
 
 /** The instance id is unknown. */
@@ -54,5 +55,12 @@ export class SnapshotFailedError extends UnavailableError {
 export class CreationAbandonedError extends UnavailableError {
   constructor() {
     super('ENV_MANAGER_CREATION_ABANDONED', 'The caller gave up while the creation waited for a slot.');
+  }
+}
+
+/** env-manager is closing: it starts no server any more (a server it started would outlive its sweep). */
+export class ShuttingDownError extends UnavailableError {
+  constructor() {
+    super('ENV_MANAGER_SHUTTING_DOWN', 'env-manager is shutting down; no server is started any more.');
   }
 }

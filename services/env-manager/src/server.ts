@@ -6,7 +6,8 @@ import { migrateEnvManager } from './migrate.js';
 import { cgroupOptions, createLocalRuntime } from './runtimes/local.js';
 
 // The only file of env-manager that touches process.*: config, logger, app, listen, graceful close.
-// Standalone, instances outlive the process (stopInstancesOnClose is off); reconcile adopts them on restart.
+// Standalone, stopInstancesOnClose is off: the servers stop with the process (ADR 0024), and the next start takes
+// their instances over (Suspended, resumed by their next run).
 const config = loadEnvManagerConfig();
 const logger = createLogger({ service: 'env-manager', level: config.LOG_LEVEL });
 const pool = createPool(config.ENV_MANAGER_DATABASE_URL, { applicationName: 'taidon-env-manager' });

@@ -8,7 +8,13 @@ import {
   SANDBOX_USER,
   type TemplateSettings,
 } from '../engine/template.js';
-import { InstanceNotFoundError, InvalidStateError, SnapshotFailedError, StartFailedError } from '../errors.js';
+import {
+  InstanceNotFoundError,
+  InvalidStateError,
+  ShuttingDownError,
+  SnapshotFailedError,
+  StartFailedError,
+} from '../errors.js';
 import type { EnvManagerMetrics } from '../metrics.js';
 import type { Runtime, StartedServer } from '../runtimes/runtime.js';
 import { Semaphore } from '../runtimes/throttle.js';
@@ -138,8 +144,17 @@ export class InstanceManager {
   /** Instances with an operation in flight; reconcile leaves them alone. */
   readonly busy = new KeyedLock();
   private driverInfo: Promise<{ atomicSnapshot: boolean; rootDir: string }> | undefined;
+  private closing = false;
 
   constructor(private readonly deps: InstanceManagerDeps) {}
+
+  /**
+   * Starts no server from now on (ShuttingDownError), so that once the operations in flight have settled
+   * (`busy.idle()`), a sweep of the Running instances finds every server this process will ever have started.
+   */
+  close(): void {
+    this.closing = true;
+  }
 
   /** snapshot-cache's driver, asked once. */
   driver(): Promise<{ atomicSnapshot: boolean; rootDir: string }> {
@@ -211,6 +226,7 @@ export class InstanceManager {
    * (template init or plain start); Failed with the reason if any step fails.
    */
   async startNew(input: NewInstance, signal?: AbortSignal): Promise<InstanceRow> {
+    if (this.closing) throw new ShuttingDownError();
     const id = randomUUID();
     const { pool, runtime, snapshotCache } = this.deps;
     return this.busy.run(id, async () => {
@@ -377,11 +393,17 @@ export class InstanceManager {
     });
   }
 
-  /** Starts the server again on the same volume; the learner's data is where they left it. */
+  /**
+   * Starts the server again on the same volume; the learner's data is where they left it. A Running instance
+   * whose server is gone (it stopped with its owner, and reconcile has not seen it yet) is settled first.
+   */
   async resume(id: string): Promise<ConnectionInfo> {
     const started = performance.now();
     return this.busy.run(id, async () => {
-      const row = await this.row(id);
+      let row = await this.row(id);
+      if (row.state === 'Running' && row.pid !== null && !this.deps.runtime.isAlive(row.pid)) {
+        row = await this.settleGone(row, `server process ${row.pid} is gone`);
+      }
       if (row.state === 'Running') return this.connection(row, 'resume', started);
       if (row.state !== 'Suspended') throw new InvalidStateError(id, row.state, 'resume');
       const next = await this.restart(row, 'resumed');
@@ -392,24 +414,58 @@ export class InstanceManager {
 
   /** Stops the server, deletes the volume, keeps the record as Deleted. Deleting twice is fine. */
   async delete(id: string, reason = 'requested'): Promise<InstanceView> {
-    return this.busy.run(id, async () => {
-      const row = await this.row(id);
-      if (row.state === 'Deleted') return view(row);
-      if (!['Running', 'Suspended', 'Failed', 'Deleting'].includes(row.state)) {
-        throw new InvalidStateError(id, row.state, 'delete');
-      }
-      if (row.state !== 'Deleting') {
-        await transitionInstance(this.deps.pool, id, ['Running', 'Suspended', 'Failed'], 'Deleting', reason);
-      }
-      if (row.pid !== null) await this.deps.runtime.stop(id, row.pid, 5000);
-      if (row.volumeId !== null) await this.deps.snapshotCache.deleteVolume(row.volumeId);
-      await this.deps.runtime.forget(id);
-      const next = await transitionInstance(this.deps.pool, id, ['Deleting'], 'Deleted', 'volume deleted', {
-        pid: null,
-        port: null,
-      });
-      return view(next ?? (await this.row(id)));
+    return this.busy.run(id, () => this.deleteHeld(id, reason));
+  }
+
+  /** What delete does, for a caller that holds the instance's lock (`busy`) already. */
+  async deleteHeld(id: string, reason: string): Promise<InstanceView> {
+    const row = await this.row(id);
+    if (row.state === 'Deleted') return view(row);
+    if (!['Running', 'Suspended', 'Failed', 'Deleting'].includes(row.state)) {
+      throw new InvalidStateError(id, row.state, 'delete');
+    }
+    if (row.state !== 'Deleting') {
+      await transitionInstance(this.deps.pool, id, ['Running', 'Suspended', 'Failed'], 'Deleting', reason);
+    }
+    if (row.pid !== null) await this.deps.runtime.stop(id, row.pid, 5000);
+    if (row.volumeId !== null) await this.deps.snapshotCache.deleteVolume(row.volumeId);
+    await this.deps.runtime.forget(id);
+    const next = await transitionInstance(this.deps.pool, id, ['Deleting'], 'Deleted', 'volume deleted', {
+      pid: null,
+      port: null,
     });
+    return view(next ?? (await this.row(id)));
+  }
+
+  /**
+   * Records a Running instance whose server has exited without a stop of ours. A server that stopped cleanly
+   * (as it does when its owner exits: ADR 0024) left every committed change on its volume: a learner's instance
+   * becomes Suspended and resumes from it; a pooled one, never handed out, is not worth keeping and is deleted.
+   * A server that crashed may have crashed on its data: Failed, and the runner rebuilds the state from layers.
+   * The caller holds the instance's lock. Answers the row as it is now.
+   */
+  async settleGone(row: InstanceRow, reason: string): Promise<InstanceRow> {
+    const clean = row.volumePath !== null && (await this.deps.runtime.stoppedCleanly(row.volumePath));
+    if (clean && row.pooled) {
+      await this.deleteHeld(row.id, `${reason}; pooled, stopped cleanly`);
+    } else if (clean) {
+      const next = await transitionInstance(
+        this.deps.pool,
+        row.id,
+        ['Running'],
+        'Suspended',
+        `${reason}; stopped cleanly`,
+        {
+          pid: null,
+          port: null,
+          suspendedAt: new Date(),
+        },
+      );
+      if (next) return next;
+    } else {
+      await this.fail(row, ['Running'], reason);
+    }
+    return this.row(row.id);
   }
 
   /** Marks an instance Failed (from one of `from`), recording why. */
@@ -419,6 +475,15 @@ export class InstanceManager {
 
   private async restart(row: InstanceRow, reason: string): Promise<InstanceRow> {
     if (row.volumePath === null) throw new InvalidStateError(row.id, row.state, 'start without a volume');
+    if (this.closing) {
+      // Its server is stopped (a stopped snapshot) or was never started (a resume): its data is on the volume.
+      await transitionInstance(this.deps.pool, row.id, ['Running'], 'Suspended', 'service closing', {
+        pid: null,
+        port: null,
+        suspendedAt: new Date(),
+      });
+      throw new ShuttingDownError();
+    }
     try {
       const server = await this.deps.runtime.start({
         instanceId: row.id,

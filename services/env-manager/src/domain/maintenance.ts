@@ -52,8 +52,10 @@ async function movedOn(operation: Promise<unknown>): Promise<boolean> {
 
 /** What one reconcile pass repaired. */
 export interface ReconcileSummary {
-  /** Records whose server was gone, now Failed. */
+  /** Records whose server was gone after a crash, now Failed. */
   failed: string[];
+  /** Records whose server was gone after a clean stop (its owner, the spawner, exited): Suspended, or deleted if pooled. */
+  settled: string[];
   /** Servers on our volumes that no record accounts for, killed (pids). */
   killedOrphans: number[];
   /** Records stuck in Pending, Creating or Deleting, now Failed. */
@@ -68,7 +70,8 @@ function isUnder(path: string, root: string): boolean {
 /**
  * Repairs drift between records and processes: a Running record whose
  * server died is marked Failed (not restarted: its data may be what crashed
- * it, and the runner rebuilds state from layers anyway); a postmaster on one
+ * it, and the runner rebuilds state from layers anyway), or Suspended when it
+ * stopped cleanly (see InstanceManager.settleGone); a postmaster on one
  * of our volumes that no live record owns is killed; records stuck in a
  * transitional state past `stuckMs` are marked Failed. Instances with an
  * operation in flight are left alone.
@@ -83,7 +86,7 @@ export async function reconcile(
     scanOrphans?: boolean;
   },
 ): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { failed: [], killedOrphans: [], stuck: [] };
+  const summary: ReconcileSummary = { failed: [], settled: [], killedOrphans: [], stuck: [] };
   const rows = await listInstances(deps.pool, { states: ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting'] });
   const expected = new Map<number, string>();
   const byPath = new Map<string, (typeof rows)[number]>();
@@ -94,8 +97,8 @@ export async function reconcile(
       expected.set(row.pid, row.id);
       continue;
     }
-    await manager.fail(row, ['Running'], `server process ${row.pid} is gone`);
-    summary.failed.push(row.id);
+    const now = await manager.busy.run(row.id, () => manager.settleGone(row, `server process ${row.pid} is gone`));
+    (now.state === 'Failed' ? summary.failed : summary.settled).push(row.id);
   }
   const rootDir = (await manager.driver()).rootDir;
   for (const server of deps.scanOrphans === false ? [] : await deps.runtime.listServers()) {

@@ -3,6 +3,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  boundToParent,
   chownTree,
   freePort,
   type OsUser,
@@ -10,9 +11,11 @@ import {
   renice,
   runCommand,
   type ServerBinaries,
+  type Spawner,
   type StartedProcess,
   serverBinaries,
   serverOsUser,
+  setprivPath,
 } from '@taidon/kit';
 import type { Logger } from 'pino';
 import { StartFailedError } from '../errors.js';
@@ -65,7 +68,16 @@ export interface LocalRuntimeOptions {
   cgroupName?: string;
   /** Directory with initdb and postgres; defaults to the bundled binaries. */
   binDir?: string;
+  /** Starts servers (see kit's spawner.ts); default this process's own, null spawns from this process. */
+  spawner?: Spawner | null;
 }
+
+/**
+ * What a postmaster gets when its owner (the spawner, or this process without one) exits, however it exits: fast
+ * shutdown, which ends with a checkpoint, so the volume holds every committed change and the next env-manager
+ * resumes the instance from it (ADR 0024). No server runs on without an env-manager to stop, freeze or expire it.
+ */
+const OWNER_EXIT_SIGNAL = 'SIGINT';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -159,8 +171,10 @@ async function waitReady(
  * The `local` runtime: PostgreSQL server processes on this machine, run as an
  * unprivileged OS user when this process is root, each on its own port on
  * 127.0.0.1 with a private socket directory, in its own cgroup where cgroup
- * v2 is writable. Servers are detached: they outlive env-manager, which finds
- * them again by pid (and reconcile by /proc).
+ * v2 is writable. Servers are detached (a signal to env-manager's process
+ * group does not reach them) but bound to their owner: when it exits, however
+ * it exits, they shut down cleanly (OWNER_EXIT_SIGNAL), and the next
+ * env-manager takes their instances over (domain/take-over.ts).
  */
 export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<Runtime> {
   const user: OsUser = serverOsUser();
@@ -181,6 +195,13 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     freezer,
     reasons: cgroups.reasons,
   };
+  const spawnerOf = () => (options.spawner === undefined ? processSpawner() : options.spawner);
+  if (!setprivPath()) {
+    options.logger.warn(
+      { spawner: Boolean(spawnerOf()) },
+      'setpriv not found: servers stop with env-manager only when its spawner process can stop them (not after a kill -9 of it, nor without it)',
+    );
+  }
   if (limits.reasons.length > 0) {
     options.logger.warn(
       { cgroup: cgroups.parent, controllers: limits.controllers, freezer, reasons: limits.reasons },
@@ -229,19 +250,30 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
   async function launch(opts: StartServerOptions, port: number, dir: string): Promise<StartedProcess | undefined> {
     const args = ['-D', opts.dataDir, '-p', String(port), '-c', `unix_socket_directories=${dir}`];
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', TZ: 'UTC' };
-    const spawner = processSpawner();
+    const spawner = spawnerOf();
     if (spawner) {
       const owner = user.uid === undefined ? {} : { uid: user.uid, gid: user.gid ?? user.uid };
       const nice = mayRenice() ? { nice: STARTUP_NICE } : {};
       return spawner
-        .start({ file: bins.postgres, args, cwd: dir, env, stderrFile: join(dir, 'server.log'), ...owner, ...nice })
+        .start({
+          file: bins.postgres,
+          args,
+          cwd: dir,
+          env,
+          stderrFile: join(dir, 'server.log'),
+          parentDeathSignal: OWNER_EXIT_SIGNAL,
+          ...owner,
+          ...nice,
+        })
         .catch(() => undefined);
     }
     // Without the spawner the log is opened here (the spawner opens it itself).
     const log = await open(join(dir, 'server.log'), 'a', 0o600);
     let child: ChildProcess;
+    // Bound to this process (spawned from its main thread): without setpriv, a server here outlives it.
+    const bound = boundToParent(bins.postgres, args, OWNER_EXIT_SIGNAL);
     try {
-      child = spawn(bins.postgres, args, {
+      child = spawn(bound?.file ?? bins.postgres, bound?.args ?? args, {
         uid: user.uid,
         gid: user.gid,
         cwd: dir,
@@ -438,6 +470,8 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     },
 
     isAlive: isProcessAlive,
+
+    stoppedCleanly: shutDownCleanly,
 
     listServers: findPostmasters,
 

@@ -70,7 +70,10 @@ export interface Runtime {
    * without connecting: the caller's connection is the first); throws StartFailedError.
    */
   start(options: StartServerOptions): Promise<StartedServer>;
-  /** Fast shutdown (SIGINT), waits for exit, SIGKILL after `timeoutMs`. No-op when already gone. */
+  /**
+   * Fast shutdown (SIGINT), waits for exit, SIGKILL after `timeoutMs`. No-op when already gone. Servers also get
+   * a fast shutdown when the process that started them exits, however it exits (ADR 0024).
+   */
   stop(instanceId: string, pid: number, timeoutMs?: number): Promise<void>;
   /** Kills the server and all its processes at once. */
   kill(instanceId: string, pid: number): Promise<void>;
@@ -78,6 +81,11 @@ export interface Runtime {
   freeze(instanceId: string, pid: number): Promise<void>;
   thaw(instanceId: string, pid: number): Promise<void>;
   isAlive(pid: number): boolean;
+  /**
+   * Whether the server of a data directory last stopped cleanly (a shutdown checkpoint: every committed change is
+   * on the volume, nothing to replay), as after a stop or its owner's exit; false after a crash or a kill.
+   */
+  stoppedCleanly(dataDir: string): Promise<boolean>;
   /** Every postmaster this runtime can see, for reconcile. */
   listServers(): Promise<RunningServer[]>;
   /** Last lines the server wrote to stderr. */
