@@ -2,12 +2,13 @@ import { createBaseApp, createMetricsRegistry, requireServiceToken } from '@taid
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SqlRunnerConfig } from './config.js';
-import { computeBaseKey } from './domain/chain/index.js';
+import { computeBaseKey } from './domain/chain/keys.js';
 import type { EngineIdentity } from './domain/engine.js';
 import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
 import { warmUpBaseState } from './domain/runs/warm-up.js';
 import { createRunMetrics } from './metrics.js';
+import { createPlanner, type PlannerConfig, registerPlanner } from './planner/index.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSchemaRoutes } from './routes/schema.js';
@@ -15,7 +16,8 @@ import { registerUsageRoutes } from './routes/usage.js';
 
 /** What sql-runner needs from the outside world. */
 export interface SqlRunnerDeps {
-  config: Pick<SqlRunnerConfig, 'SERVICE_TOKEN'>;
+  /** The planner's PLAN_* knobs not given take their documented defaults. */
+  config: Pick<SqlRunnerConfig, 'SERVICE_TOKEN'> & Partial<PlannerConfig>;
   engine: EngineIdentity;
   logger: Logger;
   /** The control-plane pool and sibling services that runs need; without them only planning is served. */
@@ -30,9 +32,11 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   const app = createBaseApp({ service: 'sql-runner', logger: deps.logger, bodyLimitBytes: 1024 * 1024, metrics });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
   const runs = deps.runs ? { ...deps.runs, metrics: createRunMetrics(metrics) } : undefined;
-  registerPlanRoutes(app, deps.engine, runs?.snapshotCache);
+  const planner = createPlanner(deps.config, deps.logger);
+  registerPlanner(app, planner);
+  registerPlanRoutes(app, deps.engine, planner, runs?.snapshotCache);
   if (runs) {
-    registerRunRoutes(app, deps.engine, runs, new RunRegistry());
+    registerRunRoutes(app, deps.engine, runs, new RunRegistry(), planner);
     if (runs.quota) registerUsageRoutes(app, runs.quota);
     registerSchemaRoutes(app, runs);
     // Connections to warm-pool instances are opened ahead of the runs that will take them.

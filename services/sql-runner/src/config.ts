@@ -1,4 +1,5 @@
 import { type ConfigOf, envInt, envOptional, envString, envUrl, loadConfig } from '@taidon/kit';
+import { DEFAULT_PLAN_LIMITS } from './domain/chain/limits.js';
 
 /** Every environment variable sql-runner reads. */
 export const sqlRunnerConfigSpec = {
@@ -45,6 +46,49 @@ export const sqlRunnerConfigSpec = {
     'Started instances of the empty database (K0) env-manager keeps ready, so a first run takes one instead of starting one.',
     { default: 2, min: 0, max: 100 },
   ),
+  PLAN_WORKERS: envInt(
+    'Worker threads that plan chains (split, parse, key user SQL), so that planning never holds the event loop.',
+    { default: 2, min: 1, max: 64 },
+  ),
+  PLAN_TIMEOUT_MS: envInt(
+    'Time one plan may take in its worker; past it the worker is stopped and replaced, and the request answered 422 SQL_RUNNER_PLAN_LIMIT_EXCEEDED (limit timeMs).',
+    { default: 30_000, min: 100, max: 600_000 },
+  ),
+  PLAN_QUEUE_MAX: envInt(
+    'Plans waiting for a worker, from all accounts; past it a plan is answered 503 SQL_RUNNER_PLANNER_BUSY with Retry-After.',
+    { default: 64, min: 1, max: 10_000 },
+  ),
+  PLAN_QUEUE_PER_ACCOUNT: envInt(
+    'Plans one account may have waiting or planning (one plans at a time); past it 429 SQL_RUNNER_PLANNER_ACCOUNT_BUSY with Retry-After.',
+    { default: 4, min: 1, max: 1_000 },
+  ),
+  PLAN_WORKER_MEMORY_MB: envInt(
+    "V8 heap of one planner worker, in MB; a plan that needs more kills its worker, not the process (422, limit memoryMb). The parser's WASM heap (up to 1 GiB) comes on top.",
+    { default: 1024, min: 64, max: 16_384 },
+  ),
+  PLAN_MAX_STEPS: envInt('Steps (statements and \\echo) one chain may have (422, limit steps).', {
+    default: DEFAULT_PLAN_LIMITS.maxSteps,
+    min: 1,
+    max: 10_000_000,
+  }),
+  PLAN_MAX_CHARS: envInt(
+    'Characters one chain may expand to: each file run, each include every time it is followed, each substituted variable value every time (422, limit chars).',
+    { default: DEFAULT_PLAN_LIMITS.maxChars, min: 1024, max: 1024 * 1024 * 1024 },
+  ),
+  PLAN_MAX_INCLUDES: envInt(
+    'Includes (\\i, \\ir) one chain may follow, each counted every time it is followed (422, limit includes).',
+    { default: DEFAULT_PLAN_LIMITS.maxIncludes, min: 0, max: 10_000_000 },
+  ),
+  PLAN_MAX_INCLUDE_DEPTH: envInt('Nesting of includes (422 SQL_RUNNER_INCLUDE_TOO_DEEP).', {
+    default: DEFAULT_PLAN_LIMITS.maxIncludeDepth,
+    min: 1,
+    max: 1_000,
+  }),
+  PLAN_MAX_VARIABLE_CHARS: envInt('Characters of one \\set value (422, limit variableChars).', {
+    default: DEFAULT_PLAN_LIMITS.maxVariableChars,
+    min: 1,
+    max: 1024 * 1024 * 1024,
+  }),
   HOST: envString('Address to listen on.', { default: '127.0.0.1' }),
   PORT: envInt('Port to listen on.', { default: 8082, min: 0, max: 65_535 }),
   LOG_LEVEL: envString('pino log level.', { default: 'info' }),

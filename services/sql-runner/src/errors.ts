@@ -1,10 +1,12 @@
 import { KIT_ERROR_CODES } from '@taidon/kit';
-import { CHAIN_ERROR_CODES } from './domain/chain/index.js';
+import { CHAIN_ERROR_CODES } from './domain/chain/errors.js';
+import { PLANNER_ERROR_CODES } from './planner/errors.js';
 
 /** Every code sql-runner answers with; each is documented in services/sql-runner/README.md (checked by a test). */
 export const SQL_RUNNER_ERROR_CODES: Record<string, string> = {
   ...KIT_ERROR_CODES,
   ...Object.fromEntries(CHAIN_ERROR_CODES.map((entry) => [entry.code, entry.meaning])),
+  ...PLANNER_ERROR_CODES,
   SQL_RUNNER_RUN_NOT_FOUND:
     'No run with this id is in progress for the caller (404); finished runs cannot be cancelled.',
   SQL_RUNNER_SESSION_NOT_FOUND: 'The session id belongs to no session of the caller (404).',

@@ -1,6 +1,7 @@
 import type { PlanInput, PlanResponse } from '@taidon/contracts';
 import type { SnapshotCacheClient } from '../clients/snapshot-cache.js';
-import { planChain, type SourceFile } from './chain/index.js';
+import type { Planner } from '../planner/pool.js';
+import type { SourceFile } from './chain/index.js';
 import type { EngineIdentity } from './engine.js';
 
 /** Path given to the text of a `{ sql }` plan input, in steps and errors. */
@@ -16,18 +17,21 @@ export function sourceFiles(input: PlanInput): SourceFile[] {
  * would execute, each with its position and state key. Errors in the SQL
  * (syntax, meta-commands, includes) are thrown as 422 domain errors. With
  * the cache at hand it also says, per step, whether its state is cached and
- * which layer a run of this chain would start from.
+ * which layer a run of this chain would start from. The planning itself
+ * happens in the planner's workers, on behalf of `owner` (the account asking).
  */
 export async function planInput(
   input: PlanInput,
   engine: EngineIdentity,
-  cache?: SnapshotCacheClient,
-  requestId?: string,
+  planner: Planner,
+  context: { cache?: SnapshotCacheClient | undefined; requestId?: string; owner?: string | undefined } = {},
 ): Promise<PlanResponse> {
-  const chain = await planChain(sourceFiles(input), {
-    engineVersion: engine.version,
-    settings: { ...engine.settings },
-  });
+  const { cache, requestId, owner } = context;
+  const chain = await planner.plan(
+    sourceFiles(input),
+    { engineVersion: engine.version, settings: { ...engine.settings } },
+    owner,
+  );
   const plan: PlanResponse = {
     formatVersion: chain.formatVersion,
     baseKey: chain.baseKey,

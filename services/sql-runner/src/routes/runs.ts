@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest } from '@taidon/contracts';
 import { ACCOUNT_HEADER, DomainError, ROLE_HEADER, UnauthorizedError } from '@taidon/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { planChain } from '../domain/chain/index.js';
+import type { ChainOptions, SourceFile } from '../domain/chain/index.js';
 import type { EngineIdentity } from '../domain/engine.js';
 import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
 import type { Emit } from '../domain/runs/execute.js';
 import { executeRun, openSession, type RunRegistry } from '../domain/runs/run.js';
+import type { Planner } from '../planner/pool.js';
 import { deleteNewSession } from '../store/sessions.js';
 import { admitRun, checkInstanceQuota } from './run-quota.js';
 
@@ -32,6 +33,7 @@ export function registerRunRoutes(
   engine: EngineIdentity,
   deps: RunnerDeps,
   registry: RunRegistry,
+  planner: Planner,
 ): void {
   const chainOptions = { engineVersion: engine.version, settings: { ...engine.settings } };
 
@@ -40,6 +42,8 @@ export function registerRunRoutes(
     { schema: { body: RunRequest }, bodyLimit: 64 * 1024 * 1024 },
     async (request, reply) => {
       const ownerId = ownerOf(request);
+      // In the planner's workers, never on this event loop; one plan of the account at a time.
+      const planChain = (files: SourceFile[], options: ChainOptions) => planner.plan(files, options, ownerId);
       // The account's quotas are asked for while the SQL is planned; a refusal still comes first.
       const admitted = admitRun(deps.quota, request, reply, ownerId);
       admitted.catch(() => {});
