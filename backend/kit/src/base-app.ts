@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import {
+  applyConnectionLimits,
+  type ConnectionLimits,
+  clientErrorHandler,
+  DEFAULT_CONNECTION_LIMITS,
+  RAW_REQUEST_ID,
+  serverTimeoutOptions,
+} from './connection-limits.js';
 import { type ReadinessCheck, registerHealth } from './health.js';
+import { registerJsonBody } from './json-body.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { registerProblemHandler } from './problem.js';
 
@@ -16,34 +26,52 @@ export interface BaseAppOptions {
   bodyLimitBytes?: number;
   /** The registry `/metrics` serves; pass one to add the service's own series (createMetricsRegistry). */
   metrics?: Registry;
+  /** Caps on connections and timeouts of requests; unset fields keep DEFAULT_CONNECTION_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The documented form of `x-request-id`; anything else (too long, markup, spaces) is replaced by a new UUID. */
+export const REQUEST_ID_FORMAT = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * A fastify instance with the house plumbing registered explicitly: request
- * ids taken from `x-request-id` (or made) and logged as `reqId`, problem+json
- * errors, health and metrics. Services add their own routes on top.
+ * ids taken from `x-request-id` when they have the documented form (or made)
+ * and logged as `reqId`, problem+json for every refusal (fastify's, Node's
+ * and the connection caps'), JSON bodies without prototype poisoning,
+ * connection and request limits, health and metrics. Services add their own
+ * routes on top.
  */
 export function createBaseApp(options: BaseAppOptions): FastifyInstance {
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const registry = options.metrics ?? createMetricsRegistry(options.service);
+  // Filled in once the server exists; Node emits no client error before a connection is accepted.
+  let onClientError: (error: NodeJS.ErrnoException, socket: Socket) => void = (_error, socket) => socket.destroy();
   const app = Fastify({
     loggerInstance: options.logger,
-    requestIdHeader: 'x-request-id',
+    // Not the header itself: fastify would take it as it comes and never ask genReqId.
+    requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'reqId' }),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      const id = typeof given === 'string' && REQUEST_ID_FORMAT.test(given) ? given : randomUUID();
+      (request as { [RAW_REQUEST_ID]?: string })[RAW_REQUEST_ID] = id;
+      return id;
     },
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    ...serverTimeoutOptions(limits),
+    clientErrorHandler: (error, socket) => onClientError(error, socket),
     // Closing the app (Ctrl+C, SIGTERM, tests) ends open streams too, instead of waiting for them.
     forceCloseConnections: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
+  const limitMetrics = applyConnectionLimits(app.server, limits, registry);
+  onClientError = clientErrorHandler(limits, options.logger, limitMetrics);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerJsonBody(app);
   registerProblemHandler(app);
   registerHealth(app, options.readiness ?? {});
-  registerMetrics(app, options.metrics ?? createMetricsRegistry(options.service));
+  registerMetrics(app, registry);
   return app;
 }

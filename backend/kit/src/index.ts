@@ -1,5 +1,5 @@
 export { type AuditRecord, type AuditSink, type AuditSinkOptions, createAuditSink } from './audit.js';
-export { type BaseAppOptions, createBaseApp } from './base-app.js';
+export { type BaseAppOptions, createBaseApp, REQUEST_ID_FORMAT } from './base-app.js';
 export {
   ConfigError,
   type ConfigOf,
@@ -11,6 +11,12 @@ export {
   envUrl,
   loadConfig,
 } from './config.js';
+export {
+  CONNECTION_LIMIT_ERROR_CODES,
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  TOO_MANY_CONNECTIONS,
+} from './connection-limits.js';
 export { DomainError, NotFoundError, UnauthorizedError, UnavailableError, UnprocessableError } from './errors.js';
 export { CommandError, type CommandResult, type RunCommandOptions, renice, runCommand } from './exec.js';
 export { type ReadinessCheck, registerHealth } from './health.js';
@@ -30,7 +36,14 @@ export {
   serverBinaries,
   startPostgresServer,
 } from './pg-server.js';
-export { KIT_ERROR_CODES, PROBLEM_CONTENT_TYPE, type ProblemBody, problem, registerProblemHandler } from './problem.js';
+export {
+  KIT_ERROR_CODES,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemBody,
+  problem,
+  rawProblemResponse,
+  registerProblemHandler,
+} from './problem.js';
 export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
 export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER } from './service-auth.js';
 export { callService, type ServiceCallOptions, type ServiceEndpoint } from './service-client.js';

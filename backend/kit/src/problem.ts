@@ -22,7 +22,15 @@ export const KIT_ERROR_CODES = {
   NOT_FOUND: 'No route matches the method and path.',
   UNAUTHORIZED: 'The request carries no valid access token or service token.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than the route accepts.',
-  BAD_REQUEST: 'The request could not be read (malformed JSON, wrong content type).',
+  BAD_REQUEST:
+    'The request could not be read: not HTTP/1.1, a body shorter or longer than its Content-Length, a client that went away.',
+  INVALID_JSON: 'The body is empty or not valid JSON although its content type says JSON.',
+  FORBIDDEN_JSON_KEY:
+    'The JSON body has a `__proto__` key, or a `constructor` key holding `prototype` (prototype poisoning); no route takes such keys.',
+  UNSUPPORTED_MEDIA_TYPE: 'The body is of a content type the route does not read (send `application/json`).',
+  HEADERS_TOO_LARGE: "The request's headers are larger than the server reads (16 KiB) (431).",
+  REQUEST_TIMEOUT:
+    "The request's headers, or the whole request with its body, did not arrive within the server's timeouts; the connection is closed (408).",
   INTERNAL: 'An unexpected failure; the body never carries its details, the log line with the same requestId does.',
   UNAVAILABLE: 'A dependency (database, another service) is not answering.',
 } as const;
@@ -32,11 +40,13 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -58,6 +68,24 @@ export function problem(
   };
 }
 
+/**
+ * A whole HTTP/1.1 problem+json answer, for refusals made on a bare socket
+ * before fastify has a request (over-cap connections, Node's parse errors and
+ * timeouts). It closes the connection: what follows on the socket is unknown.
+ */
+export function rawProblemResponse(body: ProblemBody, headers: Record<string, string> = {}): string {
+  const json = JSON.stringify(body);
+  const lines = [
+    `HTTP/1.1 ${body.status} ${body.title}`,
+    `content-type: ${PROBLEM_CONTENT_TYPE}`,
+    `content-length: ${Buffer.byteLength(json)}`,
+    'cache-control: no-store',
+    'connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${json}`;
+}
+
 function send(request: FastifyRequest, reply: FastifyReply, body: ProblemBody): FastifyReply {
   return reply
     .code(body.status)
@@ -65,11 +93,25 @@ function send(request: FastifyRequest, reply: FastifyReply, body: ProblemBody): 
     .send({ ...body, instance: request.url, requestId: request.id });
 }
 
-function fastifyCode(error: FastifyError): string {
-  if (error.validation) return 'VALIDATION_FAILED';
-  if (error.statusCode === 413) return 'PAYLOAD_TOO_LARGE';
-  if (error.statusCode === 401) return 'UNAUTHORIZED';
-  return 'BAD_REQUEST';
+/** fastify's own refusals, by their error code (never their message), as our codes and details. */
+const FASTIFY_REFUSALS: Record<string, { code: keyof typeof KIT_ERROR_CODES; detail?: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: 'The body is of a content type this route does not read; send application/json.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', detail: 'The body is empty but its content type says JSON.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', detail: 'The body is not valid JSON.' },
+};
+
+function fastifyRefusal(error: FastifyError): { code: string; detail: string } {
+  if (error.validation) return { code: 'VALIDATION_FAILED', detail: error.message };
+  const known = FASTIFY_REFUSALS[error.code];
+  if (known) return { code: known.code, detail: known.detail ?? error.message };
+  if (error.statusCode === 413) return { code: 'PAYLOAD_TOO_LARGE', detail: error.message };
+  if (error.statusCode === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: error.message };
+  if (error.statusCode === 401) return { code: 'UNAUTHORIZED', detail: error.message };
+  return { code: 'BAD_REQUEST', detail: error.message };
 }
 
 /** pg-pool's error when no connection became free within `connectionTimeoutMillis` (it carries no code). */
@@ -95,7 +137,8 @@ export function registerProblemHandler(app: FastifyInstance): void {
       const extensions = fe.validation
         ? { errors: fe.validation.map((v) => ({ path: v.instancePath, message: v.message })) }
         : {};
-      return send(request, reply, problem(status, fastifyCode(fe), fe.message, extensions));
+      const { code, detail } = fastifyRefusal(fe);
+      return send(request, reply, problem(status, code, detail, extensions));
     }
     if (isPoolExhausted(error)) {
       // Overload, not a bug: every database connection stayed busy for the pool's whole wait.

@@ -101,7 +101,62 @@ describe('createBaseApp', () => {
       payload: '{"n":',
     });
     expect(broken.statusCode).toBe(400);
-    expect(broken.json().code).toBe('BAD_REQUEST');
+    expect(broken.json().code).toBe('INVALID_JSON');
+  });
+
+  it('answers each refusal of a body with its own code', async () => {
+    const { instance } = app();
+    const send = (contentType: string, payload: string) =>
+      instance.inject({ method: 'POST', url: '/echo', headers: { 'content-type': contentType }, payload });
+    const cases = [
+      { response: await send('application/x-www-form-urlencoded', 'n=1'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+      { response: await send('application/json', ''), status: 400, code: 'INVALID_JSON' },
+      { response: await send('application/json', '{"n":1,'), status: 400, code: 'INVALID_JSON' },
+      {
+        response: await send('application/json', '{"n":1,"__proto__":{"x":1}}'),
+        status: 400,
+        code: 'FORBIDDEN_JSON_KEY',
+      },
+      {
+        response: await send('application/json', '{"n":1,"\\u005f_proto__":{"x":1}}'),
+        status: 400,
+        code: 'FORBIDDEN_JSON_KEY',
+      },
+      {
+        response: await send('application/json', '{"n":1,"constructor":{"prototype":{"x":1}}}'),
+        status: 400,
+        code: 'FORBIDDEN_JSON_KEY',
+      },
+      {
+        response: await send('application/json', `{"n":"${'x'.repeat(1024 * 1024)}"}`),
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      },
+    ];
+    for (const { response, status, code } of cases) {
+      expect(response.statusCode, code).toBe(status);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({ code, status, type: `urn:taidon:problem:${code}`, instance: '/echo' });
+    }
+    // The message names the key, not a parse failure.
+    expect(cases[3]?.response.json().detail).toContain('__proto__');
+    // A body that only mentions the key as a value is fine.
+    expect((await send('application/json', '{"n":1,"note":"__proto__"}')).statusCode).toBe(200);
+  });
+
+  it('keeps a request id of the documented form and replaces any other, in the answer and the logs', async () => {
+    const { instance, logs } = app();
+    const kept = await instance.inject({ method: 'GET', url: '/domain', headers: { 'x-request-id': 'abc-123.x:y_z' } });
+    expect(kept.headers['x-request-id']).toBe('abc-123.x:y_z');
+    for (const given of ['a'.repeat(1024), '<script>alert(1)</script>', 'two words', '']) {
+      const response = await instance.inject({ method: 'GET', url: '/domain', headers: { 'x-request-id': given } });
+      const id = response.headers['x-request-id'] as string;
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(response.json().requestId).toBe(id);
+      const lines = logs.lines().filter((l) => l.includes(id));
+      expect(lines.length).toBeGreaterThan(0);
+      if (given) for (const line of logs.lines()) expect(line).not.toContain(given);
+    }
   });
 
   it('serves health and per-route metrics', async () => {

@@ -1,2 +1,3 @@
 export { createTestDatabase, type TestDatabase, testServerUrl } from './database.js';
 export { captureLogger } from './logs.js';
+export { openRaw, parseAnswer, type RawAnswer, type RawConnection, rawExchange } from './raw-http.js';

@@ -1,0 +1,169 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBaseApp } from '../src/base-app.js';
+import { addressKey, type ConnectionLimits } from '../src/connection-limits.js';
+import { captureLogger } from '../src/testing/logs.js';
+import { openRaw, type RawAnswer, rawExchange } from '../src/testing/raw-http.js';
+
+const apps: FastifyInstance[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+/** A base app on a loopback port with `limits`, a JSON echo route and a slow NDJSON stream. */
+async function serve(limits: Partial<ConnectionLimits> = {}) {
+  const logs = captureLogger('edge');
+  const app = createBaseApp({ service: 'edge', logger: logs.logger, limits });
+  app.post('/echo', async (request) => ({ got: request.body }));
+  // A response longer than the request timeout: only receiving the request is bounded.
+  app.get('/stream', async (_request, reply) => {
+    const { PassThrough } = await import('node:stream');
+    const out = new PassThrough();
+    let n = 0;
+    const timer = setInterval(() => {
+      out.write(`${JSON.stringify({ n })}\n`);
+      if (++n === 6) {
+        clearInterval(timer);
+        out.end();
+      }
+    }, 250);
+    return reply.type('application/x-ndjson').send(out);
+  });
+  apps.push(app);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url, logs };
+}
+
+function expectProblem(answer: RawAnswer, status: number, code: string) {
+  expect(answer.status).toBe(status);
+  expect(answer.headers['content-type']).toBe('application/problem+json');
+  const body = JSON.parse(answer.body);
+  expect(body).toMatchObject({ status, code, type: `urn:taidon:problem:${code}` });
+  expect(body.requestId).toBe(answer.headers['x-request-id']);
+  return body;
+}
+
+describe('timeouts of a request being received', () => {
+  it('closes a body that stops short of its Content-Length with 408 REQUEST_TIMEOUT', async () => {
+    const { url } = await serve({ headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    const answer = await rawExchange(
+      url,
+      'POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: slow-body-1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
+    // The request's headers were read: the refusal carries its id, as its log lines do.
+    expect(expectProblem(answer, 408, 'REQUEST_TIMEOUT').requestId).toBe('slow-body-1');
+    expect(answer.closedAfterMs).toBeGreaterThanOrEqual(550);
+    expect(answer.closedAfterMs).toBeLessThan(3_000);
+  });
+
+  it('closes a never-ending chunked body within the request timeout', async () => {
+    const { url } = await serve({ headersTimeoutMs: 300, requestTimeoutMs: 800 });
+    const held = await openRaw(
+      url,
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
+    // A chunk every 100 ms: the connection is never idle, only too slow to finish.
+    const drip = setInterval(() => held.socket.write('1\r\n \r\n'), 100);
+    try {
+      const answer = await held.closed;
+      expectProblem(answer, 408, 'REQUEST_TIMEOUT');
+      expect(answer.closedAfterMs).toBeLessThan(3_000);
+    } finally {
+      clearInterval(drip);
+    }
+  });
+
+  it('closes headers that never end with 408, and a connection that never sends a byte', async () => {
+    const { url } = await serve({ headersTimeoutMs: 300, requestTimeoutMs: 5_000 });
+    const slow = await openRaw(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const silent = await openRaw(url, '');
+    const [slowAnswer, silentAnswer] = await Promise.all([slow.closed, silent.closed]);
+    expectProblem(slowAnswer, 408, 'REQUEST_TIMEOUT');
+    expect(slowAnswer.closedAfterMs).toBeLessThan(2_500);
+    expect(silentAnswer.closedAfterMs).toBeLessThan(2_500);
+  });
+
+  it('does not cut a streamed response that lasts longer than the request timeout', async () => {
+    const { url } = await serve({ headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    const started = performance.now();
+    const response = await fetch(`${url}/stream`);
+    const lines = (await response.text()).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(6);
+    expect(performance.now() - started).toBeGreaterThan(1_000);
+  });
+
+  it('closes an idle kept-alive connection after the keep-alive timeout', async () => {
+    const { url } = await serve({ keepAliveTimeoutMs: 400 });
+    const connection = await openRaw(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    const answer = await connection.closed;
+    expect(answer.status).toBe(200);
+    expect(answer.closedAfterMs).toBeGreaterThanOrEqual(350);
+    expect(answer.closedAfterMs).toBeLessThan(3_000);
+  });
+});
+
+describe("Node's own refusals", () => {
+  it('answers headers over 16 KiB with 431 HEADERS_TOO_LARGE', async () => {
+    const { url } = await serve();
+    const answer = await rawExchange(
+      url,
+      `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expectProblem(answer, 431, 'HEADERS_TOO_LARGE');
+  });
+
+  it('answers a malformed request line with 400 BAD_REQUEST', async () => {
+    const { url } = await serve();
+    const answer = await rawExchange(url, 'HELLO THERE\r\n\r\n');
+    expectProblem(answer, 400, 'BAD_REQUEST');
+  });
+});
+
+describe('connection caps', () => {
+  it('refuses a connection over the per-address cap with 503 and Retry-After, and takes one again once a slot frees', async () => {
+    const { app, url } = await serve({ maxConnectionsPerAddress: 3, maxConnections: 100 });
+    const held = await Promise.all(
+      [1, 2, 3].map(() => openRaw(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\n', '127.0.0.2')),
+    );
+    const refused = await rawExchange(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n', '127.0.0.2');
+    const body = expectProblem(refused, 503, 'TOO_MANY_CONNECTIONS');
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(body.retryAfterSeconds).toBe(5);
+    expect(refused.closedAfterMs).toBeLessThan(1_500);
+    // Another address is not affected.
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    held[0]?.socket.destroy();
+    await held[0]?.closed;
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await rawExchange(
+      url,
+      'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      '127.0.0.2',
+    );
+    expect(again.status).toBe(200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/taidon_http_connections_refused_total\{reason="address",service="edge"\} 1/);
+    for (const h of held) h.socket.destroy();
+    await app.close();
+  });
+
+  it('refuses a connection over the total cap', async () => {
+    const { url } = await serve({ maxConnections: 2 });
+    const held = await Promise.all([1, 2].map(() => openRaw(url, '')));
+    const refused = await rawExchange(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    expectProblem(refused, 503, 'TOO_MANY_CONNECTIONS');
+    for (const h of held) h.socket.destroy();
+  });
+});
+
+describe('addressKey', () => {
+  it('counts IPv4 as is, IPv4-mapped IPv6 as IPv4 and IPv6 by its /64', () => {
+    expect(addressKey('10.1.2.3')).toBe('10.1.2.3');
+    expect(addressKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+});
