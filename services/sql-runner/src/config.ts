@@ -46,6 +46,10 @@ export const sqlRunnerConfigSpec = {
     'Started instances of the empty database (K0) env-manager keeps ready, so a first run takes one instead of starting one.',
     { default: 2, min: 0, max: 100 },
   ),
+  RUN_MAX_OPEN_PER_ACCOUNT: envInt(
+    'Runs one account may have open at once, on all replicas (an account whose `instances` quota is larger may have that many); past it 429 SQL_RUNNER_OPEN_RUNS_EXCEEDED with Retry-After. A run whose stream is not being read is open. Enforced with the quotas (USER_PROFILE_URL set).',
+    { default: 4, min: 1, max: 1_000 },
+  ),
   PLAN_WORKERS: envInt(
     'Worker threads that plan chains (split, parse, key user SQL), so that planning never holds the event loop.',
     { default: 2, min: 1, max: 64 },

@@ -1,42 +1,39 @@
+import { randomUUID } from 'node:crypto';
 import type { Quotas } from '@taidon/contracts';
 import { ROLE_HEADER } from '@taidon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type QuotaSession, type RunQuota, RunRateExceededError } from '../domain/runs/quota.js';
+import { type AdmittedRun, QuotaRefusal, type RunQuota } from '../domain/runs/quota.js';
 
-/**
- * Counts a run against the caller's run rate before anything else is done
- * for it; over the rate, answers 429 with Retry-After. Undefined when no
- * quotas are enforced (USER_PROFILE_URL unset).
- */
-export async function admitRun(
+/** The caller's quotas, asked for while the run's SQL is planned; undefined when none are enforced (USER_PROFILE_URL unset). */
+export async function quotasOf(
   quota: RunQuota | undefined,
   request: FastifyRequest,
-  reply: FastifyReply,
   ownerId: string,
 ): Promise<Quotas | undefined> {
   if (!quota) return undefined;
   const role = request.headers[ROLE_HEADER];
-  const quotas = await quota.quotasFor(ownerId, typeof role === 'string' ? role : 'anonymous', request.id);
-  try {
-    quota.admitRun(ownerId, quotas);
-  } catch (error) {
-    if (error instanceof RunRateExceededError) reply.header('retry-after', String(error.retryAfterSeconds));
-    throw error;
-  }
-  return quotas;
+  return quota.quotasFor(ownerId, typeof role === 'string' ? role : 'anonymous', request.id);
 }
 
 /**
- * Before the stream starts: makes room under the caller's instance quota for
- * the instance this run may need, or refuses the run (429) when every
- * instance of the account is in use.
+ * Before the stream starts: admits the run under the caller's quotas (run rate, open runs, instances) in one
+ * statement, having deleted any idle instance reclaimed for it; over a quota, answers 429 with Retry-After.
+ * `tailKey` is the key the run starts from, null for a head alone. Undefined when no quotas are enforced.
  */
-export async function checkInstanceQuota(
+export async function admitRun(
   quota: RunQuota | undefined,
   quotas: Quotas | undefined,
   request: FastifyRequest,
+  reply: FastifyReply,
   ownerId: string,
-  session: QuotaSession,
-): Promise<void> {
-  if (quota && quotas) await quota.makeRoomForInstance(ownerId, quotas, session, request.id);
+  session: { id: string; instanceId: string | null },
+  tailKey: string | null,
+): Promise<AdmittedRun | undefined> {
+  if (!quota || !quotas) return undefined;
+  try {
+    return await quota.admit(randomUUID(), ownerId, quotas, session, tailKey, request.id);
+  } catch (error) {
+    if (error instanceof QuotaRefusal) reply.header('retry-after', String(error.retryAfterSeconds));
+    throw error;
+  }
 }

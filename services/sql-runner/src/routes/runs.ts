@@ -10,7 +10,7 @@ import type { Emit } from '../domain/runs/execute.js';
 import { executeRun, openSession, type RunRegistry } from '../domain/runs/run.js';
 import type { Planner } from '../planner/pool.js';
 import { deleteNewSession } from '../store/sessions.js';
-import { admitRun, checkInstanceQuota } from './run-quota.js';
+import { admitRun, quotasOf } from './run-quota.js';
 
 /** Path given to the head in steps and errors. */
 export const HEAD_PATH = 'head.sql';
@@ -44,9 +44,9 @@ export function registerRunRoutes(
       const ownerId = ownerOf(request);
       // In the planner's workers, never on this event loop; one plan of the account at a time.
       const planChain = (files: SourceFile[], options: ChainOptions) => planner.plan(files, options, ownerId);
-      // The account's quotas are asked for while the SQL is planned; a refusal still comes first.
-      const admitted = admitRun(deps.quota, request, reply, ownerId);
-      admitted.catch(() => {});
+      // The account's quotas are asked for while the SQL is planned; the run is admitted under them after.
+      const quotasAsked = quotasOf(deps.quota, request, ownerId);
+      quotasAsked.catch(() => {});
       const started = performance.now();
       const head = [{ path: HEAD_PATH, sql: request.body.head }];
       const planned = (async () => {
@@ -60,11 +60,14 @@ export function registerRunRoutes(
       // created, so such a run leaves nothing behind, as when the session was opened after them.
       const opening = openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
       opening.catch(() => {});
-      let quotas: Awaited<typeof admitted>;
       let planning: Awaited<typeof planned>;
+      let opened: Awaited<typeof opening>;
+      let admitted: Awaited<ReturnType<typeof admitRun>>;
       try {
-        quotas = await admitted;
+        const quotas = await quotasAsked;
         planning = await planned;
+        opened = await opening;
+        admitted = await admitRun(deps.quota, quotas, request, reply, ownerId, opened, planning.tail?.finalKey ?? null);
       } catch (error) {
         await opening.then((s) => (s.created ? deleteNewSession(deps.pool, s.id) : undefined)).catch(() => {});
         throw error;
@@ -72,8 +75,6 @@ export function registerRunRoutes(
       const { tail, emptyTail, planMs } = planning;
       const role = request.headers[ROLE_HEADER];
       const ownerRole = typeof role === 'string' && role !== '' ? { ownerRole: role } : {};
-      const opened = await opening;
-      await checkInstanceQuota(deps.quota, quotas, request, ownerId, opened);
       const session = { ...opened, ...ownerRole };
 
       reply.hijack();
@@ -118,6 +119,7 @@ export function registerRunRoutes(
             emptyTail,
             planHead: (startKey) => planChain(head, { ...chainOptions, startKey }),
             planMs,
+            ...(admitted ? { admitted } : {}),
           },
           emit,
           request.id,

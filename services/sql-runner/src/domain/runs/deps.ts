@@ -17,6 +17,8 @@ const CHUNK_ROWS = 500;
 const PREPARED_REFRESH_MS = 100;
 /** How long instance uses wait to be told to env-manager together (see instance-uses.ts). */
 const USES_FLUSH_MS = 100;
+/** Runs one account may have open at once when the caller's configuration does not say (RUN_MAX_OPEN_PER_ACCOUNT). */
+const DEFAULT_MAX_OPEN_RUNS = 4;
 
 /** The run machinery of sql-runner from its configuration and its pool. */
 export function createRunnerDeps(
@@ -31,7 +33,7 @@ export function createRunnerDeps(
     | 'RUN_LAYER_EVERY_MS'
     | 'RUN_DATABASE_MAX_BYTES'
   > &
-    Partial<Pick<SqlRunnerConfig, 'USER_PROFILE_URL'>>,
+    Partial<Pick<SqlRunnerConfig, 'USER_PROFILE_URL' | 'RUN_MAX_OPEN_PER_ACCOUNT'>>,
   pool: pg.Pool,
   logger?: Pick<Logger, 'warn'>,
 ): RunnerDeps {
@@ -68,7 +70,7 @@ export function createRunnerDeps(
             envManager: { ...endpoint('env-manager', config.ENV_MANAGER_URL), timeoutMs: 30_000 },
             pool,
             dropConnection: (sessionId) => connections.drop(sessionId),
-            isConnected: (sessionId, instanceId) => connections.get(sessionId, instanceId) !== undefined,
+            maxOpenRuns: config.RUN_MAX_OPEN_PER_ACCOUNT ?? DEFAULT_MAX_OPEN_RUNS,
           }),
         }
       : {}),

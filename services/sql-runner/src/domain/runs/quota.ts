@@ -1,89 +1,124 @@
 import { ACCOUNT_ERROR_CODES, type Quotas, type RoleQuotas } from '@taidon/contracts';
 import { callService, DomainError, type ServiceEndpoint } from '@taidon/kit';
 import type pg from 'pg';
-import { sessionsWithRunsInFlight } from '../../store/runs-in-flight.js';
-import { markEvictedInstances, markInstancesGone, type OpenedSession } from '../../store/sessions.js';
+import {
+  abandonRun,
+  admitRun,
+  claimInstanceSlot,
+  type Reclaimed,
+  renewLeases,
+  runsLastMinute,
+} from '../../store/admissions.js';
+import { RUN_LEASE_SECONDS, RunLeases } from './leases.js';
 
-/** What the instance quota reads of the session a run opened. */
-export type QuotaSession = Pick<OpenedSession, 'id' | 'instanceId' | 'otherInstances' | 'openedAt'>;
-
-/** Length of the run-rate window. */
-const WINDOW_MS = 60_000;
 /** How long an account's quotas are reused before user-profile is asked again. */
 const QUOTA_CACHE_MS = 10_000;
 /** How long known quotas stand in for user-profile when it does not answer. */
 const STALE_QUOTA_MS = 10 * 60_000;
-/** Instance states that count against the `instances` quota (Failed and Deleting hold nothing for long). */
-const HELD_STATES = new Set(['Pending', 'Creating', 'Running', 'Suspended']);
+
+/** Code of the refusal of a run over the account's open runs (429). */
+export const OPEN_RUNS_EXCEEDED = 'SQL_RUNNER_OPEN_RUNS_EXCEEDED';
+
+/** A quota refused the run; the route sends `retryAfterSeconds` as Retry-After. */
+export class QuotaRefusal extends DomainError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown>,
+  ) {
+    super(code, message, { statusCode: 429, details: { ...details, retryAfterSeconds } });
+  }
+}
 
 /** More runs started in the last minute than the account's `runsPerMinute`. */
-export class RunRateExceededError extends DomainError {
-  /** Seconds until the oldest run in the window leaves it; the route sends it as Retry-After. */
-  readonly retryAfterSeconds: number;
+export class RunRateExceededError extends QuotaRefusal {
   constructor(limit: number, retryAfterSeconds: number) {
     super(
       ACCOUNT_ERROR_CODES.runRateExceeded,
       `At most ${limit} runs per minute; try again in ${retryAfterSeconds} s.`,
-      {
-        statusCode: 429,
-        details: { runsPerMinute: limit, retryAfterSeconds },
-      },
+      retryAfterSeconds,
+      { runsPerMinute: limit },
     );
-    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
 /** The run needs a new instance; the account holds its `instances` quota and runs are using every one. */
-export class InstanceQuotaExceededError extends DomainError {
-  constructor(limit: number, held: number) {
+export class InstanceQuotaExceededError extends QuotaRefusal {
+  constructor(limit: number, held: number, retryAfterSeconds = 1) {
     super(
       ACCOUNT_ERROR_CODES.instanceQuotaExceeded,
       `This account may hold ${limit} instance(s) and runs are using all ${held}; wait for one to finish or continue in its session.`,
-      { statusCode: 429, details: { instances: limit, held } },
+      retryAfterSeconds,
+      { instances: limit, held },
     );
   }
 }
 
+/** The account has as many runs open as it may: a new one waits until one ends. */
+export class OpenRunsExceededError extends QuotaRefusal {
+  constructor(limit: number, open: number, retryAfterSeconds = 1) {
+    super(
+      OPEN_RUNS_EXCEEDED,
+      `This account may have ${limit} run(s) open at once and has ${open}; wait for one to finish.`,
+      retryAfterSeconds,
+      { openRuns: limit, open },
+    );
+  }
+}
+
+/** A run the quotas admitted: recorded, leased by this process, perhaps holding an instance slot. */
+export interface AdmittedRun {
+  runId: string;
+  quotas: Quotas;
+  holdsSlot: boolean;
+  /** Whether the session's own instance was reclaimed for this run (it is deleted already). */
+  ownInstanceReclaimed: boolean;
+}
+
 /** An instance of the account, as env-manager lists it. */
-interface HeldInstance {
+interface ListedInstance {
   id: string;
   state: string;
   sessionId: string | null;
-  lastUsedAt: string;
 }
 
-/** Where quotas come from, where instances are counted, and how a reclaimed session lets go of its instance. */
+/** Where quotas come from, where they are counted, and how a reclaimed session lets go of its instance. */
 export interface RunQuotaDeps {
   userProfile: ServiceEndpoint;
   envManager: ServiceEndpoint;
   pool: pg.Pool;
   /** Closes sql-runner's connection to a session's instance before that instance is deleted. */
   dropConnection: (sessionId: string) => Promise<void>;
-  /** Whether sql-runner holds an open connection to the session's instance (so that instance is alive and counted). */
-  isConnected: (sessionId: string, instanceId: string) => boolean;
+  /** Runs one account may have open at once (RUN_MAX_OPEN_PER_ACCOUNT); an account may always have one per instance. */
+  maxOpenRuns: number;
   now?: () => number;
 }
 
 /**
- * Quotas of runs, enforced before a run's stream starts: a sliding one-minute
- * window of run starts per account (kept in this process, so with several
- * replicas each enforces the limit on its share), and the instance count
- * asked of env-manager (see makeRoomForInstance). Quotas come from user-profile and are cached briefly;
- * an account user-profile does not know gets its token role's defaults.
+ * Quotas of runs (ADR 0006, 0023): the run rate, the runs open at once and the
+ * instances of an account, all checked and the run recorded in one statement
+ * under the account's row lock in the control-plane database, so simultaneous
+ * runs, on any replica, are admitted one after the other and never hold more
+ * than the quotas. Quotas come from user-profile and are cached briefly; an
+ * account user-profile does not know gets its token role's defaults.
  */
 export class RunQuota {
-  private readonly starts = new Map<string, number[]>();
   private readonly cache = new Map<string, { quotas: Quotas; at: number }>();
   private roles: { quotas: RoleQuotas; at: number } | undefined;
   private sweptAt = 0;
   private readonly now: () => number;
+  /** The open runs of this process, whose leases it renews. */
+  readonly leases: RunLeases;
 
   constructor(private readonly deps: RunQuotaDeps) {
     this.now = deps.now ?? Date.now;
+    this.leases = new RunLeases((ids) => renewLeases(deps.pool, ids, RUN_LEASE_SECONDS));
   }
 
   /** The account's effective quotas. */
   async quotasFor(ownerId: string, role: string, requestId?: string): Promise<Quotas> {
+    this.forgetIdle();
     const cached = this.cache.get(ownerId);
     if (cached && this.now() - cached.at < QUOTA_CACHE_MS) return cached.quotas;
     let quotas: Quotas;
@@ -109,88 +144,123 @@ export class RunQuota {
     return this.roles.quotas[role as keyof RoleQuotas] ?? this.roles.quotas.anonymous;
   }
 
-  /** Runs the account started in the last minute (in this process). */
-  runsLastMinute(ownerId: string): number {
-    return this.window(ownerId).length;
-  }
-
-  private window(ownerId: string): number[] {
-    const since = this.now() - WINDOW_MS;
-    const kept = (this.starts.get(ownerId) ?? []).filter((at) => at > since);
-    if (kept.length === 0) this.starts.delete(ownerId);
-    else this.starts.set(ownerId, kept);
-    return kept;
-  }
-
-  /** Forgets accounts that stopped running, once a minute, so the maps stay as large as the active accounts. */
-  private sweep(): void {
-    if (this.now() - this.sweptAt < WINDOW_MS) return;
+  /** Forgets quotas of accounts that stopped running, once a minute, so the cache stays as large as the active accounts. */
+  private forgetIdle(): void {
+    if (this.now() - this.sweptAt < 60_000) return;
     this.sweptAt = this.now();
-    for (const ownerId of [...this.starts.keys()]) this.window(ownerId);
     for (const [ownerId, entry] of this.cache) if (this.now() - entry.at > STALE_QUOTA_MS) this.cache.delete(ownerId);
   }
 
-  /** Counts a run start, or throws RunRateExceededError when the window is full. */
-  admitRun(ownerId: string, quotas: Quotas): void {
-    this.sweep();
-    const window = this.window(ownerId);
-    if (window.length >= quotas.runsPerMinute) {
-      const oldest = window[window.length - quotas.runsPerMinute] ?? this.now();
-      throw new RunRateExceededError(
-        quotas.runsPerMinute,
-        Math.max(1, Math.ceil((oldest + WINDOW_MS - this.now()) / 1000)),
-      );
-    }
-    window.push(this.now());
-    this.starts.set(ownerId, window);
+  /** Runs the account started in the last minute, on every replica. */
+  runsLastMinute(ownerId: string): Promise<number> {
+    return runsLastMinute(this.deps.pool, ownerId);
+  }
+
+  /** Runs one account may have open at once. */
+  maxOpenRuns(quotas: Quotas): number {
+    return Math.max(this.deps.maxOpenRuns, quotas.instances);
   }
 
   /**
-   * Makes room for the instance a run may need. A session's run at most
-   * replaces its own instance, so only the account's other instances count.
-   * At the quota, the least recently used ones that no run is using are
-   * deleted (their sessions start again from their tail, as after a TTL);
-   * when every one is busy, the run is refused.
+   * Admits run `runId` of `ownerId` on `session` (which exists), or throws the refusal (RunRateExceededError,
+   * OpenRunsExceededError, InstanceQuotaExceededError). `tailKey` is the key the run starts from (null for a
+   * head alone): a run that cannot continue its session's live instance at that key takes an instance slot,
+   * and the instances of sessions reclaimed for it are deleted before this returns, so the account's
+   * instances never outnumber its quota. The admitted run's lease is renewed until `release`.
    */
-  async makeRoomForInstance(ownerId: string, quotas: Quotas, session: QuotaSession, requestId?: string): Promise<void> {
-    // The REPL path: the session keeps its live instance, so the count cannot grow; no call to env-manager.
-    if (session.instanceId && this.deps.isConnected(session.id, session.instanceId)) return;
-    // The account's other sessions point at fewer instances than the quota: no call to env-manager either.
-    // That count errs high (a session points at an instance its TTL deleted until the full check below marks
-    // it gone) except for instances no session points at yet: one being created by another run of the account
-    // right now, which the list below would miss as well, and one left by a runner that died mid-run.
-    if (session.otherInstances !== undefined && session.otherInstances < quotas.instances) return;
-    // A time before the list, on the database's clock (that of updated_at); else this process's, with slack.
-    const listedAt = session.openedAt ?? new Date(Date.now() - 1000);
-    const listed = (
-      await callService<HeldInstance[]>(this.deps.envManager, `/instances?ownerId=${encodeURIComponent(ownerId)}`, {
-        requestId,
-      })
-    ).filter((i) => HELD_STATES.has(i.state));
-    // Sessions pointing at instances no longer listed stop counting in the quick check above; this run need
-    // not wait for that.
-    void markInstancesGone(
+  async admit(
+    runId: string,
+    ownerId: string,
+    quotas: Quotas,
+    session: { id: string; instanceId: string | null },
+    tailKey: string | null,
+    requestId?: string,
+  ): Promise<AdmittedRun> {
+    const admission = await admitRun(
       this.deps.pool,
-      ownerId,
-      listed.map((i) => i.id),
-      listedAt,
-    ).catch(() => {});
-    const held = listed.filter((i) => i.id !== session.instanceId);
-    const excess = held.length - quotas.instances + 1;
-    if (excess <= 0) return;
-    const busy = await sessionsWithRunsInFlight(this.deps.pool, ownerId);
-    const idle = held
-      .filter((i) => i.sessionId === null || !busy.has(i.sessionId))
-      .sort((a, b) => a.lastUsedAt.localeCompare(b.lastUsedAt));
-    if (idle.length < excess) throw new InstanceQuotaExceededError(quotas.instances, held.length);
-    for (const instance of idle.slice(0, excess)) {
-      if (instance.sessionId) await this.deps.dropConnection(instance.sessionId);
-      await callService(this.deps.envManager, `/instances/${instance.id}`, { method: 'DELETE', requestId });
+      { id: runId, ownerId, sessionId: session.id, tailKey },
+      {
+        instances: quotas.instances,
+        runsPerMinute: quotas.runsPerMinute,
+        maxOpenRuns: this.maxOpenRuns(quotas),
+        leaseSeconds: RUN_LEASE_SECONDS,
+      },
+    );
+    switch (admission.verdict) {
+      case 'run-rate':
+        throw new RunRateExceededError(quotas.runsPerMinute, admission.retryAfterSeconds);
+      case 'open-runs':
+        throw new OpenRunsExceededError(this.maxOpenRuns(quotas), admission.held, admission.retryAfterSeconds);
+      case 'instances':
+        throw new InstanceQuotaExceededError(quotas.instances, admission.held, admission.retryAfterSeconds);
     }
-    void markEvictedInstances(
-      this.deps.pool,
-      ownerId,
-      idle.slice(0, excess).map((i) => i.id),
-    ).catch(() => {});
+    this.leases.add(runId);
+    try {
+      await this.reclaim(ownerId, admission.reclaimed, requestId);
+    } catch (error) {
+      await this.abandon(runId).catch(() => {}); // its lease lapses all the same
+      throw error;
+    }
+    return {
+      runId,
+      quotas,
+      holdsSlot: admission.holdsSlot,
+      ownInstanceReclaimed: session.instanceId !== null && admission.reclaimed.instances.includes(session.instanceId),
+    };
+  }
+
+  /**
+   * Takes an instance slot for an admitted run that turned out to need a new instance (its session's
+   * instance was gone), reclaiming as `admit` does; throws InstanceQuotaExceededError when there is no room.
+   */
+  async claimSlot(run: AdmittedRun, ownerId: string, requestId?: string): Promise<void> {
+    if (run.holdsSlot) return;
+    const claim = await claimInstanceSlot(this.deps.pool, run.runId, run.quotas.instances);
+    if (!claim.granted) throw new InstanceQuotaExceededError(run.quotas.instances, claim.held);
+    run.holdsSlot = true;
+    await this.reclaim(ownerId, claim.reclaimed, requestId);
+  }
+
+  /** The run ended (its record is finished): its lease is not renewed any more. */
+  release(runId: string): void {
+    this.leases.remove(runId);
+  }
+
+  /** Ends an admitted run that never started, giving back its open run and its slot. */
+  async abandon(runId: string): Promise<void> {
+    this.leases.remove(runId);
+    await abandonRun(this.deps.pool, runId);
+  }
+
+  /** Deletes the instances of the sessions whose slots a run took, before that run may start one. */
+  private async reclaim(ownerId: string, reclaimed: Reclaimed, requestId?: string): Promise<void> {
+    if (reclaimed.sessions.length === 0) return;
+    await Promise.all(reclaimed.sessions.map((id) => this.deps.dropConnection(id)));
+    const deleteInstance = (id: string) =>
+      callService(this.deps.envManager, `/instances/${id}`, { method: 'DELETE', requestId }).catch((error) => {
+        // Already gone (its TTL, its owner): the slot is free all the same.
+        if (!(error instanceof DomainError && error.statusCode === 404)) throw error;
+      });
+    const swept = reclaimed.sweep.length > 0 ? this.sweepSessions(ownerId, reclaimed, requestId) : undefined;
+    await Promise.all([...reclaimed.instances.map(deleteInstance), swept]);
+  }
+
+  /**
+   * Deletes the instances env-manager lists for sessions a dead run may have left one on, other than the
+   * live ones deleted by id. Best effort: such an instance was started by a process that died at least a
+   * lease ago, and one that cannot be deleted now is left to env-manager's idle TTL.
+   */
+  private async sweepSessions(ownerId: string, reclaimed: Reclaimed, requestId?: string): Promise<void> {
+    const sweep = new Set(reclaimed.sweep);
+    const known = new Set(reclaimed.instances);
+    const listed = await callService<ListedInstance[]>(
+      this.deps.envManager,
+      `/instances?ownerId=${encodeURIComponent(ownerId)}`,
+      { requestId },
+    ).catch(() => [] as ListedInstance[]);
+    const left = listed.filter((i) => i.sessionId && sweep.has(i.sessionId) && !known.has(i.id));
+    await Promise.allSettled(
+      left.map((i) => callService(this.deps.envManager, `/instances/${i.id}`, { method: 'DELETE', requestId })),
+    );
   }
 }

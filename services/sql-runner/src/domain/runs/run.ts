@@ -7,6 +7,7 @@ import { RunCancelled, type RunnerDeps, RunState } from './context.js';
 import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
 import { isServerError } from './errors.js';
 import { type Emit, executeStep, forwardNotices } from './execute.js';
+import type { AdmittedRun } from './quota.js';
 import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, type SessionView } from './state.js';
 
 /** A planned run: the chains are keyed and checked before anything starts. */
@@ -21,6 +22,8 @@ export interface PlannedRun {
   /** The statements to run now; planned from the tail's final key (or later from the instance's key). */
   planHead: (startKey: string) => Promise<Chain>;
   planMs: number;
+  /** How the quotas admitted the run (its id, its instance slot); undefined when no quotas are enforced. */
+  admitted?: AdmittedRun;
 }
 
 /** Runs in flight, so a cancel request finds them (and checks their owner). */
@@ -58,7 +61,7 @@ export async function openSession(
   deps: Pick<RunnerDeps, 'pool'>,
   ownerId: string,
   sessionId: string,
-): Promise<SessionView & Pick<OpenedSession, 'otherInstances' | 'openedAt' | 'created'>> {
+): Promise<SessionView & Pick<OpenedSession, 'created'>> {
   const session = await openOrCreateSession(deps.pool, sessionId, ownerId);
   if (session.ownerId !== ownerId) throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
   return session;
@@ -69,18 +72,20 @@ function transactionStatus(state: PreparedState): string | null {
   return (state.connection.learner as unknown as { getTransactionStatus(): string | null }).getTransactionStatus();
 }
 
+/** The state a run starts from, and the deletion of the session's previous instance when it was replaced. */
+interface StateForRun {
+  state: PreparedState;
+  /** Settles once the instance this run replaced is deleted; undefined when it replaced none. */
+  replaced: Promise<void> | undefined;
+}
+
 /** The session's state for this run: its own instance when it can continue there, else a restore. */
-async function stateFor(
-  deps: RunnerDeps,
-  run: RunState,
-  session: SessionView,
-  plan: PlannedRun,
-): Promise<PreparedState> {
+async function stateFor(deps: RunnerDeps, run: RunState, session: SessionView, plan: PlannedRun): Promise<StateForRun> {
   if (!plan.tail && session.instanceId) {
     // A head alone continues the session's instance whatever its state, even
     // an aborted transaction the learner is about to roll back.
     const continued = await reuseSessionInstance(deps, run, session, 'any');
-    if (continued) return continued;
+    if (continued) return { state: continued, replaced: undefined };
     run.emit({
       type: 'notice',
       severity: 'NOTICE',
@@ -89,13 +94,20 @@ async function stateFor(
   }
   const tail = plan.tail ?? plan.emptyTail;
   const reused = await reuseSessionInstance(deps, run, session, tail.finalKey);
-  if (reused) return reused;
+  if (reused) return { state: reused, replaced: undefined };
+  // A new instance: the run holds an instance slot for it first (ADR 0023). Admitted runs that expected to
+  // continue their session's instance and found it gone take one now.
+  if (plan.admitted) await deps.quota?.claimSlot(plan.admitted, plan.ownerId, run.requestId);
   const built = await buildState(deps, run, session, tail);
-  if (session.instanceId && session.instanceId !== built.instance.id) {
-    // The session's previous instance is not needed any more; the run does not wait for it to go.
-    void deps.envManager.delete(session.instanceId, run.requestId).catch(() => {});
+  if (!session.instanceId || session.instanceId === built.instance.id || plan.admitted?.ownInstanceReclaimed) {
+    return { state: built, replaced: undefined };
   }
-  return built;
+  // The session's previous instance is not needed any more; only the end of the run waits for it to go.
+  const replaced = deps.envManager.delete(session.instanceId, run.requestId).then(
+    () => {},
+    () => {},
+  );
+  return { state: built, replaced };
 }
 
 /** How the head ended: the key the instance is now at (null when unknown), and why it stopped early. */
@@ -187,14 +199,18 @@ export async function executeRun(
   emit: Emit,
   requestId: string,
 ): Promise<RunState> {
-  const run = new RunState(randomUUID(), emit, requestId);
+  const admitted = plan.admitted;
+  const run = new RunState(admitted?.runId ?? randomUUID(), emit, requestId);
   run.timings.planMs = plan.planMs;
   const started = performance.now() - plan.planMs;
   const session = plan.session;
   emit({ type: 'started', runId: run.runId, sessionId: session.id });
   registry.add(plan.ownerId, run);
-  // Bookkeeping stays off the critical path: awaited before the run's record is finished, not before its first row.
-  const recorded = insertRun(deps.pool, { id: run.runId, sessionId: session.id, ownerId: plan.ownerId });
+  // An admitted run was recorded by its admission. Otherwise bookkeeping stays off the critical path: awaited
+  // before the run's record is finished, not before its first row.
+  const recorded = admitted
+    ? Promise.resolve()
+    : insertRun(deps.pool, { id: run.runId, sessionId: session.id, ownerId: plan.ownerId });
   recorded.catch(() => {});
   const heartbeat = setInterval(
     () => emit({ type: 'heartbeat', phase: run.phase, elapsedMs: Math.round(performance.now() - started) }),
@@ -204,13 +220,21 @@ export async function executeRun(
   let errorSqlstate: string | null = null;
   /** Whether the run's record is finished already (with the session's state, at the end of a head). */
   let finished = false;
+  let saved: Promise<void> = Promise.resolve();
+  let replaced: Promise<void> | undefined;
   try {
-    const state = await stateFor(deps, run, session, plan);
+    const prepared = await stateFor(deps, run, session, plan);
+    const state = prepared.state;
+    replaced = prepared.replaced;
     deps.metrics?.stateReady.observe({ source: run.source }, (performance.now() - started) / 1000);
     // A REPL continuation starts where the session's row already says it is: nothing to record before the head.
     const moved = state.instance.id !== session.instanceId || state.key !== session.currentKey;
-    const saved = moved
-      ? updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key })
+    // A run that started an instance hands its slot to the session in the statement that points the session at
+    // that instance. While the instance it replaced is being deleted it keeps the slot, until its record ends.
+    const handOver =
+      admitted?.holdsSlot && !replaced && state.instance.id !== session.instanceId ? admitted.runId : undefined;
+    saved = moved
+      ? updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key }, handOver)
       : Promise.resolve();
     saved.catch(() => {});
     // Keys of the head follow the instance's key; when that is unknown, so are they.
@@ -220,7 +244,9 @@ export async function executeRun(
     const ended = result.cancelled ? 'cancelled' : result.failed ? 'error' : 'ok';
     run.timings.totalMs = Math.round(performance.now() - started);
     // The run's record and the session's new state in one statement, before `done`: the next run reads it.
+    // Finishing the record gives back the run's slot, so the instance it replaced must be gone by then.
     await recorded.catch(() => {});
+    await replaced;
     await finishRun(
       deps.pool,
       run.runId,
@@ -251,9 +277,11 @@ export async function executeRun(
     deps.metrics?.runs.inc({ outcome });
     if (!finished) {
       run.timings.totalMs = Math.round(performance.now() - started);
-      await recorded.catch(() => {});
+      // The session's new instance (if any) is recorded before the run's slot is given back.
+      await Promise.allSettled([recorded, saved, replaced]);
       await finishRun(deps.pool, run.runId, { ...runRecord(run, outcome), errorSqlstate }).catch(() => {});
     }
+    if (admitted) deps.quota?.release(admitted.runId);
   }
   return run;
 }
