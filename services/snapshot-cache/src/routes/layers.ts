@@ -16,11 +16,21 @@ const CreateLayer = {
   },
 } as const;
 
+/** Keys one lookup may carry: a chain's key path, base key first. */
+export const LOOKUP_MAX_KEYS = 100_000;
+
+/**
+ * Body limit of a lookup, sized to LOOKUP_MAX_KEYS: a key is 64 hex digits,
+ * 67 bytes in the JSON array. The service-wide 1 MiB held ~15,600 keys, so a
+ * plan of 16,000 `SELECT 1;` answered a false 413 (issue 20).
+ */
+export const LOOKUP_BODY_LIMIT_BYTES = LOOKUP_MAX_KEYS * 67 + 64 * 1024;
+
 const Lookup = {
   type: 'object',
   required: ['keys'],
   additionalProperties: false,
-  properties: { keys: { type: 'array', items: StateKey, maxItems: 100_000 } },
+  properties: { keys: { type: 'array', items: StateKey, maxItems: LOOKUP_MAX_KEYS } },
 } as const;
 
 const LookupResult = {
@@ -60,7 +70,7 @@ export function registerLayerRoutes(app: FastifyInstance, cache: LayerCache): vo
   );
   app.post<{ Body: { keys: string[] } }>(
     '/layers/lookup',
-    { schema: { body: Lookup, response: { 200: LookupResult } } },
+    { bodyLimit: LOOKUP_BODY_LIMIT_BYTES, schema: { body: Lookup, response: { 200: LookupResult } } },
     async (request) => cache.lookup(request.body.keys),
   );
   app.put<KeyRoute>(

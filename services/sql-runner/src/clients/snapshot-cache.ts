@@ -1,5 +1,19 @@
 import { callService, type ServiceEndpoint } from '@taidon/kit';
 
+/** What a lookup answers: the deepest cached key and its index (-1 when none), and every cached index. */
+export interface LookupResult {
+  key: string | null;
+  index: number;
+  cached: number[];
+}
+
+/**
+ * Keys sent in one lookup: half of the most snapshot-cache takes in one
+ * (100,000 keys, ~6.7 MB of JSON), so a plan of the default 100,000 steps
+ * costs three small calls rather than one at the edge of its limit.
+ */
+export const LOOKUP_CHUNK_KEYS = 50_000;
+
 /** sql-runner's view of snapshot-cache: which states are cached. */
 export class SnapshotCacheClient {
   private driver: Promise<{ name: string; atomicSnapshot: boolean }> | undefined;
@@ -17,8 +31,28 @@ export class SnapshotCacheClient {
     return this.driver;
   }
 
-  /** The deepest key of `keys` (a chain's key path, in order) that has a layer (index -1 when none), and every index that has one. */
-  lookup(keys: string[], requestId?: string): Promise<{ key: string | null; index: number; cached: number[] }> {
+  /**
+   * The deepest key of `keys` (a chain's key path, in order) that has a layer
+   * (index -1 when none), and every index that has one. A path longer than
+   * one lookup may carry is asked for in chunks, so any plan the planning
+   * limits allow can be looked up.
+   */
+  async lookup(keys: string[], requestId?: string): Promise<LookupResult> {
+    if (keys.length <= LOOKUP_CHUNK_KEYS) return this.lookupChunk(keys, requestId);
+    const chunks: Promise<LookupResult>[] = [];
+    for (let start = 0; start < keys.length; start += LOOKUP_CHUNK_KEYS) {
+      chunks.push(this.lookupChunk(keys.slice(start, start + LOOKUP_CHUNK_KEYS), requestId));
+    }
+    const merged: LookupResult = { key: null, index: -1, cached: [] };
+    for (const [n, found] of (await Promise.all(chunks)).entries()) {
+      const offset = n * LOOKUP_CHUNK_KEYS;
+      merged.cached.push(...found.cached.map((index) => index + offset));
+      if (found.key !== null) Object.assign(merged, { key: found.key, index: found.index + offset });
+    }
+    return merged;
+  }
+
+  private lookupChunk(keys: string[], requestId?: string): Promise<LookupResult> {
     return callService(this.endpoint, '/layers/lookup', { body: { keys }, requestId });
   }
 }
