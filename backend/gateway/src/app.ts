@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { registerAuditEvents } from './audit-events.js';
 import { registerTokenCheck } from './auth.js';
 import type { GatewayConfig } from './config.js';
+import { edgeLimitsOf } from './edge-limits.js';
 import { type HardeningSettings, registerRateLimits, registerSecurityHeaders } from './hardening.js';
 import { KeyCache } from './jwks.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -16,7 +17,7 @@ import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSchemaRoutes } from './routes/schema.js';
 import { DEFAULT_SPA_DIR, registerSpa } from './routes/spa.js';
-import { type Upstream, upstreamReady } from './upstream.js';
+import { registerPublicProblemPaths, type Upstream, upstreamReady } from './upstream.js';
 
 /** What the gateway needs from the outside world. */
 export interface GatewayDeps {
@@ -58,7 +59,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     logger: deps.logger,
     bodyLimitBytes: config.BODY_LIMIT_BYTES ?? 1024 * 1024,
     readiness: { idp: upstreamReady(idp), 'sql-runner': upstreamReady(sqlRunner) },
+    // In the server both the standalone gateway and `npm start` listen with.
+    limits: edgeLimitsOf(config),
   });
+  registerPublicProblemPaths(app);
   registerSecurityHeaders(app, config);
   registerOpenApi(app);
   const keys = new KeyCache(new URL('/.well-known/jwks.json', config.IDP_URL).toString(), async (url) => {

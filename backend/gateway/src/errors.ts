@@ -1,5 +1,5 @@
 import { ACCOUNT_ERROR_CODES } from '@taidon/contracts';
-import { KIT_ERROR_CODES } from '@taidon/kit';
+import { CONNECTION_LIMIT_ERROR_CODES, KIT_ERROR_CODES } from '@taidon/kit';
 import { RATE_LIMITED } from './hardening.js';
 import { OIDC_STATE_MISMATCH } from './routes/auth-oidc.js';
 import { UPSTREAM_UNAVAILABLE } from './upstream.js';
@@ -7,6 +7,7 @@ import { UPSTREAM_UNAVAILABLE } from './upstream.js';
 /** Every code the gateway itself answers with; services' codes pass through unchanged. */
 export const GATEWAY_ERROR_CODES: Record<string, string> = {
   ...KIT_ERROR_CODES,
+  ...CONNECTION_LIMIT_ERROR_CODES,
   [UPSTREAM_UNAVAILABLE]: 'A service behind the gateway did not answer within the deadline (503).',
   [RATE_LIMITED]:
     'The account (authenticated routes) or the client address (public routes) sent too many requests in the window; `Retry-After` and `retryAfterSeconds` say when to retry (429).',

@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { DomainError, envInt, envOptional } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type EdgeLimitSettings, edgeLimitsConfigSpec } from './edge-limits.js';
 
 /** Code of the 429 answered when a caller exceeds its rate limit; `Retry-After` says when to come back. */
 export const RATE_LIMITED = 'GATEWAY_RATE_LIMITED';
@@ -30,10 +31,11 @@ export const hardeningConfigSpec = {
   CORS_ORIGINS: envOptional(
     'Comma-separated origins allowed to call the API from a browser page of another origin; unset, no CORS headers are sent (same origin only).',
   ),
+  ...edgeLimitsConfigSpec,
 };
 
-/** Settings registerHardening applies; every field optional, defaults as documented. */
-export interface HardeningSettings {
+/** Settings registerHardening and the edge limits apply; every field optional, defaults as documented. */
+export interface HardeningSettings extends EdgeLimitSettings {
   RATE_LIMIT_WINDOW_SECONDS?: number;
   RATE_LIMIT_ACCOUNT_MAX?: number;
   RATE_LIMIT_IP_MAX?: number;

@@ -1,12 +1,14 @@
+import type { IncomingMessage } from 'node:http';
 import {
   ACCOUNT_HEADER,
   type HttpResponse,
+  PROBLEM_CONTENT_TYPE,
   ROLE_HEADER,
   SERVICE_TOKEN_HEADER,
   sendRequest,
   UnavailableError,
 } from '@taidon/kit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Code of a 503 answered when a service does not respond. */
 export const UPSTREAM_UNAVAILABLE = 'GATEWAY_UPSTREAM_UNAVAILABLE';
@@ -55,6 +57,48 @@ export async function forward(
   const cacheControl = response.headers['cache-control'];
   if (cacheControl) reply.header('cache-control', cacheControl);
   return reply.code(response.status).send(response.text);
+}
+
+/**
+ * Problem bodies passed through from a service name the service's own path
+ * (`/plan`, `/runs/…/cancel`) in `instance`; the browser only knows the
+ * gateway's. Every problem+json answer of the gateway therefore names the
+ * path the browser asked for, whoever wrote it. Its other members pass
+ * through unchanged.
+ */
+export function registerPublicProblemPaths(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (typeof payload !== 'string' || reply.statusCode < 400) return payload;
+    if (!String(reply.getHeader('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE)) return payload;
+    let body: unknown;
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      // Not JSON after all: passed on as it came.
+      return payload;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return payload;
+    return JSON.stringify({ ...body, instance: request.url });
+  });
+}
+
+/** Largest problem body of a service read whole to be passed on; a larger one is no problem body and is cut off. */
+const MAX_PASSED_PROBLEM_BYTES = 64 * 1024;
+
+/** Reads a service's problem+json answer (given instead of a stream) so its `instance` can be made public. */
+export async function readProblem(response: IncomingMessage): Promise<string> {
+  let text = '';
+  response.setEncoding('utf8');
+  try {
+    for await (const chunk of response) {
+      text += chunk as string;
+      if (text.length > MAX_PASSED_PROBLEM_BYTES) throw new Error('oversized problem body');
+    }
+  } catch (error) {
+    response.destroy();
+    throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway broke off its answer.', error);
+  }
+  return text;
 }
 
 /** Readiness check of a service: its own `/health/ready` answers 200. */

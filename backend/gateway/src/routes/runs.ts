@@ -1,8 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { Problem, RUN_STREAM_CONTENT_TYPE, RunRequest, SqlProblem } from '@taidon/contracts';
-import { ACCOUNT_HEADER, ROLE_HEADER, SERVICE_TOKEN_HEADER, streamRequest, UnavailableError } from '@taidon/kit';
+import {
+  ACCOUNT_HEADER,
+  PROBLEM_CONTENT_TYPE,
+  ROLE_HEADER,
+  SERVICE_TOKEN_HEADER,
+  streamRequest,
+  UnavailableError,
+} from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { forward, UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
+import { forward, readProblem, UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
 
 const RUN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -41,6 +48,8 @@ async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: Fa
     .header('cache-control', 'no-store');
   const retryAfter = response.headers['retry-after'];
   if (retryAfter) reply.header('retry-after', retryAfter);
+  // A refusal instead of a stream is read whole, so its `instance` is the browser's path (registerPublicProblemPaths).
+  if (type.startsWith(PROBLEM_CONTENT_TYPE)) return reply.send(await readProblem(response));
   // An upstream that breaks off mid-stream ends the browser's stream too (it sees no `done`).
   response.on('error', () => {});
   return reply.send(response);
