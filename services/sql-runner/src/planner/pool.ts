@@ -127,11 +127,9 @@ export class PlannerPool implements Planner {
       if (index === -1) return;
       const slot = [...this.slots].find((s) => s.ready && !s.job);
       if (!slot) {
-        // Workers start on demand (each loads the parser, ~0.3 s) and then stay; one per job that waits.
-        const eligible = this.queue.filter((job) => job.owner === undefined || !this.planning.has(job.owner)).length;
-        const starting = [...this.slots].filter((s) => !s.ready).length;
-        const room = this.options.workers - this.slots.size;
-        for (let n = Math.min(eligible - starting, room); n > 0; n--) this.spawn();
+        // Workers start with the first plan, all of them (each loads the parser, ~0.3 s of CPU), and stay: a
+        // learner never waits for a worker to start because someone else's plan holds the first one.
+        while (this.slots.size < this.options.workers) this.spawn();
         return;
       }
       const [job] = this.queue.splice(index, 1);
