@@ -30,6 +30,7 @@ const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
 const running: Running = { apps: [], pools: [], closeDriver: async () => {} };
 let controlPlane: ControlPlane | undefined;
 let closing: Promise<void> | undefined;
+let starting: Promise<string> | undefined;
 
 async function start(): Promise<string> {
   await mkdir(config.TAIDON_DATA_DIR, { recursive: true, mode: 0o711 });
@@ -68,6 +69,8 @@ async function start(): Promise<string> {
  */
 function shutdown(): Promise<void> {
   closing ??= (async () => {
+    // A signal during start waits for it: what start still brings up (a mount, an app) would come after the close.
+    await starting?.catch(() => {});
     for (const app of running.apps.reverse()) {
       await app.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
     }
@@ -93,9 +96,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  const url = await start();
-  log.info({ url, dataDir: config.TAIDON_DATA_DIR }, 'Taidon is up');
-  process.stdout.write(`\nTaidon is up at ${url.replace('0.0.0.0', '127.0.0.1')}  (Ctrl+C stops it)\n\n`);
+  starting = start();
+  const url = await starting;
+  if (!closing) {
+    log.info({ url, dataDir: config.TAIDON_DATA_DIR }, 'Taidon is up');
+    process.stdout.write(`\nTaidon is up at ${url.replace('0.0.0.0', '127.0.0.1')}  (Ctrl+C stops it)\n\n`);
+  }
 } catch (error) {
   log.error({ err: error }, 'start failed');
   await shutdown();

@@ -39,9 +39,14 @@ export async function openControlPlane(options: {
   rolePasswords: Record<string, string>;
   onLog: (line: string) => void;
 }): Promise<ControlPlane> {
+  // Bound to this process: a launcher killed with -9 leaves no control-plane server running.
   const server = options.databaseUrl
     ? undefined
-    : await startPostgresServer({ rootDir: join(options.dataDir, 'control-plane'), onLog: options.onLog });
+    : await startPostgresServer({
+        rootDir: join(options.dataDir, 'control-plane'),
+        onLog: options.onLog,
+        stopWithParent: true,
+      });
   try {
     const superuserUrl = await ensureDatabase(options.databaseUrl ?? (server as PostgresServer).url);
     const databases: Record<string, ServiceDatabase> = {};

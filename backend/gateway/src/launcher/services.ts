@@ -31,6 +31,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { hardeningConfigSpec } from '../hardening.js';
+import { imageMountedAt, unmountLayerStore } from './layer-store.js';
 import type { LocalSecrets } from './secrets.js';
 
 /** Services that keep state in the control plane, each with its own role and schema. */
@@ -141,8 +142,15 @@ export async function startServices(context: LaunchContext, running: Running): P
   const cachePool = pool(cacheConfig.SNAPSHOT_CACHE_DATABASE_URL, 'snapshot-cache');
   await migrateSnapshotCache(cachePool);
   const driver = await createDriver(cacheConfig);
+  // An image an earlier run mounted and never unmounted (it was killed) is this run's to unmount when it stops.
+  const root = cacheConfig.SNAPSHOT_CACHE_ROOT;
+  const image = cacheConfig.SNAPSHOT_CACHE_BTRFS_IMAGE ?? `${root.replace(/\/+$/, '')}.img`;
+  const leftMounted = driver.name === 'btrfs' && (await imageMountedAt(root, image));
   await driver.prepare();
-  running.closeDriver = () => driver.close();
+  running.closeDriver = async () => {
+    await driver.close();
+    if (leftMounted) await unmountLayerStore(root);
+  };
   cacheLogger.info({ driver: driver.name, reconcile: await reconcile(cachePool, driver) }, 'layers reconciled');
   const cacheUrl = await listen(
     buildSnapshotCache({ config: cacheConfig, pool: cachePool, driver, logger: cacheLogger }),
