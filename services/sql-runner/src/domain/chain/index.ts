@@ -1,6 +1,9 @@
 /**
  * The chain model: SQL files turned into keyed steps exactly as PostgreSQL
  * (and psql running them with -f) would read them. No HTTP, no I/O.
+ * Importing this module loads the parser's WASM (~140 MB): the service's main
+ * thread imports only types from here, and values from keys.js, errors.js and
+ * limits.js; planning itself runs in the planner's workers (src/planner/).
  */
 export { CANONICAL_FORMAT_VERSION, canonicalize } from './canonical.js';
 export {
