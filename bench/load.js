@@ -456,6 +456,8 @@ const platformEnv = {
   // Every learner signs in from this one address: the per-address limit of public routes must not throttle the ramp.
   RATE_LIMIT_IP_MAX: process.env.RATE_LIMIT_IP_MAX ?? '1000000',
   RATE_LIMIT_ACCOUNT_MAX: process.env.RATE_LIMIT_ACCOUNT_MAX ?? '100000',
+  // Nor may the per-address connection cap (ADR 0022): a thousand learners' connections all come from here.
+  MAX_CONNECTIONS_PER_ADDRESS: process.env.MAX_CONNECTIONS_PER_ADDRESS ?? '0',
 };
 log(`starting the platform (${JSON.stringify(platformEnv)})`);
 const platformStartedAt = now();
