@@ -129,7 +129,7 @@ describe('thousands of half-sent connections from one address', () => {
         fetch(`${stack.url}/api/me`, { headers: { authorization: `Bearer ${signIn.value.body.accessToken}` } }),
       );
       expect(me.value.status).toBe(200);
-      expect((await me.value.json()).account.role).toBe('anonymous');
+      expect(((await me.value.json()) as { account: { role: string } }).account.role).toBe('anonymous');
       const runDuring = await timed(() => run(stack, token, { sessionId, head: 'SELECT 3;' }));
       expect(runDuring.value.events.at(-1)?.type).toBe('done');
       const duringMs = performance.now() - floodStarted;

@@ -25,7 +25,7 @@ describe('every refusal of the gateway is problem+json with a stable code', () =
   async function expectProblem(response: Response, status: number, code: string, instance?: string) {
     expect(response.status, code).toBe(status);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const body = await response.json();
+    const body = (await response.json()) as Record<string, any>;
     expect(body).toMatchObject({ status, code, type: `urn:taidon:problem:${code}` });
     if (instance) expect(body.instance).toBe(instance);
     return body;
