@@ -12,13 +12,15 @@ const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  * knows every status and media type it can meet.
  */
 const COMMON_REFUSALS: Record<number, string> = {
-  400: 'The request does not match its schema (`VALIDATION_FAILED`), or its body is not valid JSON.',
+  400: 'The request does not match its schema (`VALIDATION_FAILED`), its body is not JSON (`INVALID_JSON`) or has a `__proto__` key (`FORBIDDEN_JSON_KEY`), or it is not HTTP/1.1 (`BAD_REQUEST`).',
+  408: 'The headers or the whole request did not arrive within the timeouts (`REQUEST_TIMEOUT`); the connection is closed.',
   413: 'The request body is larger than this route accepts.',
   415: 'The body has a media type this route does not take (JSON only).',
+  431: 'The request headers are larger than 16 KiB (`HEADERS_TOO_LARGE`).',
   429: 'Too many requests (per account or per address), or a quota of the account; `Retry-After` says when to come back.',
   500: 'An unexpected failure; the body names the request id to report, never internal details.',
   502: 'A service behind the gateway answered with something that is not a valid answer.',
-  503: 'A service behind the gateway is unavailable or overloaded; `Retry-After` where known.',
+  503: 'A service behind the gateway is unavailable or overloaded, or the gateway holds as many connections as it allows (`TOO_MANY_CONNECTIONS`); `Retry-After` where known.',
   504: 'A service behind the gateway did not answer in time.',
 };
 
