@@ -26,6 +26,10 @@ export const edgeLimitsConfigSpec = {
     'How long an idle kept-alive client connection stays open between requests. Keep it longer than the idle timeout of a proxy in front (60 s for most), so the proxy never reuses a connection the gateway is closing.',
     { default: 72_000, min: 100, max: 600_000 },
   ),
+  LISTEN_BACKLOG: envInt(
+    'Connections the kernel queues for the gateway to accept (capped by the kernel’s net.core.somaxconn). With Node’s 511, a flood of connections overflowed the queue and every other client’s connection waited a second for its retry.',
+    { default: 4_096, min: 1, max: 65_535 },
+  ),
 };
 
 /** The limits as configured; any left unset keeps its documented default. */
@@ -35,6 +39,7 @@ export interface EdgeLimitSettings {
   HEADERS_TIMEOUT_MS?: number;
   REQUEST_TIMEOUT_MS?: number;
   KEEP_ALIVE_TIMEOUT_MS?: number;
+  LISTEN_BACKLOG?: number;
 }
 
 const parsedDefault = (name: keyof typeof edgeLimitsConfigSpec): number => edgeLimitsConfigSpec[name].parse(undefined);
@@ -47,5 +52,6 @@ export function edgeLimitsOf(settings: EdgeLimitSettings): ConnectionLimits {
     headersTimeoutMs: settings.HEADERS_TIMEOUT_MS ?? parsedDefault('HEADERS_TIMEOUT_MS'),
     requestTimeoutMs: settings.REQUEST_TIMEOUT_MS ?? parsedDefault('REQUEST_TIMEOUT_MS'),
     keepAliveTimeoutMs: settings.KEEP_ALIVE_TIMEOUT_MS ?? parsedDefault('KEEP_ALIVE_TIMEOUT_MS'),
+    listenBacklog: settings.LISTEN_BACKLOG ?? parsedDefault('LISTEN_BACKLOG'),
   };
 }

@@ -20,6 +20,12 @@ export interface ConnectionLimits {
   requestTimeoutMs: number;
   /** How long a kept-alive connection may stay idle between requests. */
   keepAliveTimeoutMs: number;
+  /**
+   * Connections the kernel keeps waiting for the server to accept (capped by
+   * net.core.somaxconn). Past it a connecting client's SYN is dropped and it
+   * retries after a second, so a flood of connections delays everyone's.
+   */
+  listenBacklog: number;
 }
 
 /**
@@ -34,6 +40,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 72_000,
+  listenBacklog: 511,
 };
 
 /** Code of the 503 answered to a connection over a cap, before any of its request is read. */
@@ -134,6 +141,7 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   let lingering = 0;
   const perAddress = new Map<string, number>();
   const metrics = limitMetrics(registry, () => open);
+  listenWithBacklog(server, limits.listenBacklog);
   const httpListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
 
@@ -188,6 +196,22 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
     for (const listener of httpListeners) listener.call(server, socket);
   });
   return metrics;
+}
+
+/**
+ * fastify passes its listen options through to the server and sets no
+ * backlog (Node's default is 511); the backlog is the server's, whoever calls
+ * listen (the standalone server, the all-in-one launcher, a test).
+ */
+function listenWithBacklog(server: Server, backlog: number): void {
+  const listen = server.listen.bind(server) as (...args: unknown[]) => Server;
+  server.listen = ((...args: unknown[]) => {
+    const [options] = args;
+    if (typeof options === 'object' && options !== null && (options as { backlog?: number }).backlog === undefined) {
+      args[0] = { ...options, backlog };
+    }
+    return listen(...args);
+  }) as Server['listen'];
 }
 
 /** Node's refusals of a request it cannot read, by their error code. */

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBaseApp } from '../src/base-app.js';
@@ -154,6 +156,16 @@ describe('connection caps', () => {
     const refused = await rawExchange(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
     expectProblem(refused, 503, 'TOO_MANY_CONNECTIONS');
     for (const h of held) h.socket.destroy();
+  });
+});
+
+describe('the listen backlog', () => {
+  it('is the configured one whoever calls listen', async () => {
+    const { url } = await serve({ listenBacklog: 1000 });
+    const port = new URL(url).port;
+    // ss shows a listening socket's backlog as its Send-Q.
+    const { stdout } = await promisify(execFile)('ss', ['-ltnH', `sport = :${port}`], { timeout: 5_000 });
+    expect(stdout.trim().split(/\s+/)[2]).toBe('1000');
   });
 });
 
