@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Server, ServerResponse } from 'node:http';
+import { maxHeaderSize, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -227,7 +227,11 @@ function clientRefusal(
         detail: `The request did not arrive in time (headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms).`,
       };
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, code: 'HEADERS_TOO_LARGE', detail: "The request's headers are larger than 16 KiB." };
+      return {
+        status: 431,
+        code: 'HEADERS_TOO_LARGE',
+        detail: `The request's headers are larger than ${Math.round(maxHeaderSize / 1024)} KiB.`,
+      };
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: "The body's chunk extensions are too large." };
     default:

@@ -28,7 +28,7 @@ export const KIT_ERROR_CODES = {
   FORBIDDEN_JSON_KEY:
     'The JSON body has a `__proto__` key, or a `constructor` key holding `prototype` (prototype poisoning); no route takes such keys.',
   UNSUPPORTED_MEDIA_TYPE: 'The body is of a content type the route does not read (send `application/json`).',
-  HEADERS_TOO_LARGE: "The request's headers are larger than the server reads (16 KiB) (431).",
+  HEADERS_TOO_LARGE: "The request's headers are larger than the 16 KiB the server reads (431).",
   REQUEST_TIMEOUT:
     "The request's headers, or the whole request with its body, did not arrive within the server's timeouts; the connection is closed (408).",
   INTERNAL: 'An unexpected failure; the body never carries its details, the log line with the same requestId does.',
