@@ -22,8 +22,8 @@ export interface Upstream {
 
 /**
  * Calls `path` on a service as the gateway: service token, request id and the
- * verified caller in headers. The service's status, content type and body
- * (problem+json included) are passed back unchanged.
+ * verified caller in headers. The service's status, content type, body
+ * (problem+json included) and Retry-After are passed back unchanged.
  */
 export async function forward(
   upstream: Upstream,
@@ -56,6 +56,9 @@ export async function forward(
   if (type) reply.type(type);
   const cacheControl = response.headers['cache-control'];
   if (cacheControl) reply.header('cache-control', cacheControl);
+  // A service's 429 or 503 says when to come back (the planner's queue, a quota): the browser needs it too.
+  const retryAfter = response.headers['retry-after'];
+  if (retryAfter) reply.header('retry-after', retryAfter);
   return reply.code(response.status).send(response.text);
 }
 

@@ -147,6 +147,19 @@ describe('hostile plans through the platform', () => {
     expect(answer.body.detail).not.toMatch(/Error/);
   });
 
+  it("refuses one account's plans past its share of the planner with 429 and Retry-After through the gateway", async () => {
+    // Each takes seconds (the `chars` limit is reached after ~33M characters read); one account plans one
+    // at a time and may have four waiting or planning.
+    const answers = await Promise.all(Array.from({ length: 6 }, () => plan({ sql: RAW_VARIABLES })));
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    for (const answer of refused) {
+      expect(answer.body).toMatchObject({ code: 'SQL_RUNNER_PLANNER_ACCOUNT_BUSY', instance: '/api/plan' });
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect(answers.filter((a) => a.status === 422)).toHaveLength(answers.length - refused.length);
+  }, 90_000);
+
   it('kept the heap of the process that runs every service bounded', () => {
     // Every expansion above happened in the planner's workers; what is left here is requests and caches.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(300 * 1024 * 1024);
