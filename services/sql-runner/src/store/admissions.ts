@@ -94,20 +94,21 @@ export async function claimInstanceSlot(
   return { granted: row.granted, held: row.held, reclaimed: reclaimedOf(row) };
 }
 
-/** Extends the leases of this process's open runs by `leaseSeconds` from now. */
+/** Extends the leases of this process's open runs, and of finished ones still holding a slot, by `leaseSeconds`. */
 export async function renewLeases(pool: pg.Pool, runIds: string[], leaseSeconds: number): Promise<void> {
   await pool.query(
     `UPDATE runs SET lease_until = now() + $2 * interval '1 second'
-      WHERE id = ANY($1::uuid[]) AND finished_at IS NULL`,
+      WHERE id = ANY($1::uuid[]) AND (finished_at IS NULL OR holds_slot)`,
     [runIds, leaseSeconds],
   );
 }
 
 /** Ends an admitted run that never started (its stream failed before it): its slot and open run are given back. */
 export async function abandonRun(pool: pg.Pool, runId: string): Promise<void> {
-  await pool.query(`UPDATE runs SET finished_at = now(), outcome = 'failed' WHERE id = $1 AND finished_at IS NULL`, [
-    runId,
-  ]);
+  await pool.query(
+    `UPDATE runs SET finished_at = now(), outcome = 'failed', holds_slot = false WHERE id = $1 AND finished_at IS NULL`,
+    [runId],
+  );
 }
 
 /** Runs `ownerId` started in the last minute, on every replica (the run-rate window). */

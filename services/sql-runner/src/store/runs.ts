@@ -12,7 +12,8 @@ export async function insertRun(pool: pg.Pool, run: { id: string; sessionId: str
 
 /**
  * Records how a run ended; with `session`, in the same statement, which instance serves that session and
- * the key it is at now (one round trip at the end of a run instead of two).
+ * the key it is at now (one round trip at the end of a run instead of two). The run gives back its instance
+ * slot, unless `keepSlot`: it keeps it until releaseSlot (the instance it replaced is still being deleted).
  */
 export async function finishRun(
   pool: pg.Pool,
@@ -26,6 +27,7 @@ export async function finishRun(
     timings: Record<string, number>;
   },
   session?: { id: string; instanceId: string | null; currentKey: string | null },
+  keepSlot = false,
 ): Promise<void> {
   const values: unknown[] = [
     id,
@@ -35,12 +37,18 @@ export async function finishRun(
     result.stepsReplayed,
     result.errorSqlstate,
     result.timings,
+    keepSlot,
   ];
-  const withSession = session ? `WITH session AS (${sessionStateUpdate(8)}) ` : '';
+  const withSession = session ? `WITH session AS (${sessionStateUpdate(9)}) ` : '';
   if (session) values.push(session.id, session.instanceId, session.currentKey);
   await pool.query(
     `${withSession}UPDATE runs SET finished_at = now(), outcome = $2, source = $3, layer_key = $4, steps_replayed = $5,
-            error_sqlstate = $6, timings = $7 WHERE id = $1`,
+            error_sqlstate = $6, timings = $7, holds_slot = holds_slot AND $8 WHERE id = $1`,
     values,
   );
+}
+
+/** Gives back the instance slot a finished run kept (see finishRun's `keepSlot`). */
+export async function releaseSlot(pool: pg.Pool, id: string): Promise<void> {
+  await pool.query('UPDATE runs SET holds_slot = false WHERE id = $1 AND holds_slot', [id]);
 }

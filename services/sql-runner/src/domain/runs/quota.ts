@@ -9,6 +9,7 @@ import {
   renewLeases,
   runsLastMinute,
 } from '../../store/admissions.js';
+import { releaseSlot } from '../../store/runs.js';
 import { RUN_LEASE_SECONDS, RunLeases } from './leases.js';
 
 /** How long an account's quotas are reused before user-profile is asked again. */
@@ -213,17 +214,37 @@ export class RunQuota {
    * Takes an instance slot for an admitted run that turned out to need a new instance (its session's
    * instance was gone), reclaiming as `admit` does; throws InstanceQuotaExceededError when there is no room.
    */
-  async claimSlot(run: AdmittedRun, ownerId: string, requestId?: string): Promise<void> {
+  async claimSlot(
+    run: AdmittedRun,
+    ownerId: string,
+    session: { instanceId: string | null },
+    requestId?: string,
+  ): Promise<void> {
     if (run.holdsSlot) return;
     const claim = await claimInstanceSlot(this.deps.pool, run.runId, run.quotas.instances);
     if (!claim.granted) throw new InstanceQuotaExceededError(run.quotas.instances, claim.held);
     run.holdsSlot = true;
+    if (session.instanceId !== null && claim.reclaimed.instances.includes(session.instanceId)) {
+      run.ownInstanceReclaimed = true;
+    }
     await this.reclaim(ownerId, claim.reclaimed, requestId);
   }
 
   /** The run ended (its record is finished): its lease is not renewed any more. */
   release(runId: string): void {
     this.leases.remove(runId);
+  }
+
+  /**
+   * The run ended keeping its instance slot while `deleted` (the deletion of the instance it replaced) is
+   * pending: gives the slot back once that settles, renewing the run's lease until then.
+   */
+  releaseWhen(runId: string, deleted: Promise<void>): void {
+    void deleted
+      .then(() => releaseSlot(this.deps.pool, runId))
+      // A slot not given back lapses with its lease and is reclaimed with its session (ADR 0023).
+      .catch(() => {})
+      .finally(() => this.leases.remove(runId));
   }
 
   /** Ends an admitted run that never started, giving back its open run and its slot. */

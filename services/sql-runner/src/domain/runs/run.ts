@@ -97,7 +97,7 @@ async function stateFor(deps: RunnerDeps, run: RunState, session: SessionView, p
   if (reused) return { state: reused, replaced: undefined };
   // A new instance: the run holds an instance slot for it first (ADR 0023). Admitted runs that expected to
   // continue their session's instance and found it gone take one now.
-  if (plan.admitted) await deps.quota?.claimSlot(plan.admitted, plan.ownerId, run.requestId);
+  if (plan.admitted) await deps.quota?.claimSlot(plan.admitted, plan.ownerId, session, run.requestId);
   const built = await buildState(deps, run, session, tail);
   if (!session.instanceId || session.instanceId === built.instance.id || plan.admitted?.ownInstanceReclaimed) {
     return { state: built, replaced: undefined };
@@ -222,6 +222,8 @@ export async function executeRun(
   let finished = false;
   let saved: Promise<void> = Promise.resolve();
   let replaced: Promise<void> | undefined;
+  /** Whether the run's finished record still holds its instance slot (given back once `replaced` settles). */
+  let keepsSlot = false;
   try {
     const prepared = await stateFor(deps, run, session, plan);
     const state = prepared.state;
@@ -230,7 +232,7 @@ export async function executeRun(
     // A REPL continuation starts where the session's row already says it is: nothing to record before the head.
     const moved = state.instance.id !== session.instanceId || state.key !== session.currentKey;
     // A run that started an instance hands its slot to the session in the statement that points the session at
-    // that instance. While the instance it replaced is being deleted it keeps the slot, until its record ends.
+    // that instance. A run that replaced one keeps its slot until that one is deleted, even past its record.
     const handOver =
       admitted?.holdsSlot && !replaced && state.instance.id !== session.instanceId ? admitted.runId : undefined;
     saved = moved
@@ -244,14 +246,15 @@ export async function executeRun(
     const ended = result.cancelled ? 'cancelled' : result.failed ? 'error' : 'ok';
     run.timings.totalMs = Math.round(performance.now() - started);
     // The run's record and the session's new state in one statement, before `done`: the next run reads it.
-    // Finishing the record gives back the run's slot, so the instance it replaced must be gone by then.
+    // A run whose replaced instance is still being deleted keeps its slot past its record, until that is done.
     await recorded.catch(() => {});
-    await replaced;
+    keepsSlot = replaced !== undefined && admitted?.holdsSlot === true;
     await finishRun(
       deps.pool,
       run.runId,
       { ...runRecord(run, ended), errorSqlstate: ended === 'error' ? result.failed : null },
       { id: session.id, instanceId: state.instance.id, currentKey: result.key },
+      keepsSlot,
     );
     finished = true;
     // The instance is used (its idle TTL starts again), at its new key: told to env-manager with other runs'.
@@ -281,7 +284,8 @@ export async function executeRun(
       await Promise.allSettled([recorded, saved, replaced]);
       await finishRun(deps.pool, run.runId, { ...runRecord(run, outcome), errorSqlstate }).catch(() => {});
     }
-    if (admitted) deps.quota?.release(admitted.runId);
+    if (admitted && keepsSlot && replaced) deps.quota?.releaseWhen(admitted.runId, replaced);
+    else if (admitted) deps.quota?.release(admitted.runId);
   }
   return run;
 }

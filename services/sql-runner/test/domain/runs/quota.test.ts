@@ -12,7 +12,7 @@ import {
 } from '../../../src/domain/runs/quota.js';
 import { migrateSqlRunner } from '../../../src/migrate.js';
 import { type AdmissionLimits, admitRun, claimInstanceSlot, renewLeases } from '../../../src/store/admissions.js';
-import { finishRun } from '../../../src/store/runs.js';
+import { finishRun, releaseSlot } from '../../../src/store/runs.js';
 import { updateSessionState } from '../../../src/store/sessions.js';
 
 const limits: AdmissionLimits = { instances: 1, runsPerMinute: 1000, maxOpenRuns: 1000, leaseSeconds: 30 };
@@ -80,7 +80,7 @@ describe('admission of runs under the quotas, on a real control-plane database',
   async function slotsInUse(ownerId: string): Promise<number> {
     const { rows } = await pool.query<{ n: number }>(
       `SELECT (SELECT count(*) FROM sessions WHERE owner_id = $1 AND instance_id IS NOT NULL AND NOT instance_gone)
-            + (SELECT count(*) FROM runs WHERE owner_id = $1 AND finished_at IS NULL AND holds_slot) AS n`,
+            + (SELECT count(*) FROM runs WHERE owner_id = $1 AND holds_slot) AS n`,
       [ownerId],
     );
     return Number(rows[0]?.n);
@@ -189,6 +189,31 @@ describe('admission of runs under the quotas, on a real control-plane database',
     expect(await slotsInUse(owner)).toBe(1);
     await finishRun(pool, runId, { outcome: 'ok', ...record });
     expect(await slotsInUse(owner)).toBe(1);
+  });
+
+  it('keeps the slot of a run that finished while the instance it replaced is deleted, until it gives it back', async () => {
+    const owner = await account();
+    const own = await session(owner, { key: 'k1' });
+    const runId = randomUUID();
+    await admitRun(pool, { id: runId, ownerId: owner, sessionId: own.id, tailKey: 'k2' }, { ...limits, instances: 2 });
+    expect(await slotsInUse(owner)).toBe(2);
+    await finishRun(
+      pool,
+      runId,
+      { outcome: 'ok', ...record },
+      { id: own.id, instanceId: randomUUID(), currentKey: 'k2' },
+      true,
+    );
+    // Its session is not reclaimed meanwhile, and its slot still counts: a second session finds no room.
+    expect(await slotsInUse(owner)).toBe(2);
+    const other = await session(owner);
+    expect(await admit(owner, other.id, null, { instances: 2 })).toMatchObject({ verdict: 'instances', held: 2 });
+    await releaseSlot(pool, runId);
+    expect(await slotsInUse(owner)).toBe(1);
+    expect(await admit(owner, other.id, null, { instances: 2 })).toMatchObject({
+      verdict: 'admitted',
+      holdsSlot: true,
+    });
   });
 
   it('reclaims the runs of a process that died once their leases lapse, and sweeps the sessions they held slots on', async () => {
