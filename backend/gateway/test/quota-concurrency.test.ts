@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPlane } from './accounts-helpers.js';
+import { accountWithToken, controlPlane, profile } from './accounts-helpers.js';
 import { type Event, rowsOf, run, startTestStack, type TestStack } from './stack.js';
 
 // Issue 20, item 2: quotas that hold under concurrency (ADR 0023). Sandbox servers are counted as real processes,
@@ -194,24 +194,35 @@ describe('quotas under concurrency through the whole platform', () => {
     });
   }
 
-  it('keeps a session to one instance when runs with different tails replace it at once', async () => {
-    const token = await stack.signIn();
-    const owner = subOf(token);
-    const sessionId = randomUUID();
-    expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 0;' })).events)).toEqual([['0']]);
-    const { result, peak } = await sampling(
-      stack,
-      [owner],
-      Promise.all(
-        Array.from({ length: 8 }, (_, i) =>
-          runOnce(stack, token, { sessionId, tail: { sql: `CREATE TABLE t${i} ();` }, head: 'SELECT 1;' }),
+  for (const instances of [1, 2]) {
+    it(`keeps an account to its ${instances} instance(s) when runs with different tails replace a session's at once`, async () => {
+      // Below the quota a replacing run starts its instance beside the old one; at it, it deletes the old first.
+      const { id: owner, token } = await accountWithToken(stack, 'learner');
+      await profile(stack, 'PATCH', `/accounts/${owner}`, { overrides: { instances } });
+      const sessionId = randomUUID();
+      expect(rowsOf((await run(stack, token, { sessionId, head: 'SELECT 0;' })).events)).toEqual([['0']]);
+      const { result, peak } = await sampling(
+        stack,
+        [owner],
+        Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            runOnce(stack, token, { sessionId, tail: { sql: `CREATE TABLE t${i} ();` }, head: 'SELECT 1;' }),
+          ),
         ),
-      ),
-    );
-    expect(result.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
-    for (const r of result) if (r.status !== 200) expect(r.problem?.code).toBe('SQL_RUNNER_INSTANCE_QUOTA_EXCEEDED');
-    expect(peak).toEqual({ instances: 1, processes: 1 });
-  });
+      );
+      expect(result.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
+      for (const r of result) {
+        if (r.status === 200) expect(r.events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok' });
+        else expect(r.problem?.code).toBe('SQL_RUNNER_INSTANCE_QUOTA_EXCEEDED');
+      }
+      expect(peak.instances).toBeLessThanOrEqual(instances);
+      expect(peak.processes).toBeLessThanOrEqual(instances);
+      // Once the runs are over, the session holds one instance and the account nothing else.
+      const deadline = Date.now() + 10_000;
+      while ((await holdings(stack, [owner])).instances > 1 && Date.now() < deadline) await sleep(100);
+      expect(await holdings(stack, [owner])).toEqual({ instances: 1, processes: 1 });
+    });
+  }
 
   it('refuses the run past the open-runs limit with 429 while unread streams hold the others open', async () => {
     const token = await stack.signIn();
