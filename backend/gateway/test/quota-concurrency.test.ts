@@ -116,7 +116,7 @@ async function unreadRun(stack: TestStack, token: string, body: Record<string, u
     signal: abort.signal,
   });
   const problem = response.headers.get('content-type')?.startsWith('application/problem+json')
-    ? await response.json()
+    ? ((await response.json()) as Record<string, any>)
     : undefined;
   return {
     status: response.status,

@@ -28,7 +28,10 @@ describe('admission of runs under the quotas, on a real control-plane database',
   beforeAll(async () => {
     db = await createTestDatabase('runs_quota');
     const own = await provisionServiceDatabase(db.url, 'sql-runner', `pw-${db.name}`);
-    pools = [createPool(own.url, { max: 12 }), createPool(own.url, { max: 12 })];
+    pools = [
+      createPool(own.url, { applicationName: 'replica-a', max: 12 }),
+      createPool(own.url, { applicationName: 'replica-b', max: 12 }),
+    ];
     pool = pools[0];
     await migrateSqlRunner(pool);
   });
