@@ -45,6 +45,7 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
       await runs.prepared?.close();
       await runs.connections.closeAll();
       await runs.uses.flush();
+      await runs.quota?.close();
     });
     const warmPoolEmpty = deps.warmPoolEmpty ?? 0;
     if (warmPoolEmpty > 0) {

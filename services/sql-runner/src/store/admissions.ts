@@ -50,15 +50,17 @@ const reclaimedOf = (raw: RawSlot): Reclaimed => ({
  * Admits run `run.id` of `run.ownerId` on session `run.sessionId` (which exists) in one statement, under the
  * account's row lock: the run is recorded (and leased) only when no quota refuses it. `tailKey` is the key
  * of the state the run starts from, null for a head alone (which continues its session's instance).
+ * `runnerKey` is the advisory lock this process holds while it lives (RunnerLock), null when it holds none.
  */
 export async function admitRun(
   pool: pg.Pool,
   run: { id: string; ownerId: string; sessionId: string; tailKey: string | null },
   limits: AdmissionLimits,
+  runnerKey: string | null = null,
 ): Promise<Admission> {
   const { rows } = await pool.query<
     RawSlot & { verdict: AdmissionVerdict; retry_after_seconds: number; holds_slot: boolean }
-  >('SELECT * FROM admit_run($1, $2, $3, $4, $5, $6, $7, $8)', [
+  >('SELECT * FROM admit_run($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
     run.id,
     run.ownerId,
     run.sessionId,
@@ -67,6 +69,7 @@ export async function admitRun(
     limits.runsPerMinute,
     limits.maxOpenRuns,
     limits.leaseSeconds,
+    runnerKey,
   ]);
   const row = rows[0];
   if (!row) throw new Error('admit_run answered no row');

@@ -1,4 +1,7 @@
-/** How long a run counts as open after its lease was last renewed; past it, its process is taken for dead. */
+/**
+ * How long a run counts as open after its lease was last renewed; past it, its process is taken for dead. A
+ * killed process is known at once by its lock (RunnerLock); the lease catches one that hangs, or that held none.
+ */
 export const RUN_LEASE_SECONDS = 30;
 /** How often this process renews the leases of its open runs: a few times per lease, so one late renewal is harmless. */
 const RENEW_EVERY_MS = 10_000;

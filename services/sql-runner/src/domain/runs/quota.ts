@@ -9,6 +9,7 @@ import {
   renewLeases,
   runsLastMinute,
 } from '../../store/admissions.js';
+import { RunnerLock } from '../../store/runner-lock.js';
 import { releaseSlot } from '../../store/runs.js';
 import { RUN_LEASE_SECONDS, RunLeases } from './leases.js';
 
@@ -111,10 +112,18 @@ export class RunQuota {
   private readonly now: () => number;
   /** The open runs of this process, whose leases it renews. */
   readonly leases: RunLeases;
+  /** This process's liveness, recorded on the runs it admits: a killed process's runs are reclaimed at once. */
+  private readonly lock: RunnerLock;
 
   constructor(private readonly deps: RunQuotaDeps) {
     this.now = deps.now ?? Date.now;
     this.leases = new RunLeases((ids) => renewLeases(deps.pool, ids, RUN_LEASE_SECONDS));
+    this.lock = new RunnerLock(deps.pool.options);
+  }
+
+  /** Lets go of this process's liveness lock; called when the service closes, after its runs ended. */
+  close(): Promise<void> {
+    return this.lock.close();
   }
 
   /** The account's effective quotas. */
@@ -177,6 +186,8 @@ export class RunQuota {
     tailKey: string | null,
     requestId?: string,
   ): Promise<AdmittedRun> {
+    // Without the lock (the database briefly unreachable on its own connection) the run has its lease alone.
+    const runnerKey = (await this.lock.hold()) ? this.lock.key : null;
     const admission = await admitRun(
       this.deps.pool,
       { id: runId, ownerId, sessionId: session.id, tailKey },
@@ -186,6 +197,7 @@ export class RunQuota {
         maxOpenRuns: this.maxOpenRuns(quotas),
         leaseSeconds: RUN_LEASE_SECONDS,
       },
+      runnerKey,
     );
     switch (admission.verdict) {
       case 'run-rate':

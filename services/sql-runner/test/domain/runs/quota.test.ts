@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createPool, type DomainError, provisionServiceDatabase } from '@taidon/kit';
 import { createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunLeases } from '../../../src/domain/runs/leases.js';
 import {
@@ -250,6 +250,40 @@ describe('admission of runs under the quotas, on a real control-plane database',
     expect(await slotsInUse(owner)).toBe(2);
   });
 
+  it('reclaims the runs of a process that was killed at once, by its lock, without waiting for their leases', async () => {
+    const owner = await account();
+    // Another process: its own connection holds its lock while it lives.
+    const other = new pg.Client({ connectionString: pool.options.connectionString });
+    await other.connect();
+    const key = '1234567890123';
+    await other.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+    const live = await session(owner, { key: 'k' });
+    const fresh = await session(owner);
+    await pool.query(`UPDATE sessions SET updated_at = now() - interval '1 hour' WHERE id = $1`, [fresh.id]);
+    const roomy = { ...limits, instances: 2 };
+    for (const [s, tailKey, holdsSlot] of [
+      [live, 'k', false],
+      [fresh, null, true],
+    ] as const) {
+      expect(
+        await admitRun(pool, { id: randomUUID(), ownerId: owner, sessionId: s.id, tailKey }, roomy, key),
+      ).toMatchObject({ verdict: 'admitted', holdsSlot });
+    }
+    const third = await session(owner);
+    expect(await admit(owner, third.id, null, { maxOpenRuns: 2 })).toMatchObject({ verdict: 'open-runs', held: 2 });
+    expect(await admit(owner, third.id, null, { instances: 2 })).toMatchObject({ verdict: 'instances', held: 2 });
+    await other.end(); // killed: its connection, and its lock, are gone
+    expect(await admit(owner, third.id, null, { maxOpenRuns: 1, instances: 2 })).toMatchObject({
+      verdict: 'admitted',
+      reclaimed: { sessions: [fresh.id], instances: [], sweep: [fresh.id] },
+    });
+    const { rows } = await pool.query<{ outcome: string }>(
+      'SELECT outcome FROM runs WHERE owner_id = $1 AND session_id <> $2',
+      [owner, third.id],
+    );
+    expect(rows).toEqual([{ outcome: 'failed' }, { outcome: 'failed' }]);
+  });
+
   it('takes a slot for an admitted run that finds its session’s instance gone, when there is room', async () => {
     const owner = randomUUID();
     const own = await session(owner, { key: 'k' });
@@ -313,6 +347,13 @@ describe('admission of runs under the quotas, on a real control-plane database',
     expect(await quota.runsLastMinute(owner)).toBe(2);
     await quota.abandon(first.runId);
     expect(quota.leases.size).toBe(1);
+    // The runs carry this process's lock key: held, they are its; let go (the app closes), they are not.
+    const { rows } = await pool.query<{ alive: boolean }>(
+      'SELECT NOT runner_gone(runner_key) AS alive FROM runs WHERE owner_id = $1 AND finished_at IS NULL',
+      [owner],
+    );
+    expect(rows).toEqual([{ alive: true }]);
+    await quota.close();
   });
 });
 
