@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Quotas } from '@taidon/contracts';
 import { ROLE_HEADER } from '@taidon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AdmittedRun, QuotaRefusal, type RunQuota } from '../domain/runs/quota.js';
+import type { AdmittedRun, RunQuota } from '../domain/runs/quota.js';
+import { QuotaRefusal } from '../domain/runs/quota-errors.js';
 
 /** The caller's quotas, asked for while the run's SQL is planned; undefined when none are enforced (USER_PROFILE_URL unset). */
 export async function quotasOf(

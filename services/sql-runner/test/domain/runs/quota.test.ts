@@ -4,12 +4,12 @@ import { createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunLeases } from '../../../src/domain/runs/leases.js';
+import { RunQuota } from '../../../src/domain/runs/quota.js';
 import {
   InstanceQuotaExceededError,
   OpenRunsExceededError,
-  RunQuota,
   RunRateExceededError,
-} from '../../../src/domain/runs/quota.js';
+} from '../../../src/domain/runs/quota-errors.js';
 import { migrateSqlRunner } from '../../../src/migrate.js';
 import { type AdmissionLimits, admitRun, claimInstanceSlot, renewLeases } from '../../../src/store/admissions.js';
 import { finishRun, releaseSlot } from '../../../src/store/runs.js';
