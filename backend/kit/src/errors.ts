@@ -52,3 +52,40 @@ export class UnavailableError extends DomainError {
     super(code, message, { statusCode: 503, cause });
   }
 }
+
+/** One code of a service's error catalogue: the status it answers with and one line for its caller. */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly meaning: string;
+}
+
+/**
+ * A service's error codes, each with its status and meaning: the one list
+ * its error classes, its README's errors table and its README test read.
+ * Declare it `{ ... } as const satisfies ErrorCatalogue` so each code stays a
+ * literal the service's error class is typed on.
+ */
+export type ErrorCatalogue = Readonly<Record<string, ErrorSpec>>;
+
+/** Options of a catalogue error: the problem+json extensions and the cause kept for the log line. */
+export interface CatalogueErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * The DomainError class of one service: its constructor takes only the codes
+ * of `catalogue` (another code is a type error) and reads the status from the
+ * catalogue, so a code's status is written once. Each service's errors.ts
+ * derives its error classes from it.
+ */
+export function catalogueErrorClass<const C extends ErrorCatalogue>(catalogue: C) {
+  return class CatalogueError extends DomainError {
+    declare readonly code: keyof C & string;
+    constructor(code: keyof C & string, message: string, options: CatalogueErrorOptions = {}) {
+      const spec = catalogue[code];
+      if (!spec) throw new TypeError(`${code} is not in the error catalogue`);
+      super(code, message, { statusCode: spec.status, ...options });
+    }
+  };
+}

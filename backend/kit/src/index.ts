@@ -17,7 +17,17 @@ export {
   DEFAULT_CONNECTION_LIMITS,
   TOO_MANY_CONNECTIONS,
 } from './connection-limits.js';
-export { DomainError, NotFoundError, UnauthorizedError, UnavailableError, UnprocessableError } from './errors.js';
+export {
+  type CatalogueErrorOptions,
+  catalogueErrorClass,
+  DomainError,
+  type ErrorCatalogue,
+  type ErrorSpec,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+  UnprocessableError,
+} from './errors.js';
 export { CommandError, type CommandResult, type RunCommandOptions, renice, runCommand } from './exec.js';
 export { type ReadinessCheck, registerHealth } from './health.js';
 export { type HttpRequest, type HttpResponse, sendRequest, streamRequest } from './http-client.js';
@@ -37,6 +47,7 @@ export {
   startPostgresServer,
 } from './pg-server.js';
 export {
+  KIT_ERROR_CATALOGUE,
   KIT_ERROR_CODES,
   PROBLEM_CONTENT_TYPE,
   type ProblemBody,

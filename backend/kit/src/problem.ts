@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from './errors.js';
+import { DomainError, type ErrorCatalogue } from './errors.js';
 
 /** Media type of every error answer (RFC 9457). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -16,24 +16,50 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-/** Codes the kit itself answers with; each service README lists them beside its own. */
-export const KIT_ERROR_CODES = {
-  VALIDATION_FAILED: 'The request did not match the route schema; `errors` lists each violation.',
-  NOT_FOUND: 'No route matches the method and path.',
-  UNAUTHORIZED: 'The request carries no valid access token or service token.',
-  PAYLOAD_TOO_LARGE: 'The request body is larger than the route accepts.',
-  BAD_REQUEST:
-    'The request could not be read: not HTTP/1.1, a body shorter or longer than its Content-Length, a client that went away.',
-  INVALID_JSON: 'The body is empty or not valid JSON although its content type says JSON.',
-  FORBIDDEN_JSON_KEY:
-    'The JSON body has a `__proto__` key, or a `constructor` key holding `prototype` (prototype poisoning); no route takes such keys.',
-  UNSUPPORTED_MEDIA_TYPE: 'The body is of a content type the route does not read (send `application/json`).',
-  HEADERS_TOO_LARGE: "The request's headers are larger than the 16 KiB the server reads (431).",
-  REQUEST_TIMEOUT:
-    "The request's headers, or the whole request with its body, did not arrive within the server's timeouts; the connection is closed (408).",
-  INTERNAL: 'An unexpected failure; the body never carries its details, the log line with the same requestId does.',
-  UNAVAILABLE: 'A dependency (database, another service) is not answering.',
-} as const;
+/**
+ * Codes the kit itself answers with, with their status; each service's
+ * catalogue spreads them beside its own and its README lists them.
+ */
+export const KIT_ERROR_CATALOGUE = {
+  VALIDATION_FAILED: {
+    status: 400,
+    meaning: 'The request did not match the route schema; `errors` lists each violation.',
+  },
+  NOT_FOUND: { status: 404, meaning: 'No route matches the method and path.' },
+  UNAUTHORIZED: { status: 401, meaning: 'The request carries no valid access token or service token.' },
+  PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the route accepts.' },
+  BAD_REQUEST: {
+    status: 400,
+    meaning:
+      'The request could not be read: not HTTP/1.1, a body shorter or longer than its Content-Length, a client that went away.',
+  },
+  INVALID_JSON: { status: 400, meaning: 'The body is empty or not valid JSON although its content type says JSON.' },
+  FORBIDDEN_JSON_KEY: {
+    status: 400,
+    meaning:
+      'The JSON body has a `__proto__` key, or a `constructor` key holding `prototype` (prototype poisoning); no route takes such keys.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    meaning: 'The body is of a content type the route does not read (send `application/json`).',
+  },
+  HEADERS_TOO_LARGE: { status: 431, meaning: "The request's headers are larger than the 16 KiB the server reads." },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    meaning:
+      "The request's headers, or the whole request with its body, did not arrive within the server's timeouts; the connection is closed.",
+  },
+  INTERNAL: {
+    status: 500,
+    meaning: 'An unexpected failure; the body never carries its details, the log line with the same requestId does.',
+  },
+  UNAVAILABLE: { status: 503, meaning: 'A dependency (database, another service) is not answering.' },
+} as const satisfies ErrorCatalogue;
+
+/** The kit's codes by meaning alone, for catalogues still kept as code → meaning (the gateway's). */
+export const KIT_ERROR_CODES = Object.fromEntries(
+  Object.entries(KIT_ERROR_CATALOGUE).map(([code, spec]) => [code, spec.meaning]),
+) as { readonly [Code in keyof typeof KIT_ERROR_CATALOGUE]: string };
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

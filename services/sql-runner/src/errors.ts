@@ -1,19 +1,50 @@
-import { KIT_ERROR_CODES } from '@taidon/kit';
-import { CHAIN_ERROR_CODES } from './domain/chain/errors.js';
+import { ACCOUNT_ERROR_CODES } from '@taidon/contracts';
+import { catalogueErrorClass, type ErrorCatalogue, KIT_ERROR_CATALOGUE } from '@taidon/kit';
+import { CHAIN_ERROR_CODES, type ChainErrorCode } from './domain/chain/errors.js';
 import { PLANNER_ERROR_CODES } from './planner/errors.js';
 
-/** Every code sql-runner answers with; each is documented in services/sql-runner/README.md (checked by a test). */
-export const SQL_RUNNER_ERROR_CODES: Record<string, string> = {
-  ...KIT_ERROR_CODES,
-  ...Object.fromEntries(CHAIN_ERROR_CODES.map((entry) => [entry.code, entry.meaning])),
-  ...PLANNER_ERROR_CODES,
-  SQL_RUNNER_RUN_NOT_FOUND:
-    'No run with this id is in progress for the caller (404); finished runs cannot be cancelled.',
-  SQL_RUNNER_SESSION_NOT_FOUND: 'The session id belongs to no session of the caller (404).',
-  SQL_RUNNER_RUN_RATE_EXCEEDED:
-    'The account started `runsPerMinute` runs in the last minute, on any replica (429); `Retry-After` says when the next may start.',
-  SQL_RUNNER_INSTANCE_QUOTA_EXCEEDED:
-    'The run needs a new instance and runs are using every instance the account may hold (429, Retry-After); wait for one to finish.',
-  SQL_RUNNER_OPEN_RUNS_EXCEEDED:
-    'The account has as many runs open as it may (RUN_MAX_OPEN_PER_ACCOUNT, 429, Retry-After); wait for one to finish.',
-};
+/** The chain planner's codes keep their SQLSTATE beside them in domain/chain; all are 422 (the script is wrong). */
+const CHAIN_CATALOGUE = Object.fromEntries(
+  CHAIN_ERROR_CODES.map((entry) => [entry.code, { status: 422, meaning: entry.meaning }]),
+) as { readonly [Code in ChainErrorCode]: { readonly status: 422; readonly meaning: string } };
+
+/**
+ * Every code sql-runner answers with, its status and its meaning: the error
+ * classes, the README's errors table and test/readme.test.ts all read it.
+ */
+export const SQL_RUNNER_ERROR_CODES = {
+  ...KIT_ERROR_CATALOGUE,
+  ...CHAIN_CATALOGUE,
+  SQL_RUNNER_PLANNER_BUSY: { status: 503, meaning: PLANNER_ERROR_CODES.SQL_RUNNER_PLANNER_BUSY },
+  SQL_RUNNER_PLANNER_ACCOUNT_BUSY: { status: 429, meaning: PLANNER_ERROR_CODES.SQL_RUNNER_PLANNER_ACCOUNT_BUSY },
+  SQL_RUNNER_RUN_NOT_FOUND: {
+    status: 404,
+    meaning: 'No run with this id is in progress for the caller; finished runs cannot be cancelled.',
+  },
+  SQL_RUNNER_SESSION_NOT_FOUND: { status: 404, meaning: 'The session id belongs to no session of the caller.' },
+  [ACCOUNT_ERROR_CODES.runRateExceeded]: {
+    status: 429,
+    meaning:
+      'The account started `runsPerMinute` runs in the last minute, on any replica; `Retry-After` says when the next may start.',
+  },
+  [ACCOUNT_ERROR_CODES.instanceQuotaExceeded]: {
+    status: 429,
+    meaning:
+      'The run needs a new instance and runs are using every instance the account may hold (Retry-After); wait for one to finish.',
+  },
+  SQL_RUNNER_OPEN_RUNS_EXCEEDED: {
+    status: 429,
+    meaning:
+      'The account has as many runs open as it may (RUN_MAX_OPEN_PER_ACCOUNT, Retry-After); wait for one to finish.',
+  },
+} as const satisfies ErrorCatalogue;
+
+/** One of sql-runner's codes. */
+export type SqlRunnerErrorCode = keyof typeof SQL_RUNNER_ERROR_CODES;
+
+/**
+ * An error sql-runner throws: its code must be in SQL_RUNNER_ERROR_CODES,
+ * whose status it answers with. New errors derive from it; the chain's and
+ * the planner's keep their own bases, whose codes the catalogue spreads.
+ */
+export class SqlRunnerError extends catalogueErrorClass(SQL_RUNNER_ERROR_CODES) {}

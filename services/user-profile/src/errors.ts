@@ -1,42 +1,57 @@
 import { ACCOUNT_ERROR_CODES } from '@taidon/contracts';
-import { DomainError, KIT_ERROR_CODES, NotFoundError } from '@taidon/kit';
+import { catalogueErrorClass, type ErrorCatalogue, KIT_ERROR_CATALOGUE } from '@taidon/kit';
 
-/** Every code user-profile answers with; each is documented in services/user-profile/README.md (checked by a test). */
-export const USER_PROFILE_ERROR_CODES: Record<string, string> = {
-  ...KIT_ERROR_CODES,
-  [ACCOUNT_ERROR_CODES.accountNotFound]: 'No account has this id (404).',
-  [ACCOUNT_ERROR_CODES.alreadyRegistered]: 'Only an anonymous account can be upgraded; this one is registered (409).',
-  [ACCOUNT_ERROR_CODES.emailTaken]: 'Another account already has this email, compared case-insensitively (409).',
-  USER_PROFILE_INVALID_CURSOR: 'The `cursor` is not a `nextCursor` this service handed out (400).',
-};
+/**
+ * Every code user-profile answers with, its status and its meaning: the error
+ * classes below, the README's errors table and test/readme.test.ts all read it.
+ * The account codes are named in contracts because idp and the gateway pass them on.
+ */
+export const USER_PROFILE_ERROR_CODES = {
+  ...KIT_ERROR_CATALOGUE,
+  [ACCOUNT_ERROR_CODES.accountNotFound]: { status: 404, meaning: 'No account has this id.' },
+  [ACCOUNT_ERROR_CODES.alreadyRegistered]: {
+    status: 409,
+    meaning: 'Only an anonymous account can be upgraded; this one is registered.',
+  },
+  [ACCOUNT_ERROR_CODES.emailTaken]: {
+    status: 409,
+    meaning: 'Another account already has this email, compared case-insensitively.',
+  },
+  USER_PROFILE_INVALID_CURSOR: { status: 400, meaning: 'The `cursor` is not a `nextCursor` this service handed out.' },
+} as const satisfies ErrorCatalogue;
+
+/** One of user-profile's codes. */
+export type UserProfileErrorCode = keyof typeof USER_PROFILE_ERROR_CODES;
+
+/** Every error user-profile throws: its code must be in USER_PROFILE_ERROR_CODES, whose status it answers with. */
+export class UserProfileError extends catalogueErrorClass(USER_PROFILE_ERROR_CODES) {}
 
 /** The account id is unknown. */
-export class AccountNotFoundError extends NotFoundError {
+export class AccountNotFoundError extends UserProfileError {
   constructor(id: string) {
-    super(ACCOUNT_ERROR_CODES.accountNotFound, `No account ${id}.`, { accountId: id });
+    super(ACCOUNT_ERROR_CODES.accountNotFound, `No account ${id}.`, { details: { accountId: id } });
   }
 }
 
 /** An upgrade of an account that is no longer anonymous. */
-export class AlreadyRegisteredError extends DomainError {
+export class AlreadyRegisteredError extends UserProfileError {
   constructor(id: string, role: string) {
     super(ACCOUNT_ERROR_CODES.alreadyRegistered, `Account ${id} is already registered (${role}).`, {
-      statusCode: 409,
       details: { accountId: id, role },
     });
   }
 }
 
 /** The email belongs to another account; the body does not say which. */
-export class EmailTakenError extends DomainError {
+export class EmailTakenError extends UserProfileError {
   constructor() {
-    super(ACCOUNT_ERROR_CODES.emailTaken, 'Another account already uses this email.', { statusCode: 409 });
+    super(ACCOUNT_ERROR_CODES.emailTaken, 'Another account already uses this email.');
   }
 }
 
 /** A list cursor that was not handed out by this service. */
-export class InvalidCursorError extends DomainError {
+export class InvalidCursorError extends UserProfileError {
   constructor() {
-    super('USER_PROFILE_INVALID_CURSOR', 'The cursor is not valid; start again without one.', { statusCode: 400 });
+    super('USER_PROFILE_INVALID_CURSOR', 'The cursor is not valid; start again without one.');
   }
 }

@@ -1,4 +1,5 @@
-import { type DomainError, NotFoundError, SERVICE_TOKEN_HEADER, UnavailableError } from '@taidon/kit';
+import { SERVICE_TOKEN_HEADER } from '@taidon/kit';
+import { EnvManagerError } from '../errors.js';
 
 /** snapshot-cache's storage driver, as `GET /driver` answers it. */
 export interface DriverInfo {
@@ -67,17 +68,15 @@ interface ProblemJson {
  * becomes ENV_MANAGER_LAYER_NOT_FOUND (404), 4xx keep their status under our
  * prefix, anything else is ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE (503).
  */
-function rebuild(status: number, body: ProblemJson, what: string): DomainError {
+function rebuild(status: number, body: ProblemJson, what: string): EnvManagerError {
   if (body.code === 'SNAPSHOT_CACHE_LAYER_NOT_FOUND') {
-    return new NotFoundError('ENV_MANAGER_LAYER_NOT_FOUND', body.detail ?? 'No layer has this key.', {
-      key: body.key,
+    return new EnvManagerError('ENV_MANAGER_LAYER_NOT_FOUND', body.detail ?? 'No layer has this key.', {
+      details: { key: body.key },
     });
   }
-  return new UnavailableError(
-    'ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE',
-    'snapshot-cache answered with an error.',
-    new Error(`${what}: ${status} ${body.code ?? ''} ${body.detail ?? ''}`.trim()),
-  );
+  return new EnvManagerError('ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE', 'snapshot-cache answered with an error.', {
+    cause: new Error(`${what}: ${status} ${body.code ?? ''} ${body.detail ?? ''}`.trim()),
+  });
 }
 
 /** A typed HTTP client of snapshot-cache. */
@@ -99,7 +98,9 @@ export function createSnapshotCacheClient(options: SnapshotCacheClientOptions): 
         signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
       });
     } catch (error) {
-      throw new UnavailableError('ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE', 'snapshot-cache did not answer.', error);
+      throw new EnvManagerError('ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE', 'snapshot-cache did not answer.', {
+        cause: error,
+      });
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();

@@ -1,8 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV_MANAGER_ERROR_CODES } from '../../src/errors.js';
 import { createStack, randomKey, SERVICE_TOKEN, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -250,16 +247,4 @@ describe('env-manager creation queue', () => {
     expect((await rowsOf('queue-first'))[0]).toMatchObject({ id: info.id, state: 'Running' });
     await queued.app.inject({ method: 'DELETE', url: `/instances/${info.id}`, headers });
   }, 60_000);
-});
-
-describe('README', () => {
-  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-  it.each(Object.keys(ENV_MANAGER_ERROR_CODES))('documents error code %s', (code) => {
-    expect(readme).toContain(`| \`${code}\` |`);
-  });
-  it('documents every configuration variable', async () => {
-    const { envManagerConfigSpec } = await import('../../src/config.js');
-    for (const name of Object.keys(envManagerConfigSpec)) expect(readme).toContain(`| \`${name}\` |`);
-    expect(existsSync(fileURLToPath(new URL('../../migrations/001_instances.sql', import.meta.url)))).toBe(true);
-  });
 });
