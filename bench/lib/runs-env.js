@@ -57,7 +57,7 @@ export async function startPlatform() {
   await chmod(dataDir, 0o711);
   process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES ??= String(8 * 1024 ** 3);
   const server = await startPostgresServer({ rootDir: join(root, 'control-plane') });
-  const running = { apps: [], pools: [], closeDriver: async () => {} };
+  const running = { services: [] };
   let admin;
   const closers = [];
   const close = async () => {
@@ -78,9 +78,7 @@ export async function startPlatform() {
     }
     const secrets = { serviceToken: 'bench-service-token', sandboxAdminPassword: 'bench-admin-pw', rolePasswords: {} };
     closers.push(async () => {
-      for (const app of [...running.apps].reverse()) await app.close();
-      await running.closeDriver();
-      for (const pool of running.pools) await pool.end();
+      for (const service of [...running.services].reverse()) await service.close();
     });
     const urls = await startServices({ dataDir, logLevel: 'warn', secrets, databases }, running);
     const gateway = buildGateway({
@@ -97,7 +95,7 @@ export async function startPlatform() {
       },
       logger: createLogger({ service: 'gateway', level: 'warn' }),
     });
-    running.apps.push(gateway);
+    running.services.push({ name: 'gateway', close: () => gateway.close() });
     const gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
     admin = new pg.Client({ connectionString: superuserUrl.toString() });
     admin.on('error', () => {});

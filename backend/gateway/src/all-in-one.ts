@@ -1,16 +1,9 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { ConfigError, createLogger } from '@taidon/kit';
-import { buildApp as buildGateway } from './app.js';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
 import { type ControlPlane, openControlPlane } from './launcher/control-plane.js';
 import { loadOrCreateSecrets } from './launcher/secrets.js';
-import {
-  gatewayAuditSink,
-  gatewayConfigFor,
-  type Running,
-  STATEFUL_SERVICES,
-  startServices,
-} from './launcher/services.js';
+import { type Running, STATEFUL_SERVICES, startLocalGateway, startServices } from './launcher/services.js';
 
 // `npm start`: every service as its own fastify app on a loopback port, in
 // one process, talking real HTTP to each other, behind the gateway on PORT.
@@ -27,7 +20,7 @@ function readConfig(): LauncherConfig {
 
 const config = readConfig();
 const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
-const running: Running = { apps: [], pools: [], closeDriver: async () => {} };
+const running: Running = { services: [] };
 let controlPlane: ControlPlane | undefined;
 let closing: Promise<void> | undefined;
 let starting: Promise<string> | undefined;
@@ -52,30 +45,22 @@ async function start(): Promise<string> {
     superuserUrl: controlPlane.superuserUrl,
   };
   const urls = await startServices(context, running);
-  const gatewayLogger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
-  const gateway = buildGateway({
-    // SPA_DIR works here as for the gateway alone (README: every documented variable does).
-    config: { ...gatewayConfigFor(urls, secrets), ...(process.env.SPA_DIR ? { SPA_DIR: process.env.SPA_DIR } : {}) },
-    logger: gatewayLogger,
-    audit: await gatewayAuditSink(urls, context, gatewayLogger),
-  });
-  running.apps.push(gateway);
+  const gateway = await startLocalGateway(urls, context, running);
   return gateway.listen({ host: config.HOST, port: config.PORT });
 }
 
 /**
- * Closes servers first (no new work; env-manager suspends the instances it
- * runs), then unmounts the layer store, then pools, then the control-plane PostgreSQL.
+ * Closes the services in reverse order of start (no new work; env-manager suspends the instances it runs;
+ * snapshot-cache unmounts what it mounted, then a layer store left mounted by a killed run), then the
+ * control-plane PostgreSQL.
  */
 function shutdown(): Promise<void> {
   closing ??= (async () => {
     // A signal during start waits for it: what start still brings up (a mount, an app) would come after the close.
     await starting?.catch(() => {});
-    for (const app of running.apps.reverse()) {
-      await app.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
+    for (const service of running.services.reverse()) {
+      await service.close().catch((error: unknown) => log.error({ err: error, service: service.name }, 'close failed'));
     }
-    await running.closeDriver().catch((error: unknown) => log.error({ err: error }, 'unmount failed'));
-    for (const pool of running.pools) await pool.end().catch(() => {});
     await controlPlane?.server?.stop();
     log.info('stopped');
   })();

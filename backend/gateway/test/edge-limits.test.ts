@@ -7,7 +7,7 @@ import { post } from './platform.js';
 import { run, startTestStack, type TestStack } from './stack.js';
 
 // The gateway's edge limits come from the environment, read by the launcher's
-// wiring (gatewayConfigFor) exactly as `npm start` reads them. Short timeouts
+// wiring (loadGatewayConfig in startLocalGateway) exactly as `npm start` reads them. Short timeouts
 // so the held connections are closed within the test.
 const HEADERS_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 20_000;

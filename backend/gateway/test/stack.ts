@@ -1,15 +1,13 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionServiceDatabase, type ServiceDatabase } from '@taidon/kit';
+import { createLogger, provisionServiceDatabase, type ServiceDatabase } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
-import { buildApp as buildGateway } from '../src/app.js';
 import {
-  gatewayAuditSink,
-  gatewayConfigFor,
   type Running,
   type ServiceUrls,
   STATEFUL_SERVICES,
+  startLocalGateway,
   startServices,
 } from '../src/launcher/services.js';
 import { post } from './platform.js';
@@ -40,16 +38,19 @@ export async function startTestStack(): Promise<TestStack> {
     databases[service] = await provisionServiceDatabase(db.url, service, `pw-${service}-${db.name}`);
   }
   const secrets = { serviceToken: `token-${db.name}`, sandboxAdminPassword: `admin-${db.name}`, rolePasswords: {} };
-  const running: Running = { apps: [], pools: [], closeDriver: async () => {} };
-  const context = { dataDir, logLevel: 'warn', secrets, databases, superuserUrl: db.url };
+  const running: Running = { services: [] };
+  const context = {
+    dataDir,
+    logLevel: 'warn',
+    secrets,
+    databases,
+    superuserUrl: db.url,
+    // The gateway's lines are captured, as before; the services log at warn.
+    logger: (service: string) =>
+      service === 'gateway' ? captureLogger('gateway').logger : createLogger({ service, level: 'warn' }),
+  };
   const services = await startServices(context, running);
-  const gatewayLogger = captureLogger('gateway').logger;
-  const gateway = buildGateway({
-    config: gatewayConfigFor(services, secrets),
-    logger: gatewayLogger,
-    audit: await gatewayAuditSink(services, context, gatewayLogger),
-  });
-  running.apps.push(gateway);
+  const gateway = await startLocalGateway(services, context, running);
   const url = await gateway.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
@@ -60,9 +61,7 @@ export async function startTestStack(): Promise<TestStack> {
       return (await post(`${url}/api/auth/anonymous`)).body.accessToken as string;
     },
     async close() {
-      for (const app of running.apps.reverse()) await app.close();
-      await running.closeDriver();
-      for (const pool of running.pools) await pool.end();
+      for (const service of running.services.reverse()) await service.close();
       await db.drop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -4,3 +4,4 @@ export { canonicalJson, chainHash, GENESIS_HASH } from './domain/chain.js';
 export { AUDIT_LOG_ERROR_CODES } from './errors.js';
 export { AUDIT_LOG_MIGRATIONS_DIR, migrateAuditLog } from './migrate.js';
 export { AUDIT_OWNER_ROLE, sealAuditLog } from './seal.js';
+export { type StartedAuditLog, startAuditLog } from './start.js';

@@ -1,25 +1,20 @@
-import { createLogger, createPool } from '@taidon/kit';
-import { buildApp } from './app.js';
+import { createLogger } from '@taidon/kit';
 import { loadAuditLogConfig } from './config.js';
-import { migrateAuditLog } from './migrate.js';
-import { sealAuditLog } from './seal.js';
+import { startAuditLog } from './start.js';
 
-// The only file of audit-log that touches process.*: config, logger, app, listen, graceful close.
+// The only file of audit-log that touches process.*: config, logger, start, listen, graceful close.
 const config = loadAuditLogConfig();
 const logger = createLogger({ service: 'audit-log', level: config.LOG_LEVEL });
-const pool = createPool(config.AUDIT_LOG_DATABASE_URL, { applicationName: 'taidon-audit-log' });
-await migrateAuditLog(pool);
-if (config.AUDIT_LOG_SUPERUSER_URL) {
-  const role = decodeURIComponent(new URL(config.AUDIT_LOG_DATABASE_URL).username);
-  await sealAuditLog(config.AUDIT_LOG_SUPERUSER_URL, { role, schema: 'audit_log' });
-}
-const app = buildApp({ config, pool, logger });
-await app.listen({ host: config.HOST, port: config.PORT });
+const service = await startAuditLog(config, { logger });
+await service.app.listen({ host: config.HOST, port: config.PORT });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void app
-      .close()
-      .then(() => pool.end())
-      .then(() => process.exit(0));
+    void service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'close failed');
+        process.exit(1);
+      },
+    );
   });
 }

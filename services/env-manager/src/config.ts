@@ -1,4 +1,4 @@
-import { type ConfigOf, type EnvVar, envEnum, envInt, envString, envUrl, loadConfig } from '@taidon/kit';
+import { type ConfigOf, type EnvVar, envEnum, envInt, envOptional, envString, envUrl, loadConfig } from '@taidon/kit';
 
 /** cgroup v2 `cpu.max` value: "max <period>" or "<quota> <period>" in microseconds. */
 function envCpuMax(doc: string, fallback: string): EnvVar<string> {
@@ -22,6 +22,12 @@ export const envManagerConfigSpec = {
     default: 'http://127.0.0.1:8083',
   }),
   SERVICE_TOKEN: envString('Shared secret the gateway and services present to each other.', { secret: true }),
+  AUDIT_LOG_URL: envOptional(
+    'Base URL of audit-log: instance created/deleted events go there through the outbox; unset, none are recorded.',
+  ),
+  AUDIT_OUTBOX_FILE: envString('JSONL file keeping audit events until audit-log accepts them.', {
+    default: 'audit-outbox/env-manager.jsonl',
+  }),
   SANDBOX_ADMIN_PASSWORD: envString(
     'Password of the `postgres` superuser inside every sandbox instance (scram-sha-256, loopback only); the runner uses it for CHECKPOINT and cancelling.',
     { secret: true },

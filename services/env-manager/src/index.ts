@@ -32,3 +32,4 @@ export { ENV_MANAGER_ERROR_CODES } from './errors.js';
 export { ENV_MANAGER_MIGRATIONS_DIR, migrateEnvManager } from './migrate.js';
 export { cgroupOptions, createLocalRuntime, type LocalRuntimeOptions } from './runtimes/local.js';
 export type { Runtime, RuntimeLimits, StartedServer } from './runtimes/runtime.js';
+export { type StartEnvManagerOptions, type StartedEnvManager, startEnvManager } from './start.js';

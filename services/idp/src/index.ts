@@ -7,3 +7,4 @@ export {
   type OidcStartResponse,
   type SessionTokens,
 } from './schemas.js';
+export { type StartedIdp, startIdp } from './start.js';

@@ -11,4 +11,5 @@ export { LvmThinDriver } from './drivers/lvm-thin.js';
 export { ZfsDriver } from './drivers/zfs.js';
 export { DiskFullError, SNAPSHOT_CACHE_ERROR_CODES } from './errors.js';
 export { migrateSnapshotCache, SNAPSHOT_CACHE_MIGRATIONS_DIR } from './migrate.js';
+export { type StartedSnapshotCache, startSnapshotCache } from './start.js';
 export type { Layer } from './store/layers.js';

@@ -6,3 +6,4 @@ export { engineIdentity } from './domain/engine-info.js';
 export { createRunnerDeps } from './domain/runs/deps.js';
 export { SQL_RUNNER_ERROR_CODES } from './errors.js';
 export { migrateSqlRunner, SQL_RUNNER_MIGRATIONS_DIR } from './migrate.js';
+export { type StartedSqlRunner, startSqlRunner } from './start.js';
