@@ -53,7 +53,7 @@ describe('hostile plans through the platform', () => {
   const plan = (body: unknown) => api(stack, 'POST', '/api/plan', hostile, body);
   const hostileRun = (body: Record<string, unknown>) => run(stack, hostile, body);
   /** Generous: the machine is shared, and hostile bodies (up to 10 MB) are read and parsed on this loop. */
-  const learnerBound = () => Math.max(10 * floorMs, floorMs + 1_500);
+  const learnerBound = () => Math.max(10 * floorMs, floorMs + 3_000);
 
   beforeAll(async () => {
     stack = await startTestStack();

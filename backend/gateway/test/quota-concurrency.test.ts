@@ -317,7 +317,7 @@ describe('quotas under concurrency through the whole platform', () => {
       expect(overQuota).toEqual([]);
       // Generous bounds: up to 60 servers start meanwhile, on 2 cores shared with other engineers' tests.
       expect(duringMs).toBeLessThan(20_000);
-      for (const ms of meanwhile) expect(ms).toBeLessThan(Math.max(50 * floor, 1_500));
+      for (const ms of meanwhile) expect(ms).toBeLessThan(Math.max(50 * floor, 3_000));
     } finally {
       for (const stream of streams) stream.close();
     }
