@@ -48,8 +48,11 @@ export type RunEvent =
   | { type: 'complete'; statement: number; command: string; rowCount: number | null; truncated: boolean }
   | {
       type: 'error';
-      /** restore: the platform could not provide the state (then `code` names the platform error). */
-      phase: 'restore' | 'replay' | 'execute';
+      /**
+       * Where the run stopped. A failure of the platform rather than of the SQL carries `code` (the platform's
+       * error) and SQLSTATE 58000 in whichever phase it happened; a replayed step's error carries its own.
+       */
+      phase: 'plan' | 'restore' | 'replay' | 'execute';
       code?: string;
       statement?: number;
       sqlstate: string;

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest } from '@taidon/contracts';
-import { ACCOUNT_HEADER, DomainError, ROLE_HEADER, UnauthorizedError } from '@taidon/kit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ChainOptions, SourceFile } from '../domain/chain/index.js';
+import { RunRequest } from '@taidon/contracts';
+import { ACCOUNT_HEADER, ROLE_HEADER, UnauthorizedError } from '@taidon/kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Chain, ChainOptions, SourceFile } from '../domain/chain/index.js';
 import type { EngineIdentity } from '../domain/engine.js';
 import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
-import type { Emit } from '../domain/runs/execute.js';
-import { executeRun, openSession, type RunRegistry } from '../domain/runs/run.js';
+import { executeRun, openSession, type PlannedRun, type RunRegistry } from '../domain/runs/run.js';
 import type { Planner } from '../planner/pool.js';
 import { deleteNewSession } from '../store/sessions.js';
 import { admitRun, quotasOf } from './run-quota.js';
+import { openRunStream } from './run-stream.js';
 
 /** Path given to the head in steps and errors. */
 export const HEAD_PATH = 'head.sql';
@@ -22,11 +22,62 @@ function ownerOf(request: FastifyRequest): string {
   return owner;
 }
 
+/** A run's request planned, its session opened and the run admitted under the quotas: ready to stream. */
+async function admitRequest(
+  request: FastifyRequest<{ Body: RunRequest }>,
+  reply: FastifyReply,
+  ownerId: string,
+  deps: RunnerDeps,
+  planChain: (files: SourceFile[], options: ChainOptions) => Promise<Chain>,
+  chainOptions: ChainOptions,
+): Promise<PlannedRun> {
+  // The account's quotas are asked for while the SQL is planned; the run is admitted under them after.
+  const quotasAsked = quotasOf(deps.quota, request, ownerId);
+  quotasAsked.catch(() => {});
+  const started = performance.now();
+  const head = [{ path: HEAD_PATH, sql: request.body.head }];
+  const planned = (async () => {
+    const tail = request.body.tail ? await planChain(sourceFiles(request.body.tail), chainOptions) : undefined;
+    const emptyTail = await planChain([], chainOptions);
+    await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
+    return { tail, emptyTail, planMs: Math.round(performance.now() - started) };
+  })();
+  planned.catch(() => {});
+  // The session is opened meanwhile too. A run refused or with errors in its SQL takes back a session it
+  // created, so such a run leaves nothing behind, as when the session was opened after them.
+  const opening = openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
+  opening.catch(() => {});
+  let planning: Awaited<typeof planned>;
+  let opened: Awaited<typeof opening>;
+  let admitted: Awaited<ReturnType<typeof admitRun>>;
+  try {
+    const quotas = await quotasAsked;
+    planning = await planned;
+    opened = await opening;
+    admitted = await admitRun(deps.quota, quotas, request, reply, ownerId, opened, planning.tail?.finalKey ?? null);
+  } catch (error) {
+    await opening.then((s) => (s.created ? deleteNewSession(deps.pool, s.id) : undefined)).catch(() => {});
+    throw error;
+  }
+  const role = request.headers[ROLE_HEADER];
+  const ownerRole = typeof role === 'string' && role !== '' ? { ownerRole: role } : {};
+  return {
+    ownerId,
+    session: { ...opened, ...ownerRole },
+    tail: planning.tail,
+    emptyTail: planning.emptyTail,
+    planHead: (startKey) => planChain(head, { ...chainOptions, startKey }),
+    planMs: planning.planMs,
+    ...(admitted ? { admitted } : {}),
+  };
+}
+
 /**
  * `POST /runs` streams a run as NDJSON events; everything that can be wrong
  * with the SQL itself (syntax, meta-commands) is answered first as a 422,
- * before any instance is touched. `POST /runs/:id/cancel` cancels a run of
- * the same account; a client that closes the stream cancels it too.
+ * and a refusal under the quotas as a 429, before any instance is touched.
+ * `POST /runs/:id/cancel` cancels a run of the same account; a client that
+ * closes the stream cancels it too.
  */
 export function registerRunRoutes(
   app: FastifyInstance,
@@ -41,105 +92,18 @@ export function registerRunRoutes(
     '/runs',
     { schema: { body: RunRequest }, bodyLimit: 64 * 1024 * 1024 },
     async (request, reply) => {
+      const startedAt = performance.now();
       const ownerId = ownerOf(request);
       // In the planner's workers, never on this event loop; one plan of the account at a time.
       const planChain = (files: SourceFile[], options: ChainOptions) => planner.plan(files, options, ownerId);
-      // The account's quotas are asked for while the SQL is planned; the run is admitted under them after.
-      const quotasAsked = quotasOf(deps.quota, request, ownerId);
-      quotasAsked.catch(() => {});
-      const started = performance.now();
-      const head = [{ path: HEAD_PATH, sql: request.body.head }];
-      const planned = (async () => {
-        const tail = request.body.tail ? await planChain(sourceFiles(request.body.tail), chainOptions) : undefined;
-        const emptyTail = await planChain([], chainOptions);
-        await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
-        return { tail, emptyTail, planMs: Math.round(performance.now() - started) };
-      })();
-      planned.catch(() => {});
-      // The session is opened meanwhile too. A run refused or with errors in its SQL takes back a session it
-      // created, so such a run leaves nothing behind, as when the session was opened after them.
-      const opening = openSession(deps, ownerId, request.body.sessionId ?? randomUUID());
-      opening.catch(() => {});
-      let planning: Awaited<typeof planned>;
-      let opened: Awaited<typeof opening>;
-      let admitted: Awaited<ReturnType<typeof admitRun>>;
+      const plan = await admitRequest(request, reply, ownerId, deps, planChain, chainOptions);
+      const stream = openRunStream(reply, request.id, startedAt);
+      stream.onClientGone((runId) => void registry.cancel(runId, ownerId, 'client-closed').catch(() => {}));
       try {
-        const quotas = await quotasAsked;
-        planning = await planned;
-        opened = await opening;
-        admitted = await admitRun(deps.quota, quotas, request, reply, ownerId, opened, planning.tail?.finalKey ?? null);
-      } catch (error) {
-        await opening.then((s) => (s.created ? deleteNewSession(deps.pool, s.id) : undefined)).catch(() => {});
-        throw error;
-      }
-      const { tail, emptyTail, planMs } = planning;
-      const role = request.headers[ROLE_HEADER];
-      const ownerRole = typeof role === 'string' && role !== '' ? { ownerRole: role } : {};
-      const session = { ...opened, ...ownerRole };
-
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': RUN_STREAM_CONTENT_TYPE,
-        'cache-control': 'no-store',
-        'x-request-id': request.id,
-      });
-      raw.flushHeaders();
-      let runId: string | undefined;
-      let finished = false;
-      const emit: Emit = (event: RunEvent) => {
-        if (event.type === 'started') runId = event.runId;
-        if (!raw.writableEnded) raw.write(`${JSON.stringify(event)}\n`);
-      };
-      // A client that reads slowly holds the run back (its statement waits on the server), never this
-      // process's memory: rows are read from the sandbox once the response's buffer has drained.
-      emit.drained = () =>
-        raw.writableNeedDrain && !raw.destroyed
-          ? new Promise<void>((resolve) => {
-              const done = () => {
-                raw.off('drain', done);
-                raw.off('close', done);
-                resolve();
-              };
-              raw.once('drain', done);
-              raw.once('close', done);
-            })
-          : Promise.resolve();
-      raw.on('close', () => {
-        if (!finished && runId) void registry.cancel(runId, ownerId, 'client-closed').catch(() => {});
-      });
-      try {
-        await executeRun(
-          deps,
-          registry,
-          {
-            ownerId,
-            session,
-            tail,
-            emptyTail,
-            planHead: (startKey) => planChain(head, { ...chainOptions, startKey }),
-            planMs,
-            ...(admitted ? { admitted } : {}),
-          },
-          emit,
-          request.id,
-        );
-      } catch (error) {
-        request.log.error({ err: error }, 'run failed');
-        const code = error instanceof DomainError ? error.code : 'INTERNAL';
-        emit({
-          type: 'error',
-          phase: 'restore',
-          code,
-          sqlstate: '58000',
-          message:
-            error instanceof DomainError && error.statusCode < 500
-              ? error.message
-              : 'The platform could not provide the instance for this run.',
-        });
+        const ended = await executeRun(deps, registry, plan, stream.emit, request.id);
+        if (ended.failure) request.log.error({ err: ended.failure.cause, phase: ended.failure.phase }, 'run failed');
       } finally {
-        finished = true;
-        raw.end();
+        stream.end();
       }
     },
   );

@@ -1,15 +1,16 @@
-import type { StateSource } from '@taidon/contracts';
 import type pg from 'pg';
 import type { EnvManagerClient } from '../../clients/env-manager.js';
 import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
 import type { RunMetrics } from '../../metrics.js';
 import type { SessionConnections } from './connections.js';
 import type { Emit, OutputLimits } from './execute.js';
+import type { RunPhase } from './failure.js';
 import type { InstanceUses } from './instance-uses.js';
-import type { KeyLocks } from './key-locks.js';
-import type { KnownLayers } from './known-layers.js';
-import type { PreparedConnections } from './prepared.js';
 import type { RunQuota } from './quota.js';
+import type { KeyLocks } from './start-state/key-locks.js';
+import type { KnownLayers } from './start-state/known-layers.js';
+import type { PreparedConnections } from './start-state/prepared-connections.js';
+import type { StartFacts } from './start-state/start-state.js';
 
 /** Everything a run needs from the service around it. */
 export interface RunnerDeps {
@@ -27,9 +28,9 @@ export interface RunnerDeps {
   databaseMaxBytes: number;
   /** Run-rate and instance quotas; absent (USER_PROFILE_URL unset) means none are enforced. */
   quota?: RunQuota;
-  /** Keys seen cached, so a hot state's run skips the lookup (see known-layers.ts). */
+  /** Keys seen cached, so a hot state's run skips the lookup (see start-state/known-layers.ts). */
   knownLayers?: KnownLayers;
-  /** Learner connections opened ahead to warm-pool instances (see prepared.ts). */
+  /** Learner connections opened ahead to warm-pool instances (see start-state/prepared-connections.ts). */
   prepared?: PreparedConnections;
   /** The instances runs used, told to env-manager in batches (see instance-uses.ts). */
   uses: InstanceUses;
@@ -46,13 +47,12 @@ export interface PhaseTimings {
   totalMs: number;
 }
 
-/** What one run is doing right now, for heartbeats, cancellation and the `done` event. */
+/** What one run is doing right now, for cancellation, its failures and the `done` event. */
 export class RunState {
-  phase = 'plan';
-  source: StateSource = 'session';
-  warmPool = false;
-  layerKey: string | null = null;
-  stepsReplayed = 0;
+  /** The phase the run is in: a failure is reported in it. */
+  phase: RunPhase = 'plan';
+  /** How the run's starting state was obtained (see start-state/), once known; set by the run alone. */
+  start: StartFacts | undefined;
   cancelled: 'request' | 'client-closed' | 'timeout' | undefined;
   readonly timings: PhaseTimings = { planMs: 0, restoreMs: 0, replayMs: 0, executeMs: 0, totalMs: 0 };
   /** Cancels the statement in flight, if any. */

@@ -6,10 +6,10 @@ import type { SqlRunnerConfig } from '../../config.js';
 import { SessionConnections } from './connections.js';
 import type { RunnerDeps } from './context.js';
 import { InstanceUses } from './instance-uses.js';
-import { KeyLocks } from './key-locks.js';
-import { KnownLayers } from './known-layers.js';
-import { PreparedConnections } from './prepared.js';
 import { RunQuota } from './quota.js';
+import { KeyLocks } from './start-state/key-locks.js';
+import { KnownLayers } from './start-state/known-layers.js';
+import { PreparedConnections } from './start-state/prepared-connections.js';
 
 /** Rows per `rows` event: small enough for the first row to show at once, large enough for 100k rows to stream fast. */
 const CHUNK_ROWS = 500;

@@ -7,8 +7,16 @@ import { RunCancelled, type RunnerDeps, RunState } from './context.js';
 import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
 import { isServerError } from './errors.js';
 import { type Emit, executeStep, forwardNotices } from './execute.js';
+import { RunFailure } from './failure.js';
 import type { AdmittedRun } from './quota.js';
-import { buildState, type PreparedState, ReplayFailed, reuseSessionInstance, type SessionView } from './state.js';
+import {
+  obtainStartState,
+  ReplayFailed,
+  type SessionView,
+  StartAborted,
+  type StartFacts,
+  type StartState,
+} from './start-state/index.js';
 
 /** A planned run: the chains are keyed and checked before anything starts. */
 export interface PlannedRun {
@@ -68,46 +76,44 @@ export async function openSession(
 }
 
 /** 'I' idle, 'T' in a transaction block, 'E' in a failed one (from the server's last ReadyForQuery). */
-function transactionStatus(state: PreparedState): string | null {
+function transactionStatus(state: StartState): string | null {
   return (state.connection.learner as unknown as { getTransactionStatus(): string | null }).getTransactionStatus();
 }
 
 /** The state a run starts from, and the deletion of the session's previous instance when it was replaced. */
 interface StateForRun {
-  state: PreparedState;
+  state: StartState;
   /** Settles once the instance this run replaced is deleted; undefined when it replaced none. */
   replaced: Promise<void> | undefined;
 }
 
-/** The session's state for this run: its own instance when it can continue there, else a restore. */
+/** The run's starting state (start-state/ decides how), and what becomes of the instance it replaces. */
 async function stateFor(deps: RunnerDeps, run: RunState, session: SessionView, plan: PlannedRun): Promise<StateForRun> {
-  if (!plan.tail && session.instanceId) {
-    // A head alone continues the session's instance whatever its state, even
-    // an aborted transaction the learner is about to roll back.
-    const continued = await reuseSessionInstance(deps, run, session, 'any');
-    if (continued) return { state: continued, replaced: undefined };
-    run.emit({
-      type: 'notice',
-      severity: 'NOTICE',
-      message: 'Your previous instance is gone; this run starts from an empty database.',
-    });
-  }
-  const tail = plan.tail ?? plan.emptyTail;
-  const reused = await reuseSessionInstance(deps, run, session, tail.finalKey);
-  if (reused) return { state: reused, replaced: undefined };
-  // A new instance: the run holds an instance slot for it first (ADR 0023). Admitted runs that expected to
-  // continue their session's instance and found it gone take one now.
-  if (plan.admitted) await deps.quota?.claimSlot(plan.admitted, plan.ownerId, session, run.requestId);
-  const built = await buildState(deps, run, session, tail);
-  if (!session.instanceId || session.instanceId === built.instance.id || plan.admitted?.ownInstanceReclaimed) {
-    return { state: built, replaced: undefined };
+  run.phase = 'restore';
+  const request = { deps, run, session, tail: plan.tail ?? plan.emptyTail, continues: !plan.tail };
+  const state = await obtainStartState(request, async () => {
+    // A new instance: the run holds an instance slot for it first (ADR 0023). Admitted runs that expected to
+    // continue their session's instance and found it gone take one now.
+    if (plan.admitted) await deps.quota?.claimSlot(plan.admitted, plan.ownerId, session, run.requestId);
+  });
+  startedFrom(run, state);
+  if (!session.instanceId || session.instanceId === state.instance.id || plan.admitted?.ownInstanceReclaimed) {
+    return { state, replaced: undefined };
   }
   // The session's previous instance is not needed any more; only the end of the run waits for it to go.
   const replaced = deps.envManager.delete(session.instanceId, run.requestId).then(
     () => {},
     () => {},
   );
-  return { state: built, replaced };
+  return { state, replaced };
+}
+
+/** The one place a run learns how its state was obtained (also of a start that stopped part way). */
+function startedFrom(run: RunState, facts: StartFacts): void {
+  const { source, warmPool, layerKey, stepsReplayed, timings } = facts;
+  run.start = { source, warmPool, layerKey, stepsReplayed, timings: { ...timings } };
+  run.timings.restoreMs = timings.restoreMs;
+  run.timings.replayMs = timings.replayMs;
 }
 
 /** How the head ended: the key the instance is now at (null when unknown), and why it stopped early. */
@@ -117,7 +123,7 @@ interface HeadResult {
   cancelled: boolean;
 }
 
-async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState, head: Chain): Promise<HeadResult> {
+async function executeHead(deps: RunnerDeps, run: RunState, state: StartState, head: Chain): Promise<HeadResult> {
   const started = performance.now();
   run.phase = 'execute';
   run.emit({ type: 'progress', phase: 'execute' });
@@ -162,13 +168,14 @@ async function executeHead(deps: RunnerDeps, run: RunState, state: PreparedState
 
 /** The last event of a run that was not cancelled: how its state was obtained and what each phase took. */
 function emitDone(run: RunState, outcome: 'ok' | 'error', instanceKey: string | null): void {
+  const start = run.start;
   run.emit({
     type: 'done',
     outcome,
-    source: run.source,
-    warmPool: run.warmPool,
-    layerKey: run.layerKey,
-    stepsReplayed: run.stepsReplayed,
+    source: start?.source ?? 'session',
+    warmPool: start?.warmPool ?? false,
+    layerKey: start?.layerKey ?? null,
+    stepsReplayed: start?.stepsReplayed ?? 0,
     instanceKey,
     timings: run.timings,
   });
@@ -180,17 +187,24 @@ type RunOutcome = 'ok' | 'error' | 'cancelled' | 'failed';
 function runRecord(run: RunState, outcome: RunOutcome) {
   return {
     outcome,
-    source: run.source,
-    layerKey: run.layerKey,
-    stepsReplayed: run.stepsReplayed,
+    source: run.start?.source ?? null,
+    layerKey: run.start?.layerKey ?? null,
+    stepsReplayed: run.start?.stepsReplayed ?? 0,
     timings: { ...run.timings },
   };
 }
 
+/** How a run ended for its caller: its id, and the failure that stopped it, if one did (its `error` was sent). */
+export interface RunEnd {
+  runId: string;
+  failure?: RunFailure;
+}
+
 /**
- * One run, ARCHITECTURE §3: the session's instance if it is already at the
- * tail's key, otherwise the deepest cached layer plus a replay, then the
- * head; every step of the way is an event. Emits `done` or `cancelled` last.
+ * One run, ARCHITECTURE §3: its starting state (start-state/), then the
+ * head; every step of the way is an event. Emits `done` or `cancelled`
+ * last, or an `error` naming the phase a failure of the platform stopped it
+ * in (then answered in the RunEnd, for the caller's log).
  */
 export async function executeRun(
   deps: RunnerDeps,
@@ -198,7 +212,7 @@ export async function executeRun(
   plan: PlannedRun,
   emit: Emit,
   requestId: string,
-): Promise<RunState> {
+): Promise<RunEnd> {
   const admitted = plan.admitted;
   const run = new RunState(admitted?.runId ?? randomUUID(), emit, requestId);
   run.timings.planMs = plan.planMs;
@@ -212,10 +226,7 @@ export async function executeRun(
     ? Promise.resolve()
     : insertRun(deps.pool, { id: run.runId, sessionId: session.id, ownerId: plan.ownerId });
   recorded.catch(() => {});
-  const heartbeat = setInterval(
-    () => emit({ type: 'heartbeat', phase: run.phase, elapsedMs: Math.round(performance.now() - started) }),
-    1000,
-  );
+  let failure: RunFailure | undefined;
   let outcome: RunOutcome = 'failed';
   let errorSqlstate: string | null = null;
   /** Whether the run's record is finished already (with the session's state, at the end of a head). */
@@ -228,7 +239,7 @@ export async function executeRun(
     const prepared = await stateFor(deps, run, session, plan);
     const state = prepared.state;
     replaced = prepared.replaced;
-    deps.metrics?.stateReady.observe({ source: run.source }, (performance.now() - started) / 1000);
+    deps.metrics?.stateReady.observe({ source: state.source }, (performance.now() - started) / 1000);
     // A REPL continuation starts where the session's row already says it is: nothing to record before the head.
     const moved = state.instance.id !== session.instanceId || state.key !== session.currentKey;
     // A run that started an instance hands its slot to the session in the statement that points the session at
@@ -240,6 +251,7 @@ export async function executeRun(
       : Promise.resolve();
     saved.catch(() => {});
     // Keys of the head follow the instance's key; when that is unknown, so are they.
+    run.phase = 'plan';
     const head = await plan.planHead(state.key ?? plan.emptyTail.baseKey);
     const result = await executeHead(deps, run, state, head);
     await saved;
@@ -262,7 +274,12 @@ export async function executeRun(
     if (ended === 'cancelled') throw new RunCancelled();
     outcome = ended;
     emitDone(run, ended, result.key);
-  } catch (error) {
+  } catch (caught) {
+    let error = caught;
+    if (error instanceof StartAborted) {
+      startedFrom(run, error.facts);
+      error = error.reason;
+    }
     if (error instanceof RunCancelled || run.cancelled) {
       outcome = 'cancelled';
       emit({ type: 'cancelled', reason: run.cancelled ?? 'request' });
@@ -272,10 +289,11 @@ export async function executeRun(
       run.timings.totalMs = Math.round(performance.now() - started);
       emitDone(run, outcome, null);
     } else {
-      throw error;
+      failure = error instanceof RunFailure ? error : new RunFailure(run.phase, error);
+      errorSqlstate = failure.sqlstate;
+      emit(failure.event());
     }
   } finally {
-    clearInterval(heartbeat);
     registry.remove(run.runId);
     deps.metrics?.runs.inc({ outcome });
     if (!finished) {
@@ -287,5 +305,5 @@ export async function executeRun(
     if (admitted && keepsSlot && replaced) deps.quota?.releaseWhen(admitted.runId, replaced);
     else if (admitted) deps.quota?.release(admitted.runId);
   }
-  return run;
+  return failure ? { runId: run.runId, failure } : { runId: run.runId };
 }

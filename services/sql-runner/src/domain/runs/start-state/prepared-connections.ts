@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { EnvManagerClient, PooledInstance } from '../../clients/env-manager.js';
+import type { EnvManagerClient, PooledInstance } from '../../../clients/env-manager.js';
 
 /** A learner connection opened to a pooled instance before any run asked for it. */
 export interface PreparedConnection {

@@ -1,0 +1,73 @@
+import { RUN_STREAM_CONTENT_TYPE, type RunEvent } from '@taidon/contracts';
+import type { FastifyReply } from 'fastify';
+import type { Emit } from '../domain/runs/execute.js';
+
+/** How often a run stream says it is alive while nothing else is sent. */
+export const HEARTBEAT_MS = 1000;
+
+/** A run's NDJSON answer: its events written as they come, at the pace the client reads. */
+export interface RunStream {
+  /** Writes one event; `drained` resolves once the client has taken what was written (or left). */
+  emit: Emit;
+  /** Called if the client goes away before the stream ends, with the id its `started` event gave the run. */
+  onClientGone(listener: (runId: string) => void): void;
+  end(): void;
+}
+
+/**
+ * Takes over the reply and answers 200 NDJSON, one event per line, with a
+ * heartbeat every HEARTBEAT_MS naming the phase of the last `progress`
+ * event and the time since `startedAt` (the request's start).
+ */
+export function openRunStream(reply: FastifyReply, requestId: string, startedAt: number): RunStream {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': RUN_STREAM_CONTENT_TYPE,
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  });
+  raw.flushHeaders();
+  let phase = 'plan';
+  let runId: string | undefined;
+  let ended = false;
+  const write = (event: RunEvent) => {
+    if (!raw.writableEnded) raw.write(`${JSON.stringify(event)}\n`);
+  };
+  const emit: Emit = (event) => {
+    if (event.type === 'progress') phase = event.phase;
+    else if (event.type === 'started') runId = event.runId;
+    write(event);
+  };
+  // A client that reads slowly holds the run back (its statement waits on the server), never this
+  // process's memory: rows are read from the sandbox once the response's buffer has drained.
+  emit.drained = () =>
+    raw.writableNeedDrain && !raw.destroyed
+      ? new Promise<void>((resolve) => {
+          const done = () => {
+            raw.off('drain', done);
+            raw.off('close', done);
+            resolve();
+          };
+          raw.once('drain', done);
+          raw.once('close', done);
+        })
+      : Promise.resolve();
+  const heartbeat = setInterval(
+    () => write({ type: 'heartbeat', phase, elapsedMs: Math.round(performance.now() - startedAt) }),
+    HEARTBEAT_MS,
+  );
+  return {
+    emit,
+    onClientGone(listener) {
+      raw.on('close', () => {
+        if (!ended && runId) listener(runId);
+      });
+    },
+    end() {
+      ended = true;
+      clearInterval(heartbeat);
+      raw.end();
+    },
+  };
+}
