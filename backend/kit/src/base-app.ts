@@ -15,6 +15,7 @@ import { type ReadinessCheck, registerHealth } from './health.js';
 import { registerJsonBody } from './json-body.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { registerProblemHandler } from './problem.js';
+import { registerHopContext } from './service-client.js';
 
 /** What every Taidon fastify app shares, whatever the service. */
 export interface BaseAppOptions {
@@ -35,9 +36,10 @@ export const REQUEST_ID_FORMAT = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * A fastify instance with the house plumbing registered explicitly: request
- * ids taken from `x-request-id` when they have the documented form (or made)
- * and logged as `reqId`, problem+json for every refusal (fastify's, Node's
- * and the connection caps'), JSON bodies without prototype poisoning,
+ * ids taken from `x-request-id` when they have the documented form (or made),
+ * logged as `reqId` and passed on by callService on every hop, problem+json
+ * for every refusal (fastify's, Node's and the connection caps'), JSON bodies
+ * without prototype poisoning,
  * connection and request limits, health and metrics. Services add their own
  * routes on top.
  */
@@ -70,6 +72,7 @@ export function createBaseApp(options: BaseAppOptions): FastifyInstance {
     reply.header('x-request-id', request.id);
   });
   registerJsonBody(app);
+  registerHopContext(app);
   registerProblemHandler(app);
   registerHealth(app, options.readiness ?? {});
   registerMetrics(app, registry);

@@ -57,5 +57,11 @@ export {
 } from './problem.js';
 export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
 export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER } from './service-auth.js';
-export { callService, type ServiceCallOptions, type ServiceEndpoint } from './service-client.js';
+export {
+  callService,
+  currentRequestId,
+  registerHopContext,
+  type ServiceCallOptions,
+  type ServiceEndpoint,
+} from './service-client.js';
 export { processSpawner, Spawner, type StartedProcess } from './spawner.js';

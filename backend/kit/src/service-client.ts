@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { FastifyInstance } from 'fastify';
 import { DomainError, UnavailableError } from './errors.js';
 import { type HttpResponse, sendRequest } from './http-client.js';
 import { SERVICE_TOKEN_HEADER } from './service-auth.js';
@@ -12,11 +14,34 @@ export interface ServiceEndpoint {
   timeoutMs: number;
 }
 
+/** The request a piece of work serves, as far as its awaits reach: the id every hop it makes carries. */
+const hop = new AsyncLocalStorage<{ requestId: string }>();
+
+/**
+ * Runs each request's handler, and all it awaits, with the request's id at
+ * hand, so callService passes `x-request-id` on from domain code that never
+ * sees the request (a create that clones a layer through snapshot-cache).
+ * createBaseApp registers it on every app.
+ */
+export function registerHopContext(app: FastifyInstance): void {
+  // preHandler, not onRequest: the body is read by then, and a handler called from the body's
+  // 'end' event would leave an onRequest context behind.
+  app.addHook('preHandler', (request, _reply, done) => hop.run({ requestId: request.id }, done));
+}
+
+/** The id of the request the current work serves; undefined in background loops (a warm-pool fill). */
+export function currentRequestId(): string | undefined {
+  return hop.getStore()?.requestId;
+}
+
 /** One call's options. */
 export interface ServiceCallOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
-  /** Propagated as x-request-id so every log line of the call chain shares it. */
+  /**
+   * Propagated as x-request-id so every log line of the call chain shares it;
+   * defaults to the id of the request being served (see registerHopContext).
+   */
   requestId?: string;
   /** Extra headers, e.g. the caller's account. */
   headers?: Record<string, string>;
@@ -27,6 +52,8 @@ export interface ServiceCallOptions {
  * answer. A problem+json answer is rebuilt as a DomainError with the same
  * code, status and extensions, so errors keep their meaning across hops;
  * no answer at all becomes `<SERVICE>_UNAVAILABLE`-style UNAVAILABLE (503).
+ * Every call carries `x-request-id` and ends at the endpoint's deadline
+ * (`timeoutMs`, headers and body).
  */
 export async function callService<T>(
   endpoint: ServiceEndpoint,
@@ -34,7 +61,8 @@ export async function callService<T>(
   options: ServiceCallOptions = {},
 ): Promise<T> {
   const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: endpoint.serviceToken, ...options.headers };
-  if (options.requestId) headers['x-request-id'] = options.requestId;
+  const requestId = options.requestId ?? currentRequestId();
+  if (requestId) headers['x-request-id'] = requestId;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: HttpResponse;
   try {

@@ -1,4 +1,4 @@
-import { SERVICE_TOKEN_HEADER } from '@taidon/kit';
+import { callService, DomainError, type ServiceCallOptions, type ServiceEndpoint } from '@taidon/kit';
 import { EnvManagerError } from '../errors.js';
 
 /** snapshot-cache's storage driver, as `GET /driver` answers it. */
@@ -50,80 +50,52 @@ export interface SnapshotCacheClient {
 export interface SnapshotCacheClientOptions {
   baseUrl: string;
   serviceToken: string;
-  /** Per request; cloning a large layer with the copy driver takes a while. */
+  /** Deadline of one call; cloning a large layer with the copy driver takes a while. */
   timeoutMs?: number;
-  /** Lets tests route requests through `app.inject` of a real snapshot-cache; defaults to global fetch. */
-  fetch?: typeof fetch;
-}
-
-interface ProblemJson {
-  code?: string;
-  detail?: string;
-  status?: number;
-  [extension: string]: unknown;
 }
 
 /**
- * Rebuilds a problem+json answer as a DomainError by its code: a missing layer
- * becomes ENV_MANAGER_LAYER_NOT_FOUND (404), 4xx keep their status under our
- * prefix, anything else is ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE (503).
+ * Translates snapshot-cache's refusal into env-manager's terms by its code: a
+ * missing layer becomes ENV_MANAGER_LAYER_NOT_FOUND (404), anything else,
+ * no answer included, ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE (503) with the
+ * original kept as the cause for the log line.
  */
-function rebuild(status: number, body: ProblemJson, what: string): EnvManagerError {
-  if (body.code === 'SNAPSHOT_CACHE_LAYER_NOT_FOUND') {
-    return new EnvManagerError('ENV_MANAGER_LAYER_NOT_FOUND', body.detail ?? 'No layer has this key.', {
-      details: { key: body.key },
-    });
+function translate(error: unknown): EnvManagerError {
+  if (error instanceof DomainError && error.code === 'SNAPSHOT_CACHE_LAYER_NOT_FOUND') {
+    return new EnvManagerError('ENV_MANAGER_LAYER_NOT_FOUND', error.message, { details: { key: error.details.key } });
   }
-  return new EnvManagerError('ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE', 'snapshot-cache answered with an error.', {
-    cause: new Error(`${what}: ${status} ${body.code ?? ''} ${body.detail ?? ''}`.trim()),
+  return new EnvManagerError('ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE', 'snapshot-cache did not answer as expected.', {
+    cause: error,
   });
 }
 
-/** A typed HTTP client of snapshot-cache. */
+/**
+ * A typed client of snapshot-cache on kit's callService, so each call carries
+ * the service token, the `x-request-id` of the request it serves and a deadline.
+ */
 export function createSnapshotCacheClient(options: SnapshotCacheClientOptions): SnapshotCacheClient {
-  const doFetch = options.fetch ?? fetch;
-  const base = options.baseUrl.replace(/\/+$/, '');
+  const endpoint: ServiceEndpoint = {
+    name: 'snapshot-cache',
+    baseUrl: options.baseUrl,
+    serviceToken: options.serviceToken,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  };
 
-  async function call<T>(method: string, path: string, body?: unknown, tolerated?: string): Promise<T> {
-    const what = `${method} ${path}`;
-    let response: Response;
+  async function call<T>(path: string, callOptions: ServiceCallOptions, tolerated?: string): Promise<T> {
     try {
-      response = await doFetch(`${base}${path}`, {
-        method,
-        headers: {
-          [SERVICE_TOKEN_HEADER]: options.serviceToken,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
-      });
+      return await callService<T>(endpoint, path, callOptions);
     } catch (error) {
-      throw new EnvManagerError('ENV_MANAGER_SNAPSHOT_CACHE_UNAVAILABLE', 'snapshot-cache did not answer.', {
-        cause: error,
-      });
+      if (tolerated !== undefined && error instanceof DomainError && error.code === tolerated) return undefined as T;
+      throw translate(error);
     }
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (!response.ok) {
-      const problem = (parsed ?? {}) as ProblemJson;
-      if (tolerated !== undefined && problem.code === tolerated) return undefined as T;
-      throw rebuild(response.status, problem, what);
-    }
-    return parsed as T;
   }
 
   return {
-    driver: () => call<DriverInfo>('GET', '/driver'),
-    createVolume: (input) => call<Volume>('POST', '/volumes', input),
+    driver: () => call<DriverInfo>('/driver', {}),
+    createVolume: (input) => call<Volume>('/volumes', { method: 'POST', body: input }),
     // Deleting a volume that is already gone is done, so retries after a partial failure succeed.
     deleteVolume: (id) =>
-      call<void>('DELETE', `/volumes/${encodeURIComponent(id)}`, undefined, 'SNAPSHOT_CACHE_VOLUME_NOT_FOUND'),
-    createLayer: (input) => call<Layer>('POST', '/layers', input),
+      call<void>(`/volumes/${encodeURIComponent(id)}`, { method: 'DELETE' }, 'SNAPSHOT_CACHE_VOLUME_NOT_FOUND'),
+    createLayer: (input) => call<Layer>('/layers', { method: 'POST', body: input }),
   };
 }

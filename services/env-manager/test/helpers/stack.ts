@@ -28,6 +28,8 @@ export interface Stack {
   app: FastifyInstance;
   root: string;
   lines: () => string[];
+  /** snapshot-cache's log lines, to follow a request id across the hop. */
+  cacheLines: () => string[];
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function createStack(
     SNAPSHOT_CACHE_LVM_VOLUME_BYTES: 1024 ** 3,
   });
   await driver.prepare();
+  const cacheLog = captureLogger('snapshot-cache');
   const cacheApp = buildSnapshotCache({
     config: {
       SERVICE_TOKEN,
@@ -63,7 +66,7 @@ export async function createStack(
     },
     pool: scPool,
     driver,
-    logger: captureLogger('snapshot-cache').logger,
+    logger: cacheLog.logger,
   });
   const cacheUrl = await cacheApp.listen({ host: '127.0.0.1', port: 0 });
   const config = loadEnvManagerConfig({
@@ -117,6 +120,7 @@ export async function createStack(
     app,
     root,
     lines,
+    cacheLines: cacheLog.lines,
     async close() {
       await app.close();
       // Whatever a test left running (including via `manager`) is stopped before its volume goes.
