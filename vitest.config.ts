@@ -28,6 +28,7 @@ export default defineConfig({
     include: [
       'backend/*/test/**/*.test.ts',
       'services/*/test/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
       'frontend/main/src/**/*.test.ts',
       'e2e/**/*.test.ts',
     ],

@@ -21,7 +21,7 @@
 // of the ramp-up. The demand is written where PUT /warm-pool/:key writes it.
 // Default 0 (no pools): with 180 per state (900 idle instances) this machine
 // did worse, not better (see docs/adr/0012).
-// The platform runs as a child process (backend/gateway/dist/all-in-one.js)
+// The platform runs as a child process (apps/local/dist/all-in-one.js)
 // with LOG_LEVEL=warn, INSTANCE_IDLE_TTL_SECONDS=--idle-ttl,
 // WARM_POOL_MAX_INSTANCES=40, a 16 GiB sparse btrfs image; any of these can
 // be overridden from the environment. PLATFORM_NODE_ARGS adds node flags to

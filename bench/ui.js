@@ -23,7 +23,7 @@ const HEAD = 'SELECT g AS n, md5(g::text) AS hash FROM generate_series(1, 1000) 
 async function startPlatform() {
   const dataDir = await mkdtemp(join(tmpdir(), 'taidon-bench-ui-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'backend/gateway/dist/all-in-one.js')], {
+  const child = spawn(process.execPath, [join(ROOT, 'apps/local/dist/all-in-one.js')], {
     env: { ...process.env, PORT: String(port), TAIDON_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,12 +8,12 @@ import { freePort } from '@taidon/kit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ENTRY = join(ROOT, 'backend/gateway/dist/all-in-one.js');
+const ENTRY = join(ROOT, 'apps/local/dist/all-in-one.js');
 const SPA_INDEX = join(ROOT, 'frontend/main/dist/index.html');
 /** Where each test leaves its screenshot. */
 export const OUTPUT_DIR = join(ROOT, 'test-output/e2e');
 
-/** The platform started as the README says: `node backend/gateway/dist/all-in-one.js` on a fresh data directory. */
+/** The platform started as the README says: `node apps/local/dist/all-in-one.js` on a fresh data directory. */
 export interface Platform {
   url: string;
   /** Its TAIDON_DATA_DIR, removed by stop(). */

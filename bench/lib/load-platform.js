@@ -1,5 +1,5 @@
 // Helpers of bench/load.js: the platform as `npm start` runs it, in a CHILD
-// process (backend/gateway/dist/all-in-one.js) so the load generator does not
+// process (apps/local/dist/all-in-one.js) so the load generator does not
 // share an event loop with it, on a control-plane PostgreSQL this process
 // starts (max_connections 300) and hands over as DATABASE_URL; memory
 // sampling of every process that belongs to the run; the teardown checks.
@@ -134,10 +134,7 @@ export async function startPlatform({ env, log }) {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [
-      ...(process.env.PLATFORM_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      join(REPO, 'backend/gateway/dist/all-in-one.js'),
-    ],
+    [...(process.env.PLATFORM_NODE_ARGS ?? '').split(' ').filter(Boolean), join(REPO, 'apps/local/dist/all-in-one.js')],
     {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 // Helpers of bench/runs.js: the whole platform in this process (as
-// backend/gateway/test/stack.ts wires it, from the built dist/ files), a run
+// apps/local/test/stack.ts wires it, from the built dist/ files), a run
 // client that times the first `rows` event, and bare PostgreSQL servers for
 // the baselines. Plain ESM; run after `npm run build`.
 import { spawn } from 'node:child_process';
@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { STATEFUL_SERVICES, startServices } from '../../apps/local/dist/launcher/services.js';
 import { buildApp as buildGateway } from '../../backend/gateway/dist/app.js';
-import { STATEFUL_SERVICES, startServices } from '../../backend/gateway/dist/launcher/services.js';
 import {
   createLogger,
   freePort,

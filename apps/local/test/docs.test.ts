@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AUDIT_LOG_ERROR_CODES, auditLogConfigSpec } from '@taidon/audit-log';
+import { GATEWAY_ERROR_CODES, gatewayConfigSpec } from '@taidon/gateway';
 import { IDP_ERROR_CODES, idpConfigSpec } from '@taidon/idp';
 import { SQL_RUNNER_ERROR_CODES, sqlRunnerConfigSpec } from '@taidon/sql-runner';
 import { USER_PROFILE_ERROR_CODES, userProfileConfigSpec } from '@taidon/user-profile';
 import { describe, expect, it } from 'vitest';
-import { gatewayConfigSpec } from '../src/config.js';
-import { GATEWAY_ERROR_CODES } from '../src/errors.js';
 import { launcherConfigSpec } from '../src/launcher/config.js';
 
 const readme = (path: string) => readFile(fileURLToPath(new URL(`../../../${path}`, import.meta.url)), 'utf8');
@@ -53,7 +52,7 @@ describe('service READMEs', () => {
 
 describe('docs/api/openapi.json', () => {
   it('is the document the gateway serves (regenerate with `npm run openapi`)', async () => {
-    const { openApiDocument } = await import('../src/openapi-document.js');
+    const { openApiDocument } = await import('../../../backend/gateway/src/openapi-document.js');
     const { captureLogger } = await import('@taidon/kit/testing');
     const served = await openApiDocument(captureLogger('gateway').logger);
     expect(JSON.parse(await readme('docs/api/openapi.json'))).toEqual(served);

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp as buildAuditLog, migrateAuditLog, sealAuditLog } from '@taidon/audit-log';
+import { buildApp as buildGateway, type GatewayDeps } from '@taidon/gateway';
 import { buildApp as buildIdp, migrateIdp } from '@taidon/idp';
 import { createAuditSink, createPool, provisionServiceDatabase } from '@taidon/kit';
 import { captureLogger, createTestDatabase } from '@taidon/kit/testing';
@@ -10,7 +11,6 @@ import { buildApp as buildSqlRunner, SANDBOX_RESULT_SETTINGS } from '@taidon/sql
 import { buildApp as buildUserProfile, migrateUserProfile } from '@taidon/user-profile';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type pg from 'pg';
-import { buildApp as buildGateway, type GatewayDeps } from '../src/app.js';
 
 /** user-profile, idp, sql-runner (plans only), audit-log and the gateway, with the gateway's protections configured by the test. */
 export interface HardenedPlatform {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { buildApp as buildGateway } from '@taidon/gateway';
 import { buildApp as buildIdp, type IdpDeps, migrateIdp } from '@taidon/idp';
 import { createPool } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
@@ -6,7 +7,6 @@ import { buildApp as buildSqlRunner, SANDBOX_RESULT_SETTINGS } from '@taidon/sql
 import { buildApp as buildUserProfile, migrateUserProfile } from '@taidon/user-profile';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { buildApp as buildGateway } from '../src/app.js';
 
 /** The gateway with real idp and sql-runner behind it, each built by its own buildApp on a loopback port. */
 export interface TestPlatform {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyCache } from '../src/jwks.js';
+import { KeyCache } from '../../../backend/gateway/src/jwks.js';
 import { type AuthAnswer, authCall, refreshCookieOf, rotateKey } from './auth-helpers.js';
 import { startTestPlatform, type TestPlatform } from './platform.js';
 

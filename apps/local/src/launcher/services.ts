@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadAuditLogConfig, startAuditLog } from '@taidon/audit-log';
 import { loadEnvManagerConfig, startEnvManager } from '@taidon/env-manager';
+import { loadGatewayConfig, startGateway } from '@taidon/gateway';
 import { loadIdpConfig, startIdp } from '@taidon/idp';
 import type { ServiceDatabase } from '@taidon/kit';
 import { createLogger } from '@taidon/kit';
@@ -9,8 +10,6 @@ import { loadSqlRunnerConfig, startSqlRunner } from '@taidon/sql-runner';
 import { loadUserProfileConfig, startUserProfile } from '@taidon/user-profile';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { loadGatewayConfig } from '../config.js';
-import { startGateway } from '../start.js';
 import { imageMountedAt, unmountLayerStore } from './layer-store.js';
 import type { LocalSecrets } from './secrets.js';
 
