@@ -27,6 +27,8 @@ export {
 } from './audit.js';
 export { type AccessTokenClaims, AccessTokenResponse, PasswordCredentials } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
+export * as EnvManagerApi from './internal/env-manager.js';
+export * as SnapshotCacheApi from './internal/snapshot-cache.js';
 export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';
 export { type ResultColumn, RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest, type StateSource } from './runs.js';
 export { SessionSchema } from './session-schema.js';

@@ -1,47 +1,21 @@
+import type { SnapshotCacheApi } from '@taidon/contracts';
 import { callService, DomainError, type ServiceCallOptions, type ServiceEndpoint } from '@taidon/kit';
 import { EnvManagerError } from '../errors.js';
 
+// The shapes are snapshot-cache's contract, declared once in @taidon/contracts; named here for env-manager's code.
 /** snapshot-cache's storage driver, as `GET /driver` answers it. */
-export interface DriverInfo {
-  name: string;
-  /** false: the server must be stopped while its volume is snapshotted (copy driver). */
-  atomicSnapshot: boolean;
-  /** Holds `volumes/` and `layers/`; reconcile treats servers on paths below it as ours. */
-  rootDir: string;
-}
-
+export type DriverInfo = SnapshotCacheApi.DriverInfo;
 /** A writable volume: an empty data directory, or a clone of a layer. */
-export interface Volume {
-  id: string;
-  path: string;
-  layerKey: string | null;
-}
-
+export type Volume = SnapshotCacheApi.Volume;
 /** A layer as snapshot-cache answers it. */
-export interface Layer {
-  key: string;
-  parentKey: string | null;
-  stepCount: number;
-  buildMs: number;
-  sizeBytes: number;
-  pinned: boolean;
-  [field: string]: unknown;
-}
-
+export type Layer = SnapshotCacheApi.Layer;
 /** What POST /layers takes. */
-export interface CreateLayerRequest {
-  key: string;
-  parentKey?: string | null;
-  volumeId: string;
-  stepCount: number;
-  buildMs: number;
-  pinned?: boolean;
-}
+export type CreateLayerRequest = SnapshotCacheApi.CreateLayerRequest;
 
 /** What env-manager uses of snapshot-cache. */
 export interface SnapshotCacheClient {
   driver(): Promise<DriverInfo>;
-  createVolume(input: { fromLayerKey?: string; sizeLimitBytes?: number }): Promise<Volume>;
+  createVolume(input: SnapshotCacheApi.CreateVolumeRequest): Promise<Volume>;
   deleteVolume(id: string): Promise<void>;
   createLayer(input: CreateLayerRequest): Promise<Layer>;
 }

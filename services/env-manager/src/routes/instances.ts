@@ -1,25 +1,17 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { EnvManagerApi as Api } from '@taidon/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { CreateInstanceInput, InstanceManager } from '../domain/instances.js';
+import type { InstanceManager } from '../domain/instances.js';
 import { CreationAbandonedError } from '../errors.js';
-import {
-  ConnectionInfoBody,
-  CreateInstanceBody,
-  CreateLayerBody,
-  IdParams,
-  InstanceBody,
-  PatchInstanceBody,
-  TouchInstancesAnswer,
-  TouchInstancesBody,
-} from './schemas.js';
-
-type IdRoute = { Params: { id: string } };
 
 /** Instances: create, read, list, snapshot, key, touch, suspend, resume, delete. */
 export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceManager): void {
-  const one = { params: IdParams, response: { 200: InstanceBody } };
-  app.post<{ Body: CreateInstanceInput }>(
+  // Schemas from contracts, handler types from the schemas: the two cannot disagree.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const one = { params: Api.InstanceIdParams, response: { 200: Api.Instance } };
+  api.post(
     '/instances',
-    { schema: { body: CreateInstanceBody, response: { 201: ConnectionInfoBody } } },
+    { schema: { body: Api.CreateInstanceRequest, response: { 201: Api.InstanceInfo } } },
     async (request, reply) => {
       // A caller that gives up (its deadline, a closed connection) leaves the creation queue: under overload,
       // an instance nobody waits for any more would take a slot from one somebody does.
@@ -32,39 +24,19 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceMa
       return info;
     },
   );
-  app.get<{ Querystring: { ownerId: string } }>(
+  api.get(
     '/instances',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['ownerId'],
-          additionalProperties: false,
-          properties: { ownerId: { type: 'string', minLength: 1 } },
-        },
-        response: { 200: { type: 'array', items: InstanceBody } },
-      },
-    },
+    { schema: { querystring: Api.InstanceListQuery, response: { 200: Type.Array(Api.Instance) } } },
     async (request) => manager.list(request.query.ownerId),
   );
-  app.get<IdRoute>('/instances/:id', { schema: one }, async (request) => manager.get(request.params.id));
-  app.post<IdRoute & { Body: { key: string; parentKey?: string | null; stepCount: number; buildMs: number } }>(
+  api.get('/instances/:id', { schema: one }, async (request) => manager.get(request.params.id));
+  api.post(
     '/instances/:id/layers',
     {
       schema: {
-        params: IdParams,
-        body: CreateLayerBody,
-        response: {
-          201: {
-            type: 'object',
-            required: ['layer', 'snapshotMs', 'instance'],
-            properties: {
-              layer: { type: 'object', additionalProperties: true },
-              snapshotMs: { type: 'number' },
-              instance: InstanceBody,
-            },
-          },
-        },
+        params: Api.InstanceIdParams,
+        body: Api.SnapshotRequest,
+        response: { 201: Api.SnapshotResult },
       },
     },
     async (request, reply) => {
@@ -72,26 +44,24 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceMa
       return manager.snapshot(request.params.id, request.body);
     },
   );
-  app.patch<IdRoute & { Body: { currentKey: string } }>(
-    '/instances/:id',
-    { schema: { ...one, body: PatchInstanceBody } },
-    async (request) => manager.setKey(request.params.id, request.body.currentKey),
+  api.patch('/instances/:id', { schema: { ...one, body: Api.SetKeyRequest } }, async (request) =>
+    manager.setKey(request.params.id, request.body.currentKey),
   );
   // The runner's batch: every instance it ran on since its last call, each with its new key.
-  app.post<{ Body: { instances: { id: string; currentKey?: string | null }[] } }>(
+  api.post(
     '/instances/touch',
-    { schema: { body: TouchInstancesBody, response: { 200: TouchInstancesAnswer } } },
+    { schema: { body: Api.TouchInstancesRequest, response: { 200: Api.TouchInstancesAnswer } } },
     async (request) => manager.markUsed(request.body.instances),
   );
-  app.post<IdRoute>('/instances/:id/touch', { schema: one }, async (request) => manager.touch(request.params.id));
-  app.post<IdRoute>('/instances/:id/suspend', { schema: one }, async (request) => manager.suspend(request.params.id));
-  app.post<IdRoute>(
+  api.post('/instances/:id/touch', { schema: one }, async (request) => manager.touch(request.params.id));
+  api.post('/instances/:id/suspend', { schema: one }, async (request) => manager.suspend(request.params.id));
+  api.post(
     '/instances/:id/resume',
-    { schema: { params: IdParams, response: { 200: ConnectionInfoBody } } },
+    { schema: { params: Api.InstanceIdParams, response: { 200: Api.InstanceInfo } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return manager.resume(request.params.id);
     },
   );
-  app.delete<IdRoute>('/instances/:id', { schema: one }, async (request) => manager.delete(request.params.id));
+  api.delete('/instances/:id', { schema: one }, async (request) => manager.delete(request.params.id));
 }

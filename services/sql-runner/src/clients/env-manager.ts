@@ -1,45 +1,15 @@
+import type { EnvManagerApi } from '@taidon/contracts';
 import { callService, type ServiceEndpoint } from '@taidon/kit';
 
+// The shapes are env-manager's contract, declared once in @taidon/contracts; named here for sql-runner's code.
 /** Connection details of a running sandbox instance, as env-manager answers them. */
-export interface InstanceInfo {
-  id: string;
-  state: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  admin: { user: string; password: string };
-  layerKey: string | null;
-  currentKey: string | null;
-  source: 'pool' | 'clone' | 'template' | 'resume';
-  readyMs: number;
-}
-
-/** A started, unclaimed warm-pool instance. */
-export interface PooledInstance {
-  id: string;
-  /** The layer key the pool serves (`template` for fresh templates). */
-  poolKey: string | null;
-  host: string | null;
-  port: number | null;
-  database: string;
-  user: string;
-}
-
+export type InstanceInfo = EnvManagerApi.InstanceInfo;
+/** A started, unclaimed warm-pool instance; `poolKey` is the layer key it serves (`template` for templates). */
+export type PooledInstance = EnvManagerApi.PooledInstance;
 /** The engine identity env-manager's template is built from; part of every base key. */
-export interface EngineInfo {
-  version: string;
-  templateVersion: string;
-  settings: Record<string, string>;
-}
-
+export type EngineInfo = EnvManagerApi.EngineInfo;
 /** What a snapshot made: the layer, and the instance after it (a copy-driver snapshot restarts the server). */
-export interface SnapshotResult {
-  layer: { key: string; sizeBytes: number };
-  snapshotMs: number;
-  /** The instance after the snapshot, without credentials. */
-  instance: { host: string | null; port: number | null; state: string };
-}
+export type SnapshotResult = EnvManagerApi.SnapshotResult;
 
 /** sql-runner's view of env-manager's API. */
 export class EnvManagerClient {
@@ -49,17 +19,7 @@ export class EnvManagerClient {
     return callService(this.endpoint, '/engine', { requestId });
   }
 
-  create(
-    body: {
-      ownerId: string;
-      ownerRole?: string;
-      sessionId?: string;
-      layerKey: string | null;
-      /** A pooled instance this runner holds a prepared connection to. */
-      preferInstanceId?: string;
-    },
-    requestId?: string,
-  ): Promise<InstanceInfo> {
+  create(body: EnvManagerApi.CreateInstanceRequest, requestId?: string): Promise<InstanceInfo> {
     return callService(this.endpoint, '/instances', { body, requestId });
   }
 
@@ -72,11 +32,7 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/instances/${id}/resume`, { method: 'POST', body: {}, requestId });
   }
 
-  snapshot(
-    id: string,
-    body: { key: string; parentKey: string | null; stepCount: number; buildMs: number },
-    requestId?: string,
-  ): Promise<SnapshotResult> {
+  snapshot(id: string, body: EnvManagerApi.SnapshotRequest, requestId?: string): Promise<SnapshotResult> {
     return callService(this.endpoint, `/instances/${id}/layers`, { body, requestId });
   }
 
@@ -84,12 +40,12 @@ export class EnvManagerClient {
   touchMany(
     instances: readonly { id: string; currentKey: string | null }[],
     requestId?: string,
-  ): Promise<{ updated: string[]; notLive: string[] }> {
+  ): Promise<EnvManagerApi.TouchInstancesAnswer> {
     return callService(this.endpoint, '/instances/touch', { method: 'POST', body: { instances }, requestId });
   }
 
   /** Keeps `size` started, untouched instances of layer `key` ready (0 withdraws the demand). */
-  warmPool(key: string, size: number, requestId?: string): Promise<unknown> {
+  warmPool(key: string, size: number, requestId?: string): Promise<EnvManagerApi.PoolStatus> {
     return callService(this.endpoint, `/warm-pool/${key}`, { method: 'PUT', body: { size }, requestId });
   }
 
@@ -98,7 +54,7 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/warm-pool/instances?perKey=${perKey}`, { requestId });
   }
 
-  delete(id: string, requestId?: string): Promise<unknown> {
+  delete(id: string, requestId?: string): Promise<EnvManagerApi.Instance> {
     return callService(this.endpoint, `/instances/${id}`, { method: 'DELETE', requestId });
   }
 }

@@ -1,11 +1,8 @@
+import type { SnapshotCacheApi } from '@taidon/contracts';
 import { callService, type ServiceEndpoint } from '@taidon/kit';
 
 /** What a lookup answers: the deepest cached key and its index (-1 when none), and every cached index. */
-export interface LookupResult {
-  key: string | null;
-  index: number;
-  cached: number[];
-}
+export type LookupResult = SnapshotCacheApi.LookupResult;
 
 /**
  * Keys sent in one lookup: half of the most snapshot-cache takes in one
@@ -16,13 +13,13 @@ export const LOOKUP_CHUNK_KEYS = 50_000;
 
 /** sql-runner's view of snapshot-cache: which states are cached. */
 export class SnapshotCacheClient {
-  private driver: Promise<{ name: string; atomicSnapshot: boolean }> | undefined;
+  private driver: Promise<SnapshotCacheApi.DriverInfo> | undefined;
 
   constructor(private readonly endpoint: ServiceEndpoint) {}
 
   /** The storage driver; `atomicSnapshot` false means a snapshot stops the instance (connections drop). */
-  driverInfo(requestId?: string): Promise<{ name: string; atomicSnapshot: boolean }> {
-    this.driver ??= callService<{ name: string; atomicSnapshot: boolean }>(this.endpoint, '/driver', {
+  driverInfo(requestId?: string): Promise<SnapshotCacheApi.DriverInfo> {
+    this.driver ??= callService<SnapshotCacheApi.DriverInfo>(this.endpoint, '/driver', {
       requestId,
     }).catch((error: unknown) => {
       this.driver = undefined;

@@ -9,6 +9,12 @@ import { type EngineIdentity, SANDBOX_RESULT_SETTINGS } from './engine.js';
 export function engineIdentity(info: EngineInfo): EngineIdentity {
   return {
     version: info.version,
-    settings: { ...SANDBOX_RESULT_SETTINGS, ...info.settings, 'taidon.template': info.templateVersion },
+    // env-manager answers templateVersion as an integer (its contract); it has always entered the key's JSON
+    // as a number, and String() would move every base key, so it keeps its type at run time.
+    settings: {
+      ...SANDBOX_RESULT_SETTINGS,
+      ...info.settings,
+      'taidon.template': info.templateVersion as unknown as string,
+    },
   };
 }
