@@ -1,23 +1,11 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { SnapshotCacheApi as Api } from '@taidon/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { CreateLayerInput, LayerCache } from '../domain/layer-cache.js';
-import { KeyParams, LayerBody, layerBody, StateKey, VolumeId } from './schemas.js';
-
-const CreateLayer = {
-  type: 'object',
-  required: ['key', 'volumeId', 'stepCount', 'buildMs'],
-  additionalProperties: false,
-  properties: {
-    key: StateKey,
-    parentKey: { anyOf: [StateKey, { type: 'null' }] },
-    volumeId: VolumeId,
-    stepCount: { type: 'integer', minimum: 0 },
-    buildMs: { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
-    pinned: { type: 'boolean' },
-  },
-} as const;
+import type { LayerCache } from '../domain/layer-cache.js';
+import { layerBody } from './schemas.js';
 
 /** Keys one lookup may carry: a chain's key path, base key first. */
-export const LOOKUP_MAX_KEYS = 100_000;
+export const LOOKUP_MAX_KEYS = Api.LOOKUP_MAX_KEYS;
 
 /**
  * Body limit of a lookup, sized to LOOKUP_MAX_KEYS: a key is 64 hex digits,
@@ -26,66 +14,38 @@ export const LOOKUP_MAX_KEYS = 100_000;
  */
 export const LOOKUP_BODY_LIMIT_BYTES = LOOKUP_MAX_KEYS * 67 + 64 * 1024;
 
-const Lookup = {
-  type: 'object',
-  required: ['keys'],
-  additionalProperties: false,
-  properties: { keys: { type: 'array', items: StateKey, maxItems: LOOKUP_MAX_KEYS } },
-} as const;
-
-const LookupResult = {
-  type: 'object',
-  required: ['key', 'index', 'cached'],
-  properties: {
-    key: { anyOf: [StateKey, { type: 'null' }] },
-    index: { type: 'integer' },
-    cached: { type: 'array', items: { type: 'integer' } },
-  },
-} as const;
-
-const EvictionResult = {
-  type: 'object',
-  required: ['evicted', 'totalBytes'],
-  properties: { evicted: { type: 'array', items: StateKey }, totalBytes: { type: 'integer' } },
-} as const;
-
-type KeyRoute = { Params: { key: string } };
-
 /** Layers: create (snapshot), read, look up a key path, pin, delete, evict. */
 export function registerLayerRoutes(app: FastifyInstance, cache: LayerCache): void {
-  app.post<{ Body: CreateLayerInput }>(
+  // Schemas from contracts, handler types from the schemas: the two cannot disagree.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const oneLayer = { params: Api.LayerKeyParams, response: { 200: Api.Layer } };
+  api.post(
     '/layers',
-    { schema: { body: CreateLayer, response: { 200: LayerBody, 201: LayerBody } } },
+    { schema: { body: Api.CreateLayerRequest, response: { 200: Api.Layer, 201: Api.Layer } } },
     async (request, reply) => {
       const { layer, created } = await cache.createLayer(request.body);
       reply.code(created ? 201 : 200);
       return layerBody(layer);
     },
   );
-  app.get('/layers', { schema: { response: { 200: { type: 'array', items: LayerBody } } } }, async () =>
+  api.get('/layers', { schema: { response: { 200: Type.Array(Api.Layer) } } }, async () =>
     (await cache.listLayers()).map(layerBody),
   );
-  app.get<KeyRoute>('/layers/:key', { schema: { params: KeyParams, response: { 200: LayerBody } } }, async (request) =>
-    layerBody(await cache.getLayer(request.params.key)),
-  );
-  app.post<{ Body: { keys: string[] } }>(
+  api.get('/layers/:key', { schema: oneLayer }, async (request) => layerBody(await cache.getLayer(request.params.key)));
+  api.post(
     '/layers/lookup',
-    { bodyLimit: LOOKUP_BODY_LIMIT_BYTES, schema: { body: Lookup, response: { 200: LookupResult } } },
+    { bodyLimit: LOOKUP_BODY_LIMIT_BYTES, schema: { body: Api.LookupRequest, response: { 200: Api.LookupResult } } },
     async (request) => cache.lookup(request.body.keys),
   );
-  app.put<KeyRoute>(
-    '/layers/:key/pin',
-    { schema: { params: KeyParams, response: { 200: LayerBody } } },
-    async (request) => layerBody(await cache.setPinned(request.params.key, true)),
+  api.put('/layers/:key/pin', { schema: oneLayer }, async (request) =>
+    layerBody(await cache.setPinned(request.params.key, true)),
   );
-  app.delete<KeyRoute>(
-    '/layers/:key/pin',
-    { schema: { params: KeyParams, response: { 200: LayerBody } } },
-    async (request) => layerBody(await cache.setPinned(request.params.key, false)),
+  api.delete('/layers/:key/pin', { schema: oneLayer }, async (request) =>
+    layerBody(await cache.setPinned(request.params.key, false)),
   );
-  app.delete<KeyRoute>('/layers/:key', { schema: { params: KeyParams } }, async (request, reply) => {
+  api.delete('/layers/:key', { schema: { params: Api.LayerKeyParams } }, async (request, reply) => {
     await cache.deleteLayer(request.params.key);
     return reply.code(204).send();
   });
-  app.post('/evict', { schema: { response: { 200: EvictionResult } } }, async () => cache.evict());
+  api.post('/evict', { schema: { response: { 200: Api.EvictionResult } } }, async () => cache.evict());
 }
