@@ -13,12 +13,13 @@ import { ACCOUNT_HEADER, createPool, ROLE_HEADER, SERVICE_TOKEN_HEADER } from '@
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { buildApp as buildSnapshotCache, createDriver, migrateSnapshotCache } from '@taidon/snapshot-cache';
 import type pg from 'pg';
-import { buildApp, type SqlRunnerDeps } from '../../src/app.js';
+import { buildApp } from '../../src/app.js';
 import { EnvManagerClient } from '../../src/clients/env-manager.js';
 import { engineIdentity } from '../../src/domain/engine-info.js';
 import type { RunnerDeps } from '../../src/domain/runs/context.js';
 import { createRunnerDeps } from '../../src/domain/runs/deps.js';
 import { migrateSqlRunner } from '../../src/migrate.js';
+import type { PlannerConfig } from '../../src/planner/index.js';
 
 export const SERVICE_TOKEN = 'run-stack-token';
 
@@ -46,7 +47,7 @@ export interface RunStack {
 }
 
 export async function startRunStack(
-  options: { warmPoolEmpty?: number; planner?: SqlRunnerDeps['config'] } = {},
+  options: { warmPoolEmpty?: number; planner?: Partial<PlannerConfig> } = {},
 ): Promise<RunStack> {
   const root = await mkdtemp(join(tmpdir(), 'sr-runs-'));
   await chmod(root, 0o755);

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import type { Step } from '../chain/index.js';
-import { clip } from './errors.js';
+import { clip, isServerError } from './errors.js';
 
 /** Bounds on what one statement may send back to the learner. */
 export interface OutputLimits {
@@ -128,6 +128,7 @@ async function executeSql(
   let rowsSent = 0;
   let bytesSent = 0;
   let truncated = false;
+  let failure: unknown;
   try {
     for (;;) {
       const rows = await cursor.read(limits.chunkRows);
@@ -151,8 +152,13 @@ async function executeSql(
       if (truncated) break;
       await emit.drained?.();
     }
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    await cursor.close();
+    // After a server error the server still answers the portal's close. A connection that ended (the
+    // sandbox's backend died) never does, and pg-cursor would wait for that answer forever.
+    if (failure === undefined || isServerError(failure)) await cursor.close();
   }
   const command = tagged.tag() ?? (truncated ? TAG_OF_KIND[step.kind] : internals._result.command) ?? '';
   // With a result set, the rows are counted as they came: each fetch of the portal ends with its own tag,
