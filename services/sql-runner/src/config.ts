@@ -66,6 +66,10 @@ export const sqlRunnerConfigSpec = {
     'Plans one account may have waiting or planning (one plans at a time); past it 429 SQL_RUNNER_PLANNER_ACCOUNT_BUSY with Retry-After.',
     { default: 4, min: 1, max: 1_000 },
   ),
+  PLAN_QUEUE_MAX_CHARS: envInt(
+    'Characters of SQL that waiting and running plans may hold together, from all accounts (their copies in memory are the cost); past it a plan is answered 503 SQL_RUNNER_PLANNER_BUSY with Retry-After. A pool with nothing queued takes any one plan the body limits allow.',
+    { default: 128 * 1024 * 1024, min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
+  ),
   PLAN_WORKER_MEMORY_MB: envInt(
     "V8 heap of one planner worker, in MB; a plan that needs more kills its worker, not the process (422, limit memoryMb). The parser's WASM heap (up to 1 GiB) comes on top.",
     { default: 1024, min: 64, max: 16_384 },

@@ -12,6 +12,7 @@ const KNOBS = [
   'PLAN_TIMEOUT_MS',
   'PLAN_QUEUE_MAX',
   'PLAN_QUEUE_PER_ACCOUNT',
+  'PLAN_QUEUE_MAX_CHARS',
   'PLAN_WORKER_MEMORY_MB',
   'PLAN_MAX_STEPS',
   'PLAN_MAX_CHARS',
@@ -37,6 +38,7 @@ export function createPlanner(config: Partial<PlannerConfig>, logger: Logger): P
     timeoutMs: c.PLAN_TIMEOUT_MS,
     queueMax: c.PLAN_QUEUE_MAX,
     queuePerAccount: c.PLAN_QUEUE_PER_ACCOUNT,
+    queueMaxChars: c.PLAN_QUEUE_MAX_CHARS,
     workerMemoryMb: c.PLAN_WORKER_MEMORY_MB,
     limits: {
       maxSteps: c.PLAN_MAX_STEPS,

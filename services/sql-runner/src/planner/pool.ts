@@ -24,6 +24,8 @@ export interface PlannerPoolOptions {
   queueMax: number;
   /** Jobs of one account waiting or being planned. */
   queuePerAccount: number;
+  /** Characters of SQL held by waiting and running jobs, all accounts together; past it a plan is refused 503. */
+  queueMaxChars: number;
   /** V8 old-generation heap of one worker; past it the worker dies, not the process. */
   workerMemoryMb: number;
   limits: PlanLimits;
@@ -40,6 +42,16 @@ const RECYCLE_EXTERNAL_BYTES = 512 * 1024 * 1024;
 /** Seconds a refused client is told to wait: one job of a loaded pool usually takes less. */
 const RETRY_AFTER_SECONDS = 1;
 
+/**
+ * A job that holds its worker longer than this marks its account slow for
+ * SLOW_ACCOUNT_MS: a learner's plans take milliseconds, a pathological one
+ * seconds. Jobs of slow accounts run only on all workers but one, and after
+ * everyone else's, so however many slow plans arrive one worker stays free
+ * for the plans of other learners (ADR 0021).
+ */
+const SLOW_JOB_MS = 1_000;
+const SLOW_ACCOUNT_MS = 60_000;
+
 /** The compiled worker; under the test runner (sources) it is the built one next to them. */
 function workerPath(): string {
   const here = fileURLToPath(import.meta.url);
@@ -51,6 +63,8 @@ function workerPath(): string {
 interface Job {
   id: number;
   files: SourceFile[];
+  /** Characters of SQL in `files`, counted against queueMaxChars while the job waits or runs. */
+  chars: number;
   options: ChainOptions;
   owner: string | undefined;
   resolve: (chain: Chain) => void;
@@ -62,6 +76,9 @@ interface Slot {
   ready: boolean;
   job?: Job;
   timer?: NodeJS.Timeout;
+  /** The job's account turned out slow while it ran: it counts against the slow lane. */
+  slow?: boolean;
+  slowTimer?: NodeJS.Timeout;
   /** Why the worker was stopped or died, for the job it held. */
   stopped?: 'timeMs' | 'retired';
   failure?: Error;
@@ -83,6 +100,10 @@ export class PlannerPool implements Planner {
   private readonly pending = new Map<string, number>();
   /** Accounts with a job planning now. */
   private readonly planning = new Set<string>();
+  /** Accounts whose plans held a worker past SLOW_JOB_MS, and until when they count as slow. */
+  private readonly slowUntil = new Map<string, number>();
+  /** Characters of SQL held by waiting and running jobs. */
+  private heldChars = 0;
   private nextId = 1;
   private closed = false;
 
@@ -97,12 +118,16 @@ export class PlannerPool implements Planner {
       const message = `This account already has ${this.options.queuePerAccount} plans in progress; try again in a moment.`;
       return Promise.reject(new PlannerBusyError('SQL_RUNNER_PLANNER_ACCOUNT_BUSY', message, RETRY_AFTER_SECONDS));
     }
-    if (this.queue.length >= this.options.queueMax) {
+    const chars = files.reduce((sum, file) => sum + file.sql.length, 0);
+    // An empty pool takes any one plan the body limits allow, however large; a busy one only up to its share.
+    const overChars = this.heldChars > 0 && this.heldChars + chars > this.options.queueMaxChars;
+    if (this.queue.length >= this.options.queueMax || overChars) {
       const message = 'Every planner is busy and the queue is full; try again in a moment.';
       return Promise.reject(new PlannerBusyError('SQL_RUNNER_PLANNER_BUSY', message, RETRY_AFTER_SECONDS));
     }
+    this.heldChars += chars;
     return new Promise<Chain>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, files, options, owner, resolve, reject });
+      this.queue.push({ id: this.nextId++, files, chars, options, owner, resolve, reject });
       if (owner !== undefined) this.pending.set(owner, (this.pending.get(owner) ?? 0) + 1);
       this.dispatch();
     });
@@ -120,10 +145,33 @@ export class PlannerPool implements Planner {
     await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
   }
 
+  /** Whether the account's plans held a worker past SLOW_JOB_MS lately. */
+  private isSlow(owner: string | undefined): boolean {
+    if (owner === undefined) return false;
+    const until = this.slowUntil.get(owner);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.slowUntil.delete(owner);
+    return false;
+  }
+
+  /**
+   * The next job to start: everyone's before slow accounts', first come first
+   * served within each; a slow account's only while a worker stays free for the others.
+   */
+  private nextJob(): number {
+    const eligible = (job: Job) => job.owner === undefined || !this.planning.has(job.owner);
+    const fast = this.queue.findIndex((job) => eligible(job) && !this.isSlow(job.owner));
+    if (fast !== -1) return fast;
+    const slowRunning = [...this.slots].filter((s) => s.job && (s.slow || this.isSlow(s.job.owner))).length;
+    if (slowRunning >= Math.max(1, this.options.workers - 1)) return -1;
+    return this.queue.findIndex(eligible);
+  }
+
   /** Hands eligible jobs to idle workers, starting workers up to the pool's size. */
   private dispatch(): void {
     for (;;) {
-      const index = this.queue.findIndex((job) => job.owner === undefined || !this.planning.has(job.owner));
+      const index = this.nextJob();
       if (index === -1) return;
       const slot = [...this.slots].find((s) => s.ready && !s.job);
       if (!slot) {
@@ -144,6 +192,10 @@ export class PlannerPool implements Planner {
       slot.stopped = 'timeMs';
       void slot.worker.terminate();
     }, this.options.timeoutMs);
+    slot.slowTimer = setTimeout(() => {
+      slot.slow = true;
+      if (job.owner !== undefined) this.slowUntil.set(job.owner, Date.now() + SLOW_ACCOUNT_MS);
+    }, SLOW_JOB_MS);
     const message: PlanJobMessage = { id: job.id, files: job.files, options: job.options, limits: this.options.limits };
     slot.worker.postMessage(message);
   }
@@ -229,7 +281,9 @@ export class PlannerPool implements Planner {
   private finish(slot: Slot): Job | undefined {
     const job = slot.job;
     clearTimeout(slot.timer);
+    clearTimeout(slot.slowTimer);
     slot.job = undefined;
+    slot.slow = false;
     if (slot.stderrBytes > 0) {
       this.options.logger.warn({ bytes: slot.stderrBytes }, 'the SQL parser wrote diagnostics (not logged)');
       slot.stderrBytes = 0;
@@ -239,6 +293,7 @@ export class PlannerPool implements Planner {
   }
 
   private settle(job: Job, error: Error | undefined, chain?: Chain): void {
+    this.heldChars -= job.chars;
     if (job.owner !== undefined) {
       const left = (this.pending.get(job.owner) ?? 1) - 1;
       if (left > 0) this.pending.set(job.owner, left);

@@ -127,6 +127,39 @@ describe('the planner pool', () => {
     expect(learnerMs).toBeLessThan(1_000);
   });
 
+  it('keeps a worker free for other learners while two accounts send slow plans back to back', async () => {
+    const { planner } = pool({ PLAN_WORKERS: 2, PLAN_QUEUE_PER_ACCOUNT: 4 });
+    await planner.plan(one('SELECT 1;'), options);
+    // Seconds of the worker each before the `chars` limit stops them: raw variables lexed again, 4^12 characters.
+    const slow = one(
+      `\\set v12 x\n${Array.from({ length: 12 }, (_, i) => `\\set v${i} ':v${i + 1}:v${i + 1}:v${i + 1}:v${i + 1}'`).join('\n')}\nSELECT :v0;`,
+    );
+    const startedSlow = performance.now();
+    const first = ['a', 'b'].map((owner) => refusal(planner.plan(slow, options, owner)));
+    const more = ['a', 'a', 'b', 'b'].map((owner) => refusal(planner.plan(slow, options, owner)));
+    for (const error of await Promise.all(first)) expect(error.details).toMatchObject({ limit: 'chars' });
+    const slowMs = performance.now() - startedSlow;
+    expect(slowMs).toBeGreaterThan(1_000); // they did take seconds: both accounts count as slow now
+    // Without the slow lane both workers would now hold the next slow plans and the learner would wait for one.
+    const started = performance.now();
+    await planner.plan(one('SELECT 1;'), options, 'learner');
+    const learnerMs = performance.now() - started;
+    await Promise.all(more);
+    expect(learnerMs).toBeLessThan(Math.min(1_000, slowMs / 2));
+  }, 120_000);
+
+  it('refuses a plan past the characters all waiting plans may hold with 503', async () => {
+    const { planner } = pool({ PLAN_WORKERS: 1, PLAN_QUEUE_MAX_CHARS: 1024 * 1024 });
+    const big = one(`SELECT 1;${' '.repeat(700 * 1024)}`);
+    // An idle pool takes a plan of any size; a second one would hold more than the bound.
+    const running = planner.plan(big, options, 'a');
+    const error = await refusal(planner.plan(big, options, 'b'));
+    expect(error).toMatchObject({ code: 'SQL_RUNNER_PLANNER_BUSY', statusCode: 503 });
+    await running;
+    // Settled plans give their characters back.
+    await planner.plan(big, options, 'b');
+  });
+
   it('stops the include bomb at its limit in well under a second of the worker', async () => {
     const { planner } = pool();
     await planner.plan(one('SELECT 1;'), options);
