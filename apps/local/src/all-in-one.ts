@@ -1,12 +1,22 @@
 import { chmod, mkdir } from 'node:fs/promises';
-import { ConfigError, createLogger } from '@taidon/kit';
+import { ConfigError, createLogger, freePort } from '@taidon/kit';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
 import { type ControlPlane, openControlPlane } from './launcher/control-plane.js';
+import {
+  type LaunchContext,
+  layerImage,
+  layerRoot,
+  PLATFORM_SERVICES,
+  type ServiceUrls,
+  STATEFUL_SERVICES,
+  serviceEnv,
+} from './launcher/env.js';
+import { imageMountedAt, unmountLayerStore } from './launcher/layer-store.js';
+import { Supervisor, serversUnder } from './launcher/processes.js';
 import { loadOrCreateSecrets } from './launcher/secrets.js';
-import { type Running, STATEFUL_SERVICES, startLocalGateway, startServices } from './launcher/services.js';
 
-// `npm start`: every service as its own fastify app on a loopback port, in
-// one process, talking real HTTP to each other, behind the gateway on PORT.
+// `npm start`: every service as its own supervised Node process (its own dist/server.js, the entry a cluster
+// runs), on loopback ports, talking real HTTP to each other, behind the gateway on PORT (ADR 0025).
 
 function readConfig(): LauncherConfig {
   try {
@@ -20,7 +30,7 @@ function readConfig(): LauncherConfig {
 
 const config = readConfig();
 const log = createLogger({ service: 'launcher', level: config.LOG_LEVEL });
-const running: Running = { services: [] };
+const supervisor = new Supervisor(log);
 let controlPlane: ControlPlane | undefined;
 let closing: Promise<void> | undefined;
 let starting: Promise<string> | undefined;
@@ -37,30 +47,90 @@ async function start(): Promise<string> {
     rolePasswords: secrets.rolePasswords,
     onLog: (line) => pgLog.debug(line),
   });
-  const context = {
+  const context: LaunchContext = {
     dataDir: config.TAIDON_DATA_DIR,
     logLevel: config.LOG_LEVEL,
     secrets,
     databases: controlPlane.databases,
     superuserUrl: controlPlane.superuserUrl,
   };
-  const urls = await startServices(context, running);
-  const gateway = await startLocalGateway(urls, context, running);
-  return gateway.listen({ host: config.HOST, port: config.PORT });
+  // Ports are chosen once: a restarted service listens where the others already call it.
+  const ports: number[] = [];
+  while (ports.length < STATEFUL_SERVICES.length) {
+    const port = await freePort();
+    if (!ports.includes(port) && port !== config.PORT) ports.push(port);
+  }
+  const at = (index: number) => `http://127.0.0.1:${ports[index]}`;
+  const urls: ServiceUrls = {
+    auditLogUrl: at(0),
+    userProfileUrl: at(1),
+    idpUrl: at(2),
+    snapshotCacheUrl: at(3),
+    envManagerUrl: at(4),
+    sqlRunnerUrl: at(5),
+  };
+  const root = layerRoot(context);
+  const gatewayPort = config.PORT || (await freePort());
+  const gatewayHost = ['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST;
+  for (const [index, service] of PLATFORM_SERVICES.entries()) {
+    if (closing) break;
+    const gateway = service === 'gateway';
+    const port = gateway ? gatewayPort : ports[index];
+    await supervisor.start({
+      name: service,
+      env: {
+        ...process.env,
+        ...serviceEnv(service, context, urls),
+        HOST: gateway ? config.HOST : '127.0.0.1',
+        PORT: String(port),
+      },
+      readyUrl: `http://${gateway ? gatewayHost : '127.0.0.1'}:${port}/health/ready`,
+      afterStop: afterStop(service, root),
+    });
+  }
+  return `http://${config.HOST}:${gatewayPort}`;
+}
+
+/** What a service leaves behind once its process has stopped, cleaned before the next one stops. */
+function afterStop(service: string, root: string): (() => Promise<void>) | undefined {
+  if (service === 'env-manager') {
+    // Its sandbox servers get SIGINT when its spawner goes (ADR 0024) and finish a fast shutdown: the layer store
+    // they run on is unmounted after snapshot-cache stops, so wait for them.
+    return async () => {
+      const begin = performance.now();
+      while ((await serversUnder(root)).length > 0) {
+        if (performance.now() - begin > 30_000) {
+          log.error({ servers: await serversUnder(root) }, 'sandbox servers still running 30 s after env-manager');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+  }
+  if (service === 'snapshot-cache') {
+    // snapshot-cache unmounts what it mounted; an image mounted by a process that did not stop (a crash, a kill -9,
+    // a restarted snapshot-cache finds its predecessor's mount) is unmounted here.
+    return async () => {
+      const image = layerImage({
+        SNAPSHOT_CACHE_ROOT: root,
+        SNAPSHOT_CACHE_BTRFS_IMAGE: process.env.SNAPSHOT_CACHE_BTRFS_IMAGE,
+      });
+      if (await imageMountedAt(root, image)) await unmountLayerStore(root);
+    };
+  }
+  return undefined;
 }
 
 /**
- * Closes the services in reverse order of start (no new work; env-manager suspends the instances it runs;
- * snapshot-cache unmounts what it mounted, then a layer store left mounted by a killed run), then the
+ * Stops the services in reverse order of start (each with SIGTERM: no new work, then its own close; the
+ * sandbox servers stop with env-manager's spawner; then what snapshot-cache left mounted), then the
  * control-plane PostgreSQL.
  */
 function shutdown(): Promise<void> {
   closing ??= (async () => {
-    // A signal during start waits for it: what start still brings up (a mount, an app) would come after the close.
+    // A signal during start waits for it: what start still brings up (a mount, a process) would come after the close.
     await starting?.catch(() => {});
-    for (const service of running.services.reverse()) {
-      await service.close().catch((error: unknown) => log.error({ err: error, service: service.name }, 'close failed'));
-    }
+    await supervisor.stop();
     await controlPlane?.server?.stop();
     log.info('stopped');
   })();
@@ -84,7 +154,7 @@ try {
   starting = start();
   const url = await starting;
   if (!closing) {
-    log.info({ url, dataDir: config.TAIDON_DATA_DIR }, 'Taidon is up');
+    log.info({ url, dataDir: config.TAIDON_DATA_DIR, pids: supervisor.pids() }, 'Taidon is up');
     process.stdout.write(`\nTaidon is up at ${url.replace('0.0.0.0', '127.0.0.1')}  (Ctrl+C stops it)\n\n`);
   }
 } catch (error) {

@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, runCommand } from '@taidon/kit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serversUnder } from '../src/launcher/processes.js';
+
+// `npm start`'s entry as a real process: one Node process per service (each its own dist/server.js, found in
+// /proc as the launcher's children), a `kill -9` of one followed by its restart, and a SIGTERM that leaves
+// nothing behind (issue 22, ADR 0025).
+
+const ENTRY = fileURLToPath(new URL('../dist/all-in-one.js', import.meta.url));
+const SERVICES = ['audit-log', 'user-profile', 'idp', 'snapshot-cache', 'env-manager', 'sql-runner', 'gateway'];
+
+/** The launcher's children that run a service's dist/server.js, by service. */
+async function serviceChildren(launcherPid: number): Promise<Map<string, number[]>> {
+  const found = new Map<string, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (in parentheses, which may hold spaces): state, then the parent's pid.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== launcherPid) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const server = argv.find((arg) => arg.endsWith('/dist/server.js'));
+    const name = server?.split('/').at(-3);
+    if (name) found.set(name, [...(found.get(name) ?? []), Number(entry)]);
+  }
+  return found;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const begin = performance.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (performance.now() - begin > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type RunEvent = Record<string, any>;
+
+async function run(url: string, token: string, body: unknown): Promise<{ status: number; events: RunEvent[] }> {
+  const response = await fetch(`${url}/api/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.headers.get('content-type')?.startsWith('application/x-ndjson'))
+    return { status: response.status, events: [] };
+  return {
+    status: response.status,
+    events: text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line)),
+  };
+}
+
+describe('npm start runs each service as its own process', () => {
+  let child: ChildProcess | undefined;
+  let dataDir: string | undefined;
+  let output = '';
+
+  afterAll(async () => {
+    // A failed test may leave the platform running: killed, its children and servers stop with it.
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (!dataDir) return;
+    const dir = dataDir;
+    await until(async () => ((await serversUnder(dir)).length === 0 ? true : undefined), 15_000, 'servers').catch(
+      () => {},
+    );
+    if ((await readFile('/proc/mounts', 'utf8')).includes(` ${dir}/layers `)) {
+      await runCommand('umount', [join(dir, 'layers')], { timeoutMs: 30_000 }).catch(() => {});
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('one process per service; a kill -9 of sql-runner is followed by its restart and the session continues; SIGTERM leaves nothing', async () => {
+    if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
+    dataDir = await mkdtemp(join(tmpdir(), 'taidon-procs-'));
+    await chmod(dataDir, 0o711);
+    const launcher = spawn(process.execPath, [ENTRY], {
+      env: {
+        ...process.env,
+        PORT: String(await freePort()),
+        TAIDON_DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(2 * 1024 ** 3),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = launcher;
+    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+    launcher.stdout?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    launcher.stderr?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    const url = await until(
+      async () => {
+        if (launcher.exitCode !== null) throw new Error(`exited during start:\n${output}`);
+        return /Taidon is up at (http:\/\/\S+)/.exec(output)?.[1];
+      },
+      90_000,
+      'start',
+    );
+    const pid = launcher.pid as number;
+
+    // One process per service, each its own dist/server.js, children of the launcher.
+    const children = await serviceChildren(pid);
+    expect(Object.fromEntries([...children].map(([name, pids]) => [name, pids.length]))).toEqual(
+      Object.fromEntries(SERVICES.map((name) => [name, 1])),
+    );
+    // Every line a child printed names its service.
+    const lines = output.split('\n').filter((line) => line.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(JSON.parse(line).service, line).toEqual(expect.any(String));
+
+    // A learner with data only their instance has (random() would give another value on a replay).
+    const signIn = await fetch(`${url}/api/auth/anonymous`, { method: 'POST' });
+    const { accessToken: token } = (await signIn.json()) as { accessToken: string };
+    const made = await run(url, token, { head: 'CREATE TABLE t AS SELECT random() AS r;' });
+    expect(made.events.at(-1), output).toMatchObject({ type: 'done', outcome: 'ok' });
+    const sessionId = made.events[0]?.sessionId as string;
+    const before = await run(url, token, { sessionId, head: 'SELECT r FROM t' });
+    const rows = before.events.find((e) => e.type === 'rows')?.rows;
+    expect(rows).toHaveLength(1);
+
+    const [runner] = children.get('sql-runner') ?? [];
+    process.kill(runner as number, 'SIGKILL');
+    const killedAt = performance.now();
+    await until(async () => (alive(runner as number) ? undefined : true), 5000, 'sql-runner gone');
+    const after = await until(
+      async () => {
+        const answer = await run(url, token, { sessionId, head: 'SELECT r FROM t' }).catch(() => undefined);
+        return answer?.events.at(-1)?.type === 'done' ? answer : undefined;
+      },
+      30_000,
+      'a run answered after the kill',
+    );
+    const answeredMs = performance.now() - killedAt;
+    console.log(`kill -9 of sql-runner: a run answered again after ${answeredMs.toFixed(0)} ms`);
+    expect(after.events.find((e) => e.type === 'rows')?.rows).toEqual(rows);
+    expect(after.events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok', source: 'session', stepsReplayed: 0 });
+    const restarted = (await serviceChildren(pid)).get('sql-runner') ?? [];
+    expect(restarted).toHaveLength(1);
+    expect(restarted[0]).not.toBe(runner);
+    expect(output).toContain('service exited; restarting it');
+
+    // SIGTERM: every child stops, then the sandbox servers, the layer store and the control plane.
+    const pids = [...(await serviceChildren(pid)).values()].flat();
+    launcher.kill('SIGTERM');
+    expect(await exited, output).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(await serversUnder(dataDir)).toEqual([]);
+    expect((await readFile('/proc/mounts', 'utf8')).includes(` ${dataDir}/`)).toBe(false);
+  }, 180_000);
+});
