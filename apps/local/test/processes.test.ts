@@ -90,7 +90,7 @@ describe('npm start runs each service as its own process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('one process per service; a kill -9 of sql-runner is followed by its restart and the session continues; SIGTERM leaves nothing', async () => {
+  it('one process per service; a kill -9 of sql-runner or env-manager is followed by its restart and the session continues with its data; SIGTERM leaves nothing', async () => {
     if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
     dataDir = await mkdtemp(join(tmpdir(), 'taidon-procs-'));
     await chmod(dataDir, 0o711);
@@ -162,6 +162,29 @@ describe('npm start runs each service as its own process', () => {
     expect(restarted).toHaveLength(1);
     expect(restarted[0]).not.toBe(runner);
     expect(output).toContain('service exited; restarting it');
+
+    // A kill -9 of env-manager: its sandbox servers stop with its spawner (ADR 0024), the restarted env-manager
+    // takes their instances over, and the learner's next run resumes the instance from its volume, with its data.
+    const layers = join(dataDir, 'layers');
+    expect((await serversUnder(layers)).length).toBeGreaterThan(0);
+    const [manager] = (await serviceChildren(pid)).get('env-manager') ?? [];
+    process.kill(manager as number, 'SIGKILL');
+    const managerKilledAt = performance.now();
+    await until(async () => ((await serversUnder(layers)).length === 0 ? true : undefined), 15_000, 'sandboxes gone');
+    const resumed = await until(
+      async () => {
+        const answer = await run(url, token, { sessionId, head: 'SELECT r FROM t' }).catch(() => undefined);
+        return answer?.events.at(-1)?.outcome === 'ok' ? answer : undefined;
+      },
+      60_000,
+      'a run answered after the kill of env-manager',
+    );
+    console.log(
+      `kill -9 of env-manager: the session answered again after ${(performance.now() - managerKilledAt).toFixed(0)} ms`,
+    );
+    expect(resumed.events.find((e) => e.type === 'rows')?.rows).toEqual(rows);
+    expect(resumed.events.at(-1)).toMatchObject({ source: 'session', stepsReplayed: 0 });
+    expect((await serviceChildren(pid)).get('env-manager')).toHaveLength(1);
 
     // SIGTERM: every child stops, then the sandbox servers, the layer store and the control plane.
     const pids = [...(await serviceChildren(pid)).values()].flat();
