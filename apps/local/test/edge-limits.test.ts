@@ -175,7 +175,8 @@ describe('thousands of half-sent connections from one address', () => {
       expect(acceptedAllMs).toBeLessThan(HEADERS_TIMEOUT_MS);
       expect(timedOut).toHaveLength(PER_ADDRESS);
       expect(refused).toHaveLength(HELD - PER_ADDRESS);
-      expect(max(refused.map((a) => a.closedAfterMs))).toBeLessThan(2_000);
+      // Closed a second after the refusal at the latest, plus what a loaded 2-core machine delays timers by.
+      expect(max(refused.map((a) => a.closedAfterMs))).toBeLessThan(5_000);
       const closedAfter = (kind: Kind) => timedOut.filter((a) => a.kind === kind).map((a) => a.closedAfterMs);
       for (const kind of ['short-body', 'endless-chunked'] as const) {
         expect(Math.min(...closedAfter(kind))).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { maxHeaderSize, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, maxHeaderSize, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -83,6 +83,7 @@ export function addressKey(address: string | undefined): string {
 /** What a server's limits report to its metrics registry. */
 interface LimitMetrics {
   refused: Counter<'reason'>;
+  evicted: Counter;
   clientErrors: Counter<'code'>;
 }
 
@@ -100,6 +101,11 @@ function limitMetrics(registry: Registry, openConnections: () => number): LimitM
       name: 'taidon_http_connections_refused_total',
       help: 'Connections refused over a cap (reason: total, address).',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    evicted: new Counter({
+      name: 'taidon_http_connections_evicted_total',
+      help: 'Idle kept-alive connections closed to admit a new one at a connection cap.',
       registers: [registry],
     }),
     clientErrors: new Counter({
@@ -141,6 +147,35 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   let lingering = 0;
   const perAddress = new Map<string, number>();
   const metrics = limitMetrics(registry, () => open);
+  /**
+   * Admitted connections: their address key, and since when they have been idle between two requests of
+   * a kept-alive connection (null while a request is in flight, or before the first one).
+   */
+  const admitted = new Map<Socket, { key: string; idleSince: number | null }>();
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const entry = admitted.get(request.socket);
+    if (!entry) return;
+    entry.idleSince = null;
+    response.once('close', () => {
+      if (!request.socket.destroyed) entry.idleSince = Date.now();
+    });
+  });
+  /**
+   * At a cap, the longest-idle kept-alive connection (of `key`, or of anyone) makes room: a client that
+   * holds connections open between rare requests cannot keep the cap full for others. Connections
+   * that never finished a request are left to the header and request timeouts.
+   */
+  const evictIdle = (key?: string): boolean => {
+    let oldest: [Socket, number] | undefined;
+    for (const [socket, entry] of admitted) {
+      if (entry.idleSince === null || (key !== undefined && entry.key !== key)) continue;
+      if (!oldest || entry.idleSince < oldest[1]) oldest = [socket, entry.idleSince];
+    }
+    if (!oldest) return false;
+    metrics.evicted.inc();
+    oldest[0].destroy();
+    return true;
+  };
   listenWithBacklog(server, limits.listenBacklog);
   const httpListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
@@ -181,13 +216,16 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
   server.on('connection', (socket: Socket) => {
     const key = addressKey(socket.remoteAddress);
     const fromAddress = perAddress.get(key) ?? 0;
-    if (limits.maxConnections > 0 && open >= limits.maxConnections) return refuse(socket, 'total');
-    if (limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress) {
+    // An evicted socket's count drops on its 'close', a moment later: until then the new one is let in over the cap.
+    if (limits.maxConnections > 0 && open >= limits.maxConnections && !evictIdle()) return refuse(socket, 'total');
+    if (limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress && !evictIdle(key)) {
       return refuse(socket, 'address');
     }
     open++;
     perAddress.set(key, fromAddress + 1);
+    admitted.set(socket, { key, idleSince: null });
     socket.once('close', () => {
+      admitted.delete(socket);
       open--;
       const left = (perAddress.get(key) ?? 1) - 1;
       if (left > 0) perAddress.set(key, left);

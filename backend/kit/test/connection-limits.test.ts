@@ -159,6 +159,56 @@ describe('connection caps', () => {
   });
 });
 
+describe('idle kept-alive connections at a cap', () => {
+  /** A kept-alive connection that has finished one request and now sits idle. */
+  async function idleKeptAlive(url: string, localAddress?: string) {
+    const connection = await openRaw(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n', localAddress);
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      connection.socket.on('data', (chunk: string) => {
+        seen += chunk;
+        if (seen.includes('"status"')) resolve();
+      });
+    });
+    return connection;
+  }
+
+  it('closes the longest-idle one to admit a new client at the total cap, and refuses when none is idle', async () => {
+    const { url } = await serve({ maxConnections: 2 });
+    const first = await idleKeptAlive(url, '127.0.0.2');
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await idleKeptAlive(url, '127.0.0.3');
+    // A third client, from another address: the cap is full of idle connections, the oldest makes room.
+    const admitted = await rawExchange(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(admitted.status).toBe(200);
+    expect((await first.closed).closedAfterMs).toBeGreaterThan(0);
+    expect(second.socket.destroyed).toBe(false);
+    // Connections in the middle of a request are not idle: nothing makes room for a third one.
+    const halfSent = await Promise.all([1, 2].map(() => openRaw(url, 'GET /health/live HTTP/1.1\r\n')));
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await rawExchange(url, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    expectProblem(refused, 503, 'TOO_MANY_CONNECTIONS');
+    for (const c of [second, ...halfSent]) c.socket.destroy();
+  });
+
+  it('at the per-address cap, closes an idle one of that address only', async () => {
+    const { url } = await serve({ maxConnectionsPerAddress: 1, maxConnections: 100 });
+    const other = await idleKeptAlive(url, '127.0.0.3');
+    const mine = await idleKeptAlive(url, '127.0.0.2');
+    const again = await rawExchange(
+      url,
+      'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      '127.0.0.2',
+    );
+    expect(again.status).toBe(200);
+    await mine.closed;
+    expect(other.socket.destroyed).toBe(false);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/taidon_http_connections_evicted_total\{service="edge"\} 1/);
+    other.socket.destroy();
+  });
+});
+
 describe('the listen backlog', () => {
   it('is the configured one whoever calls listen', async () => {
     const { url } = await serve({ listenBacklog: 1000 });
