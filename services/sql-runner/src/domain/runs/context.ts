@@ -96,3 +96,9 @@ export class RunCancelled extends Error {
     this.name = 'RunCancelled';
   }
 }
+
+/** Cancels the statement in flight and marks the run cancelled. */
+export async function cancelRun(state: RunState, reason: 'request' | 'client-closed' | 'timeout'): Promise<void> {
+  state.markCancelled(reason);
+  await state.cancelInFlight?.().catch(() => {});
+}

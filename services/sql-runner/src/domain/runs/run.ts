@@ -3,11 +3,10 @@ import { NotFoundError } from '@taidon/kit';
 import { finishRun, insertRun } from '../../store/runs.js';
 import { type OpenedSession, openOrCreateSession, updateSessionState } from '../../store/sessions.js';
 import type { Chain } from '../chain/index.js';
-import { RunCancelled, type RunnerDeps, RunState } from './context.js';
-import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
-import { isServerError } from './errors.js';
-import { type Emit, executeStep, forwardNotices } from './execute.js';
+import { cancelRun, RunCancelled, type RunnerDeps, RunState } from './context.js';
+import type { Emit } from './execute.js';
 import { RunFailure } from './failure.js';
+import { executeHead } from './head.js';
 import type { AdmittedRun } from './quota.js';
 import {
   obtainStartState,
@@ -55,12 +54,6 @@ export class RunRegistry {
   }
 }
 
-/** Cancels the statement in flight and marks the run cancelled. */
-export async function cancelRun(state: RunState, reason: 'request' | 'client-closed' | 'timeout'): Promise<void> {
-  state.markCancelled(reason);
-  await state.cancelInFlight?.().catch(() => {});
-}
-
 /**
  * The session to run in: the caller's own, or a new one; someone else's is
  * answered as missing. Called before the stream starts, so that is a 404.
@@ -73,11 +66,6 @@ export async function openSession(
   const session = await openOrCreateSession(deps.pool, sessionId, ownerId);
   if (session.ownerId !== ownerId) throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
   return session;
-}
-
-/** 'I' idle, 'T' in a transaction block, 'E' in a failed one (from the server's last ReadyForQuery). */
-function transactionStatus(state: StartState): string | null {
-  return (state.connection.learner as unknown as { getTransactionStatus(): string | null }).getTransactionStatus();
 }
 
 /** The state a run starts from, and the deletion of the session's previous instance when it was replaced. */
@@ -114,56 +102,6 @@ function startedFrom(run: RunState, facts: StartFacts): void {
   run.start = { source, warmPool, layerKey, stepsReplayed, timings: { ...timings } };
   run.timings.restoreMs = timings.restoreMs;
   run.timings.replayMs = timings.replayMs;
-}
-
-/** How the head ended: the key the instance is now at (null when unknown), and why it stopped early. */
-interface HeadResult {
-  key: string | null;
-  failed: string | null;
-  cancelled: boolean;
-}
-
-async function executeHead(deps: RunnerDeps, run: RunState, state: StartState, head: Chain): Promise<HeadResult> {
-  const started = performance.now();
-  run.phase = 'execute';
-  run.emit({ type: 'progress', phase: 'execute' });
-  const result: HeadResult = { key: state.key, failed: null, cancelled: false };
-  const emit = run.statementEmit();
-  for (const step of head.steps) {
-    if (run.cancelled) {
-      result.cancelled = true;
-      break;
-    }
-    const guard = setTimeout(() => void cancelRun(run, 'timeout'), deps.statementTimeoutMs);
-    run.cancelInFlight = () => state.connection.cancel();
-    const disk = guardDiskUse(state.connection, deps.databaseMaxBytes, step.kind);
-    state.connection.onNotice = forwardNotices(emit, step.index);
-    try {
-      await executeStep(state.connection.learner, step, step.index, emit, deps.limits, state.connection.types);
-      if (state.key !== null) result.key = step.key;
-    } catch (error) {
-      if (!isServerError(error)) throw error;
-      // Outside a transaction block a failed or cancelled statement leaves no
-      // trace, so the key stays that of the last success; inside one the state is unknown.
-      if (transactionStatus(state) !== 'I') result.key = null;
-      if (run.cancelled) {
-        result.cancelled = true;
-      } else {
-        const event = statementErrorEvent(error, step, 'execute', step.index, disk);
-        run.emit(event);
-        result.failed = event.sqlstate;
-      }
-      break;
-    } finally {
-      disk.stop();
-      clearTimeout(guard);
-      run.cancelInFlight = undefined;
-      state.connection.onNotice = undefined;
-    }
-  }
-  run.timings.executeMs = Math.round(performance.now() - started);
-  deps.metrics?.headSeconds.observe(run.timings.executeMs / 1000);
-  return result;
 }
 
 /** The last event of a run that was not cancelled: how its state was obtained and what each phase took. */

@@ -43,7 +43,6 @@ async function reuse(request: StartRequest, instanceId: string): Promise<StartSt
   });
   const open = deps.connections.get(session.id, instanceId);
   if (open) return state(open.instance, open);
-  run.phase = 'restore';
   try {
     const ready = await deps.envManager.resume(instanceId, run.requestId);
     return state(ready, await deps.connections.open(session.id, ready));
