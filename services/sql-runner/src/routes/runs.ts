@@ -98,6 +98,7 @@ export function registerRunRoutes(
       const planChain = (files: SourceFile[], options: ChainOptions) => planner.plan(files, options, ownerId);
       const plan = await admitRequest(request, reply, ownerId, deps, planChain, chainOptions);
       const stream = openRunStream(reply, request.id, startedAt);
+      // A run that ended meanwhile is not found any more: nothing is left to cancel.
       stream.onClientGone((runId) => void registry.cancel(runId, ownerId, 'client-closed').catch(() => {}));
       try {
         const ended = await executeRun(deps, registry, plan, stream.emit, request.id);
