@@ -114,6 +114,17 @@ export async function abandonRun(pool: pg.Pool, runId: string): Promise<void> {
   );
 }
 
+/**
+ * Counts again the instances an admission marked gone for reclaim but that
+ * could not be deleted: they still run, so they hold their account's slots
+ * until a later reclaim deletes them. Only sessions still on that instance.
+ */
+export async function unmarkReclaimed(pool: pg.Pool, instanceIds: string[]): Promise<void> {
+  await pool.query('UPDATE sessions SET instance_gone = false WHERE instance_id = ANY($1::uuid[]) AND instance_gone', [
+    instanceIds,
+  ]);
+}
+
 /** Runs `ownerId` started in the last minute, on every replica (the run-rate window). */
 export async function runsLastMinute(pool: pg.Pool, ownerId: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(

@@ -8,6 +8,7 @@ import {
   type Reclaimed,
   renewLeases,
   runsLastMinute,
+  unmarkReclaimed,
 } from '../../store/admissions.js';
 import { RunnerLock } from '../../store/runner-lock.js';
 import { releaseSlot } from '../../store/runs.js';
@@ -219,13 +220,21 @@ export class RunQuota {
   private async reclaim(ownerId: string, reclaimed: Reclaimed, requestId?: string): Promise<void> {
     if (reclaimed.sessions.length === 0) return;
     await Promise.all(reclaimed.sessions.map((id) => this.deps.dropConnection(id)));
+    const failed: string[] = [];
+    let failure: unknown;
     const deleteInstance = (id: string) =>
       callService(this.deps.envManager, `/instances/${id}`, { method: 'DELETE', requestId }).catch((error) => {
         // Already gone (its TTL, its owner): the slot is free all the same.
-        if (!(error instanceof DomainError && error.statusCode === 404)) throw error;
+        if (error instanceof DomainError && error.statusCode === 404) return;
+        failed.push(id);
+        failure ??= error;
       });
     const swept = reclaimed.sweep.length > 0 ? this.sweepSessions(ownerId, reclaimed, requestId) : undefined;
     await Promise.all([...reclaimed.instances.map(deleteInstance), swept]);
+    if (failed.length === 0) return;
+    // Still running: counted again, or the account would hold one more instance than its quota.
+    await unmarkReclaimed(this.deps.pool, failed);
+    throw failure;
   }
 
   /**

@@ -355,6 +355,32 @@ describe('admission of runs under the quotas, on a real control-plane database',
     expect(rows).toEqual([{ alive: true }]);
     await quota.close();
   });
+  it('counts a reclaimed instance again when it could not be deleted, so the account never holds more than its quota', async () => {
+    const nowhere = { name: 'nowhere', baseUrl: 'http://127.0.0.1:9', serviceToken: 'x', timeoutMs: 100 };
+    const quota = new RunQuota({
+      userProfile: nowhere,
+      envManager: nowhere,
+      pool,
+      dropConnection: async () => {},
+      maxOpenRuns: 4,
+    });
+    const owner = await account();
+    const idle = await session(owner, { key: 'k' });
+    const fresh = await session(owner);
+    // The idle session's instance is reclaimed for the new run; env-manager does not answer the delete.
+    const error = await quota.admit(randomUUID(), owner, quotas, fresh, null).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ statusCode: 503 });
+    const { rows } = await pool.query('SELECT instance_gone FROM sessions WHERE id = $1', [idle.id]);
+    expect(rows).toEqual([{ instance_gone: false }]);
+    // Still counted: the next admission must reclaim it again rather than start a second instance beside it.
+    const next = await admit(owner, fresh.id, null);
+    expect(next).toMatchObject({ verdict: 'admitted' });
+    expect((next as { reclaimed: { instances: string[] } }).reclaimed.instances).toEqual([idle.instanceId]);
+    await quota.close();
+  });
 });
 
 describe('RunLeases', () => {
