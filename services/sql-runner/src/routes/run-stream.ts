@@ -31,6 +31,20 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
   let phase = 'plan';
   let runId: string | undefined;
   let ended = false;
+  // A client may leave while its run is planned and admitted, before this stream exists (its 'close' has
+  // fired then), or before the run has an id: either way the run is cancelled as soon as it has one.
+  let gone = raw.destroyed || raw.socket === null || raw.socket.destroyed;
+  const goneListeners: ((runId: string) => void)[] = [];
+  const tellGone = () => {
+    const id = runId;
+    // After the current call: `started` is emitted before the run is registered where a cancel finds it.
+    if (id) for (const listener of goneListeners.splice(0)) queueMicrotask(() => listener(id));
+  };
+  raw.on('close', () => {
+    if (ended) return;
+    gone = true;
+    tellGone();
+  });
   const write = (event: RunEvent) => {
     if (!raw.writableEnded) raw.write(`${JSON.stringify(event)}\n`);
   };
@@ -38,6 +52,7 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     if (event.type === 'progress') phase = event.phase;
     else if (event.type === 'started') runId = event.runId;
     write(event);
+    if (gone) tellGone();
   };
   // A client that reads slowly holds the run back (its statement waits on the server), never this
   // process's memory: rows are read from the sandbox once the response's buffer has drained.
@@ -60,9 +75,8 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
   return {
     emit,
     onClientGone(listener) {
-      raw.on('close', () => {
-        if (!ended && runId) listener(runId);
-      });
+      goneListeners.push(listener);
+      if (gone) tellGone();
     },
     end() {
       ended = true;

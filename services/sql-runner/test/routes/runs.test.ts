@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fanOutBomb } from '../domain/chain/hostile.js';
 import {
@@ -117,6 +118,33 @@ describe('POST /runs: the phase and SQLSTATE of what stopped a run', () => {
     expect(errorOf(events)?.message).toMatch(/lost the instance/);
     expect(await record(events[0]?.runId)).toMatchObject({ outcome: 'failed', error_sqlstate: '58000' });
   }, 60_000);
+
+  it('cancels a run whose client left while it was being planned and admitted, before its stream started', async () => {
+    const account = newAccount();
+    // The request is sent whole and the connection closed at once: sql-runner is still planning it.
+    await new Promise<void>((resolve, reject) => {
+      const request = httpRequest(`${stack.sqlRunnerUrl}/runs`, { method: 'POST', headers: asAccount(account) });
+      request.on('error', () => resolve()); // the connection this test closed
+      request.on('response', () => reject(new Error('the answer came before the client left')));
+      request.end(JSON.stringify({ head: 'SELECT pg_sleep(30);' }), () => {
+        request.destroy();
+        resolve();
+      });
+    });
+    // Before: nobody noticed, and the run slept its 30 s on an instance, holding an open run and a slot.
+    const deadline = Date.now() + 15_000;
+    let outcome: string | undefined;
+    while (Date.now() < deadline) {
+      const { rows } = await stack.pool.query<{ outcome: string | null }>(
+        'SELECT outcome FROM runs WHERE owner_id = $1',
+        [account],
+      );
+      outcome = rows[0]?.outcome ?? undefined;
+      if (outcome) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(outcome).toBe('cancelled');
+  }, 30_000);
 
   it("reports a platform failure while restoring in the restore phase, with the platform's code and 58000", async () => {
     const tail = { sql: `CREATE TABLE g_${randomUUID().slice(0, 8)} (n int);` };
