@@ -47,7 +47,6 @@ if [ ! -f "$schemathesis_dir/.installed" ]; then
   fi
 fi
 
-# `npm install` rather than `npm ci`: the lockfile pins every version, and npm ci
-# refuses optional platform packages (other OSes' biome binaries) that a
-# registry mirror may not carry.
-npm install --no-audit --no-fund
+# Exactly the lockfile (which lists every platform's optional packages, as npm
+# writes it, so neither this nor a later `npm install` changes it).
+npm ci --no-audit --no-fund

@@ -28,6 +28,7 @@ export {
 export { type AccessTokenClaims, AccessTokenResponse, PasswordCredentials } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
 export * as EnvManagerApi from './internal/env-manager.js';
+export * as IdpApi from './internal/idp.js';
 export * as SnapshotCacheApi from './internal/snapshot-cache.js';
 export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';
 export { type ResultColumn, RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest, type StateSource } from './runs.js';

@@ -1,32 +1,15 @@
-import type { Role } from '@taidon/contracts';
+import { IdpApi } from '@taidon/contracts';
 
 // Plain JSON Schemas (idp does not depend on typebox itself); the interfaces beside them are their types.
 
-/**
- * Header in which the gateway passes the browser's address to idp (believed
- * only with the service token), for the per-address sign-in limit.
- */
-export const CLIENT_IP_HEADER = 'x-taidon-client-ip';
+/** The header and answers the gateway reads are declared once, in contracts (IdpApi). */
+export const CLIENT_IP_HEADER = IdpApi.CLIENT_IP_HEADER;
+export type SessionTokens = IdpApi.SessionTokens;
+export type OidcStartResponse = IdpApi.OidcStartResponse;
 
 const object = (properties: Record<string, unknown>, required: string[]) =>
   ({ type: 'object', additionalProperties: false, required, properties }) as const;
 
-/**
- * What idp's sign-in routes answer the gateway: the public access token
- * response plus the refresh token, which the gateway moves into an httpOnly
- * cookie and never shows to page scripts.
- */
-export interface SessionTokens {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  /** Opaque; rotated on every use. */
-  refreshToken: string;
-  /** Seconds until the refresh token expires unused. */
-  refreshExpiresIn: number;
-  accountId: string;
-  role: Role;
-}
 export const SessionTokensSchema = object(
   {
     accessToken: { type: 'string' },
@@ -52,11 +35,6 @@ export interface OidcStartRequest {
 }
 export const OidcStartRequestSchema = object({ upgradeRefreshToken: { type: 'string', maxLength: 512 } }, []);
 
-/** Where to send the browser, and the state the gateway binds to it in a cookie. */
-export interface OidcStartResponse {
-  authorizationUrl: string;
-  state: string;
-}
 export const OidcStartResponseSchema = object({ authorizationUrl: { type: 'string' }, state: { type: 'string' } }, [
   'authorizationUrl',
   'state',

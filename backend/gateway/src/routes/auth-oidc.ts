@@ -1,5 +1,4 @@
-import { Problem } from '@taidon/contracts';
-import type { SessionTokens } from '@taidon/idp';
+import { type IdpApi, Problem } from '@taidon/contracts';
 import { DomainError } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { Upstream } from '../upstream.js';
@@ -72,7 +71,7 @@ export function registerOidcRoutes(app: FastifyInstance, idp: Upstream): void {
       }
       const answer = await callIdp(idp, request, '/auth/oidc/callback', { query });
       if (answer.status !== 200) return passError(reply, answer);
-      setRefreshCookie(reply, JSON.parse(answer.text) as SessionTokens);
+      setRefreshCookie(reply, JSON.parse(answer.text) as IdpApi.SessionTokens);
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     },
   );

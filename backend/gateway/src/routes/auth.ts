@@ -1,6 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import { AccessTokenResponse, PasswordCredentials, Problem } from '@taidon/contracts';
-import { CLIENT_IP_HEADER, type OidcStartResponse, type SessionTokens } from '@taidon/idp';
+import { AccessTokenResponse, IdpApi, PasswordCredentials, Problem } from '@taidon/contracts';
 import { ACCOUNT_HEADER, DomainError, SERVICE_TOKEN_HEADER, UnavailableError } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
@@ -22,7 +21,7 @@ export async function callIdp(idp: Upstream, request: FastifyRequest, path: stri
   const headers: Record<string, string> = {
     [SERVICE_TOKEN_HEADER]: idp.serviceToken,
     'x-request-id': request.id,
-    [CLIENT_IP_HEADER]: request.ip,
+    [IdpApi.CLIENT_IP_HEADER]: request.ip,
     'content-type': 'application/json',
   };
   const user = request.user as { sub?: string } | undefined;
@@ -50,7 +49,7 @@ export function passError(reply: FastifyReply, answer: IdpAnswer): FastifyReply 
 }
 
 /** Moves a session's refresh token into the cookie. */
-export function setRefreshCookie(reply: FastifyReply, session: SessionTokens): void {
+export function setRefreshCookie(reply: FastifyReply, session: IdpApi.SessionTokens): void {
   reply.setCookie(REFRESH_COOKIE, session.refreshToken, {
     ...REFRESH_COOKIE_OPTIONS,
     maxAge: session.refreshExpiresIn,
@@ -79,7 +78,7 @@ async function answerSession(
     if (clearOnFailure && answer.status === 401) clearRefreshCookie(reply);
     return passError(reply, answer);
   }
-  const session = JSON.parse(answer.text) as SessionTokens;
+  const session = JSON.parse(answer.text) as IdpApi.SessionTokens;
   setRefreshCookie(reply, session);
   reply.header('cache-control', 'no-store');
   const body: AccessTokenResponse = {
@@ -168,8 +167,8 @@ export function registerAuthRoutes(app: FastifyInstance, idp: Upstream): void {
 }
 
 /** The OIDC start answer of idp, or its error rebuilt. */
-export function oidcStartOf(answer: IdpAnswer): OidcStartResponse {
-  if (answer.status === 200) return JSON.parse(answer.text) as OidcStartResponse;
+export function oidcStartOf(answer: IdpAnswer): IdpApi.OidcStartResponse {
+  if (answer.status === 200) return JSON.parse(answer.text) as IdpApi.OidcStartResponse;
   let problem: { code?: string; detail?: string } = {};
   try {
     problem = JSON.parse(answer.text) as typeof problem;
