@@ -173,6 +173,9 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits, 
     }
     if (!oldest) return false;
     metrics.evicted.inc();
+    // Out of the list at once: its 'close' (which lowers the counts) comes later, and the next connection of
+    // the same burst must find another idle one to displace, not this one again.
+    admitted.delete(oldest[0]);
     oldest[0].destroy();
     return true;
   };

@@ -191,6 +191,29 @@ describe('idle kept-alive connections at a cap', () => {
     for (const c of [second, ...halfSent]) c.socket.destroy();
   });
 
+  it('admits one newcomer per idle connection in a burst, and refuses the rest', async () => {
+    const { url } = await serve({ maxConnectionsPerAddress: 2, maxConnections: 100 });
+    const idle = await idleKeptAlive(url, '127.0.0.2');
+    const busy = await openRaw(url, 'GET /health/live HTTP/1.1\r\n', '127.0.0.2');
+    await new Promise((r) => setTimeout(r, 50));
+    // Five at once, accepted in one turn of the loop (this test's server shares its loop: held busy while the
+    // kernel completes the handshakes), before the displaced connection's close is seen.
+    const opening = Array.from({ length: 5 }, () => openRaw(url, 'GET /health/live HTTP/1.1\r\n', '127.0.0.2'));
+    const until = performance.now() + 200;
+    while (performance.now() < until) {
+      // busy: no event is handled meanwhile
+    }
+    const burst = await Promise.all(opening);
+    const answers = await Promise.all(
+      burst.map((c) => Promise.race([c.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1_500))])),
+    );
+    // One took the idle connection's place and is still open (half-sent); four were refused.
+    expect(answers.filter((a) => a?.status === 503)).toHaveLength(4);
+    expect(answers.filter((a) => a === undefined)).toHaveLength(1);
+    await idle.closed;
+    for (const c of [busy, ...burst]) c.socket.destroy();
+  });
+
   it('at the per-address cap, closes an idle one of that address only', async () => {
     const { url } = await serve({ maxConnectionsPerAddress: 1, maxConnections: 100 });
     const other = await idleKeptAlive(url, '127.0.0.3');
