@@ -137,7 +137,8 @@ function shutdown(): Promise<void> {
   return closing;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+// SIGHUP: the terminal closed. The services are in sessions of their own and get nothing from it: stop them in order.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down');
     void shutdown().then(

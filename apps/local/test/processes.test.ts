@@ -90,7 +90,7 @@ describe('npm start runs each service as its own process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('one process per service; a kill -9 of sql-runner or env-manager is followed by its restart and the session continues with its data; SIGTERM leaves nothing', async () => {
+  it('one process per service; a kill -9 of sql-runner or env-manager is followed by its restart and the session continues with its data; SIGHUP leaves nothing', async () => {
     if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
     dataDir = await mkdtemp(join(tmpdir(), 'taidon-procs-'));
     await chmod(dataDir, 0o711);
@@ -186,9 +186,10 @@ describe('npm start runs each service as its own process', () => {
     expect(resumed.events.at(-1)).toMatchObject({ source: 'session', stepsReplayed: 0 });
     expect((await serviceChildren(pid)).get('env-manager')).toHaveLength(1);
 
-    // SIGTERM: every child stops, then the sandbox servers, the layer store and the control plane.
+    // SIGHUP (the terminal closed; all-in-one.test.ts sends SIGTERM, which takes the same path): every child
+    // stops, then the sandbox servers, the layer store and the control plane.
     const pids = [...(await serviceChildren(pid)).values()].flat();
-    launcher.kill('SIGTERM');
+    launcher.kill('SIGHUP');
     expect(await exited, output).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
     expect(await serversUnder(dataDir)).toEqual([]);

@@ -104,7 +104,22 @@ export class Supervisor {
     });
     entry.child = child;
     entry.startedAt = performance.now();
-    entry.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // A process that could not be started at all (EAGAIN, EMFILE, ENOMEM under pressure) has an 'error' and no
+    // 'exit': treated as an exit, so it is restarted with the backoff instead of the error ending the launcher.
+    const notStarted = new Promise<Error>((resolve) =>
+      child.on('error', (error) => {
+        if (child.pid === undefined) resolve(error);
+        else this.log.warn({ err: error, child: spec.name }, 'signalling a service failed');
+      }),
+    );
+    entry.exited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      void notStarted.then(() => resolve());
+    });
+    void notStarted.then((error) => {
+      this.log.error({ err: error, child: spec.name }, 'service could not be started');
+      this.exited(entry, child, null, null);
+    });
     // pino lines carry `service` already; anything else (a crash's stack trace on stderr) is wrapped so that it does.
     const pass = (stream: NodeJS.ReadableStream, level: number) => {
       createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {

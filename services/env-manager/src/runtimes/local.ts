@@ -376,7 +376,14 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
             // A sandbox is disposable; its durable copy is the layer snapshot-cache keeps.
             '--no-sync',
           ],
-          { timeoutMs: 120_000, uid: user.uid, gid: user.gid, cwd: options.runDir, env: { ...process.env, TZ: 'UTC' } },
+          // The sandbox's OS user could read this environment from /proc: none of env-manager's secrets in it.
+          {
+            timeoutMs: 120_000,
+            uid: user.uid,
+            gid: user.gid,
+            cwd: options.runDir,
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', TZ: 'UTC' },
+          },
         );
       } finally {
         await rm(pwfile, { force: true });
