@@ -60,6 +60,7 @@ export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER 
 export {
   callService,
   currentRequestId,
+  detached,
   registerHopContext,
   type ServiceCallOptions,
   type ServiceEndpoint,

@@ -29,6 +29,15 @@ export function registerHopContext(app: FastifyInstance): void {
   app.addHook('preHandler', (request, _reply, done) => hop.run({ requestId: request.id }, done));
 }
 
+/**
+ * Runs `work` outside any request's context: background work that a request
+ * merely triggers (a warm-pool refill after a take, a batch flushed later)
+ * must not carry that request's id on its hops, nor keep it alive.
+ */
+export function detached<T>(work: () => T): T {
+  return hop.exit(work);
+}
+
 /** The id of the request the current work serves; undefined in background loops (a warm-pool fill). */
 export function currentRequestId(): string | undefined {
   return hop.getStore()?.requestId;

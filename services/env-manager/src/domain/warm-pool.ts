@@ -1,4 +1,4 @@
-import { DomainError } from '@taidon/kit';
+import { DomainError, detached } from '@taidon/kit';
 import type pg from 'pg';
 import { memAvailableBytes } from '../runtimes/proc.js';
 import { countPooled, retirePooledInstances } from '../store/instances.js';
@@ -89,7 +89,8 @@ export class WarmPool {
   /** Starts a fill pass in the background (after the current one), e.g. after a take. */
   kick(): void {
     if (this.stopped) return;
-    void this.fill().catch(() => {});
+    // Often called while serving a take: the pass is the pool's own work, not that request's.
+    detached(() => void this.fill().catch(() => {}));
   }
 
   /**
@@ -99,10 +100,12 @@ export class WarmPool {
    */
   kickSoon(): void {
     if (this.soon || this.stopped) return;
-    this.soon = setTimeout(() => {
-      this.soon = undefined;
-      this.kick();
-    }, this.deps.refillDelayMs ?? 50);
+    this.soon = detached(() =>
+      setTimeout(() => {
+        this.soon = undefined;
+        this.kick();
+      }, this.deps.refillDelayMs ?? 50),
+    );
     this.soon.unref();
   }
 

@@ -1,3 +1,5 @@
+import { detached } from '@taidon/kit';
+
 /** Most instances in one call: env-manager's own bound. */
 const MAX_PER_CALL = 1000;
 
@@ -29,7 +31,8 @@ export class InstanceUses {
   note(id: string, currentKey: string | null): void {
     this.pending.set(id, currentKey ?? this.pending.get(id) ?? null);
     if (this.timer) return;
-    this.timer = setTimeout(() => void this.flush(), this.delayMs);
+    // A batch of many runs' uses: flushed under none of their request ids.
+    this.timer = detached(() => setTimeout(() => void this.flush(), this.delayMs));
     this.timer.unref();
   }
 
