@@ -156,9 +156,10 @@ async function executeSql(
     failure = error;
     throw error;
   } finally {
-    // After a server error the server still answers the portal's close. A connection that ended (the
-    // sandbox's backend died) never does, and pg-cursor would wait for that answer forever.
-    if (failure === undefined || isServerError(failure)) await cursor.close();
+    // A live connection answers the portal's close, whatever failed (a server error, or a step of ours such as
+    // the column types' catalog query): left open, the portal would hold the session's next query for ever.
+    // A connection that ended (the sandbox's backend died) never answers, and pg-cursor would wait for ever.
+    if (failure === undefined || isServerError(failure) || isLive(client)) await cursor.close();
   }
   const command = tagged.tag() ?? (truncated ? TAG_OF_KIND[step.kind] : internals._result.command) ?? '';
   // With a result set, the rows are counted as they came: each fetch of the portal ends with its own tag,
@@ -166,6 +167,12 @@ async function executeSql(
   const rowCount = announced ? rowsSent : internals._result.rowCount;
   emit({ type: 'complete', statement, command, rowCount, truncated });
   return { command, rowCount };
+}
+
+/** Whether pg's client can still talk to its server (pg keeps this in fields of its own). */
+function isLive(client: pg.ClientBase): boolean {
+  const state = client as unknown as { _ended?: boolean; _queryable?: boolean };
+  return state._ended !== true && state._queryable !== false;
 }
 
 async function executeCopyIn(
