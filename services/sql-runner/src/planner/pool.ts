@@ -194,7 +194,11 @@ export class PlannerPool implements Planner {
     }, this.options.timeoutMs);
     slot.slowTimer = setTimeout(() => {
       slot.slow = true;
-      if (job.owner !== undefined) this.slowUntil.set(job.owner, Date.now() + SLOW_ACCOUNT_MS);
+      if (job.owner === undefined) return;
+      const now = Date.now();
+      // Accounts that never come back are forgotten once they no longer count, so the map stays small.
+      for (const [owner, until] of this.slowUntil) if (until <= now) this.slowUntil.delete(owner);
+      this.slowUntil.set(job.owner, now + SLOW_ACCOUNT_MS);
     }, SLOW_JOB_MS);
     const message: PlanJobMessage = { id: job.id, files: job.files, options: job.options, limits: this.options.limits };
     slot.worker.postMessage(message);

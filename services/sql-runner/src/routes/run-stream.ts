@@ -33,7 +33,7 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
   let ended = false;
   // A client may leave while its run is planned and admitted, before this stream exists (its 'close' has
   // fired then), or before the run has an id: either way the run is cancelled as soon as it has one.
-  let gone = raw.destroyed || raw.socket === null || raw.socket.destroyed;
+  let gone = raw.destroyed || raw.socket?.destroyed === true;
   const goneListeners: ((runId: string) => void)[] = [];
   const tellGone = () => {
     const id = runId;
