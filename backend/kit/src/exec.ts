@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { processSpawner } from './spawner.js';
+import { type CommandOutcome, processSpawner } from './spawner.js';
 
 /** Options of one external command run. */
 export interface RunCommandOptions {
@@ -54,14 +54,7 @@ export class CommandError extends Error {
   }
 }
 
-/** How a command ended: what runCommand and the spawner's process both report. */
-export interface CommandOutcome {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-}
+export type { CommandOutcome } from './spawner.js';
 
 /**
  * Runs `file` in this process to its end, bounded by the timeout; rejects

@@ -1,7 +1,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CommandOutcome } from './exec.js';
+
+/** How a command ended: what runCommand and the spawner's process both report. */
+export interface CommandOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+}
 
 /** The command itself, as both kinds of request name it. */
 interface CommandFields {

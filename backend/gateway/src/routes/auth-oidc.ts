@@ -1,8 +1,8 @@
 import { type IdpApi, Problem } from '@taidon/contracts';
 import { DomainError } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
-import type { Upstream } from '../upstream.js';
-import { callIdp, oidcStartOf, passError, refreshCookie, setRefreshCookie } from './auth.js';
+import { UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
+import { callIdp, type IdpAnswer, passError, refreshCookie, setRefreshCookie } from './idp-calls.js';
 
 /** Code of a callback whose `state` differs from the one this browser started with (login CSRF). */
 export const OIDC_STATE_MISMATCH = 'GATEWAY_OIDC_STATE_MISMATCH';
@@ -75,4 +75,18 @@ export function registerOidcRoutes(app: FastifyInstance, idp: Upstream): void {
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     },
   );
+}
+
+/** The OIDC start answer of idp, or its error rebuilt. */
+function oidcStartOf(answer: IdpAnswer): IdpApi.OidcStartResponse {
+  if (answer.status === 200) return JSON.parse(answer.text) as IdpApi.OidcStartResponse;
+  let problem: { code?: string; detail?: string } = {};
+  try {
+    problem = JSON.parse(answer.text) as typeof problem;
+  } catch {
+    // not problem+json: keep the status
+  }
+  throw new DomainError(problem.code ?? UPSTREAM_UNAVAILABLE, problem.detail ?? 'idp refused', {
+    statusCode: answer.status,
+  });
 }

@@ -1,67 +1,16 @@
 import fastifyCookie from '@fastify/cookie';
-import { AccessTokenResponse, IdpApi, PasswordCredentials, Problem } from '@taidon/contracts';
-import { ACCOUNT_HEADER, DomainError, SERVICE_TOKEN_HEADER, UnavailableError } from '@taidon/kit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
+import { AccessTokenResponse, type IdpApi, PasswordCredentials, Problem } from '@taidon/contracts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Upstream } from '../upstream.js';
 import { registerOidcRoutes } from './auth-oidc.js';
-
-/** Cookie holding the refresh token: httpOnly (no page script reads it), sent only to `/api/auth/*`. */
-export const REFRESH_COOKIE = 'taidon_refresh';
-const REFRESH_COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'strict', path: '/api/auth' } as const;
-
-/** An answer of idp, read whole. */
-export interface IdpAnswer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-/** Calls idp as the gateway: service token, request id, browser address, the verified account if any. */
-export async function callIdp(idp: Upstream, request: FastifyRequest, path: string, body: unknown): Promise<IdpAnswer> {
-  const headers: Record<string, string> = {
-    [SERVICE_TOKEN_HEADER]: idp.serviceToken,
-    'x-request-id': request.id,
-    [IdpApi.CLIENT_IP_HEADER]: request.ip,
-    'content-type': 'application/json',
-  };
-  const user = request.user as { sub?: string } | undefined;
-  if (user?.sub) headers[ACCOUNT_HEADER] = user.sub;
-  try {
-    const response = await fetch(new URL(path, idp.baseUrl), {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body ?? {}),
-      signal: AbortSignal.timeout(idp.timeoutMs),
-    });
-    return { status: response.status, headers: response.headers, text: await response.text() };
-  } catch (error) {
-    throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway did not answer.', error);
-  }
-}
-
-/** Passes an error answer of idp on unchanged (problem+json, Retry-After of the sign-in limit). */
-export function passError(reply: FastifyReply, answer: IdpAnswer): FastifyReply {
-  const type = answer.headers.get('content-type');
-  if (type) reply.type(type);
-  const retryAfter = answer.headers.get('retry-after');
-  if (retryAfter) reply.header('retry-after', retryAfter);
-  return reply.code(answer.status).send(answer.text);
-}
-
-/** Moves a session's refresh token into the cookie. */
-export function setRefreshCookie(reply: FastifyReply, session: IdpApi.SessionTokens): void {
-  reply.setCookie(REFRESH_COOKIE, session.refreshToken, {
-    ...REFRESH_COOKIE_OPTIONS,
-    maxAge: session.refreshExpiresIn,
-  });
-}
-
-function clearRefreshCookie(reply: FastifyReply): void {
-  reply.clearCookie(REFRESH_COOKIE, REFRESH_COOKIE_OPTIONS);
-}
-
-/** Refresh token of the browser, or '' (idp answers IDP_REFRESH_INVALID for it). */
-export const refreshCookie = (request: FastifyRequest): string => request.cookies[REFRESH_COOKIE] ?? '';
+import {
+  callIdp,
+  clearRefreshCookie,
+  type IdpAnswer,
+  passError,
+  refreshCookie,
+  setRefreshCookie,
+} from './idp-calls.js';
 
 /**
  * A sign-in answer of idp becomes the browser's: the refresh token goes into
@@ -163,19 +112,5 @@ export function registerAuthRoutes(app: FastifyInstance, idp: Upstream): void {
       },
     );
     registerOidcRoutes(scope, idp);
-  });
-}
-
-/** The OIDC start answer of idp, or its error rebuilt. */
-export function oidcStartOf(answer: IdpAnswer): IdpApi.OidcStartResponse {
-  if (answer.status === 200) return JSON.parse(answer.text) as IdpApi.OidcStartResponse;
-  let problem: { code?: string; detail?: string } = {};
-  try {
-    problem = JSON.parse(answer.text) as typeof problem;
-  } catch {
-    // not problem+json: keep the status
-  }
-  throw new DomainError(problem.code ?? UPSTREAM_UNAVAILABLE, problem.detail ?? 'idp refused', {
-    statusCode: answer.status,
   });
 }

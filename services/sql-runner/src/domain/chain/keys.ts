@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CANONICAL_FORMAT_VERSION } from './format.js';
-import type { Chain } from './plan.js';
+import type { Chain } from './types.js';
 
 /** What the state before the first step depends on. */
 export interface ChainOptions {
