@@ -1,27 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { codeLiteralsIn, documentedNames, errorTableMismatches } from '@taidon/kit/testing';
-import { describe, expect, it } from 'vitest';
+import { describeServiceReadme } from '@taidon/kit/testing';
 import { idpConfigSpec } from '../src/config.js';
 import { IDP_ERROR_CODES } from '../src/errors.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-
-describe('services/idp/README.md', () => {
-  it('has a row for every code of the catalogue, with its status, and none for a code the service lacks', () => {
-    expect(errorTableMismatches(IDP_ERROR_CODES, readme)).toEqual([]);
-  });
-
-  it('documents every configuration variable', () => {
-    const names = documentedNames(readme);
-    expect(Object.keys(idpConfigSpec).filter((name) => !names.has(name))).toEqual([]);
-  });
-});
-
-describe('IDP_ERROR_CODES', () => {
-  it('holds every IDP_ code the source names, also those thrown through kit classes', () => {
-    const source = codeLiteralsIn(fileURLToPath(new URL('../src', import.meta.url)), ['IDP']);
-    const unknown = [...source].filter((code) => !(code in IDP_ERROR_CODES) && !(code in idpConfigSpec));
-    expect(unknown).toEqual([]);
-  });
+describeServiceReadme({
+  service: 'idp',
+  root: new URL('..', import.meta.url),
+  catalogueName: 'IDP_ERROR_CODES',
+  catalogue: IDP_ERROR_CODES,
+  configSpec: idpConfigSpec,
+  prefix: 'IDP',
 });

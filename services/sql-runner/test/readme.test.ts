@@ -1,27 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { codeLiteralsIn, documentedNames, errorTableMismatches } from '@taidon/kit/testing';
-import { describe, expect, it } from 'vitest';
+import { describeServiceReadme } from '@taidon/kit/testing';
 import { sqlRunnerConfigSpec } from '../src/config.js';
 import { SQL_RUNNER_ERROR_CODES } from '../src/errors.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-
-describe('services/sql-runner/README.md', () => {
-  it('has a row for every code of the catalogue, with its status, and none for a code the service lacks', () => {
-    expect(errorTableMismatches(SQL_RUNNER_ERROR_CODES, readme)).toEqual([]);
-  });
-
-  it('documents every configuration variable', () => {
-    const names = documentedNames(readme);
-    expect(Object.keys(sqlRunnerConfigSpec).filter((name) => !names.has(name))).toEqual([]);
-  });
-});
-
-describe('SQL_RUNNER_ERROR_CODES', () => {
-  it('holds every SQL_RUNNER_ code the source names, also those thrown through kit classes', () => {
-    const source = codeLiteralsIn(fileURLToPath(new URL('../src', import.meta.url)), ['SQL_RUNNER']);
-    const unknown = [...source].filter((code) => !(code in SQL_RUNNER_ERROR_CODES) && !(code in sqlRunnerConfigSpec));
-    expect(unknown).toEqual([]);
-  });
+describeServiceReadme({
+  service: 'sql-runner',
+  root: new URL('..', import.meta.url),
+  catalogueName: 'SQL_RUNNER_ERROR_CODES',
+  catalogue: SQL_RUNNER_ERROR_CODES,
+  configSpec: sqlRunnerConfigSpec,
+  prefix: 'SQL_RUNNER',
 });

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import type { ErrorCatalogue } from '../errors.js';
 
 /** Names in the first column of a markdown table's rows, between backticks (codes, environment variables). */
@@ -58,4 +60,46 @@ export function codeLiteralsIn(srcDir: string, prefixes: readonly string[]): Set
     for (const match of text.matchAll(pattern)) if (match[1]) codes.add(match[1]);
   }
   return codes;
+}
+
+/** What a service's README check reads: its directory, catalogue, configuration and code prefix. */
+export interface ServiceReadme {
+  /** e.g. 'idp'; used in the tests' names. */
+  service: string;
+  /** The service's directory (`new URL('..', import.meta.url)` from its test folder). */
+  root: URL;
+  /** `name` of the catalogue in test names, e.g. IDP_ERROR_CODES. */
+  catalogueName: string;
+  catalogue: ErrorCatalogue;
+  configSpec: Record<string, unknown>;
+  /** Prefix of the service's own codes, e.g. 'IDP'. */
+  prefix: string;
+}
+
+/**
+ * The checks every service's README gets, declared as tests: every code of
+ * the catalogue has its row with its status and no row names a code the
+ * service lacks; every configuration variable is documented; every code the
+ * source names (also through kit's classes) is in the catalogue.
+ */
+export function describeServiceReadme(service: ServiceReadme): void {
+  const readme = readFileSync(new URL('README.md', service.root), 'utf8');
+  describe(`services/${service.service}/README.md`, () => {
+    it('has a row for every code of the catalogue, with its status, and none for a code the service lacks', () => {
+      expect(errorTableMismatches(service.catalogue, readme)).toEqual([]);
+    });
+
+    it('documents every configuration variable', () => {
+      const names = documentedNames(readme);
+      expect(Object.keys(service.configSpec).filter((name) => !names.has(name))).toEqual([]);
+    });
+  });
+
+  describe(service.catalogueName, () => {
+    it(`holds every ${service.prefix}_ code the source names, also those thrown through kit classes`, () => {
+      const source = codeLiteralsIn(fileURLToPath(new URL('src', service.root)), [service.prefix]);
+      const unknown = [...source].filter((code) => !(code in service.catalogue) && !(code in service.configSpec));
+      expect(unknown).toEqual([]);
+    });
+  });
 }
