@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@taidon/kit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ENTRY, launchPlatform } from '../apps/local/test/launch.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ENTRY = join(ROOT, 'apps/local/dist/all-in-one.js');
 const SPA_INDEX = join(ROOT, 'frontend/main/dist/index.html');
 /** Where each test leaves its screenshot. */
 export const OUTPUT_DIR = join(ROOT, 'test-output/e2e');
@@ -28,42 +26,14 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     if (!existsSync(needed)) throw new Error(`${needed} is missing: run \`npm run build\` (npm test does) first`);
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'taidon-e2e-'));
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [ENTRY], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      TAIDON_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(2 * 1024 ** 3),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 90 s:\n${output}`)), 90_000);
-    child.stdout?.on('data', () => {
-      const match = /Taidon is up at (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} during start:\n${output}`));
-    });
-  });
+  const launched = await launchPlatform(dataDir, env, 90_000);
+  const child = launched.child;
+  const url = await launched.up;
+  const output = launched.output;
   return {
     url,
     dataDir,
-    output: () => output,
+    output,
     async stop() {
       if (child.exitCode === null) {
         await new Promise((resolve) => {

@@ -3,13 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '@taidon/kit';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ENTRY, launchPlatform } from './launch.js';
 import { post } from './platform.js';
-
-const ENTRY = fileURLToPath(new URL('../dist/all-in-one.js', import.meta.url));
 
 interface Started {
   child: ChildProcess;
@@ -18,40 +16,8 @@ interface Started {
 }
 
 async function startPlatform(dataDir: string, port: number): Promise<Started> {
-  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
-  const child = spawn(process.execPath, [ENTRY], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      TAIDON_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(2 * 1024 ** 3),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 60 s:\n${output}`)), 60_000);
-    const check = () => {
-      const match = /Taidon is up at (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} during start:\n${output}`));
-    });
-  });
-  return { child, url, output: () => output };
+  const platform = await launchPlatform(dataDir, { PORT: String(port) });
+  return { child: platform.child, url: await platform.up, output: platform.output };
 }
 
 function stopPlatform(started: Started, signal: NodeJS.Signals): Promise<number | null> {

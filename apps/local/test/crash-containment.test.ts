@@ -1,66 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, runCommand } from '@taidon/kit';
+import { runCommand } from '@taidon/kit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type LaunchedPlatform, launchPlatform } from './launch.js';
 
 // `npm start` as a real process, killed as a crash or an operator would kill it: issue 20's crash containment
 // (ADR 0024). Sandbox servers are counted as real processes, by the data directory on their command line.
 
-const ENTRY = fileURLToPath(new URL('../dist/all-in-one.js', import.meta.url));
-
-interface Platform {
-  child: ChildProcess;
-  /** Its URL once it says it is up. */
-  up: Promise<string>;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-const started: Platform[] = [];
+const started: LaunchedPlatform[] = [];
 
 /** Starts `npm start`'s entry point on `dataDir`, without waiting for it. */
-async function launch(dataDir: string, env: Record<string, string> = {}): Promise<Platform> {
-  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
-  const child = spawn(process.execPath, [ENTRY], {
-    env: {
-      ...process.env,
-      PORT: String(await freePort()),
-      TAIDON_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(2 * 1024 ** 3),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const up = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 60 s:\n${output}`)), 60_000);
-    const check = () => {
-      const match = /Taidon is up at (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} during start:\n${output}`));
-    });
-  });
-  up.catch(() => {});
-  const platform = { child, up, output: () => output, exited };
+async function launch(dataDir: string, env: Record<string, string> = {}): Promise<LaunchedPlatform> {
+  const platform = await launchPlatform(dataDir, env);
   started.push(platform);
   return platform;
 }

@@ -1,18 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, runCommand } from '@taidon/kit';
+import { runCommand } from '@taidon/kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serversUnder } from '../src/launcher/processes.js';
+import { launchPlatform } from './launch.js';
 
 // `npm start`'s entry as a real process: one Node process per service (each its own dist/server.js, found in
 // /proc as the launcher's children), a `kill -9` of one followed by its restart, and a SIGTERM that leaves
 // nothing behind (issue 22, ADR 0025).
 
-const ENTRY = fileURLToPath(new URL('../dist/all-in-one.js', import.meta.url));
+const _ENTRY = fileURLToPath(new URL('../dist/all-in-one.js', import.meta.url));
 const SERVICES = ['audit-log', 'user-profile', 'idp', 'snapshot-cache', 'env-manager', 'sql-runner', 'gateway'];
 
 /** The launcher's children that run a service's dist/server.js, by service. */
@@ -74,7 +74,7 @@ async function run(url: string, token: string, body: unknown): Promise<{ status:
 describe('npm start runs each service as its own process', () => {
   let child: ChildProcess | undefined;
   let dataDir: string | undefined;
-  let output = '';
+  let output = () => '';
 
   afterAll(async () => {
     // A failed test may leave the platform running: killed, its children and servers stop with it.
@@ -91,35 +91,14 @@ describe('npm start runs each service as its own process', () => {
   });
 
   it('one process per service; a kill -9 of sql-runner or env-manager is followed by its restart and the session continues with its data; SIGHUP leaves nothing', async () => {
-    if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does) first`);
     dataDir = await mkdtemp(join(tmpdir(), 'taidon-procs-'));
     await chmod(dataDir, 0o711);
-    const launcher = spawn(process.execPath, [ENTRY], {
-      env: {
-        ...process.env,
-        PORT: String(await freePort()),
-        TAIDON_DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(2 * 1024 ** 3),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const launched = await launchPlatform(dataDir, {}, 90_000);
+    const launcher = launched.child;
     child = launcher;
-    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
-    launcher.stdout?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    launcher.stderr?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    const url = await until(
-      async () => {
-        if (launcher.exitCode !== null) throw new Error(`exited during start:\n${output}`);
-        return /Taidon is up at (http:\/\/\S+)/.exec(output)?.[1];
-      },
-      90_000,
-      'start',
-    );
+    const exited = launched.exited;
+    output = launched.output;
+    const url = await launched.up;
     const pid = launcher.pid as number;
 
     // One process per service, each its own dist/server.js, children of the launcher.
@@ -128,7 +107,9 @@ describe('npm start runs each service as its own process', () => {
       Object.fromEntries(SERVICES.map((name) => [name, 1])),
     );
     // Every line a child printed names its service.
-    const lines = output.split('\n').filter((line) => line.startsWith('{'));
+    const lines = output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(JSON.parse(line).service, line).toEqual(expect.any(String));
 
@@ -136,7 +117,7 @@ describe('npm start runs each service as its own process', () => {
     const signIn = await fetch(`${url}/api/auth/anonymous`, { method: 'POST' });
     const { accessToken: token } = (await signIn.json()) as { accessToken: string };
     const made = await run(url, token, { head: 'CREATE TABLE t AS SELECT random() AS r;' });
-    expect(made.events.at(-1), output).toMatchObject({ type: 'done', outcome: 'ok' });
+    expect(made.events.at(-1), output()).toMatchObject({ type: 'done', outcome: 'ok' });
     const sessionId = made.events[0]?.sessionId as string;
     const before = await run(url, token, { sessionId, head: 'SELECT r FROM t' });
     const rows = before.events.find((e) => e.type === 'rows')?.rows;
@@ -161,7 +142,7 @@ describe('npm start runs each service as its own process', () => {
     const restarted = (await serviceChildren(pid)).get('sql-runner') ?? [];
     expect(restarted).toHaveLength(1);
     expect(restarted[0]).not.toBe(runner);
-    expect(output).toContain('service exited; restarting it');
+    expect(output()).toContain('service exited; restarting it');
 
     // A kill -9 of env-manager: its sandbox servers stop with its spawner (ADR 0024), the restarted env-manager
     // takes their instances over, and the learner's next run resumes the instance from its volume, with its data.
@@ -190,7 +171,7 @@ describe('npm start runs each service as its own process', () => {
     // stops, then the sandbox servers, the layer store and the control plane.
     const pids = [...(await serviceChildren(pid)).values()].flat();
     launcher.kill('SIGHUP');
-    expect(await exited, output).toBe(0);
+    expect(await exited, output()).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
     expect(await serversUnder(dataDir)).toEqual([]);
     expect((await readFile('/proc/mounts', 'utf8')).includes(` ${dataDir}/`)).toBe(false);
