@@ -1,3 +1,5 @@
+// kit's audit sink (the outbox every service writes events through) against a real audit-log service:
+// it lives with the cross-service tests, since kit itself depends on no service.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
