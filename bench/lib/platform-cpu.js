@@ -1,0 +1,195 @@
+// The platform's own CPU, read from /proc: which processes are the platform
+// (the launcher's Node process, each service's Node child, the control-plane
+// PostgreSQL) and how much CPU (utime + stime) they have used. The sandbox
+// PostgreSQL servers env-manager starts are NOT the platform: they are the
+// learner's work, and bench/cost's floor row measures what they cost alone.
+//
+// How a caller uses it (bench/cost.js, bench/load.js):
+//
+//   import { platformCpu, cpuDelta, formatCpu } from './lib/platform-cpu.js';
+//   const before = await platformCpu(platform.pid);          // the launcher's pid (load-platform's child)
+//   ... the measured phase ...
+//   const spent = cpuDelta(before, await platformCpu(platform.pid));
+//   spent.nodeMs          // ms of CPU of every platform Node process (launcher + services)
+//   spent.controlPlaneMs  // ms of CPU of the control-plane PostgreSQL (postmaster, backends, reaped backends)
+//   spent.byName          // { launcher, gateway, 'sql-runner', ..., 'control-plane' } in ms
+//
+// Lower level: platformProcesses(rootPid) lists [{ pid, name, kind: 'node' | 'control-plane' }];
+// cpuMs(pids) sums utime + stime of those pids in ms (a pid gone counts 0).
+//
+// What it does not count: short-lived helper programs the services run
+// (btrfs, initdb, setpriv before it execs) and a service process that exited
+// between two samples (a restart loses the dead process's CPU: compare
+// `processes` of both samples when that matters). Node's utime/stime cover
+// every thread of the process (the libuv pool, GC helpers, workers).
+//
+// The control plane is found as a postgres postmaster whose data directory
+// ends in /control-plane/data (what the launcher and bench/lib/load-platform.js
+// both start), anywhere on the machine when `controlPlaneDataDir` is not
+// given (the bench starts it itself, so it is not the launcher's descendant);
+// with `controlPlaneDataDir`, exactly that one. Its backends are its children;
+// backends that exited are in the postmaster's cutime + cstime (it reaps them).
+import { readdir, readFile } from 'node:fs/promises';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const TICK_MS = 10;
+
+/** Parsed /proc/<pid>/stat: ppid and times in ms; undefined when the process is gone. */
+async function stat(pid) {
+  let text;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  const f = text.slice(close + 2).split(' ');
+  return {
+    pid,
+    comm,
+    ppid: Number(f[1]),
+    ms: (Number(f[11]) + Number(f[12])) * TICK_MS,
+    reapedMs: (Number(f[13]) + Number(f[14])) * TICK_MS,
+  };
+}
+
+async function argv(pid) {
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean);
+}
+
+/** Every live process's stat, with children by parent. */
+async function snapshot() {
+  const names = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  const stats = new Map();
+  for (let i = 0; i < names.length; i += 128) {
+    for (const s of await Promise.all(names.slice(i, i + 128).map((n) => stat(Number(n))))) {
+      if (s) stats.set(s.pid, s);
+    }
+  }
+  const children = new Map();
+  for (const s of stats.values()) {
+    if (!children.has(s.ppid)) children.set(s.ppid, []);
+    children.get(s.ppid).push(s.pid);
+  }
+  return { stats, children };
+}
+
+/** The service a Node process runs, from its argv; undefined when it is no platform entry point. */
+function serviceOf(args) {
+  for (const a of args) {
+    if (a.endsWith('/all-in-one.js')) return 'launcher';
+    const m = /\/(?:services|backend)\/([^/]+)\/dist\/server\.js$/.exec(a);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function dataDirOf(args) {
+  const i = args.indexOf('-D');
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * The platform's processes under `rootPid` (the launcher, or any ancestor of it): its Node processes by
+ * service, and the control-plane postmaster with its live backends.
+ * @param {number} rootPid
+ * @param {{ controlPlaneDataDir?: string }} [options]
+ * @returns {Promise<{ pid: number, name: string, kind: 'node' | 'control-plane' }[]>}
+ */
+export async function platformProcesses(rootPid, options = {}) {
+  return (await discover(rootPid, options, await snapshot())).processes;
+}
+
+async function discover(rootPid, options, { stats, children }) {
+  const processes = [];
+  // Node processes: descendants of rootPid whose argv names a platform entry point. A service's own children
+  // (sandbox postgres, btrfs) are not followed past: they are not Node processes of the platform.
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift();
+    const s = stats.get(pid);
+    if (!s) continue;
+    const args = await argv(pid);
+    const name = /(^|\/)node$/.test(args[0] ?? '') || s.comm === 'node' ? serviceOf(args) : undefined;
+    if (name) processes.push({ pid, name, kind: 'node' });
+    // setpriv execs into node (same pid); npm or a shell may sit between the caller and the launcher.
+    if (name || pid === rootPid || !/postgres/.test(s.comm)) queue.push(...(children.get(pid) ?? []));
+  }
+  // The control plane: the postmaster and its children (backends, checkpointer, walwriter...).
+  const wanted = options.controlPlaneDataDir?.replace(/\/+$/, '');
+  for (const s of stats.values()) {
+    if (s.comm !== 'postgres') continue;
+    const parent = stats.get(s.ppid);
+    if (parent?.comm === 'postgres') continue; // a backend, not a postmaster
+    const args = await argv(s.pid);
+    const dir = dataDirOf(args)?.replace(/\/+$/, '');
+    if (!dir) continue;
+    if (wanted ? dir === wanted : dir.endsWith('/control-plane/data')) {
+      processes.push({ pid: s.pid, name: 'control-plane', kind: 'control-plane', postmaster: true });
+      for (const child of children.get(s.pid) ?? []) {
+        processes.push({ pid: child, name: 'control-plane', kind: 'control-plane' });
+      }
+      if (wanted) break;
+    }
+  }
+  return { processes, stats };
+}
+
+/** Sum of utime + stime of `pids`, in ms; a pid that is gone counts 0. */
+export async function cpuMs(pids) {
+  let total = 0;
+  for (const s of await Promise.all(pids.map(stat))) total += s?.ms ?? 0;
+  return total;
+}
+
+/**
+ * One sample of the platform's CPU so far (cumulative since each process started): discovers the processes
+ * afresh (a restarted service, new backends) and reads their times.
+ * @returns {Promise<{ at: number, nodeMs: number, controlPlaneMs: number, byName: Record<string, number>, processes: object[] }>}
+ */
+export async function platformCpu(rootPid, options = {}) {
+  const { processes, stats } = await discover(rootPid, options, await snapshot());
+  const byName = {};
+  let nodeMs = 0;
+  let controlPlaneMs = 0;
+  for (const p of processes) {
+    const s = stats.get(p.pid);
+    if (!s) continue;
+    // Reaped children count for the postmaster (its exited backends); a Node service's reaped children are
+    // sandbox servers and commands, not the platform's own CPU.
+    const ms = s.ms + (p.postmaster ? s.reapedMs : 0);
+    byName[p.name] = (byName[p.name] ?? 0) + ms;
+    if (p.kind === 'node') nodeMs += ms;
+    else controlPlaneMs += ms;
+  }
+  return { at: performance.now(), nodeMs, controlPlaneMs, byName, processes };
+}
+
+/** CPU spent between two samples of platformCpu, in ms (wallMs: time between them). */
+export function cpuDelta(before, after) {
+  const byName = {};
+  for (const name of new Set([...Object.keys(before.byName), ...Object.keys(after.byName)])) {
+    byName[name] = (after.byName[name] ?? 0) - (before.byName[name] ?? 0);
+  }
+  const pids = (sample) => new Set(sample.processes.filter((p) => p.kind === 'node').map((p) => p.pid));
+  const a = pids(before);
+  const b = pids(after);
+  return {
+    wallMs: after.at - before.at,
+    nodeMs: after.nodeMs - before.nodeMs,
+    controlPlaneMs: after.controlPlaneMs - before.controlPlaneMs,
+    byName,
+    /** False when a platform Node process exited or appeared in between (its CPU is then incomplete). */
+    sameProcesses: a.size === b.size && [...a].every((pid) => b.has(pid)),
+  };
+}
+
+/** "gateway 1.2, sql-runner 3.4, ..." per op, for a log line. */
+export function formatCpu(delta, ops = 1) {
+  return Object.entries(delta.byName)
+    .sort((x, y) => y[1] - x[1])
+    .map(([name, ms]) => `${name} ${(ms / ops).toFixed(2)}`)
+    .join(', ');
+}
