@@ -1,12 +1,10 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { DomainError, envInt, envOptional } from '@taidon/kit';
+import { envInt, envOptional } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type EdgeLimitSettings, edgeLimitsConfigSpec } from './edge-limits.js';
-
-/** Code of the 429 answered when a caller exceeds its rate limit; `Retry-After` says when to come back. */
-export const RATE_LIMITED = 'GATEWAY_RATE_LIMITED';
+import { GatewayError, RATE_LIMITED } from './errors.js';
 
 /** Environment variables of the gateway's protections (part of gatewayConfigSpec). */
 export const hardeningConfigSpec = {
@@ -75,10 +73,9 @@ export function registerSecurityHeaders(app: FastifyInstance, settings: Hardenin
   }
 }
 
-class RateLimitedError extends DomainError {
+class RateLimitedError extends GatewayError {
   constructor(retryAfterSeconds: number, scope: 'account' | 'address') {
     super(RATE_LIMITED, `Too many requests from this ${scope}; retry in ${retryAfterSeconds} s.`, {
-      statusCode: 429,
       details: { retryAfterSeconds },
     });
   }

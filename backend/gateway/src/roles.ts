@@ -1,14 +1,12 @@
 import { ACCOUNT_ERROR_CODES, type Account, type Role } from '@taidon/contracts';
-import { callService, DomainError, type ServiceEndpoint, UnavailableError } from '@taidon/kit';
+import { callService, DomainError, type ServiceEndpoint } from '@taidon/kit';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { UPSTREAM_UNAVAILABLE } from './upstream.js';
+import { GatewayError, upstreamUnavailable } from './errors.js';
 
 /** The caller's role does not allow the route. */
-export class ForbiddenError extends DomainError {
+export class ForbiddenError extends GatewayError {
   constructor(roles: readonly Role[]) {
-    super(ACCOUNT_ERROR_CODES.forbidden, `This route is for ${roles.join(' or ')} accounts only.`, {
-      statusCode: 403,
-    });
+    super(ACCOUNT_ERROR_CODES.forbidden, `This route is for ${roles.join(' or ')} accounts only.`);
   }
 }
 
@@ -19,7 +17,7 @@ export function caller(request: FastifyRequest): { sub: string; role: Role } {
 
 /** A service the gateway calls itself (not only forwards to), or a 503 when the deployment has not configured it. */
 export function required(endpoint: ServiceEndpoint | undefined, name: string): ServiceEndpoint {
-  if (!endpoint) throw new UnavailableError(UPSTREAM_UNAVAILABLE, `${name} is not configured behind this gateway.`);
+  if (!endpoint) throw upstreamUnavailable(`${name} is not configured behind this gateway.`);
   return endpoint;
 }
 

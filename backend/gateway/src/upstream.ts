@@ -6,12 +6,11 @@ import {
   ROLE_HEADER,
   SERVICE_TOKEN_HEADER,
   sendRequest,
-  UnavailableError,
 } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { upstreamUnavailable } from './errors.js';
 
 /** Code of a 503 answered when a service does not respond. */
-export const UPSTREAM_UNAVAILABLE = 'GATEWAY_UPSTREAM_UNAVAILABLE';
 
 /** How the gateway reaches one service. */
 export interface Upstream {
@@ -50,7 +49,7 @@ export async function forward(
       timeoutMs: upstream.timeoutMs,
     });
   } catch (error) {
-    throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway did not answer.', error);
+    throw upstreamUnavailable('A service behind the gateway did not answer.', error);
   }
   const type = response.headers['content-type'];
   if (type) reply.type(type);
@@ -99,7 +98,7 @@ export async function readProblem(response: IncomingMessage): Promise<string> {
     }
   } catch (error) {
     response.destroy();
-    throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway broke off its answer.', error);
+    throw upstreamUnavailable('A service behind the gateway broke off its answer.', error);
   }
   return text;
 }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { problem, rawProblemResponse } from './problem.js';
+import type { ErrorCatalogue } from './errors.js';
 
 /**
  * Bounds on what one HTTP server holds open, so slow, half-sent or idle
@@ -46,11 +47,14 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 /** Code of the 503 answered to a connection over a cap, before any of its request is read. */
 export const TOO_MANY_CONNECTIONS = 'TOO_MANY_CONNECTIONS';
 
-/** Codes of connection refusals; an app that sets caps lists them in its catalogue. */
-export const CONNECTION_LIMIT_ERROR_CODES = {
-  [TOO_MANY_CONNECTIONS]:
-    'The server holds as many connections as it allows, in total or from this client address; `Retry-After` says when to try again (503). The connection is closed.',
-} as const;
+/** Codes of connection refusals, as a catalogue; an app that sets caps spreads it into its own. */
+export const CONNECTION_LIMIT_ERROR_CATALOGUE = {
+  [TOO_MANY_CONNECTIONS]: {
+    status: 503,
+    meaning:
+      'The server holds as many connections as it allows, in total or from this client address; `Retry-After` says when to try again. The connection is closed.',
+  },
+} as const satisfies ErrorCatalogue;
 
 /** Where createBaseApp keeps a request's id on Node's request, so a timeout's answer and log line carry the same id as its other lines. */
 export const RAW_REQUEST_ID = Symbol('taidon.requestId');

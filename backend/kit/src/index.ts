@@ -12,7 +12,7 @@ export {
   loadConfig,
 } from './config.js';
 export {
-  CONNECTION_LIMIT_ERROR_CODES,
+  CONNECTION_LIMIT_ERROR_CATALOGUE,
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,
   TOO_MANY_CONNECTIONS,
@@ -48,7 +48,6 @@ export {
 } from './pg-server.js';
 export {
   KIT_ERROR_CATALOGUE,
-  KIT_ERROR_CODES,
   PROBLEM_CONTENT_TYPE,
   type ProblemBody,
   problem,

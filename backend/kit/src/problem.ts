@@ -56,11 +56,6 @@ export const KIT_ERROR_CATALOGUE = {
   UNAVAILABLE: { status: 503, meaning: 'A dependency (database, another service) is not answering.' },
 } as const satisfies ErrorCatalogue;
 
-/** The kit's codes by meaning alone, for catalogues still kept as code → meaning (the gateway's). */
-export const KIT_ERROR_CODES = Object.fromEntries(
-  Object.entries(KIT_ERROR_CATALOGUE).map(([code, spec]) => [code, spec.meaning]),
-) as { readonly [Code in keyof typeof KIT_ERROR_CATALOGUE]: string };
-
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -120,7 +115,7 @@ function send(request: FastifyRequest, reply: FastifyReply, body: ProblemBody): 
 }
 
 /** fastify's own refusals, by their error code (never their message), as our codes and details. */
-const FASTIFY_REFUSALS: Record<string, { code: keyof typeof KIT_ERROR_CODES; detail?: string }> = {
+const FASTIFY_REFUSALS: Record<string, { code: keyof typeof KIT_ERROR_CATALOGUE; detail?: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'UNSUPPORTED_MEDIA_TYPE',
     detail: 'The body is of a content type this route does not read; send application/json.',

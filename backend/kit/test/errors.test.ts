@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogueErrorClass, DomainError, type ErrorCatalogue } from '../src/errors.js';
-import { KIT_ERROR_CATALOGUE, KIT_ERROR_CODES } from '../src/problem.js';
+import { KIT_ERROR_CATALOGUE } from '../src/problem.js';
 import { errorTableMismatches } from '../src/testing/readme.js';
 
 const CATALOGUE = {
@@ -21,10 +21,6 @@ describe('catalogueErrorClass', () => {
   it('refuses a code outside the catalogue, at compile time and at run time', () => {
     // @ts-expect-error DEMO_UNKNOWN is not in the catalogue: the type check is the first guard.
     expect(() => new DemoError('DEMO_UNKNOWN', 'No.')).toThrow('DEMO_UNKNOWN is not in the error catalogue');
-  });
-
-  it('keeps the kit codes by meaning for catalogues still written as code → meaning', () => {
-    expect(KIT_ERROR_CODES.INVALID_JSON).toBe(KIT_ERROR_CATALOGUE.INVALID_JSON.meaning);
   });
 });
 

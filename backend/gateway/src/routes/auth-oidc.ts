@@ -1,11 +1,11 @@
 import { type IdpApi, Problem } from '@taidon/contracts';
 import { DomainError } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
-import { UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
+import { GatewayError, OIDC_STATE_MISMATCH, UPSTREAM_UNAVAILABLE } from '../errors.js';
+import type { Upstream } from '../upstream.js';
 import { callIdp, type IdpAnswer, passError, refreshCookie, setRefreshCookie } from './idp-calls.js';
 
 /** Code of a callback whose `state` differs from the one this browser started with (login CSRF). */
-export const OIDC_STATE_MISMATCH = 'GATEWAY_OIDC_STATE_MISMATCH';
 
 /**
  * Binds an OIDC login to the browser that started it. Lax, not Strict: the
@@ -67,7 +67,7 @@ export function registerOidcRoutes(app: FastifyInstance, idp: Upstream): void {
       const expected = request.cookies[STATE_COOKIE];
       reply.clearCookie(STATE_COOKIE, STATE_COOKIE_OPTIONS);
       if (!expected || new URLSearchParams(query).get('state') !== expected) {
-        throw new DomainError(OIDC_STATE_MISMATCH, 'This sign-in was not started in this browser; start again.');
+        throw new GatewayError(OIDC_STATE_MISMATCH, 'This sign-in was not started in this browser; start again.');
       }
       const answer = await callIdp(idp, request, '/auth/oidc/callback', { query });
       if (answer.status !== 200) return passError(reply, answer);

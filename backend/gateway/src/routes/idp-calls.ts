@@ -1,7 +1,8 @@
 import { IdpApi } from '@taidon/contracts';
-import { ACCOUNT_HEADER, SERVICE_TOKEN_HEADER, UnavailableError } from '@taidon/kit';
+import { ACCOUNT_HEADER, SERVICE_TOKEN_HEADER } from '@taidon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
+import { upstreamUnavailable } from '../errors.js';
+import type { Upstream } from '../upstream.js';
 
 // How the gateway's sign-in routes (auth.ts, auth-oidc.ts) call idp and hold the session's refresh cookie.
 
@@ -35,7 +36,7 @@ export async function callIdp(idp: Upstream, request: FastifyRequest, path: stri
     });
     return { status: response.status, headers: response.headers, text: await response.text() };
   } catch (error) {
-    throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway did not answer.', error);
+    throw upstreamUnavailable('A service behind the gateway did not answer.', error);
   }
 }
 

@@ -1,15 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { Problem, RUN_STREAM_CONTENT_TYPE, RunRequest, SqlProblem } from '@taidon/contracts';
-import {
-  ACCOUNT_HEADER,
-  PROBLEM_CONTENT_TYPE,
-  ROLE_HEADER,
-  SERVICE_TOKEN_HEADER,
-  streamRequest,
-  UnavailableError,
-} from '@taidon/kit';
+import { ACCOUNT_HEADER, PROBLEM_CONTENT_TYPE, ROLE_HEADER, SERVICE_TOKEN_HEADER, streamRequest } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { forward, readProblem, UPSTREAM_UNAVAILABLE, type Upstream } from '../upstream.js';
+import { upstreamUnavailable } from '../errors.js';
+import { forward, readProblem, type Upstream } from '../upstream.js';
 
 const RUN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -39,7 +33,7 @@ async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: Fa
       signal: abort.signal,
     });
   } catch (error) {
-    throw new UnavailableError(UPSTREAM_UNAVAILABLE, 'A service behind the gateway did not answer.', error);
+    throw upstreamUnavailable('A service behind the gateway did not answer.', error);
   }
   const type = response.headers['content-type'] ?? 'application/json';
   reply

@@ -84,7 +84,7 @@ export interface ServiceReadme {
  */
 export function describeServiceReadme(service: ServiceReadme): void {
   const readme = readFileSync(new URL('README.md', service.root), 'utf8');
-  describe(`services/${service.service}/README.md`, () => {
+  describe(`${service.service}: README.md`, () => {
     it('has a row for every code of the catalogue, with its status, and none for a code the service lacks', () => {
       expect(errorTableMismatches(service.catalogue, readme)).toEqual([]);
     });
