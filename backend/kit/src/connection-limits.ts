@@ -3,8 +3,8 @@ import { type IncomingMessage, maxHeaderSize, type Server, type ServerResponse }
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { problem, rawProblemResponse } from './problem.js';
 import type { ErrorCatalogue } from './errors.js';
+import { problem, rawProblemResponse } from './problem.js';
 
 /**
  * Bounds on what one HTTP server holds open, so slow, half-sent or idle
