@@ -85,6 +85,7 @@ async function start(): Promise<string> {
         PORT: String(port),
       },
       readyUrl: `http://${gateway ? gatewayHost : '127.0.0.1'}:${port}/health/ready`,
+      nodeArgs: config.SERVICE_NODE_ARGS.split(' ').filter(Boolean),
       afterStop: afterStop(service, root),
     });
   }

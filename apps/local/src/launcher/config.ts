@@ -14,6 +14,10 @@ export const launcherConfigSpec = {
     { secret: true },
   ),
   LOG_LEVEL: envString('pino log level of every service.', { default: 'info' }),
+  SERVICE_NODE_ARGS: envString(
+    "Node flags for every service process, space-separated (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`); the launcher's own flags are not passed on to them.",
+    { default: '' },
+  ),
 };
 
 /** Validated launcher configuration, with the data directory made absolute. */

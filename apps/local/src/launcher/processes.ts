@@ -19,6 +19,8 @@ export interface ProcessSpec {
   env: NodeJS.ProcessEnv;
   /** Where its /health/ready answers once it is up. */
   readyUrl: string;
+  /** Node flags before the entry point (SERVICE_NODE_ARGS: a profiler, an inspector). */
+  nodeArgs?: readonly string[];
   /** Runs after the process has stopped at shutdown (waits for what it leaves behind, unmounts). */
   afterStop?: () => Promise<void>;
 }
@@ -95,7 +97,7 @@ export class Supervisor {
   private spawn(entry: Supervised): void {
     const { spec } = entry;
     const file = process.execPath;
-    const args = [serviceEntry(spec.name)];
+    const args = [...(spec.nodeArgs ?? []), serviceEntry(spec.name)];
     const bound = boundToParent(file, args, 'SIGTERM');
     const child = spawn(bound?.file ?? file, bound?.args ?? args, {
       env: spec.env,
