@@ -58,6 +58,7 @@ export { provisionServiceDatabase, type ServiceDatabase } from './provision.js';
 export { ACCOUNT_HEADER, ROLE_HEADER, requireServiceToken, SERVICE_TOKEN_HEADER } from './service-auth.js';
 export {
   callService,
+  callServiceRaw,
   currentRequestId,
   detached,
   registerHopContext,

@@ -57,6 +57,33 @@ export interface ServiceCallOptions {
 }
 
 /**
+ * Calls another Taidon service with the service token, the request id and
+ * the endpoint's deadline, and returns its answer whatever the status, read
+ * whole: for a caller that passes the answer on as it came (the gateway's
+ * sign-in routes). No answer at all is UNAVAILABLE (503).
+ */
+export async function callServiceRaw(
+  endpoint: ServiceEndpoint,
+  path: string,
+  options: ServiceCallOptions = {},
+): Promise<HttpResponse> {
+  const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: endpoint.serviceToken, ...options.headers };
+  const requestId = options.requestId ?? currentRequestId();
+  if (requestId) headers['x-request-id'] = requestId;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  try {
+    return await sendRequest(new URL(path, endpoint.baseUrl), {
+      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      timeoutMs: endpoint.timeoutMs,
+    });
+  } catch (error) {
+    throw new UnavailableError('UNAVAILABLE', `${endpoint.name} did not answer`, error);
+  }
+}
+
+/**
  * Calls another Taidon service with the service token and parses its JSON
  * answer. A problem+json answer is rebuilt as a DomainError with the same
  * code, status and extensions, so errors keep their meaning across hops;
@@ -69,21 +96,7 @@ export async function callService<T>(
   path: string,
   options: ServiceCallOptions = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: endpoint.serviceToken, ...options.headers };
-  const requestId = options.requestId ?? currentRequestId();
-  if (requestId) headers['x-request-id'] = requestId;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  let response: HttpResponse;
-  try {
-    response = await sendRequest(new URL(path, endpoint.baseUrl), {
-      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers,
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-      timeoutMs: endpoint.timeoutMs,
-    });
-  } catch (error) {
-    throw new UnavailableError('UNAVAILABLE', `${endpoint.name} did not answer`, error);
-  }
+  const response = await callServiceRaw(endpoint, path, options);
   const text = response.text;
   if (response.status < 200 || response.status > 299) {
     let problem: Record<string, unknown> = {};

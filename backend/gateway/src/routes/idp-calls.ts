@@ -1,5 +1,5 @@
 import { IdpApi } from '@taidon/contracts';
-import { ACCOUNT_HEADER, SERVICE_TOKEN_HEADER } from '@taidon/kit';
+import { ACCOUNT_HEADER, callServiceRaw, type HttpResponse } from '@taidon/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { upstreamUnavailable } from '../errors.js';
 import type { Upstream } from '../upstream.js';
@@ -11,30 +11,20 @@ export const REFRESH_COOKIE = 'taidon_refresh';
 const REFRESH_COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'strict', path: '/api/auth' } as const;
 
 /** An answer of idp, read whole. */
-export interface IdpAnswer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
+export type IdpAnswer = HttpResponse;
 
 /** Calls idp as the gateway: service token, request id, browser address, the verified account if any. */
 export async function callIdp(idp: Upstream, request: FastifyRequest, path: string, body: unknown): Promise<IdpAnswer> {
-  const headers: Record<string, string> = {
-    [SERVICE_TOKEN_HEADER]: idp.serviceToken,
-    'x-request-id': request.id,
-    [IdpApi.CLIENT_IP_HEADER]: request.ip,
-    'content-type': 'application/json',
-  };
+  const headers: Record<string, string> = { [IdpApi.CLIENT_IP_HEADER]: request.ip };
   const user = request.user as { sub?: string } | undefined;
   if (user?.sub) headers[ACCOUNT_HEADER] = user.sub;
   try {
-    const response = await fetch(new URL(path, idp.baseUrl), {
+    return await callServiceRaw({ name: 'idp', ...idp }, path, {
       method: 'POST',
       headers,
-      body: JSON.stringify(body ?? {}),
-      signal: AbortSignal.timeout(idp.timeoutMs),
+      body: body ?? {},
+      requestId: request.id,
     });
-    return { status: response.status, headers: response.headers, text: await response.text() };
   } catch (error) {
     throw upstreamUnavailable('A service behind the gateway did not answer.', error);
   }
@@ -42,9 +32,9 @@ export async function callIdp(idp: Upstream, request: FastifyRequest, path: stri
 
 /** Passes an error answer of idp on unchanged (problem+json, Retry-After of the sign-in limit). */
 export function passError(reply: FastifyReply, answer: IdpAnswer): FastifyReply {
-  const type = answer.headers.get('content-type');
+  const type = answer.headers['content-type'];
   if (type) reply.type(type);
-  const retryAfter = answer.headers.get('retry-after');
+  const retryAfter = answer.headers['retry-after'];
   if (retryAfter) reply.header('retry-after', retryAfter);
   return reply.code(answer.status).send(answer.text);
 }
