@@ -33,14 +33,18 @@ async function ownLineage() {
   return pids;
 }
 
-/** Other benchmark processes (bench/*.js) than this one, as `ps` lines. */
+/**
+ * Other benchmark processes (bench/*.js) than this one, as `ps` lines. Only a node process counts: a
+ * `flock … node bench/x.js` (or `timeout …`) still waiting for the shared lock is not running a benchmark, and
+ * waiting for it while holding the lock would wait for good.
+ */
 export async function otherBenchmarks() {
   const mine = await ownLineage();
   const { stdout } = await run('ps', ['-eo', 'pid=,args=']);
   return stdout
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => /node\s+(\S*\/)?bench\/\S+\.js/.test(l))
+    .filter((l) => /^\d+\s+(\S*\/)?node\s+(\S*\/)?bench\/\S+\.js/.test(l))
     .filter((l) => !mine.has(Number(l.split(/\s+/)[0])));
 }
 
