@@ -17,6 +17,8 @@ export const AuditAction = Type.Union([
   Type.Literal('quota-changed'),
   Type.Literal('role-changed'),
   Type.Literal('admin-action'),
+  Type.Literal('share-created'),
+  Type.Literal('share-revoked'),
 ]);
 export type AuditAction = Static<typeof AuditAction>;
 

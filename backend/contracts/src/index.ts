@@ -33,3 +33,17 @@ export * as SnapshotCacheApi from './internal/snapshot-cache.js';
 export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';
 export { type ResultColumn, RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest, type StateSource } from './runs.js';
 export { SessionSchema } from './session-schema.js';
+export {
+  CreatedShare,
+  CreateShareRequest,
+  RunTail,
+  SHARE_ERROR_CODES,
+  SHARE_ID_PATTERN,
+  SHARE_PAGE_PREFIX,
+  SharedState,
+  ShareIdParams,
+  ShareList,
+  ShareSummary,
+  ShareTailRef,
+  shareTitleOf,
+} from './shares.js';

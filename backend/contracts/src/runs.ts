@@ -1,12 +1,12 @@
 import { type Static, Type } from 'typebox';
-import { PlanInput } from './plan.js';
+import { RunTail } from './shares.js';
 
 /** Media type of the run event stream: one JSON event per line. */
 export const RUN_STREAM_CONTENT_TYPE = 'application/x-ndjson';
 
 /**
  * `POST /api/runs`: `tail` defines the state to start from (same shapes as
- * `/api/plan`), `head` is what runs now. Without a tail, the head continues
+ * `/api/plan`, or `{ share }` naming a share link), `head` is what runs now. Without a tail, the head continues
  * on the session's instance as it is (REPL style). Errors in the SQL text
  * itself (syntax, meta-commands) answer 422 problem+json like `/api/plan`,
  * before any stream starts; errors the server raises come as `error` events.
@@ -16,7 +16,7 @@ export const RunRequest = Type.Object(
     sessionId: Type.Optional(
       Type.String({ format: 'uuid', description: 'The learner session; a new one is made when absent.' }),
     ),
-    tail: Type.Optional(PlanInput),
+    tail: Type.Optional(RunTail),
     head: Type.String({ maxLength: 1024 * 1024, description: 'SQL to execute now, whose results stream back.' }),
   },
   { additionalProperties: false },

@@ -7,11 +7,13 @@ import type { EngineIdentity } from './domain/engine.js';
 import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
 import { warmUpBaseState } from './domain/runs/warm-up.js';
+import { DEFAULT_SHARE_SETTINGS, type ShareSettings, Shares } from './domain/shares/shares.js';
 import { createRunMetrics } from './metrics.js';
 import { createPlanner, type PlannerConfig, registerPlanner } from './planner/index.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSchemaRoutes } from './routes/schema.js';
+import { registerShareRoutes } from './routes/shares.js';
 import { registerUsageRoutes } from './routes/usage.js';
 
 /** What sql-runner needs from the outside world. */
@@ -24,6 +26,8 @@ export interface SqlRunnerDeps {
   runs?: RunnerDeps;
   /** Started instances of the empty database to keep ready (RUN_WARM_POOL_EMPTY); 0 builds nothing ahead. */
   warmPoolEmpty?: number;
+  /** Bounds of share links (SHARE_*); those not given take their documented defaults. Served with runs only. */
+  shares?: Partial<ShareSettings>;
 }
 
 /** sql-runner: plans SQL chains and runs them on sandbox instances. */
@@ -36,12 +40,23 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   registerPlanner(app, planner);
   registerPlanRoutes(app, deps.engine, planner, runs?.snapshotCache);
   if (runs) {
-    registerRunRoutes(app, deps.engine, runs, new RunRegistry(), planner);
+    const shares = new Shares({
+      pool: runs.pool,
+      snapshotCache: runs.snapshotCache,
+      plan: (files, options, owner) => planner.plan(files, options, owner),
+      chainOptions: { engineVersion: deps.engine.version, settings: { ...deps.engine.settings } },
+      settings: { ...DEFAULT_SHARE_SETTINGS, ...deps.shares },
+      onSweepError: (error) => app.log.warn({ err: error }, 'the share sweep failed; it runs again later'),
+    });
+    registerRunRoutes(app, deps.engine, runs, new RunRegistry(), planner, shares);
+    registerShareRoutes(app, shares);
+    app.addHook('onReady', async () => shares.start());
     if (runs.quota) registerUsageRoutes(app, runs.quota);
     registerSchemaRoutes(app, runs);
     // Connections to warm-pool instances are opened ahead of the runs that will take them.
     app.addHook('onReady', async () => runs.prepared?.start());
     app.addHook('onClose', async () => {
+      await shares.close();
       await runs.prepared?.close();
       await runs.connections.closeAll();
       await runs.uses.flush();

@@ -50,6 +50,30 @@ export const sqlRunnerConfigSpec = {
     'Runs one account may have open at once, on all replicas (an account whose `instances` quota is larger may have that many); past it 429 SQL_RUNNER_OPEN_RUNS_EXCEEDED with Retry-After. A run whose stream is not being read is open. Enforced with the quotas (USER_PROFILE_URL set).',
     { default: 4, min: 1, max: 1_000 },
   ),
+  SHARE_TTL_SECONDS: envInt(
+    'How long a share link lives after it is made; an expired link answers 404 and the sweep unpins its layer. Default 30 days.',
+    { default: 30 * 86_400, min: 1, max: 10 * 365 * 86_400 },
+  ),
+  SHARE_MAX_PER_ACCOUNT: envInt(
+    'Live share links one registered account may hold; past it 429 SQL_RUNNER_SHARE_LIMIT_EXCEEDED.',
+    { default: 100, min: 0, max: 1_000_000 },
+  ),
+  SHARE_MAX_PER_ANONYMOUS: envInt(
+    'Live share links one anonymous account may hold (anyone can make such accounts, so fewer); past it 429 SQL_RUNNER_SHARE_LIMIT_EXCEEDED.',
+    { default: 10, min: 0, max: 1_000_000 },
+  ),
+  SHARE_MAX_CHARS_PER_ACCOUNT: envInt(
+    "Characters of tails and heads one account's live share links may hold together; past it 429 SQL_RUNNER_SHARE_LIMIT_EXCEEDED.",
+    { default: 64 * 1024 * 1024, min: 1024, max: 16 * 1024 * 1024 * 1024 },
+  ),
+  SHARE_CREATE_PER_MINUTE: envInt(
+    'Share links one account may make per minute (revoked ones count); past it 429 SQL_RUNNER_SHARE_RATE_EXCEEDED with Retry-After.',
+    { default: 10, min: 1, max: 100_000 },
+  ),
+  SHARE_SWEEP_INTERVAL_MS: envInt(
+    'How often expired share links are unpinned, layers built for new links pinned, and long-dead links deleted; 0: never.',
+    { default: 60_000, min: 0, max: 86_400_000 },
+  ),
   PLAN_WORKERS: envInt(
     'Worker threads that plan chains (split, parse, key user SQL), so that planning never holds the event loop.',
     { default: 2, min: 1, max: 64 },

@@ -1,4 +1,4 @@
-import { ACCOUNT_ERROR_CODES } from '@taidon/contracts';
+import { ACCOUNT_ERROR_CODES, SHARE_ERROR_CODES } from '@taidon/contracts';
 import { catalogueErrorClass, type ErrorCatalogue, KIT_ERROR_CATALOGUE } from '@taidon/kit';
 import { CHAIN_ERROR_CODES, type ChainErrorCode } from './domain/chain/errors.js';
 import { PLANNER_ERROR_CODES } from './planner/errors.js';
@@ -31,6 +31,21 @@ export const SQL_RUNNER_ERROR_CODES = {
     status: 429,
     meaning:
       'The run needs a new instance and runs are using every instance the account may hold (Retry-After); wait for one to finish.',
+  },
+  [SHARE_ERROR_CODES.notFound]: {
+    status: 404,
+    meaning:
+      'No live share link has this id: it never existed, was revoked by its owner, or expired (SHARE_TTL_SECONDS); the three are answered alike.',
+  },
+  [SHARE_ERROR_CODES.limitExceeded]: {
+    status: 429,
+    meaning:
+      'The account holds as many live share links as it may (SHARE_MAX_PER_ACCOUNT, SHARE_MAX_PER_ANONYMOUS for anonymous accounts) or as many characters in them (SHARE_MAX_CHARS_PER_ACCOUNT); revoke one first.',
+  },
+  [SHARE_ERROR_CODES.rateExceeded]: {
+    status: 429,
+    meaning:
+      'The account made SHARE_CREATE_PER_MINUTE links in the last minute; `Retry-After` and `retryAfterSeconds` say when the next may be made.',
   },
   SQL_RUNNER_OPEN_RUNS_EXCEEDED: {
     status: 429,

@@ -37,6 +37,14 @@ export async function startSqlRunner(config: SqlRunnerConfig, options: { logger:
       logger,
       runs: createRunnerDeps(config, pool, logger),
       warmPoolEmpty: config.RUN_WARM_POOL_EMPTY,
+      shares: {
+        ttlSeconds: config.SHARE_TTL_SECONDS,
+        maxPerAccount: config.SHARE_MAX_PER_ACCOUNT,
+        maxPerAnonymous: config.SHARE_MAX_PER_ANONYMOUS,
+        maxCharsPerAccount: config.SHARE_MAX_CHARS_PER_ACCOUNT,
+        createPerMinute: config.SHARE_CREATE_PER_MINUTE,
+        sweepIntervalMs: config.SHARE_SWEEP_INTERVAL_MS,
+      },
     });
   } catch (error) {
     await pool.end().catch(() => {});

@@ -1,5 +1,5 @@
 import type { SnapshotCacheApi } from '@taidon/contracts';
-import { callService, type ServiceEndpoint } from '@taidon/kit';
+import { callService, DomainError, type ServiceEndpoint } from '@taidon/kit';
 
 /** What a lookup answers: the deepest cached key and its index (-1 when none), and every cached index. */
 export type LookupResult = SnapshotCacheApi.LookupResult;
@@ -47,6 +47,20 @@ export class SnapshotCacheClient {
       if (found.key !== null) Object.assign(merged, { key: found.key, index: found.index + offset });
     }
     return merged;
+  }
+
+  /**
+   * Pins the layer of `key` (never evicted) or unpins it; false when no
+   * layer has the key (it was never built, or was evicted before a pin).
+   */
+  async setPinned(key: string, pinned: boolean, requestId?: string): Promise<boolean> {
+    try {
+      await callService(this.endpoint, `/layers/${key}/pin`, { method: pinned ? 'PUT' : 'DELETE', requestId });
+      return true;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'SNAPSHOT_CACHE_LAYER_NOT_FOUND') return false;
+      throw error;
+    }
   }
 
   private lookupChunk(keys: string[], requestId?: string): Promise<LookupResult> {

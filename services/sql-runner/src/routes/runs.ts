@@ -7,6 +7,7 @@ import type { EngineIdentity } from '../domain/engine.js';
 import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
 import { executeRun, openSession, type PlannedRun, type RunRegistry } from '../domain/runs/run.js';
+import type { Shares } from '../domain/shares/shares.js';
 import type { Planner } from '../planner/pool.js';
 import { deleteNewSession } from '../store/sessions.js';
 import { admitRun, quotasOf } from './run-quota.js';
@@ -30,6 +31,7 @@ async function admitRequest(
   deps: RunnerDeps,
   planChain: (files: SourceFile[], options: ChainOptions) => Promise<Chain>,
   chainOptions: ChainOptions,
+  shares: Shares,
 ): Promise<PlannedRun> {
   // The account's quotas are asked for while the SQL is planned; the run is admitted under them after.
   const quotasAsked = quotasOf(deps.quota, request, ownerId);
@@ -37,7 +39,9 @@ async function admitRequest(
   const started = performance.now();
   const head = [{ path: HEAD_PATH, sql: request.body.head }];
   const planned = (async () => {
-    const tail = request.body.tail ? await planChain(sourceFiles(request.body.tail), chainOptions) : undefined;
+    // A share's tail is the one it keeps (a 404 for a link revoked or expired, before anything starts).
+    const tailInput = await shares.resolveTail(request.body.tail);
+    const tail = tailInput ? await planChain(sourceFiles(tailInput), chainOptions) : undefined;
     const emptyTail = await planChain([], chainOptions);
     await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
     return { tail, emptyTail, planMs: Math.round(performance.now() - started) };
@@ -77,7 +81,8 @@ async function admitRequest(
  * with the SQL itself (syntax, meta-commands) is answered first as a 422,
  * and a refusal under the quotas as a 429, before any instance is touched.
  * `POST /runs/:id/cancel` cancels a run of the same account; a client that
- * closes the stream cancels it too.
+ * closes the stream cancels it too. A tail `{ share }` runs the share's
+ * tail, whose layer the link pins once its first run has built it.
  */
 export function registerRunRoutes(
   app: FastifyInstance,
@@ -85,6 +90,7 @@ export function registerRunRoutes(
   deps: RunnerDeps,
   registry: RunRegistry,
   planner: Planner,
+  shares: Shares,
 ): void {
   const chainOptions = { engineVersion: engine.version, settings: { ...engine.settings } };
 
@@ -96,7 +102,7 @@ export function registerRunRoutes(
       const ownerId = ownerOf(request);
       // In the planner's workers, never on this event loop; one plan of the account at a time.
       const planChain = (files: SourceFile[], options: ChainOptions) => planner.plan(files, options, ownerId);
-      const plan = await admitRequest(request, reply, ownerId, deps, planChain, chainOptions);
+      const plan = await admitRequest(request, reply, ownerId, deps, planChain, chainOptions, shares);
       const stream = openRunStream(reply, request.id, startedAt);
       // A run that ended meanwhile is not found any more: nothing is left to cancel.
       stream.onClientGone((runId) => void registry.cancel(runId, ownerId, 'client-closed').catch(() => {}));
@@ -106,6 +112,9 @@ export function registerRunRoutes(
       } finally {
         stream.end();
       }
+      const tail = request.body.tail;
+      // Not awaited by the run: a pin that fails now is taken by the share sweep.
+      if (tail && 'share' in tail) void shares.afterRun(tail.share, request.id).catch(() => {});
     },
   );
 

@@ -18,6 +18,7 @@ import { EnvManagerClient } from '../../src/clients/env-manager.js';
 import { engineIdentity } from '../../src/domain/engine-info.js';
 import type { RunnerDeps } from '../../src/domain/runs/context.js';
 import { createRunnerDeps } from '../../src/domain/runs/deps.js';
+import type { ShareSettings } from '../../src/domain/shares/shares.js';
 import { migrateSqlRunner } from '../../src/migrate.js';
 import type { PlannerConfig } from '../../src/planner/index.js';
 
@@ -35,6 +36,8 @@ export type Event = Record<string, any> & { type: string };
 export interface RunStack {
   sqlRunnerUrl: string;
   envManagerUrl: string;
+  /** snapshot-cache's base URL, to look at a layer (its pin) as the services see it. */
+  cacheUrl: string;
   /** The runner's own dependencies (its clients, caches and pools), to look at what a run left. */
   runs: RunnerDeps;
   /** sql-runner's control-plane pool (sessions, runs). */
@@ -47,7 +50,7 @@ export interface RunStack {
 }
 
 export async function startRunStack(
-  options: { warmPoolEmpty?: number; planner?: Partial<PlannerConfig> } = {},
+  options: { warmPoolEmpty?: number; planner?: Partial<PlannerConfig>; shares?: Partial<ShareSettings> } = {},
 ): Promise<RunStack> {
   const root = await mkdtemp(join(tmpdir(), 'sr-runs-'));
   await chmod(root, 0o755);
@@ -142,12 +145,14 @@ export async function startRunStack(
     logger: captureLogger('sql-runner').logger,
     runs,
     warmPoolEmpty: options.warmPoolEmpty ?? 0,
+    ...(options.shares ? { shares: options.shares } : {}),
   });
   const sqlRunnerUrl = await sqlRunner.listen({ host: '127.0.0.1', port: 0 });
   let cacheStopped = false;
   return {
     sqlRunnerUrl,
     envManagerUrl,
+    cacheUrl,
     runs,
     pool: runnerDb.pool,
     envPool: envDb.pool,
