@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { DomainError, UnavailableError } from './errors.js';
 import { type HttpResponse, sendRequest } from './http-client.js';
@@ -30,15 +31,17 @@ export function registerHopContext(app: FastifyInstance): void {
 }
 
 /**
- * Runs `work` outside any request's context: background work that a request
- * merely triggers (a warm-pool refill after a take, a batch flushed later)
- * must not carry that request's id on its hops, nor keep it alive.
+ * Runs `work` as background work of its own: work that a request merely
+ * triggers (a warm-pool refill after a take, a batch flushed later) or that
+ * a loop does must not carry a request's id on its hops, nor keep it alive;
+ * it gets a new id, `<name>-<uuid>`, that its hops carry, so the log lines
+ * one pass causes in every service can be found together.
  */
-export function detached<T>(work: () => T): T {
-  return hop.exit(work);
+export function detached<T>(work: () => T, name = 'background'): T {
+  return hop.run({ requestId: `${name}-${randomUUID()}` }, work);
 }
 
-/** The id of the request the current work serves; undefined in background loops (a warm-pool fill). */
+/** The id of the request (or of the background pass, see detached) the current work serves; undefined outside both. */
 export function currentRequestId(): string | undefined {
   return hop.getStore()?.requestId;
 }

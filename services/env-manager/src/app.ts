@@ -130,6 +130,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     const report = (what: string) => (error: unknown) => logger.error({ err: error }, `${what} failed`);
     loops.push(
       startLoop(
+        'reconcile',
         every,
         async () => {
           // Orphans are rare (a crash between spawn and record) and finding them reads every process of the
@@ -150,6 +151,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
         report('reconcile'),
       ),
       startLoop(
+        'instance-ttl',
         every,
         () =>
           expireInstances(manager, pool, {
@@ -158,7 +160,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
           }),
         report('instance TTL'),
       ),
-      startLoop(every, () => pooled.fill(), report('warm pool')),
+      startLoop('warm-pool', every, () => pooled.fill(), report('warm pool')),
     );
   });
   app.addHook('onClose', async () => {

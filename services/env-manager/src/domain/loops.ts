@@ -1,3 +1,5 @@
+import { detached } from '@taidon/kit';
+
 /** A periodic background task that can be stopped. */
 export interface Loop {
   /** Runs the task now (after any run in progress), outside the schedule. */
@@ -9,9 +11,15 @@ export interface Loop {
 /**
  * Runs `task` every `intervalMs`, never two runs at once; its timer is
  * unref'd so it never keeps the process alive, and errors go to `onError`
- * rather than stopping the loop.
+ * rather than stopping the loop. Each run is a background pass with an id of
+ * its own (`<name>-<uuid>`), which the calls it makes to other services carry.
  */
-export function startLoop(intervalMs: number, task: () => Promise<unknown>, onError: (error: unknown) => void): Loop {
+export function startLoop(
+  name: string,
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  onError: (error: unknown) => void,
+): Loop {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -19,7 +27,7 @@ export function startLoop(intervalMs: number, task: () => Promise<unknown>, onEr
     running = running.then(async () => {
       if (stopped) return;
       try {
-        await task();
+        await detached(task, name);
       } catch (error) {
         onError(error);
       }

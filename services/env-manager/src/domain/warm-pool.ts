@@ -90,7 +90,7 @@ export class WarmPool {
   kick(): void {
     if (this.stopped) return;
     // Often called while serving a take: the pass is the pool's own work, not that request's.
-    detached(() => void this.fill().catch(() => {}));
+    detached(() => void this.fill().catch(() => {}), 'warm-pool');
   }
 
   /**

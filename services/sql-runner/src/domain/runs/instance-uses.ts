@@ -32,7 +32,7 @@ export class InstanceUses {
     this.pending.set(id, currentKey ?? this.pending.get(id) ?? null);
     if (this.timer) return;
     // A batch of many runs' uses: flushed under none of their request ids.
-    this.timer = detached(() => setTimeout(() => void this.flush(), this.delayMs));
+    this.timer = detached(() => setTimeout(() => void this.flush(), this.delayMs), 'instance-uses');
     this.timer.unref();
   }
 
