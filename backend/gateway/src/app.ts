@@ -16,6 +16,7 @@ import { registerOpenApi, registerOpenApiRoute } from './routes/openapi.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSchemaRoutes } from './routes/schema.js';
+import { registerSharePage, registerShareRoutes } from './routes/shares.js';
 import { DEFAULT_SPA_DIR, registerSpa } from './routes/spa.js';
 import { registerPublicProblemPaths, type Upstream, upstreamReady } from './upstream.js';
 
@@ -79,6 +80,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerPlanRoutes(api, sqlRunner);
     registerRunRoutes(api, sqlRunner);
     registerSchemaRoutes(api, sqlRunner);
+    registerShareRoutes(api, sqlRunner);
+    registerSharePage(api, { name: 'sql-runner', ...sqlRunner }, config.SPA_DIR ?? DEFAULT_SPA_DIR);
     registerMeRoutes(api, { userProfile, envManager, sqlRunner: { name: 'sql-runner', ...sqlRunner } });
     registerInstanceRoutes(api, envManager);
     registerAdminRoutes(api, userProfile);

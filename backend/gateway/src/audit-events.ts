@@ -28,6 +28,8 @@ const AUTH_ACTIONS: Record<string, Action> = {
 };
 
 const signedInAccount = new WeakMap<FastifyRequest, string>();
+/** The id of the share link a `POST /api/shares` made, read from its answer. */
+const createdShare = new WeakMap<FastifyRequest, string>();
 
 /** The `sub` of an access token in a sign-in answer (the token is idp's own, just issued; not re-verified). */
 function subjectOfAnswer(payload: unknown): string | undefined {
@@ -39,6 +41,16 @@ function subjectOfAnswer(payload: unknown): string | undefined {
       sub?: unknown;
     };
     return typeof claims.sub === 'string' ? claims.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The id in a `POST /api/shares` answer (sql-runner's own, passed through). */
+function shareIdOfAnswer(payload: string): string | undefined {
+  try {
+    const id = (JSON.parse(payload) as { id?: unknown }).id;
+    return typeof id === 'string' && /^[A-Za-z0-9_-]{22}$/.test(id) ? id : undefined;
   } catch {
     return undefined;
   }
@@ -80,6 +92,21 @@ function adminEvent(request: FastifyRequest, status: number, route: string): Aud
   return { ...base, action: 'admin-action', target: route, detail };
 }
 
+/** A share link made or revoked by its owner (ADR 0027); reading links is not an event. */
+function shareEvent(request: FastifyRequest, route: string): AuditRecord | undefined {
+  const accountId = uuidOrNothing((request.user as { sub?: string } | undefined)?.sub);
+  const base = accountId ? { accountId } : {};
+  if (route === '/api/shares' && request.method === 'POST') {
+    const id = createdShare.get(request);
+    return { ...base, action: 'share-created', ...(id ? { target: `share:${id}` } : {}) };
+  }
+  const id = (request.params as { id?: unknown } | undefined)?.id;
+  if (route === '/api/shares/:id' && request.method === 'DELETE' && typeof id === 'string') {
+    return { ...base, action: 'share-revoked', target: `share:${id.slice(0, 64)}` };
+  }
+  return undefined;
+}
+
 /** The event one finished request stands for, if any. */
 export function auditEventOf(request: FastifyRequest, reply: FastifyReply): AuditRecord | undefined {
   const route = request.routeOptions.url ?? '';
@@ -89,6 +116,8 @@ export function auditEventOf(request: FastifyRequest, reply: FastifyReply): Audi
   else if (route === '/api/runs' && request.method === 'POST') {
     const accountId = uuidOrNothing((request.user as { sub?: string } | undefined)?.sub);
     event = { action: 'run', ...(accountId ? { accountId } : {}), detail: { status } };
+  } else if (route.startsWith('/api/shares') && status >= 200 && status < 300) {
+    event = shareEvent(request, route);
   } else if (route.startsWith('/api/admin/') && request.method !== 'GET') event = adminEvent(request, status, route);
   if (!event) return undefined;
   return { ...event, ip: request.ip, requestId: request.id };
@@ -101,6 +130,9 @@ export function registerAuditEvents(api: FastifyInstance, sink: AuditSink): void
     if (route.startsWith('/api/auth/')) {
       const sub = subjectOfAnswer(payload);
       if (sub) signedInAccount.set(request, sub);
+    } else if (route === '/api/shares' && request.method === 'POST' && typeof payload === 'string') {
+      const id = shareIdOfAnswer(payload);
+      if (id) createdShare.set(request, id);
     }
     return payload;
   });
