@@ -14,6 +14,7 @@ const workspaces: Record<string, string> = {
   '@taidon/snapshot-cache': 'services/snapshot-cache',
   '@taidon/env-manager': 'services/env-manager',
   '@taidon/sql-runner': 'services/sql-runner',
+  '@taidon/vcs-sync': 'services/vcs-sync',
   '@taidon/gateway': 'backend/gateway',
 };
 

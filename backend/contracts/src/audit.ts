@@ -19,6 +19,9 @@ export const AuditAction = Type.Union([
   Type.Literal('admin-action'),
   Type.Literal('share-created'),
   Type.Literal('share-revoked'),
+  Type.Literal('project-created'),
+  Type.Literal('project-deleted'),
+  Type.Literal('project-restored'),
 ]);
 export type AuditAction = Static<typeof AuditAction>;
 

@@ -31,6 +31,23 @@ export * as EnvManagerApi from './internal/env-manager.js';
 export * as IdpApi from './internal/idp.js';
 export * as SnapshotCacheApi from './internal/snapshot-cache.js';
 export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';
+export {
+  Commit,
+  CreateProjectRequest,
+  DiffQuery,
+  FileChange,
+  HistoryQuery,
+  Project,
+  ProjectDiff,
+  ProjectFile,
+  ProjectHistory,
+  ProjectIdParams,
+  ProjectTemplates,
+  ProjectTree,
+  RenameFileRequest,
+  RestoreRequest,
+  RestoreResult,
+} from './projects.js';
 export { type ResultColumn, RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest, type StateSource } from './runs.js';
 export { SessionSchema } from './session-schema.js';
 export {
