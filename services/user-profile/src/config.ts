@@ -1,4 +1,4 @@
-import { type ConfigOf, envInt, envString, envUrl, loadConfig } from '@taidon/kit';
+import { type ConfigOf, envInt, envOptional, envString, envUrl, loadConfig } from '@taidon/kit';
 
 /** Every environment variable user-profile reads. */
 export const userProfileConfigSpec = {
@@ -10,6 +10,15 @@ export const userProfileConfigSpec = {
   HOST: envString('Address to listen on.', { default: '127.0.0.1' }),
   PORT: envInt('Port to listen on.', { default: 8085, min: 0, max: 65_535 }),
   LOG_LEVEL: envString('pino log level.', { default: 'info' }),
+  USER_PROFILE_ADMIN_EMAILS: envOptional(
+    'Comma-separated emails of registered accounts made `admin` at start while the platform has no admin (its first admin: sign up, then start with your email here). Only accounts that exist at that start, and nothing once an admin exists, so a list left set gives nothing to a later sign-up; each promotion is logged and audited. Unset: nobody is promoted.',
+  ),
+  AUDIT_LOG_URL: envOptional(
+    'Base URL of audit-log: role changes this service makes itself (USER_PROFILE_ADMIN_EMAILS) go there through the outbox; unset, none are recorded.',
+  ),
+  AUDIT_OUTBOX_FILE: envString('JSONL file keeping audit events until audit-log accepts them.', {
+    default: 'audit-outbox/user-profile.jsonl',
+  }),
 };
 
 /** user-profile's validated, frozen configuration. */

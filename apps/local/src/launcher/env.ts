@@ -77,7 +77,12 @@ export function serviceEnv(
         ...(context.superuserUrl ? { AUDIT_LOG_SUPERUSER_URL: context.superuserUrl } : {}),
       };
     case 'user-profile':
-      return { ...common, USER_PROFILE_DATABASE_URL: database(context, 'user-profile') };
+      return {
+        ...common,
+        USER_PROFILE_DATABASE_URL: database(context, 'user-profile'),
+        AUDIT_LOG_URL: url('auditLogUrl'),
+        AUDIT_OUTBOX_FILE: join(context.dataDir, 'outbox', 'user-profile.jsonl'),
+      };
     case 'idp':
       return { ...common, IDP_DATABASE_URL: database(context, 'idp'), USER_PROFILE_URL: url('userProfileUrl') };
     case 'snapshot-cache':

@@ -150,3 +150,27 @@ export async function accountExists(pool: pg.Pool, id: string): Promise<boolean>
   const { rowCount } = await pool.query('SELECT 1 FROM accounts WHERE id = $1', [id]);
   return (rowCount ?? 0) > 0;
 }
+
+/**
+ * While no account is admin, makes `admin` every registered account whose email (compared case-insensitively)
+ * is in `emails`; returns each one promoted with the role it had. Once there is an admin it does nothing, so a
+ * list left in the configuration cannot make a later sign-up with a listed email admin. Anonymous accounts have
+ * no email.
+ */
+export async function promoteToAdmin(
+  pool: pg.Pool,
+  emails: readonly string[],
+): Promise<{ id: string; email: string; previousRole: Role }[]> {
+  if (emails.length === 0) return [];
+  const { rows } = await pool.query<{ id: string; email: string; previous_role: Role }>(
+    `UPDATE accounts AS a SET role = 'admin'
+       FROM (SELECT id, role AS previous_role FROM accounts
+              WHERE lower(email) = ANY($1::text[]) AND role <> 'admin'
+                AND NOT EXISTS (SELECT 1 FROM accounts WHERE role = 'admin')
+              FOR UPDATE) AS before
+      WHERE a.id = before.id
+      RETURNING a.id, a.email, before.previous_role`,
+    [emails.map((e) => e.toLowerCase())],
+  );
+  return rows.map((r) => ({ id: r.id, email: r.email, previousRole: r.previous_role }));
+}
