@@ -129,7 +129,10 @@ function afterStop(service: string, root: string): (() => Promise<void>) | undef
  */
 function shutdown(): Promise<void> {
   closing ??= (async () => {
-    // A signal during start waits for it: what start still brings up (a mount, a process) would come after the close.
+    // A signal during start ends it: the service being waited for stops being waited for (the supervisor has it
+    // and stops it in order below), and the steps before (the control plane) finish first, or what they bring up
+    // would come after the close.
+    supervisor.beginStop();
     await starting?.catch(() => {});
     await supervisor.stop();
     await controlPlane?.server?.stop();
@@ -160,7 +163,10 @@ try {
     process.stdout.write(`\nTaidon is up at ${url.replace('0.0.0.0', '127.0.0.1')}  (Ctrl+C stops it)\n\n`);
   }
 } catch (error) {
-  log.error({ err: error }, 'start failed');
-  await shutdown();
-  process.exit(1);
+  // Stopped by a signal during start: the signal's handler finishes the shutdown and exits.
+  if (!closing) {
+    log.error({ err: error }, 'start failed');
+    await shutdown();
+    process.exit(1);
+  }
 }

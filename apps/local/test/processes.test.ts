@@ -177,3 +177,40 @@ describe('npm start runs each service as its own process', () => {
     expect((await readFile('/proc/mounts', 'utf8')).includes(` ${dataDir}/`)).toBe(false);
   }, 180_000);
 });
+
+describe('a signal while npm start is still starting', () => {
+  let dataDir: string | undefined;
+  let child: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('stops at once, not when the service it waits for is ready, and leaves nothing', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'taidon-stop-early-'));
+    await chmod(dataDir, 0o711);
+    // Every service's process waits 60 s before its own code runs (a module imported first, awaiting a timer):
+    // a start that waited for the first service to be ready would take a minute to notice the signal.
+    const stall = Buffer.from('await new Promise((resolve) => setTimeout(resolve, 60000));').toString('base64');
+    const launched = await launchPlatform(dataDir, {
+      SERVICE_NODE_ARGS: `--import=data:text/javascript;base64,${stall}`,
+    });
+    child = launched.child;
+    const pid = launched.child.pid as number;
+    const [first] = await until(
+      async () => (await serviceChildren(pid)).get('audit-log'),
+      60_000,
+      'the first service started',
+    );
+    const signalled = performance.now();
+    launched.child.kill('SIGTERM');
+    expect(await launched.exited, launched.output()).toBe(0);
+    const tookMs = performance.now() - signalled;
+    // Generous for a loaded machine; the point is well under the service's 60 s stall.
+    expect(tookMs, launched.output()).toBeLessThan(20_000);
+    expect(alive(first as number)).toBe(false);
+    expect(await serversUnder(dataDir)).toEqual([]);
+    expect(launched.output()).not.toContain('start failed');
+  }, 120_000);
+});

@@ -60,8 +60,9 @@ export class Supervisor {
 
   constructor(private readonly log: Logger) {}
 
-  /** Starts one service and waits until it is ready; a child that exits before that fails the start. */
+  /** Starts one service and waits until it is ready; a child that exits before that, or a stop, fails the start. */
   async start(spec: ProcessSpec): Promise<void> {
+    if (this.stopping) throw new Error('stopping');
     const entry: Supervised = { spec, quickExits: 0, startedAt: 0 };
     this.children.push(entry);
     this.spawn(entry);
@@ -71,6 +72,14 @@ export class Supervisor {
   /** Process ids of the running children, by service. */
   pids(): Record<string, number | undefined> {
     return Object.fromEntries(this.children.map((c) => [c.spec.name, c.child?.pid]));
+  }
+
+  /**
+   * Starts nothing more and stops waiting: a start waiting for its service to be ready fails at once (the child
+   * stays, for stop() to end in order), and no exited child is restarted.
+   */
+  beginStop(): void {
+    this.stopping = true;
   }
 
   /** Stops every child in reverse order of start, each with SIGTERM (SIGKILL after STOP_TIMEOUT_MS). */
@@ -161,7 +170,7 @@ export class Supervisor {
     const child = entry.child;
     const begin = performance.now();
     for (;;) {
-      if (this.stopping && !failOnExit) throw new Error('stopping');
+      if (this.stopping) throw new Error('stopping');
       if (child !== entry.child || child?.exitCode !== null || child.signalCode !== null) {
         if (failOnExit) throw new Error(`${entry.spec.name} exited during its start (see its lines above)`);
         throw new Error('exited');
