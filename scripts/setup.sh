@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # psql: the tests compare our statement splitting with what psql sends, and
 # bench/plan times `psql -f`. btrfs-progs: the btrfs layer driver (loop image).
-# chromium: the e2e tests and bench/ui drive it with playwright-core.
-debian_packages=(postgresql-client btrfs-progs chromium)
+# chromium: the e2e tests and bench/ui drive it with playwright-core. git: vcs-sync
+# keeps every project as a Git working tree.
+debian_packages=(postgresql-client btrfs-progs chromium git)
 
 missing=()
 for pkg in "${debian_packages[@]}"; do

@@ -48,7 +48,7 @@ export const VCS_SYNC_ERROR_CODES = {
   VCS_SYNC_VERSION_REQUIRED: {
     status: 428,
     meaning:
-      'A write or rename over an existing file carries no `If-Match` with the version it was based on (the file’s `ETag`).',
+      'A write over an existing file carries no `If-Match` with the version it was based on (the file’s `ETag`); `currentVersion` says what is there.',
   },
   VCS_SYNC_VERSION_MISMATCH: {
     status: 412,
