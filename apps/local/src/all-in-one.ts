@@ -1,5 +1,5 @@
 import { chmod, mkdir } from 'node:fs/promises';
-import { ConfigError, createLogger, freePort } from '@taidon/kit';
+import { ConfigError, createLogger } from '@taidon/kit';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
 import { type ControlPlane, openControlPlane } from './launcher/control-plane.js';
 import {
@@ -12,6 +12,7 @@ import {
   serviceEnv,
 } from './launcher/env.js';
 import { imageMountedAt, unmountLayerStore } from './launcher/layer-store.js';
+import { servicePorts } from './launcher/ports.js';
 import { Supervisor, serversUnder } from './launcher/processes.js';
 import { loadOrCreateSecrets } from './launcher/secrets.js';
 
@@ -54,12 +55,9 @@ async function start(): Promise<string> {
     databases: controlPlane.databases,
     superuserUrl: controlPlane.superuserUrl,
   };
-  // Ports are chosen once: a restarted service listens where the others already call it.
-  const ports: number[] = [];
-  while (ports.length < STATEFUL_SERVICES.length) {
-    const port = await freePort();
-    if (!ports.includes(port) && port !== config.PORT) ports.push(port);
-  }
+  // Ports are chosen once, below the ephemeral range: a restarted service listens where the others already call
+  // it, and no sandbox server can have taken that port meanwhile.
+  const ports = await servicePorts(STATEFUL_SERVICES.length, [config.PORT]);
   const at = (index: number) => `http://127.0.0.1:${ports[index]}`;
   const urls: ServiceUrls = {
     auditLogUrl: at(0),
@@ -68,9 +66,10 @@ async function start(): Promise<string> {
     snapshotCacheUrl: at(3),
     envManagerUrl: at(4),
     sqlRunnerUrl: at(5),
+    vcsSyncUrl: at(6),
   };
   const root = layerRoot(context);
-  const gatewayPort = config.PORT || (await freePort());
+  const gatewayPort = config.PORT || ((await servicePorts(1, ports))[0] as number);
   const gatewayHost = ['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST;
   for (const [index, service] of PLATFORM_SERVICES.entries()) {
     if (closing) break;
