@@ -40,8 +40,8 @@ export function registerShareRoutes(app: FastifyInstance, shares: Shares): void 
     '/shares/:id',
     { schema: { params: ShareIdParams, response: { 200: SharedState } } },
     async (request, reply) => {
-      // A link's contents change only by its revocation: the answer may be kept briefly, never shared by caches.
-      reply.header('cache-control', 'private, max-age=10');
+      // Never kept by a browser or a cache: a revoked link must be gone at once for everyone.
+      reply.header('cache-control', 'no-store');
       return shares.open(request.params.id);
     },
   );
