@@ -1,4 +1,13 @@
-import type { PlanInput, PlanResponse, RunEvent, RunRequest } from '@taidon/contracts';
+import type {
+  CreatedShare,
+  CreateShareRequest,
+  PlanInput,
+  PlanResponse,
+  RunEvent,
+  RunRequest,
+  SharedState,
+  ShareSummary,
+} from '@taidon/contracts';
 import type { AuthStore } from './auth.js';
 import { apiErrorOf } from './errors.js';
 import { readNdjson } from './ndjson.js';
@@ -58,5 +67,29 @@ export class ApiClient {
   async schema(sessionId: string, signal?: AbortSignal): Promise<SessionSchema> {
     const response = await this.request(`/api/sessions/${sessionId}/schema`, { signal: signal ?? null });
     return (await response.json()) as SessionSchema;
+  }
+
+  /** Makes a share link of a tail and a head (ADR 0027). */
+  async createShare(body: CreateShareRequest): Promise<CreatedShare> {
+    const response = await this.request('/api/shares', { method: 'POST', body: JSON.stringify(body) });
+    return (await response.json()) as CreatedShare;
+  }
+
+  /** This account's live share links, newest first. */
+  async listShares(): Promise<ShareSummary[]> {
+    const response = await this.request('/api/shares');
+    return ((await response.json()) as { shares: ShareSummary[] }).shares;
+  }
+
+  /** Revokes one of this account's share links. */
+  async revokeShare(id: string): Promise<void> {
+    await this.request(`/api/shares/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** A share link's tail and head; public, so no token is needed (nor sent: opening a link signs nobody in). */
+  async openShare(id: string, signal?: AbortSignal): Promise<SharedState> {
+    const response = await fetch(`/api/shares/${encodeURIComponent(id)}`, { signal: signal ?? null });
+    if (!response.ok) throw await apiErrorOf(response);
+    return (await response.json()) as SharedState;
   }
 }

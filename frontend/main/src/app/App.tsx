@@ -11,6 +11,9 @@ import { ResultsView } from '../features/results/ResultsView.js';
 import { RunPanel } from '../features/run/RunPanel.js';
 import { describeSource, type RunView } from '../features/run/run-model.js';
 import { type RunMode, useRunner } from '../features/run/use-runner.js';
+import { ShareBanner, type SharedView } from '../features/share/ShareBanner.js';
+import { SharePanel, type SharePanelHandle } from '../features/share/SharePanel.js';
+import { bufferOfShare, shareIdOfPath } from '../features/share/share-link.js';
 import { ProblemsBar } from './ProblemsBar.js';
 import { bufferOffset, type Problem, planFilesOf, problemOfRejection } from './plan-markers.js';
 import { loadSessionId, newSessionId } from './session.js';
@@ -39,7 +42,15 @@ export function App() {
   const [planProblems, setPlanProblems] = useState<Problem[]>([]);
   const [runProblems, setRunProblems] = useState<Problem[]>([]);
   const [planSummary, setPlanSummary] = useState('');
-  const [text, setText] = useState(() => loadBuffer(STARTER));
+  // A share page (`/s/{id}`) opens the link's SQL read-only instead of the saved buffer (ADR 0027).
+  const [shared, setShared] = useState<SharedView | null>(() => {
+    const id = shareIdOfPath(window.location.pathname);
+    return id ? { state: 'loading', id } : null;
+  });
+  const [text, setText] = useState(() => (shared ? '' : loadBuffer(STARTER)));
+  /** Whether edits are saved as the learner's buffer: not while a shared link's SQL is shown unedited. */
+  const keepsBuffer = useRef(shared === null);
+  const sharePanel = useRef<SharePanelHandle>(null);
   const editor = useRef<SqlEditorHandle>(null);
   const initialText = useRef(text);
   const recent = useRef(new Map<string, RunView>());
@@ -50,6 +61,33 @@ export function App() {
     void auth.token().catch(() => undefined);
   }, [auth]);
   useEffect(() => localStorage.setItem('taidon.mode', mode), [mode]);
+  const sharedId = shared?.id;
+  useEffect(() => {
+    if (!sharedId) return;
+    const controller = new AbortController();
+    api.openShare(sharedId, controller.signal).then(
+      (share) => {
+        editor.current?.setText(bufferOfShare(share));
+        setShared({ state: 'open', id: sharedId, readOnly: true, expiresAt: share.expiresAt });
+      },
+      (error: unknown) => {
+        if (!controller.signal.aborted) setShared({ state: 'missing', id: sharedId });
+        if (!(error instanceof ApiError)) console.error(error);
+      },
+    );
+    return () => controller.abort();
+  }, [api, sharedId]);
+  /** The link whose state runs start from: the shared SQL as it was shown, unedited. */
+  const runsFromShare = shared?.state === 'open' && shared.readOnly ? shared.id : undefined;
+  const editShared = () => {
+    if (shared?.state !== 'open') return;
+    setShared({ ...shared, readOnly: false });
+    keepsBuffer.current = true;
+    saveBuffer(editor.current?.getText() ?? '');
+    // A reload now keeps the learner's copy rather than opening the link again.
+    window.history.replaceState(null, '', '/');
+    editor.current?.focus();
+  };
 
   const refreshSchema = useCallback(
     (id: string) => void api.schema(id).then(setCompletionSchema, () => undefined),
@@ -108,17 +146,17 @@ export function App() {
       setRunProblems([]);
       performance.mark('taidon:run-requested');
       try {
-        await start({ ...selection, sessionId, mode });
+        await start({ ...selection, sessionId, mode, shareId: runsFromShare });
       } catch (error) {
         // The session belongs to an account this browser no longer holds (a new anonymous sign-in): start a new one.
         if (error instanceof ApiError && error.code === 'SQL_RUNNER_SESSION_NOT_FOUND') {
           const fresh = newSessionId();
           setSessionId(fresh);
-          await start({ ...selection, sessionId: fresh, mode });
+          await start({ ...selection, sessionId: fresh, mode, shareId: runsFromShare });
         }
       }
     },
-    [start, sessionId, mode],
+    [start, sessionId, mode, runsFromShare],
   );
 
   // Plan while typing: a syntax error is marked before anything runs.
@@ -150,7 +188,7 @@ export function App() {
   }, [text, api]);
 
   const onChange = useCallback((value: string) => {
-    saveBuffer(value);
+    if (keepsBuffer.current) saveBuffer(value);
     setText(value);
   }, []);
 
@@ -177,6 +215,16 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   });
 
+  const share = () => {
+    const { parts } = planFilesOf(editor.current?.getText() ?? '');
+    // The same tail shape a run sends, so the link's key is the state the runs of this buffer built.
+    const tail = runsFromShare
+      ? { share: runsFromShare }
+      : parts.tail.trim() === ''
+        ? undefined
+        : { files: [{ path: 'tail.sql', sql: parts.tail }] };
+    sharePanel.current?.share(tail ? { tail, head: parts.head } : { head: parts.head });
+  };
   const reset = () => {
     setSessionId(newSessionId());
     setCompletionSchema({ tables: [] });
@@ -193,7 +241,7 @@ export function App() {
     <div className="app">
       <header className="topbar">
         <h1>Taidon</h1>
-        <Toolbar editor={editor} mode={mode} onMode={setMode} onRunHead={runHead} onReset={reset} />
+        <Toolbar editor={editor} mode={mode} onMode={setMode} onRunHead={runHead} onReset={reset} onShare={share} />
         <div className="spacer" />
         <button
           type="button"
@@ -203,14 +251,17 @@ export function App() {
           {theme === 'dark' ? '☀' : '☾'}
         </button>
         <AccountMenu auth={auth} state={authState} />
+        <SharePanel ref={sharePanel} api={api} />
       </header>
       <main className="workspace">
         <div className="editor-pane">
+          {shared && <ShareBanner view={shared} onEdit={editShared} />}
           <SqlEditor
             ref={editor}
             initialText={initialText.current}
             theme={theme}
             markers={problems}
+            readOnly={shared?.state === 'loading' || runsFromShare !== undefined}
             onChange={onChange}
             onRun={(selection) => void runSelection(selection)}
           />

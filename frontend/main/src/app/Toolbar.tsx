@@ -8,10 +8,12 @@ interface Props {
   onMode(mode: RunMode): void;
   onRunHead(): void;
   onReset(): void;
+  /** Makes a share link of the buffer's tail and head (or of the shared link shown). */
+  onShare(): void;
 }
 
 /** The editor's actions; each has a keyboard path too (Ctrl+Enter, Monaco's command palette on F1). */
-export function Toolbar({ editor, mode, onMode, onRunHead, onReset }: Props) {
+export function Toolbar({ editor, mode, onMode, onRunHead, onReset, onShare }: Props) {
   return (
     <div className="toolbar" role="toolbar" aria-label="Editor actions">
       <button type="button" onClick={onRunHead} aria-label="Run the head (Ctrl+Enter)" data-testid="run-button">
@@ -49,6 +51,14 @@ export function Toolbar({ editor, mode, onMode, onRunHead, onReset }: Props) {
         data-testid="reset-button"
       >
         Reset
+      </button>
+      <button
+        type="button"
+        onClick={onShare}
+        aria-label="Share a link to this SQL and its state"
+        data-testid="share-button"
+      >
+        Share
       </button>
     </div>
   );

@@ -36,6 +36,8 @@ interface Props {
   initialText: string;
   theme: 'light' | 'dark';
   markers: EditorMarker[];
+  /** The text cannot be changed (a shared link's SQL until the learner chooses to edit it). */
+  readOnly?: boolean;
   onChange(text: string): void;
   onRun(selection: RunSelection, scope: 'buffer' | 'statement'): void;
 }
@@ -105,6 +107,7 @@ export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(p
       ariaLabel:
         'SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor.',
       accessibilitySupport: 'auto',
+      readOnly: latest.current.readOnly === true,
     });
     editorRef.current = editor;
     const model = editor.getModel();
@@ -140,6 +143,10 @@ export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(p
       editorRef.current = null;
     };
   }, []);
+
+  useEffect(() => {
+    editorRef.current?.updateOptions({ readOnly: props.readOnly === true });
+  }, [props.readOnly]);
 
   useEffect(() => {
     monaco.editor.setTheme(props.theme === 'dark' ? 'taidon-dark' : 'taidon-light');
@@ -185,5 +192,7 @@ export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(p
     },
   }));
 
-  return <div ref={host} className="editor-host" data-testid="editor" />;
+  return (
+    <div ref={host} className="editor-host" data-testid="editor" data-read-only={String(props.readOnly === true)} />
+  );
 });

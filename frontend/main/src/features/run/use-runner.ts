@@ -13,6 +13,8 @@ export interface RunInput {
   headOffset: number;
   sessionId: string;
   mode: RunMode;
+  /** A share link whose state the run starts from (its tail as kept), instead of the buffer's tail. */
+  shareId?: string | undefined;
 }
 
 /** What the page learns from a run that could not start (422: a syntax error in the SQL). */
@@ -52,7 +54,8 @@ export function useRunner(
         });
       };
       const body: RunRequest = { sessionId: input.sessionId, head: input.head };
-      if (input.mode === 'tail' && input.tail.trim() !== '') {
+      if (input.shareId) body.tail = { share: input.shareId };
+      else if (input.mode === 'tail' && input.tail.trim() !== '') {
         body.tail = { files: [{ path: 'tail.sql', sql: input.tail }] };
       }
       try {
