@@ -14,6 +14,7 @@ import { registerInstanceRoutes } from './routes/instances.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerOpenApi, registerOpenApiRoute } from './routes/openapi.js';
 import { registerPlanRoutes } from './routes/plan.js';
+import { registerProjectRoutes } from './routes/projects.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSchemaRoutes } from './routes/schema.js';
 import { registerSharePage, registerShareRoutes } from './routes/shares.js';
@@ -31,7 +32,7 @@ export interface GatewayDeps {
     | 'ACCESS_TOKEN_AUDIENCE'
     | 'UPSTREAM_TIMEOUT_MS'
   > &
-    Partial<Pick<GatewayConfig, 'SPA_DIR' | 'USER_PROFILE_URL' | 'ENV_MANAGER_URL'>> &
+    Partial<Pick<GatewayConfig, 'SPA_DIR' | 'USER_PROFILE_URL' | 'ENV_MANAGER_URL' | 'VCS_SYNC_URL'>> &
     Partial<Pick<GatewayConfig, 'AUDIT_LOG_URL' | 'BODY_LIMIT_BYTES'>> &
     HardeningSettings;
   logger: Logger;
@@ -84,6 +85,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerSharePage(api, { name: 'sql-runner', ...sqlRunner }, config.SPA_DIR ?? DEFAULT_SPA_DIR);
     registerMeRoutes(api, { userProfile, envManager, sqlRunner: { name: 'sql-runner', ...sqlRunner } });
     registerInstanceRoutes(api, envManager);
+    registerProjectRoutes(api, config.VCS_SYNC_URL === undefined ? undefined : upstream(config.VCS_SYNC_URL));
     registerAdminRoutes(api, userProfile);
     registerAdminAuditRoutes(api, auditLog, userProfile);
     registerOpenApiRoute(api);

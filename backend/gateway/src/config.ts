@@ -12,6 +12,7 @@ export const gatewayConfigSpec = {
   ENV_MANAGER_URL: envOptional(
     'Base URL of env-manager (`/api/instances`, the instances in `/api/me`); unset, those routes answer 503.',
   ),
+  VCS_SYNC_URL: envOptional('Base URL of vcs-sync (`/api/projects*`); unset, those routes answer 503.'),
   AUDIT_LOG_URL: envOptional(
     'Base URL of audit-log: events go there through the outbox, and `/api/admin/audit*` reads it; unset, no events are sent and those routes answer 503.',
   ),

@@ -19,10 +19,18 @@ export interface Upstream {
   timeoutMs: number;
 }
 
+/** What a forward sends besides a JSON body: request headers passed on, or a text body instead of JSON. */
+export interface ForwardOptions {
+  /** Headers of the browser's request the service needs (`if-match`), already checked by the route schema. */
+  headers?: Record<string, string>;
+  /** Sent as `text/plain` (a project file's text) instead of the JSON `body`. */
+  text?: string;
+}
+
 /**
  * Calls `path` on a service as the gateway: service token, request id and the
  * verified caller in headers. The service's status, content type, body
- * (problem+json included) and Retry-After are passed back unchanged.
+ * (problem+json included), Retry-After and ETag are passed back unchanged.
  */
 export async function forward(
   upstream: Upstream,
@@ -30,8 +38,10 @@ export async function forward(
   reply: FastifyReply,
   path: string,
   body?: unknown,
+  options: ForwardOptions = {},
 ): Promise<FastifyReply> {
   const headers: Record<string, string> = {
+    ...options.headers,
     [SERVICE_TOKEN_HEADER]: upstream.serviceToken,
     'x-request-id': request.id,
     accept: 'application/json',
@@ -40,12 +50,14 @@ export async function forward(
   if (user?.sub) headers[ACCOUNT_HEADER] = user.sub;
   if (user?.role) headers[ROLE_HEADER] = user.role;
   if (body !== undefined) headers['content-type'] = 'application/json';
+  if (options.text !== undefined) headers['content-type'] = 'text/plain; charset=utf-8';
   let response: HttpResponse;
   try {
     response = await sendRequest(new URL(path, upstream.baseUrl), {
       method: request.method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(options.text === undefined ? {} : { body: options.text }),
       timeoutMs: upstream.timeoutMs,
     });
   } catch (error) {
@@ -58,6 +70,9 @@ export async function forward(
   // A service's 429 or 503 says when to come back (the planner's queue, a quota): the browser needs it too.
   const retryAfter = response.headers['retry-after'];
   if (retryAfter) reply.header('retry-after', retryAfter);
+  // A project file's version, which the browser sends back in If-Match.
+  const etag = response.headers.etag;
+  if (etag) reply.header('etag', etag);
   return reply.code(response.status).send(response.text);
 }
 

@@ -14,6 +14,7 @@ export const STATEFUL_SERVICES = [
   'snapshot-cache',
   'env-manager',
   'sql-runner',
+  'vcs-sync',
 ] as const;
 
 /** Everything the services are started from. */
@@ -42,6 +43,7 @@ export interface ServiceUrls {
   snapshotCacheUrl: string;
   envManagerUrl: string;
   sqlRunnerUrl: string;
+  vcsSyncUrl: string;
 }
 
 /** Every service of the platform, in the order they start (each needs only those before it); they stop in reverse. */
@@ -109,6 +111,15 @@ export function serviceEnv(
         SNAPSHOT_CACHE_URL: url('snapshotCacheUrl'),
         USER_PROFILE_URL: url('userProfileUrl'),
       };
+    case 'vcs-sync':
+      return {
+        ...common,
+        VCS_SYNC_DATABASE_URL: database(context, 'vcs-sync'),
+        VCS_SYNC_DATA_DIR: process.env.VCS_SYNC_DATA_DIR ?? join(context.dataDir, 'projects'),
+        USER_PROFILE_URL: url('userProfileUrl'),
+        AUDIT_LOG_URL: url('auditLogUrl'),
+        AUDIT_OUTBOX_FILE: join(context.dataDir, 'outbox', 'vcs-sync.jsonl'),
+      };
     case 'gateway':
       return gatewayEnv(urls as ServiceUrls, context);
   }
@@ -132,6 +143,7 @@ export function gatewayEnv(urls: ServiceUrls, context: LaunchContext): Record<st
     AUDIT_OUTBOX_FILE: join(context.dataDir, 'outbox', 'gateway.jsonl'),
     USER_PROFILE_URL: urls.userProfileUrl,
     ENV_MANAGER_URL: urls.envManagerUrl,
+    VCS_SYNC_URL: urls.vcsSyncUrl,
     SERVICE_TOKEN: context.secrets.serviceToken,
     ACCESS_TOKEN_ISSUER: 'taidon-idp',
     ACCESS_TOKEN_AUDIENCE: 'taidon',

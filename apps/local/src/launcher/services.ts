@@ -6,6 +6,7 @@ import { createLogger } from '@taidon/kit';
 import { loadSnapshotCacheConfig, startSnapshotCache } from '@taidon/snapshot-cache';
 import { loadSqlRunnerConfig, startSqlRunner } from '@taidon/sql-runner';
 import { loadUserProfileConfig, startUserProfile } from '@taidon/user-profile';
+import { loadVcsSyncConfig, startVcsSync } from '@taidon/vcs-sync';
 import type { FastifyInstance } from 'fastify';
 import {
   gatewayEnv,
@@ -35,8 +36,8 @@ export interface Running {
 }
 
 /**
- * Starts audit-log, user-profile, idp, snapshot-cache, env-manager and
- * sql-runner in this process on loopback ports (tests and benches do; `npm
+ * Starts audit-log, user-profile, idp, snapshot-cache, env-manager,
+ * sql-runner and vcs-sync in this process on loopback ports (tests and benches do; `npm
  * start` runs each as its own process, see processes.ts), each with its own
  * start function (the one its server.ts calls) and configured by its own
  * loader from the environment with serviceEnv's values. Returns their URLs.
@@ -86,6 +87,10 @@ export async function startServices(context: LaunchContext, running: Running): P
   urls.sqlRunnerUrl = await listen(
     'sql-runner',
     await startSqlRunner(loadSqlRunnerConfig(env('sql-runner')), { logger: logger('sql-runner') }),
+  );
+  urls.vcsSyncUrl = await listen(
+    'vcs-sync',
+    await startVcsSync(loadVcsSyncConfig(env('vcs-sync')), { logger: logger('vcs-sync') }),
   );
   return urls as ServiceUrls;
 }
