@@ -45,15 +45,14 @@ const VersionHeaders = {
 } as const;
 
 /**
- * A path passed on segment by segment, each encoded, dots too: `..` from the
- * browser reaches vcs-sync as a segment to refuse (`VCS_SYNC_PATH_TRAVERSAL`),
- * never as a step the URL resolves to another route.
+ * A file path passed on as one encoded segment (its slashes too): the URL
+ * parser resolves `..` and `%2E%2E` segments, so a path made of them would
+ * reach another route instead of vcs-sync's refusal. A path that is only `.`
+ * or `..` gets a trailing slash, which keeps it what it is to vcs-sync's
+ * checks (an invalid or traversing path) without being a dot segment.
  */
 function encodedPath(path: string): string {
-  return path
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replaceAll('.', '%2E'))
-    .join('/');
+  return encodeURIComponent(path === '.' || path === '..' ? `${path}/` : path);
 }
 
 /** The conditional headers of a file change, passed on to vcs-sync. */
