@@ -13,7 +13,7 @@ import { type StartedVcsSync, startVcsSync } from '../src/start.js';
 /** What a call through vcs-sync answered. */
 export interface Answer {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, unknown>;
   body: any;
   text: string;
 }
