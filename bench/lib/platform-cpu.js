@@ -104,18 +104,25 @@ export async function platformProcesses(rootPid, options = {}) {
 
 async function discover(rootPid, options, { stats, children }) {
   const processes = [];
-  // Node processes: descendants of rootPid whose argv names a platform entry point. A service's own children
-  // (sandbox postgres, btrfs) are not followed past: they are not Node processes of the platform.
-  const queue = [rootPid];
+  // Node processes: descendants of rootPid whose argv names a platform entry point, and every Node process
+  // under one of those (env-manager's spawner child: kit/dist/spawner-child.js), named after the service and
+  // its script ("env-manager:spawner-child"). PostgreSQL servers are not followed into.
+  const queue = [{ pid: rootPid, service: undefined }];
   while (queue.length > 0) {
-    const pid = queue.shift();
+    const { pid, service } = queue.shift();
     const s = stats.get(pid);
     if (!s) continue;
     const args = await argv(pid);
-    const name = /(^|\/)node$/.test(args[0] ?? '') || s.comm === 'node' ? serviceOf(args) : undefined;
+    const isNode = /(^|\/)node$/.test(args[0] ?? '') || s.comm === 'node';
+    const entry = isNode ? serviceOf(args) : undefined;
+    const script = args.find((a) => a.endsWith('.js'));
+    const name =
+      entry ?? (isNode && service ? `${service}:${script?.split('/').pop()?.replace(/\.js$/, '')}` : undefined);
     if (name) processes.push({ pid, name, kind: 'node' });
     // setpriv execs into node (same pid); npm or a shell may sit between the caller and the launcher.
-    if (name || pid === rootPid || !/postgres/.test(s.comm)) queue.push(...(children.get(pid) ?? []));
+    if (!/postgres/.test(s.comm)) {
+      for (const child of children.get(pid) ?? []) queue.push({ pid: child, service: entry ?? service });
+    }
   }
   // The control plane: the postmaster and its children (backends, checkpointer, walwriter...).
   const wanted = options.controlPlaneDataDir?.replace(/\/+$/, '');
