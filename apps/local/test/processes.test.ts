@@ -13,7 +13,16 @@ import { launchPlatform } from './launch.js';
 // nothing behind (issue 22, ADR 0025).
 
 const _ENTRY = fileURLToPath(new URL('../dist/all-in-one.js', import.meta.url));
-const SERVICES = ['audit-log', 'user-profile', 'idp', 'snapshot-cache', 'env-manager', 'sql-runner', 'gateway'];
+const SERVICES = [
+  'audit-log',
+  'user-profile',
+  'idp',
+  'snapshot-cache',
+  'env-manager',
+  'sql-runner',
+  'vcs-sync',
+  'gateway',
+];
 
 /** The launcher's children that run a service's dist/server.js, by service. */
 async function serviceChildren(launcherPid: number): Promise<Map<string, number[]>> {
