@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { RefreshInvalidError, RefreshReusedError } from '../errors.js';
-import { insertFamily, insertToken, markRotated, revokeFamily, selectTokenForUpdate } from '../store/refresh-tokens.js';
+import {
+  insertFamilyWithToken,
+  insertToken,
+  markRotated,
+  revokeFamily,
+  selectTokenForUpdate,
+} from '../store/refresh-tokens.js';
 
 /** Only the hash is stored: a database leak hands out no usable session. */
 export const hashRefreshToken = (token: string): Buffer => createHash('sha256').update(token).digest();
@@ -26,10 +32,7 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 /** A new family for one sign-in and its first token. */
 export async function startRefreshFamily(pool: pg.Pool, accountId: string, ttlSeconds: number): Promise<string> {
   const token = newToken();
-  await inTransaction(pool, async (client) => {
-    const familyId = await insertFamily(client, accountId);
-    await insertToken(client, familyId, hashRefreshToken(token), ttlSeconds);
-  });
+  await insertFamilyWithToken(pool, accountId, hashRefreshToken(token), ttlSeconds);
   return token;
 }
 
