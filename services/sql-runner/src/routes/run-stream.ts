@@ -5,16 +5,6 @@ import type { Emit } from '../domain/runs/execute.js';
 /** How often a run stream says it is alive while nothing else is sent. */
 export const HEARTBEAT_MS = 1000;
 
-/**
- * Events are gathered for at most this long (or up to FLUSH_BYTES) and written together: every write is a
- * socket write here, a read and a write in the gateway and a read in the browser. A REPL run's events
- * (started, progress, resultset, rows, complete, done) came in five writes, a few hundred µs apart; they now
- * leave in one or two (ADR 0028).
- */
-export const FLUSH_MS = 4;
-/** Gathered bytes past which events are written at once (a result's rows do not wait for the timer). */
-export const FLUSH_BYTES = 16 * 1024;
-
 /** A run's NDJSON answer: its events written as they come, at the pace the client reads. */
 export interface RunStream {
   /** Writes one event; `drained` resolves once the client has taken what was written (or left). */
@@ -37,7 +27,7 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     'cache-control': 'no-store',
     'x-request-id': requestId,
   });
-  // The headers leave with the first events (one write), not on their own: nothing reads them sooner.
+  raw.flushHeaders();
   let phase = 'plan';
   let runId: string | undefined;
   let ended = false;
@@ -55,20 +45,8 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     gone = true;
     tellGone();
   });
-  let gathered = '';
-  let flushTimer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
-    if (gathered === '' || raw.writableEnded) return;
-    raw.write(gathered);
-    gathered = '';
-  };
   const write = (event: RunEvent) => {
-    if (raw.writableEnded) return;
-    gathered += `${JSON.stringify(event)}\n`;
-    if (gathered.length >= FLUSH_BYTES) flush();
-    else flushTimer ??= setTimeout(flush, FLUSH_MS);
+    if (!raw.writableEnded) raw.write(`${JSON.stringify(event)}\n`);
   };
   const emit: Emit = (event) => {
     if (event.type === 'progress') phase = event.phase;
@@ -77,8 +55,7 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     if (gone) tellGone();
   };
   // A client that reads slowly holds the run back (its statement waits on the server), never this
-  // process's memory: rows are read from the sandbox once the response's buffer has drained (what is
-  // gathered here stays under FLUSH_BYTES).
+  // process's memory: rows are read from the sandbox once the response's buffer has drained.
   emit.drained = () =>
     raw.writableNeedDrain && !raw.destroyed
       ? new Promise<void>((resolve) => {
@@ -91,10 +68,10 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
           raw.once('close', done);
         })
       : Promise.resolve();
-  const heartbeat = setInterval(() => {
-    write({ type: 'heartbeat', phase, elapsedMs: Math.round(performance.now() - startedAt) });
-    flush();
-  }, HEARTBEAT_MS);
+  const heartbeat = setInterval(
+    () => write({ type: 'heartbeat', phase, elapsedMs: Math.round(performance.now() - startedAt) }),
+    HEARTBEAT_MS,
+  );
   return {
     emit,
     onClientGone(listener) {
@@ -104,13 +81,7 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     end() {
       ended = true;
       clearInterval(heartbeat);
-      clearTimeout(flushTimer);
-      // The last events and the end of the body in one write.
-      if (raw.writableEnded) return;
-      const last = gathered;
-      gathered = '';
-      if (last === '') raw.end();
-      else raw.end(last);
+      raw.end();
     },
   };
 }
