@@ -33,6 +33,11 @@ export const ENV_MANAGER_ERROR_CODES = {
     status: 503,
     meaning: 'The caller closed its request while the creation still waited for a slot; nothing was started.',
   },
+  ENV_MANAGER_TEMPLATE_UNAVAILABLE: {
+    status: 409,
+    meaning:
+      "The instance keeps no template database at the requested key (or the learner's role changed since); nothing was changed: start the state another way.",
+  },
   ENV_MANAGER_SHUTTING_DOWN: {
     status: 503,
     meaning: 'env-manager is shutting down and starts no server any more; retry once it is back.',
@@ -90,5 +95,14 @@ export class CreationAbandonedError extends EnvManagerError {
 export class ShuttingDownError extends EnvManagerError {
   constructor() {
     super('ENV_MANAGER_SHUTTING_DOWN', 'env-manager is shutting down; no server is started any more.');
+  }
+}
+
+/** A reset from the instance's template database is not possible; `reason` says why. */
+export class TemplateUnavailableError extends EnvManagerError {
+  constructor(id: string, reason: string) {
+    super('ENV_MANAGER_TEMPLATE_UNAVAILABLE', `Instance ${id} cannot be reset from its template: ${reason}.`, {
+      details: { instanceId: id, reason },
+    });
   }
 }

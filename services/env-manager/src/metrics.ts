@@ -10,6 +10,8 @@ export interface EnvManagerMetrics {
   /** Seconds from request to a connectable instance, by how it was obtained. */
   readySeconds: Histogram<'source'>;
   startFailures: Counter;
+  /** Sandbox databases recreated from an instance's template database instead of a new instance (ADR 0028). */
+  templateResets: Counter;
 }
 
 /**
@@ -53,6 +55,11 @@ export function createEnvManagerMetrics(pool: pg.Pool): EnvManagerMetrics {
     startFailures: new Counter({
       name: 'taidon_instance_start_failures_total',
       help: 'PostgreSQL servers that did not become ready.',
+      registers: [registry],
+    }),
+    templateResets: new Counter({
+      name: 'taidon_instance_template_resets_total',
+      help: "Resets that recreated the sandbox database from the instance's template database (no new server).",
       registers: [registry],
     }),
   };

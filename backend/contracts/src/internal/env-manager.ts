@@ -125,6 +125,14 @@ export const SnapshotResult = Type.Object({
 });
 export type SnapshotResult = Static<typeof SnapshotResult>;
 
+/**
+ * `POST /instances/:id/reset`: recreate the sandbox database from the instance's template database, which
+ * must be at `key` (ADR 0028); answers the instance (same server, same port), or 409
+ * ENV_MANAGER_TEMPLATE_UNAVAILABLE with nothing changed.
+ */
+export const ResetRequest = Type.Object({ key: StateKey }, { additionalProperties: false });
+export type ResetRequest = Static<typeof ResetRequest>;
+
 /** `PATCH /instances/:id`: the state key the runner says the instance is at. */
 export const SetKeyRequest = Type.Object({ currentKey: StateKey }, { additionalProperties: false });
 export type SetKeyRequest = Static<typeof SetKeyRequest>;

@@ -8,12 +8,14 @@ import {
   SANDBOX_USER,
   type TemplateSettings,
 } from '../engine/template.js';
+import { keepTemplateDatabase, resetFromTemplate } from '../engine/template-database.js';
 import {
   InstanceNotFoundError,
   InvalidStateError,
   ShuttingDownError,
   SnapshotFailedError,
   StartFailedError,
+  TemplateUnavailableError,
 } from '../errors.js';
 import type { EnvManagerMetrics } from '../metrics.js';
 import type { Runtime, StartedServer } from '../runtimes/runtime.js';
@@ -282,6 +284,7 @@ export class InstanceManager {
                     // A layer of a running (frozen) server carries that server's lock file.
                     copiedLockFile: true,
                   });
+            if (input.layerKey !== null) await this.keepTemplate(server.port, input.layerKey);
             if (!(await recorded)) throw new Error('instance left Creating while it was being created');
             const row = await transitionInstance(pool, id, ['Creating'], 'Running', 'server ready', {
               pid: server.pid,
@@ -375,6 +378,44 @@ export class InstanceManager {
     const updated = batch.length === 0 ? [] : await markInstancesUsed(this.deps.pool, batch, LIVE_STATES, new Date());
     const done = new Set(updated);
     return { updated, notLive: batch.map((u) => u.id).filter((id) => !done.has(id)) };
+  }
+
+  /**
+   * Brings the sandbox database back to `key` from the instance's template database (ADR 0028): the same
+   * server and port, every connection to the sandbox ended. Refused (TemplateUnavailableError, nothing
+   * changed) when the instance keeps no template at that key; the caller then starts the state another way.
+   * An instance whose sandbox could not be made again after it was dropped is Failed.
+   */
+  async resetToTemplate(id: string, key: string): Promise<ConnectionInfo> {
+    const started = performance.now();
+    return this.busy.run(id, async () => {
+      const row = await this.row(id);
+      if (row.state !== 'Running' || row.pid === null || !this.deps.runtime.isAlive(row.pid)) {
+        throw new InvalidStateError(id, row.state, 'reset from its template');
+      }
+      let refusal: string | null;
+      try {
+        refusal = await this.admin(row, (client) => resetFromTemplate(client, key));
+      } catch (error) {
+        await this.fail(row, ['Running'], `reset from its template failed: ${describe(error)}`);
+        throw error;
+      }
+      if (refusal !== null) throw new TemplateUnavailableError(id, refusal);
+      const next = await updateInstance(this.deps.pool, id, ['Running'], { currentKey: key, lastUsedAt: new Date() });
+      if (!next) throw await this.notLive(id, 'reset from its template');
+      this.deps.metrics.templateResets.inc();
+      return this.connection(next, 'resume', started);
+    });
+  }
+
+  /**
+   * A new instance from a layer keeps that layer's state as its template database before anyone connects,
+   * where clones are cheap (ADR 0028); on the copy driver it would double the instance's bytes.
+   */
+  private async keepTemplate(port: number, layerKey: string): Promise<void> {
+    if (!(await this.driver()).atomicSnapshot) return;
+    // The instance serves without it (a reset then starts a new instance, as before): never a reason to fail.
+    await this.adminOn(port, (client) => keepTemplateDatabase(client, layerKey)).catch(() => false);
   }
 
   /** Stops the server and keeps the volume: no memory used until resume. */
@@ -506,10 +547,15 @@ export class InstanceManager {
     }
   }
 
-  private async admin<T>(row: InstanceRow, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  private admin<T>(row: InstanceRow, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    return this.adminOn(row.port ?? 0, fn);
+  }
+
+  /** A superuser connection to the instance's `postgres` database (never the sandbox's, which may be dropped). */
+  private async adminOn<T>(port: number, fn: (client: pg.Client) => Promise<T>): Promise<T> {
     const client = new pg.Client({
       host: '127.0.0.1',
-      port: row.port ?? 0,
+      port,
       user: SANDBOX_ADMIN_USER,
       password: this.deps.adminPassword,
       database: 'postgres',

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { InstanceManager } from '../domain/instances.js';
 import { CreationAbandonedError } from '../errors.js';
 
-/** Instances: create, read, list, snapshot, key, touch, suspend, resume, delete. */
+/** Instances: create, read, list, snapshot, key, touch, suspend, resume, reset, delete. */
 export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceManager): void {
   // Schemas from contracts, handler types from the schemas: the two cannot disagree.
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -61,6 +61,15 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceMa
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return manager.resume(request.params.id);
+    },
+  );
+  // A reset of the sandbox database from the instance's own template database (ADR 0028).
+  api.post(
+    '/instances/:id/reset',
+    { schema: { params: Api.InstanceIdParams, body: Api.ResetRequest, response: { 200: Api.InstanceInfo } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return manager.resetToTemplate(request.params.id, request.body.key);
     },
   );
   api.delete('/instances/:id', { schema: one }, async (request) => manager.delete(request.params.id));

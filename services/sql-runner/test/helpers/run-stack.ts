@@ -29,7 +29,7 @@ export type Event = Record<string, any> & { type: string };
 
 /**
  * sql-runner with its real siblings, each built by its own buildApp on a
- * loopback port: snapshot-cache (copy driver, a temporary root),
+ * loopback port: snapshot-cache (copy driver unless told, a temporary root),
  * env-manager (local runtime) and sql-runner on fresh control-plane
  * databases. No gateway: runs are sent as the gateway sends them.
  */
@@ -50,7 +50,13 @@ export interface RunStack {
 }
 
 export async function startRunStack(
-  options: { warmPoolEmpty?: number; planner?: Partial<PlannerConfig>; shares?: Partial<ShareSettings> } = {},
+  options: {
+    warmPoolEmpty?: number;
+    planner?: Partial<PlannerConfig>;
+    shares?: Partial<ShareSettings>;
+    /** snapshot-cache's driver: copy (default), or btrfs on a loop image of its own (needs root and mkfs.btrfs). */
+    driver?: 'copy' | 'btrfs';
+  } = {},
 ): Promise<RunStack> {
   const root = await mkdtemp(join(tmpdir(), 'sr-runs-'));
   await chmod(root, 0o755);
@@ -67,8 +73,8 @@ export async function startRunStack(
   await migrateSnapshotCache(cacheDb.pool);
   const driver = await createDriver({
     SNAPSHOT_CACHE_ROOT: join(root, 'cache'),
-    SNAPSHOT_CACHE_DRIVER: 'copy',
-    SNAPSHOT_CACHE_BTRFS_IMAGE: undefined,
+    SNAPSHOT_CACHE_DRIVER: options.driver ?? 'copy',
+    SNAPSHOT_CACHE_BTRFS_IMAGE: options.driver === 'btrfs' ? join(root, 'cache.img') : undefined,
     SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: 1024 ** 3,
     SNAPSHOT_CACHE_BTRFS_QUOTAS: 'off',
     SNAPSHOT_CACHE_BTRFS_IMAGE_BARRIERS: 'off',

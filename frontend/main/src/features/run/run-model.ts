@@ -134,6 +134,7 @@ export function applyEvent(view: RunView, event: RunEvent): boolean {
 /** How the starting state was obtained, in the learner's words. */
 export function describeSource(done: DoneView): string {
   if (done.source === 'session') return 'continued your session instance';
+  if (done.source === 'template-reset') return 'your session instance, reset to the cached state';
   const replay = done.stepsReplayed > 0 ? ` + replay of ${done.stepsReplayed} steps` : '';
   if (done.source === 'pool' || done.warmPool) return `warm pool${replay}`;
   if (done.source === 'clone') return `cached layer${replay}`;

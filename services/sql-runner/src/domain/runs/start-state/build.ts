@@ -3,7 +3,7 @@ import { keyPath, lookup } from './restore.js';
 import type { StartStrategy } from './strategy.js';
 
 /**
- * 5. The state built: the deepest cached layer on the tail's key path (a
+ * 6. The state built: the deepest cached layer on the tail's key path (a
  * fresh template when none is), then the rest of the tail replayed, with
  * layers taken at snapshotable points. Under the key's lock, so runs that
  * need the same missing state build it once; the lock is held only here,

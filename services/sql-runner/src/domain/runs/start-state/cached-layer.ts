@@ -3,7 +3,7 @@ import { keyPath, lookup } from './restore.js';
 import type { StartStrategy } from './strategy.js';
 
 /**
- * 4. K(tail) itself cached, as snapshot-cache answers: cloned (or taken from
+ * 5. K(tail) itself cached, as snapshot-cache answers: cloned (or taken from
  * the warm pool) without the key's lock, so clones of one layer proceed in
  * parallel. Passes when only a shallower layer, or none, is cached.
  */

@@ -5,6 +5,7 @@ import { preparedConnection } from './prepared-connection.js';
 import { sessionInstance } from './session-instance.js';
 import type { StartState } from './start-state.js';
 import type { StartRequest, StartStrategy } from './strategy.js';
+import { templateReset } from './template-reset.js';
 
 export { ReplayFailed } from './replay.js';
 export type { StartFacts, StartState } from './start-state.js';
@@ -15,10 +16,12 @@ export { type SessionView, StartAborted, type StartRequest, type StartStrategy }
  * tried; the first that answers wins. Every one answers the same StartState.
  *
  * 1. the session's instance, continued (a head alone) or already at K(tail);
- * 2. a warm-pool instance at K(tail) with a learner connection opened ahead;
- * 3. a layer of K(tail) this runner saw cached: cloned without a lookup;
- * 4. K(tail) cached, as snapshot-cache answers: cloned, no lock;
- * 5. built under the key's lock: the deepest cached layer (or the template)
+ * 2. a reset of the session's instance to the layer it was started from,
+ *    K(tail): its sandbox database recreated from its template database;
+ * 3. a warm-pool instance at K(tail) with a learner connection opened ahead;
+ * 4. a layer of K(tail) this runner saw cached: cloned without a lookup;
+ * 5. K(tail) cached, as snapshot-cache answers: cloned, no lock;
+ * 6. built under the key's lock: the deepest cached layer (or the template)
  *    plus a replay of the rest of the tail.
  *
  * So the session's instance at K(tail) wins over everything, and a layer at
@@ -29,6 +32,7 @@ export { type SessionView, StartAborted, type StartRequest, type StartStrategy }
  */
 export const START_STRATEGIES: readonly StartStrategy[] = [
   sessionInstance,
+  templateReset,
   preparedConnection,
   knownLayer,
   cachedLayer,

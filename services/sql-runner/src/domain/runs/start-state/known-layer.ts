@@ -4,7 +4,7 @@ import { keyPath, LAYER_NOT_FOUND } from './restore.js';
 import type { StartStrategy } from './strategy.js';
 
 /**
- * 3. A layer of K(tail) this runner saw cached within the last minute
+ * 4. A layer of K(tail) this runner saw cached within the last minute
  * (known-layers.ts): cloned (or taken from the warm pool) without asking
  * snapshot-cache first. A layer evicted since passes, forgotten, and costs
  * one failed call, never a wrong state.

@@ -3,7 +3,7 @@ import { beginRestore, connectNew, countRestore, factsOf, keyPath, ownerOf } fro
 import type { StartStrategy } from './strategy.js';
 
 /**
- * 2. A warm-pool instance at K(tail) this runner already holds a learner
+ * 3. A warm-pool instance at K(tail) this runner already holds a learner
  * connection to (prepared-connections.ts): one claim, no lookup (a pool
  * exists only for a cached key) and no connection set-up. Passes when there
  * is none or the claim fails.

@@ -4,11 +4,14 @@ import type { SessionConnection } from '../connections.js';
 
 /** How a run's starting state was obtained, as its `done` event and its record tell it. */
 export interface StartFacts {
-  /** session: the session's own instance; pool: a warm-pool instance; clone: a new clone of a layer; template: a fresh instance. */
+  /**
+   * session: the session's own instance; template-reset: the session's own instance, its database recreated from
+   * its template database; pool: a warm-pool instance; clone: a new clone of a layer; template: a fresh instance.
+   */
   source: StateSource;
   /** Whether the instance came from env-manager's warm pool (source `pool`). */
   warmPool: boolean;
-  /** The layer the instance was cloned from; null for the session's instance and for a fresh template. */
+  /** The layer the state came from; null for the session's instance as it was and for a fresh template. */
   layerKey: string | null;
   /** Tail steps replayed on top of that layer. */
   stepsReplayed: number;

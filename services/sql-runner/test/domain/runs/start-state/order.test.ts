@@ -56,6 +56,7 @@ describe('the starting state of a run, strategy by strategy', () => {
   it('lists its strategies in the order they are tried', () => {
     expect(START_STRATEGIES.map((s) => s.name)).toEqual([
       'session-instance',
+      'template-reset',
       'prepared-connection',
       'known-layer',
       'cached-layer',
