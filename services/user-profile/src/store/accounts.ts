@@ -27,6 +27,8 @@ interface AccountRecord {
 const SELECT = `SELECT a.id, a.role, a.email, a.display_name, a.created_at, a.upgraded_at,
   ${QUOTA_NAMES.map((n) => `a.${QUOTA_COLUMNS[n]}_override, q.${QUOTA_COLUMNS[n]} AS default_${QUOTA_COLUMNS[n]}`).join(', ')}
   FROM accounts a JOIN role_quotas q ON q.role = a.role`;
+/** The same of a row inserted in the statement's `inserted` CTE. */
+const SELECT_INSERTED = SELECT.replace('FROM accounts a', 'FROM inserted a');
 
 // bigint arrives as a string; quotas stay far below 2^53.
 const int = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -73,16 +75,18 @@ export async function insertAccount(
   pool: pg.Pool,
   input: { role: Role; email: string | null; displayName: string | null },
 ): Promise<Account> {
+  // The new row read back with its role's defaults in the same statement: one round trip per sign-up.
   const { rows } = await writing(() =>
-    pool.query<{ id: string }>(
-      `INSERT INTO accounts (role, email, display_name, upgraded_at)
-       VALUES ($1, $2, $3, CASE WHEN $1 = 'anonymous' THEN NULL ELSE now() END) RETURNING id`,
+    pool.query<AccountRecord>(
+      `WITH inserted AS (
+         INSERT INTO accounts (role, email, display_name, upgraded_at)
+         VALUES ($1, $2, $3, CASE WHEN $1 = 'anonymous' THEN NULL ELSE now() END) RETURNING *)
+       ${SELECT_INSERTED}`,
       [input.role, input.email, input.displayName],
     ),
   );
-  const account = rows[0] && (await findAccount(pool, rows[0].id));
-  if (!account) throw new Error('INSERT … RETURNING returned no row');
-  return account;
+  if (!rows[0]) throw new Error('INSERT … RETURNING returned no row');
+  return toAccount(rows[0]);
 }
 
 /**
