@@ -31,7 +31,7 @@ export interface ResultColumn {
 
 /**
  * How the run's starting state was obtained: the session's instance as it was; the session's instance with its
- * database recreated from the layer it was started from (a reset, ADR 0028); a warm-pool instance; a new clone
+ * database recreated from the layer it was started from (a reset, ADR 0029); a warm-pool instance; a new clone
  * of a layer; a new instance from the empty template.
  */
 export type StateSource = 'session' | 'template-reset' | 'pool' | 'clone' | 'template';

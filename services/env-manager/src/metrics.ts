@@ -10,7 +10,7 @@ export interface EnvManagerMetrics {
   /** Seconds from request to a connectable instance, by how it was obtained. */
   readySeconds: Histogram<'source'>;
   startFailures: Counter;
-  /** Sandbox databases recreated from an instance's template database instead of a new instance (ADR 0028). */
+  /** Sandbox databases recreated from an instance's template database instead of a new instance (ADR 0029). */
   templateResets: Counter;
 }
 

@@ -127,7 +127,7 @@ export type SnapshotResult = Static<typeof SnapshotResult>;
 
 /**
  * `POST /instances/:id/reset`: recreate the sandbox database from the instance's template database, which
- * must be at `key` (ADR 0028); answers the instance (same server, same port), or 409
+ * must be at `key` (ADR 0029); answers the instance (same server, same port), or 409
  * ENV_MANAGER_TEMPLATE_UNAVAILABLE with nothing changed.
  */
 export const ResetRequest = Type.Object({ key: StateKey }, { additionalProperties: false });

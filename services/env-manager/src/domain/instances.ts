@@ -381,7 +381,7 @@ export class InstanceManager {
   }
 
   /**
-   * Brings the sandbox database back to `key` from the instance's template database (ADR 0028): the same
+   * Brings the sandbox database back to `key` from the instance's template database (ADR 0029): the same
    * server and port, every connection to the sandbox ended. Refused (TemplateUnavailableError, nothing
    * changed) when the instance keeps no template at that key; the caller then starts the state another way.
    * An instance whose sandbox could not be made again after it was dropped is Failed.
@@ -410,7 +410,7 @@ export class InstanceManager {
 
   /**
    * A new instance from a layer keeps that layer's state as its template database before anyone connects,
-   * where clones are cheap (ADR 0028); on the copy driver it would double the instance's bytes.
+   * where clones are cheap (ADR 0029); on the copy driver it would double the instance's bytes.
    */
   private async keepTemplate(port: number, layerKey: string): Promise<void> {
     if (!(await this.driver()).atomicSnapshot) return;

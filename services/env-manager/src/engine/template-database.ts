@@ -4,7 +4,7 @@ import { SANDBOX_DATABASE, SANDBOX_USER } from './template.js';
 /**
  * The database inside an instance that keeps the state the instance was
  * cloned from, so that a reset recreates the sandbox database from it
- * (a reflink copy of its files) instead of starting a new server (ADR 0028).
+ * (a reflink copy of its files) instead of starting a new server (ADR 0029).
  * Owned by the superuser and closed to every connection: the learner can
  * neither connect to it nor copy it (NOCREATEDB, not its owner).
  */

@@ -63,7 +63,7 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceMa
       return manager.resume(request.params.id);
     },
   );
-  // A reset of the sandbox database from the instance's own template database (ADR 0028).
+  // A reset of the sandbox database from the instance's own template database (ADR 0029).
   api.post(
     '/instances/:id/reset',
     { schema: { params: Api.InstanceIdParams, body: Api.ResetRequest, response: { 200: Api.InstanceInfo } } },

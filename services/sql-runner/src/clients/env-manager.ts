@@ -32,7 +32,7 @@ export class EnvManagerClient {
     return callService(this.endpoint, `/instances/${id}/resume`, { method: 'POST', body: {}, requestId });
   }
 
-  /** Recreates the sandbox database from the instance's template database at `key` (ADR 0028); 409 when it has none. */
+  /** Recreates the sandbox database from the instance's template database at `key` (ADR 0029); 409 when it has none. */
   resetToTemplate(id: string, key: string, requestId?: string): Promise<InstanceInfo> {
     const body: EnvManagerApi.ResetRequest = { key };
     return callService(this.endpoint, `/instances/${id}/reset`, { body, requestId });

@@ -9,7 +9,7 @@ export const TEMPLATE_UNAVAILABLE = 'ENV_MANAGER_TEMPLATE_UNAVAILABLE';
 /**
  * 2. A reset: the tail again on a session whose instance was started from
  * a layer of exactly K(tail). That instance keeps the layer's state as a
- * template database (ADR 0028), so env-manager recreates the sandbox
+ * template database (ADR 0029), so env-manager recreates the sandbox
  * database from it (a reflink copy of its files) on the same server and
  * port, instead of a new server on a new clone. The learner's connection
  * is closed first (the reset ends every connection to the sandbox: the

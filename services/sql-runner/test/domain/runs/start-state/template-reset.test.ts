@@ -13,7 +13,7 @@ import {
 } from '../../../helpers/run-stack.js';
 
 // A reset (the tail again on the same session) to the layer the session's instance was started from recreates
-// its sandbox database from the template database env-manager kept in it (ADR 0028), through POST /runs on
+// its sandbox database from the template database env-manager kept in it (ADR 0029), through POST /runs on
 // sql-runner's buildApp with a real env-manager and snapshot-cache on btrfs (the driver that keeps templates).
 
 async function skipReason(): Promise<string | undefined> {
