@@ -324,7 +324,11 @@ async function timedRun(baseUrl, token, kind, body, intendedClass) {
       return undefined;
     }
     if (!done) {
-      problem(kind, `stream ended without done after ${errors.length} error event(s)`, 'no done');
+      problem(
+        kind,
+        `stream ended without done after ${errors.length} error event(s)${errors[0] ? `: ${errors[0].phase} ${errors[0].code ?? errors[0].sqlstate} ${errors[0].message}` : ''}`,
+        `no done${errors[0] ? ` (${errors[0].phase} ${errors[0].code ?? errors[0].sqlstate})` : ''}`,
+      );
       return undefined;
     }
     const unintended = errors.filter(
@@ -671,11 +675,12 @@ function capacityReport(steps) {
     );
     const codes = {};
     for (const p of stepProblems) codes[p.code] = (codes[p.code] ?? 0) + 1;
+    const inWindowErrors = stepProblems.filter((p) => p.at * 1000 >= step.windowStart).length;
     lines.push(
       `           platform CPU ms/run by process: ${formatCpu(step.cpu, Math.max(1, inWindow.length))}; control-plane PostgreSQL ${(step.cpu.controlPlaneMs / step.cpu.wallMs).toFixed(2)} cores${step.cpu.sameProcesses ? '' : ' (a platform process exited or appeared in the window)'}`,
     );
     lines.push(
-      `           errors by code: ${
+      `           errors by code (${stepProblems.length - inWindowErrors} before the window: pool fill, arrivals, settle; ${inWindowErrors} in it): ${
         Object.entries(codes)
           .sort((a, b) => b[1] - a[1])
           .map(([c, n]) => `${c} ${n}`)
