@@ -33,7 +33,7 @@ export default defineConfig({
       'frontend/main/src/**/*.test.ts',
       'e2e/**/*.test.ts',
     ],
-    globalSetup: [here('backend/kit/src/testing/global-setup.ts')],
+    globalSetup: [here('backend/kit/src/testing/global-setup.ts'), here('e2e/k8s/global-setup.ts')],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
