@@ -1,6 +1,8 @@
 // Time from request to first result row of POST /api/runs, by the path the
 // run's starting state takes (the session's own instance, a warm-pool
-// instance, a clone of a cached layer, a full replay of the tail), next to
+// instance, a clone of a cached layer, a reset from the instance's template
+// database, a full replay of the tail), each new-instance path also as a ratio
+// to the floor measured in the same run (btrfs snapshot + start + first row), next to
 // baselines on the same machine without the platform (fresh initdb + start,
 // CREATE DATABASE … TEMPLATE on a shared server, a restore of a dump), for an
 // empty state and a ~100 MB seeded one. Prints one table with p50/p95, the
@@ -14,7 +16,7 @@
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { headExecution, initdbAndStart, now, startPlatform, startScratchServer } from './lib/runs-env.js';
+import { bareFloor, headExecution, initdbAndStart, now, startPlatform, startScratchServer } from './lib/runs-env.js';
 
 const FAST = Number(process.env.BENCH_FAST_SAMPLES ?? 15);
 const SLOW = Number(process.env.BENCH_SLOW_SAMPLES ?? 3);
@@ -131,6 +133,32 @@ try {
       }
     }
 
+    // A reset: the tail again on a session whose instance is a clone of the layer; the instance keeps the layer's
+    // state as a template database and the sandbox database is made again from it (ADR 0029). A row is
+    // written before each sample, so that each reset has something to undo.
+    const reset = [];
+    {
+      const learner = await platform.signIn();
+      const first = await platform.run(learner, { tail, head: HEAD });
+      expectPath('reset: first run', first, 'clone');
+      for (let i = 0; i < WARMUP + FAST; i++) {
+        await platform.run(learner, {
+          sessionId: first.sessionId,
+          head: 'CREATE TABLE IF NOT EXISTS since_reset (); SELECT 1',
+        });
+        const r = await platform.run(learner, { sessionId: first.sessionId, tail, head: HEAD });
+        // Not enforced: a reset the template cannot serve takes the old path; the note says which it took.
+        if (i >= WARMUP) reset.push(r);
+      }
+      const sources = [...new Set(reset.map((r) => r.done.source))].join(', ');
+      notes.push(`${state.label}: reset samples reported source ${sources}`);
+      await platform.deleteOwnedInstances();
+    }
+
+    // The floor, in this run, without the platform: a snapshot of the same layer, a server on it, one
+    // connection, the first row (the machine's own speed, which differs 3–4× between machines).
+    const floor = await bareFloor(platform, finalKey, FAST);
+
     // The session's own instance: one session, head-only runs that continue on it.
     const opened = await platform.run(token, { tail, head: HEAD });
     const session = [];
@@ -184,6 +212,8 @@ try {
     f.pool = { n: pool.length, times: ms(pool), server: serverSide(pool) };
     f.clone = { n: clone.length, times: ms(clone), server: serverSide(clone) };
     f.burst = { n: burst.length, times: ms(burst), server: serverSide(burst) };
+    f.reset = { n: reset.length, times: ms(reset), server: serverSide(reset) };
+    f.floor = { n: floor.length, times: floor, server: '' };
     f.replay = { n: replay.length, times: ms(replay), server: serverSide(replay) };
   }
 
@@ -229,14 +259,16 @@ try {
   scratch = undefined;
 
   // The table.
-  const header = ['state', 'path', 'n', 'p50 ms', 'p95 ms', '× pool', 'target (p50)', 'ok', 'server p50 ms'];
+  const header = ['state', 'path', 'n', 'p50 ms', 'p95 ms', '× pool', '× floor', 'target (p50)', 'ok', 'server p50 ms'];
   for (const state of STATES) {
     const f = figures[state.id];
     const poolP50 = p50(f.pool.times);
     const cloneP50 = p50(f.clone.times);
     const fast = `≤ head ${headMs.toFixed(1)} + 15 = ${(headMs + 15).toFixed(1)}`;
     const big = state.id === 'big';
-    const line = (label, fig, target, pass) => {
+    const floorP50 = p50(f.floor.times);
+    const ratio = (a, b) => `${(a / b).toFixed(a / b >= 100 ? 0 : 1)}×`;
+    const line = (label, fig, target, pass, toFloor = false) => {
       const a = p50(fig.times);
       rows.push([
         state.label,
@@ -244,16 +276,19 @@ try {
         String(fig.n),
         fmt(a),
         fmt(p95(fig.times)),
-        `${(a / poolP50).toFixed(a / poolP50 >= 100 ? 0 : 1)}×`,
+        ratio(a, poolP50),
+        toFloor ? ratio(a, floorP50) : '',
         target ?? '',
         pass === undefined ? '' : pass ? 'PASS' : 'FAIL',
         fig.server,
       ]);
     };
     line('session (same instance)', f.session, fast, p50(f.session.times) <= headMs + 15);
-    line('warm pool', f.pool, fast, poolP50 <= headMs + 15);
-    line('clone of cached layer', f.clone, '≤ 60', cloneP50 <= 60);
-    line('clone, back to back', f.burst);
+    line('warm pool', f.pool, fast, poolP50 <= headMs + 15, true);
+    line('clone of cached layer', f.clone, '≤ 60', cloneP50 <= 60, true);
+    line('clone, back to back', f.burst, undefined, undefined, true);
+    line('reset: template database (same instance)', f.reset, undefined, undefined, true);
+    line('floor: btrfs snapshot + start + connect + row', f.floor, undefined, undefined, true);
     const replayRatio = p50(f.replay.times) / cloneP50;
     line(
       'full replay of tail',
@@ -276,7 +311,7 @@ try {
   const print = (cells) =>
     console.log(
       cells
-        .map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+        .map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
         .join('  ')
         .trimEnd(),
     );
@@ -294,6 +329,8 @@ try {
   for (const n of [
     `time = client side, from sending POST /api/runs (through the gateway) to the first \`rows\` event; head ${HEAD}; a new anonymous learner per sample except "session" (signed in before the clock starts): their first run, which the instance quota's quick check lets through without asking env-manager (ADR 0015)`,
     `× pool = p50 / warm-pool p50 of the same state; server p50 = restoreMs / replayMs / executeMs of the run's \`done\` timings`,
+    `× floor = p50 / the floor's p50 of the same state, measured in this run: a btrfs snapshot of the same layer, PostgreSQL started on it (polled every ~1 ms), one learner connection and SELECT 1, no platform (stop and delete untimed); the floor moves 3–4× from one machine to the next, the ratio tells what the platform adds`,
+    `reset: one learner's session on a clone of the layer; before each sample a head creates a table; then the tail again on the session (source template-reset: the sandbox database dropped and made again from the instance's template database, STRATEGY FILE_COPY with file_copy_method clone, ADR 0029); time includes closing and reopening the learner connection`,
     `warm pool: ${POOL_SIZE} ready instances of the state's key; each sample waits until the pool is refilled, so the refill of the instance it took runs during the run`,
     `clone: no pool for the key; samples ${SPARE_PAUSE_MS} ms apart, so the layer's clone made ahead 60 ms after the previous sample took one is ready (ADR 0018), as independent learners arriving on a layer find it; back to back: the next sample starts once the previous instance is deleted (~80 ms after the previous clone), as learners right behind each other on one layer`,
     `full replay: tail = a unique \`CREATE TABLE u_<n> ();\` + the state's tail, so only K0 is cached; starts from K0 (taken from its default warm pool of ${EMPTY_POOL}) and includes the layers the replay takes`,

@@ -3,7 +3,7 @@
 // client that times the first `rows` event, and bare PostgreSQL servers for
 // the baselines. Plain ESM; run after `npm run build`.
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -424,4 +424,70 @@ export async function initdbAndStart(root, name, statements) {
     clearTimeout(timer);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Starts PostgreSQL on `volume` and waits until its lock file says ready; another port when its own was taken. */
+async function startBare(volume, bins, user) {
+  for (let attempt = 1; ; attempt++) {
+    // freePort's port can be taken before the server binds it (the platform starts servers meanwhile).
+    const port = await freePort();
+    // The socket goes into the volume itself: the server's OS user owns it.
+    const child = spawn(bins.postgres, ['-D', volume, '-p', String(port), '-c', `unix_socket_directories=${volume}`], {
+      uid: user.uid,
+      gid: user.gid,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    for (;;) {
+      if (child.exitCode !== null) break;
+      const lines = (await readFile(join(volume, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+      if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') return { child, port, exited };
+      await sleep(1);
+    }
+    if (attempt === 3 || !stderr.includes('could not bind')) throw new Error(`postgres exited during start: ${stderr}`);
+  }
+}
+
+/**
+ * The floor of a new instance of layer `key`, without the platform, on the platform's own btrfs and layer:
+ * a snapshot of the layer, PostgreSQL started on it, one learner connection, the first row of SELECT 1.
+ * Answers the `n` times (ms) of that; the stop and delete after each are not timed.
+ */
+export async function bareFloor(platform, key, n) {
+  const driver = await fetch(`${platform.urls.snapshotCacheUrl}/driver`, {
+    headers: { 'x-taidon-service-token': platform.serviceToken },
+  }).then((r) => r.json());
+  if (driver.name !== 'btrfs') throw new Error(`the floor is measured on btrfs; the driver is ${driver.name}`);
+  const layerPath = join(driver.rootDir, 'layers', key);
+  if (!existsSync(layerPath)) throw new Error(`no layer at ${layerPath}`);
+  const user = serverOsUser();
+  const bins = await serverBinaries(undefined, user);
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const volume = join(driver.rootDir, 'volumes', `floor-${key.slice(0, 8)}-${i}`);
+    const started = now();
+    await runCommand('btrfs', ['subvolume', 'snapshot', layerPath, volume], { timeoutMs: 60_000 });
+    await rm(join(volume, 'postmaster.pid'), { force: true });
+    let server;
+    try {
+      server = await startBare(volume, bins, user);
+      const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'learner', database: 'sandbox' });
+      await client.connect();
+      await client.query('SELECT 1');
+      times.push(now() - started);
+      await client.end();
+    } finally {
+      if (server) {
+        server.child.kill('SIGINT');
+        await server.exited;
+      }
+      await runCommand('btrfs', ['subvolume', 'delete', volume], { timeoutMs: 60_000 });
+    }
+  }
+  return times;
 }
