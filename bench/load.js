@@ -731,6 +731,9 @@ const platformEnv = {
   RATE_LIMIT_ACCOUNT_MAX: process.env.RATE_LIMIT_ACCOUNT_MAX ?? '100000',
   // Nor may the per-address connection cap (ADR 0022): a thousand learners' connections all come from here.
   MAX_CONNECTIONS_PER_ADDRESS: process.env.MAX_CONNECTIONS_PER_ADDRESS ?? '0',
+  // The simulated learners do not refresh their tokens: a capacity run outlasts idp's default 15 min, after
+  // which every run of the first learners was a 401 (a real client's refresh is ~1 a second for 900 learners).
+  ACCESS_TOKEN_TTL_SECONDS: process.env.ACCESS_TOKEN_TTL_SECONDS ?? '7200',
 };
 log(`starting the platform (${JSON.stringify(platformEnv)})`);
 const platformStartedAt = now();
