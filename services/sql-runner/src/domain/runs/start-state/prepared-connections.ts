@@ -10,8 +10,13 @@ export interface PreparedConnection {
 
 export interface PreparedConnectionsOptions {
   envManager: Pick<EnvManagerClient, 'pooled'>;
-  /** How often the pools are looked at again (a take looks at once). */
+  /** How soon the pools are looked at again after a look that found something new, or after a take. */
   intervalMs: number;
+  /**
+   * The longest wait between two looks (default 2 s): each look that finds nothing new doubles the wait up to
+   * this, so an idle platform asks env-manager a few times a minute instead of ten times a second.
+   */
+  maxIntervalMs?: number;
   /**
    * Connections kept per pool key (default 4): enough for the runs that arrive between two looks; a pool of
    * hundreds would otherwise hold hundreds of idle backends and be listed whole every interval.
@@ -40,19 +45,61 @@ export class PreparedConnections {
   /** Instances whose connection a run took, until they leave the pool: not to be connected to again meanwhile. */
   private readonly handedOut = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
+  private refreshing: Promise<boolean> | undefined;
   private closed = false;
+  private started = false;
+  /** The wait before the next look: `intervalMs` after a change, doubled by every look that changed nothing. */
+  private delayMs: number;
+  /** When the next look is due (ms since the epoch), for a take to bring it forward. */
+  private dueAt = 0;
+  /** Looks made since start(), for a test or a bench to see how often env-manager is asked. */
+  looks = 0;
 
-  constructor(private readonly options: PreparedConnectionsOptions) {}
+  constructor(private readonly options: PreparedConnectionsOptions) {
+    this.delayMs = options.intervalMs;
+  }
 
   /**
-   * Looks at the pools from now on, every `intervalMs`. Not after a take: the run that took a connection is
-   * still claiming its instance and executing its head, and the refill of that instance is not ready for
-   * ~100 ms anyway.
+   * Looks at the pools from now on: again `intervalMs` after a look that found a change, else after twice the
+   * last wait, up to `maxIntervalMs`. A take brings the next look to `intervalMs` from now (not at once: the
+   * run that took a connection is still claiming its instance, and its refill is not ready for ~100 ms).
    */
   start(): void {
-    this.timer ??= setInterval(() => void this.refresh(), this.options.intervalMs).unref();
-    void this.refresh();
+    if (this.started) return;
+    this.started = true;
+    this.loop();
+  }
+
+  private loop(): void {
+    if (this.closed) return;
+    void this.refresh().then((changed) => {
+      const max = this.options.maxIntervalMs ?? 2_000;
+      this.delayMs = changed ? this.options.intervalMs : Math.min(this.delayMs * 2, max);
+      this.schedule(this.delayMs);
+    });
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.dueAt = Date.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.loop();
+    }, delayMs).unref();
+  }
+
+  /** A connection was taken: its pool is being refilled, so the next look comes soon. */
+  private soon(): void {
+    this.delayMs = this.options.intervalMs;
+    if (this.started && this.timer && this.dueAt > Date.now() + this.options.intervalMs) {
+      this.schedule(this.options.intervalMs);
+    }
+  }
+
+  /** How many connections are ready for instances of `key`. */
+  readyFor(key: string): number {
+    return this.ready.get(key)?.size ?? 0;
   }
 
   /** A prepared connection to an instance of `key`, oldest first (the order env-manager hands them out). */
@@ -63,6 +110,7 @@ export class PreparedConnections {
       byInstance.delete(id);
       if (!prepared.broken) {
         this.handedOut.add(id);
+        this.soon();
         return prepared;
       }
       void prepared.client.end().catch(() => {});
@@ -77,14 +125,18 @@ export class PreparedConnections {
       if (prepared) {
         byInstance.delete(instanceId);
         this.handedOut.add(instanceId);
+        this.soon();
         return prepared.broken ? undefined : prepared;
       }
     }
     return undefined;
   }
 
-  /** Looks at the pools once: connects to new instances, drops connections to instances gone from them. */
-  refresh(): Promise<void> {
+  /**
+   * Looks at the pools once: connects to new instances, drops connections to instances gone from them.
+   * Resolves to whether anything changed (a connection opened or dropped); never rejects.
+   */
+  refresh(): Promise<boolean> {
     this.refreshing ??= this.refreshAll().finally(() => {
       this.refreshing = undefined;
     });
@@ -93,15 +145,16 @@ export class PreparedConnections {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     await this.refreshing?.catch(() => {});
     const all = [...this.ready.values()].flatMap((m) => [...m.values()]);
     this.ready.clear();
     await Promise.all(all.map((p) => p.client.end().catch(() => {})));
   }
 
-  private async refreshAll(): Promise<void> {
-    if (this.closed) return;
+  private async refreshAll(): Promise<boolean> {
+    if (this.closed) return false;
+    this.looks += 1;
     let pooled: PooledInstance[];
     try {
       pooled = (await this.options.envManager.pooled(this.options.perKey ?? 4)).filter(
@@ -109,13 +162,15 @@ export class PreparedConnections {
       );
     } catch (error) {
       this.options.onError?.(error);
-      return;
+      return false;
     }
+    let changed = false;
     const live = new Set(pooled.map((i) => i.id));
     for (const id of this.handedOut) if (!live.has(id)) this.handedOut.delete(id);
     for (const byInstance of this.ready.values()) {
       for (const [id, prepared] of byInstance) {
         if (live.has(id) && !prepared.broken) continue;
+        changed = true;
         byInstance.delete(id);
         void prepared.client.end().catch(() => {});
       }
@@ -124,6 +179,7 @@ export class PreparedConnections {
       this.opening.has(id) || this.handedOut.has(id) || [...this.ready.values()].some((m) => m.has(id));
     const fresh = pooled.filter((i) => i.port !== null && !known(i.id));
     await Promise.all(fresh.map((instance) => this.open(instance)));
+    return changed || fresh.length > 0;
   }
 
   private async open(instance: PooledInstance): Promise<void> {

@@ -1,0 +1,83 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnvManagerClient } from '../../../../src/clients/env-manager.js';
+import { PreparedConnections } from '../../../../src/domain/runs/start-state/prepared-connections.js';
+import { type RunStack, SERVICE_TOKEN, startRunStack } from '../../../helpers/run-stack.js';
+
+// Connections opened ahead of runs to env-manager's warm-pool instances, against a real env-manager whose pool
+// sql-runner declared (warmPoolEmpty: 1): how often the pools are looked at when nothing changes (the idle
+// platform's cost), and that a take still brings the refill's connection soon.
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('prepared connections to warm-pool instances', () => {
+  let stack: RunStack;
+  let client: EnvManagerClient;
+
+  beforeAll(async () => {
+    stack = await startRunStack({ warmPoolEmpty: 1 });
+    client = new EnvManagerClient({
+      name: 'env-manager',
+      baseUrl: stack.envManagerUrl,
+      serviceToken: SERVICE_TOKEN,
+      timeoutMs: 10_000,
+    });
+  }, 120_000);
+  afterAll(async () => stack?.close(), 60_000);
+
+  it('looks at the pools less and less often while nothing changes, and soon again after a take', async () => {
+    let pooled: Awaited<ReturnType<EnvManagerClient['pooled']>> = [];
+    for (const deadline = Date.now() + 60_000; !pooled.some((i) => i.port !== null); await sleep(100)) {
+      if (Date.now() > deadline) throw new Error('the warm pool never filled');
+      pooled = await client.pooled(4);
+    }
+    const key = pooled.find((i) => i.port !== null)?.poolKey as string;
+    let calls = 0;
+    const counted = {
+      pooled: (perKey: number, requestId?: string) => {
+        calls += 1;
+        return client.pooled(perKey, requestId);
+      },
+    };
+    const prepared = new PreparedConnections({ envManager: counted, intervalMs: 20, maxIntervalMs: 320 });
+    try {
+      prepared.start();
+      await until('a connection to the pooled instance', () => prepared.readyFor(key) > 0);
+
+      // Idle: 2 s at a fixed 20 ms would be 100 looks; doubling up to 320 ms makes about ten.
+      const before = calls;
+      await sleep(2_000);
+      const idle = calls - before;
+      expect(idle).toBeGreaterThanOrEqual(4);
+      expect(idle).toBeLessThanOrEqual(14);
+
+      // A take: the connection works, and the pool's refill (env-manager starts one) is connected to soon after,
+      // without waiting out the long idle interval.
+      const taken = prepared.take(key);
+      expect(taken).toBeDefined();
+      const answer = await taken?.client.query<{ one: number }>('SELECT 1 AS one');
+      expect(answer?.rows).toEqual([{ one: 1 }]);
+      await taken?.client.end();
+      // The taken instance must leave the pool for a refill to start: claim it as a run would.
+      const claimed = await client.create({
+        ownerId: '00000000-0000-4000-8000-000000000001',
+        layerKey: key,
+        preferInstanceId: taken?.instanceId as string,
+      });
+      expect(claimed.id).toBe(taken?.instanceId);
+      const sinceTake = calls;
+      await until('a connection to the refill', () => prepared.readyFor(key) > 0, 30_000);
+      expect(calls - sinceTake).toBeGreaterThanOrEqual(1);
+    } finally {
+      await prepared.close();
+    }
+  }, 90_000);
+});
