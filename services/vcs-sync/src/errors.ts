@@ -16,8 +16,9 @@ export const VCS_SYNC_ERROR_CODES = {
   },
   VCS_SYNC_FILE_NOT_FOUND: { status: 404, meaning: 'The project has no file at this path (at this commit).' },
   VCS_SYNC_COMMIT_NOT_FOUND: {
-    status: 404,
-    meaning: "The commit is not a commit of this project's history (or not a hex object id).",
+    // 422, not 404: the project (the resource) exists; the commit the request names is what is wrong.
+    status: 422,
+    meaning: "The commit the request names is not a commit of this project's history (or not a hex object id).",
   },
   VCS_SYNC_TEMPLATE_NOT_FOUND: { status: 422, meaning: 'No project template has this name.' },
   VCS_SYNC_PROJECT_NAME_TAKEN: { status: 409, meaning: 'The account already has a project with this name.' },

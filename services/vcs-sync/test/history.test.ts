@@ -67,7 +67,7 @@ describe('history, diff and restore', () => {
     expect(answer.body.patch).toContain('+SELECT 3;');
     expect(answer.body.truncated).toBe(false);
     const unknown = await f.call(learner, 'GET', `/projects/${project.id}/diff?from=${v1.commit}&to=deadbeef`);
-    expect([unknown.status, unknown.body.code]).toEqual([404, 'VCS_SYNC_COMMIT_NOT_FOUND']);
+    expect([unknown.status, unknown.body.code]).toEqual([422, 'VCS_SYNC_COMMIT_NOT_FOUND']);
   });
 
   it('restores one file as it was at a commit, as a new commit on top of the history', async () => {

@@ -257,7 +257,7 @@ export function registerProjectRoutes(app: FastifyInstance, vcsSyncUrl: Upstream
         security,
         params: ProjectIdParams,
         querystring: DiffQuery,
-        response: { 200: ProjectDiff, 404: Problem },
+        response: { 200: ProjectDiff, 404: Problem, 422: Problem },
       },
     },
     async (request, reply) => {

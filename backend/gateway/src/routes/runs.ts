@@ -60,7 +60,8 @@ export function registerRunRoutes(app: FastifyInstance, sqlRunner: Upstream): vo
         tags: ['runs'],
         security: [{ bearerAuth: [] }],
         body: RunRequest,
-        response: { 401: Problem, 422: SqlProblem },
+        // 404: a `tail: { share }` naming no live share link.
+        response: { 401: Problem, 404: Problem, 422: SqlProblem },
       },
     },
     async (request, reply) => streamRun(sqlRunner, request, reply),
