@@ -77,6 +77,32 @@ describe('POST /api/runs through the whole platform', () => {
     expect(rowsOf(second.events, 1)).toEqual(rowsOf(first.events, 1));
   });
 
+  it("resets an anonymous learner's session on the same instance, from its template database (ADR 0029)", async () => {
+    // An anonymous account may hold one instance: the reset must not be admitted as a run that needs a new one,
+    // which reclaimed (deleted) the very instance the reset is served on.
+    const learner = await stack.signIn();
+    const first = await run(stack, learner, { tail: SEED, head: 'SELECT 1' });
+    expect(last(first.events)).toMatchObject({ outcome: 'ok', stepsReplayed: 0 });
+    const sessionId = first.events[0]?.sessionId as string;
+    const instanceOf = async () =>
+      (
+        await controlPlane<{ instance_id: string }>(
+          stack,
+          'SELECT instance_id FROM sql_runner.sessions WHERE id = $1',
+          [sessionId],
+        )
+      )[0]?.instance_id;
+    const instance = await instanceOf();
+    for (let i = 0; i < 2; i++) {
+      const changed = await run(stack, learner, { sessionId, head: 'DELETE FROM items WHERE id <= 10;' });
+      expect(last(changed.events)).toMatchObject({ outcome: 'ok', source: 'session' });
+      const reset = await run(stack, learner, { sessionId, tail: SEED, head: 'SELECT count(*) FROM items;' });
+      expect(last(reset.events)).toMatchObject({ outcome: 'ok', source: 'template-reset', stepsReplayed: 0 });
+      expect(rowsOf(reset.events)).toEqual([['5000']]);
+      expect(await instanceOf()).toBe(instance);
+    }
+  });
+
   it('rebuilds a state whose layer was evicted after the runner saw it cached', async () => {
     const tail = { sql: `CREATE TABLE gone_${randomUUID().slice(0, 8)} AS SELECT 42 AS answer;` };
     const head = 'SELECT 1';

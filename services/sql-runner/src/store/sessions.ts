@@ -67,30 +67,34 @@ export async function deleteNewSession(pool: pg.Pool, id: string): Promise<void>
 
 /**
  * The statement that records which instance serves a session and the key it is at, with its parameters at
- * `$first` (session id), `$first + 1` (instance id) and `$first + 2` (key): alone, or inside another statement.
+ * `$first` (session id), `$first + 1` (instance id) and `$first + 2` (key), and with `startKey` the layer key
+ * the instance was started from at `$first + 3`: alone, or inside another statement.
  */
-export function sessionStateUpdate(first: number): string {
-  return `UPDATE sessions SET instance_id = $${first + 1}, current_key = $${first + 2}, instance_gone = false,
-                          updated_at = now() WHERE id = $${first}`;
+export function sessionStateUpdate(first: number, startKey = false): string {
+  return `UPDATE sessions SET instance_id = $${first + 1}, current_key = $${first + 2},${
+    startKey ? ` start_key = $${first + 3},` : ''
+  } instance_gone = false, updated_at = now() WHERE id = $${first}`;
 }
 
 /**
- * Records which instance serves the session and the key it is at. With `slotOfRun`, that run gives back its
+ * Records which instance serves the session, the key it is at and the layer key the instance was started
+ * from (`startKey`: a reset to it needs no new instance, ADR 0029). With `slotOfRun`, that run gives back its
  * instance slot in the same statement: the session's new instance holds the slot from now on, so the
  * account's count of instances never sees both or neither (ADR 0023).
  */
 export async function updateSessionState(
   pool: pg.Pool,
   id: string,
-  state: { instanceId: string | null; currentKey: string | null },
+  state: { instanceId: string | null; currentKey: string | null; startKey: string | null },
   slotOfRun?: string,
 ): Promise<void> {
-  const values = [id, state.instanceId, state.currentKey];
+  const values = [id, state.instanceId, state.currentKey, state.startKey];
+  const update = sessionStateUpdate(1, true);
   if (!slotOfRun) {
-    await pool.query(sessionStateUpdate(1), values);
+    await pool.query(update, values);
     return;
   }
-  await pool.query(`WITH session AS (${sessionStateUpdate(1)}) UPDATE runs SET holds_slot = false WHERE id = $4`, [
+  await pool.query(`WITH session AS (${update}) UPDATE runs SET holds_slot = false WHERE id = $5`, [
     ...values,
     slotOfRun,
   ]);

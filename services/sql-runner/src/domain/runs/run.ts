@@ -185,7 +185,12 @@ export async function executeRun(
     const handOver =
       admitted?.holdsSlot && !replaced && state.instance.id !== session.instanceId ? admitted.runId : undefined;
     saved = moved
-      ? updateSessionState(deps.pool, session.id, { instanceId: state.instance.id, currentKey: state.key }, handOver)
+      ? updateSessionState(
+          deps.pool,
+          session.id,
+          { instanceId: state.instance.id, currentKey: state.key, startKey: state.instance.layerKey },
+          handOver,
+        )
       : Promise.resolve();
     saved.catch(() => {});
     // Keys of the head follow the instance's key; when that is unknown, so are they.

@@ -50,16 +50,17 @@ describe('admission of runs under the quotas, on a real control-plane database',
     return owner;
   }
 
-  /** A session of `ownerId`, with a live instance at `key` when `instanceId` is given. */
+  /** A session of `ownerId`, with a live instance at `key` (started from layer `startKey`) when `instance` is given. */
   async function session(
     ownerId: string,
-    instance?: { id?: string; key?: string | null; gone?: boolean },
+    instance?: { id?: string; key?: string | null; startKey?: string; gone?: boolean },
   ): Promise<{ id: string; instanceId: string | null }> {
     const id = randomUUID();
     const instanceId = instance ? (instance.id ?? randomUUID()) : null;
     await pool.query(
-      'INSERT INTO sessions (id, owner_id, instance_id, current_key, instance_gone) VALUES ($1, $2, $3, $4, $5)',
-      [id, ownerId, instanceId, instance?.key ?? null, instance?.gone ?? false],
+      `INSERT INTO sessions (id, owner_id, instance_id, current_key, start_key, instance_gone)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [id, ownerId, instanceId, instance?.key ?? null, instance?.startKey ?? null, instance?.gone ?? false],
     );
     return { id, instanceId };
   }
@@ -182,13 +183,30 @@ describe('admission of runs under the quotas, on a real control-plane database',
     });
   });
 
+  it('admits a reset to the layer the session’s instance was started from without a slot (ADR 0029)', async () => {
+    const owner = randomUUID();
+    // The learner changed the state since (key k2); the tail again (k1) is served on the same instance.
+    const own = await session(owner, { key: 'k2', startKey: 'k1' });
+    expect(await admit(owner, own.id, 'k1')).toMatchObject({
+      verdict: 'admitted',
+      holdsSlot: false,
+      reclaimed: { sessions: [], instances: [] },
+    });
+    await pool.query(`UPDATE runs SET finished_at = now() WHERE owner_id = $1`, [owner]);
+    // Any other tail still replaces the instance in its slot.
+    expect(await admit(owner, own.id, 'k3')).toMatchObject({
+      holdsSlot: true,
+      reclaimed: { sessions: [own.id], instances: [own.instanceId] },
+    });
+  });
+
   it('hands a run’s slot to its session in the statement that points the session at the new instance', async () => {
     const owner = randomUUID();
     const fresh = await session(owner);
     const runId = randomUUID();
     await admitRun(pool, { id: runId, ownerId: owner, sessionId: fresh.id, tailKey: null }, limits);
     expect(await slotsInUse(owner)).toBe(1);
-    await updateSessionState(pool, fresh.id, { instanceId: randomUUID(), currentKey: 'k' }, runId);
+    await updateSessionState(pool, fresh.id, { instanceId: randomUUID(), currentKey: 'k', startKey: null }, runId);
     expect(await slotsInUse(owner)).toBe(1);
     await finishRun(pool, runId, { outcome: 'ok', ...record });
     expect(await slotsInUse(owner)).toBe(1);
