@@ -30,7 +30,18 @@ export { Problem, SqlProblem } from './common.js';
 export * as EnvManagerApi from './internal/env-manager.js';
 export * as IdpApi from './internal/idp.js';
 export * as SnapshotCacheApi from './internal/snapshot-cache.js';
-export { MAX_SCRIPT_CHARS, PlanInput, PlanResponse, PlanStep, ScriptFile } from './plan.js';
+export * as VcsSyncApi from './internal/vcs-sync.js';
+export {
+  MAX_PLAN_FILES,
+  MAX_SCRIPT_CHARS,
+  PlanInput,
+  PlanRequest,
+  PlanResponse,
+  PlanStep,
+  ProjectTailRef,
+  ScriptFile,
+  UnplannableProblem,
+} from './plan.js';
 export {
   Commit,
   CreateProjectRequest,

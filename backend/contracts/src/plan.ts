@@ -1,7 +1,11 @@
 import { type Static, Type } from 'typebox';
+import { Problem, SqlProblem } from './common.js';
 
 /** Largest script accepted in one request, in characters (pg_dump-style seeds included). */
 export const MAX_SCRIPT_CHARS = 32 * 1024 * 1024;
+
+/** Most files one chain may be built from (a `{ files }` input, or a project's scripts). */
+export const MAX_PLAN_FILES = 1000;
 
 /** One script of a project: `init/01_schema.sql`, `seed/10_rows.sql`, … */
 export const ScriptFile = Type.Object(
@@ -22,7 +26,10 @@ export type ScriptFile = Static<typeof ScriptFile>;
  */
 export const PlanInput = Type.Union([
   Type.Object({ sql: Type.String({ maxLength: MAX_SCRIPT_CHARS }) }, { additionalProperties: false }),
-  Type.Object({ files: Type.Array(ScriptFile, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+  Type.Object(
+    { files: Type.Array(ScriptFile, { minItems: 1, maxItems: MAX_PLAN_FILES }) },
+    { additionalProperties: false },
+  ),
 ]);
 export type PlanInput = Static<typeof PlanInput>;
 
@@ -74,3 +81,33 @@ export const PlanResponse = Type.Object(
   { additionalProperties: false },
 );
 export type PlanResponse = Static<typeof PlanResponse>;
+
+/**
+ * A tail that names one of the caller's projects: its `init/` then `seed/`
+ * scripts in name order, as at `ref` (the latest commit without it), with
+ * `\i`/`\ir` resolved among the project's `.sql` files. Another account's
+ * project answers 404 like one that does not exist.
+ */
+export const ProjectTailRef = Type.Object(
+  {
+    project: Type.String({ format: 'uuid', description: 'Id of one of your projects.' }),
+    ref: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{4,64}$',
+        description: "A commit of the project's history, full or abbreviated; default the latest.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ProjectTailRef = Static<typeof ProjectTailRef>;
+
+/** Body of `POST /api/plan`: a chain given whole, or a project whose scripts make it. */
+export const PlanRequest = Type.Union([...PlanInput.anyOf, ProjectTailRef]);
+export type PlanRequest = Static<typeof PlanRequest>;
+
+/**
+ * A 422 of a plan or a run: an error in the SQL, with its position
+ * (SqlProblem), or, for a project tail, a `ref` the project lacks (Problem).
+ */
+export const UnplannableProblem = Type.Union([SqlProblem, Problem]);

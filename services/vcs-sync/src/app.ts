@@ -11,6 +11,7 @@ import { createGitMetrics, exposeGitMetrics } from './metrics.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerProjectRoutes } from './routes/projects.js';
+import { registerScriptRoutes } from './routes/scripts.js';
 
 /** What vcs-sync needs from the outside world. */
 export interface VcsSyncDeps {
@@ -71,6 +72,7 @@ export function buildApp(deps: VcsSyncDeps): FastifyInstance {
   registerProjectRoutes(app, ws, deps.audit);
   registerFileRoutes(app, ws);
   registerHistoryRoutes(app, ws, deps.audit);
+  registerScriptRoutes(app, ws);
   const audit = deps.audit;
   if (audit) app.addHook('onClose', async () => audit.close());
   return app;

@@ -72,6 +72,11 @@ export const VCS_SYNC_ERROR_CODES = {
     status: 413,
     meaning: "The change would put the account's projects past its `storageBytes` quota (user-profile).",
   },
+  VCS_SYNC_SCRIPTS_TOO_LARGE: {
+    status: 413,
+    meaning:
+      "The project's `.sql` files at the commit are more (`limit: 'files'`) or larger together (`limit: 'bytes'`) than a chain may be built from (`max`, `wouldBe`); none was read.",
+  },
   VCS_SYNC_UNSAFE_TREE: {
     status: 422,
     meaning: 'The commit holds a symbolic link or a submodule; it is not restored.',

@@ -9,7 +9,8 @@ import { authorOf, type Caller, changeProject, checkGrowth, readProject, type Wo
 /** Most commits one history answer lists. */
 export const MAX_HISTORY = 200;
 
-async function commitOf(repo: Repository, rev: string): Promise<string> {
+/** The full id of the commit `rev` names in `repo`; 422 VCS_SYNC_COMMIT_NOT_FOUND when it names none. */
+export async function commitOf(repo: Repository, rev: string): Promise<string> {
   const commit = await repo.resolveCommit(rev);
   if (!commit) {
     throw new VcsSyncError('VCS_SYNC_COMMIT_NOT_FOUND', 'No such commit in this project.', {
