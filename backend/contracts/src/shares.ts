@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { PlanInput } from './plan.js';
+import { PlanInput, ProjectTailRef } from './plan.js';
 
 /**
  * Share links (ADR 0027): a tail and a head kept under a short, unguessable
@@ -18,8 +18,8 @@ export const ShareTailRef = Type.Object(
 );
 export type ShareTailRef = Static<typeof ShareTailRef>;
 
-/** A tail as runs and shares take it: one SQL text, project files, or a share's tail. */
-export const RunTail = Type.Union([PlanInput, ShareTailRef]);
+/** A tail as runs and shares take it: one SQL text, project files, a share's tail, or a project's scripts. */
+export const RunTail = Type.Union([PlanInput, ShareTailRef, ProjectTailRef]);
 export type RunTail = Static<typeof RunTail>;
 
 /** `POST /api/shares`: the tail (same shapes as runs; a share's tail is copied) and the head to share. */

@@ -1,9 +1,11 @@
-import { createBaseApp, createMetricsRegistry, requireServiceToken } from '@taidon/kit';
+import { createBaseApp, createMetricsRegistry, requireServiceToken, type ServiceEndpoint } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { VcsSyncClient } from './clients/vcs-sync.js';
 import type { SqlRunnerConfig } from './config.js';
 import { computeBaseKey } from './domain/chain/keys.js';
 import type { EngineIdentity } from './domain/engine.js';
+import { ProjectTails } from './domain/projects/project-tails.js';
 import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
 import { warmUpBaseState } from './domain/runs/warm-up.js';
@@ -28,6 +30,8 @@ export interface SqlRunnerDeps {
   warmPoolEmpty?: number;
   /** Bounds of share links (SHARE_*); those not given take their documented defaults. Served with runs only. */
   shares?: Partial<ShareSettings>;
+  /** vcs-sync (VCS_SYNC_URL), where project tails are read; without it a project tail is refused with 503. */
+  vcsSync?: ServiceEndpoint;
 }
 
 /** sql-runner: plans SQL chains and runs them on sandbox instances. */
@@ -38,13 +42,15 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   const runs = deps.runs ? { ...deps.runs, metrics: createRunMetrics(metrics) } : undefined;
   const planner = createPlanner(deps.config, deps.logger);
   registerPlanner(app, planner);
-  registerPlanRoutes(app, deps.engine, planner, runs?.snapshotCache);
+  const projects = new ProjectTails(deps.vcsSync ? new VcsSyncClient(deps.vcsSync) : undefined);
+  registerPlanRoutes(app, deps.engine, planner, projects, runs?.snapshotCache);
   if (runs) {
     const shares = new Shares({
       pool: runs.pool,
       snapshotCache: runs.snapshotCache,
       plan: (files, options, owner) => planner.plan(files, options, owner),
       chainOptions: { engineVersion: deps.engine.version, settings: { ...deps.engine.settings } },
+      projects,
       settings: { ...DEFAULT_SHARE_SETTINGS, ...deps.shares },
       onSweepError: (error) => app.log.warn({ err: error }, 'the share sweep failed; it runs again later'),
     });

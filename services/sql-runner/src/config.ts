@@ -19,6 +19,9 @@ export const sqlRunnerConfigSpec = {
   USER_PROFILE_URL: envOptional(
     'Base URL of user-profile, where account quotas come from; unset, no run-rate or instance quota is enforced.',
   ),
+  VCS_SYNC_URL: envOptional(
+    'Base URL of vcs-sync, where the scripts of project tails (`{ project, ref? }`) are read; unset, such a tail answers 503 SQL_RUNNER_PROJECTS_UNAVAILABLE.',
+  ),
   RUN_MAX_ROWS: envInt('Rows of one result set sent to the learner before it is truncated.', {
     default: 100_000,
     min: 1,

@@ -47,6 +47,11 @@ export const SQL_RUNNER_ERROR_CODES = {
     meaning:
       'The account made SHARE_CREATE_PER_MINUTE links in the last minute; `Retry-After` and `retryAfterSeconds` say when the next may be made.',
   },
+  SQL_RUNNER_PROJECTS_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'The tail names a project (`{ project }`) and this sql-runner has no VCS_SYNC_URL to read projects from; nothing ran.',
+  },
   SQL_RUNNER_OPEN_RUNS_EXCEEDED: {
     status: 429,
     meaning:

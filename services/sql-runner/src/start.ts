@@ -37,6 +37,16 @@ export async function startSqlRunner(config: SqlRunnerConfig, options: { logger:
       logger,
       runs: createRunnerDeps(config, pool, logger),
       warmPoolEmpty: config.RUN_WARM_POOL_EMPTY,
+      ...(config.VCS_SYNC_URL
+        ? {
+            vcsSync: {
+              name: 'vcs-sync',
+              baseUrl: config.VCS_SYNC_URL,
+              serviceToken: config.SERVICE_TOKEN,
+              timeoutMs: 30_000,
+            },
+          }
+        : {}),
       shares: {
         ttlSeconds: config.SHARE_TTL_SECONDS,
         maxPerAccount: config.SHARE_MAX_PER_ACCOUNT,

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Problem, RUN_STREAM_CONTENT_TYPE, RunRequest, SqlProblem } from '@taidon/contracts';
+import { Problem, RUN_STREAM_CONTENT_TYPE, RunRequest, UnplannableProblem } from '@taidon/contracts';
 import { ACCOUNT_HEADER, PROBLEM_CONTENT_TYPE, ROLE_HEADER, SERVICE_TOKEN_HEADER, streamRequest } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { upstreamUnavailable } from '../errors.js';
@@ -60,8 +60,10 @@ export function registerRunRoutes(app: FastifyInstance, sqlRunner: Upstream): vo
         tags: ['runs'],
         security: [{ bearerAuth: [] }],
         body: RunRequest,
-        // 404: a `tail: { share }` naming no live share link.
-        response: { 401: Problem, 404: Problem, 422: SqlProblem },
+        // 404: a `tail: { share }` naming no live share link, or a `tail: { project }` naming no project of yours;
+        // 422 also a project `ref` the project lacks. A project's scripts past a chain's bounds (413) and project
+        // tails this deployment does not serve (503) are among the common refusals.
+        response: { 401: Problem, 404: Problem, 422: UnplannableProblem },
       },
     },
     async (request, reply) => streamRun(sqlRunner, request, reply),

@@ -8,8 +8,8 @@ import {
   SharedState,
   ShareIdParams,
   ShareList,
-  SqlProblem,
   shareTitleOf,
+  UnplannableProblem,
 } from '@taidon/contracts';
 import { callService, DomainError, type ServiceEndpoint } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
@@ -67,7 +67,8 @@ export function registerShareRoutes(app: FastifyInstance, sqlRunner: Upstream): 
         tags: ['shares'],
         security: [{ bearerAuth: [] }],
         body: CreateShareRequest,
-        response: { 201: CreatedShare, 401: Problem, 404: Problem, 422: SqlProblem, 429: Problem },
+        // A project tail is kept as its scripts were; it is refused as on /api/runs.
+        response: { 201: CreatedShare, 401: Problem, 404: Problem, 422: UnplannableProblem, 429: Problem },
       },
     },
     async (request, reply) => forward(sqlRunner, request, reply, '/shares', request.body),

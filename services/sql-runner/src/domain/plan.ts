@@ -1,8 +1,9 @@
-import type { PlanInput, PlanResponse } from '@taidon/contracts';
+import type { PlanInput, PlanRequest, PlanResponse } from '@taidon/contracts';
 import type { SnapshotCacheClient } from '../clients/snapshot-cache.js';
 import type { Planner } from '../planner/pool.js';
 import type { SourceFile } from './chain/index.js';
 import type { EngineIdentity } from './engine.js';
+import type { ProjectTails } from './projects/project-tails.js';
 
 /** Path given to the text of a `{ sql }` plan input, in steps and errors. */
 export const INLINE_SCRIPT_PATH = 'query.sql';
@@ -19,14 +20,21 @@ export function sourceFiles(input: PlanInput): SourceFile[] {
  * the cache at hand it also says, per step, whether its state is cached and
  * which layer a run of this chain would start from. The planning itself
  * happens in the planner's workers, on behalf of `owner` (the account asking).
+ * A project (`{ project, ref? }`) is planned as its scripts, read for `owner`.
  */
 export async function planInput(
-  input: PlanInput,
+  request: PlanRequest,
   engine: EngineIdentity,
   planner: Planner,
-  context: { cache?: SnapshotCacheClient | undefined; requestId?: string; owner?: string | undefined } = {},
+  context: {
+    projects: ProjectTails;
+    cache?: SnapshotCacheClient | undefined;
+    requestId?: string;
+    owner?: string | undefined;
+  },
 ): Promise<PlanResponse> {
   const { cache, requestId, owner } = context;
+  const input: PlanInput = 'project' in request ? await context.projects.resolve(request, owner) : request;
   const chain = await planner.plan(
     sourceFiles(input),
     { engineVersion: engine.version, settings: { ...engine.settings } },

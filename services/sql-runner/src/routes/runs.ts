@@ -39,8 +39,9 @@ async function admitRequest(
   const started = performance.now();
   const head = [{ path: HEAD_PATH, sql: request.body.head }];
   const planned = (async () => {
-    // A share's tail is the one it keeps (a 404 for a link revoked or expired, before anything starts).
-    const tailInput = await shares.resolveTail(request.body.tail);
+    // A share's tail is the one it keeps (a 404 for a link revoked or expired, before anything starts); a
+    // project's is its scripts (a 404 for a project not the account's, before anything starts).
+    const tailInput = await shares.resolveTail(request.body.tail, ownerId);
     const tail = tailInput ? await planChain(sourceFiles(tailInput), chainOptions) : undefined;
     const emptyTail = await planChain([], chainOptions);
     await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
@@ -82,7 +83,8 @@ async function admitRequest(
  * and a refusal under the quotas as a 429, before any instance is touched.
  * `POST /runs/:id/cancel` cancels a run of the same account; a client that
  * closes the stream cancels it too. A tail `{ share }` runs the share's
- * tail, whose layer the link pins once its first run has built it.
+ * tail, whose layer the link pins once its first run has built it; a tail
+ * `{ project, ref? }` runs the project's init/ and seed/ scripts.
  */
 export function registerRunRoutes(
   app: FastifyInstance,

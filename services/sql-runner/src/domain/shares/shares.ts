@@ -25,6 +25,7 @@ import {
 } from '../../store/shares.js';
 import type { Chain, ChainOptions, SourceFile } from '../chain/index.js';
 import { sourceFiles } from '../plan.js';
+import type { ProjectTails } from '../projects/project-tails.js';
 import { SharePins } from './pins.js';
 
 /** Bounds of share links, from sql-runner's SHARE_* configuration. */
@@ -63,6 +64,8 @@ export interface ShareDeps {
   /** Plans a chain on behalf of `owner`, in the planner's workers. */
   plan(files: SourceFile[], options: ChainOptions, owner?: string): Promise<Chain>;
   chainOptions: ChainOptions;
+  /** Reads project tails (`{ project }`) from vcs-sync. */
+  projects: ProjectTails;
   settings: ShareSettings;
   /** Told of a sweep pass that failed (it is tried again at the next interval). */
   onSweepError?(error: unknown): void;
@@ -115,11 +118,16 @@ export class Shares {
     return share;
   }
 
-  /** The chain options with the given tail resolved to what runs: a share's tail is replaced by its own. */
-  async resolveTail(tail: RunTail | undefined): Promise<PlanInput | undefined> {
+  /**
+   * The given tail resolved to what runs, for `ownerId`: a share's tail is
+   * replaced by its own, a project's by its scripts (read for the owner, so
+   * another account's project is a 404); SQL and files are as given.
+   */
+  async resolveTail(tail: RunTail | undefined, ownerId: string): Promise<PlanInput | undefined> {
     if (!tail) return undefined;
-    if (!('share' in tail)) return tail;
-    return (await this.live(tail.share)).tail ?? undefined;
+    if ('share' in tail) return (await this.live(tail.share)).tail ?? undefined;
+    if ('project' in tail) return this.deps.projects.resolve(tail, ownerId);
+    return tail;
   }
 
   /** Makes a link of `tail` and `head` for `ownerId`, within the account's caps and rate. */
@@ -129,7 +137,8 @@ export class Shares {
     input: { tail?: RunTail | undefined; head: string },
     requestId?: string,
   ): Promise<CreatedShare> {
-    const tail = (await this.resolveTail(input.tail)) ?? null;
+    // A project's tail is kept as its files were when the link was made.
+    const tail = (await this.resolveTail(input.tail, ownerId)) ?? null;
     const files = tail ? sourceFiles(tail) : [];
     // The key a run of this tail starts from: the tail is planned (and so checked) as a run's would be.
     const chain = await this.deps.plan(files, this.deps.chainOptions, ownerId);
