@@ -110,6 +110,8 @@ export function serviceEnv(
         ENV_MANAGER_URL: url('envManagerUrl'),
         SNAPSHOT_CACHE_URL: url('snapshotCacheUrl'),
         USER_PROFILE_URL: url('userProfileUrl'),
+        // Project tails are read there; sql-runner calls it only for such a tail, so it may start first.
+        VCS_SYNC_URL: url('vcsSyncUrl'),
       };
     case 'vcs-sync':
       return {

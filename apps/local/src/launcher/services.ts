@@ -37,7 +37,7 @@ export interface Running {
 
 /**
  * Starts audit-log, user-profile, idp, snapshot-cache, env-manager,
- * sql-runner and vcs-sync in this process on loopback ports (tests and benches do; `npm
+ * vcs-sync and sql-runner in this process on loopback ports (tests and benches do; `npm
  * start` runs each as its own process, see processes.ts), each with its own
  * start function (the one its server.ts calls) and configured by its own
  * loader from the environment with serviceEnv's values. Returns their URLs.
@@ -84,13 +84,15 @@ export async function startServices(context: LaunchContext, running: Running): P
       stopInstancesOnClose: true,
     }),
   );
-  urls.sqlRunnerUrl = await listen(
-    'sql-runner',
-    await startSqlRunner(loadSqlRunnerConfig(env('sql-runner')), { logger: logger('sql-runner') }),
-  );
+  // vcs-sync before sql-runner here, where a URL is known only once its service listens: sql-runner reads
+  // project tails from it (npm start chooses every port first, so its order stays that of PLATFORM_SERVICES).
   urls.vcsSyncUrl = await listen(
     'vcs-sync',
     await startVcsSync(loadVcsSyncConfig(env('vcs-sync')), { logger: logger('vcs-sync') }),
+  );
+  urls.sqlRunnerUrl = await listen(
+    'sql-runner',
+    await startSqlRunner(loadSqlRunnerConfig(env('sql-runner')), { logger: logger('sql-runner') }),
   );
   return urls as ServiceUrls;
 }
