@@ -13,6 +13,8 @@
 // Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/cost.js
 // Knobs (environment): BENCH_CLIENTS (8 concurrent clients), BENCH_SIGNINS (500), BENCH_REPL_RUNS (1000),
 // BENCH_CLONES (60), BENCH_IDLE (100 idle instances whose memory is measured at the end; 0 skips that part),
+// BENCH_IDLE_SETTLE_SECONDS (10) and BENCH_IDLE_WINDOW_SECONDS (15) for the idle platform's CPU, BENCH_ONLY_IDLE=1
+// to measure only that and stop,
 // PLATFORM_NODE_ARGS (node flags of the launcher, e.g. --cpu-prof; SERVICE_NODE_ARGS those of the services).
 //
 // Columns: ops/s and latency with BENCH_CLIENTS at once, then CPU per op in ms:
@@ -38,6 +40,10 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SIGNINS = Number(process.env.BENCH_SIGNINS ?? 500);
 const REPL_RUNS = Number(process.env.BENCH_REPL_RUNS ?? 1000);
 const CLONES = Number(process.env.BENCH_CLONES ?? 60);
+/** After the start, before the idle platform is measured: its start's own work (warm pool, first loops) settles. */
+const IDLE_SETTLE_MS = Number(process.env.BENCH_IDLE_SETTLE_SECONDS ?? 10) * 1000;
+/** How long the idle platform is measured. */
+const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_SECONDS ?? 15) * 1000;
 const IDLE = Number(process.env.BENCH_IDLE ?? 100);
 const IDLE_GOAL_BYTES = 10 * 1024 ** 2;
 /** Goals of issue 22: platform CPU (all its Node processes) per operation. */
@@ -169,6 +175,8 @@ async function bareInstance(layerPath, scratchDir, i, bins, user) {
 
 const rows = [];
 let failed = false;
+/** Thrown past the operations when only the idle platform is measured (BENCH_ONLY_IDLE=1). */
+const ONLY_IDLE = Symbol('only idle');
 try {
   const gatewayUrl = platform.url;
   const envManagerUrl = await serviceUrl('env-manager');
@@ -245,12 +253,17 @@ try {
     await waitWarmPool(key, size);
   };
 
-  // What the platform spends while nothing happens (loops, timers): it is inside every row's figure.
-  await sleep(3000);
+  // What the platform spends while nothing happens (loops, timers): it is inside every row's figure. Measured
+  // once the start's own work (migrations, the warm pool filling) is over.
+  await sleep(IDLE_SETTLE_MS);
   const idle0 = await platformCpu(platform.pid);
-  await sleep(5000);
+  await sleep(IDLE_WINDOW_MS);
   const idleSpent = cpuDelta(idle0, await platformCpu(platform.pid));
   const idlePerSecond = (idleSpent.nodeMs / idleSpent.wallMs) * 1000;
+  console.error(
+    `[cost] idle platform: ${idlePerSecond.toFixed(1)} ms CPU/s of its Node processes over ${IDLE_WINDOW_MS / 1000} s (${formatCpu(idleSpent, idleSpent.wallMs / 1000)} ms/s)`,
+  );
+  if (process.env.BENCH_ONLY_IDLE === '1') throw ONLY_IDLE;
 
   rows.push(await measure('anonymous sign-in (POST /api/auth/anonymous)', SIGNINS, () => signIn()));
 
@@ -379,6 +392,8 @@ Notes:
 - the floor row's platform column is what the idle platform spent meanwhile; the platform adds ${num(clone.machineMs - floor.machineMs)} ms of machine CPU to the floor of a new instance (${num(clone.machineMs)} against ${num(floor.machineMs)})
 - ${idle}
 - on this machine's ${cores} cores, CPU alone bounds the platform at about ${num((1000 * cores) / repl.machineMs)} REPL runs/s or ${num((1000 * cores) / clone.machineMs)} new instances/s`);
+} catch (error) {
+  if (error !== ONLY_IDLE) throw error;
 } finally {
   const stopped = await platform.stop();
   if (stopped.left.processes.length || stopped.left.mounts.length) {
