@@ -45,7 +45,8 @@ describe('/api/shares through the whole platform', () => {
     const owner = await stack.signIn();
     const table = `g_${randomUUID().slice(0, 8)}`;
     const tail = { sql: `CREATE TABLE ${table} AS SELECT random() AS r;` };
-    const head = `SELECT r FROM ${table}; -- <b>"luck"</b> & more`;
+    // `$&` and `` $` `` in the text must reach the page as written, not as String.replace patterns.
+    const head = `SELECT r FROM ${table}; -- <b>"luck"</b> & more $& $\``;
     const ownerRun = await run(stack, owner, { tail, head });
     expect(ownerRun.events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok' });
 
@@ -71,9 +72,13 @@ describe('/api/shares through the whole platform', () => {
     expect(page.status, 'the SPA is built (npm run build)').toBe(200);
     expect(page.type).toMatch(/^text\/html/);
     expect(page.text).toContain(
-      `<meta property="og:title" content="SELECT r FROM ${table}; -- &lt;b&gt;&quot;luck&quot;&lt;/b&gt; &amp; more">`,
+      `<meta property="og:title" content="SELECT r FROM ${table}; -- &lt;b&gt;&quot;luck&quot;&lt;/b&gt; &amp; more $&amp; $\`">`,
     );
     expect(page.text).not.toContain('<b>"luck"</b>');
+    expect(page.text.match(/<\/head>/g)).toHaveLength(1);
+    expect(page.text.match(/<title>/g)).toHaveLength(1);
+    // An id no link can have is the editor's "not found", without a detour through sql-runner.
+    expect((await api('GET', `/s/${'x'.repeat(80)}`)).status).toBe(404);
 
     expect((await api('GET', '/api/shares', owner)).json.shares).toMatchObject([{ id, title: expect.any(String) }]);
     expect((await api('GET', '/api/shares', stranger)).json.shares).toEqual([]);

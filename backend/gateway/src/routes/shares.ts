@@ -5,6 +5,7 @@ import {
   CreateShareRequest,
   Problem,
   SHARE_ERROR_CODES,
+  SHARE_ID_PATTERN,
   SharedState,
   ShareIdParams,
   ShareList,
@@ -44,12 +45,16 @@ export function previewTags(head: string): string {
   ].join('\n    ');
 }
 
+const SHARE_ID = new RegExp(SHARE_ID_PATTERN);
+
 /** index.html with a share's preview: its tags before `</head>`, its title as the page's. */
 function withPreview(index: string, head: string): string {
   const title = `${escapeHtml(shareTitleOf(head) || 'Shared SQL')} · Taidon`;
+  const tags = previewTags(head);
+  // Replacer functions: a replacement string would expand `$&`, `$'` and `` $` `` written in the learner's SQL.
   return index
-    .replace(/<title>[^<]*<\/title>/, `<title>${title}</title>`)
-    .replace('</head>', `    ${previewTags(head)}\n  </head>`);
+    .replace(/<title>[^<]*<\/title>/, () => `<title>${title}</title>`)
+    .replace('</head>', () => `    ${tags}\n  </head>`);
 }
 
 /**
@@ -130,6 +135,8 @@ export function registerSharePage(app: FastifyInstance, sqlRunner: ServiceEndpoi
         return reply.code(503).type('text/plain').send('The editor is not built: run `npm run build`, then restart.\n');
       }
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache');
+      // No link can have another id: the editor's own "not found", without asking sql-runner.
+      if (!SHARE_ID.test(request.params.id)) return reply.code(404).send(index);
       try {
         const share = await callService<SharedState>(sqlRunner, `/shares/${encodeURIComponent(request.params.id)}`, {
           requestId: request.id,
