@@ -84,6 +84,18 @@ export async function findLiveShare(db: Queryable, id: string): Promise<ShareRow
   return rows[0] ? shareOf(rows[0] as Record<string, unknown>) : undefined;
 }
 
+/** The state key of live link `id` and whether its layer is pinned (not its tail, which may be megabytes). */
+export async function findLiveSharePin(
+  db: Queryable,
+  id: string,
+): Promise<{ stateKey: string; pinned: boolean } | undefined> {
+  const { rows } = await db.query<{ state_key: string; pinned: boolean }>(
+    `SELECT state_key, pinned FROM shares WHERE id = $1 AND ${LIVE}`,
+    [id],
+  );
+  return rows[0] ? { stateKey: rows[0].state_key, pinned: rows[0].pinned } : undefined;
+}
+
 /** The account's live links, newest first. */
 export async function listLiveShares(db: Queryable, ownerId: string): Promise<ShareRow[]> {
   const { rows } = await db.query(

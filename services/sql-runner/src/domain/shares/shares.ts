@@ -15,6 +15,7 @@ import { SqlRunnerError } from '../../errors.js';
 import {
   deleteDeadShares,
   findLiveShare,
+  findLiveSharePin,
   inShareTransaction,
   insertShare,
   listLiveShares,
@@ -200,7 +201,7 @@ export class Shares {
 
   /** After a run of link `id`: its layer exists now (the run took it at the tail's end), so it is pinned. */
   async afterRun(id: string, requestId?: string): Promise<void> {
-    const share = SHARE_ID.test(id) ? await findLiveShare(this.deps.pool, id) : undefined;
+    const share = SHARE_ID.test(id) ? await findLiveSharePin(this.deps.pool, id) : undefined;
     if (share && !share.pinned) await this.pins.hold(share.stateKey, requestId);
   }
 
