@@ -178,11 +178,14 @@ export class PreparedConnections {
     const known = (id: string) =>
       this.opening.has(id) || this.handedOut.has(id) || [...this.ready.values()].some((m) => m.has(id));
     const fresh = pooled.filter((i) => i.port !== null && !known(i.id));
-    await Promise.all(fresh.map((instance) => this.open(instance)));
-    return changed || fresh.length > 0;
+    // Only a connection made counts as a change: an instance that cannot be reached is tried again at the
+    // backed-off pace, not every 100 ms.
+    const opened = await Promise.all(fresh.map((instance) => this.open(instance)));
+    return changed || opened.includes(true);
   }
 
-  private async open(instance: PooledInstance): Promise<void> {
+  /** Connects to a pooled instance; whether the connection is ready now. */
+  private async open(instance: PooledInstance): Promise<boolean> {
     this.opening.add(instance.id);
     const client = new pg.Client({
       host: instance.host ?? '127.0.0.1',
@@ -208,8 +211,10 @@ export class PreparedConnections {
       const byInstance = this.ready.get(key) ?? new Map<string, PreparedConnection>();
       this.ready.set(key, byInstance);
       byInstance.set(instance.id, prepared);
+      return true;
     } catch {
       await client.end().catch(() => {});
+      return false;
     } finally {
       this.opening.delete(instance.id);
     }

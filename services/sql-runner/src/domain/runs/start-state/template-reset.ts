@@ -32,8 +32,10 @@ export const templateReset: StartStrategy = {
     try {
       instance = await deps.envManager.resetToTemplate(open.instanceId, tail.finalKey, run.requestId);
     } catch (error) {
-      if (error instanceof DomainError && error.code === TEMPLATE_UNAVAILABLE) return undefined;
-      throw error;
+      // No template at this key, or the instance gone, stopped or unreachable: a miss, as a reset was before
+      // templates (the next strategies start a new instance). Only a refusal of the request itself fails the run.
+      if (error instanceof DomainError && error.code !== TEMPLATE_UNAVAILABLE && error.statusCode === 400) throw error;
+      return undefined;
     }
     const connection = await deps.connections.open(session.id, instance);
     const path = keyPath(tail);
