@@ -2,7 +2,17 @@ import { join, relative } from 'node:path';
 import type pg from 'pg';
 import { InvalidStateError } from '../errors.js';
 import type { Runtime } from '../runtimes/runtime.js';
-import { listExpiredSuspended, listIdleInstances, listInstances, listStuckInstances } from '../store/instances.js';
+import {
+  getInstance,
+  listExpiredSuspended,
+  listIdleInstances,
+  listInstances,
+  listStuckInstances,
+} from '../store/instances.js';
+
+/** States in which a start or a stop is in flight: the process is its owner's until it records it. */
+const IN_FLIGHT: readonly string[] = ['Pending', 'Creating', 'Deleting'];
+
 import type { InstanceManager } from './instances.js';
 
 /** What one TTL pass did. */
@@ -88,26 +98,44 @@ export async function reconcile(
 ): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { failed: [], settled: [], killedOrphans: [], stuck: [] };
   const rows = await listInstances(deps.pool, { states: ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting'] });
-  const expected = new Map<number, string>();
   const byPath = new Map<string, (typeof rows)[number]>();
   for (const row of rows) {
     if (row.volumePath) byPath.set(row.volumePath, row);
     if (manager.busy.has(row.id) || row.state !== 'Running' || row.pid === null) continue;
-    if (deps.runtime.isAlive(row.pid)) {
-      expected.set(row.pid, row.id);
-      continue;
-    }
+    if (deps.runtime.isAlive(row.pid)) continue;
     const now = await manager.busy.run(row.id, () => manager.settleGone(row, `server process ${row.pid} is gone`));
     (now.state === 'Failed' ? summary.failed : summary.settled).push(row.id);
   }
   const rootDir = (await manager.driver()).rootDir;
-  for (const server of deps.scanOrphans === false ? [] : await deps.runtime.listServers()) {
-    const owner = byPath.get(server.dataDir);
+  const servers = deps.scanOrphans === false ? [] : await deps.runtime.listServers();
+  // The records again, read after the scan: an instance started, resumed or restarted since the first read
+  // owns the server it now runs (under load, a warm-pool refill or a resume finished in between, and its
+  // server was killed as an orphan while the learner used it).
+  const owners = new Map<string, (typeof rows)[number]>();
+  if (servers.length > 0) {
+    const fresh = await listInstances(deps.pool, {
+      states: ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting'],
+    });
+    for (const row of fresh) if (row.volumePath) owners.set(row.volumePath, row);
+  }
+  for (const server of servers) {
+    const owner = owners.get(server.dataDir) ?? byPath.get(server.dataDir);
     if (!owner && !isUnder(server.dataDir, join(rootDir, '/'))) continue; // not on our volumes
-    if (expected.get(server.pid) === owner?.id && owner) continue;
+    if (owner?.state === 'Running' && owner.pid === server.pid) continue;
     // A start or stop in flight owns its process until it records it.
-    if (owner && (manager.busy.has(owner.id) || ['Pending', 'Creating', 'Deleting'].includes(owner.state))) continue;
-    await deps.runtime.kill(owner?.id ?? `orphan-${server.pid}`, server.pid);
+    if (owner && (manager.busy.has(owner.id) || IN_FLIGHT.includes(owner.state))) continue;
+    if (owner) {
+      // Decided under the instance's lock on its record as it is now, so no start or resume can finish between.
+      const killed = await manager.busy.run(owner.id, async () => {
+        const now = await getInstance(deps.pool, owner.id);
+        if (now && ((now.state === 'Running' && now.pid === server.pid) || IN_FLIGHT.includes(now.state))) return false;
+        await deps.runtime.kill(owner.id, server.pid);
+        return true;
+      });
+      if (killed) summary.killedOrphans.push(server.pid);
+      continue;
+    }
+    await deps.runtime.kill(`orphan-${server.pid}`, server.pid);
     summary.killedOrphans.push(server.pid);
   }
   for (const row of await listStuckInstances(deps.pool, deps.stuckMs)) {

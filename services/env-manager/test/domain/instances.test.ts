@@ -166,6 +166,23 @@ describe('instances on a real snapshot-cache', () => {
     await stack.runtime.forget('orphan-test');
   });
 
+  it('leaves alone a server whose instance was resumed while the orphan scan read the processes', async () => {
+    const info = await stack.manager.create({ ownerId: 'owner-resume-race', layerKey });
+    await stack.manager.suspend(info.id);
+    // The resume happens after reconcile read the records (Suspended, no pid) and before it sees the processes.
+    const runtime = Object.create(stack.runtime) as typeof stack.runtime;
+    runtime.listServers = async () => {
+      await stack.manager.resume(info.id);
+      return stack.runtime.listServers();
+    };
+    const summary = await reconcile(stack.manager, { pool: stack.pool, runtime, stuckMs: 300_000 });
+    const row = await stack.manager.row(info.id);
+    expect(row.state).toBe('Running');
+    expect(summary.killedOrphans).not.toContain(row.pid);
+    expect(stack.runtime.isAlive(row.pid as number)).toBe(true);
+    await stack.manager.delete(info.id);
+  });
+
   it('marks records stuck in Creating past the timeout as Failed', async () => {
     await stack.pool.query(
       `INSERT INTO instances (id, owner_id, state, state_changed_at) VALUES (gen_random_uuid(), 'x', 'Creating', now() - interval '1 hour')`,
