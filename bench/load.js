@@ -22,7 +22,7 @@
 // Default 0 (no pools): with 180 per state (900 idle instances) this machine
 // did worse, not better (see docs/adr/0012).
 // Before the load (both modes), the ceiling: --ceiling-workers (8) learners
-// reset back to back for --ceiling-seconds (15; 0 skips it), each reset a new
+// switch between two cached states back to back for --ceiling-seconds (15; 0 skips it), each switch a new
 // instance from the cached layer, on the otherwise idle platform; the new
 // instances a second it makes are printed beside the ramp-up's arrivals (the
 // "ramp row" at the end).
@@ -338,7 +338,8 @@ async function timedRun(baseUrl, token, kind, body, intendedClass) {
       const e = unintended[0];
       problem(
         kind,
-        `error event ${e.phase} ${e.sqlstate}${e.code ? ` ${e.code}` : ''}: ${e.message}`,
+        // With where the run started and what the platform noticed, so that a lost state can be traced.
+        `error event ${e.phase} ${e.sqlstate}${e.code ? ` ${e.code}` : ''}: ${e.message} (source ${done.source}, session ${String(sessionId).slice(0, 8)}${notices.length ? `, notices: ${notices.map((n) => n.message).join(' | ')}` : ''})`,
         `${e.phase} ${e.code ?? e.sqlstate}`,
       );
       return undefined;
@@ -516,11 +517,13 @@ function serverTimings(list) {
 // The ceiling: new instances a second this machine makes.
 
 /**
- * CEILING_WORKERS learners each sign in, make a first run, then reset back to
- * back (no think) for CEILING_SECONDS. Every reset is a new instance cloned
- * from the exercise's cached layer (no warm pool is declared yet), so the
- * instances entering Running a second are what the machine makes with nothing
- * else to do: the ceiling beside which the ramp-up's arrivals are read.
+ * CEILING_WORKERS learners each sign in, make a first run, then switch back
+ * to back (no think) for CEILING_SECONDS between the states of two exercises,
+ * both cached. Every switch is a new instance cloned from the other state's
+ * layer (no warm pool is declared yet; a reset to the same state would be
+ * served from the instance's template database, ADR 0029, and make none), so
+ * the instances entering Running a second are what the machine makes with
+ * nothing else to do: the ceiling beside which the ramp-up's arrivals are read.
  */
 async function measureCeiling(platform) {
   if (CEILING_SECONDS === 0 || CEILING_WORKERS === 0) return undefined;
@@ -530,9 +533,10 @@ async function measureCeiling(platform) {
       const exercise = EXERCISES[i % EXERCISES.length];
       const signIn = await fetch(`${platform.url}/api/auth/anonymous`, { method: 'POST' });
       const { accessToken } = await signIn.json();
-      const tail = { sql: exercise.tail };
-      const first = await timedRun(platform.url, accessToken, 'ceiling', { tail, head: exercise.first });
-      return first && { accessToken, tail, head: exercise.first, sessionId: first.sessionId };
+      const other = EXERCISES[(i + 1) % EXERCISES.length];
+      const tails = [{ sql: other.tail }, { sql: exercise.tail }];
+      const first = await timedRun(platform.url, accessToken, 'ceiling', { tail: tails[1], head: 'SELECT 1' });
+      return first && { accessToken, tails, head: 'SELECT 1', sessionId: first.sessionId };
     }),
   );
   const dbStart = (await platform.admin.query('SELECT now() AS t')).rows[0].t;
@@ -540,8 +544,9 @@ async function measureCeiling(platform) {
   const endAt = started + CEILING_SECONDS * 1000;
   let resets = 0;
   await Promise.all(
-    sessions.filter(Boolean).map(async ({ accessToken, tail, head, sessionId }) => {
-      while (now() < endAt) {
+    sessions.filter(Boolean).map(async ({ accessToken, tails, head, sessionId }) => {
+      for (let n = 0; now() < endAt; n++) {
+        const tail = tails[n % 2];
         if (await timedRun(platform.url, accessToken, 'ceiling', { sessionId, tail, head })) resets++;
       }
     }),
@@ -560,7 +565,7 @@ async function measureCeiling(platform) {
     errors: problems.length,
     text: '',
   };
-  result.text = `${result.perSecond.toFixed(1)} new instances/s (${CEILING_WORKERS} learners resetting back to back for ${seconds.toFixed(0)} s on the otherwise idle platform, before the load: ${result.resetsPerSecond.toFixed(1)} resets/s, ${result.errors} errors)`;
+  result.text = `${result.perSecond.toFixed(1)} new instances/s (${CEILING_WORKERS} learners switching between two cached states back to back for ${seconds.toFixed(0)} s on the otherwise idle platform, before the load: ${result.resetsPerSecond.toFixed(1)} switches/s, ${result.errors} errors)`;
   samples.length = 0;
   problems.length = 0;
   return result;
