@@ -52,8 +52,6 @@ export class PreparedConnections {
   private delayMs: number;
   /** When the next look is due (ms since the epoch), for a take to bring it forward. */
   private dueAt = 0;
-  /** Looks made since start(), for a test or a bench to see how often env-manager is asked. */
-  looks = 0;
 
   constructor(private readonly options: PreparedConnectionsOptions) {
     this.delayMs = options.intervalMs;
@@ -154,7 +152,6 @@ export class PreparedConnections {
 
   private async refreshAll(): Promise<boolean> {
     if (this.closed) return false;
-    this.looks += 1;
     let pooled: PooledInstance[];
     try {
       pooled = (await this.options.envManager.pooled(this.options.perKey ?? 4)).filter(
