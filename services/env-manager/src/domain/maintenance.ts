@@ -10,10 +10,13 @@ import {
   listStuckInstances,
 } from '../store/instances.js';
 
+/** States of an instance that has (or is making, or removing) a volume and perhaps a server. */
+const TRACKED: readonly InstanceState[] = ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting'];
 /** States in which a start or a stop is in flight: the process is its owner's until it records it. */
 const IN_FLIGHT: readonly string[] = ['Pending', 'Creating', 'Deleting'];
 
 import type { InstanceManager } from './instances.js';
+import type { InstanceState } from './states.js';
 
 /** What one TTL pass did. */
 export interface TtlSummary {
@@ -97,10 +100,8 @@ export async function reconcile(
   },
 ): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { failed: [], settled: [], killedOrphans: [], stuck: [] };
-  const rows = await listInstances(deps.pool, { states: ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting'] });
-  const byPath = new Map<string, (typeof rows)[number]>();
+  const rows = await listInstances(deps.pool, { states: TRACKED });
   for (const row of rows) {
-    if (row.volumePath) byPath.set(row.volumePath, row);
     if (manager.busy.has(row.id) || row.state !== 'Running' || row.pid === null) continue;
     if (deps.runtime.isAlive(row.pid)) continue;
     const now = await manager.busy.run(row.id, () => manager.settleGone(row, `server process ${row.pid} is gone`));
@@ -108,18 +109,17 @@ export async function reconcile(
   }
   const rootDir = (await manager.driver()).rootDir;
   const servers = deps.scanOrphans === false ? [] : await deps.runtime.listServers();
-  // The records again, read after the scan: an instance started, resumed or restarted since the first read
-  // owns the server it now runs (under load, a warm-pool refill or a resume finished in between, and its
-  // server was killed as an orphan while the learner used it).
+  // The owners are read after the scan: an instance started, resumed or restarted since the first read owns
+  // the server it now runs (under load, a warm-pool refill or a resume finished in between, and its server
+  // was killed as an orphan while the learner used it).
   const owners = new Map<string, (typeof rows)[number]>();
   if (servers.length > 0) {
-    const fresh = await listInstances(deps.pool, {
-      states: ['Pending', 'Creating', 'Running', 'Suspended', 'Deleting'],
-    });
-    for (const row of fresh) if (row.volumePath) owners.set(row.volumePath, row);
+    for (const row of await listInstances(deps.pool, { states: TRACKED })) {
+      if (row.volumePath) owners.set(row.volumePath, row);
+    }
   }
   for (const server of servers) {
-    const owner = owners.get(server.dataDir) ?? byPath.get(server.dataDir);
+    const owner = owners.get(server.dataDir);
     if (!owner && !isUnder(server.dataDir, join(rootDir, '/'))) continue; // not on our volumes
     if (owner?.state === 'Running' && owner.pid === server.pid) continue;
     // A start or stop in flight owns its process until it records it.
