@@ -38,7 +38,8 @@ export function chainScripts(
     const runs = (folder: string) =>
       entries.filter((e) => CHAIN_SCRIPT.test(e.path) && e.path.split('/')[0]?.toLowerCase() === folder).sort(byPath);
     const chain = [...runs('init'), ...runs('seed')];
-    const others = entries.filter((e) => !chain.includes(e)).sort(byPath);
+    const inChain = new Set(chain);
+    const others = entries.filter((e) => !inChain.has(e)).sort(byPath);
     const bytes = entries.reduce((sum, e) => sum + (e.sizeBytes ?? 0), 0);
     for (const [limit, max, wouldBe] of [
       ['files', query.maxFiles, entries.length],
