@@ -67,8 +67,8 @@ describe('projects through the gateway', () => {
       'Save seed/02-books.sql',
       'Create the project from the example template',
     ]);
-    const escape = await call(token, 'GET', `/api/projects/${id}/files/..%2F..%2Fsecrets.json`);
-    expect([escape.status, escape.json.code], escape.text).toEqual([422, 'VCS_SYNC_PATH_TRAVERSAL']);
+    const traversal = await call(token, 'GET', `/api/projects/${id}/files/..%2F..%2Fsecrets.json`);
+    expect([traversal.status, traversal.json.code], traversal.text).toEqual([422, 'VCS_SYNC_PATH_TRAVERSAL']);
   });
 
   it('answers 404 for another account’s project and leaves it untouched', async () => {
