@@ -8,7 +8,7 @@ import {
   SANDBOX_USER,
   type TemplateSettings,
 } from '../engine/template.js';
-import { keepTemplateDatabase, resetFromTemplate } from '../engine/template-database.js';
+import { keepTemplateDatabase, resetFromTemplate, SandboxDroppedError } from '../engine/template-database.js';
 import {
   InstanceNotFoundError,
   InvalidStateError,
@@ -384,7 +384,8 @@ export class InstanceManager {
    * Brings the sandbox database back to `key` from the instance's template database (ADR 0029): the same
    * server and port, every connection to the sandbox ended. Refused (TemplateUnavailableError, nothing
    * changed) when the instance keeps no template at that key; the caller then starts the state another way.
-   * An instance whose sandbox could not be made again after it was dropped is Failed.
+   * An instance whose sandbox could not be made again after it was dropped is Failed; any earlier failure
+   * (the label, ending the connections) leaves it Running as it was.
    */
   async resetToTemplate(id: string, key: string): Promise<ConnectionInfo> {
     const started = performance.now();
@@ -397,7 +398,10 @@ export class InstanceManager {
       try {
         refusal = await this.admin(row, (client) => resetFromTemplate(client, key));
       } catch (error) {
-        await this.fail(row, ['Running'], `reset from its template failed: ${describe(error)}`);
+        // Only a sandbox that may be gone fails the instance; before the drop it serves as it was.
+        if (error instanceof SandboxDroppedError) {
+          await this.fail(row, ['Running'], `reset from its template failed: ${describe(error)}`);
+        }
         throw error;
       }
       if (refusal !== null) throw new TemplateUnavailableError(id, refusal);

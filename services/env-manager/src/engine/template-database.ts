@@ -70,13 +70,29 @@ export async function keepTemplateDatabase(client: pg.Client, key: string): Prom
 }
 
 /** Why a reset from the template database was refused; the caller starts the state another way. */
-export type TemplateRefusal = 'no template' | 'another key' | 'role changed';
+export type TemplateRefusal = 'no template' | 'unreadable label' | 'another key' | 'role changed';
+
+/**
+ * A reset that failed once the sandbox database was being dropped: the instance may have no sandbox left.
+ * A failure before that (reading the label, ending the connections) leaves the sandbox as it was.
+ */
+export class SandboxDroppedError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `the sandbox database was dropped and not made again: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'SandboxDroppedError';
+  }
+}
 
 /**
  * Recreates the sandbox database from the template database when that is at `key` and the learner's role
  * is as it was then: every connection to the sandbox is ended first (the learner's, a prepared one), then
  * the database is dropped and copied again. Answers null on success, else why it was refused (nothing
- * changed then). `client` is a superuser connection to another database than the sandbox's.
+ * changed then). A failure once the drop began throws SandboxDroppedError. `client` is a superuser connection to another database than the sandbox's.
  */
 export async function resetFromTemplate(client: pg.Client, key: string): Promise<TemplateRefusal | null> {
   const { rows } = await client.query<{ label: string | null; role: string | null }>(
@@ -86,7 +102,12 @@ export async function resetFromTemplate(client: pg.Client, key: string): Promise
   );
   const found = rows[0];
   if (!found?.label) return 'no template';
-  const label = JSON.parse(found.label) as TemplateLabel;
+  let label: Partial<TemplateLabel>;
+  try {
+    label = JSON.parse(found.label) as Partial<TemplateLabel>;
+  } catch {
+    return 'unreadable label';
+  }
   if (label.key !== key) return 'another key';
   if (label.role !== found.role) return 'role changed';
   // Ended and waited for here: DROP DATABASE … WITH (FORCE) waits for them in steps of 100 ms.
@@ -96,10 +117,14 @@ export async function resetFromTemplate(client: pg.Client, key: string): Promise
     if (left.rowCount === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  await client.query(`DROP DATABASE ${quote(SANDBOX_DATABASE)} WITH (FORCE)`);
-  await client.query('SET file_copy_method = clone');
-  await client.query(
-    `CREATE DATABASE ${quote(SANDBOX_DATABASE)} OWNER ${quote(SANDBOX_USER)} TEMPLATE ${quote(TEMPLATE_DATABASE)} STRATEGY FILE_COPY`,
-  );
+  try {
+    await client.query(`DROP DATABASE ${quote(SANDBOX_DATABASE)} WITH (FORCE)`);
+    await client.query('SET file_copy_method = clone');
+    await client.query(
+      `CREATE DATABASE ${quote(SANDBOX_DATABASE)} OWNER ${quote(SANDBOX_USER)} TEMPLATE ${quote(TEMPLATE_DATABASE)} STRATEGY FILE_COPY`,
+    );
+  } catch (error) {
+    throw new SandboxDroppedError(error);
+  }
   return null;
 }

@@ -118,6 +118,36 @@ describe.skipIf(reason !== undefined)(
       }
     });
 
+    it('refuses a template whose label it cannot read, leaving the instance Running and takes the old path', async () => {
+      const table = `u_${randomUUID().slice(0, 8)}`;
+      const { account, sessionId } = await sessionOnLayer(table);
+      const instanceId = await instanceOf(sessionId);
+      const { port } = (await portOf(instanceId)) as { port: number };
+      const admin = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        password: 'run-stack-admin',
+        database: 'postgres',
+      });
+      await admin.connect();
+      try {
+        await admin.query(`COMMENT ON DATABASE taidon_base IS '{not json'`);
+      } finally {
+        await admin.end();
+      }
+      const reset = await run(stack, account, { sessionId, tail: tail(table), head: `SELECT n FROM ${table}` });
+      expect(lastOf(reset)).toMatchObject({ outcome: 'ok', source: 'clone' });
+      expect(rowsOf(reset)).toEqual([['1']]);
+      // The refused instance was never Failed on the way (its sandbox was untouched): it was let go as any
+      // replaced instance is.
+      const { rows } = await stack.envPool.query<{ to_state: string }>(
+        'SELECT to_state FROM instance_transitions WHERE instance_id = $1 ORDER BY id',
+        [instanceId],
+      );
+      expect(rows.map((r) => r.to_state)).not.toContain('Failed');
+    });
+
     it('takes the old path for a tail of another key, and when the learner changed their role since', async () => {
       const table = `o_${randomUUID().slice(0, 8)}`;
       const { account, sessionId } = await sessionOnLayer(table);
