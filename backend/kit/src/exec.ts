@@ -13,6 +13,11 @@ export interface RunCommandOptions {
   gid?: number;
   /** Written to the command's standard input, which is then closed. */
   input?: string | Buffer;
+  /**
+   * Kill the command (SIGKILL) once its stdout and stderr together pass this many bytes, so a command that
+   * prints without end cannot fill the caller's memory; the outcome says `outputExceeded`. Unset: unbounded.
+   */
+  maxOutputBytes?: number;
 }
 
 /** What a finished command printed. */
@@ -31,6 +36,8 @@ export class CommandError extends Error {
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /** Killed for printing more than `maxOutputBytes`. */
+  readonly outputExceeded: boolean;
 
   constructor(fields: {
     command: string;
@@ -38,10 +45,13 @@ export class CommandError extends Error {
     signal: NodeJS.Signals | null;
     stderr: string;
     timedOut: boolean;
+    outputExceeded?: boolean;
   }) {
     const why = fields.timedOut
       ? 'timed out'
-      : fields.signal
+      : fields.outputExceeded
+        ? 'printed more than it may'
+        : fields.signal
         ? `was killed by ${fields.signal}`
         : `exited with ${fields.exitCode}`;
     super(`${fields.command} ${why}: ${fields.stderr.trim().slice(-2000) || '(no stderr)'}`);
@@ -51,6 +61,7 @@ export class CommandError extends Error {
     this.signal = fields.signal;
     this.stderr = fields.stderr;
     this.timedOut = fields.timedOut;
+    this.outputExceeded = fields.outputExceeded ?? false;
   }
 }
 
@@ -76,12 +87,24 @@ export function collectCommand(
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timedOut = false;
+    let outputExceeded = false;
+    let outputBytes = 0;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      if (outputExceeded) return;
+      outputBytes += chunk.length;
+      if (options.maxOutputBytes !== undefined && outputBytes > options.maxOutputBytes) {
+        outputExceeded = true;
+        child.kill('SIGKILL');
+        return;
+      }
+      into.push(chunk);
+    };
+    child.stdout.on('data', collect(stdout));
+    child.stderr.on('data', collect(stderr));
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -92,6 +115,7 @@ export function collectCommand(
         exitCode,
         signal,
         timedOut,
+        ...(outputExceeded ? { outputExceeded } : {}),
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
       });
@@ -128,6 +152,7 @@ export async function runCommand(
             uid: options.uid,
             gid: options.gid,
             input: options.input,
+            ...(options.maxOutputBytes === undefined ? {} : { maxOutputBytes: options.maxOutputBytes }),
           })
         : await collectCommand(file, args, options);
   } catch (error) {
@@ -140,8 +165,9 @@ export async function runCommand(
     });
   }
   const { exitCode, signal, timedOut, stdout, stderr } = outcome;
-  if (exitCode === 0 && !timedOut) return { stdout, stderr };
-  throw new CommandError({ command: file, exitCode, signal, stderr, timedOut });
+  const outputExceeded = outcome.outputExceeded === true;
+  if (exitCode === 0 && !timedOut && !outputExceeded) return { stdout, stderr };
+  throw new CommandError({ command: file, exitCode, signal, stderr, timedOut, outputExceeded });
 }
 
 /** Sets the niceness of process `pid`; not allowed (not root and lowering it) or the process gone: left as it is. */

@@ -7,6 +7,8 @@ export interface CommandOutcome {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  /** Killed for printing more than the request's `maxOutputBytes`. */
+  outputExceeded?: boolean;
   stdout: string;
   stderr: string;
 }
@@ -23,7 +25,7 @@ interface CommandFields {
 
 /** What the spawner's process is asked to do. */
 export type SpawnerRequest =
-  | (CommandFields & { id: number; kind: 'run'; input?: string; timeoutMs: number })
+  | (CommandFields & { id: number; kind: 'run'; input?: string; timeoutMs: number; maxOutputBytes?: number })
   | (CommandFields & {
       id: number;
       kind: 'start';

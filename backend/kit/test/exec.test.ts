@@ -21,6 +21,18 @@ describe('runCommand', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('kills a command that prints more than maxOutputBytes, and says so', async () => {
+    const started = Date.now();
+    const error = await runCommand('yes', [], { timeoutMs: 10_000, maxOutputBytes: 64 * 1024 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CommandError);
+    expect([(error as CommandError).outputExceeded, (error as CommandError).timedOut]).toEqual([true, false]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const { stdout } = await runCommand('printf', ['short'], { timeoutMs: 5000, maxOutputBytes: 5 });
+    expect(stdout).toBe('short');
+  });
+
   it('reports a missing executable as a CommandError', async () => {
     const error = await runCommand('/nonexistent/tool', [], { timeoutMs: 1000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CommandError);
