@@ -52,8 +52,8 @@ export class CommandError extends Error {
       : fields.outputExceeded
         ? 'printed more than it may'
         : fields.signal
-        ? `was killed by ${fields.signal}`
-        : `exited with ${fields.exitCode}`;
+          ? `was killed by ${fields.signal}`
+          : `exited with ${fields.exitCode}`;
     super(`${fields.command} ${why}: ${fields.stderr.trim().slice(-2000) || '(no stderr)'}`);
     this.name = 'CommandError';
     this.command = fields.command;
