@@ -21,27 +21,87 @@ describe('GET /api/sessions/:id/schema', () => {
   }, 120_000);
   afterAll(async () => stack?.close(), 60_000);
 
-  it("lists the tables and columns of the session's instance for completion", async () => {
+  it("lists the schemas, tables, columns, keys, indexes and row estimates of the session's instance", async () => {
     const sessionId = randomUUID();
     const before = await run(stack, token, { sessionId, head: 'SELECT 1;' });
     expect(before.events.at(-1)).toMatchObject({ type: 'done', outcome: 'ok' });
-    expect((await schemaOf(stack, token, sessionId)).body).toEqual({ tables: [] });
+    expect((await schemaOf(stack, token, sessionId)).body).toEqual({
+      schemas: ['public'],
+      tables: [],
+      truncated: false,
+    });
 
     await run(stack, token, {
       sessionId,
-      head: 'CREATE TABLE pets (id int PRIMARY KEY, name varchar(40));\nCREATE VIEW named AS SELECT name FROM pets;',
+      head: [
+        'CREATE SCHEMA shop;',
+        'CREATE TABLE pets (id int PRIMARY KEY, name varchar(40) NOT NULL UNIQUE);',
+        'CREATE TABLE shop.visits (pet int REFERENCES pets (id), at date);',
+        'CREATE INDEX visits_at ON shop.visits (at);',
+        "INSERT INTO pets SELECT g, 'p' || g FROM generate_series(1, 300) g;",
+        'ANALYZE pets;',
+        'CREATE VIEW named AS SELECT name FROM pets;',
+      ].join('\n'),
     });
     const after = await schemaOf(stack, token, sessionId);
     expect(after.status).toBe(200);
+    expect(after.body.schemas).toEqual(['public', 'shop']);
+    expect(after.body.truncated).toBe(false);
     expect(after.body.tables).toEqual([
-      { schema: 'public', name: 'named', kind: 'view', columns: [{ name: 'name', type: 'character varying(40)' }] },
+      {
+        schema: 'public',
+        name: 'named',
+        kind: 'view',
+        rowEstimate: null,
+        columns: [{ name: 'name', type: 'character varying(40)', nullable: true }],
+        keys: [],
+        indexes: [],
+      },
       {
         schema: 'public',
         name: 'pets',
         kind: 'table',
+        rowEstimate: 300,
         columns: [
-          { name: 'id', type: 'integer' },
-          { name: 'name', type: 'character varying(40)' },
+          { name: 'id', type: 'integer', nullable: false },
+          { name: 'name', type: 'character varying(40)', nullable: false },
+        ],
+        keys: [
+          { name: 'pets_pkey', kind: 'primary', columns: ['id'] },
+          { name: 'pets_name_key', kind: 'unique', columns: ['name'] },
+        ],
+        indexes: [
+          {
+            name: 'pets_pkey',
+            unique: true,
+            definition: 'CREATE UNIQUE INDEX pets_pkey ON public.pets USING btree (id)',
+          },
+          {
+            name: 'pets_name_key',
+            unique: true,
+            definition: 'CREATE UNIQUE INDEX pets_name_key ON public.pets USING btree (name)',
+          },
+        ],
+      },
+      {
+        schema: 'shop',
+        name: 'visits',
+        kind: 'table',
+        rowEstimate: expect.any(Number),
+        columns: [
+          { name: 'pet', type: 'integer', nullable: true },
+          { name: 'at', type: 'date', nullable: true },
+        ],
+        keys: [
+          {
+            name: 'visits_pet_fkey',
+            kind: 'foreign',
+            columns: ['pet'],
+            references: { schema: 'public', table: 'pets', columns: ['id'] },
+          },
+        ],
+        indexes: [
+          { name: 'visits_at', unique: false, definition: 'CREATE INDEX visits_at ON shop.visits USING btree (at)' },
         ],
       },
     ]);

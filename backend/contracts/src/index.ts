@@ -60,7 +60,7 @@ export {
   RestoreResult,
 } from './projects.js';
 export { type ResultColumn, RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest, type StateSource } from './runs.js';
-export { SessionSchema } from './session-schema.js';
+export { SchemaIndex, SchemaKey, SessionSchema } from './session-schema.js';
 export {
   CreatedShare,
   CreateShareRequest,

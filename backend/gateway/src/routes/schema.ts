@@ -8,7 +8,8 @@ export function registerSchemaRoutes(app: FastifyInstance, sqlRunner: Upstream):
     '/api/sessions/:id/schema',
     {
       schema: {
-        summary: "Tables and columns of the session's current instance, for completion in the editor.",
+        summary:
+          "Schemas, tables, columns, keys, indexes and row estimates of the session's current instance (capped), for the editor's completion and schema browser.",
         tags: ['runs'],
         security: [{ bearerAuth: [] }],
         params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] },

@@ -5,17 +5,13 @@ import type {
   PlanResponse,
   RunEvent,
   RunRequest,
+  SessionSchema,
   SharedState,
   ShareSummary,
 } from '@taidon/contracts';
 import type { AuthStore } from './auth.js';
 import { apiErrorOf } from './errors.js';
 import { readNdjson } from './ndjson.js';
-
-/** Tables and columns of the learner's current instance, for completion. */
-export interface SessionSchema {
-  tables: { schema: string; name: string; columns: { name: string; type: string }[] }[];
-}
 
 /**
  * The typed client of the gateway's `/api`: adds the bearer token, renews it
@@ -63,7 +59,7 @@ export class ApiClient {
     await this.request(`/api/runs/${runId}/cancel`, { method: 'POST', body: '{}' });
   }
 
-  /** Tables and columns of the session's instance; empty when it has none yet. */
+  /** Schemas, tables, columns, keys, indexes and row estimates of the session's instance; empty when it has none yet. */
   async schema(sessionId: string, signal?: AbortSignal): Promise<SessionSchema> {
     const response = await this.request(`/api/sessions/${sessionId}/schema`, { signal: signal ?? null });
     return (await response.json()) as SessionSchema;

@@ -1,4 +1,4 @@
-import type { SessionSchema } from '../api/client.js';
+import type { SessionSchema } from '@taidon/contracts';
 import { monaco } from './monaco.js';
 
 /** Keywords offered by completion (the grammar's own list is loaded lazily and not exported). */
@@ -13,10 +13,10 @@ const KEYWORDS = (
 ).split(' ');
 
 /** The schema completion offers; replaced after each run by the session's instance's catalog. */
-let current: SessionSchema = { tables: [] };
+let current: Pick<SessionSchema, 'tables'> = { tables: [] };
 
 /** Sets the tables and columns completion offers. */
-export function setCompletionSchema(schema: SessionSchema): void {
+export function setCompletionSchema(schema: Pick<SessionSchema, 'tables'>): void {
   current = schema;
 }
 

@@ -2,10 +2,19 @@ import type { SessionSchema } from '@taidon/contracts';
 import { NotFoundError } from '@taidon/kit';
 import pg from 'pg';
 import { selectSession } from '../../store/sessions.js';
+import {
+  CATALOG_CAPS,
+  COLUMNS_SQL,
+  type ColumnRow,
+  INDEXES_SQL,
+  type IndexRow,
+  KEYS_SQL,
+  type KeyRow,
+  RELATIONS_SQL,
+  type RelationRow,
+  SCHEMAS_SQL,
+} from './catalog-sql.js';
 import type { RunnerDeps } from './context.js';
-
-/** Most columns listed, so a learner's huge schema cannot make completion slow. */
-const MAX_COLUMNS = 5_000;
 
 const RELATION_KINDS: Record<string, string> = {
   r: 'table',
@@ -14,47 +23,79 @@ const RELATION_KINDS: Record<string, string> = {
   m: 'materialized view',
   f: 'foreign table',
 };
+const KEY_KINDS = { p: 'primary', u: 'unique', f: 'foreign' } as const;
 
-// The learner's own relations: everything outside PostgreSQL's catalogs.
-const CATALOG_SQL = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
-       a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
- ORDER BY n.nspname, c.relname, a.attnum
- LIMIT ${MAX_COLUMNS}`;
-
-interface CatalogRow {
-  schema: string;
-  name: string;
-  kind: string;
-  column: string | null;
-  type: string | null;
+/** What the catalog queries answered, each list possibly one row past its cap. */
+export interface CatalogRows {
+  schemas: { name: string }[];
+  relations: RelationRow[];
+  columns: ColumnRow[];
+  keys: KeyRow[];
+  indexes: IndexRow[];
 }
 
-/** Groups catalog rows (one per column) into tables with their columns. */
-export function tablesOf(rows: CatalogRow[]): SessionSchema['tables'] {
+/** Assembles catalog rows into the answer: tables with their columns, keys and indexes, capped, in catalog order. */
+export function schemaOf(rows: CatalogRows): SessionSchema {
+  const over = (list: unknown[], cap: number) => list.length > cap;
+  const truncated =
+    over(rows.schemas, CATALOG_CAPS.schemas) ||
+    over(rows.relations, CATALOG_CAPS.relations) ||
+    over(rows.columns, CATALOG_CAPS.columns) ||
+    over(rows.keys, CATALOG_CAPS.keys) ||
+    over(rows.indexes, CATALOG_CAPS.indexes);
   const tables = new Map<string, SessionSchema['tables'][number]>();
-  for (const row of rows) {
-    const id = `${row.schema}.${row.name}`;
-    let table = tables.get(id);
-    if (!table) {
-      table = { schema: row.schema, name: row.name, kind: RELATION_KINDS[row.kind] ?? row.kind, columns: [] };
-      tables.set(id, table);
-    }
-    if (row.column !== null) table.columns.push({ name: row.column, type: row.type ?? '' });
+  for (const r of rows.relations.slice(0, CATALOG_CAPS.relations)) {
+    tables.set(r.oid, {
+      schema: r.schema,
+      name: r.name,
+      kind: RELATION_KINDS[r.kind] ?? r.kind,
+      rowEstimate: r.estimate,
+      columns: [],
+      keys: [],
+      indexes: [],
+    });
   }
-  return [...tables.values()];
+  for (const c of rows.columns.slice(0, CATALOG_CAPS.columns)) {
+    tables.get(c.oid)?.columns.push({ name: c.name, type: c.type, nullable: c.nullable });
+  }
+  for (const k of rows.keys.slice(0, CATALOG_CAPS.keys)) {
+    const key: SessionSchema['tables'][number]['keys'][number] = {
+      name: k.name,
+      kind: KEY_KINDS[k.kind],
+      columns: k.columns,
+    };
+    if (k.kind === 'f' && k.ref_schema !== null && k.ref_table !== null) {
+      key.references = { schema: k.ref_schema, table: k.ref_table, columns: k.ref_columns ?? [] };
+    }
+    tables.get(k.oid)?.keys.push(key);
+  }
+  for (const i of rows.indexes.slice(0, CATALOG_CAPS.indexes)) {
+    tables.get(i.oid)?.indexes.push({ name: i.name, unique: i.unique, definition: i.definition });
+  }
+  return {
+    schemas: rows.schemas.slice(0, CATALOG_CAPS.schemas).map((s) => s.name),
+    tables: [...tables.values()],
+    truncated,
+  };
+}
+
+/** Reads the catalog of the instance `client` is connected to (one statement each, all capped). */
+export async function readCatalog(client: pg.Client): Promise<SessionSchema> {
+  const schemas = (await client.query<{ name: string }>(SCHEMAS_SQL)).rows;
+  const relations = (await client.query<RelationRow>(RELATIONS_SQL)).rows;
+  const oids = relations.slice(0, CATALOG_CAPS.relations).map((r) => r.oid);
+  const columns = (await client.query<ColumnRow>(COLUMNS_SQL, [oids])).rows;
+  const keys = (await client.query<KeyRow>(KEYS_SQL, [oids])).rows;
+  const indexes = (await client.query<IndexRow>(INDEXES_SQL, [oids])).rows;
+  return schemaOf({ schemas, relations, columns, keys, indexes });
 }
 
 /**
- * Tables and columns of the session's instance, read on a short-lived admin
- * connection (never the learner's, which may be busy or inside an aborted
- * transaction). Only a session with an open connection is asked: completion
- * never resumes a suspended instance. Committed objects only.
+ * The schemas, tables, columns, keys, indexes and row estimates of the
+ * session's instance, read on a short-lived admin connection (never the
+ * learner's, which may be busy or inside an aborted transaction). Only a
+ * session with an open connection is asked: the editor never resumes a
+ * suspended instance for this. Committed objects only.
  */
 export async function sessionSchema(
   deps: Pick<RunnerDeps, 'pool' | 'connections'>,
@@ -65,7 +106,7 @@ export async function sessionSchema(
   if (!session || session.ownerId !== ownerId)
     throw new NotFoundError('SQL_RUNNER_SESSION_NOT_FOUND', 'No such session.');
   const open = session.instanceId ? deps.connections.get(session.id, session.instanceId) : undefined;
-  if (!open) return { tables: [] };
+  if (!open) return { schemas: [], tables: [], truncated: false };
   const { instance } = open;
   const client = new pg.Client({
     host: instance.host,
@@ -80,8 +121,9 @@ export async function sessionSchema(
   client.on('error', () => {}); // a server going away fails the query below, never the process
   await client.connect();
   try {
-    const { rows } = await client.query<CatalogRow>(CATALOG_SQL);
-    return { tables: tablesOf(rows) };
+    // One snapshot for the five reads, so a table and its columns come from the same moment.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return await readCatalog(client);
   } finally {
     await client.end().catch(() => {});
   }
