@@ -36,6 +36,7 @@ export interface EnvManagerDeps {
     | 'SANDBOX_WORK_MEM_KB'
     | 'INSTANCE_IDLE_TTL_SECONDS'
     | 'INSTANCE_SUSPENDED_TTL_SECONDS'
+    | 'INSTANCE_THROWAWAY_TTL_SECONDS'
     | 'INSTANCE_START_TIMEOUT_MS'
     | 'INSTANCE_STUCK_TIMEOUT_MS'
     | 'INSTANCE_DISK_MAX_BYTES'
@@ -157,6 +158,7 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
           expireInstances(manager, pool, {
             idleSeconds: config.INSTANCE_IDLE_TTL_SECONDS,
             suspendedSeconds: config.INSTANCE_SUSPENDED_TTL_SECONDS,
+            throwawaySeconds: config.INSTANCE_THROWAWAY_TTL_SECONDS,
           }),
         report('instance TTL'),
       ),

@@ -84,6 +84,10 @@ export const envManagerConfigSpec = {
     default: 86_400,
     min: 1,
   }),
+  INSTANCE_THROWAWAY_TTL_SECONDS: envInt(
+    "Instances created for the `throwaway` owner role (sql-runner's throwaway clones: project tests, EXPLAIN) are deleted this long after they were created, whatever they are doing: a runner that stopped mid-use cannot leak one.",
+    { default: 600, min: 1 },
+  ),
   INSTANCE_START_TIMEOUT_MS: envInt('Give up on a server that does not accept connections within this time.', {
     default: 30_000,
     min: 100,

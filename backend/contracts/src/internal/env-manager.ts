@@ -32,6 +32,12 @@ export type InstanceSource = Static<typeof InstanceSource>;
 export const InstanceIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 export type InstanceIdParams = Static<typeof InstanceIdParams>;
 
+/**
+ * Owner role of a throwaway instance (sql-runner's clones for project tests and EXPLAIN, ADR 0031): never
+ * suspended, and deleted INSTANCE_THROWAWAY_TTL_SECONDS after its creation if its runner has not deleted it.
+ */
+export const THROWAWAY_OWNER_ROLE = 'throwaway';
+
 /** `POST /instances`: an instance for an owner, from a layer or the template. */
 export const CreateInstanceRequest = Type.Object(
   {

@@ -5,6 +5,7 @@ import type { Runtime } from '../runtimes/runtime.js';
 import {
   getInstance,
   listExpiredSuspended,
+  listExpiredThrowaway,
   listIdleInstances,
   listInstances,
   listStuckInstances,
@@ -27,12 +28,14 @@ export interface TtlSummary {
 /**
  * Idle TTL: Running instances of anonymous owners unused for `idleSeconds`
  * are suspended (their memory freed, their volume kept); Suspended
- * instances older than `suspendedSeconds` are deleted with their volume.
+ * instances older than `suspendedSeconds` are deleted with their volume;
+ * throwaway instances (owner role `throwaway`) older than `throwawaySeconds`
+ * are deleted whatever their state, so a clone whose runner died is not kept.
  */
 export async function expireInstances(
   manager: InstanceManager,
   pool: pg.Pool,
-  ttl: { idleSeconds: number; suspendedSeconds: number },
+  ttl: { idleSeconds: number; suspendedSeconds: number; throwawaySeconds?: number },
 ): Promise<TtlSummary> {
   const summary: TtlSummary = { suspended: [], deleted: [] };
   for (const row of await listIdleInstances(pool, ttl.idleSeconds)) {
@@ -43,6 +46,12 @@ export async function expireInstances(
   for (const row of await listExpiredSuspended(pool, ttl.suspendedSeconds)) {
     if (manager.busy.has(row.id)) continue;
     if (await movedOn(manager.delete(row.id, `suspended for more than ${ttl.suspendedSeconds} s`))) continue;
+    summary.deleted.push(row.id);
+  }
+  if (ttl.throwawaySeconds === undefined) return summary;
+  for (const row of await listExpiredThrowaway(pool, ttl.throwawaySeconds)) {
+    if (manager.busy.has(row.id)) continue;
+    if (await movedOn(manager.delete(row.id, `throwaway for more than ${ttl.throwawaySeconds} s`))) continue;
     summary.deleted.push(row.id);
   }
   return summary;

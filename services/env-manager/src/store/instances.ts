@@ -1,3 +1,4 @@
+import { EnvManagerApi } from '@taidon/contracts';
 import type pg from 'pg';
 import type { InstanceState } from '../domain/states.js';
 
@@ -301,6 +302,16 @@ export async function listExpiredSuspended(pool: pg.Pool, seconds: number): Prom
   const { rows } = await pool.query(
     `SELECT * FROM instances WHERE state = 'Suspended' AND suspended_at < now() - make_interval(secs => $1)`,
     [seconds],
+  );
+  return rows.map(toRow);
+}
+
+/** Live instances of the `throwaway` owner role created more than `seconds` ago (see EnvManagerApi.THROWAWAY_OWNER_ROLE). */
+export async function listExpiredThrowaway(pool: pg.Pool, seconds: number): Promise<InstanceRow[]> {
+  const { rows } = await pool.query(
+    `SELECT * FROM instances WHERE state IN ('Running', 'Suspended') AND owner_role = $2
+        AND created_at < now() - make_interval(secs => $1) ORDER BY created_at`,
+    [seconds, EnvManagerApi.THROWAWAY_OWNER_ROLE],
   );
   return rows.map(toRow);
 }

@@ -132,6 +132,27 @@ describe('instances on a real snapshot-cache', () => {
     await stack.manager.delete(other.id);
   });
 
+  it('deletes a throwaway instance once its TTL from creation has passed, and no other', async () => {
+    const throwaway = await stack.manager.create({ ownerId: 'throwaway:acct', ownerRole: 'throwaway', layerKey });
+    const young = await stack.manager.create({ ownerId: 'throwaway:acct', ownerRole: 'throwaway', layerKey });
+    const learnerOwned = await stack.manager.create({ ownerId: 'registered', ownerRole: 'learner', layerKey });
+    const pid = (await stack.manager.row(throwaway.id)).pid as number;
+    const volumePath = (await stack.manager.row(throwaway.id)).volumePath as string;
+    await stack.pool.query(`UPDATE instances SET created_at = now() - interval '11 minutes' WHERE id = ANY($1)`, [
+      [throwaway.id, learnerOwned.id],
+    ]);
+    const ttl = { idleSeconds: 60, suspendedSeconds: 86_400, throwawaySeconds: 600 };
+    const summary = await expireInstances(stack.manager, stack.pool, ttl);
+    expect(summary.deleted).toEqual([throwaway.id]);
+    expect((await stack.manager.get(throwaway.id)).state).toBe('Deleted');
+    expect(gone(pid)).toBe(true);
+    expect(existsSync(volumePath)).toBe(false);
+    expect((await stack.manager.get(young.id)).state).toBe('Running');
+    expect((await stack.manager.get(learnerOwned.id)).state).toBe('Running');
+    await stack.manager.delete(young.id);
+    await stack.manager.delete(learnerOwned.id);
+  });
+
   it('marks Failed, with the reason, a Running instance whose postmaster was SIGKILLed', async () => {
     const info = await stack.manager.create({ ownerId: 'owner-4', layerKey });
     const pid = (await stack.manager.row(info.id)).pid as number;
