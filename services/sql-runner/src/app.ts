@@ -10,9 +10,12 @@ import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
 import { warmUpBaseState } from './domain/runs/warm-up.js';
 import { DEFAULT_SHARE_SETTINGS, type ShareSettings, Shares } from './domain/shares/shares.js';
-import { createRunMetrics } from './metrics.js';
+import { DEFAULT_THROWAWAY_SETTINGS, ThrowawayClones, type ThrowawaySettings } from './domain/throwaway/clones.js';
+import { createPlannerJobs, createRunMetrics } from './metrics.js';
 import { createPlanner, type PlannerConfig, registerPlanner } from './planner/index.js';
+import { registerExplainRoutes } from './routes/explain.js';
 import { registerPlanRoutes } from './routes/plan.js';
+import { registerProjectTestRoutes } from './routes/project-tests.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSchemaRoutes } from './routes/schema.js';
 import { registerShareRoutes } from './routes/shares.js';
@@ -32,6 +35,10 @@ export interface SqlRunnerDeps {
   shares?: Partial<ShareSettings>;
   /** vcs-sync (VCS_SYNC_URL), where project tails are read; without it a project tail is refused with 503. */
   vcsSync?: ServiceEndpoint;
+  /** Bounds of throwaway clones (THROWAWAY_MAX_PER_ACCOUNT, THROWAWAY_MAX); those not given take their defaults. */
+  throwaway?: Partial<ThrowawaySettings>;
+  /** Files of one project's tests run at once (TESTS_CONCURRENCY); default 2. */
+  testsConcurrency?: number;
 }
 
 /** sql-runner: plans SQL chains and runs them on sandbox instances. */
@@ -40,7 +47,7 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   const app = createBaseApp({ service: 'sql-runner', logger: deps.logger, bodyLimitBytes: 1024 * 1024, metrics });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
   const runs = deps.runs ? { ...deps.runs, metrics: createRunMetrics(metrics) } : undefined;
-  const planner = createPlanner(deps.config, deps.logger);
+  const planner = createPlanner(deps.config, deps.logger, createPlannerJobs(metrics));
   registerPlanner(app, planner);
   const projects = new ProjectTails(deps.vcsSync ? new VcsSyncClient(deps.vcsSync) : undefined);
   registerPlanRoutes(app, deps.engine, planner, projects, runs?.snapshotCache);
@@ -56,6 +63,13 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     });
     registerRunRoutes(app, deps.engine, runs, new RunRegistry(), planner, shares);
     registerShareRoutes(app, shares);
+    // SQL that must leave the learner's instance and the layers as they were runs on throwaway clones (ADR 0031).
+    const clones = new ThrowawayClones(runs, { ...DEFAULT_THROWAWAY_SETTINGS, ...deps.throwaway });
+    const chainOptions = { engineVersion: deps.engine.version, settings: { ...deps.engine.settings } };
+    registerExplainRoutes(app, runs, clones, planner, shares, chainOptions);
+    registerProjectTestRoutes(app, runs, clones, planner, projects, chainOptions, {
+      concurrency: deps.testsConcurrency ?? 2,
+    });
     app.addHook('onReady', async () => shares.start());
     if (runs.quota) registerUsageRoutes(app, runs.quota);
     registerSchemaRoutes(app, runs);

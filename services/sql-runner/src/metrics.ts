@@ -54,3 +54,13 @@ export function createRunMetrics(registry: Registry): RunMetrics {
     }),
   };
 }
+
+/** Plans asked of the planner's workers, by outcome: queued, or refused (busy: the queue is full; account-busy). */
+export function createPlannerJobs(registry: Registry): Counter<'outcome'> {
+  return new Counter({
+    name: 'taidon_planner_jobs_total',
+    help: 'Plans asked of the planner workers, by outcome: queued, busy (queue full, 503), account-busy (429).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+}

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import { type SqlRunnerConfig, sqlRunnerConfigSpec } from '../config.js';
 import { PlannerBusyError } from './errors.js';
 import { PlannerPool } from './pool.js';
@@ -31,7 +32,7 @@ export function plannerConfig(config: Partial<PlannerConfig>): PlannerConfig {
 }
 
 /** A planner pool sized and bounded by the configuration. */
-export function createPlanner(config: Partial<PlannerConfig>, logger: Logger): PlannerPool {
+export function createPlanner(config: Partial<PlannerConfig>, logger: Logger, jobs?: Counter<'outcome'>): PlannerPool {
   const c = plannerConfig(config);
   return new PlannerPool({
     workers: c.PLAN_WORKERS,
@@ -48,6 +49,7 @@ export function createPlanner(config: Partial<PlannerConfig>, logger: Logger): P
       maxVariableChars: c.PLAN_MAX_VARIABLE_CHARS,
     },
     logger,
+    ...(jobs ? { jobs } : {}),
   });
 }
 

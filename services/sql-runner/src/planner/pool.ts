@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DomainError, UnavailableError } from '@taidon/kit';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import { ChainLimitError } from '../domain/chain/errors.js';
 import type { Chain, ChainOptions, PlanLimits, SourceFile } from '../domain/chain/index.js';
 import { emptyChain } from '../domain/chain/keys.js';
@@ -30,6 +31,8 @@ export interface PlannerPoolOptions {
   workerMemoryMb: number;
   limits: PlanLimits;
   logger: Logger;
+  /** Counts the plans asked of the workers by what became of them (a chain of no files asks none). */
+  jobs?: Counter<'outcome'>;
 }
 
 /**
@@ -116,6 +119,7 @@ export class PlannerPool implements Planner {
     if (this.closed) return Promise.reject(new UnavailableError('UNAVAILABLE', 'The service is shutting down.'));
     if (owner !== undefined && (this.pending.get(owner) ?? 0) >= this.options.queuePerAccount) {
       const message = `This account already has ${this.options.queuePerAccount} plans in progress; try again in a moment.`;
+      this.options.jobs?.inc({ outcome: 'account-busy' });
       return Promise.reject(new PlannerBusyError('SQL_RUNNER_PLANNER_ACCOUNT_BUSY', message, RETRY_AFTER_SECONDS));
     }
     const chars = files.reduce((sum, file) => sum + file.sql.length, 0);
@@ -123,9 +127,11 @@ export class PlannerPool implements Planner {
     const overChars = this.heldChars > 0 && this.heldChars + chars > this.options.queueMaxChars;
     if (this.queue.length >= this.options.queueMax || overChars) {
       const message = 'Every planner is busy and the queue is full; try again in a moment.';
+      this.options.jobs?.inc({ outcome: 'busy' });
       return Promise.reject(new PlannerBusyError('SQL_RUNNER_PLANNER_BUSY', message, RETRY_AFTER_SECONDS));
     }
     this.heldChars += chars;
+    this.options.jobs?.inc({ outcome: 'queued' });
     return new Promise<Chain>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, files, chars, options, owner, resolve, reject });
       if (owner !== undefined) this.pending.set(owner, (this.pending.get(owner) ?? 0) + 1);

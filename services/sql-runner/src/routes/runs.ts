@@ -3,6 +3,7 @@ import { RunRequest } from '@taidon/contracts';
 import { ACCOUNT_HEADER, ROLE_HEADER, UnauthorizedError } from '@taidon/kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Chain, ChainOptions, SourceFile } from '../domain/chain/index.js';
+import { rekeyChain } from '../domain/chain/keys.js';
 import type { EngineIdentity } from '../domain/engine.js';
 import { sourceFiles } from '../domain/plan.js';
 import type { RunnerDeps } from '../domain/runs/context.js';
@@ -44,8 +45,9 @@ async function admitRequest(
     const tailInput = await shares.resolveTail(request.body.tail, ownerId);
     const tail = tailInput ? await planChain(sourceFiles(tailInput), chainOptions) : undefined;
     const emptyTail = await planChain([], chainOptions);
-    await planChain(head, { ...chainOptions, startKey: tail?.finalKey ?? emptyTail.baseKey });
-    return { tail, emptyTail, planMs: Math.round(performance.now() - started) };
+    const checkKey = tail?.finalKey ?? emptyTail.baseKey;
+    const checked = await planChain(head, { ...chainOptions, startKey: checkKey, keepCanonical: true });
+    return { tail, emptyTail, checkKey, checked, planMs: Math.round(performance.now() - started) };
   })();
   planned.catch(() => {});
   // The session is opened meanwhile too. A run refused or with errors in its SQL takes back a session it
@@ -71,7 +73,10 @@ async function admitRequest(
     session: { ...opened, ...ownerRole },
     tail: planning.tail,
     emptyTail: planning.emptyTail,
-    planHead: (startKey) => planChain(head, { ...chainOptions, startKey }),
+    // The head checked above is the head run: planned once. A run that starts elsewhere than the check assumed
+    // (a head alone on a session that moved on) only moves its keys there.
+    planHead: async (startKey) =>
+      startKey === planning.checkKey ? planning.checked : rekeyChain(planning.checked, startKey),
     planMs: planning.planMs,
     ...(admitted ? { admitted } : {}),
   };

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fanOutBomb } from '../domain/chain/hostile.js';
 import {
   asAccount,
   type Event,
@@ -75,30 +74,6 @@ describe('POST /runs: the phase and SQLSTATE of what stopped a run', () => {
     expect(lastOf(events)).toMatchObject({ type: 'done', outcome: 'error', stepsReplayed: 2, instanceKey: null });
     expect(await record(events[0]?.runId)).toEqual({ outcome: 'error', error_sqlstate: '42P01', steps_replayed: 2 });
   });
-
-  it("reports a refusal of the head's planning in the plan phase, with the planner's code", async () => {
-    const account = newAccount();
-    const tail = { sql: `CREATE TABLE p_${randomUUID().slice(0, 8)} (n int);\nSELECT pg_sleep(0.3);` };
-    const stream = await startRun(stack, account, { tail, head: 'SELECT 1;' });
-    const seen = await readUntil(stream, (e) => e.type === 'progress' && e.phase === 'replay');
-    // The same account plans something that takes seconds while the run replays: its head is planned again
-    // (on the instance's key) once the state is ready, and the account may have one plan at a time.
-    const busy = fetch(`${stack.sqlRunnerUrl}/plan`, {
-      method: 'POST',
-      headers: asAccount(account),
-      body: JSON.stringify({ files: fanOutBomb(7, 10) }),
-    });
-    const events = [...seen, ...(await stream.rest())];
-    await busy;
-    expect(errorOf(events)).toMatchObject({
-      phase: 'plan',
-      code: 'SQL_RUNNER_PLANNER_ACCOUNT_BUSY',
-      sqlstate: '58000',
-      message: expect.stringMatching(/plans in progress/),
-    });
-    expect(events.some((e) => e.type === 'done' || e.type === 'resultset')).toBe(false);
-    expect(await record(events[0]?.runId)).toMatchObject({ outcome: 'failed', error_sqlstate: '58000' });
-  }, 60_000);
 
   it('reports an instance lost in the middle of the head in the execute phase, as a platform failure', async () => {
     const account = newAccount();

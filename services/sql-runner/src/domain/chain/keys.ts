@@ -13,6 +13,8 @@ export interface ChainOptions {
    * current key), instead of the base key. The chain's `baseKey` is then this key.
    */
   startKey?: string;
+  /** Each step keeps its canonical text (`Step.canonical`), so the chain can be moved onto another start (rekeyChain). */
+  keepCanonical?: boolean;
 }
 
 /**
@@ -49,4 +51,21 @@ export function nextKey(previousKey: string, canonical: string, copyData?: strin
 export function emptyChain(options: ChainOptions): Chain {
   const baseKey = options.startKey ?? computeBaseKey(options);
   return { baseKey, steps: [], finalKey: baseKey, formatVersion: CANONICAL_FORMAT_VERSION };
+}
+
+/**
+ * The same steps continued from `startKey` instead: only the keys change (a step's key depends on the key before
+ * it and its own canonical text). Needs a chain planned with `keepCanonical`; hashing, no parser, so it is cheap
+ * enough for the event loop where planning is not.
+ */
+export function rekeyChain(chain: Chain, startKey: string): Chain {
+  let key = startKey;
+  const steps = chain.steps.map((step) => {
+    if (step.kind !== 'Echo') {
+      if (step.canonical === undefined) throw new Error('rekeyChain needs a chain planned with keepCanonical');
+      key = nextKey(key, step.canonical, step.copyData);
+    }
+    return { ...step, key };
+  });
+  return { ...chain, baseKey: startKey, steps, finalKey: key };
 }

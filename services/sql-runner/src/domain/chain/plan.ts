@@ -54,8 +54,10 @@ export async function planChain(
   let key = baseKey;
   let open = false;
   const steps = context.steps.map((split, index): Step => {
+    let canonical: string | undefined;
     if (split.parsed) {
-      key = nextKey(key, canonicalize(split.sql), split.copyData);
+      canonical = canonicalize(split.sql);
+      key = nextKey(key, canonical, split.copyData);
       open = transactionOpenAfter(open, split.parsed);
     }
     const start = split.source.point(split.start);
@@ -75,6 +77,7 @@ export async function planChain(
     if (split.parsed && isCopyFromStdin(split.parsed)) step.copy = 'in';
     if (split.parsed && isCopyToStdout(split.parsed)) step.copy = 'out';
     if (split.notice !== undefined) step.notice = split.notice;
+    if (options.keepCanonical && canonical !== undefined) step.canonical = canonical;
     return step;
   });
   return { baseKey, steps, finalKey: key, formatVersion: CANONICAL_FORMAT_VERSION };

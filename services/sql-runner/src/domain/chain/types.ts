@@ -35,6 +35,8 @@ export interface Step {
   opensTransaction: boolean;
   /** State key after this step (hex sha256); Echo steps keep the previous one. */
   key: string;
+  /** The canonical text the key hashes, when planned with `keepCanonical` (not for Echo steps). */
+  canonical?: string;
   /** Whether a COPY exchanges data with the client: 'in' (FROM STDIN, data in copyData) or 'out' (TO STDOUT). */
   copy?: 'in' | 'out';
 }

@@ -6,6 +6,7 @@ import {
   loadParser,
   planChain,
 } from '../../../src/domain/chain/index.js';
+import { rekeyChain } from '../../../src/domain/chain/keys.js';
 
 const options = { engineVersion: '18.1', settings: { TimeZone: 'UTC' } };
 const finalKey = async (sql: string) => (await planChain([{ path: 'a.sql', sql }], options)).finalKey;
@@ -57,6 +58,20 @@ describe('keys', () => {
     expect(computeBaseKey({ engineVersion: '18.1', settings: { a: '1' } })).not.toBe(k);
     expect(k).toMatch(/^[0-9a-f]{64}$/);
     expect(CANONICAL_FORMAT_VERSION).toBe(1);
+  });
+
+  it('moved onto another start (rekeyChain) are the keys of the same steps planned from there', async () => {
+    const sql = 'create table t (a int);\n\\echo hi\ncopy t from stdin;\n1\n\\.\nselect * from t;\n';
+    const file = [{ path: 'head.sql', sql }];
+    const checked = await planChain(file, { ...options, keepCanonical: true });
+    expect(checked.steps.map((s) => s.kind)).toEqual(['CreateStmt', 'Echo', 'CopyStmt', 'SelectStmt']);
+    const start = (await planChain([{ path: 'tail.sql', sql: 'create table u (b int);' }], options)).finalKey;
+    const planned = await planChain(file, { ...options, startKey: start });
+    const moved = rekeyChain(checked, start);
+    expect(moved.baseKey).toBe(planned.baseKey);
+    expect(moved.steps.map((s) => s.key)).toEqual(planned.steps.map((s) => s.key));
+    expect(moved.finalKey).toBe(planned.finalKey);
+    expect(() => rekeyChain(planned, start)).toThrow(/keepCanonical/);
   });
 
   it('canonical form folds keywords and unquoted ASCII identifiers only', () => {
