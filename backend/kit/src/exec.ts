@@ -38,6 +38,8 @@ export class CommandError extends Error {
   readonly timedOut: boolean;
   /** Killed for printing more than `maxOutputBytes`. */
   readonly outputExceeded: boolean;
+  /** What it printed on stdout before it ended (some commands answer there even when they exit non-zero). */
+  readonly stdout: string;
 
   constructor(fields: {
     command: string;
@@ -46,6 +48,7 @@ export class CommandError extends Error {
     stderr: string;
     timedOut: boolean;
     outputExceeded?: boolean;
+    stdout?: string;
   }) {
     const why = fields.timedOut
       ? 'timed out'
@@ -62,6 +65,7 @@ export class CommandError extends Error {
     this.stderr = fields.stderr;
     this.timedOut = fields.timedOut;
     this.outputExceeded = fields.outputExceeded ?? false;
+    this.stdout = fields.stdout ?? '';
   }
 }
 
@@ -167,7 +171,7 @@ export async function runCommand(
   const { exitCode, signal, timedOut, stdout, stderr } = outcome;
   const outputExceeded = outcome.outputExceeded === true;
   if (exitCode === 0 && !timedOut && !outputExceeded) return { stdout, stderr };
-  throw new CommandError({ command: file, exitCode, signal, stderr, timedOut, outputExceeded });
+  throw new CommandError({ command: file, exitCode, signal, stderr, timedOut, outputExceeded, stdout });
 }
 
 /** Sets the niceness of process `pid`; not allowed (not root and lowering it) or the process gone: left as it is. */
