@@ -27,6 +27,12 @@ export {
 } from './audit.js';
 export { type AccessTokenClaims, AccessTokenResponse, PasswordCredentials } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
+export {
+  ExplainRequest,
+  ExplainResponse,
+  ExplainSource,
+  MAX_EXPLAIN_STATEMENT_CHARS,
+} from './explain.js';
 export * as EnvManagerApi from './internal/env-manager.js';
 export * as IdpApi from './internal/idp.js';
 export * as SnapshotCacheApi from './internal/snapshot-cache.js';
@@ -42,6 +48,12 @@ export {
   ScriptFile,
   UnplannableProblem,
 } from './plan.js';
+export {
+  MAX_PROJECT_TEST_FILES,
+  type ProjectTestEvent,
+  type ProjectTestFailure,
+  ProjectTestsRequest,
+} from './project-tests.js';
 export {
   Commit,
   CreateProjectRequest,

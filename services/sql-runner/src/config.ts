@@ -53,6 +53,18 @@ export const sqlRunnerConfigSpec = {
     'Runs one account may have open at once, on all replicas (an account whose `instances` quota is larger may have that many); past it 429 SQL_RUNNER_OPEN_RUNS_EXCEEDED with Retry-After. A run whose stream is not being read is open. Enforced with the quotas (USER_PROFILE_URL set).',
     { default: 4, min: 1, max: 1_000 },
   ),
+  THROWAWAY_MAX_PER_ACCOUNT: envInt(
+    'Throwaway clones (project tests, EXPLAIN; ADR 0031) one account may hold at once on this runner; a request that finds none free is refused with 429 SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY and Retry-After.',
+    { default: 2, min: 1, max: 1_000 },
+  ),
+  THROWAWAY_MAX: envInt(
+    'Throwaway clones this runner holds at once for all accounts; a request that finds none free is refused with 503 SQL_RUNNER_THROWAWAY_BUSY and Retry-After.',
+    { default: 8, min: 1, max: 10_000 },
+  ),
+  TESTS_CONCURRENCY: envInt(
+    "Files of one project's tests run at once, each on its own throwaway clone (bounded by THROWAWAY_MAX_PER_ACCOUNT too).",
+    { default: 2, min: 1, max: 100 },
+  ),
   SHARE_TTL_SECONDS: envInt(
     'How long a share link lives after it is made; an expired link answers 404 and the sweep unpins its layer. Default 30 days.',
     { default: 30 * 86_400, min: 1, max: 10 * 365 * 86_400 },

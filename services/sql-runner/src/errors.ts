@@ -52,6 +52,44 @@ export const SQL_RUNNER_ERROR_CODES = {
     meaning:
       'The tail names a project (`{ project }`) and this sql-runner has no VCS_SYNC_URL to read projects from; nothing ran.',
   },
+  SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY: {
+    status: 429,
+    meaning:
+      'The account already holds THROWAWAY_MAX_PER_ACCOUNT throwaway clones on this runner (project tests, EXPLAIN; Retry-After); wait for them to finish. Nothing ran.',
+  },
+  SQL_RUNNER_THROWAWAY_BUSY: {
+    status: 503,
+    meaning:
+      'The runner holds THROWAWAY_MAX throwaway clones for all accounts (Retry-After); try again in a moment. Nothing ran.',
+  },
+  SQL_RUNNER_THROWAWAY_STATE_OPEN: {
+    status: 422,
+    meaning:
+      'The chain whose state a throwaway clone needs ends inside a transaction block, where no layer can be taken; end the transaction in the chain.',
+  },
+  SQL_RUNNER_THROWAWAY_SESSION_UNAVAILABLE: {
+    status: 409,
+    meaning:
+      "The session's current state has no cached layer and the storage driver (copy) would have to stop the learner's instance to take one; explain from a tail instead.",
+  },
+  SQL_RUNNER_EXPLAIN_ONE_STATEMENT: {
+    status: 400,
+    meaning:
+      'EXPLAIN takes exactly one SQL statement; the text has none or several (`steps` says how many), or a meta-command.',
+  },
+  SQL_RUNNER_EXPLAIN_SQL_ERROR: {
+    status: 422,
+    meaning:
+      'PostgreSQL refused or failed the EXPLAIN ANALYZE of the statement on its throwaway clone: `sqlstate`, `message`, `position`, `line`, `column` (in the statement), `hint` as runs report them; 57014 when the statement ran past RUN_STATEMENT_TIMEOUT_MS.',
+  },
+  SQL_RUNNER_EXPLAIN_TOO_LARGE: {
+    status: 422,
+    meaning: 'The plan has more lines or bytes than one result may have (RUN_MAX_ROWS, RUN_MAX_BYTES).',
+  },
+  SQL_RUNNER_TESTS_TOO_MANY_FILES: {
+    status: 422,
+    meaning: 'The project has more test/ and bench/ files than one request runs (`max`, 200); nothing ran.',
+  },
   SQL_RUNNER_OPEN_RUNS_EXCEEDED: {
     status: 429,
     meaning:

@@ -47,6 +47,8 @@ export async function startSqlRunner(config: SqlRunnerConfig, options: { logger:
             },
           }
         : {}),
+      throwaway: { maxPerAccount: config.THROWAWAY_MAX_PER_ACCOUNT, maxTotal: config.THROWAWAY_MAX },
+      testsConcurrency: config.TESTS_CONCURRENCY,
       shares: {
         ttlSeconds: config.SHARE_TTL_SECONDS,
         maxPerAccount: config.SHARE_MAX_PER_ACCOUNT,

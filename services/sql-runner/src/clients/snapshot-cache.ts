@@ -63,6 +63,11 @@ export class SnapshotCacheClient {
     }
   }
 
+  /** Deletes the layer of `key` (refused while clones of it live). */
+  async deleteLayer(key: string, requestId?: string): Promise<void> {
+    await callService(this.endpoint, `/layers/${key}`, { method: 'DELETE', requestId });
+  }
+
   private lookupChunk(keys: string[], requestId?: string): Promise<LookupResult> {
     return callService(this.endpoint, '/layers/lookup', { body: { keys }, requestId });
   }

@@ -19,6 +19,7 @@ import { engineIdentity } from '../../src/domain/engine-info.js';
 import type { RunnerDeps } from '../../src/domain/runs/context.js';
 import { createRunnerDeps } from '../../src/domain/runs/deps.js';
 import type { ShareSettings } from '../../src/domain/shares/shares.js';
+import type { ThrowawaySettings } from '../../src/domain/throwaway/clones.js';
 import { migrateSqlRunner } from '../../src/migrate.js';
 import type { PlannerConfig } from '../../src/planner/index.js';
 
@@ -56,6 +57,8 @@ export async function startRunStack(
     shares?: Partial<ShareSettings>;
     /** snapshot-cache's driver: copy (default), or btrfs on a loop image of its own (needs root and mkfs.btrfs). */
     driver?: 'copy' | 'btrfs';
+    /** Bounds of throwaway clones (project tests, EXPLAIN); the service's defaults when not given. */
+    throwaway?: Partial<ThrowawaySettings>;
   } = {},
 ): Promise<RunStack> {
   const root = await mkdtemp(join(tmpdir(), 'sr-runs-'));
@@ -152,6 +155,7 @@ export async function startRunStack(
     runs,
     warmPoolEmpty: options.warmPoolEmpty ?? 0,
     ...(options.shares ? { shares: options.shares } : {}),
+    ...(options.throwaway ? { throwaway: options.throwaway } : {}),
   });
   const sqlRunnerUrl = await sqlRunner.listen({ host: '127.0.0.1', port: 0 });
   let cacheStopped = false;
