@@ -74,6 +74,18 @@ export type ShareSummary = Static<typeof ShareSummary>;
 export const ShareList = Type.Object({ shares: Type.Array(ShareSummary) }, { additionalProperties: false });
 export type ShareList = Static<typeof ShareList>;
 
+/** Characters of a head a share's preview carries: enough for its title and description, never its megabytes. */
+export const SHARE_PREVIEW_MAX_CHARS = 4096;
+
+/** sql-runner's `GET /shares/{id}/preview` (for the gateway's share page): the start of the head only. */
+export const SharePreview = Type.Object(
+  {
+    head: Type.String({ maxLength: SHARE_PREVIEW_MAX_CHARS, description: 'The head cut to SHARE_PREVIEW_MAX_CHARS.' }),
+  },
+  { additionalProperties: false },
+);
+export type SharePreview = Static<typeof SharePreview>;
+
 /** Path parameters of a share route; any string, so a malformed id is answered 404 like an unknown one. */
 export const ShareIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
 export type ShareIdParams = Static<typeof ShareIdParams>;

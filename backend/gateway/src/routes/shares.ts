@@ -9,6 +9,7 @@ import {
   SharedState,
   ShareIdParams,
   ShareList,
+  type SharePreview,
   shareTitleOf,
   UnplannableProblem,
 } from '@taidon/contracts';
@@ -138,9 +139,12 @@ export function registerSharePage(app: FastifyInstance, sqlRunner: ServiceEndpoi
       // No link can have another id: the editor's own "not found", without asking sql-runner.
       if (!SHARE_ID.test(request.params.id)) return reply.code(404).send(index);
       try {
-        const share = await callService<SharedState>(sqlRunner, `/shares/${encodeURIComponent(request.params.id)}`, {
-          requestId: request.id,
-        });
+        // The start of the head only: a link's tail and head may be megabytes, its page needs a title.
+        const share = await callService<SharePreview>(
+          sqlRunner,
+          `/shares/${encodeURIComponent(request.params.id)}/preview`,
+          { requestId: request.id },
+        );
         return reply.send(withPreview(index, share.head));
       } catch (error) {
         if (error instanceof DomainError && error.code === SHARE_ERROR_CODES.notFound) {

@@ -1,4 +1,11 @@
-import { CreatedShare, CreateShareRequest, SharedState, ShareIdParams, ShareList } from '@taidon/contracts';
+import {
+  CreatedShare,
+  CreateShareRequest,
+  SharedState,
+  ShareIdParams,
+  ShareList,
+  SharePreview,
+} from '@taidon/contracts';
 import { ACCOUNT_HEADER, ROLE_HEADER, UnauthorizedError } from '@taidon/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ShareRateExceededError, type Shares } from '../domain/shares/shares.js';
@@ -15,7 +22,8 @@ function ownerOf(request: FastifyRequest): { ownerId: string; role: string } {
 /**
  * Share links (ADR 0027): `POST /shares` makes one (201), `GET /shares` lists
  * the caller's, `GET /shares/:id` reads one for anyone holding its id (no
- * account needed), `DELETE /shares/:id` revokes one of the caller's (204).
+ * account needed) and `GET /shares/:id/preview` the start of its head (the
+ * gateway's share page), `DELETE /shares/:id` revokes one of the caller's (204).
  */
 export function registerShareRoutes(app: FastifyInstance, shares: Shares): void {
   app.post<{ Body: CreateShareRequest }>(
@@ -43,6 +51,14 @@ export function registerShareRoutes(app: FastifyInstance, shares: Shares): void 
       // Never kept by a browser or a cache: a revoked link must be gone at once for everyone.
       reply.header('cache-control', 'no-store');
       return shares.open(request.params.id);
+    },
+  );
+  app.get<{ Params: ShareIdParams }>(
+    '/shares/:id/preview',
+    { schema: { params: ShareIdParams, response: { 200: SharePreview } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return shares.preview(request.params.id);
     },
   );
   app.delete<{ Params: ShareIdParams }>(

@@ -96,13 +96,33 @@ export async function findLiveSharePin(
   return rows[0] ? { stateKey: rows[0].state_key, pinned: rows[0].pinned } : undefined;
 }
 
-/** The account's live links, newest first. */
-export async function listLiveShares(db: Queryable, ownerId: string): Promise<ShareRow[]> {
+/** What a listing shows of a link: its head cut to `headChars`, never its tail (either may be megabytes). */
+export type ShareListing = Omit<ShareRow, 'tail' | 'ownerId'>;
+
+/** The account's live links, newest first, each head cut to `headChars`. */
+export async function listLiveShares(db: Queryable, ownerId: string, headChars: number): Promise<ShareListing[]> {
   const { rows } = await db.query(
-    `SELECT ${COLUMNS} FROM shares WHERE owner_id = $1 AND ${LIVE} ORDER BY created_at DESC, id`,
-    [ownerId],
+    `SELECT id, left(head, $2) AS head, state_key, pinned, created_at, expires_at
+       FROM shares WHERE owner_id = $1 AND ${LIVE} ORDER BY created_at DESC, id`,
+    [ownerId, headChars],
   );
-  return rows.map((row) => shareOf(row as Record<string, unknown>));
+  return rows.map((row) => ({
+    id: row.id as string,
+    head: row.head as string,
+    stateKey: row.state_key as string,
+    pinned: row.pinned as boolean,
+    createdAt: row.created_at as Date,
+    expiresAt: row.expires_at as Date,
+  }));
+}
+
+/** The head of live link `id` cut to `headChars`, or undefined (unknown, revoked or expired alike). */
+export async function findLiveShareHead(db: Queryable, id: string, headChars: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ head: string }>(
+    `SELECT left(head, $2) AS head FROM shares WHERE id = $1 AND ${LIVE}`,
+    [id, headChars],
+  );
+  return rows[0]?.head;
 }
 
 /** Revokes the account's live link `id`; its state key, or undefined when it has no such link. */

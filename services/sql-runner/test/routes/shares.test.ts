@@ -139,6 +139,23 @@ describe('share links', () => {
     expect((await call('GET', `/shares/${'A'.repeat(22)}`)).status).toBe(404);
   }, 120_000);
 
+  it('previews a link and lists links from the start of each head, never their megabytes', async () => {
+    const owner = newAccount();
+    const head = `-- Top readers\n${'SELECT 1;\n'.repeat(1000)}`;
+    const created = await call('POST', '/shares', owner, { head });
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    const preview = await call('GET', `/shares/${id}/preview`);
+    expect(preview.status).toBe(200);
+    expect(preview.json).toEqual({ head: head.slice(0, 4096) });
+    expect((await call('GET', '/shares', owner)).json.shares).toMatchObject([{ id, title: '-- Top readers' }]);
+    expect((await call('DELETE', `/shares/${id}`, owner)).status).toBe(204);
+    const gone = await call('GET', `/shares/${id}/preview`);
+    expect(gone.status).toBe(404);
+    expect(gone.json.code).toBe('SQL_RUNNER_SHARE_NOT_FOUND');
+    expect((await call('GET', '/shares/not-an-id/preview')).status).toBe(404);
+  }, 60_000);
+
   it('unpins the layer of a link once it expires, by the background sweep', async () => {
     const owner = newAccount();
     const { table, tail } = randomTail();

@@ -5,7 +5,9 @@ import {
   type RunTail,
   SHARE_ERROR_CODES,
   SHARE_PAGE_PREFIX,
+  SHARE_PREVIEW_MAX_CHARS,
   type SharedState,
+  type SharePreview,
   type ShareSummary,
   shareTitleOf,
 } from '@taidon/contracts';
@@ -15,6 +17,7 @@ import { SqlRunnerError } from '../../errors.js';
 import {
   deleteDeadShares,
   findLiveShare,
+  findLiveShareHead,
   findLiveSharePin,
   inShareTransaction,
   insertShare,
@@ -178,9 +181,16 @@ export class Shares {
     return { tail: share.tail, head: share.head, key: share.stateKey, expiresAt: share.expiresAt.toISOString() };
   }
 
+  /** The start of a live link's head, for a page's preview: unknown, revoked and expired links alike are not found. */
+  async preview(id: string): Promise<SharePreview> {
+    const head = SHARE_ID.test(id) ? await findLiveShareHead(this.deps.pool, id, SHARE_PREVIEW_MAX_CHARS) : undefined;
+    if (head === undefined) throw notFound();
+    return { head };
+  }
+
   /** The account's live links, newest first. */
   async list(ownerId: string): Promise<ShareSummary[]> {
-    return (await listLiveShares(this.deps.pool, ownerId)).map((share) => ({
+    return (await listLiveShares(this.deps.pool, ownerId, SHARE_PREVIEW_MAX_CHARS)).map((share) => ({
       id: share.id,
       url: urlOf(share.id),
       key: share.stateKey,
