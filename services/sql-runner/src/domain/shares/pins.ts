@@ -10,6 +10,9 @@ import {
   releaseDeadPins,
 } from '../../store/shares.js';
 
+/** The layer to pin does not exist: the marks made for it are rolled back. */
+class LayerMissing extends Error {}
+
 /** Keys one sweep pass looks at, of each kind; the rest wait for the next pass. */
 const SWEEP_BATCH_KEYS = 100;
 
@@ -31,13 +34,21 @@ export class SharePins {
    * does not exist (yet, or any more): the first run of a link builds it,
    * and this is asked again after that run and by the sweep.
    */
-  hold(stateKey: string, requestId?: string): Promise<boolean> {
-    return inShareTransaction(this.pool, async (client) => {
-      await lockShareScope(client, 'key', stateKey);
-      if (!(await this.cache.setPinned(stateKey, true, requestId))) return false;
-      await markLivePinned(client, stateKey);
-      return true;
-    });
+  async hold(stateKey: string, requestId?: string): Promise<boolean> {
+    // The rows are marked before the layer is pinned, in the same transaction: a failure between the two
+    // then leaves a pin-less mark rolled back, where the other order left a pinned layer no row held, which
+    // nothing would ever unpin. Only a failed commit after the pin can still leave one.
+    try {
+      return await inShareTransaction(this.pool, async (client) => {
+        await lockShareScope(client, 'key', stateKey);
+        await markLivePinned(client, stateKey);
+        if (!(await this.cache.setPinned(stateKey, true, requestId))) throw new LayerMissing();
+        return true;
+      });
+    } catch (error) {
+      if (error instanceof LayerMissing) return false;
+      throw error;
+    }
   }
 
   /** Unpins the layer of `stateKey` unless a live link still holds it; the dead links let go either way. */
