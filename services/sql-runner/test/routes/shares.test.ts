@@ -51,6 +51,13 @@ describe('share links', () => {
     return { table, tail: { sql: `CREATE TABLE ${table} AS SELECT g, random() AS r FROM generate_series(1, 3) g;` } };
   };
   const doneOf = (events: Event[]) => lastOf(events);
+  /** Plans sql-runner has queued for its workers so far (taidon_planner_jobs_total). */
+  const plannerJobs = async () => {
+    const answer = await fetch(`${stack.sqlRunnerUrl}/metrics`, { headers: { [SERVICE_TOKEN_HEADER]: SERVICE_TOKEN } });
+    const text = await answer.text();
+    const line = text.split('\n').find((l) => l.startsWith('taidon_planner_jobs_total{') && l.includes('"queued"'));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  };
 
   beforeAll(async () => {
     stack = await startRunStack({
@@ -186,6 +193,14 @@ describe('share links', () => {
     const over = await make(3);
     expect(over.status).toBe(429);
     expect(over.json.code).toBe('SQL_RUNNER_SHARE_LIMIT_EXCEEDED');
+    // Refused before its tail costs the planner anything.
+    const planned = await plannerJobs();
+    const overWithTail = await call('POST', '/shares', owner, {
+      tail: { sql: 'CREATE TABLE t (n int);' },
+      head: 'SELECT 1;',
+    });
+    expect(overWithTail.json.code).toBe('SQL_RUNNER_SHARE_LIMIT_EXCEEDED');
+    expect(await plannerJobs()).toBe(planned);
     for (const id of ids.slice(0, 2)) expect((await call('DELETE', `/shares/${id}`, owner)).status).toBe(204);
     expect((await make(4)).status).toBe(201);
     expect((await make(5)).status).toBe(201);

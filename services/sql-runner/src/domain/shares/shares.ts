@@ -144,26 +144,16 @@ export class Shares {
     // A project's tail is kept as its files were when the link was made.
     const tail = (await this.resolveTail(input.tail, ownerId)) ?? null;
     const files = tail ? sourceFiles(tail) : [];
+    const sizeChars = input.head.length + files.reduce((sum, file) => sum + file.sql.length + file.path.length, 0);
+    // An account at its caps is refused before its tail costs a plan; the caps are checked again under the lock.
+    this.checkCaps(await shareUsage(this.deps.pool, ownerId), role, sizeChars);
     // The key a run of this tail starts from: the tail is planned (and so checked) as a run's would be.
     const chain = await this.deps.plan(files, this.deps.chainOptions, ownerId);
     const stateKey = chain.finalKey;
-    const sizeChars = input.head.length + files.reduce((sum, file) => sum + file.sql.length + file.path.length, 0);
     const { settings } = this.deps;
     const share = await inShareTransaction(this.deps.pool, async (client) => {
       await lockShareScope(client, 'owner', ownerId);
-      const usage = await shareUsage(client, ownerId);
-      if (usage.lastMinute >= settings.createPerMinute) {
-        const waitMs = (usage.oldestInMinuteMs ?? Date.now()) + 60_000 - Date.now();
-        throw new ShareRateExceededError(settings.createPerMinute, Math.max(1, Math.ceil(waitMs / 1000)));
-      }
-      const maxLinks = role === 'anonymous' ? settings.maxPerAnonymous : settings.maxPerAccount;
-      if (usage.live >= maxLinks || usage.liveChars + sizeChars > settings.maxCharsPerAccount) {
-        throw new SqlRunnerError(
-          SHARE_ERROR_CODES.limitExceeded,
-          `This account may hold ${maxLinks} share link(s) of at most ${settings.maxCharsPerAccount} characters together; revoke one first.`,
-          { details: { shares: maxLinks, live: usage.live, maxChars: settings.maxCharsPerAccount } },
-        );
-      }
+      this.checkCaps(await shareUsage(client, ownerId), role, sizeChars);
       return insertShare(
         client,
         { id: newShareId(), ownerId, tail, head: input.head, stateKey, sizeChars },
@@ -173,6 +163,23 @@ export class Shares {
     // A layer that does not exist yet is built by the link's first run, and pinned then.
     await this.pins.hold(stateKey, requestId).catch(() => false);
     return { id: share.id, url: urlOf(share.id), expiresAt: share.expiresAt.toISOString() };
+  }
+
+  /** Refuses a new link of `sizeChars` to an account that made too many this minute or holds too much. */
+  private checkCaps(usage: Awaited<ReturnType<typeof shareUsage>>, role: string, sizeChars: number): void {
+    const { settings } = this.deps;
+    if (usage.lastMinute >= settings.createPerMinute) {
+      const waitMs = (usage.oldestInMinuteMs ?? Date.now()) + 60_000 - Date.now();
+      throw new ShareRateExceededError(settings.createPerMinute, Math.max(1, Math.ceil(waitMs / 1000)));
+    }
+    const maxLinks = role === 'anonymous' ? settings.maxPerAnonymous : settings.maxPerAccount;
+    if (usage.live >= maxLinks || usage.liveChars + sizeChars > settings.maxCharsPerAccount) {
+      throw new SqlRunnerError(
+        SHARE_ERROR_CODES.limitExceeded,
+        `This account may hold ${maxLinks} share link(s) of at most ${settings.maxCharsPerAccount} characters together; revoke one first.`,
+        { details: { shares: maxLinks, live: usage.live, maxChars: settings.maxCharsPerAccount } },
+      );
+    }
   }
 
   /** What anyone holding the link sees: the tail, the head and the key; never the owner. */
