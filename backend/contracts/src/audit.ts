@@ -22,6 +22,10 @@ export const AuditAction = Type.Union([
   Type.Literal('project-created'),
   Type.Literal('project-deleted'),
   Type.Literal('project-restored'),
+  Type.Literal('project-remote-set'),
+  Type.Literal('project-imported'),
+  Type.Literal('project-pulled'),
+  Type.Literal('project-pushed'),
 ]);
 export type AuditAction = Static<typeof AuditAction>;
 

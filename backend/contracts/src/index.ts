@@ -55,21 +55,30 @@ export {
   ProjectTestsRequest,
 } from './project-tests.js';
 export {
+  AbortedMerge,
   Commit,
+  ConflictFile,
   CreateProjectRequest,
   DiffQuery,
   FileChange,
   HistoryQuery,
+  ImportSource,
+  PendingMerge,
   Project,
   ProjectDiff,
   ProjectFile,
   ProjectHistory,
   ProjectIdParams,
+  ProjectRemote,
   ProjectTemplates,
   ProjectTree,
+  PullResult,
+  PushResult,
   RenameFileRequest,
+  ResolveMergeRequest,
   RestoreRequest,
   RestoreResult,
+  SetRemoteRequest,
 } from './projects.js';
 export { type ResultColumn, RUN_STREAM_CONTENT_TYPE, type RunEvent, RunRequest, type StateSource } from './runs.js';
 export { SchemaIndex, SchemaKey, SessionSchema } from './session-schema.js';

@@ -13,6 +13,35 @@ export const Project = Type.Object(
 );
 export type Project = Static<typeof Project>;
 
+/** A token for a remote: kept encrypted, sent to git in a header, never shown again. */
+const RemoteToken = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  pattern: '^[\\x21-\\x7e]+$',
+  description:
+    'Access token for the remote (sent as HTTP Basic with user `x-access-token`); kept encrypted, never answered.',
+});
+const RemoteUrl = Type.String({
+  minLength: 1,
+  maxLength: 2048,
+  description:
+    '`https` URL of a Git repository (plain `http` to 127.0.0.1 only where the operator allows it); no credentials in it.',
+});
+const RemoteBranch = Type.String({ minLength: 1, maxLength: 200, description: 'Branch to pull from and push to.' });
+
+/** Where an imported project comes from. */
+export const ImportSource = Type.Object(
+  {
+    url: RemoteUrl,
+    token: Type.Optional(RemoteToken),
+    branch: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "The branch to import; default the remote's HEAD." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ImportSource = Static<typeof ImportSource>;
+
 /** Body of `POST /api/projects`. */
 export const CreateProjectRequest = Type.Object(
   {
@@ -24,6 +53,8 @@ export const CreateProjectRequest = Type.Object(
         description: '`empty` (default) or a template name.',
       }),
     ),
+    // Import from a Git remote (its history kept, the remote set) instead of a template.
+    import: Type.Optional(ImportSource),
   },
   { additionalProperties: false },
 );
@@ -157,3 +188,98 @@ export type RestoreResult = Static<typeof RestoreResult>;
 /** Params of the project routes. */
 export const ProjectIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 export type ProjectIdParams = Static<typeof ProjectIdParams>;
+
+/** Body of `PUT /api/projects/{id}/remote`: replaces the remote; a token left out removes the one kept before. */
+export const SetRemoteRequest = Type.Object(
+  { url: RemoteUrl, token: Type.Optional(RemoteToken), branch: Type.Optional(RemoteBranch) },
+  { additionalProperties: false },
+);
+export type SetRemoteRequest = Static<typeof SetRemoteRequest>;
+
+/** A project's remote: never its token, only whether one is kept. */
+export const ProjectRemote = Type.Object(
+  {
+    url: Type.String(),
+    branch: Type.String(),
+    hasToken: Type.Boolean(),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+export type ProjectRemote = Static<typeof ProjectRemote>;
+
+/** What a pull (or a resolved merge) did. */
+export const PullResult = Type.Object(
+  {
+    status: Type.Union([Type.Literal('up-to-date'), Type.Literal('fast-forward'), Type.Literal('merged')]),
+    commit: Type.String({ description: "The project's latest commit after it." }),
+    theirs: Type.String({ description: "The remote's commit that was pulled." }),
+  },
+  { additionalProperties: false },
+);
+export type PullResult = Static<typeof PullResult>;
+
+/** What a push did. */
+export const PushResult = Type.Object(
+  {
+    status: Type.Union([Type.Literal('pushed'), Type.Literal('up-to-date')]),
+    commit: Type.String(),
+    branch: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type PushResult = Static<typeof PushResult>;
+
+const Text = Type.Union([Type.String(), Type.Null()]);
+
+/** One file both sides changed, with its three versions (null where the file is absent on that side). */
+export const ConflictFile = Type.Object(
+  {
+    path: Type.String(),
+    base: Text,
+    ours: Text,
+    theirs: Text,
+    omitted: Type.Optional(Type.Boolean({ description: 'Texts left out to keep the answer bounded.' })),
+  },
+  { additionalProperties: false },
+);
+export type ConflictFile = Static<typeof ConflictFile>;
+
+/** A pull waiting for its conflicts to be resolved (the 409's extensions say the same). */
+export const PendingMerge = Type.Object(
+  {
+    ours: Type.String(),
+    theirs: Type.String(),
+    base: Type.Union([Type.String(), Type.Null()]),
+    files: Type.Array(ConflictFile),
+  },
+  { additionalProperties: false },
+);
+export type PendingMerge = Static<typeof PendingMerge>;
+
+const ResolutionPath = Type.String({ minLength: 1, maxLength: 512 });
+
+/** Body of `POST /api/projects/{id}/merge`: one resolution per conflicting file. */
+export const ResolveMergeRequest = Type.Object(
+  {
+    resolutions: Type.Array(
+      Type.Union([
+        Type.Object(
+          { path: ResolutionPath, take: Type.Union([Type.Literal('ours'), Type.Literal('theirs')]) },
+          { additionalProperties: false, description: 'Take one side whole (a side without the file deletes it).' },
+        ),
+        Type.Object(
+          { path: ResolutionPath, text: Type.String({ description: 'The merged text you wrote.' }) },
+          { additionalProperties: false },
+        ),
+      ]),
+      { minItems: 1, maxItems: 2000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ResolveMergeRequest = Static<typeof ResolveMergeRequest>;
+
+/** What an aborted merge dropped. */
+export const AbortedMerge = Type.Object({ theirs: Type.String() }, { additionalProperties: false });
+export type AbortedMerge = Static<typeof AbortedMerge>;

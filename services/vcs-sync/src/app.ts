@@ -5,12 +5,15 @@ import type { Logger } from 'pino';
 import type { QuotaSource } from './clients/user-profile.js';
 import type { VcsSyncConfig } from './config.js';
 import { AccountGate, ProjectLocks } from './domain/account-gate.js';
+import { TokenSealer } from './domain/tokens.js';
 import type { Workspace } from './domain/workspace.js';
-import { Git } from './git/git.js';
+import { Git, type RemotePolicy } from './git/git.js';
+import { RemoteGit } from './git/remote.js';
 import { createGitMetrics, exposeGitMetrics } from './metrics.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerProjectRoutes } from './routes/projects.js';
+import { registerRemoteRoutes } from './routes/remote.js';
 import { registerScriptRoutes } from './routes/scripts.js';
 
 /** What vcs-sync needs from the outside world. */
@@ -28,6 +31,12 @@ export interface VcsSyncDeps {
     | 'VCS_SYNC_GIT_CONCURRENCY_PER_ACCOUNT'
     | 'VCS_SYNC_GIT_QUEUE_PER_ACCOUNT'
     | 'VCS_SYNC_DIFF_MAX_BYTES'
+    | 'VCS_SYNC_GIT_PROCESSES_MAX'
+    | 'VCS_SYNC_GIT_OUTPUT_MAX_BYTES'
+    | 'VCS_SYNC_REMOTE_TIMEOUT_MS'
+    | 'VCS_SYNC_TOKEN_KEY'
+    | 'VCS_SYNC_ALLOW_LOOPBACK_HTTP'
+    | 'VCS_SYNC_ALLOW_FILE_REMOTES'
   >;
   pool: pg.Pool;
   logger: Logger;
@@ -43,9 +52,20 @@ export interface VcsSyncDeps {
 export function buildApp(deps: VcsSyncDeps): FastifyInstance {
   const { config } = deps;
   const metrics = createGitMetrics();
+  const git = new Git({
+    timeoutMs: config.VCS_SYNC_GIT_TIMEOUT_MS,
+    processesMax: config.VCS_SYNC_GIT_PROCESSES_MAX,
+    outputMaxBytes: config.VCS_SYNC_GIT_OUTPUT_MAX_BYTES,
+    homeDir: deps.projectsDir,
+    metrics,
+  });
+  const policy: RemotePolicy = {
+    allowLoopbackHttp: config.VCS_SYNC_ALLOW_LOOPBACK_HTTP === 'true',
+    allowFile: config.VCS_SYNC_ALLOW_FILE_REMOTES === 'true',
+  };
   const ws: Workspace = {
     pool: deps.pool,
-    git: new Git({ timeoutMs: config.VCS_SYNC_GIT_TIMEOUT_MS, homeDir: deps.projectsDir, metrics }),
+    git,
     projectsDir: deps.projectsDir,
     templatesDir: config.VCS_SYNC_TEMPLATES_DIR,
     limits: {
@@ -59,6 +79,11 @@ export function buildApp(deps: VcsSyncDeps): FastifyInstance {
     quotas: deps.quotas,
     gate: new AccountGate(config.VCS_SYNC_GIT_CONCURRENCY_PER_ACCOUNT, config.VCS_SYNC_GIT_QUEUE_PER_ACCOUNT),
     locks: new ProjectLocks(),
+    remotes: {
+      git: new RemoteGit(git, policy, config.VCS_SYNC_REMOTE_TIMEOUT_MS),
+      policy,
+      sealer: new TokenSealer(config.VCS_SYNC_TOKEN_KEY),
+    },
   };
   const app = createBaseApp({
     service: 'vcs-sync',
@@ -69,7 +94,8 @@ export function buildApp(deps: VcsSyncDeps): FastifyInstance {
   });
   requireServiceToken(app, config.SERVICE_TOKEN);
   exposeGitMetrics(app, metrics);
-  registerProjectRoutes(app, ws, deps.audit);
+  registerProjectRoutes(app, ws, metrics, deps.audit);
+  registerRemoteRoutes(app, ws, metrics, deps.audit);
   registerFileRoutes(app, ws);
   registerHistoryRoutes(app, ws, deps.audit);
   registerScriptRoutes(app, ws);

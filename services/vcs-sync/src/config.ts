@@ -1,8 +1,25 @@
 import { fileURLToPath } from 'node:url';
-import { type ConfigOf, envInt, envOptional, envString, envUrl, loadConfig } from '@taidon/kit';
+import { type ConfigOf, type EnvVar, envEnum, envInt, envOptional, envString, envUrl, loadConfig } from '@taidon/kit';
 
 /** The example projects shipped with the service (one folder per template). */
 export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url));
+
+/**
+ * The key remote tokens are encrypted with (AES-256-GCM): 32 bytes, base64. Optional: without it a remote
+ * can be set and used without a token (public repositories), and a token is refused.
+ */
+function envTokenKey(doc: string): EnvVar<Buffer | undefined> {
+  return {
+    doc,
+    secret: true,
+    parse: (raw) => {
+      if (raw === undefined) return undefined;
+      const key = Buffer.from(raw, 'base64');
+      if (key.length !== 32) throw new Error('must be 32 bytes, base64-encoded');
+      return key;
+    },
+  };
+}
 
 /** Every environment variable vcs-sync reads. */
 export const vcsSyncConfigSpec = {
@@ -60,6 +77,31 @@ export const vcsSyncConfigSpec = {
     min: 1024,
     max: 64 * 1024 * 1024,
   }),
+  VCS_SYNC_GIT_PROCESSES_MAX: envInt(
+    'git processes the whole service runs at once, every account together; more wait their turn (a bound on the machine, beside the per-account one).',
+    { default: 8, min: 1, max: 256 },
+  ),
+  VCS_SYNC_GIT_OUTPUT_MAX_BYTES: envInt(
+    'Most bytes one git command may print (stdout and stderr); past it, it is killed and the operation refused.',
+    { default: 96 * 1024 * 1024, min: 64 * 1024, max: 1024 * 1024 * 1024 },
+  ),
+  VCS_SYNC_REMOTE_TIMEOUT_MS: envInt(
+    'Deadline of one git command that talks to a remote (ls-remote, fetch, push), in milliseconds.',
+    { default: 120_000, min: 100, max: 3_600_000 },
+  ),
+  VCS_SYNC_TOKEN_KEY: envTokenKey(
+    'Key remote tokens are encrypted with at rest (AES-256-GCM), 32 bytes in base64; `npm start` generates one and keeps it in its secrets. Unset, remotes work without tokens only.',
+  ),
+  VCS_SYNC_ALLOW_LOOPBACK_HTTP: envEnum(
+    '`true` allows plain `http` remotes on 127.0.0.1 (tests and local work); every other remote is `https`.',
+    ['true', 'false'],
+    { default: 'false' },
+  ),
+  VCS_SYNC_ALLOW_FILE_REMOTES: envEnum(
+    '`true` allows `file://` remotes (a directory of this machine): for tests only, never in production.',
+    ['true', 'false'],
+    { default: 'false' },
+  ),
   HOST: envString('Address to listen on.', { default: '127.0.0.1' }),
   PORT: envInt('Port to listen on.', { default: 8087, min: 0, max: 65_535 }),
   LOG_LEVEL: envString('pino log level.', { default: 'info' }),

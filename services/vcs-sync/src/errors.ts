@@ -90,6 +90,96 @@ export const VCS_SYNC_ERROR_CODES = {
     status: 503,
     meaning: 'A git command did not finish within VCS_SYNC_GIT_TIMEOUT_MS and was killed; nothing was committed.',
   },
+  VCS_SYNC_GIT_OUTPUT_TOO_LARGE: {
+    status: 413,
+    meaning: 'A git command printed more than VCS_SYNC_GIT_OUTPUT_MAX_BYTES and was killed; nothing was committed.',
+  },
+  VCS_SYNC_REMOTE_URL_INVALID: {
+    status: 422,
+    meaning:
+      'The remote URL is not an absolute URL of at most 2048 characters, or has a query, a fragment, spaces or control characters.',
+  },
+  VCS_SYNC_REMOTE_URL_CREDENTIALS: {
+    status: 422,
+    meaning:
+      'The remote URL carries a user name or password; a token goes in `token`, which is kept encrypted, never in a URL.',
+  },
+  VCS_SYNC_REMOTE_PROTOCOL: {
+    status: 422,
+    meaning:
+      'The remote uses a protocol vcs-sync does not speak: only `https` (plain `http` to 127.0.0.1 with VCS_SYNC_ALLOW_LOOPBACK_HTTP, `file` with VCS_SYNC_ALLOW_FILE_REMOTES); `ext::`, `ssh`, `git` and the rest are refused.',
+  },
+  VCS_SYNC_TOKENS_DISABLED: {
+    status: 503,
+    meaning: 'The request carries a token but this installation has no VCS_SYNC_TOKEN_KEY to keep it encrypted.',
+  },
+  VCS_SYNC_REMOTE_NOT_SET: { status: 409, meaning: 'The project has no remote: set one with `PUT …/remote` first.' },
+  VCS_SYNC_REMOTE_AUTH_FAILED: {
+    status: 422,
+    meaning:
+      'The remote refused the credentials (HTTP 401 or 403): the token is missing, wrong, expired or lacks access.',
+  },
+  VCS_SYNC_REMOTE_NOT_FOUND: { status: 422, meaning: 'The remote answered that there is no repository at this URL.' },
+  VCS_SYNC_REMOTE_BRANCH_NOT_FOUND: {
+    status: 422,
+    meaning: 'The remote repository has no such branch (`branch`), or no branch at all (an empty repository).',
+  },
+  VCS_SYNC_REMOTE_UNREACHABLE: {
+    status: 502,
+    meaning:
+      'The remote could not be reached, or answered something other than Git (the HTTP status is in `remoteStatus` when there was one).',
+  },
+  VCS_SYNC_REMOTE_FETCH_FAILED: {
+    status: 502,
+    meaning:
+      'The remote answered but fetching its objects failed: the connection dropped, the pack passed the project size cap, or the objects failed Git’s integrity checks; nothing was kept.',
+  },
+  VCS_SYNC_REMOTE_SYMLINK: {
+    status: 422,
+    meaning: 'The remote’s tree holds a symbolic link (`path`); it is refused, never checked out or followed.',
+  },
+  VCS_SYNC_REMOTE_GIT_PATH: {
+    status: 422,
+    meaning:
+      'The remote’s tree holds a path with a `.git` segment (`path`, in any case); Git’s own files never come from a remote.',
+  },
+  VCS_SYNC_REMOTE_SUBMODULE: {
+    status: 422,
+    meaning: 'The remote’s tree holds a submodule (`path`); no submodule is fetched or checked out.',
+  },
+  VCS_SYNC_REMOTE_UNSAFE_PATH: {
+    status: 422,
+    meaning:
+      'The remote’s tree holds a path a project may not have (`path`): a `..` segment, a backslash, a control character, or longer than 512 characters.',
+  },
+  VCS_SYNC_PULL_CONFLICT: {
+    status: 409,
+    meaning:
+      'The pull meets changes of both sides to the same files: nothing was changed; `files` gives each one’s `base`, `ours` and `theirs` text; resolve with `POST …/merge` or drop it with `DELETE …/merge`.',
+  },
+  VCS_SYNC_NO_PENDING_MERGE: {
+    status: 409,
+    meaning:
+      'The project has no pull waiting for its conflicts to be resolved (none was, or it was resolved or aborted).',
+  },
+  VCS_SYNC_MERGE_UNRESOLVED: {
+    status: 422,
+    meaning:
+      'The resolutions do not match the conflicting files: `missing` lists conflicting files without one, `unexpected` paths that are not in conflict.',
+  },
+  VCS_SYNC_PUSH_REJECTED: {
+    status: 409,
+    meaning:
+      'The remote branch has commits this project lacks (not a fast-forward): nothing was pushed and nothing changed here; pull first.',
+  },
+  VCS_SYNC_PUSH_REMOTE_REFUSED: {
+    status: 422,
+    meaning: 'The remote refused the push for its own reasons (a protected branch, a hook); nothing changed here.',
+  },
+  VCS_SYNC_IMPORT_WITH_TEMPLATE: {
+    status: 422,
+    meaning: 'A new project comes from a template or from an import, not both.',
+  },
 } as const satisfies ErrorCatalogue;
 
 /** One of vcs-sync's codes. */

@@ -1,12 +1,25 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Git } from '../src/git/git.js';
+import { Git, type GitLimits } from '../src/git/git.js';
+import { RemoteGit } from '../src/git/remote.js';
 import { Repository } from '../src/git/repository.js';
 import { createGitMetrics } from '../src/metrics.js';
 
 let dir: string;
+
+function limits(overrides: Partial<GitLimits> = {}): GitLimits {
+  return {
+    timeoutMs: 10_000,
+    processesMax: 8,
+    outputMaxBytes: 1024 * 1024,
+    homeDir: dir,
+    metrics: createGitMetrics(),
+    ...overrides,
+  };
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vcs-git-'));
@@ -18,9 +31,9 @@ afterAll(async () => {
 describe('Git', () => {
   it('kills a git command past its deadline and answers VCS_SYNC_GIT_TIMEOUT, counted as a timeout', async () => {
     const metrics = createGitMetrics();
-    await new Repository(new Git({ timeoutMs: 10_000, homeDir: dir, metrics }), dir).init();
+    await new Repository(new Git(limits({ metrics })), dir).init();
     // 1 ms: less than any git process takes to start, so the deadline always comes first.
-    const hurried = new Git({ timeoutMs: 1, homeDir: dir, metrics });
+    const hurried = new Git(limits({ timeoutMs: 1, metrics }));
     await expect(hurried.run(dir, ['hash-object', '--stdin'], { input: 'x'.repeat(1_000_000) })).rejects.toMatchObject({
       code: 'VCS_SYNC_GIT_TIMEOUT',
       statusCode: 503,
@@ -28,5 +41,50 @@ describe('Git', () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/taidon_git_operations_total\{[^}]*operation="hash-object"[^}]*outcome="timeout"[^}]*\} 1/);
     expect(text).toMatch(/taidon_git_operations_total\{[^}]*operation="init"[^}]*outcome="ok"[^}]*\} 1/);
+  });
+
+  it('kills a git command that prints past VCS_SYNC_GIT_OUTPUT_MAX_BYTES and answers VCS_SYNC_GIT_OUTPUT_TOO_LARGE', async () => {
+    const git = new Git(limits({ outputMaxBytes: 64 * 1024 }));
+    const blob = (await git.run(dir, ['hash-object', '-w', '--stdin'], { input: 'y'.repeat(200_000) })).trim();
+    await expect(git.run(dir, ['cat-file', 'blob', blob])).rejects.toMatchObject({
+      code: 'VCS_SYNC_GIT_OUTPUT_TOO_LARGE',
+      statusCode: 413,
+    });
+    expect((await git.run(dir, ['cat-file', '-s', blob])).trim()).toBe('200000');
+  });
+
+  it('runs at most VCS_SYNC_GIT_PROCESSES_MAX git processes at once, whoever asks', async () => {
+    const git = new Git(limits({ processesMax: 2 }));
+    let running = 0;
+    let most = 0;
+    const watch = setInterval(async () => {
+      const { readdir, readFile } = await import('node:fs/promises');
+      let now = 0;
+      for (const pid of await readdir('/proc')) {
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmdline.includes('alias.vcsslotprobe')) now += 1;
+      }
+      running = now;
+      most = Math.max(most, running);
+    }, 5);
+    // Six calls at once, each a git process that lives 400 ms (an alias running sleep: a test-only command).
+    const calls = Array.from({ length: 6 }, () =>
+      git.run(dir, ['-c', 'alias.vcsslotprobe=!sleep 0.4', 'vcsslotprobe']),
+    );
+    await Promise.all(calls);
+    clearInterval(watch);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses an ext:: remote in git itself (protocol.allow), even past the URL check, running nothing', async () => {
+    const git = new Git(limits());
+    const marker = join(dir, 'ext-ran');
+    const remote = new RemoteGit(git, { allowLoopbackHttp: true, allowFile: false }, 10_000);
+    await expect(remote.branchCommit(dir, { url: `ext::sh -c touch% ${marker}` }, 'main')).rejects.toThrow();
+    await expect(remote.branchCommit(dir, { url: `file://${dir}` }, 'main')).rejects.toMatchObject({
+      code: 'VCS_SYNC_REMOTE_NOT_FOUND',
+    });
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -52,6 +52,8 @@ export interface VcsSyncFixture {
   ): Promise<Answer>;
   /** Runs git in a project directory (as a person at a terminal would), answering its stdout. */
   git(projectId: string, ...args: string[]): string;
+  /** Every log line vcs-sync wrote (pino JSON). */
+  logs(): string[];
   /** Audit events of an action in audit-log's table, after the sink has delivered what it holds. */
   auditEvents(action: string): Promise<{ account_id: string; target: string; detail: any }[]>;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startFixture(env: Record<string, string> = {}): Promise<Vc
   const profileUrl = await profile.app.listen({ host: '127.0.0.1', port: 0 });
   const own = await provision('vcs-sync');
   const projectsDir = join(dataDir, 'projects');
+  const vcsLog = captureLogger('vcs-sync');
   const vcs = await startVcsSync(
     loadVcsSyncConfig({
       VCS_SYNC_DATABASE_URL: own.url,
@@ -86,7 +89,7 @@ export async function startFixture(env: Record<string, string> = {}): Promise<Vc
       AUDIT_OUTBOX_FILE: join(dataDir, 'outbox', 'vcs-sync.jsonl'),
       ...env,
     }),
-    { logger: quiet('vcs-sync') },
+    { logger: vcsLog.logger },
   );
   await vcs.app.ready();
   const pool = createPool(own.url, { applicationName: 'vcs-sync-test' });
@@ -122,6 +125,7 @@ export async function startFixture(env: Record<string, string> = {}): Promise<Vc
       return { id: created.body.id as string, role };
     },
     profileCall,
+    logs: vcsLog.lines,
     async call(account, method, url, options = {}) {
       const headers: Record<string, string> = { [SERVICE_TOKEN_HEADER]: token, ...options.headers };
       if (account) {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { VcsSyncError } from '../errors.js';
+import { INCOMING_REF } from '../git/remote.js';
 import { Repository } from '../git/repository.js';
 import {
   countProjects,
@@ -13,8 +15,21 @@ import {
   type ProjectRow,
   updateSize,
 } from '../store/projects.js';
+import { upsertRemote } from '../store/remotes.js';
+import { checkRemoteUrl } from './remote-url.js';
+import { checkBranch, fetchChecked } from './sync.js';
 import { copyTemplate, EMPTY_TEMPLATE, templateFiles } from './templates.js';
 import { authorOf, type Caller, openProject, sizeOnDisk, type Workspace } from './workspace.js';
+
+/** The template column of a project imported from a remote. */
+export const IMPORTED = 'import';
+
+/** Where a new project's files come from when it is imported: a remote, its token and branch (default: the remote's HEAD). */
+export interface ImportSource {
+  url: string;
+  token?: string | undefined;
+  branch?: string | undefined;
+}
 
 /** A project as callers see it. */
 export type Project = Omit<ProjectRow, 'ownerId'>;
@@ -38,10 +53,17 @@ export function projectLimitOf(ws: Workspace, caller: Caller): number {
 export async function createProject(
   ws: Workspace,
   caller: Caller,
-  request: { name: string; template?: string | undefined },
+  request: { name: string; template?: string | undefined; import?: ImportSource | undefined },
 ): Promise<Project> {
-  const template = request.template ?? EMPTY_TEMPLATE;
-  const files = await templateFiles(ws.templatesDir, template);
+  const source = request.import;
+  if (source && request.template !== undefined) {
+    throw new VcsSyncError('VCS_SYNC_IMPORT_WITH_TEMPLATE', 'Give a template or an import, not both.');
+  }
+  const importUrl = source ? checkRemoteUrl(source.url, ws.remotes.policy) : undefined;
+  const importBranch = source?.branch === undefined ? undefined : checkBranch(source.branch);
+  if (source?.token !== undefined && !ws.remotes.sealer.enabled) ws.remotes.sealer.assertEnabled();
+  const template = source ? IMPORTED : (request.template ?? EMPTY_TEMPLATE);
+  const files = source ? [] : await templateFiles(ws.templatesDir, template);
   if (files.length > ws.limits.projectMaxFiles) {
     throw new VcsSyncError('VCS_SYNC_TOO_MANY_FILES', 'The template has more files than a project may hold.', {
       details: { limit: ws.limits.projectMaxFiles, wouldBe: files.length },
@@ -69,9 +91,13 @@ export async function createProject(
       await mkdir(dir, { mode: 0o750 });
       const repo = new Repository(ws.git, dir);
       await repo.init();
-      await copyTemplate(ws.templatesDir, template, files, dir);
-      if (files.length > 0) await repo.stage(['.']);
-      await repo.commit(`Create the project from the ${template} template`, authorOf(caller), true);
+      if (source && importUrl) {
+        await importInto(ws, caller, client, row.id, repo, { ...source, url: importUrl, branch: importBranch });
+      } else {
+        await copyTemplate(ws.templatesDir, template, files, dir);
+        if (files.length > 0) await repo.stage(['.']);
+        await repo.commit(`Create the project from the ${template} template`, authorOf(caller), true);
+      }
       const sizeBytes = await sizeOnDisk(dir);
       const quota = await ws.quotas.storageBytes(caller.accountId, caller.role);
       const total = (await otherProjectsBytes(client, caller.accountId, row.id)) + sizeBytes;
@@ -93,6 +119,40 @@ export async function createProject(
       client.release();
     }
   });
+}
+
+/**
+ * Fills a new project from a remote: its branch (the remote's HEAD unless
+ * named) fetched and checked like any pull (checkIncomingTree, size, quota),
+ * its history kept as it is, and the remote recorded (token sealed) in the
+ * creating transaction, so a later pull or push needs no setup.
+ */
+async function importInto(
+  ws: Workspace,
+  caller: Caller,
+  client: pg.PoolClient,
+  projectId: string,
+  repo: Repository,
+  source: ImportSource & { url: string },
+): Promise<void> {
+  const remote = { url: source.url, token: source.token };
+  let branch = source.branch;
+  if (branch === undefined) {
+    branch = (await ws.remotes.git.defaultBranch(repo.dir, remote))?.branch;
+  } else if (!(await ws.remotes.git.branchCommit(repo.dir, remote, branch))) {
+    branch = undefined;
+  }
+  if (branch === undefined) {
+    throw new VcsSyncError('VCS_SYNC_REMOTE_BRANCH_NOT_FOUND', 'The remote has no such branch (or no branch at all).', {
+      details: { branch: source.branch ?? null },
+    });
+  }
+  const fetched = await fetchChecked(ws, caller, projectId, repo, remote, branch, 0);
+  await repo.checkoutTree(fetched);
+  await repo.git.run(repo.dir, ['update-ref', 'refs/heads/main', fetched]);
+  await repo.git.run(repo.dir, ['update-ref', '-d', INCOMING_REF]);
+  const tokenSealed = source.token === undefined ? null : ws.remotes.sealer.seal(source.token, projectId);
+  await upsertRemote(client, { projectId, url: source.url, branch, tokenSealed });
 }
 
 /** The caller's projects, oldest first. */

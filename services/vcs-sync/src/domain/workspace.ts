@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import type { QuotaSource } from '../clients/user-profile.js';
 import { LimitError, ProjectNotFoundError } from '../errors.js';
-import type { Git } from '../git/git.js';
+import type { Git, RemotePolicy } from '../git/git.js';
+import type { RemoteGit } from '../git/remote.js';
 import { Repository } from '../git/repository.js';
 import { findProject, otherProjectsBytes, type ProjectRow, updateSize } from '../store/projects.js';
 import type { AccountGate, ProjectLocks } from './account-gate.js';
+import type { TokenSealer } from './tokens.js';
 
 /** The caps a project and an account live within (from configuration). */
 export interface ProjectLimits {
@@ -30,6 +32,8 @@ export interface Workspace {
   quotas: QuotaSource;
   gate: AccountGate;
   locks: ProjectLocks;
+  /** Remotes: the git commands that talk to one, the protocols allowed, the tokens' seal. */
+  remotes: { git: RemoteGit; policy: RemotePolicy; sealer: TokenSealer };
 }
 
 /** The account a request acts for, as the gateway verified it. */
@@ -106,7 +110,11 @@ export function changeProject<T>(
  */
 export async function checkGrowth(ws: Workspace, caller: Caller, row: ProjectRow, addedBytes: number): Promise<void> {
   if (addedBytes <= 0) return;
-  const wouldBe = row.sizeBytes + addedBytes;
+  await checkSize(ws, caller, row.id, row.sizeBytes + addedBytes);
+}
+
+/** Refuses a project of `wouldBe` bytes past its cap, or the account's projects with it past the storage quota. */
+export async function checkSize(ws: Workspace, caller: Caller, projectId: string, wouldBe: number): Promise<void> {
   if (wouldBe > ws.limits.projectMaxBytes) {
     throw new LimitError('VCS_SYNC_PROJECT_TOO_LARGE', 'The project would be larger than it may be.', {
       limit: ws.limits.projectMaxBytes,
@@ -114,7 +122,7 @@ export async function checkGrowth(ws: Workspace, caller: Caller, row: ProjectRow
     });
   }
   const quota = await ws.quotas.storageBytes(caller.accountId, caller.role);
-  const total = (await otherProjectsBytes(ws.pool, caller.accountId, row.id)) + wouldBe;
+  const total = (await otherProjectsBytes(ws.pool, caller.accountId, projectId)) + wouldBe;
   if (total > quota) {
     throw new LimitError('VCS_SYNC_STORAGE_QUOTA_EXCEEDED', 'Your projects would take more than your storage quota.', {
       limit: quota,

@@ -1,0 +1,158 @@
+import { CommandError } from '@taidon/kit';
+import { VcsSyncError } from '../errors.js';
+import { type Git, type RemotePolicy, remoteSettings, tokenEnv } from './git.js';
+
+/** A remote as one git call needs it: the checked URL and the token, opened only for this call. */
+export interface RemoteTarget {
+  url: string;
+  token?: string | undefined;
+}
+
+/** The private ref a fetch lands on, so nothing fetched touches a branch until it is checked. */
+export const INCOMING_REF = 'refs/taidon/incoming';
+
+/** Deadline of the HTTP request that tells why a remote refused git (see explainFailure). */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * The git commands that talk to a remote, over the one Git runner (its
+ * hardening, deadline, output bound and process slots) with the remote
+ * settings on top: the allowed protocols only, no redirects, integrity
+ * checks, and the token in the command's environment only (tokenEnv).
+ * The remote is always named by URL on the command line (never stored in
+ * `.git/config`), and a URL never holds credentials (checkRemoteUrl).
+ */
+export class RemoteGit {
+  constructor(
+    private readonly git: Git,
+    private readonly policy: RemotePolicy,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private options(target: RemoteTarget) {
+    return { settings: remoteSettings(this.policy), env: tokenEnv(target.token), timeoutMs: this.timeoutMs };
+  }
+
+  /** The branch the remote's HEAD names and its commit; undefined for an empty repository. */
+  async defaultBranch(dir: string, target: RemoteTarget): Promise<{ branch: string; commit: string } | undefined> {
+    const out = await this.talk(dir, target, 'git-upload-pack', ['ls-remote', '--symref', target.url, 'HEAD']);
+    const symref = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(out);
+    const commit = /^([0-9a-f]{40,64})\tHEAD$/m.exec(out);
+    if (!symref?.[1] || !commit?.[1]) return undefined;
+    return { branch: symref[1], commit: commit[1] };
+  }
+
+  /** The commit the remote's `branch` is at; undefined when it has no such branch. */
+  async branchCommit(dir: string, target: RemoteTarget, branch: string): Promise<string | undefined> {
+    const ref = `refs/heads/${branch}`;
+    const out = await this.talk(dir, target, 'git-upload-pack', ['ls-remote', target.url, ref]);
+    for (const line of out.split('\n')) {
+      const [commit, name] = line.split('\t');
+      if (name === ref && commit) return commit;
+    }
+    return undefined;
+  }
+
+  /**
+   * Fetches the remote's `branch` into INCOMING_REF (no tags, no submodules,
+   * no FETCH_HEAD), no file written larger than `maxFileBytes`; answers the
+   * commit fetched.
+   */
+  async fetch(dir: string, target: RemoteTarget, branch: string, maxFileBytes: number): Promise<string> {
+    try {
+      await this.git.run(
+        dir,
+        [
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--no-write-fetch-head',
+          '--no-recurse-submodules',
+          '--no-auto-gc',
+          target.url,
+          `+refs/heads/${branch}:${INCOMING_REF}`,
+        ],
+        { ...this.options(target), fileSizeLimitBytes: maxFileBytes },
+      );
+    } catch (error) {
+      if (!(error instanceof CommandError)) throw error;
+      throw new VcsSyncError('VCS_SYNC_REMOTE_FETCH_FAILED', 'Fetching from the remote failed; nothing was kept.', {
+        cause: error,
+      });
+    }
+    return (await this.git.run(dir, ['rev-parse', '--verify', `${INCOMING_REF}^{commit}`])).trim();
+  }
+
+  /** Pushes `commit` to the remote's `branch`, never forced. Answers whether git accepted it. */
+  async push(dir: string, target: RemoteTarget, commit: string, branch: string): Promise<boolean> {
+    const outcome = await this.git
+      .call(
+        dir,
+        ['push', '--quiet', '--no-verify', '--no-recurse-submodules', target.url, `${commit}:refs/heads/${branch}`],
+        { ...this.options(target), allowExitCodes: [1] },
+      )
+      .catch(async (error: unknown) => {
+        if (!(error instanceof CommandError)) throw error;
+        throw await explainFailure(target, 'git-receive-pack', error);
+      });
+    return outcome.ok;
+  }
+
+  /** A read of the remote's refs; a failure is explained by what the remote answers over HTTP. */
+  private async talk(dir: string, target: RemoteTarget, service: string, args: string[]): Promise<string> {
+    try {
+      return await this.git.run(dir, args, this.options(target));
+    } catch (error) {
+      if (!(error instanceof CommandError)) throw error;
+      throw await explainFailure(target, service, error);
+    }
+  }
+}
+
+/**
+ * Why git could not talk to a remote, from the remote's own answer rather
+ * than git's words: the same first request git makes (`info/refs`, with the
+ * same Authorization header, no redirect followed), its HTTP status mapped
+ * to a code. A `file` remote git could not read does not exist.
+ */
+async function explainFailure(target: RemoteTarget, service: string, cause: CommandError): Promise<VcsSyncError> {
+  const url = new URL(target.url);
+  if (url.protocol === 'file:') {
+    return new VcsSyncError('VCS_SYNC_REMOTE_NOT_FOUND', 'There is no repository at this URL.', { cause });
+  }
+  const headers: Record<string, string> = { 'user-agent': 'git/2 (taidon vcs-sync)' };
+  if (target.token !== undefined) {
+    headers.authorization = `Basic ${Buffer.from(`x-access-token:${target.token}`).toString('base64')}`;
+  }
+  let status: number;
+  try {
+    const probe = await fetch(`${target.url.replace(/\/+$/, '')}/info/refs?service=${service}`, {
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    status = probe.status;
+    await probe.body?.cancel();
+  } catch {
+    return new VcsSyncError('VCS_SYNC_REMOTE_UNREACHABLE', 'The remote could not be reached.', { cause });
+  }
+  if (status === 401 || status === 403) {
+    return new VcsSyncError(
+      'VCS_SYNC_REMOTE_AUTH_FAILED',
+      target.token === undefined
+        ? 'The remote asks for credentials: set the remote again with a token.'
+        : 'The remote refused the token: it is wrong, expired, or lacks access to this repository.',
+      { details: { remoteStatus: status }, cause },
+    );
+  }
+  if (status === 404) {
+    return new VcsSyncError('VCS_SYNC_REMOTE_NOT_FOUND', 'The remote has no repository at this URL.', {
+      details: { remoteStatus: status },
+      cause,
+    });
+  }
+  return new VcsSyncError('VCS_SYNC_REMOTE_UNREACHABLE', `The remote answered HTTP ${status}, not Git.`, {
+    details: { remoteStatus: status },
+    cause,
+  });
+}
