@@ -56,7 +56,7 @@ describe('share links in chromium', () => {
     const url = await urlField.inputValue();
     expect(new URL(url).origin).toBe(new URL(platform.url).origin);
     await screenshot(owner.page, 'share-dialog');
-    await owner.page.getByRole('button', { name: 'Close' }).click();
+    await owner.page.getByRole('button', { name: 'Close', exact: true }).click();
 
     // A second browser context: its own storage, so its own anonymous account; it never signed in before.
     const stranger = await openPage(browser, url);

@@ -13,6 +13,23 @@ import type { AuthStore } from './auth.js';
 import { apiErrorOf } from './errors.js';
 import { readNdjson } from './ndjson.js';
 
+/** `POST /api/explain`: the statement's plan, run with ANALYZE on a throwaway clone of the state. */
+export interface ExplainRequest {
+  /** The session whose state is cloned (its instance's current state when no tail is given). */
+  session?: string;
+  /** The state to start from, in the shapes of a run's tail. */
+  tail?: RunRequest['tail'];
+  statement: string;
+}
+
+/** The plan as EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) printed it, its text form, and the state it ran on. */
+export interface ExplainResponse {
+  plan: Record<string, unknown>;
+  text: string;
+  layerKey: string | null;
+  source: string;
+}
+
 /**
  * The typed client of the gateway's `/api`: adds the bearer token, renews it
  * once when refused, and rebuilds problem+json answers as ApiError.
@@ -52,6 +69,16 @@ export class ApiClient {
     });
     if (!response.body) return;
     yield* readNdjson<RunEvent>(response.body);
+  }
+
+  /** Plans and runs one statement with EXPLAIN ANALYZE on a throwaway clone (the learner's rows stay as they are). */
+  async explain(body: ExplainRequest, signal?: AbortSignal): Promise<ExplainResponse> {
+    const response = await this.request('/api/explain', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: signal ?? null,
+    });
+    return (await response.json()) as ExplainResponse;
   }
 
   /** Asks the server to cancel a run in progress. */

@@ -1,21 +1,29 @@
+import type { RunRequest } from '@taidon/contracts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AuthStore } from '../api/auth.js';
 import { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
-import { setCompletionSchema } from '../editor/completion.js';
 import { type RunSelection, SqlEditor, type SqlEditorHandle } from '../editor/SqlEditor.js';
 import { AccountMenu } from '../features/account/AccountMenu.js';
+import { ExplainPanel } from '../features/explain/ExplainPanel.js';
+import { useExplain } from '../features/explain/use-explain.js';
 import { HistoryPanel } from '../features/history/HistoryPanel.js';
-import { addHistory, type HistoryEntry, loadBuffer, loadHistory, saveBuffer } from '../features/history/history.js';
+import { addHistory, type HistoryEntry, loadHistory } from '../features/history/history.js';
 import { ResultsView } from '../features/results/ResultsView.js';
 import { RunPanel } from '../features/run/RunPanel.js';
 import { describeSource, type RunView } from '../features/run/run-model.js';
 import { type RunMode, useRunner } from '../features/run/use-runner.js';
+import { SchemaPanel } from '../features/schema/SchemaPanel.js';
+import { changesSchema } from '../features/schema/schema-model.js';
+import { useSessionSchema } from '../features/schema/use-session-schema.js';
 import { ShareBanner, type SharedView } from '../features/share/ShareBanner.js';
 import { SharePanel, type SharePanelHandle } from '../features/share/SharePanel.js';
 import { bufferOfShare, shareIdOfPath } from '../features/share/share-link.js';
+import { TabBar } from '../features/tabs/TabBar.js';
+import { addTab, closeTab, loadTabs, renameTab, saveTabs, updateTab } from '../features/tabs/tabs.js';
 import { ProblemsBar } from './ProblemsBar.js';
 import { bufferOffset, type Problem, planFilesOf, problemOfRejection } from './plan-markers.js';
+import { usePlanWhileTyping } from './plan-while-typing.js';
 import { loadSessionId, newSessionId } from './session.js';
 import { Toolbar } from './Toolbar.js';
 import { useTheme } from './theme.js';
@@ -26,41 +34,66 @@ INSERT INTO fruits VALUES (1, 'apple', 0.50), (2, 'pear', 0.75), (3, 'plum', NUL
 -- @head
 SELECT * FROM fruits ORDER BY id;
 `;
-const PLAN_DEBOUNCE_MS = 500;
 /** Finished runs whose results stay re-openable from history (rows can be many: keep few). */
 const RECENT_RUNS_KEPT = 5;
+/** Tabs are saved this long after the last keystroke (a save writes every tab's buffer). */
+const SAVE_TABS_DELAY_MS = 300;
+/** Where the runs and plans of a shared link's read-only SQL are kept: it is no tab of the learner's. */
+const SHARED_VIEW = 'shared';
 
-/** The editor page: Monaco on the left, run state and history on the right, results below. */
+/** The editor page: tabs and Monaco on the left, run state, schema and history on the right, results below. */
 export function App() {
   const auth = useMemo(() => new AuthStore(), []);
   const api = useMemo(() => new ApiClient(auth), [auth]);
   const [authState, setAuthState] = useState(auth.current);
   const [theme, setTheme] = useTheme();
   const [sessionId, setSessionId] = useState(loadSessionId);
-  const [mode, setMode] = useState<RunMode>(() => (localStorage.getItem('taidon.mode') as RunMode) || 'tail');
+  const [tabs, setTabs] = useState(() => loadTabs(STARTER));
   const [history, setHistory] = useState(loadHistory);
-  const [planProblems, setPlanProblems] = useState<Problem[]>([]);
   const [runProblems, setRunProblems] = useState<Problem[]>([]);
-  const [planSummary, setPlanSummary] = useState('');
-  // A share page (`/s/{id}`) opens the link's SQL read-only instead of the saved buffer (ADR 0027).
+  /** Per tab, whether the results pane shows the last run or the last plan. */
+  const [panes, setPanes] = useState<Record<string, 'results' | 'plan'>>({});
+  // A share page (`/s/{id}`) opens the link's SQL read-only instead of the tabs (ADR 0027).
   const [shared, setShared] = useState<SharedView | null>(() => {
     const id = shareIdOfPath(window.location.pathname);
     return id ? { state: 'loading', id } : null;
   });
-  const [text, setText] = useState(() => (shared ? '' : loadBuffer(STARTER)));
-  /** Whether edits are saved as the learner's buffer: not while a shared link's SQL is shown unedited. */
-  const keepsBuffer = useRef(shared === null);
+  const [sharedText, setSharedText] = useState('');
   const sharePanel = useRef<SharePanelHandle>(null);
   const editor = useRef<SqlEditorHandle>(null);
-  const initialText = useRef(text);
   const recent = useRef(new Map<string, RunView>());
+  const active = tabs.tabs.find((t) => t.id === tabs.activeId) ?? tabs.tabs[0];
+  const activeId = active?.id ?? '';
+  /** The shared link's SQL is shown instead of a tab until the learner edits a copy of it. */
+  const sharedShown = shared !== null && !(shared.state === 'open' && !shared.readOnly);
+  const viewId = sharedShown ? SHARED_VIEW : activeId;
+  const text = sharedShown ? sharedText : (active?.text ?? '');
+  const mode: RunMode = active?.mode ?? 'tail';
 
   useEffect(() => auth.subscribe(setAuthState), [auth]);
   useEffect(() => {
     // The first visit signs in without a form.
     void auth.token().catch(() => undefined);
   }, [auth]);
-  useEffect(() => localStorage.setItem('taidon.mode', mode), [mode]);
+  useEffect(() => {
+    const timer = setTimeout(() => saveTabs(tabs), SAVE_TABS_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [tabs]);
+  // A reload within the delay still keeps the last keystroke: the newest text is written on pagehide.
+  const latestTabs = useRef(tabs);
+  latestTabs.current = tabs;
+  const lastEdit = useRef<{ id: string; text: string } | null>(null);
+  useEffect(() => {
+    const flush = () => {
+      const edit = lastEdit.current;
+      saveTabs(edit ? updateTab(latestTabs.current, edit.id, { text: edit.text }) : latestTabs.current);
+    };
+    window.addEventListener('pagehide', flush);
+    return () => window.removeEventListener('pagehide', flush);
+  }, []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a problem belongs to the tab it was found in
+  useEffect(() => setRunProblems([]), [viewId]);
+
   const sharedId = shared?.id;
   useEffect(() => {
     if (!sharedId) return;
@@ -81,18 +114,19 @@ export function App() {
   const runsFromShare = shared?.state === 'open' && shared.readOnly ? shared.id : undefined;
   const editShared = () => {
     if (shared?.state !== 'open') return;
+    // The learner's copy becomes a tab of its own; the link's SQL is left as it was.
+    const next = addTab(tabs, editor.current?.getText() ?? sharedText);
+    if (next === tabs) {
+      window.alert('Close one of your tabs first: the copy opens in a tab of its own.');
+      return;
+    }
+    setTabs(renameTab(next, next.activeId, 'Shared'));
     setShared({ ...shared, readOnly: false });
-    keepsBuffer.current = true;
-    saveBuffer(editor.current?.getText() ?? '');
     // A reload now keeps the learner's copy rather than opening the link again.
     window.history.replaceState(null, '', '/');
-    editor.current?.focus();
   };
 
-  const refreshSchema = useCallback(
-    (id: string) => void api.schema(id).then(setCompletionSchema, () => undefined),
-    [api],
-  );
+  const { schema, loading: schemaLoading, refresh: refreshSchema } = useSessionSchema(api, sessionId);
 
   const onFinished = useCallback(
     (run: RunView) => {
@@ -129,70 +163,86 @@ export function App() {
       // The last few runs keep their rows in memory, so re-opening one from history shows its results again.
       recent.current.set(run.localId, run);
       for (const id of [...recent.current.keys()].slice(0, -RECENT_RUNS_KEPT)) recent.current.delete(id);
-      if (run.sessionId) refreshSchema(run.sessionId);
+      if (run.sessionId && changesSchema(run)) refreshSchema(run.sessionId);
     },
     [refreshSchema],
   );
-  const { run, start, cancel, show } = useRunner(api, {
+  const runner = useRunner(api, {
     onFinished,
     onRejected: ({ error, input }) => {
       const problem = problemOfRejection(error, input, 'run');
       setRunProblems(problem ? [problem] : []);
     },
   });
+  const explainer = useExplain(api, (error, input) => {
+    const problem = problemOfRejection(
+      error,
+      { tail: input.tail, head: input.statement, headOffset: input.headOffset },
+      'explain',
+    );
+    setRunProblems(problem ? [problem] : []);
+  });
+  const run = runner.runOf(viewId);
+  const explain = explainer.explainOf(viewId);
+  const pane = panes[viewId] ?? 'results';
+  const showPane = useCallback(
+    (id: string, next: 'results' | 'plan') => setPanes((p) => (p[id] === next ? p : { ...p, [id]: next })),
+    [],
+  );
+  const startRun = runner.start;
 
   const runSelection = useCallback(
     async (selection: RunSelection) => {
       setRunProblems([]);
+      showPane(viewId, 'results');
       performance.mark('taidon:run-requested');
       try {
-        await start({ ...selection, sessionId, mode, shareId: runsFromShare });
+        await startRun({ ...selection, sessionId, mode, shareId: runsFromShare }, viewId);
       } catch (error) {
         // The session belongs to an account this browser no longer holds (a new anonymous sign-in): start a new one.
         if (error instanceof ApiError && error.code === 'SQL_RUNNER_SESSION_NOT_FOUND') {
           const fresh = newSessionId();
           setSessionId(fresh);
-          await start({ ...selection, sessionId: fresh, mode, shareId: runsFromShare });
+          await startRun({ ...selection, sessionId: fresh, mode, shareId: runsFromShare }, viewId);
         }
       }
     },
-    [start, sessionId, mode, runsFromShare],
+    [startRun, showPane, sessionId, mode, runsFromShare, viewId],
   );
 
-  // Plan while typing: a syntax error is marked before anything runs.
-  useEffect(() => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      const { files, parts } = planFilesOf(text);
-      if (files.length === 0) return setPlanProblems([]);
-      api.plan({ files }, controller.signal).then(
-        (plan) => {
-          setPlanProblems([]);
-          const cached = plan.startsFrom && plan.startsFrom.afterStep >= 0;
-          setPlanSummary(
-            `${plan.steps.length} steps${cached ? `, cached up to step ${(plan.startsFrom?.afterStep ?? 0) + 1}` : ''}`,
-          );
-        },
-        (error: unknown) => {
-          if (controller.signal.aborted || !(error instanceof ApiError)) return;
-          const problem = problemOfRejection(error, parts, 'plan');
-          setPlanProblems(problem ? [problem] : []);
-          setPlanSummary('');
-        },
-      );
-    }, PLAN_DEBOUNCE_MS);
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
-  }, [text, api]);
+  const explainSelection = (selection: RunSelection) => {
+    setRunProblems([]);
+    showPane(viewId, 'plan');
+    // The plan runs on the state a run of this tab would start from: the link's, the tail's, or the session's.
+    let runTail: RunRequest['tail'];
+    if (runsFromShare) runTail = { share: runsFromShare };
+    else if (mode === 'tail' && selection.tail.trim() !== '') {
+      runTail = { files: [{ path: 'tail.sql', sql: selection.tail }] };
+    }
+    void explainer.start(viewId, {
+      statement: selection.head,
+      tail: selection.tail,
+      headOffset: selection.headOffset,
+      sessionId,
+      runTail,
+    });
+  };
+  const explainAtCursor = () => {
+    const selection = editor.current?.statementAtCursor();
+    if (selection) explainSelection(selection);
+  };
 
-  const onChange = useCallback((value: string) => {
-    if (keepsBuffer.current) saveBuffer(value);
-    setText(value);
-  }, []);
+  const planProblems = usePlanWhileTyping(api, text);
+  const onChange = useCallback(
+    (value: string) => {
+      if (sharedShown) return setSharedText(value);
+      lastEdit.current = { id: activeId, text: value };
+      setTabs((s) => updateTab(s, activeId, { text: value }));
+    },
+    [sharedShown, activeId],
+  );
 
-  const problems = useMemo(() => [...planProblems, ...runProblems], [planProblems, runProblems]);
+  const problems = useMemo(() => [...planProblems.problems, ...runProblems], [planProblems.problems, runProblems]);
   const errorPosition = useMemo(() => {
     const offset = run?.error ? bufferOffset(run.error, run) : undefined;
     return offset === undefined ? null : (editor.current?.positionOf(offset) ?? null);
@@ -203,13 +253,18 @@ export function App() {
     void runSelection({ tail: parts.tail, head: parts.head, headOffset: parts.headOffset });
   };
 
-  // Ctrl/Cmd+Enter also runs when the focus is outside the editor (results, history).
+  // Ctrl/Cmd+Enter and Ctrl/Cmd+E also work when the focus is outside the editor (results, history).
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (!(event.ctrlKey || event.metaKey) || event.key !== 'Enter') return;
+      if (!(event.ctrlKey || event.metaKey)) return;
       if ((event.target as HTMLElement | null)?.closest('.editor-host')) return;
-      event.preventDefault();
-      runHead();
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        runHead();
+      } else if (event.key.toLowerCase() === 'e' && !event.shiftKey && !event.altKey) {
+        event.preventDefault();
+        explainAtCursor();
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -227,21 +282,37 @@ export function App() {
   };
   const reset = () => {
     setSessionId(newSessionId());
-    setCompletionSchema({ tables: [] });
     editor.current?.focus();
   };
   const openHistory = (entry: HistoryEntry) => {
     editor.current?.setText(entry.tail ? `${entry.tail}\n-- @head\n${entry.head}` : entry.head);
     const kept = recent.current.get(entry.id);
-    if (kept) show(kept);
+    if (kept) {
+      runner.show(viewId, kept);
+      showPane(viewId, 'results');
+    }
     editor.current?.focus();
   };
+  const close = (id: string) => {
+    runner.forget(id);
+    explainer.forget(id);
+    setTabs((s) => closeTab(s, id));
+  };
+  const running = new Set(tabs.tabs.filter((t) => runner.runOf(t.id)?.status === 'running').map((t) => t.id));
 
   return (
     <div className="app">
       <header className="topbar">
         <h1>Taidon</h1>
-        <Toolbar editor={editor} mode={mode} onMode={setMode} onRunHead={runHead} onReset={reset} onShare={share} />
+        <Toolbar
+          editor={editor}
+          mode={mode}
+          onMode={(next) => setTabs((s) => updateTab(s, activeId, { mode: next }))}
+          onRunHead={runHead}
+          onExplain={explainAtCursor}
+          onReset={reset}
+          onShare={share}
+        />
         <div className="spacer" />
         <button
           type="button"
@@ -256,27 +327,72 @@ export function App() {
       <main className="workspace">
         <div className="editor-pane">
           {shared && <ShareBanner view={shared} onEdit={editShared} />}
+          {!sharedShown && (
+            <TabBar
+              tabs={tabs.tabs}
+              activeId={activeId}
+              running={running}
+              onSelect={(id) => setTabs((s) => ({ ...s, activeId: id }))}
+              onNew={() => setTabs((s) => addTab(s))}
+              onClose={close}
+              onRename={(id, name) => setTabs((s) => renameTab(s, id, name))}
+            />
+          )}
           <SqlEditor
+            key={viewId}
             ref={editor}
-            initialText={initialText.current}
+            initialText={text}
             theme={theme}
             markers={problems}
             readOnly={shared?.state === 'loading' || runsFromShare !== undefined}
             onChange={onChange}
             onRun={(selection) => void runSelection(selection)}
+            onExplain={explainSelection}
           />
-          <ProblemsBar problems={problems} planSummary={planSummary} editor={editor} />
+          <ProblemsBar problems={problems} planSummary={planProblems.summary} editor={editor} />
         </div>
         <aside className="sidebar">
-          <RunPanel run={run} onCancel={() => void cancel()} />
+          <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />
+          <SchemaPanel
+            schema={schema}
+            loading={schemaLoading}
+            onInsert={(name) => editor.current?.insertAtCursor(name)}
+            onRefresh={() => refreshSchema(sessionId)}
+          />
           <HistoryPanel entries={history} sessionId={sessionId} onOpen={openHistory} />
         </aside>
         <div className="results-pane">
-          <ResultsView
-            run={run}
-            errorPosition={errorPosition}
-            onFirstRowPainted={() => performance.mark('taidon:first-row-painted')}
-          />
+          {explain && run && (
+            <div className="tabs pane-switch" role="tablist" aria-label="Results or plan">
+              <button
+                type="button"
+                role="tab"
+                aria-selected={pane === 'results'}
+                onClick={() => showPane(viewId, 'results')}
+                data-testid="pane-results"
+              >
+                Results
+              </button>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={pane === 'plan'}
+                onClick={() => showPane(viewId, 'plan')}
+                data-testid="pane-plan"
+              >
+                Plan
+              </button>
+            </div>
+          )}
+          {explain && (pane === 'plan' || !run) ? (
+            <ExplainPanel key={explain.localId} view={explain} />
+          ) : (
+            <ResultsView
+              run={run}
+              errorPosition={errorPosition}
+              onFirstRowPainted={() => performance.mark('taidon:first-row-painted')}
+            />
+          )}
         </div>
       </main>
     </div>

@@ -7,17 +7,28 @@ interface Props {
   mode: RunMode;
   onMode(mode: RunMode): void;
   onRunHead(): void;
+  /** EXPLAIN ANALYZE of the statement under the cursor (Ctrl/Cmd+E). */
+  onExplain(): void;
   onReset(): void;
   /** Makes a share link of the buffer's tail and head (or of the shared link shown). */
   onShare(): void;
 }
 
 /** The editor's actions; each has a keyboard path too (Ctrl+Enter, Monaco's command palette on F1). */
-export function Toolbar({ editor, mode, onMode, onRunHead, onReset, onShare }: Props) {
+export function Toolbar({ editor, mode, onMode, onRunHead, onExplain, onReset, onShare }: Props) {
   return (
     <div className="toolbar" role="toolbar" aria-label="Editor actions">
       <button type="button" onClick={onRunHead} aria-label="Run the head (Ctrl+Enter)" data-testid="run-button">
         ▶ Run
+      </button>
+      <button
+        type="button"
+        onClick={onExplain}
+        aria-label="Explain the statement under the cursor (Ctrl+E)"
+        data-testid="explain-button"
+        title="EXPLAIN ANALYZE on a throwaway clone: your rows stay as they are"
+      >
+        Explain
       </button>
       <button type="button" onClick={() => editor.current?.format()} aria-label="Format the SQL">
         Format

@@ -30,6 +30,10 @@ export interface SqlEditorHandle {
   focus(): void;
   /** 1-based line and column of an absolute offset. */
   positionOf(offset: number): { line: number; column: number };
+  /** Replaces the selection (or types at the cursor) with `text`, as one undoable edit. */
+  insertAtCursor(text: string): void;
+  /** The statement under the cursor, with the tail it starts from. */
+  statementAtCursor(): RunSelection;
 }
 
 interface Props {
@@ -40,6 +44,8 @@ interface Props {
   readOnly?: boolean;
   onChange(text: string): void;
   onRun(selection: RunSelection, scope: 'buffer' | 'statement'): void;
+  /** Ctrl/Cmd+E: EXPLAIN ANALYZE of the statement under the cursor. */
+  onExplain?(selection: RunSelection): void;
 }
 
 let completionRegistered = false;
@@ -105,7 +111,7 @@ export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(p
       tabSize: 2,
       lineDecorationsWidth: 14,
       ariaLabel:
-        'SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor.',
+        'SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor; Ctrl+E explains it.',
       accessibilitySupport: 'auto',
       readOnly: latest.current.readOnly === true,
     });
@@ -132,6 +138,13 @@ export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(p
       contextMenuGroupId: 'navigation',
       run: (ed) =>
         latest.current.onRun(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement'), 'statement'),
+    });
+    editor.addAction({
+      id: 'taidon.explain',
+      label: 'EXPLAIN ANALYZE the statement under the cursor',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyE],
+      contextMenuGroupId: 'navigation',
+      run: (ed) => latest.current.onExplain?.(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement')),
     });
     const formatter = monaco.languages.registerDocumentFormattingEditProvider('pgsql', {
       provideDocumentFormattingEdits: (m) => [{ range: m.getFullModelRange(), text: formatSql(m.getValue()) }],
@@ -186,6 +199,17 @@ export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(p
       if (editor) editor.setValue(withMarkerAt(editor.getValue(), 0));
     },
     focus: () => editorRef.current?.focus(),
+    insertAtCursor: (text) => {
+      const editor = editorRef.current;
+      const selection = editor?.getSelection();
+      if (!editor || !selection || editor.getOption(monaco.editor.EditorOption.readOnly)) return;
+      editor.executeEdits('taidon.insert', [{ range: selection, text, forceMoveMarkers: true }]);
+      editor.focus();
+    },
+    statementAtCursor: () => {
+      const editor = editorRef.current;
+      return editor ? selectionToRun(editor, 'statement') : { tail: '', head: '', headOffset: 0 };
+    },
     positionOf: (offset) => {
       const p = editorRef.current?.getModel()?.getPositionAt(offset);
       return { line: p?.lineNumber ?? 1, column: p?.column ?? 1 };

@@ -34,15 +34,3 @@ export function addHistory(entry: HistoryEntry, storage: Storage = localStorage)
   }
   return next;
 }
-
-const BUFFER_KEY = 'taidon.buffer';
-
-/** The editor text of the last visit. */
-export function loadBuffer(fallback: string, storage: Storage = localStorage): string {
-  return storage.getItem(BUFFER_KEY) ?? fallback;
-}
-
-/** Saves the editor text on every change, so a reload never loses work. */
-export function saveBuffer(text: string, storage: Storage = localStorage): void {
-  storage.setItem(BUFFER_KEY, text);
-}

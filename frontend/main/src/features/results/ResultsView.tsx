@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { RunView } from '../run/run-model.js';
 import { type CopyFormat, copyText, formatResult } from './copy.js';
+import { type DownloadFormat, downloadName, resultFile, saveFile } from './download.js';
 import { ResultGrid } from './ResultGrid.js';
 
 interface Props {
@@ -60,6 +61,7 @@ function Messages({ run }: { run: RunView }) {
 export function ResultsView({ run, onFirstRowPainted, errorPosition }: Props) {
   const [tab, setTab] = useState(0);
   const [copied, setCopied] = useState('');
+  const [preparing, setPreparing] = useState(false);
   const runKey = run?.localId;
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new run starts on its first tab
   useEffect(() => setTab(0), [runKey]);
@@ -71,6 +73,21 @@ export function ResultsView({ run, onFirstRowPainted, errorPosition }: Props) {
     if (!result) return;
     await copyText(formatResult(result, format));
     setCopied(`Copied ${plural(result.rows.length, 'row')} as ${format.toUpperCase()}`);
+  };
+  // The file is built from the rows this page holds (never a second run, whose state and rows may differ).
+  const download = async (format: DownloadFormat) => {
+    if (!result || preparing) return;
+    setPreparing(true);
+    try {
+      const total = result.rows.length;
+      const blob = await resultFile(result, format, (done) =>
+        setCopied(`Preparing ${done.toLocaleString('en')} of ${plural(total, 'row')}…`),
+      );
+      saveFile(blob, downloadName(active, format));
+      setCopied(`Downloaded ${plural(total, 'row')} as ${format.toUpperCase()}`);
+    } finally {
+      setPreparing(false);
+    }
   };
   return (
     <section className="results" aria-label="Results">
@@ -112,7 +129,19 @@ export function ResultsView({ run, onFirstRowPainted, errorPosition }: Props) {
                 Copy {f === 'markdown' ? 'Markdown' : f.toUpperCase()}
               </button>
             ))}
-            <span role="status" className="muted">
+            {(['csv', 'json'] as const).map((f) => (
+              <button
+                type="button"
+                key={`download-${f}`}
+                onClick={() => void download(f)}
+                disabled={!result.complete || preparing}
+                aria-label={`Download result as a ${f.toUpperCase()} file`}
+                data-testid={`download-${f}`}
+              >
+                ⤓ {f.toUpperCase()}
+              </button>
+            ))}
+            <span role="status" className="muted" data-testid="result-status">
               {copied}
             </span>
           </div>

@@ -1,20 +1,20 @@
 import type { ResultSetView } from '../run/run-model.js';
+import { csvField } from './download.js';
 
 /** Formats a result set for the clipboard. */
 export type CopyFormat = 'csv' | 'tsv' | 'markdown';
 
-const csvCell = (v: string | null) => (v === null ? '' : /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const tsvCell = (v: string | null) =>
   v === null ? '\\N' : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 const mdCell = (v: string | null) => (v === null ? '*NULL*' : v.replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
 /**
- * The result set as text: CSV (RFC 4180, NULL as an empty field), TSV (COPY
+ * The result set as text: CSV (RFC 4180 quoting, NULL as an empty field, the empty string as `""`), TSV (COPY
  * text style, NULL as \N) or a Markdown table (NULL in italics).
  */
 export function formatResult(result: ResultSetView, format: CopyFormat): string {
   const names = result.columns.map((c) => c.name);
-  if (format === 'csv') return [names, ...result.rows].map((r) => r.map(csvCell).join(',')).join('\n');
+  if (format === 'csv') return [names, ...result.rows].map((r) => r.map(csvField).join(',')).join('\n');
   if (format === 'tsv')
     return [names.map(tsvCell), ...result.rows.map((r) => r.map(tsvCell))].map((r) => r.join('\t')).join('\n');
   const header = `| ${names.map(mdCell).join(' | ')} |`;

@@ -57,7 +57,7 @@ export function* jsonParts(result: ResultSetView, chunkRows = DOWNLOAD_CHUNK_ROW
 /**
  * Builds the file from the rows the page holds, part by part, into a Blob of
  * parts (no single string of the whole file), giving the page a turn between
- * parts so scrolling and typing go on meanwhile (ADR 0031).
+ * parts so scrolling and typing go on meanwhile (ADR 0032).
  */
 export async function resultFile(
   result: ResultSetView,

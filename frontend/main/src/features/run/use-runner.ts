@@ -24,33 +24,36 @@ export interface RunRejection {
 }
 
 /**
- * Runs SQL and keeps the current run's view up to date while events stream
- * in; the React state is refreshed at most once a frame, rows included.
+ * Runs SQL and keeps each editor tab's last run up to date while events
+ * stream in; the React state is refreshed at most once a frame per run, rows
+ * included. A tab's new run aborts only that tab's previous one.
  */
 export function useRunner(
   api: ApiClient,
-  hooks: { onFinished(run: RunView): void; onRejected(r: RunRejection): void },
+  hooks: { onFinished(run: RunView, tabId: string): void; onRejected(r: RunRejection): void },
 ) {
-  const [run, setRun] = useState<RunView | null>(null);
+  const runs = useRef(new Map<string, RunView>());
+  const aborts = useRef(new Map<string, AbortController>());
   const [, setVersion] = useState(0);
-  const abort = useRef<AbortController | null>(null);
   const hooksRef = useRef(hooks);
   hooksRef.current = hooks;
+  const bump = useCallback(() => setVersion((v) => v + 1), []);
 
   const start = useCallback(
-    async (input: RunInput) => {
+    async (input: RunInput, tabId: string) => {
       if (input.head.trim() === '') return;
-      abort.current?.abort();
+      aborts.current.get(tabId)?.abort();
       const controller = new AbortController();
-      abort.current = controller;
+      aborts.current.set(tabId, controller);
       const view = newRunView(input);
-      setRun(view);
+      runs.current.set(tabId, view);
+      bump();
       let frame = 0;
       const refresh = () => {
         if (frame) return;
         frame = requestAnimationFrame(() => {
           frame = 0;
-          setVersion(view.version);
+          bump();
         });
       };
       const body: RunRequest = { sessionId: input.sessionId, head: input.head };
@@ -81,21 +84,39 @@ export function useRunner(
         }
       }
       view.version++;
-      setVersion(view.version);
-      hooksRef.current.onFinished(view);
+      bump();
+      hooksRef.current.onFinished(view, tabId);
+    },
+    [api, bump],
+  );
+
+  /** The tab's last run (running or finished), or null before its first. */
+  const runOf = useCallback((tabId: string) => runs.current.get(tabId) ?? null, []);
+
+  const cancel = useCallback(
+    async (tabId: string) => {
+      const runId = runs.current.get(tabId)?.runId;
+      if (runId) await api.cancel(runId).catch(() => undefined);
     },
     [api],
   );
 
-  const cancel = useCallback(async () => {
-    if (run?.runId) await api.cancel(run.runId).catch(() => undefined);
-  }, [api, run]);
+  /** Shows a finished run again in a tab (re-opened from history). */
+  const show = useCallback(
+    (tabId: string, view: RunView) => {
+      aborts.current.get(tabId)?.abort();
+      runs.current.set(tabId, view);
+      bump();
+    },
+    [bump],
+  );
 
-  /** Shows a finished run again (re-opened from history). */
-  const show = useCallback((view: RunView) => {
-    abort.current?.abort();
-    setRun(view);
+  /** Stops a closed tab's run and lets its rows go. */
+  const forget = useCallback((tabId: string) => {
+    aborts.current.get(tabId)?.abort();
+    aborts.current.delete(tabId);
+    runs.current.delete(tabId);
   }, []);
 
-  return { run, start, cancel, show };
+  return { runOf, start, cancel, show, forget };
 }
