@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,12 @@ export async function startTestStack(): Promise<TestStack> {
   for (const service of STATEFUL_SERVICES) {
     databases[service] = await provisionServiceDatabase(db.url, service, `pw-${service}-${db.name}`);
   }
-  const secrets = { serviceToken: `token-${db.name}`, sandboxAdminPassword: `admin-${db.name}`, rolePasswords: {} };
+  const secrets = {
+    serviceToken: `token-${db.name}`,
+    sandboxAdminPassword: `admin-${db.name}`,
+    rolePasswords: {},
+    vcsSyncTokenKey: randomBytes(32).toString('base64'),
+  };
   const running: Running = { services: [] };
   const context = {
     dataDir,

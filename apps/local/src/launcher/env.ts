@@ -118,6 +118,7 @@ export function serviceEnv(
         ...common,
         VCS_SYNC_DATABASE_URL: database(context, 'vcs-sync'),
         VCS_SYNC_DATA_DIR: process.env.VCS_SYNC_DATA_DIR ?? join(context.dataDir, 'projects'),
+        VCS_SYNC_TOKEN_KEY: context.secrets.vcsSyncTokenKey,
         USER_PROFILE_URL: url('userProfileUrl'),
         AUDIT_LOG_URL: url('auditLogUrl'),
         AUDIT_OUTBOX_FILE: join(context.dataDir, 'outbox', 'vcs-sync.jsonl'),

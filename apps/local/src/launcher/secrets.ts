@@ -9,6 +9,8 @@ export interface LocalSecrets {
   sandboxAdminPassword: string;
   /** Password of each service's control-plane role, by service name. */
   rolePasswords: Record<string, string>;
+  /** vcs-sync's AES-256-GCM key for remote tokens (32 bytes, base64): lost, the kept tokens cannot be opened. */
+  vcsSyncTokenKey: string;
 }
 
 const newSecret = (): string => randomBytes(32).toString('base64url');
@@ -24,9 +26,18 @@ export async function loadOrCreateSecrets(dataDir: string, services: readonly st
     secrets = JSON.parse(await readFile(file, 'utf8')) as LocalSecrets;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    secrets = { serviceToken: newSecret(), sandboxAdminPassword: newSecret(), rolePasswords: {} };
+    secrets = {
+      serviceToken: newSecret(),
+      sandboxAdminPassword: newSecret(),
+      rolePasswords: {},
+      vcsSyncTokenKey: randomBytes(32).toString('base64'),
+    };
   }
   let changed = false;
+  if (!secrets.vcsSyncTokenKey) {
+    secrets.vcsSyncTokenKey = randomBytes(32).toString('base64');
+    changed = true;
+  }
   if (!secrets.sandboxAdminPassword) {
     secrets.sandboxAdminPassword = newSecret();
     changed = true;

@@ -1,18 +1,25 @@
 import {
+  AbortedMerge,
   CreateProjectRequest,
   DiffQuery,
   FileChange,
   HistoryQuery,
+  PendingMerge,
   Problem,
   Project,
   ProjectDiff,
   ProjectHistory,
   ProjectIdParams,
+  ProjectRemote,
   ProjectTemplates,
   ProjectTree,
+  PullResult,
+  PushResult,
   RenameFileRequest,
+  ResolveMergeRequest,
   RestoreRequest,
   RestoreResult,
+  SetRemoteRequest,
 } from '@taidon/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { upstreamUnavailable } from '../errors.js';
@@ -98,7 +105,8 @@ export function registerProjectRoutes(app: FastifyInstance, vcsSyncUrl: Upstream
     '/api/projects',
     {
       schema: {
-        summary: 'Create a project (a Git working tree) from a template: `empty` or an example project.',
+        summary:
+          'Create a project (a Git working tree) from a template (`empty` or an example project), or import one from a Git remote (`import`: its history kept, the remote set).',
         tags,
         security,
         body: CreateProjectRequest,
@@ -278,5 +286,106 @@ export function registerProjectRoutes(app: FastifyInstance, vcsSyncUrl: Upstream
       },
     },
     async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/restore`, request.body),
+  );
+  registerRemoteRoutes(app, vcsSync, { security, tags, base });
+}
+
+/**
+ * A project's remote and sync, forwarded to vcs-sync like the rest: set the
+ * remote (the token goes to vcs-sync, which seals it; no answer carries it),
+ * pull, push, and the merge a conflicting pull leaves waiting.
+ */
+function registerRemoteRoutes(
+  app: FastifyInstance,
+  vcsSync: () => Upstream,
+  shared: { security: { bearerAuth: never[] }[]; tags: string[]; base: (id: string) => string },
+): void {
+  const { security, tags, base } = shared;
+  // 502 and 503 (a remote that failed, tokens not configured) are on every gateway route already.
+  const remoteProblems = { 404: Problem, 409: Problem, 413: Problem, 422: Problem };
+  app.put<{ Params: ProjectIdParams; Body: SetRemoteRequest }>(
+    '/api/projects/:id/remote',
+    {
+      schema: {
+        summary:
+          'Set the project’s Git remote: an https URL (no credentials in it), an optional token (kept encrypted, never answered) and branch. Replaces the remote; a token left out is dropped.',
+        tags,
+        security,
+        params: ProjectIdParams,
+        body: SetRemoteRequest,
+        response: { 200: ProjectRemote, 404: Problem, 422: Problem },
+      },
+    },
+    async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/remote`, request.body),
+  );
+  app.post<{ Params: ProjectIdParams }>(
+    '/api/projects/:id/pull',
+    {
+      schema: {
+        summary:
+          'Pull the remote’s branch: up to date, a fast-forward or a merge commit. When both sides changed the same files, 409 `VCS_SYNC_PULL_CONFLICT` gives each one’s base, ours and theirs, and nothing changes until `POST …/merge` or `DELETE …/merge`.',
+        tags,
+        security,
+        params: ProjectIdParams,
+        response: { 200: PullResult, ...remoteProblems },
+      },
+    },
+    async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/pull`, {}),
+  );
+  app.post<{ Params: ProjectIdParams }>(
+    '/api/projects/:id/push',
+    {
+      schema: {
+        summary:
+          'Push the latest commit to the remote’s branch, never forced; a remote with commits the project lacks answers 409 `VCS_SYNC_PUSH_REJECTED` and nothing changes.',
+        tags,
+        security,
+        params: ProjectIdParams,
+        response: { 200: PushResult, ...remoteProblems },
+      },
+    },
+    async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/push`, {}),
+  );
+  app.get<{ Params: ProjectIdParams }>(
+    '/api/projects/:id/merge',
+    {
+      schema: {
+        summary: 'The pull waiting for its conflicts to be resolved: each conflicting file’s base, ours and theirs.',
+        tags,
+        security,
+        params: ProjectIdParams,
+        response: { 200: PendingMerge, ...remoteProblems },
+      },
+    },
+    async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/merge`),
+  );
+  app.post<{ Params: ProjectIdParams; Body: ResolveMergeRequest }>(
+    '/api/projects/:id/merge',
+    {
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        summary:
+          'Resolve the waiting pull: one resolution per conflicting file (take `ours` or `theirs`, or the merged `text`), made into one merge commit.',
+        tags,
+        security,
+        params: ProjectIdParams,
+        body: ResolveMergeRequest,
+        response: { 200: PullResult, ...remoteProblems },
+      },
+    },
+    async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/merge`, request.body),
+  );
+  app.delete<{ Params: ProjectIdParams }>(
+    '/api/projects/:id/merge',
+    {
+      schema: {
+        summary: 'Abort the waiting pull; the project stays as it is.',
+        tags,
+        security,
+        params: ProjectIdParams,
+        response: { 200: AbortedMerge, ...remoteProblems },
+      },
+    },
+    async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/merge`),
   );
 }
