@@ -41,12 +41,16 @@ describe('GET /api/sessions/:id/schema', () => {
         "INSERT INTO pets SELECT g, 'p' || g FROM generate_series(1, 300) g;",
         'ANALYZE pets;',
         'CREATE VIEW named AS SELECT name FROM pets;',
+        "CREATE TABLE shop.notes AS SELECT g AS id, repeat('n', 40) AS body FROM generate_series(1, 500) g;",
       ].join('\n'),
     });
     const after = await schemaOf(stack, token, sessionId);
     expect(after.status).toBe(200);
     expect(after.body.schemas).toEqual(['public', 'shop']);
     expect(after.body.truncated).toBe(false);
+    const notes = after.body.tables.find((t: { name: string }) => t.name === 'notes');
+    expect(notes.rowEstimate).toBeGreaterThan(100);
+    expect(notes.rowEstimate).toBeLessThan(5_000);
     expect(after.body.tables).toEqual([
       {
         schema: 'public',
@@ -82,6 +86,19 @@ describe('GET /api/sessions/:id/schema', () => {
             definition: 'CREATE UNIQUE INDEX pets_name_key ON public.pets USING btree (name)',
           },
         ],
+      },
+      {
+        schema: 'shop',
+        name: 'notes',
+        kind: 'table',
+        // Never analyzed: the live rows of the statistics, or the planner's guess from the pages on disk.
+        rowEstimate: expect.any(Number),
+        columns: [
+          { name: 'id', type: 'integer', nullable: true },
+          { name: 'body', type: 'text', nullable: true },
+        ],
+        keys: [],
+        indexes: [],
       },
       {
         schema: 'shop',

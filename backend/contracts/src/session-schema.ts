@@ -48,7 +48,7 @@ export const SessionSchema = Type.Object(
           kind: Type.String({ description: 'table, view, materialized view, foreign table or partitioned table.' }),
           rowEstimate: Type.Union([Type.Number(), Type.Null()], {
             description:
-              "Rows, as the planner estimates them (`reltuples`); before the first ANALYZE, the statistics' count of live rows; null for views and where neither is known.",
+              "Rows, as the planner estimates them (`reltuples`); before the first VACUUM or ANALYZE, the statistics' live rows, else the planner's guess from the pages on disk; null for views and foreign tables.",
           }),
           columns: Type.Array(
             Type.Object(

@@ -14,12 +14,20 @@ export const SCHEMAS_SQL = `
 SELECT n.nspname AS name FROM pg_namespace n WHERE ${LEARNERS}
  ORDER BY n.nspname LIMIT ${CATALOG_CAPS.schemas + 1}`;
 
-// reltuples is -1 until the first VACUUM or ANALYZE; the statistics' live rows stand in until then.
+// reltuples is -1 until the first VACUUM or ANALYZE. Until then: the statistics' live rows once the
+// learner's backend has reported them (up to 10 s after its transaction), else what the planner assumes
+// (pages on disk times the rows of the columns' widths that fit a page: varlena counted as 32 bytes).
 export const RELATIONS_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind,
        CASE WHEN c.relkind IN ('v', 'f') THEN NULL
             WHEN c.reltuples >= 0 THEN c.reltuples::float8
-            ELSE pg_stat_get_live_tuples(c.oid)::float8 END AS estimate
+            WHEN pg_stat_get_live_tuples(c.oid) > 0 THEN pg_stat_get_live_tuples(c.oid)::float8
+            ELSE floor(pg_relation_size(c.oid) / current_setting('block_size')::float8
+                       * (current_setting('block_size')::float8 - 24)
+                       / (28 + (SELECT coalesce(sum(CASE WHEN t.typlen > 0 THEN t.typlen ELSE 32 END), 0)
+                                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)))
+       END AS estimate
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${LEARNERS}
  ORDER BY n.nspname, c.relname LIMIT ${CATALOG_CAPS.relations + 1}`;
