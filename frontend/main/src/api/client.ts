@@ -1,6 +1,8 @@
 import type {
   CreatedShare,
   CreateShareRequest,
+  ExplainRequest,
+  ExplainResponse,
   PlanInput,
   PlanResponse,
   RunEvent,
@@ -12,23 +14,6 @@ import type {
 import type { AuthStore } from './auth.js';
 import { apiErrorOf } from './errors.js';
 import { readNdjson } from './ndjson.js';
-
-/** `POST /api/explain`: the statement's plan, run with ANALYZE on a throwaway clone of the state. */
-export interface ExplainRequest {
-  /** The session whose state is cloned (its instance's current state when no tail is given). */
-  session?: string;
-  /** The state to start from, in the shapes of a run's tail. */
-  tail?: RunRequest['tail'];
-  statement: string;
-}
-
-/** The plan as EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) printed it, its text form, and the state it ran on. */
-export interface ExplainResponse {
-  plan: Record<string, unknown>;
-  text: string;
-  layerKey: string | null;
-  source: string;
-}
 
 /**
  * The typed client of the gateway's `/api`: adds the bearer token, renews it

@@ -1,7 +1,15 @@
+import type { ExplainResponse } from '@taidon/contracts';
 import { useState } from 'react';
 import { ApiError } from '../../api/errors.js';
 import { formatMs, formatRows, type PlanNode } from './plan-tree.js';
 import type { ExplainView } from './use-explain.js';
+
+/** Where the explained state came from, in the learner's words. */
+const SOURCES: Record<ExplainResponse['source'], string> = {
+  layer: 'a cached layer',
+  built: 'a layer built for this plan',
+  'session-snapshot': "your session's committed state",
+};
 
 function NodeRow({ node }: { node: PlanNode }) {
   const buffers = Object.entries(node.buffers);
@@ -110,7 +118,7 @@ export function ExplainPanel({ view }: { view: ExplainView }) {
       )}
       {view.response && (
         <p className="muted explain-note">
-          Ran on a throwaway clone ({view.response.source}): your session's rows are as they were.
+          Ran on a throwaway clone of {SOURCES[view.response.source]}: your session's rows are as they were.
         </p>
       )}
       {view.response && raw && (

@@ -1,6 +1,6 @@
-import type { RunRequest } from '@taidon/contracts';
+import type { ExplainResponse, RunRequest } from '@taidon/contracts';
 import { useCallback, useRef, useState } from 'react';
-import type { ApiClient, ExplainResponse } from '../../api/client.js';
+import type { ApiClient } from '../../api/client.js';
 import { ApiError } from '../../api/errors.js';
 import { type PlanTree, planTree } from './plan-tree.js';
 
