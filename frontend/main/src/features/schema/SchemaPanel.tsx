@@ -12,6 +12,12 @@ interface Props {
   onRefresh(): void;
 }
 
+/** `CREATE UNIQUE INDEX i ON public.t USING btree (a)` as `unique i btree (a)`; the whole definition is its title. */
+export function shortIndex(definition: string): string {
+  const m = /^CREATE (UNIQUE )?INDEX (\S+) ON \S+ USING (\w+) (.*)$/.exec(definition);
+  return m ? `${m[1] ? 'unique ' : ''}${m[2]} ${m[3]} ${m[4]}` : definition;
+}
+
 function keyMarks(table: Table, column: string): string {
   const marks: string[] = [];
   for (const key of table.keys) {
@@ -82,11 +88,7 @@ function TableItem({ table, onInsert }: { table: Table; onInsert(text: string): 
           <ul className="schema-extra" aria-label={`Indexes of ${table.name}`}>
             {table.indexes.map((i) => (
               <li key={i.name} data-testid="schema-index" title={i.definition}>
-                <code className="muted">
-                  {i.definition.replace(/^CREATE (UNIQUE )?INDEX /, (_, unique) =>
-                    unique ? 'unique index ' : 'index ',
-                  )}
-                </code>
+                <code className="muted">{shortIndex(i.definition)}</code>
               </li>
             ))}
           </ul>
