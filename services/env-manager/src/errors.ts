@@ -42,6 +42,11 @@ export const ENV_MANAGER_ERROR_CODES = {
     status: 503,
     meaning: 'env-manager is shutting down and starts no server any more; retry once it is back.',
   },
+  ENV_MANAGER_NAMESPACE_QUOTA_EXCEEDED: {
+    status: 503,
+    meaning:
+      "The sandbox namespace's ResourceQuota has no room for another instance (kubernetes runtime); nothing was started: retry once instances end.",
+  },
 } as const satisfies ErrorCatalogue;
 
 /** One of env-manager's codes. */
@@ -104,5 +109,16 @@ export class TemplateUnavailableError extends EnvManagerError {
     super('ENV_MANAGER_TEMPLATE_UNAVAILABLE', `Instance ${id} cannot be reset from its template: ${reason}.`, {
       details: { instanceId: id, reason },
     });
+  }
+}
+
+/** The sandbox namespace's ResourceQuota refused the instance (its resource or its Pod); `quota` is the API server's word. */
+export class NamespaceQuotaError extends EnvManagerError {
+  readonly quota: string;
+  constructor(id: string, quota: string) {
+    super('ENV_MANAGER_NAMESPACE_QUOTA_EXCEEDED', 'The sandbox namespace has no room for another instance.', {
+      details: { instanceId: id },
+    });
+    this.quota = quota;
   }
 }

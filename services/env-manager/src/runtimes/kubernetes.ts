@@ -1,0 +1,213 @@
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { InstanceNotFoundError, NamespaceQuotaError, StartFailedError } from '../errors.js';
+import { isQuotaRefusal } from './kubernetes/reconcile.js';
+import {
+  apiMessage,
+  apiStatus,
+  conditionOf,
+  coordinates,
+  type InstanceResources,
+  type InstanceState,
+  LAST_USED_ANNOTATION,
+  TAIDON_GROUP,
+  TAIDON_KIND,
+  TAIDON_VERSION,
+  type TaidonInstance,
+} from './kubernetes/types.js';
+
+/** What an instance is, as env-manager asks for it. */
+export interface KubernetesInstanceRequest {
+  /** The resource's name (the instance id: a DNS label). */
+  instanceId: string;
+  layerKey: string;
+  resources?: InstanceResources;
+  /** Idle time after which the reconciler deletes it; absent keeps it. */
+  ttlSeconds?: number;
+}
+
+/** Where an instance is, as the platform shows it. */
+export interface KubernetesInstanceView {
+  instanceId: string;
+  state: InstanceState | undefined;
+  ready: boolean;
+  /** Why it is or is not ready (the Ready condition's reason). */
+  reason: string | undefined;
+  node: string | undefined;
+  endpoint: { host: string; port: number } | undefined;
+  generation: number;
+  observedGeneration: number | undefined;
+}
+
+/**
+ * env-manager's `kubernetes` runtime: it writes the desired state of each
+ * instance into a TaidonInstance resource and reads back what the reconciler
+ * (running in whichever replica holds the Lease) made of it. Nothing here
+ * touches Pods or volumes: the reconciler alone does, so a request and a
+ * repair never race.
+ */
+export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; namespace: string; pollMs?: number }) {
+  const { namespace } = options;
+  const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+  const pollMs = options.pollMs ?? 200;
+
+  async function read(instanceId: string): Promise<TaidonInstance> {
+    try {
+      return (await custom.getNamespacedCustomObject({
+        ...coordinates(namespace),
+        name: instanceId,
+      })) as TaidonInstance;
+    } catch (error) {
+      if (apiStatus(error) === 404) throw new InstanceNotFoundError(instanceId);
+      throw error;
+    }
+  }
+
+  function view(instance: TaidonInstance): KubernetesInstanceView {
+    const ready = conditionOf(instance, 'Ready');
+    return {
+      instanceId: instance.metadata.name ?? '',
+      state: instance.status?.state,
+      ready: ready?.status === 'True',
+      reason: ready?.reason,
+      node: instance.status?.node,
+      endpoint: instance.status?.endpoint,
+      generation: instance.metadata.generation ?? 0,
+      observedGeneration: instance.status?.observedGeneration,
+    };
+  }
+
+  /** Reads until `done` says the status describes the current spec as wanted, or the time is up. */
+  async function until(
+    instanceId: string,
+    timeoutMs: number,
+    done: (i: TaidonInstance) => boolean,
+  ): Promise<TaidonInstance | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const instance = await read(instanceId);
+      const current = instance.status?.observedGeneration === instance.metadata.generation;
+      if (current && done(instance)) return instance;
+      const degraded = conditionOf(instance, 'Degraded');
+      if (current && degraded?.status === 'True' && degraded.reason === 'QuotaExceeded') {
+        throw new NamespaceQuotaError(instanceId, degraded.message);
+      }
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  /** Changes the spec by a read-modify-write, again on a conflict with the reconciler's writes. */
+  async function update(instanceId: string, change: (i: TaidonInstance) => void): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const instance = await read(instanceId);
+      change(instance);
+      try {
+        await custom.replaceNamespacedCustomObject({ ...coordinates(namespace), name: instanceId, body: instance });
+        return;
+      } catch (error) {
+        if (apiStatus(error) !== 409 || attempt >= 10) throw error;
+      }
+    }
+  }
+
+  return {
+    name: 'kubernetes' as const,
+    /** Writes the instance's resource; a namespace quota on instances refuses it here (NamespaceQuotaError). */
+    async create(request: KubernetesInstanceRequest): Promise<void> {
+      const body: TaidonInstance = {
+        apiVersion: `${TAIDON_GROUP}/${TAIDON_VERSION}`,
+        kind: TAIDON_KIND,
+        metadata: { name: request.instanceId },
+        spec: {
+          layerKey: request.layerKey,
+          ...(request.resources ? { resources: request.resources } : {}),
+          ...(request.ttlSeconds ? { ttlSeconds: request.ttlSeconds } : {}),
+          suspended: false,
+        },
+      };
+      try {
+        await custom.createNamespacedCustomObject({ ...coordinates(namespace), body });
+      } catch (error) {
+        if (isQuotaRefusal(error)) throw new NamespaceQuotaError(request.instanceId, apiMessage(error));
+        throw error;
+      }
+    },
+    /**
+     * Creates the instance and waits until it is Ready (its Pod accepts connections); past the namespace's
+     * quota it throws NamespaceQuotaError and deletes what it asked for, so nothing waits for room.
+     */
+    async start(request: KubernetesInstanceRequest, timeoutMs: number): Promise<KubernetesInstanceView> {
+      const started = performance.now();
+      await this.create(request);
+      try {
+        const ready = await until(request.instanceId, timeoutMs, (i) => conditionOf(i, 'Ready')?.status === 'True');
+        if (!ready) {
+          const last = view(await read(request.instanceId));
+          throw new StartFailedError(`not Ready within ${timeoutMs} ms (${last.reason ?? 'no status'})`, '');
+        }
+        return { ...view(ready), readyMs: performance.now() - started } as KubernetesInstanceView;
+      } catch (error) {
+        if (error instanceof NamespaceQuotaError) await this.delete(request.instanceId, { waitMs: 0 });
+        throw error;
+      }
+    },
+    /** Suspends: the Pod goes, the clone and its volume stay; resolves once the status says Suspended. */
+    async suspend(instanceId: string, timeoutMs: number): Promise<KubernetesInstanceView> {
+      await update(instanceId, (i) => {
+        i.spec.suspended = true;
+      });
+      const done = await until(
+        instanceId,
+        timeoutMs,
+        (i) => i.status?.state === 'Suspended' && conditionOf(i, 'Progressing')?.status === 'False',
+      );
+      if (!done) throw new StartFailedError(`not Suspended within ${timeoutMs} ms`, '');
+      return view(done);
+    },
+    /** Resumes a suspended instance on the node that holds its clone; resolves once Ready. */
+    async resume(instanceId: string, timeoutMs: number): Promise<KubernetesInstanceView> {
+      await update(instanceId, (i) => {
+        i.spec.suspended = false;
+      });
+      const ready = await until(instanceId, timeoutMs, (i) => conditionOf(i, 'Ready')?.status === 'True');
+      if (!ready) throw new StartFailedError(`not Ready within ${timeoutMs} ms after resume`, '');
+      return view(ready);
+    },
+    /** Records a use, from which the instance's TTL counts. */
+    async touch(instanceId: string): Promise<void> {
+      await update(instanceId, (i) => {
+        i.metadata.annotations = { ...i.metadata.annotations, [LAST_USED_ANNOTATION]: new Date().toISOString() };
+      });
+    },
+    /** Deletes the instance; with `waitMs`, resolves once the finalizer freed its clone and the resource is gone. */
+    async delete(instanceId: string, { waitMs = 60_000 }: { waitMs?: number } = {}): Promise<boolean> {
+      try {
+        await custom.deleteNamespacedCustomObject({ ...coordinates(namespace), name: instanceId });
+      } catch (error) {
+        if (apiStatus(error) !== 404) throw error;
+      }
+      const deadline = Date.now() + waitMs;
+      while (waitMs > 0) {
+        try {
+          await read(instanceId);
+        } catch (error) {
+          if (error instanceof InstanceNotFoundError) return true;
+          throw error;
+        }
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+      return false;
+    },
+    async get(instanceId: string): Promise<KubernetesInstanceView> {
+      return view(await read(instanceId));
+    },
+    async list(): Promise<KubernetesInstanceView[]> {
+      const list = (await custom.listNamespacedCustomObject(coordinates(namespace))) as { items: TaidonInstance[] };
+      return list.items.map(view);
+    },
+  };
+}
+
+/** The kubernetes runtime's operations. */
+export type KubernetesRuntime = ReturnType<typeof createKubernetesRuntime>;

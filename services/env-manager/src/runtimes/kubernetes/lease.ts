@@ -1,0 +1,154 @@
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { apiStatus } from './types.js';
+
+/**
+ * A Lease's times are MicroTime: the API server parses six fraction digits,
+ * and client-node 1.x sends Date.toISOString() (three), which it refuses.
+ */
+class MicroTime extends Date {
+  override toISOString(): string {
+    return super.toISOString().replace(/Z$/, '000Z');
+  }
+}
+
+export interface LeaderElectionOptions {
+  coordination: CoordinationV1Api;
+  namespace: string;
+  /** The Lease's name: every replica of one reconciler uses the same. */
+  leaseName: string;
+  /** This replica's name in the Lease (pod name and a random suffix). */
+  identity: string;
+  /** How long a holder that stops renewing keeps the Lease, as others see it. */
+  leaseDurationMs: number;
+  /** How often the holder renews and the others look. */
+  retryPeriodMs: number;
+  logger: Logger;
+  onStartedLeading(): void;
+  onStoppedLeading(): void;
+}
+
+/** One replica's side of a leader election on a `coordination.k8s.io` Lease. */
+export interface LeaderElector {
+  isLeader(): boolean;
+  start(): void;
+  /** Stops taking part; with `release`, gives the Lease up so another replica takes over at once. */
+  stop(options?: { release?: boolean }): Promise<void>;
+}
+
+/**
+ * Leader election as client-go does it: a replica takes the Lease when it is
+ * free or when its record (holder, renew time) has not changed for the lease
+ * duration as measured on this replica's own clock (never by comparing clocks
+ * across machines); every write carries the resourceVersion read, so of two
+ * replicas taking it at once one gets 409 and stays a follower. A leader that
+ * cannot renew for the lease duration stops leading before another may take
+ * over.
+ */
+export function createLeaderElector(options: LeaderElectionOptions): LeaderElector {
+  const { coordination, namespace, leaseName: name, identity, logger } = options;
+  const durationSeconds = Math.max(1, Math.ceil(options.leaseDurationMs / 1000));
+  let leading = false;
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  let observed: { resourceVersion: string; atMs: number } | undefined;
+  let lastRenewMs = 0;
+
+  function setLeading(value: boolean): void {
+    if (leading === value) return;
+    leading = value;
+    logger.info({ lease: name, identity, leading }, leading ? 'became the leader' : 'stopped leading');
+    if (value) options.onStartedLeading();
+    else options.onStoppedLeading();
+  }
+
+  function record(current: V1Lease | undefined, acquired: boolean): V1Lease {
+    const now = new MicroTime();
+    return {
+      metadata: { name, namespace, resourceVersion: current?.metadata?.resourceVersion },
+      spec: {
+        holderIdentity: identity,
+        leaseDurationSeconds: durationSeconds,
+        // Read back, a MicroTime is the string the server sent, whatever its type says: parsed again to send it.
+        acquireTime: acquired || !current?.spec?.acquireTime ? now : new MicroTime(String(current.spec.acquireTime)),
+        renewTime: now,
+        leaseTransitions: (current?.spec?.leaseTransitions ?? 0) + (acquired ? 1 : 0),
+      },
+    };
+  }
+
+  async function tryAcquireOrRenew(): Promise<boolean> {
+    let current: V1Lease | undefined;
+    try {
+      current = await coordination.readNamespacedLease({ name, namespace });
+    } catch (error) {
+      if (apiStatus(error) !== 404) throw error;
+      await coordination.createNamespacedLease({ namespace, body: record(undefined, true) });
+      return true;
+    }
+    const holder = current.spec?.holderIdentity ?? '';
+    const version = current.metadata?.resourceVersion ?? '';
+    if (observed?.resourceVersion !== version) observed = { resourceVersion: version, atMs: Date.now() };
+    const heldByOther = holder !== '' && holder !== identity;
+    const durationMs = (current.spec?.leaseDurationSeconds ?? durationSeconds) * 1000;
+    if (heldByOther && Date.now() < observed.atMs + durationMs) return false;
+    const updated = await coordination.replaceNamespacedLease({
+      name,
+      namespace,
+      body: record(current, holder !== identity),
+    });
+    observed = { resourceVersion: updated.metadata?.resourceVersion ?? '', atMs: Date.now() };
+    return true;
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      const ok = await tryAcquireOrRenew();
+      if (ok) lastRenewMs = Date.now();
+      if (ok) setLeading(true);
+      else if (leading) setLeading(false);
+    } catch (error) {
+      // A 409 is another replica's write between our read and ours: it holds the Lease now.
+      if (apiStatus(error) !== 409) logger.warn({ err: error, lease: name }, 'lease election round failed');
+      if (leading && (apiStatus(error) === 409 || Date.now() - lastRenewMs > options.leaseDurationMs * 0.8)) {
+        setLeading(false);
+      }
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), options.retryPeriodMs);
+  }
+
+  return {
+    isLeader: () => leading,
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      void tick();
+    },
+    async stop({ release = false } = {}) {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const wasLeading = leading;
+      setLeading(false);
+      if (!release || !wasLeading) return;
+      try {
+        const current = await coordination.readNamespacedLease({ name, namespace });
+        if (current.spec?.holderIdentity !== identity) return;
+        await coordination.replaceNamespacedLease({
+          name,
+          namespace,
+          body: {
+            metadata: { name, namespace, resourceVersion: current.metadata?.resourceVersion },
+            spec: {
+              holderIdentity: '',
+              leaseDurationSeconds: 1,
+              leaseTransitions: current.spec?.leaseTransitions,
+              renewTime: new MicroTime(),
+            },
+          },
+        });
+      } catch (error) {
+        logger.warn({ err: error, lease: name }, 'could not release the lease; it expires instead');
+      }
+    },
+  };
+}

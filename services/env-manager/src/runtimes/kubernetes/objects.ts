@@ -1,0 +1,186 @@
+import type { V1OwnerReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import {
+  INSTANCE_LABEL,
+  INSTANCE_UID_LABEL,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  NAMESPACE_LABEL,
+  POSTGRES_PORT,
+  TAIDON_GROUP,
+  TAIDON_KIND,
+  TAIDON_VERSION,
+  type TaidonInstance,
+} from './types.js';
+
+// The objects one instance becomes: its clone as a `local` PersistentVolume
+// pinned to the node holding it (never hostPath, which the restricted and
+// baseline Pod Security profiles refuse; ADR 0034), a PVC bound to exactly
+// that volume, and one Pod the restricted profile admits.
+
+/** How the sandbox Pods are made; the chart's values. */
+export interface SandboxPodSettings {
+  /** PostgreSQL image (the project's sandbox image). */
+  image: string;
+  /** The image's PostgreSQL user id: the Pod runs as it (runAsNonRoot). */
+  runAsUser: number;
+  /** Requests and limits when the instance's spec names none. */
+  defaultResources: { requests: Record<string, string>; limits: Record<string, string> };
+  /** Size the PV and PVC claim (a local volume is not enforced by it; the node agent's quota is). */
+  volumeSize: string;
+  /** Storage class of the clones' volumes (only these PVs bind to these PVCs). */
+  storageClassName: string;
+}
+
+export const DEFAULT_POD_SETTINGS: SandboxPodSettings = {
+  image: 'taidon/sandbox-postgres:18',
+  runAsUser: 999,
+  defaultResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+  volumeSize: '1Gi',
+  storageClassName: 'taidon-clone',
+};
+
+/** Where the clone is mounted in the Pod: PostgreSQL's data directory. */
+export const DATA_MOUNT = '/var/lib/postgresql/data';
+
+/** The PV's name: cluster-scoped, so the namespace is in it. */
+export function volumeName(instance: TaidonInstance): string {
+  return `taidon-${instance.metadata.namespace}-${instance.metadata.name}`;
+}
+
+/** The PVC's name in the sandbox namespace. */
+export function claimName(instance: TaidonInstance): string {
+  return `${instance.metadata.name}-clone`;
+}
+
+/** The labels of everything made for `instance`. */
+export function instanceLabels(instance: TaidonInstance): Record<string, string> {
+  return {
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    'app.kubernetes.io/name': 'taidon-sandbox',
+    [INSTANCE_LABEL]: instance.metadata.name ?? '',
+    [INSTANCE_UID_LABEL]: instance.metadata.uid ?? '',
+  };
+}
+
+/** Namespaced objects belong to their instance, so the garbage collector removes them even past the reconciler. */
+function ownerReference(instance: TaidonInstance): V1OwnerReference {
+  return {
+    apiVersion: `${TAIDON_GROUP}/${TAIDON_VERSION}`,
+    kind: TAIDON_KIND,
+    name: instance.metadata.name ?? '',
+    uid: instance.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: false,
+  };
+}
+
+/** The clone as a local volume that only `node` can mount, reserved for the instance's claim. */
+export function cloneVolume(instance: TaidonInstance, node: string, path: string, settings: SandboxPodSettings) {
+  const volume: V1PersistentVolume = {
+    metadata: {
+      name: volumeName(instance),
+      labels: { ...instanceLabels(instance), [NAMESPACE_LABEL]: instance.metadata.namespace ?? '' },
+    },
+    spec: {
+      capacity: { storage: settings.volumeSize },
+      accessModes: ['ReadWriteOncePod'],
+      // The clone is freed by the finalizer through the node agent, not by Kubernetes.
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: settings.storageClassName,
+      volumeMode: 'Filesystem',
+      local: { path },
+      claimRef: { namespace: instance.metadata.namespace, name: claimName(instance) },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+          ],
+        },
+      },
+    },
+  };
+  return volume;
+}
+
+/** The claim of exactly the instance's volume. */
+export function cloneClaim(instance: TaidonInstance, settings: SandboxPodSettings): V1PersistentVolumeClaim {
+  return {
+    metadata: {
+      name: claimName(instance),
+      labels: instanceLabels(instance),
+      ownerReferences: [ownerReference(instance)],
+    },
+    spec: {
+      accessModes: ['ReadWriteOncePod'],
+      storageClassName: settings.storageClassName,
+      volumeName: volumeName(instance),
+      resources: { requests: { storage: settings.volumeSize } },
+    },
+  };
+}
+
+/**
+ * The instance's Pod: the restricted profile's rules (non-root, no privilege escalation, all capabilities
+ * dropped, RuntimeDefault seccomp), a read-only root filesystem with emptyDirs where PostgreSQL writes besides
+ * its data directory (socket and lock directory, temporary files), no service-account token, requests and
+ * limits. The scheduler places it on the clone's node through the volume's node affinity.
+ */
+export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSettings): V1Pod {
+  const resources = instance.spec.resources ?? {};
+  return {
+    metadata: {
+      generateName: `${instance.metadata.name}-`,
+      labels: instanceLabels(instance),
+      ownerReferences: [ownerReference(instance)],
+    },
+    spec: {
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 10,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: settings.runAsUser,
+        runAsGroup: settings.runAsUser,
+        fsGroup: settings.runAsUser,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'postgres',
+          image: settings.image,
+          args: [
+            'postgres',
+            '-D',
+            DATA_MOUNT,
+            '-c',
+            'listen_addresses=*',
+            '-c',
+            'unix_socket_directories=/run/postgresql',
+          ],
+          ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
+          readinessProbe: { tcpSocket: { port: POSTGRES_PORT }, periodSeconds: 2, failureThreshold: 3 },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            privileged: false,
+            capabilities: { drop: ['ALL'] },
+          },
+          resources: {
+            requests: { ...settings.defaultResources.requests, ...(resources.requests ?? {}) },
+            limits: { ...settings.defaultResources.limits, ...(resources.limits ?? {}) },
+          },
+          volumeMounts: [
+            { name: 'data', mountPath: DATA_MOUNT },
+            { name: 'run', mountPath: '/run/postgresql' },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'data', persistentVolumeClaim: { claimName: claimName(instance) } },
+        { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+        { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+      ],
+    },
+  };
+}
