@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,26 +56,17 @@ describe('Git', () => {
 
   it('runs at most VCS_SYNC_GIT_PROCESSES_MAX git processes at once, whoever asks', async () => {
     const git = new Git(limits({ processesMax: 2 }));
+    const log = join(dir, 'slots.log');
+    // Six calls at once, each a git process that notes its start and end around 300 ms of sleep (a test-only alias).
+    const alias = `alias.slotprobe=!f() { echo s >> ${log}; sleep 0.3; echo e >> ${log}; }; f`;
+    await Promise.all(Array.from({ length: 6 }, () => git.run(dir, ['-c', alias, 'slotprobe'])));
     let running = 0;
     let most = 0;
-    const watch = setInterval(async () => {
-      const { readdir, readFile } = await import('node:fs/promises');
-      let now = 0;
-      for (const pid of await readdir('/proc')) {
-        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-        if (cmdline.includes('alias.vcsslotprobe')) now += 1;
-      }
-      running = now;
+    for (const mark of (await readFile(log, 'utf8')).split('\n').filter(Boolean)) {
+      running += mark === 's' ? 1 : -1;
       most = Math.max(most, running);
-    }, 5);
-    // Six calls at once, each a git process that lives 400 ms (an alias running sleep: a test-only command).
-    const calls = Array.from({ length: 6 }, () =>
-      git.run(dir, ['-c', 'alias.vcsslotprobe=!sleep 0.4', 'vcsslotprobe']),
-    );
-    await Promise.all(calls);
-    clearInterval(watch);
-    expect(most).toBeGreaterThan(0);
-    expect(most).toBeLessThanOrEqual(2);
+    }
+    expect(most).toBe(2);
   });
 
   it('refuses an ext:: remote in git itself (protocol.allow), even past the URL check, running nothing', async () => {
@@ -86,5 +78,18 @@ describe('Git', () => {
       code: 'VCS_SYNC_REMOTE_NOT_FOUND',
     });
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('speaks file:// only where VCS_SYNC_ALLOW_FILE_REMOTES allows it (git refuses it otherwise)', async () => {
+    const git = new Git(limits());
+    const bare = join(dir, 'served.git');
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+    const url = `file://${bare}`;
+    const allowed = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: true }, 10_000);
+    expect(await allowed.branchCommit(dir, { url }, 'main')).toBeUndefined();
+    const refused = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: false }, 10_000);
+    await expect(refused.branchCommit(dir, { url }, 'main')).rejects.toMatchObject({
+      code: 'VCS_SYNC_REMOTE_NOT_FOUND',
+    });
   });
 });

@@ -253,3 +253,19 @@ describe('hostile remotes', () => {
     expect(rows.map((r) => r.url)).toEqual([url]);
   });
 });
+
+describe('public remotes', () => {
+  it('imports a public repository without a token, and pulls from it', async () => {
+    const learner = await f.account();
+    const { url, commit } = await hostile('public', async (dir) => {
+      await mkdir(join(dir, 'seed'));
+      await writeFile(join(dir, 'seed/01.sql'), 'SELECT 1;\n');
+    });
+    const imported = await f.call(learner, 'POST', '/projects', { json: { name: 'public', import: { url } } });
+    expect([imported.status, imported.body.template], imported.text).toEqual([201, 'import']);
+    expect(f.git(imported.body.id, 'rev-parse', 'HEAD').trim()).toBe(commit);
+    expect((await f.call(learner, 'GET', `/projects/${imported.body.id}/files/seed/01.sql`)).text).toBe('SELECT 1;\n');
+    const pulled = await f.call(learner, 'POST', `/projects/${imported.body.id}/pull`);
+    expect(pulled.body.status).toBe('up-to-date');
+  });
+});
