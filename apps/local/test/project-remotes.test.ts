@@ -49,6 +49,7 @@ describe('project remotes through the gateway', () => {
     const set = await call(token, 'PUT', `/api/projects/${id}/remote`, { url, token: TOKEN });
     expect([set.status, set.json.hasToken], set.text).toEqual([200, true]);
     expect(set.text).not.toContain(TOKEN);
+    expect((await call(token, 'GET', `/api/projects/${id}/remote`)).json).toEqual(set.json);
     const pushed = await call(token, 'POST', `/api/projects/${id}/push`);
     expect([pushed.status, pushed.json.status], pushed.text).toEqual([200, 'pushed']);
     const bare = join(server.root, 'library.git');
@@ -85,6 +86,7 @@ describe('project remotes through the gateway', () => {
     const url = server.bare('mine');
     await call(owner, 'PUT', `/api/projects/${id}/remote`, { url, token: TOKEN });
     const tries = [
+      await call(stranger, 'GET', `/api/projects/${id}/remote`),
       await call(stranger, 'PUT', `/api/projects/${id}/remote`, { url: 'https://example.com/x.git' }),
       await call(stranger, 'POST', `/api/projects/${id}/pull`),
       await call(stranger, 'POST', `/api/projects/${id}/push`),

@@ -70,6 +70,7 @@ export {
   ProjectHistory,
   ProjectIdParams,
   ProjectRemote,
+  ProjectRemoteOrNull,
   ProjectTemplates,
   ProjectTree,
   PullResult,

@@ -208,6 +208,10 @@ export const ProjectRemote = Type.Object(
 );
 export type ProjectRemote = Static<typeof ProjectRemote>;
 
+/** Answer of `GET /api/projects/{id}/remote`: the remote, or null when the project has none. */
+export const ProjectRemoteOrNull = Type.Union([ProjectRemote, Type.Null()]);
+export type ProjectRemoteOrNull = Static<typeof ProjectRemoteOrNull>;
+
 /** What a pull (or a resolved merge) did. */
 export const PullResult = Type.Object(
   {

@@ -221,6 +221,8 @@ describe('hostile remotes', () => {
       project.id,
     ]);
     expect(rows[0].n).toBe(0);
+    const none = await f.call(learner, 'GET', `/projects/${project.id}/remote`);
+    expect([none.status, none.text]).toEqual([200, 'null']);
     const withToken = await f.call(learner, 'PUT', `/projects/${project.id}/remote`, {
       json: { url: 'https://example.com/repo.git', token: 'abc' },
     });
@@ -240,6 +242,7 @@ describe('hostile remotes', () => {
     const head = f.git(project.id, 'rev-parse', 'HEAD');
     const base = `/projects/${project.id}`;
     const tries = [
+      await f.call(stranger, 'GET', `${base}/remote`),
       await f.call(stranger, 'PUT', `${base}/remote`, { json: { url: 'https://example.com/x.git' } }),
       await f.call(stranger, 'POST', `${base}/pull`),
       await f.call(stranger, 'POST', `${base}/push`),

@@ -52,6 +52,8 @@ describe('remotes', () => {
     const remote = await f.call(learner, 'PUT', `${base}/remote`, { json: { url, token: TOKEN } });
     expect(remote.body).toMatchObject({ url, branch: 'main', hasToken: true });
     expect(remote.text).not.toContain(TOKEN);
+    const shown = await f.call(learner, 'GET', `${base}/remote`);
+    expect(shown.body).toEqual(remote.body);
 
     const pushed = await f.call(learner, 'POST', `${base}/push`);
     expect([pushed.status, pushed.body.status], pushed.text).toEqual([200, 'pushed']);

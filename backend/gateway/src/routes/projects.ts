@@ -11,6 +11,7 @@ import {
   ProjectHistory,
   ProjectIdParams,
   ProjectRemote,
+  ProjectRemoteOrNull,
   ProjectTemplates,
   ProjectTree,
   PullResult,
@@ -303,6 +304,19 @@ function registerRemoteRoutes(
   const { security, tags, base } = shared;
   // 502 and 503 (a remote that failed, tokens not configured) are on every gateway route already.
   const remoteProblems = { 404: Problem, 409: Problem, 413: Problem, 422: Problem };
+  app.get<{ Params: ProjectIdParams }>(
+    '/api/projects/:id/remote',
+    {
+      schema: {
+        summary: 'The project’s Git remote (never its token, only whether one is kept), or null when it has none.',
+        tags,
+        security,
+        params: ProjectIdParams,
+        response: { 200: ProjectRemoteOrNull, 404: Problem },
+      },
+    },
+    async (request, reply) => forward(vcsSync(), request, reply, `${base(request.params.id)}/remote`),
+  );
   app.put<{ Params: ProjectIdParams; Body: SetRemoteRequest }>(
     '/api/projects/:id/remote',
     {

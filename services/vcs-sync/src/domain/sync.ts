@@ -5,7 +5,7 @@ import { findRemote, upsertRemote } from '../store/remotes.js';
 import { checkIncomingTree, dropIncoming } from './incoming.js';
 import { clearPendingMerge, mergeInto, type PullResult } from './merge.js';
 import { BRANCH_NAME, checkRemoteUrl } from './remote-url.js';
-import { type Caller, changeProject, checkSize, sizeOnDisk, type Workspace } from './workspace.js';
+import { type Caller, changeProject, checkSize, readProject, sizeOnDisk, type Workspace } from './workspace.js';
 
 /** A project's remote as callers see it: never the token, only whether there is one. */
 export interface RemoteView {
@@ -46,6 +46,16 @@ export function setRemote(
     const tokenSealed = request.token === undefined ? null : ws.remotes.sealer.seal(request.token, row.id);
     const updatedAt = await upsertRemote(ws.pool, { projectId: row.id, url, branch, tokenSealed });
     return { url, branch, hasToken: tokenSealed !== null, updatedAt };
+  });
+}
+
+/** The project's remote as callers see it (never the token), or null when it has none. */
+export function getRemote(ws: Workspace, caller: Caller, projectId: string): Promise<RemoteView | null> {
+  return readProject(ws, caller, projectId, async (row) => {
+    const remote = await findRemote(ws.pool, row.id);
+    return remote
+      ? { url: remote.url, branch: remote.branch, hasToken: remote.tokenSealed !== null, updatedAt: remote.updatedAt }
+      : null;
   });
 }
 

@@ -4,6 +4,7 @@ import {
   Problem,
   ProjectIdParams,
   ProjectRemote,
+  ProjectRemoteOrNull,
   PullResult,
   PushResult,
   ResolveMergeRequest,
@@ -12,7 +13,7 @@ import {
 import type { AuditSink } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import { abortMerge, pendingMerge, resolveMerge } from '../domain/merge.js';
-import { pull, push, setRemote } from '../domain/sync.js';
+import { getRemote, pull, push, setRemote } from '../domain/sync.js';
 import type { Workspace } from '../domain/workspace.js';
 import { type GitMetrics, measureRemote } from '../metrics.js';
 import { callerOf } from './caller.js';
@@ -40,6 +41,13 @@ export function registerRemoteRoutes(
     502: Problem,
     503: Problem,
   };
+  app.get<ProjectRoute>(
+    '/projects/:id/remote',
+    {
+      schema: { params: ProjectIdParams, response: { 200: ProjectRemoteOrNull, ...problems } },
+    },
+    (request) => getRemote(ws, callerOf(request), request.params.id),
+  );
   app.put<ProjectRoute & { Body: SetRemoteRequest }>(
     '/projects/:id/remote',
     { schema: { params: ProjectIdParams, body: SetRemoteRequest, response: { 200: ProjectRemote, ...problems } } },
