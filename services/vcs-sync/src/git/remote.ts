@@ -1,3 +1,5 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CommandError } from '@taidon/kit';
 import { VcsSyncError } from '../errors.js';
 import { type Git, type RemotePolicy, remoteSettings, tokenEnv } from './git.js';
@@ -75,6 +77,7 @@ export class RemoteGit {
         { ...this.options(target), fileSizeLimitBytes: maxFileBytes },
       );
     } catch (error) {
+      await removePartialPacks(dir);
       if (!(error instanceof CommandError)) throw error;
       throw new VcsSyncError('VCS_SYNC_REMOTE_FETCH_FAILED', 'Fetching from the remote failed; nothing was kept.', {
         cause: error,
@@ -107,6 +110,20 @@ export class RemoteGit {
       throw await explainFailure(target, service, error);
     }
   }
+}
+
+/**
+ * Removes what a fetch that was killed (its deadline, the file size limit)
+ * left half-written: `objects/pack/tmp_*`. Safe here because a project's
+ * changes run one at a time (ProjectLocks): no other git process of this
+ * project is writing one.
+ */
+async function removePartialPacks(dir: string): Promise<void> {
+  const packs = join(dir, '.git', 'objects', 'pack');
+  const names = await readdir(packs).catch(() => [] as string[]);
+  await Promise.all(
+    names.filter((name) => name.startsWith('tmp_')).map((name) => rm(join(packs, name), { force: true })),
+  );
 }
 
 /**
