@@ -8,10 +8,16 @@ import { forward, readProblem, type Upstream } from '../upstream.js';
 const RUN_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
- * Streams a run from sql-runner to the browser as it comes. A browser that
- * goes away aborts the upstream request, which sql-runner takes as a cancel.
+ * Streams an NDJSON answer of sql-runner's `path` (a run, a project's tests)
+ * to the browser as it comes. A browser that goes away aborts the upstream
+ * request, which sql-runner takes as a cancel.
  */
-async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function streamFromSqlRunner(
+  sqlRunner: Upstream,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path = '/runs',
+): Promise<FastifyReply> {
   const abort = new AbortController();
   // The response closing before it finished means the browser went away (the request's own 'close' fires once its body is read).
   reply.raw.on('close', () => {
@@ -20,7 +26,7 @@ async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: Fa
   const user = request.user as { sub: string; role: string };
   let response: IncomingMessage;
   try {
-    response = await streamRequest(new URL('/runs', sqlRunner.baseUrl), {
+    response = await streamRequest(new URL(path, sqlRunner.baseUrl), {
       method: 'POST',
       headers: {
         [SERVICE_TOKEN_HEADER]: sqlRunner.serviceToken,
@@ -29,7 +35,7 @@ async function streamRun(sqlRunner: Upstream, request: FastifyRequest, reply: Fa
         'x-request-id': request.id,
         'content-type': 'application/json',
       },
-      body: JSON.stringify(request.body),
+      body: JSON.stringify(request.body ?? {}),
       signal: abort.signal,
     });
   } catch (error) {
@@ -66,7 +72,7 @@ export function registerRunRoutes(app: FastifyInstance, sqlRunner: Upstream): vo
         response: { 401: Problem, 404: Problem, 422: UnplannableProblem },
       },
     },
-    async (request, reply) => streamRun(sqlRunner, request, reply),
+    async (request, reply) => streamFromSqlRunner(sqlRunner, request, reply),
   );
   app.post<{ Params: { id: string } }>(
     '/api/runs/:id/cancel',
