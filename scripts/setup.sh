@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # psql: the tests compare our statement splitting with what psql sends, and
 # bench/plan times `psql -f`. btrfs-progs: the btrfs layer driver (loop image).
 # chromium: the e2e tests and bench/ui drive it with playwright-core. git: vcs-sync
-# keeps every project as a Git working tree.
-debian_packages=(postgresql-client btrfs-progs chromium git)
+# keeps every project as a Git working tree. shellcheck: e2e/k8s checks the minikube/
+# scripts with it (they need a real cluster to run).
+debian_packages=(postgresql-client btrfs-progs chromium git shellcheck)
 
 missing=()
 for pkg in "${debian_packages[@]}"; do
