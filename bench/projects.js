@@ -9,10 +9,10 @@
 //   restores the layer taken at the end of the script before it and replays
 //   only that script, beside a full replay of the same scripts (a first step
 //   that differs per sample, so nothing of the chain is cached);
-// - pull and push of a 1,000-file project (an import from a URL, a push of a
-//   change, a pull of a change made elsewhere), beside `git clone`, `git push`
-//   and `git pull` of the same repositories by `git` alone, when vcs-sync has
-//   remotes (the row says so when it has not).
+// - import, push and pull of a 1,000-file project (an import from a URL, a push
+//   of a change, a pull of a change made elsewhere) against `file://` bare
+//   repositories, beside `git clone`, `git push` and `git pull` of copies of
+//   the same repositories by `git` alone.
 //
 // Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/projects.js
 // Knobs (environment): BENCH_SAVES (40), BENCH_RUNS (5), BENCH_SEED_ROWS (200000),
@@ -46,7 +46,7 @@ const platform = await startPlatform({
     SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES ?? String(4 * 1024 ** 3),
     RATE_LIMIT_IP_MAX: '1000000',
     RATE_LIMIT_ACCOUNT_MAX: '1000000',
-    VCS_SYNC_ALLOW_LOOPBACK_HTTP: 'true',
+    VCS_SYNC_ALLOW_FILE_REMOTES: 'true',
   },
   log,
 });
@@ -196,7 +196,7 @@ try {
     ]);
   }
 
-  await remoteRows(token, rows);
+  await remoteRows(rows);
 } finally {
   printTable(rows);
   await platform.stop().catch((error) => log(`stop: ${error.message}`));
@@ -204,31 +204,117 @@ try {
   await rm(scratch, { recursive: true, force: true });
 }
 
-/** Pull and push rows; filled in once vcs-sync's remotes are reachable through the gateway. */
-async function remoteRows(token, into) {
-  const probe = await call(token, 'PUT', `/api/projects/${await newProject(token, 'probe')}/remote`, {
-    json: { url: 'https://example.invalid/none.git' },
-  });
-  if (probe.status === 404) {
-    into.push([
-      'pull / push of a 1,000-file project',
-      0,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      'no remotes in vcs-sync yet',
-    ]);
-    return;
+/**
+ * Import, push and pull of a FILES-file project against `file://` bare repositories (VCS_SYNC_ALLOW_FILE_REMOTES,
+ * a bench's setting: no HTTP in either column), each beside git alone doing the same on copies of the same
+ * repositories: `git clone`, `git commit` + `git push`, and `git pull` of a change another clone pushed.
+ */
+async function remoteRows(into) {
+  const git = (cwd, ...args) =>
+    exec('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', '-c', 'init.defaultBranch=main', ...args], {
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  // One repository of FILES files (init/, seed/ and many small scripts), pushed to two bare copies: the
+  // platform's and git's.
+  const source = join(scratch, 'source');
+  await mkdir(join(source, 'lib'), { recursive: true });
+  await git(scratch, 'init', '-q', source);
+  for (let i = 0; i < FILES; i++) {
+    await writeFile(join(source, 'lib', `f${String(i).padStart(4, '0')}.sql`), `-- file ${i}\nSELECT ${i};\n`);
+  }
+  await git(source, 'add', '-A');
+  await git(source, 'commit', '-q', '-m', `${FILES} files`);
+  const bare = {};
+  for (const side of ['platform', 'git']) {
+    bare[side] = join(scratch, `${side}.git`);
+    await git(scratch, 'clone', '-q', '--bare', source, bare[side]);
+  }
+  const url = (side) => `file://${bare[side]}`;
+  /** A clone of `side`'s bare repository that commits and pushes one change, as another person would. */
+  const elsewhere = async (side, name, i) => {
+    const dir = join(scratch, `${side}-${name}`);
+    if (i === 1) await git(scratch, 'clone', '-q', url(side), dir);
+    else await git(dir, 'pull', '-q', '--no-rebase');
+    await writeFile(join(dir, 'lib', 'f0000.sql'), `-- changed elsewhere ${i}\nSELECT 0;\n`);
+    await git(dir, 'commit', '-q', '-am', `elsewhere ${i}`);
+    await git(dir, 'push', '-q', 'origin', 'main');
+  };
+  const timed = async (fn) => {
+    const started = performance.now();
+    await fn();
+    return performance.now() - started;
+  };
+
+  let token;
+  const imports = [];
+  const clones = [];
+  let project;
+  for (let i = 1; i <= RUNS; i++) {
+    // An account of its own each time (an anonymous account holds a few projects); the last one pushes and pulls.
+    token = await signIn();
+    imports.push(
+      await timed(async () => {
+        const answer = await call(token, 'POST', '/api/projects', {
+          json: { name: `imported-${i}`, import: { url: url('platform') } },
+        });
+        project = expectStatus(answer, 201).json.id;
+      }),
+    );
+    clones.push(await timed(() => git(scratch, 'clone', '-q', url('git'), join(scratch, `clone-${i}`))));
   }
   into.push([
-    'pull / push of a 1,000-file project',
-    0,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    `not measured yet (${FILES} files)`,
+    `import (clone) of a ${FILES}-file project`,
+    RUNS,
+    quantile(imports, 0.5),
+    quantile(imports, 0.95),
+    quantile(clones, 0.5),
+    quantile(clones, 0.95),
+    'git clone',
+  ]);
+
+  const pushes = [];
+  const gitPushes = [];
+  const mine = join(scratch, 'clone-1');
+  let etag = (await call(token, 'GET', `/api/projects/${project}/files/lib/f0001.sql`)).etag;
+  for (let i = 1; i <= RUNS; i++) {
+    etag = await save(token, project, 'lib/f0001.sql', `-- pushed ${i}\nSELECT 1;\n`, etag);
+    pushes.push(await timed(async () => expectStatus(await call(token, 'POST', `/api/projects/${project}/push`), 200)));
+    await writeFile(join(mine, 'lib', 'f0001.sql'), `-- pushed ${i}\nSELECT 1;\n`);
+    await git(mine, 'commit', '-q', '-am', `pushed ${i}`);
+    gitPushes.push(await timed(() => git(mine, 'push', '-q', 'origin', 'main')));
+  }
+  into.push([
+    `push of one change (${FILES} files)`,
+    RUNS,
+    quantile(pushes, 0.5),
+    quantile(pushes, 0.95),
+    quantile(gitPushes, 0.5),
+    quantile(gitPushes, 0.95),
+    'git push',
+  ]);
+
+  const pulls = [];
+  const gitPulls = [];
+  for (let i = 1; i <= RUNS; i++) {
+    await elsewhere('platform', 'other', i);
+    pulls.push(
+      await timed(async () => {
+        const answer = expectStatus(await call(token, 'POST', `/api/projects/${project}/pull`), 200);
+        if (answer.json.status === 'up-to-date') throw new Error('the pull found nothing to take');
+      }),
+    );
+    await elsewhere('git', 'other', i);
+    gitPulls.push(await timed(() => git(mine, 'pull', '-q', '--no-rebase')));
+  }
+  into.push([
+    `pull of one change (${FILES} files)`,
+    RUNS,
+    quantile(pulls, 0.5),
+    quantile(pulls, 0.95),
+    quantile(gitPulls, 0.5),
+    quantile(gitPulls, 0.95),
+    'git pull',
   ]);
 }
 
