@@ -157,6 +157,39 @@ describe('the editor tools in chromium', () => {
     expect(await page.getByTestId('editor-tab').count()).toBe(1);
   }, 120_000);
 
+  it('explains the UPDATE under the cursor (Ctrl+E) as a plan tree on a throwaway clone; the rows stay as they were', async () => {
+    const { page } = await open('explain');
+    await typeInEditor(
+      page,
+      'CREATE TABLE stock (id int PRIMARY KEY, qty int NOT NULL);\nINSERT INTO stock SELECT g, 10 FROM generate_series(1, 1000) g;',
+    );
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    // Two statements: only the one under the cursor (the last) is explained.
+    await typeInEditor(page, 'SELECT 1;\nUPDATE stock SET qty = qty + 1 WHERE id <= 500;');
+    await page.keyboard.press('ControlOrMeta+E');
+    const explain = page.locator('[data-testid="explain"]:not([data-status="running"])');
+    await explain.waitFor({ timeout: 90_000 });
+    expect(await explain.getAttribute('data-status')).toBe('ok');
+    const labels = await page.getByTestId('plan-label').allTextContents();
+    expect(labels[0]).toBe('Update on stock');
+    expect(labels.length).toBeGreaterThan(1);
+    expect(labels.join(' | ')).toMatch(/Scan .*on stock/);
+    const root = page.getByTestId('plan-node').first();
+    expect(await root.textContent()).toMatch(/ms own · .* ms total/);
+    expect(await root.textContent()).toMatch(/buffers shared hit=\d+/);
+    expect(await page.locator('[data-testid="plan-node"][data-costly="true"]').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('explain-times').textContent()).toMatch(/planning .* ms · execution .* ms/);
+    await screenshot(page, 'explain-tree');
+    await page.getByTestId('explain-raw-toggle').click();
+    expect(await page.getByTestId('explain-text').textContent()).toMatch(/Update on stock {2}\(cost=.*actual time=/);
+    await screenshot(page, 'explain-text');
+
+    // ANALYZE ran the UPDATE, on the clone: the learner's rows are as they were.
+    await typeInEditor(page, 'SELECT sum(qty), count(*) FROM stock;');
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    expect(await page.getByTestId('result-row').first().locator('td').allTextContents()).toEqual(['10000', '1000']);
+  }, 180_000);
+
   it('downloads 100,000 rows as a CSV file that reads back to every row, and as JSON', async () => {
     const { page } = await open('download');
     await typeInEditor(
