@@ -165,13 +165,14 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     expect((await podsOf('first'))[0]?.spec?.nodeName).toBe(before.node);
   }, 120_000);
 
-  it('repairs drift: a Pod deleted behind its back comes back, a Pod with no resource is removed', async () => {
+  it('repairs drift: a Pod deleted behind its back comes back; a Pod, a volume and a clone with no resource are removed', async () => {
     const [pod] = await podsOf('first');
     await core.deleteNamespacedPod({ name: pod?.metadata?.name ?? '', namespace, gracePeriodSeconds: 0 });
-    const replaced = await until('a new Pod Ready', async () => {
-      const view = await runtime.get('first');
+    const replaced = await until('a new Pod Running, and the status saying so', async () => {
       const [now] = await podsOf('first');
-      return view.ready && now && now.metadata?.uid !== pod?.metadata?.uid ? now : undefined;
+      if (!now || now.metadata?.uid === pod?.metadata?.uid || now.status?.phase !== 'Running') return undefined;
+      const ready = (await instance('first')).status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'True' && ready.message.includes(now.metadata?.name ?? '?') ? now : undefined;
     });
     expect(replaced.spec?.nodeName).toBe(pod?.spec?.nodeName);
     // A Pod labelled as ours for an instance that does not exist (left by a crash between two writes).
@@ -190,6 +191,44 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     await core.createNamespacedPod({ namespace, body: { metadata: orphan.metadata, spec: orphan.spec } });
     await until('the orphan Pod removed', async () => ((await podsOf('orphan')).length === 0 ? true : undefined));
     expect(lines().some((l) => l.includes('removed a Pod with no instance') && l.includes('orphan-0'))).toBe(true);
+    // A volume and a clone left for an instance that is gone are found by the resync (every 5 s here).
+    const node = plane.nodes[0] ?? '';
+    const ghost = await clones.create({ uid: 'ghost-uid', layerKey: 'k0.ghost', node });
+    await core.createPersistentVolume({
+      body: {
+        metadata: {
+          name: `taidon-${namespace}-ghost`,
+          labels: {
+            'app.kubernetes.io/managed-by': 'taidon-env-manager',
+            'taidon.dev/instance': 'ghost',
+            'taidon.dev/instance-uid': 'ghost-uid',
+            'taidon.dev/namespace': namespace,
+          },
+        },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOncePod'],
+          storageClassName: 'taidon-clone',
+          local: { path: ghost.path },
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await until(
+      'the orphan volume and clone removed',
+      async () => {
+        const pvs = await core.listPersistentVolume({ labelSelector: 'taidon.dev/instance-uid=ghost-uid' });
+        return pvs.items.length === 0 && !(await clones.list()).includes('ghost-uid') ? true : undefined;
+      },
+      30_000,
+    );
+    await expect(readdir(ghost.path)).rejects.toMatchObject({ code: 'ENOENT' });
   }, 120_000);
 
   it('deletes through the finalizer: the Pod goes, then the clone is freed, then the resource', async () => {
@@ -220,6 +259,22 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
       30_000,
     );
     expect(await clones.list()).not.toContain(uid);
+  }, 120_000);
+
+  it('refuses, by the CRD, a name too long for a label and a change of layer key (422)', async () => {
+    await expect(runtime.create({ instanceId: 'x'.repeat(64), layerKey: 'k0.long' })).rejects.toMatchObject({
+      code: 422,
+    });
+    await runtime.create({ instanceId: 'fixed', layerKey: 'k0.one' });
+    const body = await instance('fixed');
+    body.spec.layerKey = 'k0.two';
+    const error = await custom.replaceNamespacedCustomObject({ ...coordinates(namespace), name: 'fixed', body }).then(
+      () => undefined,
+      (e: { code?: number; body?: string }) => e,
+    );
+    expect(error?.code).toBe(422);
+    expect(error?.body).toContain('layerKey is immutable');
+    expect(await runtime.delete('fixed', { waitMs: READY_MS })).toBe(true);
   }, 120_000);
 
   it('acts as a service account that is refused what it may not do', async () => {

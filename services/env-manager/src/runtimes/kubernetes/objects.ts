@@ -74,8 +74,11 @@ function ownerReference(instance: TaidonInstance): V1OwnerReference {
   };
 }
 
-/** The clone as a local volume that only `node` can mount, reserved for the instance's claim. */
-export function cloneVolume(instance: TaidonInstance, node: string, path: string, settings: SandboxPodSettings) {
+/**
+ * The clone as a local volume that only the node labelled `kubernetes.io/hostname=hostname` (the node holding the
+ * clone) can mount, reserved for the instance's claim.
+ */
+export function cloneVolume(instance: TaidonInstance, hostname: string, path: string, settings: SandboxPodSettings) {
   const volume: V1PersistentVolume = {
     metadata: {
       name: volumeName(instance),
@@ -93,7 +96,7 @@ export function cloneVolume(instance: TaidonInstance, node: string, path: string
       nodeAffinity: {
         required: {
           nodeSelectorTerms: [
-            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [hostname] }] },
           ],
         },
       },

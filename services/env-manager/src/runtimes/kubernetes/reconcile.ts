@@ -1,19 +1,26 @@
-import type { CoreV1Api, CustomObjectsApi, V1Pod } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
-import type { CloneStore } from './clones.js';
-import { claimName, cloneClaim, cloneVolume, type SandboxPodSettings, sandboxPod, volumeName } from './objects.js';
-import { type Observation, sameStatus, statusOf } from './status.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import {
+  deletePods,
+  ensure,
+  exists,
+  ignoreNotFound,
+  isQuotaRefusal,
+  POLL_MS,
+  podsOf,
+  type ReconcileContext,
+  type ReconcileResult,
+  read,
+  readyNodes,
+  writeStatus,
+} from './cluster.js';
+import { cloneClaim, cloneVolume, sandboxPod, volumeName } from './objects.js';
+import type { Observation } from './status.js';
+import { finalize, removeLeftovers } from './teardown.js';
 import {
   apiMessage,
-  apiStatus,
   CLONE_FINALIZER,
   coordinates,
-  INSTANCE_LABEL,
-  INSTANCE_UID_LABEL,
   LAST_USED_ANNOTATION,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
-  NAMESPACE_LABEL,
   POSTGRES_PORT,
   type TaidonInstance,
 } from './types.js';
@@ -23,143 +30,8 @@ import {
 // and of what exists for it, so a round started by any event (or a restart)
 // reaches the same result.
 
-/** What a round needs; the reconciler builds it once. */
-export interface ReconcileContext {
-  core: CoreV1Api;
-  custom: CustomObjectsApi;
-  namespace: string;
-  clones: CloneStore;
-  pod: SandboxPodSettings;
-  logger: Logger;
-  /** Records a Kubernetes Event on the instance (best effort). */
-  event(instance: TaidonInstance, type: 'Normal' | 'Warning', reason: string, message: string): void;
-}
-
-/** When to look at the instance again without an event (a wait in progress, a TTL to come). */
-export interface ReconcileResult {
-  requeueAfterMs?: number;
-}
-
-const POLL_MS = 500;
-
-/** Whether the API server refused a create because the namespace's ResourceQuota is spent. */
-export function isQuotaRefusal(error: unknown): boolean {
-  // The API server marks a quota refusal only in its message: its reason (Forbidden) is the one RBAC and Pod
-  // Security refusals carry too, and it has no cause list. The message's start is stable across versions.
-  return apiStatus(error) === 403 && /exceeded quota/.test(apiMessage(error));
-}
-
-async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (error) {
-    if (apiStatus(error) !== 404) throw error;
-  }
-}
-
-async function read(ctx: ReconcileContext, name: string): Promise<TaidonInstance | undefined> {
-  try {
-    return (await ctx.custom.getNamespacedCustomObject({ ...coordinates(ctx.namespace), name })) as TaidonInstance;
-  } catch (error) {
-    if (apiStatus(error) === 404) return undefined;
-    throw error;
-  }
-}
-
-async function podsOf(ctx: ReconcileContext, name: string): Promise<V1Pod[]> {
-  const list = await ctx.core.listNamespacedPod({
-    namespace: ctx.namespace,
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${INSTANCE_LABEL}=${name}`,
-  });
-  return list.items;
-}
-
-async function deletePods(ctx: ReconcileContext, pods: V1Pod[]): Promise<void> {
-  for (const pod of pods) {
-    if (pod.metadata?.deletionTimestamp) continue;
-    await ignoreNotFound(ctx.core.deleteNamespacedPod({ name: pod.metadata?.name ?? '', namespace: ctx.namespace }));
-  }
-}
-
-/** Removes what exists for an instance name with no resource (or another incarnation's uid): Pods, PVC, PVs, clones. */
-async function removeLeftovers(ctx: ReconcileContext, name: string, keepUid?: string): Promise<boolean> {
-  const stale = (uid: string | undefined) => uid !== keepUid;
-  const pods = (await podsOf(ctx, name)).filter((p) => stale(p.metadata?.labels?.[INSTANCE_UID_LABEL]));
-  await deletePods(ctx, pods);
-  for (const p of pods) ctx.logger.info({ instance: name, pod: p.metadata?.name }, 'removed a Pod with no instance');
-  if (pods.length > 0) return false;
-  const uids = new Set<string>();
-  const volumes = await ctx.core.listPersistentVolume({
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${NAMESPACE_LABEL}=${ctx.namespace},${INSTANCE_LABEL}=${name}`,
-  });
-  for (const pv of volumes.items) {
-    const uid = pv.metadata?.labels?.[INSTANCE_UID_LABEL];
-    if (!stale(uid)) continue;
-    if (uid) uids.add(uid);
-    const claim = pv.spec?.claimRef?.name;
-    if (claim)
-      await ignoreNotFound(ctx.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: ctx.namespace }));
-    await ignoreNotFound(ctx.core.deletePersistentVolume({ name: pv.metadata?.name ?? '' }));
-  }
-  for (const uid of uids) await ctx.clones.free(uid);
-  return true;
-}
-
-/** The instance's finalizer: Pods gone first (no server on the clone), then its volume objects, then the clone. */
-async function finalize(ctx: ReconcileContext, instance: TaidonInstance): Promise<ReconcileResult> {
-  const name = instance.metadata.name ?? '';
-  if (!instance.metadata.finalizers?.includes(CLONE_FINALIZER)) return {};
-  await writeStatus(ctx, instance, {
-    state: 'Deleting',
-    ready: { status: false, reason: 'Deleting', message: 'The instance is being deleted.' },
-    progressing: { status: true, reason: 'Deleting', message: 'Stopping the server and freeing the clone.' },
-  });
-  const pods = await podsOf(ctx, name);
-  if (pods.length > 0) {
-    await deletePods(ctx, pods);
-    return { requeueAfterMs: POLL_MS };
-  }
-  await ignoreNotFound(
-    ctx.core.deleteNamespacedPersistentVolumeClaim({ name: claimName(instance), namespace: ctx.namespace }),
-  );
-  await ignoreNotFound(ctx.core.deletePersistentVolume({ name: volumeName(instance) }));
-  await ctx.clones.free(instance.metadata.uid ?? '');
-  const finalizers = (instance.metadata.finalizers ?? []).filter((f) => f !== CLONE_FINALIZER);
-  await ctx.custom.replaceNamespacedCustomObject({
-    ...coordinates(ctx.namespace),
-    name,
-    body: { ...instance, metadata: { ...instance.metadata, finalizers } },
-  });
-  ctx.logger.info({ instance: name }, 'clone freed, finalizer removed');
-  return {};
-}
-
-async function writeStatus(ctx: ReconcileContext, instance: TaidonInstance, seen: Observation): Promise<void> {
-  const status = statusOf(instance, seen);
-  if (sameStatus(instance.status, status)) return;
-  const before = instance.status?.state;
-  const written = (await ctx.custom.replaceNamespacedCustomObjectStatus({
-    ...coordinates(ctx.namespace),
-    name: instance.metadata.name ?? '',
-    body: { ...instance, status },
-  })) as TaidonInstance;
-  instance.metadata = written.metadata;
-  instance.status = written.status;
-  if (before !== status.state) {
-    const type = seen.degraded ? 'Warning' : 'Normal';
-    ctx.event(instance, type, seen.degraded?.reason ?? seen.ready.reason, seen.degraded?.message ?? seen.ready.message);
-  }
-}
-
-async function readyNodes(ctx: ReconcileContext): Promise<string[]> {
-  const nodes = await ctx.core.listNode();
-  return nodes.items
-    .filter((n) => !n.spec?.unschedulable)
-    .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-    .map((n) => n.metadata?.name ?? '')
-    .filter(Boolean)
-    .sort();
-}
+export type { ReconcileContext, ReconcileResult } from './cluster.js';
+export { isQuotaRefusal } from './cluster.js';
 
 /** Makes the cluster match the instance `name` once. */
 export async function reconcileInstance(ctx: ReconcileContext, name: string): Promise<ReconcileResult> {
@@ -216,7 +88,12 @@ async function converge(
     });
   }
   const placed = { node, clonePath, volume: volumeName(instance) };
-  await ensure(ctx.core.createPersistentVolume({ body: cloneVolume(instance, node, clonePath, ctx.pod) }));
+  if (!(await exists(ctx.core.readPersistentVolume({ name: volumeName(instance) })))) {
+    // The volume's affinity is by label (the scheduler matches volume affinity on labels only), and a node's
+    // hostname label need not be its name.
+    const host = (await ctx.core.readNode({ name: node })).metadata?.labels?.['kubernetes.io/hostname'] ?? node;
+    await ensure(ctx.core.createPersistentVolume({ body: cloneVolume(instance, host, clonePath, ctx.pod) }));
+  }
   await ensure(
     ctx.core.createNamespacedPersistentVolumeClaim({ namespace: ctx.namespace, body: cloneClaim(instance, ctx.pod) }),
   );
@@ -299,12 +176,4 @@ function observePod(pod: V1Pod): Omit<Observation, 'node' | 'clonePath' | 'volum
     ready: { status: false, reason: 'PodNotReady', message: `Pod ${podName} is ${phase}.` },
     progressing: { status: true, reason: 'PodStarting', message: `Waiting for Pod ${podName}.` },
   };
-}
-
-async function ensure(create: Promise<unknown>): Promise<void> {
-  try {
-    await create;
-  } catch (error) {
-    if (apiStatus(error) !== 409) throw error;
-  }
 }

@@ -20,6 +20,7 @@ import {
   instancesPath,
   MANAGED_BY,
   MANAGED_BY_LABEL,
+  NAMESPACE_LABEL,
   TAIDON_GROUP,
   TAIDON_KIND,
   TAIDON_VERSION,
@@ -136,8 +137,11 @@ export function createInstanceReconciler(options: ReconcilerOptions): InstanceRe
         await ctx.clones.free(uid);
         logger.info({ uid }, 'freed a clone with no instance');
       }
-      const pods = await core.listNamespacedPod({ namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` });
-      for (const pod of pods.items) enqueue(pod.metadata?.labels?.[INSTANCE_LABEL]);
+      // What was made for a name with no resource any more is removed by that name's round.
+      const ours = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: ours });
+      const volumes = await core.listPersistentVolume({ labelSelector: `${ours},${NAMESPACE_LABEL}=${namespace}` });
+      for (const o of [...pods.items, ...volumes.items]) enqueue(o.metadata?.labels?.[INSTANCE_LABEL]);
     } catch (error) {
       logger.warn({ err: error }, 'resync failed');
     }
