@@ -67,6 +67,11 @@ export const SQL_RUNNER_ERROR_CODES = {
     meaning:
       'The chain whose state a throwaway clone needs ends inside a transaction block, where no layer can be taken; end the transaction in the chain.',
   },
+  SQL_RUNNER_THROWAWAY_TAIL_FAILED: {
+    status: 422,
+    meaning:
+      "A statement of the tail whose state a throwaway clone needs failed while the state was built (`sqlstate`, `statement`, `path`, `line`, `column` of the tail's step); fix the tail. Nothing of the learner's changed.",
+  },
   SQL_RUNNER_THROWAWAY_SESSION_UNAVAILABLE: {
     status: 409,
     meaning:

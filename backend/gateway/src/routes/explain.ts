@@ -22,7 +22,7 @@ export function registerExplainRoutes(app: FastifyInstance, sqlRunner: Upstream)
         security: [{ bearerAuth: [] }],
         body: ExplainRequest,
         // 400: more or less than one statement. 404: a session, share link or project not the caller's. 409: the
-        // session's state cannot be snapshotted on this storage driver. 422: the statement's or the tail's SQL
+        // session's state cannot be snapshotted on this storage driver. 413: a project tail past a chain's bounds. 422: the statement's or the tail's SQL
         // (planning errors, and the server's error with SQLSTATE, line and column). 429/503: no throwaway clone free.
         response: {
           200: ExplainResponse,
@@ -30,6 +30,7 @@ export function registerExplainRoutes(app: FastifyInstance, sqlRunner: Upstream)
           401: Problem,
           404: Problem,
           409: Problem,
+          413: Problem,
           422: UnplannableProblem,
           429: Problem,
           503: Problem,

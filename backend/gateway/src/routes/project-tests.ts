@@ -21,7 +21,7 @@ export function registerProjectTestRoutes(app: FastifyInstance, sqlRunner: Upstr
         body: ProjectTestsRequest,
         // 404: no project of yours; 413: its scripts past a chain's bounds; 422: its chain's SQL, a ref it lacks,
         // more than 200 files; 429/503: no throwaway clone free (Retry-After), or projects not served here.
-        response: { 401: Problem, 404: Problem, 413: Problem, 422: Problem, 429: Problem, 503: Problem },
+        response: { 400: Problem, 401: Problem, 404: Problem, 413: Problem, 422: Problem, 429: Problem, 503: Problem },
       },
     },
     async (request, reply) =>

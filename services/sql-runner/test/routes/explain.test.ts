@@ -145,6 +145,22 @@ describe.skipIf(reason !== undefined)(`POST /explain${reason ? ` (skipped: ${rea
     expect(await liveThrowaways()).toEqual([]);
   });
 
+  it("answers a tail's failing step with its SQLSTATE and place, and leaves no instance behind", async () => {
+    const answer = await explain(newAccount(), {
+      tail: { sql: 'CREATE TABLE ok_then (n int);\nINSERT INTO missing VALUES (1);\n' },
+      statement: 'SELECT 1',
+    });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(422);
+    expect(answer.json).toMatchObject({
+      code: 'SQL_RUNNER_THROWAWAY_TAIL_FAILED',
+      sqlstate: '42P01',
+      path: 'query.sql',
+      line: 2,
+      column: 13,
+    });
+    expect(await liveThrowaways()).toEqual([]);
+  });
+
   it("answers 404 for another account's session, and 429 with Retry-After past the account's clones", async () => {
     const owner = newAccount();
     const sessionId = randomUUID();

@@ -1,11 +1,12 @@
-import type { ExplainResponse } from '@taidon/contracts';
+import type { ExplainResponse, RunEvent } from '@taidon/contracts';
 import type pg from 'pg';
 import { SqlRunnerError } from '../../errors.js';
 import type { Chain, Step } from '../chain/index.js';
 import type { RunnerDeps } from '../runs/context.js';
 import { DISK_FULL_SQLSTATE, guardDiskUse } from '../runs/disk-guard.js';
 import { clip, isServerError, locate } from '../runs/errors.js';
-import type { ThrowawayClone, ThrowawayClones } from '../throwaway/clones.js';
+import { ReplayFailed, StartAborted } from '../runs/start-state/index.js';
+import type { ThrowawayClone, ThrowawayClones, ThrowawayReservation } from '../throwaway/clones.js';
 import { layerOfSession, layerOfTail, type ThrowawayState } from '../throwaway/states.js';
 
 /** Values as the server prints them: the JSON plan is parsed here, once. */
@@ -58,12 +59,7 @@ export async function explainStatement(
         requestId: input.requestId,
       });
     }
-    state ??= await layerOfTail(deps, reservation, {
-      ownerId: input.ownerId,
-      tail: input.tail,
-      requestId: input.requestId,
-      emit: () => {}, // a JSON answer: the build's progress has no one to go to
-    });
+    state ??= await tailState(deps, reservation, input);
     const found = state;
     const plans = await reservation.withClone(found.layerKey, input.requestId, (clone) =>
       explainOn(deps, clone, input.statement),
@@ -72,6 +68,37 @@ export async function explainStatement(
   } finally {
     reservation.release();
     await state?.dispose();
+  }
+}
+
+/**
+ * The tail's layer (ADR 0031); a replayed step of the tail that fails is the
+ * tail's own error, answered as 422 SQL_RUNNER_THROWAWAY_TAIL_FAILED with its
+ * SQLSTATE and place (a JSON answer has no stream for the build's progress).
+ */
+async function tailState(
+  deps: RunnerDeps,
+  reservation: ThrowawayReservation,
+  input: ExplainInput,
+): Promise<ThrowawayState> {
+  let replayError: Extract<RunEvent, { type: 'error' }> | undefined;
+  try {
+    return await layerOfTail(deps, reservation, {
+      ownerId: input.ownerId,
+      tail: input.tail,
+      requestId: input.requestId,
+      emit: (event) => {
+        if (event.type === 'error') replayError = event;
+      },
+    });
+  } catch (caught) {
+    const error = caught instanceof StartAborted ? caught.reason : caught;
+    if (!(error instanceof ReplayFailed) || !replayError) throw error;
+    // PostgreSQL's DETAIL goes in `sqlDetail`: `detail` is the problem's own member.
+    const { type: _type, phase: _phase, detail, ...where } = replayError;
+    throw new SqlRunnerError('SQL_RUNNER_THROWAWAY_TAIL_FAILED', replayError.message, {
+      details: { ...where, ...(detail ? { sqlDetail: detail } : {}) },
+    });
   }
 }
 
