@@ -10,9 +10,11 @@ TAIDON_NAMESPACE="${TAIDON_NAMESPACE:-taidon}"
 TAIDON_SANDBOX_NAMESPACE="${TAIDON_SANDBOX_NAMESPACE:-taidon-sandboxes}"
 # The image the chart's development values name (taidon:dev, never pulled).
 TAIDON_IMAGE="${TAIDON_IMAGE:-taidon:dev}"
+# The sandbox image the chart's values name.
+TAIDON_SANDBOX_IMAGE="${TAIDON_SANDBOX_IMAGE:-taidon/sandbox-postgres:18}"
 # The repository's root, whatever directory the script is run from.
 TAIDON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export TAIDON_PROFILE TAIDON_NAMESPACE TAIDON_SANDBOX_NAMESPACE TAIDON_IMAGE TAIDON_ROOT
+export TAIDON_PROFILE TAIDON_NAMESPACE TAIDON_SANDBOX_NAMESPACE TAIDON_IMAGE TAIDON_SANDBOX_IMAGE TAIDON_ROOT
 
 log() {
   printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2

@@ -28,7 +28,13 @@ const clusterSkip = skipReason([
 if (clusterSkip) console.warn(`e2e/k8s/chart skipped: ${clusterSkip}`);
 
 /** Kinds the chart renders that have no namespace. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'StorageClass',
+]);
 
 const SERVICES = ['gateway', 'idp', 'user-profile', 'audit-log', 'vcs-sync', 'sql-runner', 'env-manager'] as const;
 
@@ -325,7 +331,12 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
   describe('the sandbox namespace', () => {
     async function sandboxPod(name: string): Promise<V1Pod> {
       const values = parseYaml(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8')) as {
-        sandbox: { podSecurityContext: object; containerSecurityContext: object; resources: object };
+        sandbox: {
+          image: { repository: string; tag: string };
+          podSecurityContext: object;
+          containerSecurityContext: object;
+          resources: object;
+        };
       };
       return {
         metadata: { name },
@@ -335,13 +346,13 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
           containers: [
             {
               name: 'postgres',
-              image: 'taidon:0.1.0',
-              args: ['postgres', '-D', '/var/lib/taidon/clone'],
+              image: `${values.sandbox.image.repository}:${values.sandbox.image.tag}`,
+              args: ['postgres', '-D', '/var/lib/postgresql/data'],
               ports: [{ containerPort: 5432 }],
               securityContext: values.sandbox.containerSecurityContext,
               resources: values.sandbox.resources,
               volumeMounts: [
-                { name: 'run', mountPath: '/var/run/postgresql' },
+                { name: 'run', mountPath: '/run/postgresql' },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
             },
@@ -378,7 +389,7 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
         const q = await core.readNamespacedResourceQuota({ name: 'taidon-sandboxes', namespace: sandboxes });
         return q.status?.used?.pods === '1' ? q : undefined;
       });
-      expect(quota.status?.used?.['requests.memory']).toBe('64Mi');
+      expect(quota.status?.used?.['requests.memory']).toBe('128Mi');
     }, 120_000);
 
     it('refuses a privileged Pod and a Pod with a hostPath volume (403 from Pod Security)', async () => {
@@ -426,12 +437,14 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
         ['create persistentvolumeclaims', sandboxes],
         ['delete persistentvolumeclaims', sandboxes],
         ['create events', sandboxes],
+        ['patch events', sandboxes],
         ['create persistentvolumes', ''],
         ['delete persistentvolumes', ''],
         ['list nodes', ''],
-        ['create leases.coordination.k8s.io', namespace],
-        ['update leases.coordination.k8s.io', namespace],
-        ['get leases.coordination.k8s.io', namespace],
+        // The reconciler's Lease (ADR 0034): in the sandbox namespace, get and update by its name only.
+        ['create leases.coordination.k8s.io', sandboxes],
+        ['update leases.coordination.k8s.io/taidon-env-manager-reconciler', sandboxes],
+        ['get leases.coordination.k8s.io/taidon-env-manager-reconciler', sandboxes],
       ];
       const refused: [string, string][] = [
         ['get secrets', sandboxes],
@@ -445,8 +458,11 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
         ['delete nodes', ''],
         ['patch nodes', ''],
         ['update persistentvolumes', ''],
-        ['delete leases.coordination.k8s.io', namespace],
-        ['create leases.coordination.k8s.io', sandboxes],
+        ['delete leases.coordination.k8s.io/taidon-env-manager-reconciler', sandboxes],
+        ['update leases.coordination.k8s.io/someone-elses-lease', sandboxes],
+        ['get leases.coordination.k8s.io/kube-scheduler', 'kube-system'],
+        ['create leases.coordination.k8s.io', namespace],
+        ['delete taidoninstances.taidon.dev --subresource=status', sandboxes],
         ['list pods', 'kube-system'],
         ['create deployments.apps', namespace],
       ];
@@ -468,7 +484,7 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
           ['list pods', namespace],
           ['create pods', sandboxes],
           ['create taidoninstances.taidon.dev', sandboxes],
-          ['get leases.coordination.k8s.io', namespace],
+          ['create leases.coordination.k8s.io', sandboxes],
           ['list persistentvolumes', ''],
         ];
         const answers = await Promise.all(
