@@ -1,8 +1,8 @@
-# One image for the whole platform (docs/adr/0031-kubernetes-packaging.md): every
-# service, the migration Job and the sandbox PostgreSQL Pods run it, each with
-# its own command (`node services/<name>/dist/server.js`, or the bundled
-# `postgres`). The workspaces share one lockfile and one built tree, so one
-# image is one build and one thing to scan, pin and pull on every node.
+# One image for the whole platform (docs/adr/0035-kubernetes-packaging.md): every
+# service and the migration Job run it, each with its own command
+# (`node services/<name>/dist/server.js`). The workspaces share one lockfile and
+# one built tree, so one image is one build and one thing to scan, pin and pull
+# on every node. The sandboxes' PostgreSQL is Dockerfile.sandbox.
 #
 #   docker build -t taidon:dev .        (minikube/build-images.sh does this)
 
@@ -27,8 +27,8 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 # git: vcs-sync keeps projects as working trees; btrfs-progs: snapshot-cache's
-# btrfs driver; tini reaps the PostgreSQL children env-manager's spawner makes
-# under the local runtime and forwards signals.
+# btrfs driver; tini as PID 1 forwards signals and reaps the children git and
+# the spawner leave.
 RUN apt-get update -qq \
   && apt-get install -y -qq --no-install-recommends git btrfs-progs tini ca-certificates \
   && rm -rf /var/lib/apt/lists/* \
