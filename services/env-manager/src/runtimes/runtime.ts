@@ -1,7 +1,9 @@
 /**
  * A runtime runs PostgreSQL servers on volumes: `local` as processes on this
- * machine; a `kubernetes` runtime would run one Pod per instance. The domain
- * only talks to this interface.
+ * machine. The domain only talks to this interface. The `kubernetes` runtime
+ * (kubernetes.ts: one TaidonInstance resource, and so one Pod, per instance)
+ * has its own operations until the node agent makes clones and data
+ * directories reachable from env-manager (ADR 0034).
  */
 
 /** What start needs. */

@@ -250,6 +250,17 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     });
   }, 120_000);
 
+  it('deletes a suspended instance through the finalizer, freeing its clone', async () => {
+    await runtime.start({ instanceId: 'sleeper', layerKey: 'k0.sleep' }, READY_MS);
+    await runtime.suspend('sleeper', READY_MS);
+    const resource = await instance('sleeper');
+    expect(await clones.list()).toContain(resource.metadata.uid);
+    expect(await runtime.delete('sleeper', { waitMs: READY_MS })).toBe(true);
+    expect(await clones.list()).not.toContain(resource.metadata.uid);
+    await expect(readdir(resource.status?.clonePath ?? '')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await podsOf('sleeper')).toEqual([]);
+  }, 120_000);
+
   it('deletes an instance unused for its TTL, freeing its clone', async () => {
     await runtime.start({ instanceId: 'short', layerKey: 'k0.ttl', ttlSeconds: 3 }, READY_MS);
     const uid = (await instance('short')).metadata.uid ?? '';
