@@ -6,7 +6,9 @@
 // baselines on the same machine without the platform (fresh initdb + start,
 // CREATE DATABASE … TEMPLATE on a shared server, a restore of a dump), for an
 // empty state and a ~100 MB seeded one. Prints one table with p50/p95, the
-// ratio to the warm-pool p50 and the targets of issue 4.
+// ratio to the warm-pool p50 and the targets of issue 4. The throwaway rows
+// (ADR 0031) time sql-runner's throwaway clone alone (clone + start to the
+// first row; with its delete) and a whole POST /api/explain, beside the floor.
 // Run after `npm run build`: node bench/runs.js
 // Knobs (environment): BENCH_FAST_SAMPLES (15), BENCH_SLOW_SAMPLES (3), BENCH_SEED_ROWS (750000).
 // The platform runs with its defaults, so sql-runner keeps RUN_WARM_POOL_EMPTY
@@ -16,7 +18,15 @@
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bareFloor, headExecution, initdbAndStart, now, startPlatform, startScratchServer } from './lib/runs-env.js';
+import {
+  bareFloor,
+  headExecution,
+  initdbAndStart,
+  now,
+  startPlatform,
+  startScratchServer,
+  throwawayFirstRow,
+} from './lib/runs-env.js';
 
 const FAST = Number(process.env.BENCH_FAST_SAMPLES ?? 15);
 const SLOW = Number(process.env.BENCH_SLOW_SAMPLES ?? 3);
@@ -133,6 +143,22 @@ try {
       }
     }
 
+    // Throwaway clones (ADR 0031), with no pool for the key either: the primitive alone (clone + start to the
+    // first row, and with its delete), then a whole POST /api/explain of the head on the tail's state.
+    const throwaway = await throwawayFirstRow(platform, finalKey, WARMUP + FAST);
+    const explain = [];
+    for (let i = 0; i < WARMUP + FAST; i++) {
+      const started = now();
+      const r = await fetch(`${platform.gatewayUrl}/api/explain`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tail, statement: HEAD }),
+      });
+      const answer = await r.json();
+      if (r.status !== 200 || answer.source !== 'layer') throw new Error(`explain: ${JSON.stringify(answer)}`);
+      if (i >= WARMUP) explain.push(now() - started);
+    }
+
     // A reset: the tail again on a session whose instance is a clone of the layer; the instance keeps the layer's
     // state as a template database and the sandbox database is made again from it (ADR 0029). A row is
     // written before each sample, so that each reset has something to undo.
@@ -214,6 +240,9 @@ try {
     f.burst = { n: burst.length, times: ms(burst), server: serverSide(burst) };
     f.reset = { n: reset.length, times: ms(reset), server: serverSide(reset) };
     f.floor = { n: floor.length, times: floor, server: '' };
+    f.throwaway = { n: FAST, times: throwaway.firstRow.slice(WARMUP), server: '' };
+    f.throwawayWhole = { n: FAST, times: throwaway.whole.slice(WARMUP), server: '' };
+    f.explain = { n: explain.length, times: explain, server: '' };
     f.replay = { n: replay.length, times: ms(replay), server: serverSide(replay) };
   }
 
@@ -289,6 +318,9 @@ try {
     line('clone, back to back', f.burst, undefined, undefined, true);
     line('reset: template database (same instance)', f.reset, undefined, undefined, true);
     line('floor: btrfs snapshot + start + connect + row', f.floor, undefined, undefined, true);
+    line('throwaway clone: clone + start + first row', f.throwaway, undefined, undefined, true);
+    line('throwaway clone, its delete included', f.throwawayWhole, undefined, undefined, true);
+    line('POST /api/explain on a throwaway clone', f.explain, undefined, undefined, true);
     const replayRatio = p50(f.replay.times) / cloneP50;
     line(
       'full replay of tail',

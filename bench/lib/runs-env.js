@@ -22,6 +22,8 @@ import {
   serverOsUser,
   startPostgresServer,
 } from '../../backend/kit/dist/index.js';
+import { EnvManagerClient } from '../../services/sql-runner/dist/clients/env-manager.js';
+import { ThrowawayClones } from '../../services/sql-runner/dist/domain/throwaway/clones.js';
 import { eventReader } from './ndjson.js';
 
 export const now = () => performance.now();
@@ -490,4 +492,35 @@ export async function bareFloor(platform, key, n) {
     }
   }
   return times;
+}
+
+/**
+ * sql-runner's throwaway clone alone (ADR 0031), on the platform's env-manager: a reservation, a clone of layer
+ * `key` started (env-manager's whole create: record, snapshot, server start, the template database), the learner
+ * connection and the first row of SELECT 1; the clone's delete after is untimed here and given apart.
+ */
+export async function throwawayFirstRow(platform, key, n) {
+  const envManager = new EnvManagerClient({
+    name: 'env-manager',
+    baseUrl: platform.urls.envManagerUrl,
+    serviceToken: platform.serviceToken,
+    timeoutMs: 60_000,
+  });
+  const clones = new ThrowawayClones({ envManager }, { maxPerAccount: 1, maxTotal: 1 });
+  const firstRow = [];
+  const whole = [];
+  for (let i = 0; i < n; i++) {
+    const reservation = clones.reserve('bench', 1);
+    const started = now();
+    try {
+      await reservation.withClone(key, `bench-throwaway-${i}`, async (clone) => {
+        await clone.connection.learner.query('SELECT 1');
+        firstRow.push(now() - started);
+      });
+      whole.push(now() - started);
+    } finally {
+      reservation.release();
+    }
+  }
+  return { firstRow, whole };
 }
