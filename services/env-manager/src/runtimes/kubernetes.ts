@@ -36,6 +36,8 @@ export interface KubernetesInstanceView {
   endpoint: { host: string; port: number } | undefined;
   generation: number;
   observedGeneration: number | undefined;
+  /** For start: milliseconds from the create to the status saying Ready. */
+  readyMs?: number;
 }
 
 /**
@@ -145,7 +147,7 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
           const last = view(await read(request.instanceId));
           throw new StartFailedError(`not Ready within ${timeoutMs} ms (${last.reason ?? 'no status'})`, '');
         }
-        return { ...view(ready), readyMs: performance.now() - started } as KubernetesInstanceView;
+        return { ...view(ready), readyMs: performance.now() - started };
       } catch (error) {
         if (error instanceof NamespaceQuotaError) await this.delete(request.instanceId, { waitMs: 0 });
         throw error;

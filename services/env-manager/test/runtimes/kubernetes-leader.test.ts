@@ -86,7 +86,7 @@ describe.skipIf(skip !== undefined)('kubernetes reconciler replicas', () => {
     await release?.();
   }, 120_000);
 
-  it('elects one leader of two, and the other takes over once the dead leader's lease ran out', async () => {
+  it("elects one leader of two, and the other takes over once the dead leader's lease ran out", async () => {
     const a = replica('replica-a');
     const b = replica('replica-b');
     const leader = await until('one leader', async () =>

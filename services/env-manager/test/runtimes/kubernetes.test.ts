@@ -83,6 +83,9 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
       { instanceId: 'first', layerKey: 'k0.abc', resources: { requests: { cpu: '50m', memory: '64Mi' } } },
       READY_MS,
     );
+    console.log(
+      `create → Ready (resource, clone, PV, PVC, Pod scheduled, kwok Running): ${view.readyMs?.toFixed(0)} ms`,
+    );
     expect(view).toMatchObject({ state: 'Running', ready: true, reason: 'PodReady' });
     expect(plane.nodes).toContain(view.node);
     expect(view.endpoint?.port).toBe(5432);
