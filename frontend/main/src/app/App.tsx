@@ -5,13 +5,11 @@ import { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
 import { type RunSelection, SqlEditor, type SqlEditorHandle } from '../editor/SqlEditor.js';
 import { AccountMenu } from '../features/account/AccountMenu.js';
-import { ExplainPanel } from '../features/explain/ExplainPanel.js';
 import { useExplain } from '../features/explain/use-explain.js';
 import { HistoryPanel } from '../features/history/HistoryPanel.js';
-import { addHistory, type HistoryEntry, loadHistory } from '../features/history/history.js';
-import { ResultsView } from '../features/results/ResultsView.js';
+import { addHistory, type HistoryEntry, historyEntryOf, loadHistory } from '../features/history/history.js';
 import { RunPanel } from '../features/run/RunPanel.js';
-import { describeSource, type RunView } from '../features/run/run-model.js';
+import type { RunView } from '../features/run/run-model.js';
 import { type RunMode, useRunner } from '../features/run/use-runner.js';
 import { SchemaPanel } from '../features/schema/SchemaPanel.js';
 import { changesSchema } from '../features/schema/schema-model.js';
@@ -20,10 +18,12 @@ import { ShareBanner, type SharedView } from '../features/share/ShareBanner.js';
 import { SharePanel, type SharePanelHandle } from '../features/share/SharePanel.js';
 import { bufferOfShare, shareIdOfPath } from '../features/share/share-link.js';
 import { TabBar } from '../features/tabs/TabBar.js';
-import { addTab, closeTab, loadTabs, renameTab, saveTabs, updateTab } from '../features/tabs/tabs.js';
+import { addTab, closeTab, renameTab, updateTab } from '../features/tabs/tabs.js';
+import { useSavedTabs } from '../features/tabs/use-saved-tabs.js';
 import { ProblemsBar } from './ProblemsBar.js';
-import { bufferOffset, type Problem, planFilesOf, problemOfRejection } from './plan-markers.js';
+import { bufferOffset, type Problem, planFilesOf, problemOfRejection, problemOfRun } from './plan-markers.js';
 import { usePlanWhileTyping } from './plan-while-typing.js';
+import { ResultsPane } from './ResultsPane.js';
 import { loadSessionId, newSessionId } from './session.js';
 import { Toolbar } from './Toolbar.js';
 import { useTheme } from './theme.js';
@@ -36,8 +36,6 @@ SELECT * FROM fruits ORDER BY id;
 `;
 /** Finished runs whose results stay re-openable from history (rows can be many: keep few). */
 const RECENT_RUNS_KEPT = 5;
-/** Tabs are saved this long after the last keystroke (a save writes every tab's buffer). */
-const SAVE_TABS_DELAY_MS = 300;
 /** Where the runs and plans of a shared link's read-only SQL are kept: it is no tab of the learner's. */
 const SHARED_VIEW = 'shared';
 
@@ -48,7 +46,7 @@ export function App() {
   const [authState, setAuthState] = useState(auth.current);
   const [theme, setTheme] = useTheme();
   const [sessionId, setSessionId] = useState(loadSessionId);
-  const [tabs, setTabs] = useState(() => loadTabs(STARTER));
+  const { tabs, setTabs, editText } = useSavedTabs(STARTER);
   const [history, setHistory] = useState(loadHistory);
   const [runProblems, setRunProblems] = useState<Problem[]>([]);
   /** Per tab, whether the results pane shows the last run or the last plan. */
@@ -75,22 +73,6 @@ export function App() {
     // The first visit signs in without a form.
     void auth.token().catch(() => undefined);
   }, [auth]);
-  useEffect(() => {
-    const timer = setTimeout(() => saveTabs(tabs), SAVE_TABS_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [tabs]);
-  // A reload within the delay still keeps the last keystroke: the newest text is written on pagehide.
-  const latestTabs = useRef(tabs);
-  latestTabs.current = tabs;
-  const lastEdit = useRef<{ id: string; text: string } | null>(null);
-  useEffect(() => {
-    const flush = () => {
-      const edit = lastEdit.current;
-      saveTabs(edit ? updateTab(latestTabs.current, edit.id, { text: edit.text }) : latestTabs.current);
-    };
-    window.addEventListener('pagehide', flush);
-    return () => window.removeEventListener('pagehide', flush);
-  }, []);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a problem belongs to the tab it was found in
   useEffect(() => setRunProblems([]), [viewId]);
 
@@ -130,36 +112,9 @@ export function App() {
 
   const onFinished = useCallback(
     (run: RunView) => {
-      const offset = run.error ? bufferOffset(run.error, run) : undefined;
-      setRunProblems(
-        run.error && offset !== undefined
-          ? [
-              {
-                offset,
-                message: `${run.error.message} (SQLSTATE ${run.error.sqlstate})`,
-                source: 'run',
-                sqlstate: run.error.sqlstate,
-                hint: run.error.hint,
-              },
-            ]
-          : [],
-      );
-      const entry: HistoryEntry = {
-        id: run.localId,
-        atIso: new Date().toISOString(),
-        sessionId: run.sessionId,
-        tail: run.tail,
-        head: run.head,
-        status: run.status,
-        source: run.done?.source ?? null,
-        totalMs: run.done?.timings.totalMs ?? null,
-        summary: run.error
-          ? `${run.error.sqlstate} ${run.error.message}`.slice(0, 80)
-          : run.done
-            ? `${describeSource(run.done)}, ${run.done.timings.totalMs} ms`
-            : run.status,
-      };
-      setHistory(addHistory(entry));
+      const problem = problemOfRun(run);
+      setRunProblems(problem ? [problem] : []);
+      setHistory(addHistory(historyEntryOf(run)));
       // The last few runs keep their rows in memory, so re-opening one from history shows its results again.
       recent.current.set(run.localId, run);
       for (const id of [...recent.current.keys()].slice(0, -RECENT_RUNS_KEPT)) recent.current.delete(id);
@@ -236,10 +191,9 @@ export function App() {
   const onChange = useCallback(
     (value: string) => {
       if (sharedShown) return setSharedText(value);
-      lastEdit.current = { id: activeId, text: value };
-      setTabs((s) => updateTab(s, activeId, { text: value }));
+      editText(activeId, value);
     },
-    [sharedShown, activeId],
+    [sharedShown, activeId, editText],
   );
 
   const problems = useMemo(() => [...planProblems.problems, ...runProblems], [planProblems.problems, runProblems]);
@@ -361,39 +315,13 @@ export function App() {
           />
           <HistoryPanel entries={history} sessionId={sessionId} onOpen={openHistory} />
         </aside>
-        <div className="results-pane">
-          {explain && run && (
-            <div className="tabs pane-switch" role="tablist" aria-label="Results or plan">
-              <button
-                type="button"
-                role="tab"
-                aria-selected={pane === 'results'}
-                onClick={() => showPane(viewId, 'results')}
-                data-testid="pane-results"
-              >
-                Results
-              </button>
-              <button
-                type="button"
-                role="tab"
-                aria-selected={pane === 'plan'}
-                onClick={() => showPane(viewId, 'plan')}
-                data-testid="pane-plan"
-              >
-                Plan
-              </button>
-            </div>
-          )}
-          {explain && (pane === 'plan' || !run) ? (
-            <ExplainPanel key={explain.localId} view={explain} />
-          ) : (
-            <ResultsView
-              run={run}
-              errorPosition={errorPosition}
-              onFirstRowPainted={() => performance.mark('taidon:first-row-painted')}
-            />
-          )}
-        </div>
+        <ResultsPane
+          run={run}
+          explain={explain}
+          pane={pane}
+          onPane={(next) => showPane(viewId, next)}
+          errorPosition={errorPosition}
+        />
       </main>
     </div>
   );

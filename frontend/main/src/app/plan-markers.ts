@@ -1,6 +1,7 @@
 import type { ApiError } from '../api/errors.js';
 import { offsetOf, partsOf } from '../editor/buffer.js';
 import type { EditorMarker } from '../editor/SqlEditor.js';
+import type { RunView } from '../features/run/run-model.js';
 
 /** A problem as the problems list shows it. */
 export interface Problem extends EditorMarker {
@@ -41,4 +42,17 @@ export function planFilesOf(text: string) {
   if (parts.tail.trim() !== '') files.push({ path: 'tail.sql', sql: parts.tail });
   if (parts.head.trim() !== '') files.push({ path: 'head.sql', sql: parts.head });
   return { files, parts };
+}
+
+/** The problem of a run that ended with an error at a place in the buffer, or undefined. */
+export function problemOfRun(run: RunView): Problem | undefined {
+  const offset = run.error ? bufferOffset(run.error, run) : undefined;
+  if (!run.error || offset === undefined) return undefined;
+  return {
+    offset,
+    message: `${run.error.message} (SQLSTATE ${run.error.sqlstate})`,
+    source: 'run',
+    sqlstate: run.error.sqlstate,
+    hint: run.error.hint,
+  };
 }

@@ -1,3 +1,5 @@
+import { describeSource, type RunView } from '../run/run-model.js';
+
 /** A finished run as history keeps it: enough to re-open its SQL and recall how it went. */
 export interface HistoryEntry {
   id: string;
@@ -33,4 +35,23 @@ export function addHistory(entry: HistoryEntry, storage: Storage = localStorage)
     // Storage full: history is a convenience, the run itself succeeded.
   }
   return next;
+}
+
+/** The history entry of a finished run: its SQL, outcome and a one-line summary. */
+export function historyEntryOf(run: RunView): HistoryEntry {
+  return {
+    id: run.localId,
+    atIso: new Date().toISOString(),
+    sessionId: run.sessionId,
+    tail: run.tail,
+    head: run.head,
+    status: run.status,
+    source: run.done?.source ?? null,
+    totalMs: run.done?.timings.totalMs ?? null,
+    summary: run.error
+      ? `${run.error.sqlstate} ${run.error.message}`.slice(0, 80)
+      : run.done
+        ? `${describeSource(run.done)}, ${run.done.timings.totalMs} ms`
+        : run.status,
+  };
 }
