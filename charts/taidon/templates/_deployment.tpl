@@ -59,6 +59,14 @@ spec:
       {{- end }}
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      # Replicas spread over nodes where they can: one node lost takes one replica, not all.
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: kubernetes.io/hostname
+          whenUnsatisfiable: ScheduleAnyway
+          labelSelector:
+            matchLabels:
+              {{- include "taidon.selectorLabels" (dict "root" $root "component" .component) | nindent 14 }}
       containers:
         - name: {{ .component }}
           image: {{ include "taidon.image" $root }}
@@ -93,6 +101,22 @@ spec:
         {{- with .volumes }}
         {{- . | nindent 8 }}
         {{- end }}
+{{- if gt (int .replicas) 1 }}
+---
+# A drain or an upgrade of the nodes takes at most one replica away at a time.
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "taidon.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      {{- include "taidon.selectorLabels" (dict "root" $root "component" .component) | nindent 6 }}
+{{- end }}
 ---
 apiVersion: v1
 kind: Service
