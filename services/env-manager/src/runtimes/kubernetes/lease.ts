@@ -53,6 +53,8 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
   let timer: NodeJS.Timeout | undefined;
   let observed: { resourceVersion: string; atMs: number } | undefined;
   let lastRenewMs = 0;
+  /** The election round in flight (or the last one). */
+  let round: Promise<void> = Promise.resolve();
 
   function setLeading(value: boolean): void {
     if (leading === value) return;
@@ -104,6 +106,8 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
   async function tick(): Promise<void> {
     try {
       const ok = await tryAcquireOrRenew();
+      // Stopped while the round was in flight: what it won is given up by stop(), not acted on.
+      if (stopped) return;
       if (ok) lastRenewMs = Date.now();
       if (ok) setLeading(true);
       else if (leading) setLeading(false);
@@ -114,7 +118,11 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
         setLeading(false);
       }
     }
-    if (!stopped) timer = setTimeout(() => void tick(), options.retryPeriodMs);
+    if (!stopped) {
+      timer = setTimeout(() => {
+        round = tick();
+      }, options.retryPeriodMs);
+    }
   }
 
   return {
@@ -122,11 +130,13 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     start() {
       if (!stopped) return;
       stopped = false;
-      void tick();
+      round = tick();
     },
     async stop({ release = false } = {}) {
       stopped = true;
       if (timer) clearTimeout(timer);
+      // A renewal in flight ends first, so the release below is the last write.
+      await round;
       const wasLeading = leading;
       setLeading(false);
       if (!release || !wasLeading) return;
