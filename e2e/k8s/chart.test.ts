@@ -475,7 +475,7 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
       expect(await answers(refused)).toEqual(Object.fromEntries(refused.map((a) => [label(a), 'no'])));
     }, 120_000);
 
-    it.each(SERVICES.filter((s) => s !== 'env-manager').concat(['snapshot-cache']))(
+    it.each([...SERVICES.filter((s) => s !== 'env-manager'), 'snapshot-cache'])(
       'gives %s no access to the API: no Secrets, no Pods, no instances',
       async (service) => {
         const asks: [string, string][] = [
