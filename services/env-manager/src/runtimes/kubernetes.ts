@@ -136,7 +136,8 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
     },
     /**
      * Creates the instance and waits until it is Ready (its Pod accepts connections); past the namespace's
-     * quota it throws NamespaceQuotaError and deletes what it asked for, so nothing waits for room.
+     * quota it throws NamespaceQuotaError, past `timeoutMs` StartFailedError, and either way deletes what it asked
+     * for, so nothing waits for room or lingers half-started.
      */
     async start(request: KubernetesInstanceRequest, timeoutMs: number): Promise<KubernetesInstanceView> {
       const started = performance.now();
@@ -149,7 +150,8 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
         }
         return { ...view(ready), readyMs: performance.now() - started };
       } catch (error) {
-        if (error instanceof NamespaceQuotaError) await this.delete(request.instanceId, { waitMs: 0 });
+        // No half-started instance is left: its finalizer frees whatever was made.
+        await this.delete(request.instanceId, { waitMs: 0 }).catch(() => false);
         throw error;
       }
     },

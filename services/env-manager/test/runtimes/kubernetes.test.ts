@@ -264,6 +264,17 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     expect(await podsOf('sleeper')).toEqual([]);
   }, 120_000);
 
+  it('answers ENV_MANAGER_START_FAILED when not Ready in time, and leaves no half-started instance', async () => {
+    await expect(runtime.start({ instanceId: 'hasty', layerKey: 'k0.hasty' }, 1)).rejects.toMatchObject({
+      code: 'ENV_MANAGER_START_FAILED',
+    });
+    await until('the instance and its Pod gone', async () =>
+      (await runtime.list()).some((i) => i.instanceId === 'hasty') || (await podsOf('hasty')).length > 0
+        ? undefined
+        : true,
+    );
+  }, 120_000);
+
   it('deletes an instance unused for its TTL, freeing its clone', async () => {
     await runtime.start({ instanceId: 'short', layerKey: 'k0.ttl', ttlSeconds: 3 }, READY_MS);
     const uid = (await instance('short')).metadata.uid ?? '';

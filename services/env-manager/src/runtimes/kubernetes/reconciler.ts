@@ -212,11 +212,12 @@ export function createInstanceReconciler(options: ReconcilerOptions): InstanceRe
     leaseDurationMs: options.leaseDurationMs ?? 15_000,
     retryPeriodMs: options.retryPeriodMs ?? 2_000,
     logger,
+    // Each change of leadership waits for the one before; a failed one is logged and does not block the next.
     onStartedLeading: () => {
-      transition = transition.then(startReconciling);
+      transition = transition.then(startReconciling).catch((err: unknown) => logger.error({ err }, 'start failed'));
     },
     onStoppedLeading: () => {
-      transition = transition.then(stopReconciling);
+      transition = transition.then(stopReconciling).catch((err: unknown) => logger.error({ err }, 'stop failed'));
     },
   });
 
