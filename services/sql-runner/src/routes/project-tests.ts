@@ -127,7 +127,7 @@ export function registerProjectTestRoutes(
         request.log.error({ err: failure.cause, phase: failure.phase }, 'project tests failed');
         stream.emit(failure.event());
       } finally {
-        reservation.release();
+        void reservation.release(); // once the last clones are deleted, after the stream ended
         stream.end();
       }
     },

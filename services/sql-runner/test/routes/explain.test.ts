@@ -45,13 +45,20 @@ describe.skipIf(reason !== undefined)(`POST /explain${reason ? ` (skipped: ${rea
     ).json()) as { key: string }[];
     return layers.map((l) => l.key).sort();
   };
-  /** Instances env-manager holds that are not Deleted, of the throwaway owner role. */
-  const liveThrowaways = async () =>
-    (
-      await stack.envPool.query(
-        "SELECT id FROM instances WHERE owner_role = 'throwaway' AND state NOT IN ('Deleted', 'Failed')",
-      )
-    ).rows;
+  /**
+   * Instances env-manager holds that are not Deleted, of the throwaway owner role, once the deletes the answer
+   * did not wait for are done (polled, at most 10 s).
+   */
+  const liveThrowaways = async () => {
+    const live = async () =>
+      (
+        await stack.envPool.query(
+          "SELECT id FROM instances WHERE owner_role = 'throwaway' AND state NOT IN ('Deleted', 'Failed')",
+        )
+      ).rows;
+    for (let i = 0; i < 200 && (await live()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    return live();
+  };
   const tail = (table: string) => ({
     sql: `CREATE TABLE ${table} (n int PRIMARY KEY);\nINSERT INTO ${table} SELECT generate_series(1, 3);\n`,
   });
@@ -90,9 +97,12 @@ describe.skipIf(reason !== undefined)(`POST /explain${reason ? ` (skipped: ${rea
       await stack.pool.query<{ instance_id: string }>('SELECT instance_id FROM sessions WHERE id = $1', [sessionId])
     ).rows[0];
     expect(instanceAfter?.instance_id).toBe(instanceBefore?.instance_id);
-    // The private snapshot is gone with its clone; no layer was added or changed.
-    expect(await layerKeys()).toEqual(layersBefore);
+    // The private snapshot is gone after its clone (both after the answer); no layer was added or changed.
     expect(await liveThrowaways()).toEqual([]);
+    for (let i = 0; i < 100 && (await layerKeys()).length !== layersBefore.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await layerKeys()).toEqual(layersBefore);
   });
 
   it("explains on the tail's state: built once and cached, then cloned from its layer", async () => {

@@ -49,7 +49,7 @@ export async function explainStatement(
   clones: ThrowawayClones,
   input: ExplainInput,
 ): Promise<ExplainResponse> {
-  const reservation = clones.reserve(input.ownerId, 1);
+  const reservation = await clones.reserve(input.ownerId, 1);
   let state: ThrowawayState | undefined;
   try {
     if (input.sessionId !== undefined) {
@@ -66,8 +66,9 @@ export async function explainStatement(
     );
     return { ...plans, layerKey: found.stateKey, source: found.source };
   } finally {
-    reservation.release();
-    await state?.dispose();
+    // After the answer: the clone's delete, then the private snapshot's layer it was made of.
+    const made = state;
+    void reservation.release().then(() => made?.dispose());
   }
 }
 

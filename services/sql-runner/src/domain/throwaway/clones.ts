@@ -15,6 +15,9 @@ export interface ThrowawaySettings {
 /** Defaults of THROWAWAY_MAX_PER_ACCOUNT and THROWAWAY_MAX. */
 export const DEFAULT_THROWAWAY_SETTINGS: ThrowawaySettings = { maxPerAccount: 2, maxTotal: 8 };
 
+/** How long a request waits for slots that only a finished request's clone deletes still hold. */
+const DRAIN_WAIT_MS = 5_000;
+
 /** Seconds a refused request is told to wait (Retry-After): a clone lives about as long as one test file. */
 export const THROWAWAY_RETRY_AFTER_SECONDS = 1;
 
@@ -38,54 +41,84 @@ export const throwawayOwner = (ownerId: string) => ({
 export class ThrowawayReservation {
   private inUse = 0;
   private readonly waiting: (() => void)[] = [];
-  private released = false;
+  /** Deletes of this reservation's clones still in flight: each holds its slot until its instance is gone. */
+  private readonly deleting = new Set<Promise<void>>();
+  private released: Promise<void> | undefined;
 
   constructor(
     private readonly deps: Pick<RunnerDeps, 'envManager'>,
     private readonly ownerId: string,
     readonly slots: number,
-    private readonly onRelease: () => void,
+    private readonly hooks: { onDraining(): void; onRelease(): void },
   ) {}
 
-  /** Runs `work` in one of the reservation's slots (a state build makes an instance too). */
-  async inSlot<T>(work: () => Promise<T>): Promise<T> {
+  /** Takes one of the reservation's slots, waiting for one; answers how to give it back. */
+  private async acquire(): Promise<() => void> {
     if (this.released) throw new Error('throwaway reservation used after its release');
     while (this.inUse >= this.slots) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.inUse++;
+    return () => {
+      this.inUse--;
+      this.waiting.shift()?.();
+    };
+  }
+
+  /** Runs `work` in one of the reservation's slots (a state build makes an instance too). */
+  async inSlot<T>(work: () => Promise<T>): Promise<T> {
+    const free = await this.acquire();
     try {
       return await work();
     } finally {
-      this.inUse--;
-      this.waiting.shift()?.();
+      free();
     }
   }
 
   /**
    * A new instance on a clone of layer `layerKey` (from env-manager's warm pool when it has that key), `use`
    * run on it, then the instance deleted, whatever `use` did. The learner's instance and the layer are never
-   * written: the clone is copy-on-write and its own.
+   * written: the clone is copy-on-write and its own. The answer does not wait for the delete (~25 ms, ADR
+   * 0031); the slot does, so the bounds count every instance until it is gone (see `settled`).
    */
-  withClone<T>(layerKey: string, requestId: string, use: (clone: ThrowawayClone) => Promise<T>): Promise<T> {
-    return this.inSlot(async () => {
-      const instance = await this.deps.envManager.create({ ...throwawayOwner(this.ownerId), layerKey }, requestId);
-      // A set of connections of its own: the clone is no session's, and its connection ends with it.
-      const connections = new SessionConnections();
-      try {
-        const connection = await connections.open(instance.id, instance);
-        return await use({ instance, connection });
-      } finally {
+  async withClone<T>(layerKey: string, requestId: string, use: (clone: ThrowawayClone) => Promise<T>): Promise<T> {
+    const free = await this.acquire();
+    let instance: InstanceInfo;
+    try {
+      instance = await this.deps.envManager.create({ ...throwawayOwner(this.ownerId), layerKey }, requestId);
+    } catch (error) {
+      free();
+      throw error;
+    }
+    // A set of connections of its own: the clone is no session's, and its connection ends with it.
+    const connections = new SessionConnections();
+    try {
+      const connection = await connections.open(instance.id, instance);
+      return await use({ instance, connection });
+    } finally {
+      const deleted = (async () => {
         await connections.closeAll();
         // A delete that fails leaves the instance to env-manager's throwaway TTL (INSTANCE_THROWAWAY_TTL_SECONDS).
         await this.deps.envManager.delete(instance.id, requestId).catch(() => {});
-      }
-    });
+      })().finally(free);
+      this.deleting.add(deleted);
+      void deleted.finally(() => this.deleting.delete(deleted));
+    }
   }
 
-  /** Gives the slots back; called once the request is over. */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.onRelease();
+  /** Resolves once every clone this reservation made so far is deleted (or its delete failed). */
+  async settled(): Promise<void> {
+    while (this.deleting.size > 0) await Promise.allSettled([...this.deleting]);
+  }
+
+  /**
+   * Gives the slots back once the request is over and its clones are deleted; resolves then. Callers need not
+   * wait: the bounds hold the slots until then either way.
+   */
+  release(): Promise<void> {
+    if (!this.released) {
+      this.hooks.onDraining();
+      this.released = this.settled().then(() => this.hooks.onRelease());
+    }
+    return this.released;
   }
 }
 
@@ -99,6 +132,11 @@ export class ThrowawayReservation {
 export class ThrowawayClones {
   private readonly perAccount = new Map<string, number>();
   private total = 0;
+  /** Slots of released reservations whose last clones are still being deleted, per account and in all. */
+  private readonly drainingPerAccount = new Map<string, number>();
+  private drainingTotal = 0;
+  /** Requests waiting for a draining slot to be given back. */
+  private waiters: (() => void)[] = [];
 
   constructor(
     private readonly deps: Pick<RunnerDeps, 'envManager'>,
@@ -107,35 +145,72 @@ export class ThrowawayClones {
 
   /**
    * Reserves up to `wanted` slots for `ownerId`, at least one: as many as the
-   * account's and the runner's bounds leave free. None free is refused:
-   * SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY (429) or SQL_RUNNER_THROWAWAY_BUSY (503).
+   * account's and the runner's bounds leave free. When none is free but some
+   * are only waiting for a finished request's clone to be deleted (an EXPLAIN
+   * right after another), it waits for them, up to `waitMs`; otherwise it
+   * refuses: SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY (429) or
+   * SQL_RUNNER_THROWAWAY_BUSY (503).
    */
-  reserve(ownerId: string, wanted: number): ThrowawayReservation {
-    const held = this.perAccount.get(ownerId) ?? 0;
-    const accountFree = this.settings.maxPerAccount - held;
-    if (accountFree <= 0) {
-      throw new SqlRunnerError(
-        'SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY',
-        `This account already uses ${this.settings.maxPerAccount} throwaway instances (tests, EXPLAIN); try again when they are done.`,
-        { details: { retryAfterSeconds: THROWAWAY_RETRY_AFTER_SECONDS } },
-      );
+  async reserve(ownerId: string, wanted: number, waitMs = DRAIN_WAIT_MS): Promise<ThrowawayReservation> {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const free = this.free(ownerId);
+      if (free.account > 0 && free.runner > 0) return this.take(ownerId, Math.min(wanted, free.account, free.runner));
+      const drains = free.account <= 0 ? (this.drainingPerAccount.get(ownerId) ?? 0) > 0 : this.drainingTotal > 0;
+      const left = deadline - performance.now();
+      if (!drains || left <= 0) throw this.refusal(free.account <= 0);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
-    const runnerFree = this.settings.maxTotal - this.total;
-    if (runnerFree <= 0) {
-      throw new SqlRunnerError(
-        'SQL_RUNNER_THROWAWAY_BUSY',
-        'Every throwaway instance of the platform is in use; try again in a moment.',
-        { details: { retryAfterSeconds: THROWAWAY_RETRY_AFTER_SECONDS } },
-      );
-    }
-    const slots = Math.max(1, Math.min(wanted, accountFree, runnerFree));
-    this.perAccount.set(ownerId, held + slots);
+  }
+
+  private free(ownerId: string): { account: number; runner: number } {
+    return {
+      account: this.settings.maxPerAccount - (this.perAccount.get(ownerId) ?? 0),
+      runner: this.settings.maxTotal - this.total,
+    };
+  }
+
+  private refusal(account: boolean): SqlRunnerError {
+    const details = { retryAfterSeconds: THROWAWAY_RETRY_AFTER_SECONDS };
+    return account
+      ? new SqlRunnerError(
+          'SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY',
+          `This account already uses ${this.settings.maxPerAccount} throwaway instances (tests, EXPLAIN); try again when they are done.`,
+          { details },
+        )
+      : new SqlRunnerError(
+          'SQL_RUNNER_THROWAWAY_BUSY',
+          'Every throwaway instance of the platform is in use; try again in a moment.',
+          { details },
+        );
+  }
+
+  private take(ownerId: string, slots: number): ThrowawayReservation {
+    const add = (map: Map<string, number>, n: number) => {
+      const now = (map.get(ownerId) ?? 0) + n;
+      if (now > 0) map.set(ownerId, now);
+      else map.delete(ownerId);
+    };
+    add(this.perAccount, slots);
     this.total += slots;
-    return new ThrowawayReservation(this.deps, ownerId, slots, () => {
-      const now = (this.perAccount.get(ownerId) ?? slots) - slots;
-      if (now > 0) this.perAccount.set(ownerId, now);
-      else this.perAccount.delete(ownerId);
-      this.total -= slots;
+    return new ThrowawayReservation(this.deps, ownerId, slots, {
+      onDraining: () => {
+        add(this.drainingPerAccount, slots);
+        this.drainingTotal += slots;
+      },
+      onRelease: () => {
+        add(this.drainingPerAccount, -slots);
+        this.drainingTotal -= slots;
+        add(this.perAccount, -slots);
+        this.total -= slots;
+        for (const wake of this.waiters.splice(0)) wake();
+      },
     });
   }
 

@@ -80,7 +80,7 @@ describe('project tests on throwaway clones', () => {
   async function testProject(ownerId: string, concurrency = 3): Promise<ProjectTestEvent[]> {
     const tail = await planChain(FILES, options);
     const files = testFilesOf(FILES);
-    const reservation = clones.reserve(ownerId, concurrency);
+    const reservation = await clones.reserve(ownerId, concurrency);
     const events: ProjectTestEvent[] = [];
     try {
       await runProjectTests(
@@ -97,7 +97,7 @@ describe('project tests on throwaway clones', () => {
         () => false,
       );
     } finally {
-      reservation.release();
+      await reservation.release();
     }
     return events;
   }
@@ -170,7 +170,7 @@ describe('project tests on throwaway clones', () => {
       { path: 'init/01.sql', sql: 'CREATE TABLE x (id int);\nINSERT INTO nope VALUES (1);\n' },
     ];
     const tail = await planChain(broken, options);
-    const reservation = clones.reserve(newAccount(), 2);
+    const reservation = await clones.reserve(newAccount(), 2);
     const events: ProjectTestEvent[] = [];
     try {
       await runProjectTests(
@@ -187,7 +187,7 @@ describe('project tests on throwaway clones', () => {
         () => false,
       );
     } finally {
-      reservation.release();
+      await reservation.release();
     }
     expect(events.find((e) => e.type === 'error')).toMatchObject({ phase: 'replay', sqlstate: '42P01', line: 2 });
     expect(events.some((e) => e.type === 'file')).toBe(false);
