@@ -120,6 +120,8 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
       runAsNonRoot: true,
       seccompProfile: { type: 'RuntimeDefault' },
     });
+    // PostgreSQL refuses a group-writable data directory, which fsGroup would make of the clone.
+    expect(pod?.spec?.securityContext?.fsGroup).toBeUndefined();
     const container = pod?.spec?.containers[0];
     expect(container?.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,

@@ -21,7 +21,7 @@ import {
 export interface SandboxPodSettings {
   /** PostgreSQL image (the project's sandbox image). */
   image: string;
-  /** The image's PostgreSQL user id: the Pod runs as it (runAsNonRoot). */
+  /** The image's PostgreSQL user id: the Pod runs as it (runAsNonRoot), and the clones are owned by it. */
   runAsUser: number;
   /** Requests and limits when the instance's spec names none. */
   defaultResources: { requests: Record<string, string>; limits: Record<string, string> };
@@ -144,7 +144,8 @@ export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSetting
         runAsNonRoot: true,
         runAsUser: settings.runAsUser,
         runAsGroup: settings.runAsUser,
-        fsGroup: settings.runAsUser,
+        // No fsGroup: it would make the data directory group-writable and setgid, and PostgreSQL refuses a data
+        // directory with more than u=rwx,g=rx. The node agent makes each clone owned by `runAsUser`, mode 0700.
         seccompProfile: { type: 'RuntimeDefault' },
       },
       containers: [
