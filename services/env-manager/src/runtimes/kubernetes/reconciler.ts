@@ -7,6 +7,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
   makeInformer,
+  type V1PersistentVolumeClaim,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -57,7 +58,7 @@ export interface InstanceReconciler {
 }
 
 /**
- * The reconciler: informers on the namespace's instances and on the Pods,
+ * The reconciler: informers on the namespace's instances and on the Pods and
  * PVCs it made wake a work queue keyed by instance name; one worker takes the
  * names one at a time (so two rounds never race on one instance), retries
  * failures with backoff, and a periodic resync looks at everything again and
@@ -177,6 +178,15 @@ export function createInstanceReconciler(options: ReconcilerOptions): InstanceRe
         selector,
       ),
       (p) => p.metadata?.labels?.[INSTANCE_LABEL],
+    );
+    watch(
+      makeInformer<V1PersistentVolumeClaim>(
+        kubeConfig,
+        `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
+        () => core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector }),
+        selector,
+      ),
+      (c) => c.metadata?.labels?.[INSTANCE_LABEL],
     );
     loop = work();
     for (const informer of informers) {
