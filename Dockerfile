@@ -21,6 +21,7 @@ COPY services/snapshot-cache/package.json services/snapshot-cache/
 COPY services/env-manager/package.json services/env-manager/
 COPY services/sql-runner/package.json services/sql-runner/
 COPY services/vcs-sync/package.json services/vcs-sync/
+COPY services/exercises/package.json services/exercises/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

@@ -15,6 +15,7 @@ const workspaces: Record<string, string> = {
   '@taidon/env-manager': 'services/env-manager',
   '@taidon/sql-runner': 'services/sql-runner',
   '@taidon/vcs-sync': 'services/vcs-sync',
+  '@taidon/exercises': 'services/exercises',
   '@taidon/gateway': 'backend/gateway',
 };
 
