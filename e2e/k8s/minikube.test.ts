@@ -81,3 +81,33 @@ describe.skipIf(skip !== undefined)('minikube/ scripts', () => {
     expect(install).toContain('values-development.yaml');
   });
 });
+
+describe('the images minikube/build-images.sh builds', () => {
+  const root = join(MINIKUBE_DIR, '..');
+
+  it('copies every workspace package.json before npm ci (a new workspace cannot be left out of the image)', async () => {
+    const { workspaces } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { workspaces: string[] };
+    const dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
+    const copied = [...dockerfile.matchAll(/^COPY (\S+)\/package\.json \1\/$/gm)].map((m) => m[1]);
+    expect(copied.sort()).toEqual([...workspaces].sort());
+    expect(dockerfile.indexOf('RUN npm ci')).toBeGreaterThan(dockerfile.lastIndexOf('/package.json'));
+    // Non-root, by number (the kubelet checks runAsNonRoot without reading /etc/passwd), as the chart runs it.
+    expect(dockerfile).toMatch(/^USER 10001:10001$/m);
+    const values = await readFile(join(root, 'charts', 'taidon', 'values.yaml'), 'utf8');
+    expect(values).toMatch(/^ {2}runAsUser: 10001$/m);
+  });
+
+  it('runs the sandboxes as upstream PostgreSQL uid 999, the uid the chart and env-manager expect', async () => {
+    const dockerfile = await readFile(join(root, 'Dockerfile.sandbox'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM postgres:18-/m);
+    expect(dockerfile).toMatch(/^USER 999:999$/m);
+    const values = await readFile(join(root, 'charts', 'taidon', 'values.yaml'), 'utf8');
+    expect(values).toMatch(/^ {4}runAsUser: 999$/m);
+    expect(values).toMatch(/^ {4}tag: "18"$/m);
+  });
+
+  it('leaves dependencies and build output out of the build context', async () => {
+    const ignored = (await readFile(join(root, '.dockerignore'), 'utf8')).split('\n');
+    for (const entry of ['**/node_modules', '**/dist', '.git']) expect(ignored).toContain(entry);
+  });
+});
