@@ -22,10 +22,16 @@ import { readNdjson } from './ndjson.js';
 export class ApiClient {
   constructor(private readonly auth: AuthStore) {}
 
-  private async request(path: string, init: RequestInit = {}, retry = true): Promise<Response> {
+  /**
+   * One authenticated request to `/api`; answers the response when it is 2xx, throws the ApiError of any other.
+   * A body is sent as JSON unless the caller names its own content type (a project file is `text/plain`).
+   */
+  async request(path: string, init: RequestInit = {}, retry = true): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${await this.auth.token()}`);
-    if (init.body !== undefined && init.body !== null) headers.set('content-type', 'application/json');
+    if (init.body !== undefined && init.body !== null && !headers.has('content-type')) {
+      headers.set('content-type', 'application/json');
+    }
     const response = await fetch(path, { ...init, headers });
     if (response.status === 401 && retry) {
       this.auth.invalidate();

@@ -8,6 +8,8 @@ import { AccountMenu } from '../features/account/AccountMenu.js';
 import { useExplain } from '../features/explain/use-explain.js';
 import { HistoryPanel } from '../features/history/HistoryPanel.js';
 import { addHistory, type HistoryEntry, historyEntryOf, loadHistory } from '../features/history/history.js';
+import { ProjectPanel } from '../features/projects/ProjectPanel.js';
+import { useProjectWorkspace } from '../features/projects/use-project-workspace.js';
 import { RunPanel } from '../features/run/RunPanel.js';
 import type { RunView } from '../features/run/run-model.js';
 import { type RunMode, useRunner } from '../features/run/use-runner.js';
@@ -137,6 +139,21 @@ export function App() {
     );
     setRunProblems(problem ? [problem] : []);
   });
+  const projects = useProjectWorkspace({
+    api,
+    accountId: authState?.accountId,
+    tabs,
+    setTabs,
+    editor,
+    sessionId,
+    renewSession: () => {
+      const fresh = newSessionId();
+      setSessionId(fresh);
+      return fresh;
+    },
+    showRun: runner.show,
+    onRunFinished: onFinished,
+  });
   const run = runner.runOf(viewId);
   const explain = explainer.explainOf(viewId);
   const pane = panes[viewId] ?? 'results';
@@ -248,6 +265,7 @@ export function App() {
     editor.current?.focus();
   };
   const close = (id: string) => {
+    if (projects.files.dirty.has(id) && !window.confirm('This file has unsaved changes: close it anyway?')) return;
     runner.forget(id);
     explainer.forget(id);
     setTabs((s) => closeTab(s, id));
@@ -286,6 +304,7 @@ export function App() {
               tabs={tabs.tabs}
               activeId={activeId}
               running={running}
+              dirty={projects.files.dirty}
               onSelect={(id) => setTabs((s) => ({ ...s, activeId: id }))}
               onNew={() => setTabs((s) => addTab(s))}
               onClose={close}
@@ -307,6 +326,7 @@ export function App() {
         </div>
         <aside className="sidebar">
           <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />
+          <ProjectPanel workspace={projects} />
           <SchemaPanel
             schema={schema}
             loading={schemaLoading}

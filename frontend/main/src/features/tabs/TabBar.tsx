@@ -6,6 +6,8 @@ interface Props {
   activeId: string;
   /** Tabs whose run is in flight, marked with a dot. */
   running: ReadonlySet<string>;
+  /** Tabs holding a project file with unsaved edits, marked with ●. */
+  dirty?: ReadonlySet<string>;
   onSelect(id: string): void;
   onNew(): void;
   onClose(id: string): void;
@@ -13,7 +15,7 @@ interface Props {
 }
 
 /** The editor's tabs: each its own buffer, run mode and results; double-click (or ✎) renames, × closes. */
-export function TabBar({ tabs, activeId, running, onSelect, onNew, onClose, onRename }: Props) {
+export function TabBar({ tabs, activeId, running, dirty, onSelect, onNew, onClose, onRename }: Props) {
   const [editing, setEditing] = useState<string | null>(null);
   return (
     <div className="tabs editor-tabs" role="tablist" aria-label="Editor tabs">
@@ -24,6 +26,7 @@ export function TabBar({ tabs, activeId, running, onSelect, onNew, onClose, onRe
           data-testid="editor-tab"
           data-name={tab.name}
           data-active={String(tab.id === activeId)}
+          data-dirty={String(dirty?.has(tab.id) ?? false)}
         >
           {editing === tab.id ? (
             <input
@@ -53,6 +56,12 @@ export function TabBar({ tabs, activeId, running, onSelect, onNew, onClose, onRe
             >
               {running.has(tab.id) && <span className="tab-running" title="running" aria-hidden="true" />}
               {tab.name}
+              {dirty?.has(tab.id) && (
+                <span className="dirty-mark" title="unsaved changes">
+                  {' '}
+                  ●
+                </span>
+              )}
             </button>
           )}
           {tab.id === activeId && editing !== tab.id && (
