@@ -13,7 +13,7 @@ import {
   readyNodes,
   writeStatus,
 } from './cluster.js';
-import { claimName, cloneClaim, cloneVolume, sandboxPod, volumeName } from './objects.js';
+import { cloneClaim, cloneVolume, sandboxPod, volumeName } from './objects.js';
 import type { Observation } from './status.js';
 import { finalize, removeLeftovers } from './teardown.js';
 import {
@@ -119,27 +119,6 @@ async function converge(
   await deletePods(ctx, live.slice(1));
   const pod = live[0];
   if (!pod) {
-    // A Pod whose claim is not bound yet is unschedulable, and the scheduler retries it only after a backoff:
-    // the Pod is made once the PV controller has bound the pair (the claim's watch brings the round back).
-    const claim = await ctx.core.readNamespacedPersistentVolumeClaim({
-      name: claimName(instance),
-      namespace: ctx.namespace,
-    });
-    if (claim.status?.phase !== 'Bound') {
-      return {
-        observation: {
-          ...placed,
-          state: 'Creating',
-          ready: { status: false, reason: 'VolumeBinding', message: 'Waiting for the clone volume to bind.' },
-          progressing: {
-            status: true,
-            reason: 'VolumeBinding',
-            message: `Claim ${claimName(instance)} is ${claim.status?.phase ?? 'Pending'}.`,
-          },
-        },
-        requeueAfterMs: 1_000,
-      };
-    }
     try {
       await ctx.core.createNamespacedPod({ namespace: ctx.namespace, body: sandboxPod(instance, ctx.pod) });
     } catch (error) {
