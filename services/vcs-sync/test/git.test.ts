@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Git, type GitLimits } from '../src/git/git.js';
 import { RemoteGit } from '../src/git/remote.js';
-import { Repository } from '../src/git/repository.js';
+import { blobIdIn, Repository } from '../src/git/repository.js';
 import { createGitMetrics } from '../src/metrics.js';
 
 let dir: string;
@@ -91,5 +91,48 @@ describe('Git', () => {
     await expect(refused.branchCommit(dir, { url }, 'main')).rejects.toMatchObject({
       code: 'VCS_SYNC_REMOTE_NOT_FOUND',
     });
+  });
+});
+
+describe('Repository', () => {
+  it('computes the blob id git gives a text, SHA-1 and SHA-256 alike, without a process', async () => {
+    const text = 'SELECT 1;\n-- Stanisław Lem, 東京\n';
+    for (const format of ['sha1', 'sha256']) {
+      const repo = join(dir, `blob-${format}`);
+      execFileSync('git', ['init', '-q', `--object-format=${format}`, repo]);
+      const byGit = execFileSync('git', ['hash-object', '--stdin'], {
+        cwd: repo,
+        input: text,
+        encoding: 'utf8',
+      }).trim();
+      expect(blobIdIn(byGit, text)).toBe(byGit);
+      expect(blobIdIn(byGit, '')).toBe(
+        execFileSync('git', ['hash-object', '--stdin'], { cwd: repo, input: '', encoding: 'utf8' }).trim(),
+      );
+    }
+  });
+
+  it('commits the index on its parent as the author, and only while HEAD is still at that parent', async () => {
+    const repoDir = await mkdtemp(join(dir, 'commit-'));
+    const repo = new Repository(new Git(limits()), repoDir);
+    await repo.init();
+    await repo.commit('first', { name: 'account a', email: 'a@accounts.taidon.invalid' }, true);
+    const parent = await repo.head();
+    await writeFile(join(repoDir, 'a.sql'), 'SELECT 1;\n');
+    await repo.stage(['a.sql']);
+    const commit = await repo.commitIndex(
+      'Save a.sql',
+      { name: 'account b', email: 'b@accounts.taidon.invalid' },
+      parent,
+    );
+    expect(await repo.head()).toBe(commit);
+    const [logged] = await repo.log(1);
+    expect(logged).toMatchObject({ commit, parents: [parent], authorName: 'account b', message: 'Save a.sql' });
+    expect((await repo.tree(commit)).map((e) => e.path)).toEqual(['a.sql']);
+    // A parent that is not HEAD any more: refused, HEAD untouched.
+    await writeFile(join(repoDir, 'b.sql'), 'SELECT 2;\n');
+    await repo.stage(['b.sql']);
+    await expect(repo.commitIndex('stale', { name: 'x', email: 'x@x.invalid' }, parent)).rejects.toThrow();
+    expect(await repo.head()).toBe(commit);
   });
 });

@@ -1,7 +1,7 @@
 import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileNotFoundError, LimitError, PathRefusedError, VcsSyncError, VersionMismatchError } from '../errors.js';
-import { FILE_MODES, type Repository, type TreeEntry } from '../git/repository.js';
+import { blobIdIn, FILE_MODES, type Repository, type TreeEntry } from '../git/repository.js';
 import { checkPath, inspectPath, prepareFilePath } from './paths.js';
 import {
   authorOf,
@@ -118,10 +118,11 @@ export function writeFile(
     });
   }
   return changeProject(ws, caller, projectId, async (row, repo) => {
-    const head = await repo.head();
-    const current = (await fileAt(repo, head, path))?.id ?? null;
+    // Both read HEAD, which only changes under the project's lock, held here.
+    const [head, entry] = await Promise.all([repo.head(), fileAt(repo, 'HEAD', path)]);
+    const current = entry?.id ?? null;
     checkPrecondition(path, current, condition);
-    const version = await repo.blobIdOf(text);
+    const version = blobIdIn(head, text);
     if (version === current) return { path, version, commit: head, created: false };
     if (current === null) {
       const count = (await repo.tree(head)).length;
@@ -134,7 +135,7 @@ export function writeFile(
     }
     await checkGrowth(ws, caller, row, bytes);
     await putFile(repo, path, text);
-    const commit = await repo.commit(`Save ${path}`, authorOf(caller));
+    const commit = await repo.commitIndex(`Save ${path}`, authorOf(caller), head);
     return { path, version, commit, created: current === null };
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Git } from './git.js';
 
 /** One entry of a tree at a commit. */
@@ -25,6 +26,18 @@ export const FILE_MODES = new Set(['100644', '100755']);
 
 /** A commit id as callers give one: 4 to 64 hex digits (SHA-1 or SHA-256, abbreviated or not). */
 export const COMMIT_ID = /^[0-9a-f]{4,64}$/;
+
+/**
+ * The id git gives `text` as a blob, computed here instead of by a `git hash-object` process: the hash of
+ * `blob <bytes>\0<text>`, SHA-1 or SHA-256 as the repository's own ids are (`sameFormatAs`, any id of it).
+ */
+export function blobIdIn(sameFormatAs: string, text: string): string {
+  const body = Buffer.from(text, 'utf8');
+  const hash = createHash(sameFormatAs.length === 64 ? 'sha256' : 'sha1');
+  hash.update(`blob ${body.length}\0`);
+  hash.update(body);
+  return hash.digest('hex');
+}
 
 /** The git commands a project needs, over the one Git runner; paths are checked before they get here. */
 export class Repository {
@@ -78,11 +91,6 @@ export class Repository {
     return this.git.run(this.dir, ['cat-file', 'blob', id]);
   }
 
-  /** The blob id `text` would have, without storing it: the version a write would give. */
-  async blobIdOf(text: string): Promise<string> {
-    return (await this.git.run(this.dir, ['hash-object', '--stdin'], { input: text })).trim();
-  }
-
   /** Stages the given paths as they are on disk (a deleted one as deleted). */
   async stage(paths: readonly string[]): Promise<void> {
     await this.git.run(this.dir, ['add', '--all', '--force', '--', ...paths]);
@@ -110,6 +118,23 @@ export class Repository {
       message,
     ]);
     return this.head();
+  }
+
+  /**
+   * Commits the index on top of `parent` as `author`, without `git commit` (which first looks at every file of
+   * the working tree, though the index already is what to commit): `write-tree`, `commit-tree`, then HEAD's
+   * branch moved only if it still is at `parent`. Answers the new commit. Not for a merge in progress (one
+   * parent only).
+   */
+  async commitIndex(message: string, author: { name: string; email: string }, parent: string): Promise<string> {
+    const tree = (await this.git.run(this.dir, ['write-tree'])).trim();
+    const commit = (
+      await this.git.run(this.dir, ['commit-tree', tree, '-p', parent, '-m', message], {
+        env: { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email },
+      })
+    ).trim();
+    await this.git.run(this.dir, ['update-ref', '-m', `commit: ${message}`, 'HEAD', commit, parent]);
+    return commit;
   }
 
   /** Puts the working tree and index back to HEAD: after a change that failed half-way, nothing is left of it. */
