@@ -2,11 +2,17 @@
 // painted, measured in the browser (performance.now() at the key press,
 // a performance mark in the frame after the grid rendered its first row),
 // for runs served by the warm pool (a head without tail on a fresh session)
-// and for runs continuing the session's own instance. Starts the platform
-// as `npm start` does, drives Debian's chromium with playwright-core, and
-// prints one table. Also prints the production bundle's size.
-// Run after `npm run build`: node bench/ui.js
-// Knobs (environment): BENCH_UI_SAMPLES (10), CHROMIUM_PATH.
+// and for runs continuing the session's own instance, beside the platform's
+// own total for the same runs (their `done` event) and split where the
+// browser spends it; then the frame times of scrolling a 100,000-row result.
+// The goals of issue 19 are printed as PASS or FAIL. Starts the platform as
+// `npm start` does, drives Debian's chromium with playwright-core. Also
+// prints the production bundle's size.
+// Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/ui.js
+// Knobs (environment): BENCH_UI_SAMPLES (20), BENCH_UI_SCROLL_MS (5000),
+// BENCH_UI_TRACE (a file: a chromium performance trace of one session run,
+// for chrome://tracing or the DevTools Performance panel), SPA_DIR (another
+// build of the SPA, to compare two in one session), CHROMIUM_PATH.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,9 +21,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freePort } from '../backend/kit/dist/index.js';
+import { measureRun, scrollFrames } from './lib/ui-page.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SAMPLES = Number(process.env.BENCH_UI_SAMPLES ?? 10);
+const SAMPLES = Number(process.env.BENCH_UI_SAMPLES ?? 20);
+const SCROLL_MS = Number(process.env.BENCH_UI_SCROLL_MS ?? 5000);
+/** Issue 19's goals: first row painted (session instance, p50) and scrolling 100,000 rows at 60 frames a second. */
+const GOAL_FIRST_ROW_MS = 35;
+const FRAME_MS = 1000 / 60;
+const BIG_HEAD = 'SELECT g AS n, md5(g::text) AS hash FROM generate_series(1, 100000) g;';
 const HEAD = 'SELECT g AS n, md5(g::text) AS hash FROM generate_series(1, 1000) g;';
 
 async function startPlatform() {
@@ -57,33 +69,6 @@ async function startPlatform() {
   return { url, stop };
 }
 
-/** Presses Ctrl+Enter and returns the ms until the first row was painted, as the page measured it. */
-async function measure(page, previousRun) {
-  await page.evaluate(() => {
-    performance.clearMarks();
-    window.__pressedAt = undefined;
-    // Capture phase on window: before Monaco sees the key. Control's own keydown comes first and is skipped.
-    window.__onKey ??= (e) => {
-      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) window.__pressedAt ??= performance.now();
-    };
-    window.addEventListener('keydown', window.__onKey, { capture: true });
-  });
-  await page.keyboard.press('ControlOrMeta+Enter');
-  await page
-    .locator(`[data-testid="run-panel"]:not([data-run="${previousRun}"]):not([data-status="running"])`)
-    .waitFor({ timeout: 60_000 });
-  await page.waitForFunction(() => performance.getEntriesByName('taidon:first-row-painted').length > 0, null, {
-    timeout: 10_000,
-  });
-  const result = await page.evaluate(() => ({
-    ms: performance.getEntriesByName('taidon:first-row-painted')[0].startTime - window.__pressedAt,
-    source: document.querySelector('[data-testid="state-source"]')?.getAttribute('data-source'),
-    warmPool: document.querySelector('[data-testid="state-source"]')?.getAttribute('data-warm-pool'),
-    run: document.querySelector('[data-testid="run-panel"]')?.getAttribute('data-run'),
-  }));
-  return result;
-}
-
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -98,6 +83,69 @@ function bundleBytes(dir) {
   return total;
 }
 
+/** Replaces the editor's text (the focus stays in the editor). */
+async function typeHead(page, head) {
+  await page.locator('[data-testid="editor"] .monaco-editor .view-lines').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(head);
+}
+
+/** Scrolls the finished 100,000-row result and returns its frame intervals and how many rows the DOM held. */
+async function scrollBigResult(page, previous) {
+  await typeHead(page, BIG_HEAD);
+  const run = await measureRun(page, previous);
+  const rows = await page.getByTestId('result-grid').getAttribute('data-rows');
+  if (rows !== '100000') throw new Error(`the grid holds ${rows} rows, not 100000`);
+  // A flick: ~38 new rows every frame, down and back up, the virtualizer drawing new rows in each.
+  const scroll = await scrollFrames(page, { durationMs: SCROLL_MS, pxPerFrame: 1000 });
+  return { run, ...scroll };
+}
+
+const fmt = (n) => (n === undefined || Number.isNaN(n) ? '—' : `${n.toFixed(0)} ms`);
+const p50of = (values) => {
+  const present = values.filter((v) => v !== undefined);
+  return present.length === 0 ? undefined : percentile(present, 50);
+};
+
+function printRuns(rows) {
+  console.log(`\nCtrl+Enter → first row painted, measured in chromium (${SAMPLES} samples each, 1,000-row SELECT)\n`);
+  console.log(
+    `${'state from'.padEnd(28)}${'n'.padStart(4)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'max'.padStart(10)}${'platform p50'.padStart(14)}`,
+  );
+  for (const [name, samples] of rows) {
+    const values = samples.map((s) => s.ms);
+    console.log(
+      `${name.padEnd(28)}${String(values.length).padStart(4)}${fmt(percentile(values, 50)).padStart(10)}${fmt(percentile(values, 95)).padStart(10)}${fmt(Math.max(...values)).padStart(10)}${fmt(p50of(samples.map((s) => s.platformMs))).padStart(14)}`,
+    );
+  }
+  console.log('\nwhere the time goes, p50 of ms after the key press (session instance runs)\n');
+  const session = rows[1][1];
+  for (const [label, key] of [
+    ['fetch() called for POST /api/runs', 'fetch'],
+    ['first byte of the response', 'firstByte'],
+    ['first rows parsed by the SPA', 'rows'],
+    ['first row rendered (React commit)', 'rendered'],
+    ['first row painted', 'ms'],
+  ]) {
+    console.log(`  ${label.padEnd(40)}${fmt(p50of(session.map((s) => s[key]))).padStart(8)}`);
+  }
+}
+
+function printScroll(scroll) {
+  const intervals = scroll.intervals;
+  const seconds = intervals.reduce((a, b) => a + b, 0) / 1000;
+  const fps = intervals.length / seconds;
+  const long = intervals.filter((ms) => ms > FRAME_MS * 1.5).length;
+  console.log(
+    `\nscrolling 100,000 rows (${SCROLL_MS / 1000} s, 1,000 px a frame, ${scroll.rowsInDom} rows in the DOM): ` +
+      `${fps.toFixed(1)} frames/s, frame p50 ${percentile(intervals, 50).toFixed(1)} ms, p95 ${percentile(intervals, 95).toFixed(1)} ms, ` +
+      `max ${Math.max(...intervals).toFixed(1)} ms, ${long} of ${intervals.length} frames late (> 25 ms); ` +
+      `the run itself: ${fmt(scroll.run.ms)} to the first row, platform ${fmt(scroll.run.platformMs)}`,
+  );
+  return { fps, p95: percentile(intervals, 95) };
+}
+
 async function main() {
   const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p) => p && existsSync(p));
   if (!chromiumPath) throw new Error('chromium is not installed (scripts/setup.sh installs it)');
@@ -105,48 +153,56 @@ async function main() {
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
   const rows = { pool: [], session: [] };
   const sources = new Set();
+  let scroll;
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     await page.goto(platform.url);
-    await page.locator('[data-testid="editor"] .monaco-editor .view-lines').click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText(HEAD);
+    await typeHead(page, HEAD);
     let previous = '';
     // One discarded run: the first run of a page loads the grid code paths and JITs.
-    ({ run: previous } = await measure(page, previous));
+    ({ run: previous } = await measureRun(page, previous));
     for (let i = 0; i < SAMPLES; i++) {
       // Reset: a new session, so the run takes an instance of the empty database from the warm pool.
       await page.getByTestId('reset-button').click();
       await page.locator('[data-testid="editor"] .monaco-editor .view-lines').click();
-      const pool = await measure(page, previous);
+      const pool = await measureRun(page, previous);
       previous = pool.run;
       sources.add(`${pool.source}${pool.warmPool === 'true' ? ' (warm pool)' : ''}`);
-      if (pool.source === 'pool' || pool.warmPool === 'true') rows.pool.push(pool.ms);
-      const session = await measure(page, previous);
+      if (pool.source === 'pool' || pool.warmPool === 'true') rows.pool.push(pool);
+      const tracing = process.env.BENCH_UI_TRACE && i === SAMPLES - 1;
+      if (tracing) await browser.startTracing(page, { path: process.env.BENCH_UI_TRACE, screenshots: false });
+      const session = await measureRun(page, previous);
+      if (tracing) await browser.stopTracing();
       previous = session.run;
-      if (session.source === 'session') rows.session.push(session.ms);
+      if (session.source === 'session') rows.session.push(session);
     }
+    scroll = await scrollBigResult(page, previous);
   } finally {
     await browser.close();
     await platform.stop();
   }
-  const fmt = (n) => (n === undefined ? '—' : `${n.toFixed(0)} ms`);
-  console.log(`\nCtrl+Enter → first row painted, measured in chromium (${SAMPLES} samples each, 1,000-row SELECT)\n`);
-  console.log(
-    `${'state from'.padEnd(28)}${'n'.padStart(4)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'max'.padStart(10)}`,
-  );
-  for (const [name, values] of [
+  printRuns([
     ['warm pool (new session)', rows.pool],
     ['session instance (REPL)', rows.session],
-  ]) {
-    console.log(
-      `${name.padEnd(28)}${String(values.length).padStart(4)}${fmt(percentile(values, 50)).padStart(10)}${fmt(percentile(values, 95)).padStart(10)}${fmt(Math.max(...values)).padStart(10)}`,
-    );
-  }
+  ]);
+  const frames = printScroll(scroll);
+  const sessionP50 = percentile(
+    rows.session.map((s) => s.ms),
+    50,
+  );
+  const platformP50 = p50of(rows.session.map((s) => s.platformMs));
+  console.log('\ngoals (issue 19)\n');
+  console.log(
+    `  ${sessionP50 <= GOAL_FIRST_ROW_MS ? 'PASS' : 'FAIL'}  session instance, first row painted p50 ≤ ${GOAL_FIRST_ROW_MS} ms: ${fmt(sessionP50)} (the platform's own p50 for the same runs: ${fmt(platformP50)})`,
+  );
+  // 60 frames a second: as many frames as a 60 Hz display shows (within 5 %), and 95 % of them on time.
+  const smooth = frames.fps >= 57 && frames.p95 <= FRAME_MS * 1.5;
+  console.log(
+    `  ${smooth ? 'PASS' : 'FAIL'}  100,000 rows scroll at 60 frames/s (≥ 57 frames/s, p95 frame ≤ 25 ms): ${frames.fps.toFixed(1)} frames/s, p95 ${frames.p95.toFixed(1)} ms`,
+  );
   console.log(`\nsources seen for new sessions: ${[...sources].join(', ')}`);
-  console.log(`production bundle: ${(bundleBytes(join(ROOT, 'frontend/main/dist')) / 1024).toFixed(0)} KiB`);
+  console.log(`production bundle: ${(bundleBytes(process.env.SPA_DIR ?? join(ROOT, 'frontend/main/dist')) / 1024).toFixed(0)} KiB`);
 }
 
 await main();
