@@ -23,6 +23,11 @@ const bareGit = (dir: string, ...args: string[]) =>
     env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
 
+/** The bearer token the SPA holds (evaluated in the page, which has a DOM). */
+const accessToken = async (page: Page): Promise<string> =>
+  (JSON.parse((await page.evaluate("localStorage.getItem('taidon.auth')")) ?? '{}') as { accessToken: string })
+    .accessToken;
+
 /** Does `action` and waits for the run it starts to finish; returns its status. */
 async function runWith(page: Page, action: () => Promise<void>, timeoutMs = 120_000): Promise<string> {
   const panel = page.locator('[data-testid="run-panel"]');
@@ -236,6 +241,83 @@ describe('projects in the editor, in chromium', () => {
     expect(bareGit(bare(), 'show', 'main:seed/01-authors.sql')).toContain("'Ursula Le Guin', 1929");
     expect(bareGit(bare(), 'log', '-1', '--format=%P', 'main').trim().split(' ')).toHaveLength(2);
   }, 120_000);
+
+  it('keeps the buffer when the file changed elsewhere (412), says so, and saves over it on request', async () => {
+    const token = await accessToken(page);
+    const projectId = await page.getByTestId('project-select').inputValue();
+    const fileUrl = `${platform.url}/api/projects/${projectId}/files/seed/01-authors.sql`;
+    const headers = { authorization: `Bearer ${token}` };
+    // Another tab (or a person with curl) saves the file the editor has open.
+    const elsewhere = await fetch(fileUrl, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'text/plain', 'if-match': '*' },
+      body: "INSERT INTO authors (id, name, born) VALUES (1, 'Elsewhere', 1929);\n",
+    });
+    expect(elsewhere.status).toBe(200);
+
+    const tab = page.locator('[data-testid="editor-tab"][data-name="seed/01-authors.sql"]');
+    expect(await tab.getAttribute('data-active')).toBe('true');
+    const mine =
+      "INSERT INTO authors (id, name, born) VALUES (1, 'Mine', 1929), (2, 'Stanisław Lem', 1921), (3, 'Octavia E. Butler', 1947);";
+    await typeInEditor(page, mine);
+    await page.keyboard.press('ControlOrMeta+S');
+    const stale = page.locator('[data-testid="save-notice"][data-kind="stale"]');
+    await stale.waitFor({ timeout: 30_000 });
+    expect(await stale.textContent()).toContain('seed/01-authors.sql changed elsewhere since you opened it');
+    expect(await editorText(page)).toBe(mine);
+    expect(await tab.getAttribute('data-dirty')).toBe('true');
+    expect(await (await fetch(fileUrl, { headers })).text()).toContain("'Elsewhere'");
+    await screenshot(page, 'project-stale');
+
+    await stale.getByTestId('save-overwrite').click();
+    await page.locator('[data-testid="save-notice"][data-kind="saved"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => tab.getAttribute('data-dirty')).toBe('false');
+    expect(await (await fetch(fileUrl, { headers })).text()).toBe(mine);
+  }, 90_000);
+
+  it('shows the history with a commit’s diff, the file’s own history, and restores the file as it was first', async () => {
+    await page.getByTestId('project-panel').locator('summary', { hasText: 'History' }).click();
+    const commits = page.getByTestId('project-commit');
+    await expect.poll(() => commits.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
+    const projectCommits = await commits.count();
+    await commits.first().getByTestId('commit-diff').click();
+    const diffFile = page.locator('[data-testid="diff-file"][data-path="seed/01-authors.sql"]');
+    await diffFile.waitFor({ timeout: 20_000 });
+    expect(await diffFile.locator('.diff-add').allTextContents()).toContain(
+      "+INSERT INTO authors (id, name, born) VALUES (1, 'Mine', 1929), (2, 'Stanisław Lem', 1921), (3, 'Octavia E. Butler', 1947);",
+    );
+    expect(await diffFile.locator('.diff-del').allTextContents()).toContain(
+      "-INSERT INTO authors (id, name, born) VALUES (1, 'Elsewhere', 1929);",
+    );
+    await screenshot(page, 'project-history');
+
+    // This file's history leaves out the commits that did not touch it (the save of seed/02-books.sql).
+    await page.getByTestId('history-scope-file').check();
+    await expect
+      .poll(
+        async () => {
+          const n = await commits.count();
+          return n > 0 && n < projectCommits;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    await commits.last().getByTestId('commit-restore').click();
+    const [kind, text] = await panelMessage(page);
+    expect(kind).toBe('ok');
+    expect(text).toMatch(/^Restored seed\/01-authors\.sql as of [0-9a-f]{8} \(new commit [0-9a-f]{8}\)\.$/);
+    // The tab had no unsaved edit: it shows the file as the template made it.
+    await expect.poll(() => editorText(page), { timeout: 20_000 }).toContain("(1, 'Ursula K. Le Guin', 1929),");
+    const tab = page.locator('[data-testid="editor-tab"][data-name="seed/01-authors.sql"]');
+    expect(await tab.getAttribute('data-dirty')).toBe('false');
+    const template = await readFile(join(platformTemplate(), 'seed/01-authors.sql'), 'utf8');
+    const projectId = await page.getByTestId('project-select').inputValue();
+    const token = await accessToken(page);
+    const restored = await fetch(`${platform.url}/api/projects/${projectId}/files/seed/01-authors.sql`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await restored.text()).toBe(template);
+  }, 90_000);
 });
 
 /** The example template as vcs-sync ships it. */
