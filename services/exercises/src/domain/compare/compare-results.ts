@@ -112,8 +112,9 @@ function tieGroups(plan: ReferencePlan, reference: ResultSet, visible: number, o
   const groups: TieGroup[] = [];
   let previousKey: string | undefined;
   for (const [index, full] of reference.rows.entries()) {
+    // Tie groups follow the ORDER BY keys even when order does not count: LIMIT and OFFSET still pick rows by them.
     // Without a reference ORDER BY an ordered comparison is the author's row order: every row is its own group.
-    const key = !ordered ? '' : plan.keys.length === 0 ? String(index) : keyOf(full);
+    const key = plan.keys.length > 0 ? keyOf(full) : ordered ? String(index) : '';
     let group = groups[groups.length - 1];
     if (!group || key !== previousKey) {
       group = { rows: [], taken: 0 };
