@@ -9,7 +9,12 @@ export {
   snapshotState,
 } from './domain/compare/state.js';
 export { DEFAULT_MAX_MUTANTS, generateMutants, type Mutant } from './domain/mutants/generate.js';
-export { type DatasetRunner, type MutationReport, measureMutants } from './domain/mutants/measure.js';
+export {
+  type DatasetRunner,
+  type MeasureOptions,
+  type MutationReport,
+  measureMutants,
+} from './domain/mutants/measure.js';
 export type { MutantOperator } from './domain/mutants/operators.js';
 export { loadParser } from './domain/sql/tree.js';
 export { EXERCISES_ERROR_CODES, ExercisesError } from './errors.js';

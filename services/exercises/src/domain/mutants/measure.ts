@@ -13,14 +13,29 @@ export interface DatasetRunner {
   run(sql: string): Promise<ResultSet>;
 }
 
+/** How a publish measures: the cap, the comparison, what the author marked, the time it may take. */
+export interface MeasureOptions {
+  maxMutants?: number;
+  /** The exercise's comparison options (`sampleRows` is forced to 0: a report shows no data). */
+  compare?: ResultCompareOptions;
+  /** Labels of mutants the author marked equivalent to the reference on every database: run, never counted. */
+  equivalent?: readonly string[];
+  /** Wall-clock budget; mutants not started by then are reported as `unmeasured`, not as survivors. Default 120 s. */
+  budgetMs?: number;
+}
+
 /** What publishing reports about the datasets: how many mutants they tell apart from the reference, and which survive. */
 export interface MutationReport {
-  /** Mutants run (stillborn ones included). */
+  /** Mutants generated (within the cap). */
   mutants: number;
   killed: number;
   /** Mutants that failed on every dataset (a GROUP BY key dropped that the SELECT still names): not counted in the score. */
   stillborn: number;
-  /** killed / (mutants − stillborn), 0..1; 1 when no mutant could run. */
+  /** Mutants the author marked equivalent: not counted in the score. */
+  equivalent: number;
+  /** Mutants left unrun when the time budget ran out: not counted in the score. */
+  unmeasured: number;
+  /** killed / (killed + survivors), 0..1; 1 when nothing was counted. */
   score: number;
   survivors: Mutant[];
   /** Per dataset, how many of the counted mutants it fails. */
@@ -29,59 +44,69 @@ export interface MutationReport {
 
 /**
  * Runs the reference (keyed, ties extended) and every mutant on every
- * dataset and compares them as an attempt would be compared, with the
- * exercise's options. A mutant is killed when one dataset fails it,
- * including by an error or a time limit where the reference ran.
+ * dataset (the datasets of one mutant at once) and compares them as an
+ * attempt would be compared, with the exercise's options. A mutant is
+ * killed when one dataset fails it, including by an error or a time limit
+ * where the reference ran.
  */
 export async function measureMutants(
   referenceSql: string,
   datasets: readonly DatasetRunner[],
-  options: { maxMutants?: number; compare?: ResultCompareOptions } = {},
+  options: MeasureOptions = {},
 ): Promise<MutationReport> {
+  const started = Date.now();
+  const budgetMs = options.budgetMs ?? 120_000;
+  const equivalentLabels = new Set(options.equivalent ?? []);
   const plan = planReference(referenceSql);
   const mutants = generateMutants(referenceSql, options.maxMutants ?? DEFAULT_MAX_MUTANTS);
   const references = await Promise.all(datasets.map((d) => d.run(plan.sql)));
-  const perDataset = datasets.map((d) => ({ name: d.name, killed: 0 }));
-  const survivors: Mutant[] = [];
-  let killed = 0;
-  let stillborn = 0;
+  const compare = { ...options.compare, sampleRows: 0 };
+  const report: MutationReport = {
+    mutants: mutants.length,
+    killed: 0,
+    stillborn: 0,
+    equivalent: 0,
+    unmeasured: 0,
+    score: 1,
+    survivors: [],
+    datasets: datasets.map((d) => ({ name: d.name, killed: 0 })),
+  };
   for (const mutant of mutants) {
-    let errors = 0;
-    const failedOn: number[] = [];
-    for (const [i, dataset] of datasets.entries()) {
-      const reference = references[i];
-      if (!reference) continue;
-      let answer: ResultSet | undefined;
-      try {
-        answer = await dataset.run(mutant.sql);
-      } catch {
-        // The mutant's SQL error or time limit is the difference itself; its text does not matter here.
-        errors++;
-      }
-      const failed = !answer || !compareResults(plan, reference, answer, { ...options.compare, sampleRows: 0 }).passed;
-      if (failed) failedOn.push(i);
-    }
-    if (datasets.length > 0 && errors === datasets.length) {
-      stillborn++;
+    if (equivalentLabels.has(mutant.label)) {
+      report.equivalent++;
       continue;
     }
-    if (failedOn.length === 0) {
-      survivors.push(mutant);
+    if (Date.now() - started > budgetMs) {
+      report.unmeasured++;
       continue;
     }
-    killed++;
-    for (const i of failedOn) {
-      const entry = perDataset[i];
-      if (entry) entry.killed++;
+    const outcomes = await Promise.all(
+      datasets.map(async (dataset, i) => {
+        const reference = references[i];
+        try {
+          const answer = await dataset.run(mutant.sql);
+          return reference && !compareResults(plan, reference, answer, compare).passed ? 'failed' : 'passed';
+        } catch {
+          // The mutant's SQL error or time limit is the difference itself; its text does not matter here.
+          return 'error';
+        }
+      }),
+    );
+    if (outcomes.length > 0 && outcomes.every((o) => o === 'error')) {
+      report.stillborn++;
+      continue;
+    }
+    if (outcomes.every((o) => o === 'passed')) {
+      report.survivors.push(mutant);
+      continue;
+    }
+    report.killed++;
+    for (const [i, outcome] of outcomes.entries()) {
+      const entry = report.datasets[i];
+      if (entry && outcome !== 'passed') entry.killed++;
     }
   }
-  const counted = mutants.length - stillborn;
-  return {
-    mutants: mutants.length,
-    killed,
-    stillborn,
-    score: counted === 0 ? 1 : killed / counted,
-    survivors,
-    datasets: perDataset,
-  };
+  const counted = report.killed + report.survivors.length;
+  report.score = counted === 0 ? 1 : report.killed / counted;
+  return report;
 }

@@ -71,6 +71,16 @@ describe('the kill score of an exercise’s datasets on PostgreSQL', () => {
     for (const survivor of after.survivors) await expect(better.run(survivor.sql)).resolves.toBeDefined();
   });
 
+  it('leaves mutants the author marked equivalent out of the score, and those past the time budget unmeasured', async () => {
+    const plain = await runner('plain', PLAIN);
+    const better = await runner('ties-and-nulls', TIES_AND_NULLS);
+    const marked = await measureMutants(REFERENCE, [plain, better], { equivalent: ['DISTINCT added'] });
+    expect(marked).toMatchObject({ equivalent: 1, survivors: [], unmeasured: 0 });
+    expect(marked.score).toBe(1);
+    const rushed = await measureMutants(REFERENCE, [plain], { budgetMs: -1 });
+    expect(rushed).toMatchObject({ killed: 0, survivors: [], unmeasured: rushed.mutants, score: 1 });
+  });
+
   it('never kills the reference written another way, and counts a mutant that fails everywhere as stillborn', async () => {
     const data = await runner('plain', PLAIN);
     // Dropping a GROUP BY key the SELECT still shows fails on every database: such mutants say nothing about the data.
