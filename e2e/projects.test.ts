@@ -318,6 +318,27 @@ describe('projects in the editor, in chromium', () => {
     });
     expect(await restored.text()).toBe(template);
   }, 90_000);
+
+  it('deletes the project after a confirmation: gone from the list, its file tabs kept as plain queries', async () => {
+    const projectId = await page.getByTestId('project-select').inputValue();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('project-delete').click();
+    expect(await panelMessage(page)).toEqual(['ok', 'Deleted example.']);
+    expect(await page.getByTestId('project-select').inputValue()).toBe('');
+    expect(await page.locator(`[data-testid="project-select"] option[value="${projectId}"]`).count()).toBe(0);
+    const gone = await fetch(`${platform.url}/api/projects/${projectId}/files`, {
+      headers: { authorization: `Bearer ${await accessToken(page)}` },
+    });
+    expect(gone.status).toBe(404);
+    // The tabs keep their text but are bound to no file any more (so Ctrl+S has nothing to save to).
+    await expect
+      .poll(async () => JSON.parse((await page.evaluate("localStorage.getItem('taidon.project-files')")) ?? '{}'))
+      .toEqual({});
+    const tab = page.locator('[data-testid="editor-tab"][data-name="seed/01-authors.sql"]');
+    expect(await tab.getAttribute('data-dirty')).toBe('false');
+    await expect.poll(() => editorText(page)).toContain("(1, 'Ursula K. Le Guin', 1929),");
+    expect(await page.getByTestId('project-file').count()).toBe(0);
+  }, 60_000);
 });
 
 /** The example template as vcs-sync ships it. */

@@ -147,9 +147,15 @@ export function useProjectFiles({ projects, tabs, setTabs, editor, onCommitted }
     return () => window.removeEventListener('keydown', onKey, true);
   }, [save]);
 
+  /** A deleted project's tabs become plain queries: their text stays, no save can reach the project. */
+  const forgetProject = useCallback(
+    (projectId: string) => setBindings((b) => pruneBindings(b, Object.keys(b), projectId)),
+    [],
+  );
+
   const dirty = useMemo(
     () => new Set(tabs.tabs.filter((t) => isDirty(bindings[t.id], t.text)).map((t) => t.id)),
     [tabs.tabs, bindings],
   );
-  return { bindings, dirty, notice, saving, open, save, reload, syncWithTree };
+  return { bindings, dirty, notice, saving, open, save, reload, syncWithTree, forgetProject };
 }

@@ -37,7 +37,12 @@ export function useProjectWorkspace(options: Options) {
     editor,
     onCommitted: (id) => state.committed(id),
   });
-  const state = useProjects(projectsApi, accountId, (id, versions) => void files.syncWithTree(id, versions));
+  const state = useProjects(
+    projectsApi,
+    accountId,
+    (id, versions) => void files.syncWithTree(id, versions),
+    files.forgetProject,
+  );
   const run = useProjectRun(api, showRun, { onFinished: onRunFinished, renewSession });
   const activeId = tabs.activeId;
   const runOnProject = useCallback(

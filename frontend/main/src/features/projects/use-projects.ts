@@ -30,6 +30,7 @@ export function useProjects(
   projects: ProjectsApi,
   accountId: string | undefined,
   onTreeChanged: (projectId: string, versions: ReadonlyMap<string, string>) => void,
+  onDeleted: (projectId: string) => void,
 ) {
   const [list, setList] = useState<Project[] | null>(null);
   const [templates, setTemplates] = useState<string[]>([]);
@@ -44,6 +45,8 @@ export function useProjects(
   const [revision, setRevision] = useState(0);
   const changed = useRef(onTreeChanged);
   changed.current = onTreeChanged;
+  const deleted = useRef(onDeleted);
+  deleted.current = onDeleted;
   const selected = list?.find((p) => p.id === selectedId) ?? null;
 
   const reloadList = useCallback(async () => {
@@ -120,6 +123,7 @@ export function useProjects(
   const remove = (project: Project) =>
     act('Deleting the project', async () => {
       await projects.remove(project.id);
+      deleted.current(project.id);
       if (selectedId === project.id) setSelectedId(null);
       await reloadList();
       return `Deleted ${project.name}.`;
@@ -209,6 +213,7 @@ export function useProjects(
     runTests,
     /** A save committed: the tree's versions and the history are new. */
     committed: (id: string) => {
+      // A failed read leaves the tree as it was; the next action reads it again and reports its own error.
       if (id === selectedKnown) void reloadTree(id).catch(() => undefined);
     },
   };
