@@ -15,6 +15,11 @@ export const EXERCISES_ERROR_CODES = {
     meaning:
       'A query exercise’s reference solution is not exactly one SELECT (WITH, VALUES and set operations count as one).',
   },
+  EXERCISES_REFERENCE_TOO_LARGE: {
+    status: 422,
+    meaning:
+      'The reference query returns more rows than answers are compared on (`limit` says how many); the task should ask for fewer.',
+  },
   EXERCISES_STATE_TOO_LARGE: {
     status: 422,
     meaning:

@@ -1,3 +1,4 @@
+import { ExercisesError } from '../../errors.js';
 import { RowMultiset } from './multiset.js';
 import type { ReferencePlan } from './reference-order.js';
 import { describeType, formatRow, type ResultSet, type TypeFamily, typeFamily, typesAgree } from './result-set.js';
@@ -14,7 +15,12 @@ export interface ResultCompareOptions {
   tolerance?: number;
   /** How many differing rows a verdict may show; 0 for a hidden dataset that reveals none. Default 3. */
   sampleRows?: number;
+  /** Most rows compared on either side; an answer past it fails, a reference past it is refused. Default 10 000. */
+  maxRows?: number;
 }
+
+/** Rows compared at most by default: the multiset and tie groups are held in memory. */
+export const DEFAULT_MAX_COMPARED_ROWS = 10_000;
 
 /** Why an answer failed on one dataset, in a learner's words and as data the editor can draw as a diff. */
 export interface ResultVerdict {
@@ -54,6 +60,23 @@ export function compareResults(
   options: ResultCompareOptions = {},
 ): ResultVerdict {
   const sample = options.sampleRows ?? 3;
+  const maxRows = options.maxRows ?? DEFAULT_MAX_COMPARED_ROWS;
+  if (reference.rows.length > maxRows) {
+    throw new ExercisesError(
+      'EXERCISES_REFERENCE_TOO_LARGE',
+      'The reference returns more rows than answers are compared on.',
+      {
+        details: { limit: maxRows },
+      },
+    );
+  }
+  if (answer.rows.length > maxRows) {
+    return {
+      passed: false,
+      reason: 'rows',
+      message: `Your query returns more than ${maxRows} rows; the task expects ${plural(reference.rows.length, 'row')} or fewer.`,
+    };
+  }
   const visible = reference.columns.length - plan.hiddenColumns;
   const expectedColumns = reference.columns.slice(0, visible);
   const columnProblem = compareColumns(expectedColumns, answer.columns, options.columnNames ?? false);

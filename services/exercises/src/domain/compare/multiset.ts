@@ -1,16 +1,18 @@
-import { rowKey, rowsEqual, type TypeFamily } from './result-set.js';
+import { canonicalValue, rowKey, rowsEqual, type TypeFamily } from './result-set.js';
 
 type Row = readonly (string | null)[];
+type Entry = { row: Row; count: number };
 
 /**
  * A multiset of rows (duplicates counted) that takes rows out one at a
  * time: by exact canonical value first, then, under a numeric tolerance,
- * the first remaining row within it. With a tolerance the matching is
- * greedy (equality within a tolerance is not transitive); result sets are
- * bounded, so the scan is too.
+ * the first remaining row within it among the rows equal on every
+ * non-number column (a bucket), so a tolerance scan stays inside rows
+ * that could match. Equality within a tolerance is not transitive, so that
+ * matching is greedy.
  */
 export class RowMultiset {
-  private readonly entries = new Map<string, { row: Row; count: number }>();
+  private readonly buckets = new Map<string, Map<string, Entry>>();
   private total = 0;
 
   constructor(
@@ -26,10 +28,11 @@ export class RowMultiset {
   }
 
   add(row: Row): void {
+    const bucket = this.bucketOf(row, true);
     const key = rowKey(row, this.families);
-    const entry = this.entries.get(key);
+    const entry = bucket?.get(key);
     if (entry) entry.count++;
-    else this.entries.set(key, { row, count: 1 });
+    else bucket?.set(key, { row, count: 1 });
     this.total++;
   }
 
@@ -39,11 +42,10 @@ export class RowMultiset {
 
   /** Takes one row equal to `row` out; false when there is none. */
   take(row: Row): boolean {
-    const key = this.find(row);
-    if (key === undefined) return false;
-    const entry = this.entries.get(key);
-    if (!entry) return false;
-    if (--entry.count === 0) this.entries.delete(key);
+    const found = this.find(row);
+    if (!found) return false;
+    const [bucket, key, entry] = found;
+    if (--entry.count === 0) bucket.delete(key);
     this.total--;
     return true;
   }
@@ -51,19 +53,41 @@ export class RowMultiset {
   /** Up to `limit` of the rows left, duplicates repeated. */
   sample(limit: number): Row[] {
     const rows: Row[] = [];
-    for (const { row, count } of this.entries.values()) {
-      for (let i = 0; i < count && rows.length < limit; i++) rows.push(row);
-      if (rows.length >= limit) break;
+    for (const bucket of this.buckets.values()) {
+      for (const { row, count } of bucket.values()) {
+        for (let i = 0; i < count && rows.length < limit; i++) rows.push(row);
+        if (rows.length >= limit) return rows;
+      }
     }
     return rows;
   }
 
-  private find(row: Row): string | undefined {
+  private bucketOf(row: Row, create: boolean): Map<string, Entry> | undefined {
+    const key =
+      this.tolerance > 0
+        ? JSON.stringify(
+            row.map((v, i) =>
+              this.families[i] === 'number' ? 0 : canonicalValue(v ?? null, this.families[i] ?? 'other'),
+            ),
+          )
+        : '';
+    let bucket = this.buckets.get(key);
+    if (!bucket && create) {
+      bucket = new Map();
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  private find(row: Row): [Map<string, Entry>, string, Entry] | undefined {
+    const bucket = this.bucketOf(row, false);
+    if (!bucket) return undefined;
     const key = rowKey(row, this.families);
-    if (this.entries.has(key)) return key;
+    const exact = bucket.get(key);
+    if (exact) return [bucket, key, exact];
     if (this.tolerance <= 0) return undefined;
-    for (const [candidate, entry] of this.entries) {
-      if (rowsEqual(entry.row, row, this.families, this.tolerance)) return candidate;
+    for (const [candidate, entry] of bucket) {
+      if (rowsEqual(entry.row, row, this.families, this.tolerance)) return [bucket, candidate, entry];
     }
     return undefined;
   }

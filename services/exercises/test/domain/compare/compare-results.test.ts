@@ -212,6 +212,32 @@ describe('result comparison without a database', () => {
     expect(p.sql).not.toContain('WITH TIES');
   });
 
+  it('bounds the rows it compares: an answer past the bound fails, a reference past it is refused by code', () => {
+    const p = plan('SELECT x FROM t');
+    const many = set(Array.from({ length: 11 }, (_, i) => [String(i)]));
+    expect(compareResults(p, set([['1']]), many, { maxRows: 10 })).toMatchObject({
+      passed: false,
+      reason: 'rows',
+      message: 'Your query returns more than 10 rows; the task expects 1 row or fewer.',
+    });
+    expect(() => compareResults(p, many, set([['1']]), { maxRows: 10 })).toThrow(
+      expect.objectContaining({ code: 'EXERCISES_REFERENCE_TOO_LARGE', details: { limit: 10 } }),
+    );
+  });
+
+  it('matches 10 000 rows within a tolerance by scanning only rows equal on their other columns', () => {
+    const p = plan('SELECT k, x FROM t');
+    const columns = [
+      { name: 'k', type: 'text' },
+      { name: 'x', type: 'double precision' },
+    ];
+    const reference = { columns, rows: Array.from({ length: 10_000 }, (_, i) => [`k${i}`, String(i / 3)]) };
+    const answer = { columns, rows: reference.rows.map(([k, x]) => [k ?? null, Number(x).toFixed(4)]).reverse() };
+    const started = performance.now();
+    expect(compareResults(p, reference, answer, { tolerance: 0.001 })).toEqual({ passed: true });
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it('compares canonical decimals: 2.50 equals 2.5 and -0 equals 0', () => {
     const p = plan('SELECT x FROM t');
     expect(compareResults(p, set([['2.50'], ['-0']], 'numeric'), set([['2.5'], ['0']], 'numeric'))).toEqual({
