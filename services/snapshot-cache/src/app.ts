@@ -33,7 +33,7 @@ export function buildApp(deps: SnapshotCacheDeps): FastifyInstance {
   });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
   const metrics = createSnapshotCacheMetrics();
-  exposeSnapshotCacheMetrics(app, metrics, () => layerTotals(deps.pool));
+  exposeSnapshotCacheMetrics(app, metrics, () => layerTotals(deps.pool), deps.config.SNAPSHOT_CACHE_BUDGET_BYTES);
   const cache = new LayerCache({
     pool: deps.pool,
     driver: deps.driver,

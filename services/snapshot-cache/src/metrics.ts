@@ -87,14 +87,17 @@ function gauge(name: string, help: string, value: number): string {
 
 /**
  * Appends snapshot-cache's series to the `/metrics` answer: the counters and
- * histograms above, and the `taidon_layers` / `taidon_layer_bytes` gauges read
- * from the database at scrape time.
+ * histograms above, the `taidon_layers` / `taidon_layer_bytes` gauges read
+ * from the database at scrape time, and the budget eviction keeps them under
+ * (`taidon_layer_budget_bytes`, which the operator page shows beside them).
  */
 export function exposeSnapshotCacheMetrics(
   app: FastifyInstance,
   metrics: SnapshotCacheMetrics,
   layerTotals: () => Promise<{ count: number; sizeBytes: number }>,
+  budgetBytes: number,
 ): void {
+  const budget = gauge('taidon_layer_budget_bytes', 'Bytes of layers eviction keeps the total under.', budgetBytes);
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.routeOptions.url !== '/metrics' || reply.statusCode !== 200 || typeof payload !== 'string') {
       return payload;
@@ -104,6 +107,6 @@ export function exposeSnapshotCacheMetrics(
       ? gauge('taidon_layers', 'Layers recorded.', totals.count) +
         gauge('taidon_layer_bytes', 'Bytes the recorded layers occupy.', totals.sizeBytes)
       : '';
-    return `${payload}${gauges}${metrics.evictions.render()}${metrics.clonesFromSpares.render()}${metrics.cloneSeconds.render()}${metrics.snapshotSeconds.render()}`;
+    return `${payload}${gauges}${budget}${metrics.evictions.render()}${metrics.clonesFromSpares.render()}${metrics.cloneSeconds.render()}${metrics.snapshotSeconds.render()}`;
   });
 }

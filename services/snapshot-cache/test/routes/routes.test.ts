@@ -149,5 +149,9 @@ describe('snapshot-cache HTTP API', () => {
       expect(metrics.body).toMatch(new RegExp(`^${name}\\{`, 'm'));
     }
     expect(metrics.body).toMatch(/^taidon_layer_snapshot_seconds_count\{service="snapshot-cache"\} 1$/m);
+    // The budget the operator page shows beside the layers' bytes: the configured one.
+    expect(metrics.body).toMatch(
+      new RegExp(`^taidon_layer_budget_bytes\\{service="snapshot-cache"\\} ${1024 ** 3}$`, 'm'),
+    );
   });
 });
