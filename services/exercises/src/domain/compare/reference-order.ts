@@ -27,6 +27,8 @@ export interface ReferencePlan {
   hiddenColumns: number;
   /** The rows of the keyed result the author's query returns: from `offset`, `count` of them (null: all). */
   window: { offset: number; count: number | null };
+  /** What makes the reference's own answer depend on chance, for the author to fix before publishing. */
+  warnings: string[];
 }
 
 /** A hidden sort key's column name; the prefix keeps it clear of names an author would choose. */
@@ -62,8 +64,20 @@ export function planReference(referenceSql: string): ReferencePlan {
   }
   // A set operation's ORDER BY can only name output columns, so nothing is ever appended to one.
   if (hidden.length > 0) select.targetList = [...targets, ...hidden];
+  const limited = !isNoLimit(select.limitCount) || select.limitOffset !== undefined;
+  const constant =
+    (isNoLimit(select.limitCount) || constantInteger(select.limitCount) !== undefined) &&
+    (select.limitOffset === undefined || constantInteger(select.limitOffset) !== undefined);
   const window = extendLimitWithTies(select, hasOrderBy);
-  return { sql: deparseSelect(select), hasOrderBy, keys, hiddenColumns: hidden.length, window };
+  const warnings: string[] = [];
+  if (limited && !hasOrderBy) {
+    warnings.push('The reference has LIMIT or OFFSET without ORDER BY: which rows it returns is left to chance.');
+  } else if (limited && !constant) {
+    warnings.push(
+      'The reference’s LIMIT or OFFSET is not a constant: rows tied at its edge are graded as the author’s.',
+    );
+  }
+  return { sql: deparseSelect(select), hasOrderBy, keys, hiddenColumns: hidden.length, window, warnings };
 }
 
 /** Rewrites a constant LIMIT/OFFSET of an ordered query in place as FETCH … WITH TIES from row 0; answers the window. */

@@ -206,10 +206,21 @@ describe('result comparison without a database', () => {
     expect(() => plan('SELEC 1')).toThrow(expect.objectContaining({ code: 'EXERCISES_REFERENCE_SYNTAX' }));
   });
 
-  it('keeps a LIMIT that is not a constant as written', () => {
+  it('keeps a LIMIT that is not a constant as written, and warns the author', () => {
     const p = plan('SELECT x FROM t ORDER BY x LIMIT (SELECT 1)');
     expect(p.window).toEqual({ offset: 0, count: null });
     expect(p.sql).not.toContain('WITH TIES');
+    expect(p.warnings).toEqual([
+      'The reference’s LIMIT or OFFSET is not a constant: rows tied at its edge are graded as the author’s.',
+    ]);
+  });
+
+  it('warns of a LIMIT without ORDER BY, and of nothing in a well-ordered reference', () => {
+    expect(plan('SELECT x FROM t LIMIT 3').warnings).toEqual([
+      'The reference has LIMIT or OFFSET without ORDER BY: which rows it returns is left to chance.',
+    ]);
+    expect(plan('SELECT x FROM t ORDER BY x LIMIT 3 OFFSET 1').warnings).toEqual([]);
+    expect(plan('SELECT x FROM t').warnings).toEqual([]);
   });
 
   it('bounds the rows it compares: an answer past the bound fails, a reference past it is refused by code', () => {
