@@ -319,6 +319,42 @@ describe('projects in the editor, in chromium', () => {
     expect(await restored.text()).toBe(template);
   }, 90_000);
 
+  it('aborts a conflicting pull: the dialog goes and the project is as it was before the pull', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'taidon-e2e-other-'));
+    try {
+      gitOutside(other, 'clone', '-q', bare(), 'clone');
+      const work = join(other, 'clone');
+      const books = join(work, 'seed/02-books.sql');
+      await writeFile(books, (await readFile(books, 'utf8')).replace("'Dawn', 1940", "'Dawn', 1941"));
+      gitOutside(work, 'commit', '-q', '-am', 'books: Dawn a year later');
+      gitOutside(work, 'push', '-q', 'origin', 'main');
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+    const projectId = await page.getByTestId('project-select').inputValue();
+    const headers = { authorization: `Bearer ${await accessToken(page)}` };
+    const fileUrl = `${platform.url}/api/projects/${projectId}/files/seed/02-books.sql`;
+    const local = (await (await fetch(fileUrl, { headers })).text()).replace("'Dawn', 1940", "'Dawn', 1987");
+    const saved = await fetch(fileUrl, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'text/plain', 'if-match': '*' },
+      body: local,
+    });
+    expect(saved.status).toBe(200);
+
+    await page.getByTestId('project-pull').click();
+    expect((await panelMessage(page))[1]).toMatch(/\(VCS_SYNC_PULL_CONFLICT\)$/);
+    const view = page.getByRole('dialog', { name: 'Pull conflicts' });
+    await view.locator('[data-testid="conflict-file"][data-path="seed/02-books.sql"]').waitFor({ timeout: 20_000 });
+    await view.getByTestId('conflict-abort').click();
+    expect(await panelMessage(page)).toEqual(['ok', 'Merge aborted: the project is as it was before the pull.']);
+    await view.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await (await fetch(fileUrl, { headers })).text()).toBe(local);
+    const pending = await fetch(`${platform.url}/api/projects/${projectId}/merge`, { headers });
+    expect(pending.status).toBe(409);
+    expect(((await pending.json()) as { code: string }).code).toBe('VCS_SYNC_NO_PENDING_MERGE');
+  }, 90_000);
+
   it('deletes the project after a confirmation: gone from the list, its file tabs kept as plain queries', async () => {
     const projectId = await page.getByTestId('project-select').inputValue();
     page.once('dialog', (dialog) => void dialog.accept());
