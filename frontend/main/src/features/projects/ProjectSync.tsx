@@ -21,16 +21,17 @@ export function ProjectSync({ remoteUrl, busy, onSetRemote, onPull, onPush }: Pr
         className="row"
         onSubmit={(e) => {
           e.preventDefault();
-          onSetRemote(url.trim(), token);
+          // An empty URL keeps the remote's own: setting only a new token needs no retyping.
+          onSetRemote(url.trim() || (remoteUrl ?? ''), token);
           setToken('');
         }}
       >
         <input
           aria-label="Remote URL"
           data-testid="remote-url"
-          placeholder="https://…/repo.git"
+          placeholder={remoteUrl ?? 'https://…/repo.git'}
           value={url}
-          required
+          required={!remoteUrl}
           onChange={(e) => setUrl(e.currentTarget.value)}
         />
         <input
