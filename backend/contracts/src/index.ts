@@ -38,6 +38,16 @@ export * as IdpApi from './internal/idp.js';
 export * as SnapshotCacheApi from './internal/snapshot-cache.js';
 export * as VcsSyncApi from './internal/vcs-sync.js';
 export {
+  LatencySummary,
+  OperatorAuth,
+  OperatorCache,
+  OperatorGit,
+  OperatorInstances,
+  OperatorLayers,
+  OperatorOverview,
+  OperatorRuns,
+} from './operator.js';
+export {
   MAX_PLAN_FILES,
   MAX_SCRIPT_CHARS,
   PlanInput,

@@ -9,6 +9,7 @@ import { type HardeningSettings, registerRateLimits, registerSecurityHeaders } f
 import { KeyCache } from './jwks.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAdminAuditRoutes } from './routes/admin-audit.js';
+import { registerAdminOverviewRoute } from './routes/admin-overview.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerExplainRoutes } from './routes/explain.js';
 import { registerInstanceRoutes } from './routes/instances.js';
@@ -35,7 +36,7 @@ export interface GatewayDeps {
     | 'UPSTREAM_TIMEOUT_MS'
   > &
     Partial<Pick<GatewayConfig, 'SPA_DIR' | 'USER_PROFILE_URL' | 'ENV_MANAGER_URL' | 'VCS_SYNC_URL'>> &
-    Partial<Pick<GatewayConfig, 'AUDIT_LOG_URL' | 'BODY_LIMIT_BYTES'>> &
+    Partial<Pick<GatewayConfig, 'AUDIT_LOG_URL' | 'BODY_LIMIT_BYTES' | 'SNAPSHOT_CACHE_URL'>> &
     HardeningSettings;
   logger: Logger;
   /** Where audit events go (createAuditSink); without one nothing is recorded. The gateway flushes it on close. */
@@ -92,6 +93,17 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerProjectTestRoutes(api, sqlRunner);
     registerAdminRoutes(api, userProfile);
     registerAdminAuditRoutes(api, auditLog, userProfile);
+    registerAdminOverviewRoute(
+      api,
+      {
+        sqlRunner: config.SQL_RUNNER_URL,
+        envManager: config.ENV_MANAGER_URL,
+        snapshotCache: config.SNAPSHOT_CACHE_URL,
+        vcsSync: config.VCS_SYNC_URL,
+        gateway: async () => (await app.inject({ method: 'GET', url: '/metrics' })).body,
+      },
+      userProfile,
+    );
     registerOpenApiRoute(api);
   });
   registerSpa(app, config.SPA_DIR ?? DEFAULT_SPA_DIR);

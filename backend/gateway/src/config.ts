@@ -13,6 +13,9 @@ export const gatewayConfigSpec = {
     'Base URL of env-manager (`/api/instances`, the instances in `/api/me`); unset, those routes answer 503.',
   ),
   VCS_SYNC_URL: envOptional('Base URL of vcs-sync (`/api/projects*`); unset, those routes answer 503.'),
+  SNAPSHOT_CACHE_URL: envOptional(
+    'Base URL of snapshot-cache, read only for its `/metrics` by `/api/admin/overview`; unset, the overview has no layer figures.',
+  ),
   AUDIT_LOG_URL: envOptional(
     'Base URL of audit-log: events go there through the outbox, and `/api/admin/audit*` reads it; unset, no events are sent and those routes answer 503.',
   ),

@@ -147,6 +147,7 @@ export function gatewayEnv(urls: ServiceUrls, context: LaunchContext): Record<st
     USER_PROFILE_URL: urls.userProfileUrl,
     ENV_MANAGER_URL: urls.envManagerUrl,
     VCS_SYNC_URL: urls.vcsSyncUrl,
+    SNAPSHOT_CACHE_URL: urls.snapshotCacheUrl,
     SERVICE_TOKEN: context.secrets.serviceToken,
     ACCESS_TOKEN_ISSUER: 'taidon-idp',
     ACCESS_TOKEN_AUDIENCE: 'taidon',
