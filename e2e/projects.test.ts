@@ -144,7 +144,21 @@ describe('projects in the editor, in chromium', () => {
     await screenshot(page, 'project-run');
   }, 180_000);
 
-  it('runs the tests and shows each file passed or failed, with the failing statement’s place and error', async () => {
+  it('runs the tests, a new one included, and shows each file passed or failed, with the failing statement’s place and error', async () => {
+    await page.getByTestId('project-panel').locator('summary', { hasText: 'New file…' }).click();
+    await page.getByTestId('new-file-path').fill('test/03-lem-wrote-two.sql');
+    await page.getByTestId('new-file-create').click();
+    expect((await panelMessage(page))[1]).toMatch(/^Created test\/03-lem-wrote-two\.sql as [0-9a-f]{8}\.$/);
+    const tab = page.locator('[data-testid="editor-tab"][data-name="test/03-lem-wrote-two.sql"]');
+    await tab.waitFor({ timeout: 20_000 });
+    expect(await tab.getAttribute('data-active')).toBe('true');
+    await typeInEditor(
+      page,
+      "DO $$ BEGIN IF (SELECT count(*) FROM books WHERE author_id = 2) <> 2 THEN RAISE EXCEPTION 'Lem wrote two'; END IF; END $$;\n",
+    );
+    await page.keyboard.press('ControlOrMeta+S');
+    await expect.poll(() => tab.getAttribute('data-dirty'), { timeout: 30_000 }).toBe('false');
+
     await page.getByTestId('project-tests-run').click();
     const tests = page.locator('[data-testid="project-tests"]:not([data-status="running"])');
     await tests.waitFor({ timeout: 180_000 });
@@ -155,6 +169,7 @@ describe('projects in the editor, in chromium', () => {
     ).toEqual([
       ['test/01-every-author-has-books.sql', 'passed'],
       ['test/02-books-after-birth.sql', 'failed'],
+      ['test/03-lem-wrote-two.sql', 'passed'],
     ]);
     expect(await files.nth(1).textContent()).toMatch(
       /test\/02-books-after-birth\.sql:\d+:\d+ P0001 a book is published before its author was born/,
@@ -355,6 +370,24 @@ describe('projects in the editor, in chromium', () => {
     expect(((await pending.json()) as { code: string }).code).toBe('VCS_SYNC_NO_PENDING_MERGE');
   }, 90_000);
 
+  it('deletes the shown file as a commit: gone from the tree, its tab a plain query', async () => {
+    await page.locator('[data-testid="project-file"][data-path="test/03-lem-wrote-two.sql"]').click();
+    const tab = page.locator('[data-testid="editor-tab"][data-name="test/03-lem-wrote-two.sql"]');
+    await expect.poll(() => tab.getAttribute('data-active')).toBe('true');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('file-delete').click();
+    expect((await panelMessage(page))[1]).toMatch(/^Deleted test\/03-lem-wrote-two\.sql as [0-9a-f]{8}\.$/);
+    await expect
+      .poll(() => page.locator('[data-testid="project-file"][data-path="test/03-lem-wrote-two.sql"]').count())
+      .toBe(0);
+    const bound = JSON.parse((await page.evaluate("localStorage.getItem('taidon.project-files')")) ?? '{}') as Record<
+      string,
+      { path: string }
+    >;
+    expect(Object.values(bound).map((b) => b.path)).not.toContain('test/03-lem-wrote-two.sql');
+    expect(await tab.count()).toBe(1);
+  }, 60_000);
+
   it('deletes the project after a confirmation: gone from the list, its file tabs kept as plain queries', async () => {
     const projectId = await page.getByTestId('project-select').inputValue();
     page.once('dialog', (dialog) => void dialog.accept());
@@ -372,6 +405,7 @@ describe('projects in the editor, in chromium', () => {
       .toEqual({});
     const tab = page.locator('[data-testid="editor-tab"][data-name="seed/01-authors.sql"]');
     expect(await tab.getAttribute('data-dirty')).toBe('false');
+    await tab.getByRole('tab').click();
     await expect.poll(() => editorText(page)).toContain("(1, 'Ursula K. Le Guin', 1929),");
     expect(await page.getByTestId('project-file').count()).toBe(0);
   }, 60_000);

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import './projects.css';
 import { ConflictView } from './ConflictView.js';
 import { FileTree } from './FileTree.js';
+import { NewFileForm } from './NewFileForm.js';
 import { ProjectHistory } from './ProjectHistory.js';
 import { ProjectSync } from './ProjectSync.js';
 import { TestResults } from './TestResults.js';
@@ -120,6 +121,14 @@ export function ProjectPanel({ workspace }: { workspace: ProjectWorkspace }) {
             activePath={activeFile?.projectId === project.id ? activeFile.path : undefined}
             onOpen={(path) => void files.open(project.id, path)}
           />
+          <NewFileForm
+            busy={busy}
+            onCreate={async (path) => {
+              const created = await state.createFile(project.id, path);
+              if (created) await files.open(project.id, path);
+              return created;
+            }}
+          />
           {notice && files.bindings[notice.tabId] && (
             <div
               className={notice.kind === 'saved' ? 'muted' : 'run-error'}
@@ -153,6 +162,19 @@ export function ProjectPanel({ workspace }: { workspace: ProjectWorkspace }) {
             >
               {files.saving ? 'Saving…' : 'Save'}
             </button>
+            {activeFile?.projectId === project.id && (
+              <button
+                type="button"
+                data-testid="file-delete"
+                disabled={busy}
+                onClick={() =>
+                  window.confirm(`Delete ${activeFile.path}? (History keeps it.)`) &&
+                  void state.deleteFile(project.id, activeFile.path, activeFile.version)
+                }
+              >
+                Delete file
+              </button>
+            )}
             <button
               type="button"
               data-testid="project-run"

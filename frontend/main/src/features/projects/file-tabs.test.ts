@@ -11,6 +11,7 @@ import {
   pruneBindings,
   saveBindings,
   tabNameOf,
+  unbindFile,
 } from './file-tabs.js';
 
 class MemoryStorage implements Storage {
@@ -106,6 +107,15 @@ describe('project files in tabs', () => {
     expect(Object.keys(pruneBindings(bindings, ['a', 'b']))).toEqual(['a', 'b']);
     expect(Object.keys(pruneBindings(bindings, ['a', 'b', 'c'], 'p1'))).toEqual(['b']);
     expect(pruneBindings(bindings, ['a', 'b', 'c'])).toBe(bindings);
+  });
+
+  it('unbinds the tab of a deleted file only', () => {
+    const bindings: FileBindings = {
+      a: { projectId: 'p1', path: 'a.sql', version: 'v', savedText: '' },
+      b: { projectId: 'p2', path: 'a.sql', version: 'v', savedText: '' },
+    };
+    expect(Object.keys(unbindFile(bindings, 'p1', 'a.sql'))).toEqual(['b']);
+    expect(unbindFile(bindings, 'p1', 'other.sql')).toBe(bindings);
   });
 
   it('after a pull reloads clean tabs whose file changed and marks dirty or deleted ones stale', () => {

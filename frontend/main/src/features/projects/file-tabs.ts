@@ -112,6 +112,11 @@ export function pruneBindings(
   return kept.length === Object.keys(bindings).length ? bindings : Object.fromEntries(kept);
 }
 
+/** A deleted file's tab becomes a plain query tab (its text kept). */
+export function unbindFile(bindings: FileBindings, projectId: string, path: string): FileBindings {
+  return dropTab(bindings, tabOfFile(bindings, projectId, path));
+}
+
 function dropTab(bindings: FileBindings, tabId: string | undefined): FileBindings {
   if (!tabId || !(tabId in bindings)) return bindings;
   const { [tabId]: _gone, ...rest } = bindings;

@@ -86,6 +86,15 @@ export class ProjectsApi {
     return (await response.json()) as FileChange;
   }
 
+  /** Deletes a file as a commit, if it is still at `version`. */
+  async deleteFile(id: string, path: string, version: string): Promise<FileChange> {
+    const response = await this.api.request(`${this.base(id)}/files/${filePath(path)}`, {
+      method: 'DELETE',
+      headers: { 'if-match': `"${version}"` },
+    });
+    return (await response.json()) as FileChange;
+  }
+
   async history(id: string, path?: string): Promise<ProjectHistory> {
     const query = path ? `?path=${encodeURIComponent(path)}` : '';
     return (await (await this.api.request(`${this.base(id)}/history${query}`)).json()) as ProjectHistory;

@@ -21,6 +21,7 @@ import {
   outdatedTabs,
   pruneBindings,
   saveBindings,
+  unbindFile,
 } from './file-tabs.js';
 import type { ProjectsApi } from './projects-api.js';
 
@@ -153,9 +154,15 @@ export function useProjectFiles({ projects, tabs, setTabs, editor, onCommitted }
     [],
   );
 
+  /** The file was deleted: the tab holding it keeps its text as a plain query. */
+  const forgetFile = useCallback(
+    (projectId: string, path: string) => setBindings((b) => unbindFile(b, projectId, path)),
+    [],
+  );
+
   const dirty = useMemo(
     () => new Set(tabs.tabs.filter((t) => isDirty(bindings[t.id], t.text)).map((t) => t.id)),
     [tabs.tabs, bindings],
   );
-  return { bindings, dirty, notice, saving, open, save, reload, syncWithTree, forgetProject };
+  return { bindings, dirty, notice, saving, open, save, reload, syncWithTree, forgetProject, forgetFile };
 }

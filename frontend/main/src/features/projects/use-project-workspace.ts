@@ -41,7 +41,7 @@ export function useProjectWorkspace(options: Options) {
     projectsApi,
     accountId,
     (id, versions) => void files.syncWithTree(id, versions),
-    files.forgetProject,
+    (id, path) => (path ? files.forgetFile(id, path) : files.forgetProject(id)),
   );
   const run = useProjectRun(api, showRun, { onFinished: onRunFinished, renewSession });
   const activeId = tabs.activeId;

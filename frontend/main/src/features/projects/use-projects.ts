@@ -30,7 +30,8 @@ export function useProjects(
   projects: ProjectsApi,
   accountId: string | undefined,
   onTreeChanged: (projectId: string, versions: ReadonlyMap<string, string>) => void,
-  onDeleted: (projectId: string) => void,
+  /** A project (no path) or one of its files was deleted. */
+  onDeleted: (projectId: string, path?: string) => void,
 ) {
   const [list, setList] = useState<Project[] | null>(null);
   const [templates, setTemplates] = useState<string[]>([]);
@@ -90,15 +91,17 @@ export function useProjects(
     void projects.pendingMerge(selectedKnown).then(setMerge, () => setMerge(null));
   }, [selectedKnown, projects, reloadTree]);
 
-  /** Runs one action with a busy label; its message, or its error's, is shown after. */
-  const act = async (label: string, action: () => Promise<string | undefined>) => {
+  /** Runs one action with a busy label; its message, or its error's, is shown after. Answers whether it succeeded. */
+  const act = async (label: string, action: () => Promise<string | undefined>): Promise<boolean> => {
     setBusy(label);
     setMessage(null);
     try {
       const text = await action();
       if (text) setMessage({ kind: 'ok', text });
+      return true;
     } catch (error) {
       setMessage(messageOf(label, error));
+      return false;
     } finally {
       setBusy(null);
     }
@@ -127,6 +130,20 @@ export function useProjects(
       if (selectedId === project.id) setSelectedId(null);
       await reloadList();
       return `Deleted ${project.name}.`;
+    });
+  /** A new empty file, as a commit (`If-None-Match: *`: an existing file is never replaced). */
+  const createFile = (id: string, path: string) =>
+    act('Creating the file', async () => {
+      const change = await projects.writeFile(id, path, '', null);
+      await reloadTree(id);
+      return `Created ${change.path} as ${change.commit.slice(0, 8)}.`;
+    });
+  const deleteFile = (id: string, path: string, version: string) =>
+    act('Deleting the file', async () => {
+      const change = await projects.deleteFile(id, path, version);
+      deleted.current(id, path);
+      await reloadTree(id);
+      return `Deleted ${path} as ${change.commit.slice(0, 8)}.`;
     });
   const setRemote = (id: string, url: string, token: string) =>
     act('Setting the remote', async () => {
@@ -205,6 +222,8 @@ export function useProjects(
     create,
     remove,
     setRemote,
+    createFile,
+    deleteFile,
     pull,
     push,
     resolve,
