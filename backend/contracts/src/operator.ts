@@ -24,15 +24,12 @@ export const LatencySummary = Type.Object(
 );
 export type LatencySummary = Static<typeof LatencySummary>;
 
-const LabelCount = (label: string) =>
-  Type.Object({ [label]: Type.String(), count: Count }, { additionalProperties: false });
-
 /** sql-runner's run figures (taidon_runs_total, taidon_run_state_ready_seconds, taidon_run_head_seconds). */
 export const OperatorRuns = Type.Object(
   {
     startedAt: StartedAt,
     total: Count,
-    byOutcome: Type.Array(LabelCount('outcome')),
+    byOutcome: Type.Array(Type.Object({ outcome: Type.String(), count: Count }, { additionalProperties: false })),
     stateReadyBySource: Type.Array(
       Type.Object({ source: Type.String(), ...LatencySummary.properties }, { additionalProperties: false }),
       { description: 'Time from a run request to an instance at its starting state, by how it was obtained.' },
@@ -61,7 +58,7 @@ export const OperatorCache = Type.Object(
 export const OperatorInstances = Type.Object(
   {
     startedAt: StartedAt,
-    byState: Type.Array(LabelCount('state')),
+    byState: Type.Array(Type.Object({ state: Type.String(), count: Count }, { additionalProperties: false })),
     warmPool: Count,
     startFailures: Count,
     readyBySource: Type.Array(

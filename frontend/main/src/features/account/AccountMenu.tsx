@@ -1,17 +1,21 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { AuthState, AuthStore } from '../../api/auth.js';
 import { ApiError } from '../../api/errors.js';
+import { OperatorPage } from '../operator/OperatorPage.js';
 
 type Action = 'signIn' | 'signUp' | 'upgrade';
 
 /**
  * Sign in, sign up, upgrade of the anonymous account and sign out. Hidden
  * behind a disabled button where the platform has no identity endpoints.
+ * Admins also find the operator page here.
  */
 export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState | null }) {
   const [available, setAvailable] = useState<boolean | null>(null);
   const [message, setMessage] = useState('');
   const dialog = useRef<HTMLDialogElement>(null);
+  const operatorDialog = useRef<HTMLDialogElement>(null);
+  const [operatorOpen, setOperatorOpen] = useState(false);
   const anonymous = !state || state.role === 'anonymous';
 
   useEffect(() => {
@@ -43,6 +47,19 @@ export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState
       <span className="muted" data-testid="account-role">
         {anonymous ? 'Anonymous' : 'Signed in'}
       </span>
+      {state?.role === 'admin' && (
+        <button
+          type="button"
+          data-testid="operator-button"
+          onClick={() => {
+            setOperatorOpen(true);
+            operatorDialog.current?.showModal();
+          }}
+          aria-label="Operator overview: runs, cache, instances, layers, errors"
+        >
+          Operator
+        </button>
+      )}
       {anonymous ? (
         <button
           type="button"
@@ -57,6 +74,16 @@ export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState
         <button type="button" onClick={() => void auth.signOut()} aria-label="Sign out">
           Sign out
         </button>
+      )}
+      {state?.role === 'admin' && (
+        <dialog
+          ref={operatorDialog}
+          className="operator-dialog"
+          aria-label="Operator overview"
+          onClose={() => setOperatorOpen(false)}
+        >
+          <OperatorPage auth={auth} open={operatorOpen} onClose={() => operatorDialog.current?.close()} />
+        </dialog>
       )}
       <dialog ref={dialog} aria-label="Account">
         <form onSubmit={(e) => void submit(e)}>
