@@ -36,6 +36,7 @@ export {
 export * as EnvManagerApi from './internal/env-manager.js';
 export * as IdpApi from './internal/idp.js';
 export * as SnapshotCacheApi from './internal/snapshot-cache.js';
+export * as SqlRunnerApi from './internal/sql-runner.js';
 export * as VcsSyncApi from './internal/vcs-sync.js';
 export {
   LatencySummary,

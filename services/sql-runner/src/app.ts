@@ -19,6 +19,7 @@ import { registerProjectTestRoutes } from './routes/project-tests.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSchemaRoutes } from './routes/schema.js';
 import { registerShareRoutes } from './routes/shares.js';
+import { registerThrowawayQueryRoutes } from './routes/throwaway-queries.js';
 import { registerUsageRoutes } from './routes/usage.js';
 
 /** What sql-runner needs from the outside world. */
@@ -67,6 +68,7 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     const clones = new ThrowawayClones(runs, { ...DEFAULT_THROWAWAY_SETTINGS, ...deps.throwaway });
     const chainOptions = { engineVersion: deps.engine.version, settings: { ...deps.engine.settings } };
     registerExplainRoutes(app, runs, clones, planner, shares, chainOptions);
+    registerThrowawayQueryRoutes(app, runs, clones, planner, shares, chainOptions);
     registerProjectTestRoutes(app, runs, clones, planner, projects, chainOptions, {
       concurrency: deps.testsConcurrency ?? 2,
     });

@@ -59,6 +59,8 @@ export async function startRunStack(
     driver?: 'copy' | 'btrfs';
     /** Bounds of throwaway clones (project tests, EXPLAIN); the service's defaults when not given. */
     throwaway?: Partial<ThrowawaySettings>;
+    /** RUN_MAX_ROWS; default 100 000. */
+    maxRows?: number;
   } = {},
 ): Promise<RunStack> {
   const root = await mkdtemp(join(tmpdir(), 'sr-runs-'));
@@ -135,7 +137,7 @@ export async function startRunStack(
     SERVICE_TOKEN,
     ENV_MANAGER_URL: envManagerUrl,
     SNAPSHOT_CACHE_URL: cacheUrl,
-    RUN_MAX_ROWS: 100_000,
+    RUN_MAX_ROWS: options.maxRows ?? 100_000,
     RUN_MAX_BYTES: 16 * 1024 ** 2,
     RUN_STATEMENT_TIMEOUT_MS: 10_000,
     RUN_LAYER_EVERY_MS: 2000,

@@ -77,10 +77,10 @@ export async function explainStatement(
  * tail's own error, answered as 422 SQL_RUNNER_THROWAWAY_TAIL_FAILED with its
  * SQLSTATE and place (a JSON answer has no stream for the build's progress).
  */
-async function tailState(
+export async function tailState(
   deps: RunnerDeps,
   reservation: ThrowawayReservation,
-  input: ExplainInput,
+  input: Pick<ExplainInput, 'ownerId' | 'tail' | 'requestId'>,
 ): Promise<ThrowawayState> {
   let replayError: Extract<RunEvent, { type: 'error' }> | undefined;
   try {

@@ -1,0 +1,97 @@
+import { type Static, Type } from 'typebox';
+import { RunTail } from '../shares.js';
+
+/**
+ * sql-runner's internal API for a grader (exercises calls it; the gateway
+ * does not route it): SQL run on throwaway clones of a state (ADR 0031),
+ * each entry on a fresh clone of its own, answered as data rather than a
+ * stream. Declared once here, used by sql-runner's route and by the
+ * exercises service's client.
+ */
+
+/** Entries one request may carry (each is its own clone; a publish sends one per mutant and dataset). */
+export const MAX_THROWAWAY_QUERIES = 16;
+/** Characters of one entry's SQL. */
+export const MAX_THROWAWAY_QUERY_CHARS = 64 * 1024;
+
+/** `POST /throwaway/queries`. */
+export const ThrowawayQueriesRequest = Type.Object(
+  {
+    tail: Type.Optional(RunTail),
+    statements: Type.Array(
+      Type.Object(
+        {
+          sql: Type.String({
+            minLength: 1,
+            maxLength: MAX_THROWAWAY_QUERY_CHARS,
+            description:
+              'One or more statements, run in order on a fresh clone of the state; the answer is the last statement’s result (or the first error).',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_THROWAWAY_QUERIES },
+    ),
+    timeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        maximum: 600_000,
+        description:
+          "Time limit of each statement, in milliseconds; never more than the runner's own RUN_STATEMENT_TIMEOUT_MS.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ThrowawayQueriesRequest = Static<typeof ThrowawayQueriesRequest>;
+
+/** Where a statement's error is: its SQLSTATE and, when the server gave one, its place in the entry's SQL. */
+export const ThrowawayQueryError = Type.Object(
+  {
+    sqlstate: Type.String(),
+    message: Type.String(),
+    line: Type.Integer({ minimum: 1 }),
+    column: Type.Integer({ minimum: 1 }),
+    position: Type.Optional(Type.Integer({ minimum: 1 })),
+    hint: Type.Optional(Type.String()),
+    timedOut: Type.Optional(Type.Boolean({ description: 'The statement ran past the time limit and was cancelled.' })),
+  },
+  { additionalProperties: false },
+);
+export type ThrowawayQueryError = Static<typeof ThrowawayQueryError>;
+
+/** One entry's answer: its last statement's result (columns, rows as PostgreSQL's text), or its error. */
+export const ThrowawayQueryResult = Type.Union([
+  Type.Object(
+    {
+      ok: Type.Literal(true),
+      command: Type.String({ description: "The last statement's command tag (SELECT, INSERT, …)." }),
+      rowCount: Type.Union([Type.Integer(), Type.Null()]),
+      columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: false }), {
+        description:
+          'The last statement’s columns, types as `format_type` prints them; empty when it has no result set.',
+      }),
+      rows: Type.Array(Type.Array(Type.Union([Type.String(), Type.Null()]))),
+      truncated: Type.Boolean({ description: "Rows were cut at the runner's RUN_MAX_ROWS or RUN_MAX_BYTES." }),
+      ms: Type.Number({ description: 'Execution time of the entry on its clone.' }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { ok: Type.Literal(false), error: ThrowawayQueryError, ms: Type.Number() },
+    { additionalProperties: false },
+  ),
+]);
+export type ThrowawayQueryResult = Static<typeof ThrowawayQueryResult>;
+
+/** `POST /throwaway/queries`'s answer: one result per entry, in order, and the state they ran on. */
+export const ThrowawayQueriesResponse = Type.Object(
+  {
+    layerKey: Type.String({ description: 'Key of the state every entry ran on a clone of: K(tail).' }),
+    source: Type.Union([Type.Literal('layer'), Type.Literal('built')]),
+    prepareMs: Type.Number(),
+    results: Type.Array(ThrowawayQueryResult),
+  },
+  { additionalProperties: false },
+);
+export type ThrowawayQueriesResponse = Static<typeof ThrowawayQueriesResponse>;

@@ -1,0 +1,147 @@
+import type { ResultColumn, RunEvent, SqlRunnerApi } from '@taidon/contracts';
+import { DomainError } from '@taidon/kit';
+import type { Chain } from '../chain/index.js';
+import { tailState } from '../explain/explain.js';
+import type { RunnerDeps } from '../runs/context.js';
+import { guardDiskUse, statementErrorEvent } from '../runs/disk-guard.js';
+import { isServerError } from '../runs/errors.js';
+import { executeStep } from '../runs/execute.js';
+import type { ThrowawayClone, ThrowawayClones } from './clones.js';
+
+/** SQLSTATE of a statement cancelled by the runner's timer (query_canceled). */
+const CANCELLED_SQLSTATE = '57014';
+
+/** What a grader's request asks: the tail planned, each entry to plan on its final state, the time limit. */
+export interface ThrowawayQueriesInput {
+  ownerId: string;
+  requestId: string;
+  tail: Chain;
+  /** Plans entry `i` on the tail's final state (a planning error is that entry's answer). */
+  planEntry(index: number): Promise<Chain>;
+  entries: number;
+  /** Each statement's limit, already bounded by the runner's own. */
+  timeoutMs: number;
+}
+
+type EntryResult = SqlRunnerApi.ThrowawayQueryResult;
+
+/**
+ * A grader's SQL on throwaway clones (ADR 0031): the tail's state found or
+ * built once, then every entry on a fresh clone of its own, as many at once
+ * as the account's throwaway slots allow, each answered with its last
+ * statement's result (under the runs' row and byte caps) or its first error. The
+ * clones are deleted after; no layer and no learner's instance is written.
+ * A tail that fails is the request's error (422 SQL_RUNNER_THROWAWAY_TAIL_FAILED).
+ */
+export async function runThrowawayQueries(
+  deps: RunnerDeps,
+  clones: ThrowawayClones,
+  input: ThrowawayQueriesInput,
+): Promise<SqlRunnerApi.ThrowawayQueriesResponse> {
+  const reservation = await clones.reserve(input.ownerId, input.entries);
+  try {
+    const state = await tailState(deps, reservation, input);
+    const results: EntryResult[] = new Array(input.entries);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < input.entries; i = next++) {
+        results[i] = await runEntry(deps, input, i, (use) =>
+          reservation.withClone(state.layerKey, input.requestId, use),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(reservation.slots, input.entries) }, worker));
+    return {
+      layerKey: state.layerKey,
+      source: state.source === 'built' ? 'built' : 'layer',
+      prepareMs: state.prepareMs,
+      results,
+    };
+  } finally {
+    void reservation.release();
+  }
+}
+
+async function runEntry(
+  deps: RunnerDeps,
+  input: ThrowawayQueriesInput,
+  index: number,
+  onClone: (use: (clone: ThrowawayClone) => Promise<EntryResult>) => Promise<EntryResult>,
+): Promise<EntryResult> {
+  let chain: Chain;
+  try {
+    chain = await input.planEntry(index);
+  } catch (error) {
+    if (!(error instanceof DomainError) || error.statusCode >= 500) throw error;
+    const d = error.details;
+    const at = (name: string) => (typeof d[name] === 'number' ? (d[name] as number) : 1);
+    return {
+      ok: false,
+      ms: 0,
+      error: {
+        sqlstate: typeof d.sqlstate === 'string' ? d.sqlstate : '42601',
+        message: error.message,
+        line: at('line'),
+        column: at('column'),
+        ...(typeof d.position === 'number' ? { position: d.position } : {}),
+      },
+    };
+  }
+  return onClone((clone) => executeEntry(deps, clone, chain, input.timeoutMs));
+}
+
+/** The entry's steps in order on its clone; the last statement's result, or the first error. */
+async function executeEntry(
+  deps: RunnerDeps,
+  clone: ThrowawayClone,
+  chain: Chain,
+  timeoutMs: number,
+): Promise<EntryResult> {
+  const started = performance.now();
+  const { connection } = clone;
+  let last = { command: '', rowCount: null as number | null, columns: [] as ResultColumn[], truncated: false };
+  let rows: (string | null)[][] = [];
+  for (const step of chain.steps) {
+    let timedOut = false;
+    const guard = setTimeout(() => {
+      timedOut = true;
+      void connection.cancel().catch(() => {});
+    }, timeoutMs);
+    const disk = guardDiskUse(connection, deps.databaseMaxBytes, step.kind);
+    let columns: ResultColumn[] = [];
+    let stepRows: (string | null)[][] = [];
+    let truncated = false;
+    const emit = (event: RunEvent) => {
+      if (event.type === 'resultset') {
+        columns = event.columns;
+        stepRows = [];
+      } else if (event.type === 'rows') stepRows.push(...event.rows);
+      else if (event.type === 'complete') truncated = event.truncated;
+    };
+    try {
+      const outcome = await executeStep(connection.learner, step, step.index, emit, deps.limits, connection.types);
+      last = { command: outcome.command, rowCount: outcome.rowCount, columns, truncated };
+      rows = stepRows;
+    } catch (error) {
+      if (!isServerError(error)) throw error;
+      const event = statementErrorEvent(error, step, 'execute', step.index, disk);
+      return {
+        ok: false,
+        ms: Math.round(performance.now() - started),
+        error: {
+          sqlstate: event.sqlstate,
+          message: timedOut ? `the statement ran past its time limit of ${timeoutMs} ms` : event.message,
+          line: event.line ?? step.line,
+          column: event.column ?? step.column,
+          ...(event.position !== undefined ? { position: event.position } : {}),
+          ...(event.hint ? { hint: event.hint } : {}),
+          ...(timedOut && event.sqlstate === CANCELLED_SQLSTATE ? { timedOut: true } : {}),
+        },
+      };
+    } finally {
+      disk.stop();
+      clearTimeout(guard);
+    }
+  }
+  return { ok: true, ...last, rows, ms: Math.round(performance.now() - started) };
+}

@@ -1,0 +1,62 @@
+import { SqlRunnerApi } from '@taidon/contracts';
+import { ACCOUNT_HEADER, UnauthorizedError } from '@taidon/kit';
+import type { FastifyInstance } from 'fastify';
+import type { ChainOptions } from '../domain/chain/index.js';
+import { sourceFiles } from '../domain/plan.js';
+import type { RunnerDeps } from '../domain/runs/context.js';
+import type { Shares } from '../domain/shares/shares.js';
+import type { ThrowawayClones } from '../domain/throwaway/clones.js';
+import { runThrowawayQueries } from '../domain/throwaway/queries.js';
+import type { Planner } from '../planner/pool.js';
+import { withRetryAfter } from './throwaway-refusals.js';
+
+/** Path given to entry `i` in errors. */
+const entryPath = (i: number) => `entry-${i + 1}.sql`;
+
+/**
+ * `POST /throwaway/queries` (internal: a service token, never routed by the
+ * gateway): a grader's SQL, each entry on its own throwaway clone of the
+ * tail's state (ADR 0031), answered as JSON. The tail is planned first (its
+ * syntax error is a 422 with its place), its state found or built once;
+ * an entry's own planning or server error is that entry's answer. Bounded
+ * by the account's and the runner's throwaway slots (429/503, Retry-After),
+ * the runs' row, byte, time and disk caps.
+ */
+export function registerThrowawayQueryRoutes(
+  app: FastifyInstance,
+  deps: RunnerDeps,
+  clones: ThrowawayClones,
+  planner: Planner,
+  shares: Shares,
+  chainOptions: ChainOptions,
+): void {
+  app.post<{ Body: SqlRunnerApi.ThrowawayQueriesRequest }>(
+    '/throwaway/queries',
+    {
+      schema: { body: SqlRunnerApi.ThrowawayQueriesRequest, response: { 200: SqlRunnerApi.ThrowawayQueriesResponse } },
+      bodyLimit: 64 * 1024 * 1024,
+    },
+    async (request, reply) => {
+      const ownerId = request.headers[ACCOUNT_HEADER];
+      if (typeof ownerId !== 'string' || ownerId === '')
+        throw new UnauthorizedError('UNAUTHORIZED', 'Throwaway queries need the account they run for.');
+      const tailInput = await shares.resolveTail(request.body.tail, ownerId);
+      const tail = await planner.plan(tailInput ? sourceFiles(tailInput) : [], chainOptions, ownerId);
+      const { statements } = request.body;
+      return withRetryAfter(reply, () =>
+        runThrowawayQueries(deps, clones, {
+          ownerId,
+          requestId: request.id,
+          tail,
+          entries: statements.length,
+          timeoutMs: Math.min(request.body.timeoutMs ?? deps.statementTimeoutMs, deps.statementTimeoutMs),
+          planEntry: (i) =>
+            planner.plan([{ path: entryPath(i), sql: statements[i]?.sql ?? '' }], {
+              ...chainOptions,
+              startKey: tail.finalKey,
+            }),
+        }),
+      );
+    },
+  );
+}
