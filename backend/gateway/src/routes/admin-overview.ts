@@ -46,14 +46,20 @@ async function readMetrics(baseUrl: string): Promise<string> {
 }
 
 function reasonOf(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${METRICS_TIMEOUT_MS} ms`;
   const code = (error as { code?: unknown }).code;
+  // The read's deadline is the only thing that aborts it (node:http reports the abort, its cause the timeout).
+  if (
+    error instanceof Error &&
+    (error.name === 'TimeoutError' || error.name === 'AbortError' || code === 'ABORT_ERR')
+  ) {
+    return `no answer within ${METRICS_TIMEOUT_MS} ms`;
+  }
   if (typeof code === 'string') return `did not answer (${code})`;
   return error instanceof Error ? error.message : 'did not answer';
 }
 
 /** Reads every source at once; a source that is not configured or fails leaves its sections null. */
-async function gatherOverview(sources: OverviewSources): Promise<OperatorOverview> {
+export async function gatherOverview(sources: OverviewSources): Promise<OperatorOverview> {
   const unavailable: OperatorOverview['unavailable'] = [];
   const read = async (service: string, load: (() => Promise<string>) | undefined): Promise<Samples | undefined> => {
     if (!load) {
