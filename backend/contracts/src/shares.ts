@@ -22,11 +22,42 @@ export type ShareTailRef = Static<typeof ShareTailRef>;
 export const RunTail = Type.Union([PlanInput, ShareTailRef, ProjectTailRef]);
 export type RunTail = Static<typeof RunTail>;
 
+/** Characters the results a link carries may take, as JSON: a look at what the query gave, not a data export. */
+export const SHARE_RESULTS_MAX_CHARS = 256 * 1024;
+
+/** One result set of the owner's run, as a link carries it when the owner chose to include the results. */
+export const SharedResultSet = Type.Object(
+  {
+    columns: Type.Array(
+      Type.Object(
+        { name: Type.String({ maxLength: 256 }), type: Type.String({ maxLength: 256 }) },
+        { additionalProperties: false },
+      ),
+      { maxItems: 200 },
+    ),
+    rows: Type.Array(Type.Array(Type.Union([Type.String(), Type.Null()]), { maxItems: 200 }), { maxItems: 1000 }),
+    truncated: Type.Boolean({ description: 'The owner saw more rows than the link keeps.' }),
+  },
+  { additionalProperties: false },
+);
+export type SharedResultSet = Static<typeof SharedResultSet>;
+
+/** The result sets a link carries: at most 20, SHARE_RESULTS_MAX_CHARS characters of JSON together. */
+export const SharedResults = Type.Array(SharedResultSet, { maxItems: 20 });
+export type SharedResults = Static<typeof SharedResults>;
+
 /** `POST /api/shares`: the tail (same shapes as runs; a share's tail is copied) and the head to share. */
 export const CreateShareRequest = Type.Object(
   {
     tail: Type.Optional(RunTail),
     head: Type.String({ maxLength: 1024 * 1024, description: 'SQL shown under the tail, run by whoever opens it.' }),
+    results: Type.Optional(
+      Type.Array(SharedResultSet, {
+        maxItems: 20,
+        description:
+          'The results the owner saw, only when they choose to include them; shown to whoever opens the link until their own run.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -43,13 +74,14 @@ export const CreatedShare = Type.Object(
 );
 export type CreatedShare = Static<typeof CreatedShare>;
 
-/** `GET /api/shares/{id}` (public): what anyone holding the link sees. Never the owner, never results. */
+/** `GET /api/shares/{id}` (public): what anyone holding the link sees. Never the owner; results only when included. */
 export const SharedState = Type.Object(
   {
     tail: Type.Union([PlanInput, Type.Null()], { description: 'Null when the head runs on the empty database.' }),
     head: Type.String(),
     key: Type.String({ description: 'State key of the tail (K of its last step; K0 without a tail).' }),
     expiresAt: Type.String({ format: 'date-time' }),
+    results: Type.Optional(SharedResults),
   },
   { additionalProperties: false },
 );
@@ -95,6 +127,7 @@ export const SHARE_ERROR_CODES = {
   notFound: 'SQL_RUNNER_SHARE_NOT_FOUND',
   limitExceeded: 'SQL_RUNNER_SHARE_LIMIT_EXCEEDED',
   rateExceeded: 'SQL_RUNNER_SHARE_RATE_EXCEEDED',
+  resultsTooLarge: 'SQL_RUNNER_SHARE_RESULTS_TOO_LARGE',
 } as const;
 
 /** Longest title taken from a head (previews cut longer first lines). */

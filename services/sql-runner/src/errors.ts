@@ -42,6 +42,11 @@ export const SQL_RUNNER_ERROR_CODES = {
     meaning:
       'The account holds as many live share links as it may (SHARE_MAX_PER_ACCOUNT, SHARE_MAX_PER_ANONYMOUS for anonymous accounts) or as many characters in them (SHARE_MAX_CHARS_PER_ACCOUNT); revoke one first.',
   },
+  [SHARE_ERROR_CODES.resultsTooLarge]: {
+    status: 422,
+    meaning:
+      'The results a link was asked to carry take more than SHARE_RESULTS_MAX_CHARS (256 Ki) characters of JSON; share fewer rows, or the link without them.',
+  },
   [SHARE_ERROR_CODES.rateExceeded]: {
     status: 429,
     meaning:

@@ -1,4 +1,4 @@
-import type { PlanInput } from '@taidon/contracts';
+import type { PlanInput, SharedResults } from '@taidon/contracts';
 import type pg from 'pg';
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -10,6 +10,8 @@ export interface ShareRow {
   tail: PlanInput | null;
   head: string;
   stateKey: string;
+  /** The results the owner chose to include, or null. */
+  results: SharedResults | null;
   pinned: boolean;
   createdAt: Date;
   expiresAt: Date;
@@ -18,7 +20,7 @@ export interface ShareRow {
 /** A live row: neither revoked nor past its expiry, as the database's clock sees it. */
 const LIVE = 'revoked_at IS NULL AND expires_at > now()';
 
-const COLUMNS = 'id, owner_id, tail, head, state_key, pinned, created_at, expires_at';
+const COLUMNS = 'id, owner_id, tail, head, state_key, results, pinned, created_at, expires_at';
 
 function shareOf(row: Record<string, unknown>): ShareRow {
   return {
@@ -27,6 +29,7 @@ function shareOf(row: Record<string, unknown>): ShareRow {
     tail: (row.tail as PlanInput | null) ?? null,
     head: row.head as string,
     stateKey: row.state_key as string,
+    results: (row.results as SharedResults | null) ?? null,
     pinned: row.pinned as boolean,
     createdAt: row.created_at as Date,
     expiresAt: row.expires_at as Date,
@@ -66,14 +69,31 @@ export async function shareUsage(
 /** Records a new link, live for `ttlSeconds`. */
 export async function insertShare(
   db: Queryable,
-  share: { id: string; ownerId: string; tail: PlanInput | null; head: string; stateKey: string; sizeChars: number },
+  share: {
+    id: string;
+    ownerId: string;
+    tail: PlanInput | null;
+    head: string;
+    stateKey: string;
+    results: SharedResults | null;
+    sizeChars: number;
+  },
   ttlSeconds: number,
 ): Promise<ShareRow> {
   const { rows } = await db.query(
-    `INSERT INTO shares (id, owner_id, tail, head, state_key, size_chars, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+    `INSERT INTO shares (id, owner_id, tail, head, state_key, results, size_chars, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
      RETURNING ${COLUMNS}`,
-    [share.id, share.ownerId, share.tail, share.head, share.stateKey, share.sizeChars, ttlSeconds],
+    [
+      share.id,
+      share.ownerId,
+      share.tail,
+      share.head,
+      share.stateKey,
+      share.results === null ? null : JSON.stringify(share.results),
+      share.sizeChars,
+      ttlSeconds,
+    ],
   );
   return shareOf(rows[0] as Record<string, unknown>);
 }
@@ -97,7 +117,7 @@ export async function findLiveSharePin(
 }
 
 /** What a listing shows of a link: its head cut to `headChars`, never its tail (either may be megabytes). */
-export type ShareListing = Omit<ShareRow, 'tail' | 'ownerId'>;
+export type ShareListing = Omit<ShareRow, 'tail' | 'ownerId' | 'results'>;
 
 /** The account's live links, newest first, each head cut to `headChars`. */
 export async function listLiveShares(db: Queryable, ownerId: string, headChars: number): Promise<ShareListing[]> {

@@ -163,6 +163,40 @@ describe('share links', () => {
     expect((await call('GET', '/shares/not-an-id/preview')).status).toBe(404);
   }, 60_000);
 
+  it('carries the results only when the owner includes them, bounded, and counts them in the account cap', async () => {
+    const owner = newAccount();
+    const head = 'SELECT 1 AS n;';
+    const plain = (await call('POST', '/shares', owner, { head })).json.id as string;
+    expect((await call('GET', `/shares/${plain}`)).json).not.toHaveProperty('results');
+    const results = [{ columns: [{ name: 'n', type: 'int4' }], rows: [['1'], [null]], truncated: false }];
+    const withResults = await call('POST', '/shares', owner, { head, results });
+    expect(withResults.status).toBe(201);
+    const opened = (await call('GET', `/shares/${withResults.json.id}`)).json;
+    expect(opened.results).toEqual(results);
+    expect(JSON.stringify(opened)).not.toContain(owner);
+    const { rows } = await stack.pool.query<{ size_chars: string }>('SELECT size_chars FROM shares WHERE id = $1', [
+      withResults.json.id,
+    ]);
+    expect(Number(rows[0]?.size_chars)).toBe(head.length + JSON.stringify(results).length);
+
+    // 1,000 rows of 300 characters: within the schema's counts, past the characters a link may carry.
+    const big = [
+      {
+        columns: [{ name: 'v', type: 'text' }],
+        rows: Array.from({ length: 1000 }, () => ['x'.repeat(300)]),
+        truncated: true,
+      },
+    ];
+    const refused = await call('POST', '/shares', newAccount(), { head, results: big });
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({ code: 'SQL_RUNNER_SHARE_RESULTS_TOO_LARGE', limit: 262144 });
+    const tooMany = await call('POST', '/shares', newAccount(), {
+      head,
+      results: [{ columns: [], rows: Array.from({ length: 1001 }, () => []), truncated: false }],
+    });
+    expect(tooMany.status).toBe(400);
+  }, 60_000);
+
   it('unpins the layer of a link once it expires, by the background sweep', async () => {
     const owner = newAccount();
     const { table, tail } = randomTail();

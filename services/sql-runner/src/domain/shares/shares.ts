@@ -6,6 +6,8 @@ import {
   SHARE_ERROR_CODES,
   SHARE_PAGE_PREFIX,
   SHARE_PREVIEW_MAX_CHARS,
+  SHARE_RESULTS_MAX_CHARS,
+  type SharedResults,
   type SharedState,
   type SharePreview,
   type ShareSummary,
@@ -138,13 +140,24 @@ export class Shares {
   async create(
     ownerId: string,
     role: string,
-    input: { tail?: RunTail | undefined; head: string },
+    input: { tail?: RunTail | undefined; head: string; results?: SharedResults | undefined },
     requestId?: string,
   ): Promise<CreatedShare> {
+    // Results only when the owner chose to include them, bounded as a look at what the query gave.
+    const results = input.results ?? null;
+    const resultsChars = results === null ? 0 : JSON.stringify(results).length;
+    if (resultsChars > SHARE_RESULTS_MAX_CHARS) {
+      throw new SqlRunnerError(
+        SHARE_ERROR_CODES.resultsTooLarge,
+        `The results take ${resultsChars} characters; a link carries at most ${SHARE_RESULTS_MAX_CHARS}.`,
+        { details: { limit: SHARE_RESULTS_MAX_CHARS, wouldBe: resultsChars } },
+      );
+    }
     // A project's tail is kept as its files were when the link was made.
     const tail = (await this.resolveTail(input.tail, ownerId)) ?? null;
     const files = tail ? sourceFiles(tail) : [];
-    const sizeChars = input.head.length + files.reduce((sum, file) => sum + file.sql.length + file.path.length, 0);
+    const sizeChars =
+      input.head.length + resultsChars + files.reduce((sum, file) => sum + file.sql.length + file.path.length, 0);
     // An account at its caps is refused before its tail costs a plan; the caps are checked again under the lock.
     this.checkCaps(await shareUsage(this.deps.pool, ownerId), role, sizeChars);
     // The key a run of this tail starts from: the tail is planned (and so checked) as a run's would be.
@@ -156,7 +169,7 @@ export class Shares {
       this.checkCaps(await shareUsage(client, ownerId), role, sizeChars);
       return insertShare(
         client,
-        { id: newShareId(), ownerId, tail, head: input.head, stateKey, sizeChars },
+        { id: newShareId(), ownerId, tail, head: input.head, stateKey, results, sizeChars },
         settings.ttlSeconds,
       );
     });
@@ -185,7 +198,13 @@ export class Shares {
   /** What anyone holding the link sees: the tail, the head and the key; never the owner. */
   async open(id: string): Promise<SharedState> {
     const share = await this.live(id);
-    return { tail: share.tail, head: share.head, key: share.stateKey, expiresAt: share.expiresAt.toISOString() };
+    return {
+      tail: share.tail,
+      head: share.head,
+      key: share.stateKey,
+      expiresAt: share.expiresAt.toISOString(),
+      ...(share.results ? { results: share.results } : {}),
+    };
   }
 
   /** The start of a live link's head, for a page's preview: unknown, revoked and expired links alike are not found. */
