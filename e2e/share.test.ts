@@ -20,7 +20,7 @@ const editorText = async (page: Page) =>
 const rowsShown = async (page: Page) => {
   const rows = page.getByTestId('result-row');
   const out: string[][] = [];
-  for (let i = 0; i < (await rows.count()); i++) out.push(await rows.nth(i).locator('td').allTextContents());
+  for (let i = 0; i < (await rows.count()); i++) out.push(await rows.nth(i).locator('[role="cell"]').allTextContents());
   return out;
 };
 
