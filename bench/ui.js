@@ -202,7 +202,9 @@ async function main() {
     `  ${smooth ? 'PASS' : 'FAIL'}  100,000 rows scroll at 60 frames/s (≥ 57 frames/s, p95 frame ≤ 25 ms): ${frames.fps.toFixed(1)} frames/s, p95 ${frames.p95.toFixed(1)} ms`,
   );
   console.log(`\nsources seen for new sessions: ${[...sources].join(', ')}`);
-  console.log(`production bundle: ${(bundleBytes(process.env.SPA_DIR ?? join(ROOT, 'frontend/main/dist')) / 1024).toFixed(0)} KiB`);
+  console.log(
+    `production bundle: ${(bundleBytes(process.env.SPA_DIR ?? join(ROOT, 'frontend/main/dist')) / 1024).toFixed(0)} KiB`,
+  );
 }
 
 await main();

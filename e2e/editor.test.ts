@@ -74,9 +74,9 @@ describe('the SQL editor in chromium', () => {
     expect(await runWithKeys(page, RUN)).toBe('ok');
     const rows = page.getByTestId('result-row');
     await expect.poll(() => rows.count()).toBe(2);
-    expect(await rows.nth(0).locator('td').allTextContents()).toEqual(['1', 'rex']);
-    expect(await rows.nth(1).locator('td .null').textContent()).toBe('NULL');
-    const header = await page.locator('[data-testid="result-grid"] thead th').allTextContents();
+    expect(await rows.nth(0).locator('[role="cell"]').allTextContents()).toEqual(['1', 'rex']);
+    expect(await rows.nth(1).locator('[role="cell"] .null').textContent()).toBe('NULL');
+    const header = await page.locator('[data-testid="result-grid"] [role="columnheader"]').allTextContents();
     expect(header).toEqual(['#', 'idinteger', 'nametext']);
     await page.getByTestId('messages-tab').click();
     expect(await page.getByTestId('command-result').allTextContents()).toContain(
@@ -117,7 +117,7 @@ describe('the SQL editor in chromium', () => {
     await typeInEditor(page, 'SELECT 1 AS first;\nSELECT legs AS second FROM zoo;');
     expect(await runWithKeys(page, 'ControlOrMeta+Shift+Enter')).toBe('ok');
     expect(await page.getByTestId('result-tab').count()).toBe(1);
-    expect(await page.locator('[data-testid="result-grid"] thead th').allTextContents()).toEqual([
+    expect(await page.locator('[data-testid="result-grid"] [role="columnheader"]').allTextContents()).toEqual([
       '#',
       'secondinteger',
     ]);
@@ -135,6 +135,30 @@ describe('the SQL editor in chromium', () => {
     await page.locator('[data-testid="editor"] .squiggly-error').first().waitFor({ timeout: 10_000 });
     expect(await page.getByTestId('run-panel').count()).toBe(0);
     await screenshot(page, 'syntax-error');
+  }, 60_000);
+
+  it('marks a syntax error from the run itself, with no plan request, when Ctrl+Enter follows typing', async () => {
+    const { page } = await open('syntax-error-run');
+    const plans: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/plan') plans.push(request.postData() ?? '');
+    });
+    // Run within the plan's debounce: the run's 422 answers what the plan would have, so no plan is sent.
+    await typeInEditor(page, 'SELECT 1;\nSELEC 2;');
+    expect(await runWithKeys(page, RUN)).toBe('error');
+    const problem = page.locator('[data-testid="problem"][data-source="run"]');
+    expect(await problem.getAttribute('data-line')).toBe('2');
+    expect(await problem.getAttribute('data-column')).toBe('1');
+    expect(await problem.textContent()).toContain('42601');
+    await page.locator('[data-testid="editor"] .squiggly-error').first().waitFor({ timeout: 10_000 });
+    // Well past the debounce (500 ms): still no plan of the text that ran.
+    await page.waitForTimeout(1_500);
+    expect(plans).toEqual([]);
+    // An edit is new text: it is planned again while typing, and marked by the plan.
+    await page.keyboard.type(' SELEC 3;');
+    await page.locator('[data-testid="problem"][data-source="plan"]').waitFor({ timeout: 20_000 });
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toContain('SELEC 3');
   }, 60_000);
 
   it('shows a runtime error with its SQLSTATE and marks its position', async () => {
@@ -175,7 +199,7 @@ describe('the SQL editor in chromium', () => {
     expect(await source.getAttribute('data-source')).toBe('clone');
     expect(await source.textContent()).toBe('cached layer');
     expect(await page.getByTestId('steps-replayed').textContent()).toBe('0');
-    expect(await page.getByTestId('result-row').locator('td').allTextContents()).toEqual(['20000']);
+    expect(await page.getByTestId('result-row').locator('[role="cell"]').allTextContents()).toEqual(['20000']);
     await screenshot(page, 'cached-layer');
   }, 90_000);
 
@@ -193,7 +217,7 @@ describe('the SQL editor in chromium', () => {
     });
     const last = page.locator('[data-testid="result-row"][data-row="100000"]');
     await last.waitFor({ timeout: 10_000 });
-    expect(await last.locator('td').first().textContent()).toBe('100000');
+    expect(await last.locator('[role="cell"]').first().textContent()).toBe('100000');
     await screenshot(page, 'hundred-thousand-rows');
     // One row past the server's cap (RUN_MAX_ROWS, 100,000): the truncation is stated.
     await typeInEditor(page, 'SELECT g FROM generate_series(1, 100001) g;');

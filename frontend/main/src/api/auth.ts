@@ -69,10 +69,20 @@ export class AuthStore {
     for (const listener of this.listeners) listener(state);
   }
 
+  /**
+   * The access token when it is valid now, else undefined: read without
+   * awaiting, so a request that has one is sent in the same task as the key
+   * press, before the page renders anything.
+   */
+  validToken(): string | undefined {
+    if (this.state && this.state.expiresAtMs - RENEW_MARGIN_MS > Date.now()) return this.state.accessToken;
+    return undefined;
+  }
+
   /** A valid access token, signing in or renewing first when needed. */
   async token(): Promise<string> {
-    const now = Date.now();
-    if (this.state && this.state.expiresAtMs - RENEW_MARGIN_MS > now) return this.state.accessToken;
+    const valid = this.validToken();
+    if (valid) return valid;
     this.pending ??= this.renew().finally(() => {
       this.pending = undefined;
     });

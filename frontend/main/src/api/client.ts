@@ -28,7 +28,8 @@ export class ApiClient {
    */
   async request(path: string, init: RequestInit = {}, retry = true): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set('authorization', `Bearer ${await this.auth.token()}`);
+    // The cached token is read without an await, so fetch() is called before the caller's task ends.
+    headers.set('authorization', `Bearer ${this.auth.validToken() ?? (await this.auth.token())}`);
     if (init.body !== undefined && init.body !== null && !headers.has('content-type')) {
       headers.set('content-type', 'application/json');
     }

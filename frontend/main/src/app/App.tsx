@@ -29,6 +29,7 @@ import { ResultsPane } from './ResultsPane.js';
 import { loadSessionId, newSessionId } from './session.js';
 import { Toolbar } from './Toolbar.js';
 import { useTheme } from './theme.js';
+import { useStableCallback } from './use-stable-callback.js';
 
 const STARTER = `-- Tail: the state every run starts from (cached as a layer). Head: below the marker, what runs now.
 CREATE TABLE fruits (id int PRIMARY KEY, name text, price numeric(6,2));
@@ -114,8 +115,9 @@ export function App() {
 
   const onFinished = useCallback(
     (run: RunView) => {
+      // The run cleared the problems as it started; a rejected run (422) has set its own in onRejected.
       const problem = problemOfRun(run);
-      setRunProblems(problem ? [problem] : []);
+      if (problem) setRunProblems([problem]);
       setHistory(addHistory(historyEntryOf(run)));
       // The last few runs keep their rows in memory, so re-opening one from history shows its results again.
       recent.current.set(run.localId, run);
@@ -124,6 +126,7 @@ export function App() {
     },
     [refreshSchema],
   );
+  const planWhileTyping = usePlanWhileTyping(api, text);
   const runner = useRunner(api, {
     onFinished,
     onRejected: ({ error, input }) => {
@@ -163,13 +166,23 @@ export function App() {
   );
   const startRun = runner.start;
 
+  const answeredByRun = planWhileTyping.answeredByRun;
   const runSelection = useCallback(
     async (selection: RunSelection) => {
-      setRunProblems([]);
-      showPane(viewId, 'results');
       performance.mark('taidon:run-requested');
+      // The request leaves first (startRun calls fetch before it awaits); the page's own updates render after it.
+      const started = startRun({ ...selection, sessionId, mode, shareId: runsFromShare }, viewId);
+      setRunProblems((p) => (p.length === 0 ? p : []));
+      showPane(viewId, 'results');
+      // A run of the whole buffer from its tail checks all of it: a plan of the same text would say nothing new.
+      const buffer = editor.current?.getText() ?? '';
+      const whole = planFilesOf(buffer).parts;
+      const sendsTail = mode === 'tail' && selection.tail === whole.tail;
+      if (!runsFromShare && selection.head === whole.head && (whole.tail.trim() === '' || sendsTail)) {
+        answeredByRun(buffer);
+      }
       try {
-        await startRun({ ...selection, sessionId, mode, shareId: runsFromShare }, viewId);
+        await started;
       } catch (error) {
         // The session belongs to an account this browser no longer holds (a new anonymous sign-in): start a new one.
         if (error instanceof ApiError && error.code === 'SQL_RUNNER_SESSION_NOT_FOUND') {
@@ -179,7 +192,7 @@ export function App() {
         }
       }
     },
-    [startRun, showPane, sessionId, mode, runsFromShare, viewId],
+    [startRun, showPane, answeredByRun, sessionId, mode, runsFromShare, viewId],
   );
 
   const explainSelection = (selection: RunSelection) => {
@@ -204,7 +217,6 @@ export function App() {
     if (selection) explainSelection(selection);
   };
 
-  const planProblems = usePlanWhileTyping(api, text);
   const onChange = useCallback(
     (value: string) => {
       if (sharedShown) return setSharedText(value);
@@ -213,7 +225,10 @@ export function App() {
     [sharedShown, activeId, editText],
   );
 
-  const problems = useMemo(() => [...planProblems.problems, ...runProblems], [planProblems.problems, runProblems]);
+  const problems = useMemo(
+    () => [...planWhileTyping.problems, ...runProblems],
+    [planWhileTyping.problems, runProblems],
+  );
   const errorPosition = useMemo(() => {
     const offset = run?.error ? bufferOffset(run.error, run) : undefined;
     return offset === undefined ? null : (editor.current?.positionOf(offset) ?? null);
@@ -270,6 +285,12 @@ export function App() {
     explainer.forget(id);
     setTabs((s) => closeTab(s, id));
   };
+  // Stable identities: the memoized editor and panels do not render again while a run streams in.
+  const onEditorRun = useStableCallback((selection: RunSelection) => void runSelection(selection));
+  const onEditorExplain = useStableCallback(explainSelection);
+  const onInsertName = useStableCallback((name: string) => editor.current?.insertAtCursor(name));
+  const onRefreshSchema = useStableCallback(() => refreshSchema(sessionId));
+  const onOpenHistory = useStableCallback(openHistory);
   const running = new Set(tabs.tabs.filter((t) => runner.runOf(t.id)?.status === 'running').map((t) => t.id));
 
   return (
@@ -319,21 +340,16 @@ export function App() {
             markers={problems}
             readOnly={shared?.state === 'loading' || runsFromShare !== undefined}
             onChange={onChange}
-            onRun={(selection) => void runSelection(selection)}
-            onExplain={explainSelection}
+            onRun={onEditorRun}
+            onExplain={onEditorExplain}
           />
-          <ProblemsBar problems={problems} planSummary={planProblems.summary} editor={editor} />
+          <ProblemsBar problems={problems} planSummary={planWhileTyping.summary} editor={editor} />
         </div>
         <aside className="sidebar">
           <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />
           <ProjectPanel workspace={projects} />
-          <SchemaPanel
-            schema={schema}
-            loading={schemaLoading}
-            onInsert={(name) => editor.current?.insertAtCursor(name)}
-            onRefresh={() => refreshSchema(sessionId)}
-          />
-          <HistoryPanel entries={history} sessionId={sessionId} onOpen={openHistory} />
+          <SchemaPanel schema={schema} loading={schemaLoading} onInsert={onInsertName} onRefresh={onRefreshSchema} />
+          <HistoryPanel entries={history} sessionId={sessionId} onOpen={onOpenHistory} />
         </aside>
         <ResultsPane
           run={run}

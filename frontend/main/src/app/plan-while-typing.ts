@@ -1,15 +1,27 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
 import { type Problem, planFilesOf, problemOfRejection } from './plan-markers.js';
 
 const PLAN_DEBOUNCE_MS = 500;
 
-/** Plans the buffer while the learner types: a syntax error is marked before anything runs. */
-export function usePlanWhileTyping(api: ApiClient, text: string): { problems: Problem[]; summary: string } {
+/**
+ * Plans the buffer while the learner types: a syntax error is marked before
+ * anything runs. A run answers the same question (its 422 carries the same
+ * position, checked before anything starts), so `answeredByRun` drops the
+ * pending plan of the text being run and plans nothing until it changes.
+ */
+export function usePlanWhileTyping(
+  api: ApiClient,
+  text: string,
+): { problems: Problem[]; summary: string; answeredByRun(text: string): void } {
   const [problems, setProblems] = useState<Problem[]>([]);
   const [summary, setSummary] = useState('');
+  const answered = useRef<string | null>(null);
+  const pending = useRef<() => void>(() => undefined);
   useEffect(() => {
+    if (text === answered.current) return;
+    answered.current = null;
     const controller = new AbortController();
     const timer = setTimeout(() => {
       const { files, parts } = planFilesOf(text);
@@ -30,10 +42,17 @@ export function usePlanWhileTyping(api: ApiClient, text: string): { problems: Pr
         },
       );
     }, PLAN_DEBOUNCE_MS);
-    return () => {
+    pending.current = () => {
       clearTimeout(timer);
       controller.abort();
     };
+    return pending.current;
   }, [text, api]);
-  return { problems, summary };
+  const answeredByRun = useCallback((runText: string) => {
+    answered.current = runText;
+    pending.current();
+    // The run's own problems replace the plan's; the bail-out keeps an empty list from rendering the page again.
+    setProblems((p) => (p.length === 0 ? p : []));
+  }, []);
+  return { problems, summary, answeredByRun };
 }

@@ -1,4 +1,4 @@
-import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
+import { forwardRef, memo, useEffect, useImperativeHandle, useRef } from 'react';
 import { partsOf, withMarkerAt } from './buffer.js';
 import { registerCompletion } from './completion.js';
 import { formatSql } from './format.js';
@@ -87,136 +87,143 @@ function decorationsFor(model: monaco.editor.ITextModel): monaco.editor.IModelDe
   return out;
 }
 
-/** The Monaco editor with PostgreSQL highlighting, completion, formatting, run shortcuts and the tail/head marks. */
-export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(props, ref) {
-  const host = useRef<HTMLDivElement>(null);
-  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
-  const latest = useRef(props);
-  latest.current = props;
+/**
+ * The Monaco editor with PostgreSQL highlighting, completion, formatting, run
+ * shortcuts and the tail/head marks. Memoized: give it stable callbacks, and a
+ * run streaming in does not render it again.
+ */
+export const SqlEditor = memo(
+  forwardRef<SqlEditorHandle, Props>(function SqlEditor(props, ref) {
+    const host = useRef<HTMLDivElement>(null);
+    const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+    const latest = useRef(props);
+    latest.current = props;
 
-  useEffect(() => {
-    if (!host.current) return;
-    if (!completionRegistered) {
-      registerCompletion();
-      completionRegistered = true;
-    }
-    const editor = monaco.editor.create(host.current, {
-      value: latest.current.initialText,
-      language: 'pgsql',
-      theme: latest.current.theme === 'dark' ? 'taidon-dark' : 'taidon-light',
-      automaticLayout: true,
-      minimap: { enabled: false },
-      fontSize: 14,
-      scrollBeyondLastLine: false,
-      tabSize: 2,
-      lineDecorationsWidth: 14,
-      ariaLabel:
-        'SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor; Ctrl+E explains it.',
-      accessibilitySupport: 'auto',
-      readOnly: latest.current.readOnly === true,
-    });
-    editorRef.current = editor;
-    const model = editor.getModel();
-    const decorations = editor.createDecorationsCollection(model ? decorationsFor(model) : []);
-    const changed = editor.onDidChangeModelContent(() => {
-      const current = editor.getModel();
-      if (!current) return;
-      decorations.set(decorationsFor(current));
-      latest.current.onChange(current.getValue());
-    });
-    editor.addAction({
-      id: 'taidon.run',
-      label: 'Run selection or head',
-      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter],
-      contextMenuGroupId: 'navigation',
-      run: (ed) => latest.current.onRun(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'buffer'), 'buffer'),
-    });
-    editor.addAction({
-      id: 'taidon.runStatement',
-      label: 'Run statement under cursor',
-      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyMod.Shift | monaco.KeyCode.Enter],
-      contextMenuGroupId: 'navigation',
-      run: (ed) =>
-        latest.current.onRun(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement'), 'statement'),
-    });
-    editor.addAction({
-      id: 'taidon.explain',
-      label: 'EXPLAIN ANALYZE the statement under the cursor',
-      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyE],
-      contextMenuGroupId: 'navigation',
-      run: (ed) => latest.current.onExplain?.(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement')),
-    });
-    const formatter = monaco.languages.registerDocumentFormattingEditProvider('pgsql', {
-      provideDocumentFormattingEdits: (m) => [{ range: m.getFullModelRange(), text: formatSql(m.getValue()) }],
-    });
-    return () => {
-      changed.dispose();
-      formatter.dispose();
-      editor.dispose();
-      editorRef.current = null;
-    };
-  }, []);
-
-  useEffect(() => {
-    editorRef.current?.updateOptions({ readOnly: props.readOnly === true });
-  }, [props.readOnly]);
-
-  useEffect(() => {
-    monaco.editor.setTheme(props.theme === 'dark' ? 'taidon-dark' : 'taidon-light');
-  }, [props.theme]);
-
-  useEffect(() => {
-    const model = editorRef.current?.getModel();
-    if (!model) return;
-    const markers = props.markers.map((m) => {
-      const start = model.getPositionAt(m.offset);
-      const word = model.getWordAtPosition(start);
-      const endColumn = word && word.endColumn > start.column ? word.endColumn : start.column + 1;
-      return {
-        severity: monaco.MarkerSeverity.Error,
-        message: m.message,
-        source: m.source,
-        startLineNumber: start.lineNumber,
-        startColumn: start.column,
-        endLineNumber: start.lineNumber,
-        endColumn,
+    useEffect(() => {
+      if (!host.current) return;
+      if (!completionRegistered) {
+        registerCompletion();
+        completionRegistered = true;
+      }
+      const editor = monaco.editor.create(host.current, {
+        value: latest.current.initialText,
+        language: 'pgsql',
+        theme: latest.current.theme === 'dark' ? 'taidon-dark' : 'taidon-light',
+        automaticLayout: true,
+        minimap: { enabled: false },
+        fontSize: 14,
+        scrollBeyondLastLine: false,
+        tabSize: 2,
+        lineDecorationsWidth: 14,
+        ariaLabel:
+          'SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor; Ctrl+E explains it.',
+        accessibilitySupport: 'auto',
+        readOnly: latest.current.readOnly === true,
+      });
+      editorRef.current = editor;
+      const model = editor.getModel();
+      const decorations = editor.createDecorationsCollection(model ? decorationsFor(model) : []);
+      const changed = editor.onDidChangeModelContent(() => {
+        const current = editor.getModel();
+        if (!current) return;
+        decorations.set(decorationsFor(current));
+        latest.current.onChange(current.getValue());
+      });
+      editor.addAction({
+        id: 'taidon.run',
+        label: 'Run selection or head',
+        keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter],
+        contextMenuGroupId: 'navigation',
+        run: (ed) =>
+          latest.current.onRun(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'buffer'), 'buffer'),
+      });
+      editor.addAction({
+        id: 'taidon.runStatement',
+        label: 'Run statement under cursor',
+        keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyMod.Shift | monaco.KeyCode.Enter],
+        contextMenuGroupId: 'navigation',
+        run: (ed) =>
+          latest.current.onRun(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement'), 'statement'),
+      });
+      editor.addAction({
+        id: 'taidon.explain',
+        label: 'EXPLAIN ANALYZE the statement under the cursor',
+        keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyE],
+        contextMenuGroupId: 'navigation',
+        run: (ed) => latest.current.onExplain?.(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement')),
+      });
+      const formatter = monaco.languages.registerDocumentFormattingEditProvider('pgsql', {
+        provideDocumentFormattingEdits: (m) => [{ range: m.getFullModelRange(), text: formatSql(m.getValue()) }],
+      });
+      return () => {
+        changed.dispose();
+        formatter.dispose();
+        editor.dispose();
+        editorRef.current = null;
       };
-    });
-    monaco.editor.setModelMarkers(model, 'taidon', markers);
-  }, [props.markers]);
+    }, []);
 
-  useImperativeHandle(ref, () => ({
-    getText: () => editorRef.current?.getValue() ?? '',
-    setText: (text) => editorRef.current?.setValue(text),
-    format: () => void editorRef.current?.getAction('editor.action.formatDocument')?.run(),
-    markTailAboveCursor: () => {
-      const editor = editorRef.current;
-      const line = editor?.getPosition()?.lineNumber ?? 1;
-      if (editor) editor.setValue(withMarkerAt(editor.getValue(), line));
-    },
-    clearTail: () => {
-      const editor = editorRef.current;
-      if (editor) editor.setValue(withMarkerAt(editor.getValue(), 0));
-    },
-    focus: () => editorRef.current?.focus(),
-    insertAtCursor: (text) => {
-      const editor = editorRef.current;
-      const selection = editor?.getSelection();
-      if (!editor || !selection || editor.getOption(monaco.editor.EditorOption.readOnly)) return;
-      editor.executeEdits('taidon.insert', [{ range: selection, text, forceMoveMarkers: true }]);
-      editor.focus();
-    },
-    statementAtCursor: () => {
-      const editor = editorRef.current;
-      return editor ? selectionToRun(editor, 'statement') : { tail: '', head: '', headOffset: 0 };
-    },
-    positionOf: (offset) => {
-      const p = editorRef.current?.getModel()?.getPositionAt(offset);
-      return { line: p?.lineNumber ?? 1, column: p?.column ?? 1 };
-    },
-  }));
+    useEffect(() => {
+      editorRef.current?.updateOptions({ readOnly: props.readOnly === true });
+    }, [props.readOnly]);
 
-  return (
-    <div ref={host} className="editor-host" data-testid="editor" data-read-only={String(props.readOnly === true)} />
-  );
-});
+    useEffect(() => {
+      monaco.editor.setTheme(props.theme === 'dark' ? 'taidon-dark' : 'taidon-light');
+    }, [props.theme]);
+
+    useEffect(() => {
+      const model = editorRef.current?.getModel();
+      if (!model) return;
+      const markers = props.markers.map((m) => {
+        const start = model.getPositionAt(m.offset);
+        const word = model.getWordAtPosition(start);
+        const endColumn = word && word.endColumn > start.column ? word.endColumn : start.column + 1;
+        return {
+          severity: monaco.MarkerSeverity.Error,
+          message: m.message,
+          source: m.source,
+          startLineNumber: start.lineNumber,
+          startColumn: start.column,
+          endLineNumber: start.lineNumber,
+          endColumn,
+        };
+      });
+      monaco.editor.setModelMarkers(model, 'taidon', markers);
+    }, [props.markers]);
+
+    useImperativeHandle(ref, () => ({
+      getText: () => editorRef.current?.getValue() ?? '',
+      setText: (text) => editorRef.current?.setValue(text),
+      format: () => void editorRef.current?.getAction('editor.action.formatDocument')?.run(),
+      markTailAboveCursor: () => {
+        const editor = editorRef.current;
+        const line = editor?.getPosition()?.lineNumber ?? 1;
+        if (editor) editor.setValue(withMarkerAt(editor.getValue(), line));
+      },
+      clearTail: () => {
+        const editor = editorRef.current;
+        if (editor) editor.setValue(withMarkerAt(editor.getValue(), 0));
+      },
+      focus: () => editorRef.current?.focus(),
+      insertAtCursor: (text) => {
+        const editor = editorRef.current;
+        const selection = editor?.getSelection();
+        if (!editor || !selection || editor.getOption(monaco.editor.EditorOption.readOnly)) return;
+        editor.executeEdits('taidon.insert', [{ range: selection, text, forceMoveMarkers: true }]);
+        editor.focus();
+      },
+      statementAtCursor: () => {
+        const editor = editorRef.current;
+        return editor ? selectionToRun(editor, 'statement') : { tail: '', head: '', headOffset: 0 };
+      },
+      positionOf: (offset) => {
+        const p = editorRef.current?.getModel()?.getPositionAt(offset);
+        return { line: p?.lineNumber ?? 1, column: p?.column ?? 1 };
+      },
+    }));
+
+    return (
+      <div ref={host} className="editor-host" data-testid="editor" data-read-only={String(props.readOnly === true)} />
+    );
+  }),
+);

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { HistoryEntry } from './history.js';
 
 interface Props {
@@ -7,7 +8,7 @@ interface Props {
 }
 
 /** Previous runs, the current session's first; opening one puts its SQL back in the editor. */
-export function HistoryPanel({ entries, sessionId, onOpen }: Props) {
+export const HistoryPanel = memo(function HistoryPanel({ entries, sessionId, onOpen }: Props) {
   const ordered = [
     ...entries.filter((e) => e.sessionId === sessionId),
     ...entries.filter((e) => e.sessionId !== sessionId),
@@ -36,4 +37,4 @@ export function HistoryPanel({ entries, sessionId, onOpen }: Props) {
       </ul>
     </section>
   );
-}
+});

@@ -1,5 +1,6 @@
 import type { RunRequest } from '@taidon/contracts';
 import { useCallback, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import type { ApiClient } from '../../api/client.js';
 import { ApiError } from '../../api/errors.js';
 import { applyEvent, newRunView, type RunView } from './run-model.js';
@@ -23,10 +24,18 @@ export interface RunRejection {
   input: RunInput;
 }
 
+/** Calls `then` after the browser painted the next frame: work that must not delay that frame. */
+function afterNextPaint(then: () => void): void {
+  requestAnimationFrame(() => setTimeout(then, 0));
+}
+
 /**
  * Runs SQL and keeps each editor tab's last run up to date while events
- * stream in; the React state is refreshed at most once a frame per run, rows
- * included. A tab's new run aborts only that tab's previous one.
+ * stream in. The request leaves before the page renders anything; the first
+ * rows are rendered as soon as they are parsed, later ones at most once a
+ * frame; the caller's `onFinished` (history, markers, schema) waits until
+ * the frame with the rows was painted. A tab's new run aborts only that
+ * tab's previous one.
  */
 export function useRunner(
   api: ApiClient,
@@ -47,7 +56,6 @@ export function useRunner(
       aborts.current.set(tabId, controller);
       const view = newRunView(input);
       runs.current.set(tabId, view);
-      bump();
       let frame = 0;
       const refresh = () => {
         if (frame) return;
@@ -62,9 +70,18 @@ export function useRunner(
         body.tail = { files: [{ path: 'tail.sql', sql: input.tail }] };
       }
       try {
-        for await (const event of api.run(body, controller.signal)) {
-          applyEvent(view, event);
-          refresh();
+        // next() calls fetch() now, in this task; the "running" state renders after the request left.
+        const events = api.run(body, controller.signal);
+        const first = events.next();
+        bump();
+        for (let item = await first; !item.done; item = await events.next()) {
+          if (applyEvent(view, item.value)) {
+            // The first rows are rendered at once (not at the next frame), so the frame after shows them.
+            performance.mark('taidon:first-rows-received');
+            cancelAnimationFrame(frame);
+            frame = 0;
+            flushSync(bump);
+          } else refresh();
         }
         if (view.status === 'running') view.status = view.error ? 'error' : 'ok';
       } catch (error) {
@@ -84,8 +101,8 @@ export function useRunner(
         }
       }
       view.version++;
-      bump();
-      hooksRef.current.onFinished(view, tabId);
+      refresh();
+      afterNextPaint(() => hooksRef.current.onFinished(view, tabId));
     },
     [api, bump],
   );

@@ -1,4 +1,5 @@
 import type { SessionSchema } from '@taidon/contracts';
+import { memo } from 'react';
 import { formatEstimate, quoteIdent, tableReference } from './schema-model.js';
 
 type Table = SessionSchema['tables'][number];
@@ -103,7 +104,7 @@ function TableItem({ table, onInsert }: { table: Table; onInsert(text: string): 
  * estimates, and per table its columns, keys and indexes. Clicking a name
  * puts it at the editor's cursor, quoted where PostgreSQL needs it.
  */
-export function SchemaPanel({ schema, loading, onInsert, onRefresh }: Props) {
+export const SchemaPanel = memo(function SchemaPanel({ schema, loading, onInsert, onRefresh }: Props) {
   const schemas = schema ? [...new Set([...schema.schemas, ...schema.tables.map((t) => t.schema)])] : [];
   return (
     <section className="panel schema-panel" aria-label="Schema" data-testid="schema-panel" data-loading={loading}>
@@ -135,4 +136,4 @@ export function SchemaPanel({ schema, loading, onInsert, onRefresh }: Props) {
       {schema?.truncated && <p className="muted">Only the first objects are listed: the instance has more.</p>}
     </section>
   );
-}
+});
