@@ -94,4 +94,37 @@ describe('share links in chromium', () => {
     expect(api).toMatchObject({ status: 404, body: { code: 'SQL_RUNNER_SHARE_NOT_FOUND' } });
     await screenshot(page, 'share-revoked');
   }, 180_000);
+
+  it('carries the owner’s results only when they include them, shown to the opener until their own run', async () => {
+    const owner = await openPage(browser, platform.url);
+    contexts.push(owner.context);
+    await owner.page.locator('[data-testid="editor"] .monaco-editor').waitFor({ timeout: 30_000 });
+    await typeInEditor(owner.page, 'SELECT g, md5(g::text) AS h FROM generate_series(1, 4) g ORDER BY g;');
+    expect(await runWithKeys(owner.page, RUN)).toBe('ok');
+    const ownerRows = await rowsShown(owner.page);
+    expect(ownerRows).toHaveLength(4);
+
+    await owner.page.getByTestId('share-button').click();
+    const urlField = owner.page.getByTestId('share-url');
+    await expect.poll(() => urlField.inputValue(), { timeout: 20_000 }).toMatch(/\/s\/[A-Za-z0-9_-]{22}$/);
+    const without = await urlField.inputValue();
+    await owner.page.getByTestId('share-include-results').click();
+    await owner.page.getByTestId('share-with-results').waitFor({ timeout: 20_000 });
+    const withResults = await urlField.inputValue();
+    expect(withResults).not.toBe(without);
+    await owner.page.getByRole('button', { name: 'Close', exact: true }).click();
+
+    const stranger = await openPage(browser, withResults);
+    contexts.push(stranger.context);
+    const { page } = stranger;
+    await page.locator('[data-testid="share-banner"][data-state="read-only"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('share-banner').textContent()).toContain('its author saw');
+    // Before any run of the opener's: the owner's rows.
+    await expect.poll(() => rowsShown(page), { timeout: 20_000 }).toEqual(ownerRows);
+    await screenshot(page, 'share-with-results');
+    // The link made first, without them, was replaced (revoked); a link never carries results unasked.
+    const first = without.split('/s/')[1] as string;
+    const answer = await page.evaluate(`fetch('/api/shares/${first}').then((r) => r.status)`);
+    expect(answer).toBe(404);
+  }, 180_000);
 });

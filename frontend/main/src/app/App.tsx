@@ -1,4 +1,4 @@
-import type { RunRequest } from '@taidon/contracts';
+import type { RunRequest, SharedResults } from '@taidon/contracts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AuthStore } from '../api/auth.js';
 import { ApiClient } from '../api/client.js';
@@ -18,7 +18,7 @@ import { changesSchema } from '../features/schema/schema-model.js';
 import { useSessionSchema } from '../features/schema/use-session-schema.js';
 import { ShareBanner, type SharedView } from '../features/share/ShareBanner.js';
 import { SharePanel, type SharePanelHandle } from '../features/share/SharePanel.js';
-import { bufferOfShare, shareIdOfPath } from '../features/share/share-link.js';
+import { bufferOfShare, runViewOfShared, sharedResultsOf, shareIdOfPath } from '../features/share/share-link.js';
 import { TabBar } from '../features/tabs/TabBar.js';
 import { addTab, closeTab, renameTab, updateTab } from '../features/tabs/tabs.js';
 import { useSavedTabs } from '../features/tabs/use-saved-tabs.js';
@@ -60,6 +60,8 @@ export function App() {
     return id ? { state: 'loading', id } : null;
   });
   const [sharedText, setSharedText] = useState('');
+  /** The results a link carries (its owner chose to include them), shown until the learner's own run. */
+  const [sharedResults, setSharedResults] = useState<{ results: SharedResults; head: string } | null>(null);
   const sharePanel = useRef<SharePanelHandle>(null);
   const editor = useRef<SqlEditorHandle>(null);
   const recent = useRef(new Map<string, RunView>());
@@ -86,7 +88,14 @@ export function App() {
     api.openShare(sharedId, controller.signal).then(
       (share) => {
         editor.current?.setText(bufferOfShare(share));
-        setShared({ state: 'open', id: sharedId, readOnly: true, expiresAt: share.expiresAt });
+        setShared({
+          state: 'open',
+          id: sharedId,
+          readOnly: true,
+          expiresAt: share.expiresAt,
+          withResults: share.results !== undefined,
+        });
+        if (share.results) setSharedResults({ results: share.results, head: share.head });
       },
       (error: unknown) => {
         if (!controller.signal.aborted) setShared({ state: 'missing', id: sharedId });
@@ -165,6 +174,10 @@ export function App() {
     [],
   );
   const startRun = runner.start;
+  const showRun = runner.show;
+  useEffect(() => {
+    if (sharedResults) showRun(SHARED_VIEW, runViewOfShared(sharedResults.results, sharedResults.head));
+  }, [sharedResults, showRun]);
 
   const answeredByRun = planWhileTyping.answeredByRun;
   const runSelection = useCallback(
@@ -264,7 +277,7 @@ export function App() {
       : parts.tail.trim() === ''
         ? undefined
         : { files: [{ path: 'tail.sql', sql: parts.tail }] };
-    sharePanel.current?.share(tail ? { tail, head: parts.head } : { head: parts.head });
+    sharePanel.current?.share(tail ? { tail, head: parts.head } : { head: parts.head }, sharedResultsOf(run));
   };
   const reset = () => {
     setSessionId(newSessionId());

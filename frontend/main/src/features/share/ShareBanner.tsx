@@ -1,7 +1,7 @@
 /** What the page knows of the share link it was opened at. */
 export type SharedView =
   | { state: 'loading'; id: string }
-  | { state: 'open'; id: string; readOnly: boolean; expiresAt: string }
+  | { state: 'open'; id: string; readOnly: boolean; expiresAt: string; withResults?: boolean }
   | { state: 'missing'; id: string };
 
 /**
@@ -35,6 +35,7 @@ export function ShareBanner({ view, onEdit }: { view: SharedView; onEdit(): void
         <>
           <span>
             Shared SQL, read-only: <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs it on the shared state.
+            {view.withResults && ' The results below are the ones its author saw.'}
           </span>
           <button type="button" onClick={onEdit} data-testid="share-edit" aria-label="Edit a copy of the shared SQL">
             Edit

@@ -1,12 +1,12 @@
-import type { CreateShareRequest, ShareSummary } from '@taidon/contracts';
+import type { CreateShareRequest, SharedResults, ShareSummary } from '@taidon/contracts';
 import { forwardRef, useCallback, useImperativeHandle, useRef, useState } from 'react';
 import type { ApiClient } from '../../api/client.js';
 import { ApiError } from '../../api/errors.js';
 import { absoluteShareUrl } from './share-link.js';
 
-/** Opens the panel, making a link of what `body()` gives first. */
+/** Opens the panel, making a link of `body` first; `results` are offered to include, never sent unasked. */
 export interface SharePanelHandle {
-  share(body: CreateShareRequest): void;
+  share(body: CreateShareRequest, results?: SharedResults): void;
 }
 
 /**
@@ -20,26 +20,51 @@ export const SharePanel = forwardRef<SharePanelHandle, { api: ApiClient }>(funct
   const [message, setMessage] = useState('');
   const [links, setLinks] = useState<ShareSummary[]>([]);
   const [copied, setCopied] = useState(false);
+  /** The link made, and what it was made of: including the results replaces it with one that carries them. */
+  const [made, setMade] = useState<{ id: string; body: CreateShareRequest; results?: SharedResults } | null>(null);
+  const [withResults, setWithResults] = useState(false);
 
   const refresh = useCallback(async () => {
     setLinks(await api.listShares().catch(() => []));
   }, [api]);
 
   useImperativeHandle(ref, () => ({
-    share(body) {
+    share(body, results) {
       setLink('');
       setMessage('');
       setCopied(false);
+      setMade(null);
+      setWithResults(false);
       dialog.current?.showModal();
       void api
         .createShare(body)
-        .then((created) => setLink(absoluteShareUrl(created.url)))
+        .then((created) => {
+          setLink(absoluteShareUrl(created.url));
+          setMade({ id: created.id, body, ...(results ? { results } : {}) });
+        })
         .catch((error: unknown) =>
           setMessage(error instanceof ApiError ? error.message : 'The link could not be made.'),
         )
         .finally(() => void refresh());
     },
   }));
+
+  /** A new link that carries the results shown, in place of the one made without them (which is revoked). */
+  const includeResults = async () => {
+    if (!made?.results) return;
+    setMessage('');
+    setCopied(false);
+    try {
+      const created = await api.createShare({ ...made.body, results: made.results });
+      await api.revokeShare(made.id).catch(() => undefined);
+      setMade({ ...made, id: created.id });
+      setLink(absoluteShareUrl(created.url));
+      setWithResults(true);
+    } catch (error) {
+      setMessage(error instanceof ApiError ? error.message : 'The link could not be made.');
+    }
+    await refresh();
+  };
 
   const copy = () => {
     void navigator.clipboard?.writeText(link).then(
@@ -57,8 +82,8 @@ export const SharePanel = forwardRef<SharePanelHandle, { api: ApiClient }>(funct
     <dialog ref={dialog} aria-label="Share" className="share-dialog" data-testid="share-dialog">
       <h2>Share</h2>
       <p className="muted">
-        Anyone with the link sees this SQL and runs it from the same state. It never shows who made it, nor your
-        results.
+        Anyone with the link sees this SQL and runs it from the same state. It never shows who made it, nor your results
+        unless you include them.
       </p>
       {message && <p role="alert">{message}</p>}
       <div className="row">
@@ -74,6 +99,19 @@ export const SharePanel = forwardRef<SharePanelHandle, { api: ApiClient }>(funct
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>
+      {made?.results &&
+        (withResults ? (
+          <p className="muted" data-testid="share-with-results">
+            This link shows your results ({made.results.reduce((n, r) => n + r.rows.length, 0)} rows) until the opener
+            runs it.
+          </p>
+        ) : (
+          <div className="row">
+            <button type="button" onClick={() => void includeResults()} data-testid="share-include-results">
+              Include my results
+            </button>
+          </div>
+        ))}
       <h3>Your links</h3>
       {links.length === 0 ? (
         <p className="muted">None.</p>

@@ -1,5 +1,6 @@
-import { type PlanInput, SHARE_PAGE_PREFIX } from '@taidon/contracts';
+import { type PlanInput, SHARE_PAGE_PREFIX, SHARE_RESULTS_MAX_CHARS, type SharedResults } from '@taidon/contracts';
 import { HEAD_MARKER } from '../../editor/buffer.js';
+import { newRunView, type RunView } from '../run/run-model.js';
 
 /** The share link id of a page path (`/s/{id}`), or undefined on any other page. */
 export function shareIdOfPath(path: string): string | undefined {
@@ -17,3 +18,48 @@ export function bufferOfShare(share: { tail: PlanInput | null; head: string }): 
 
 /** The full URL of a link whose answer gave `path`, on this site. */
 export const absoluteShareUrl = (path: string): string => new URL(path, window.location.origin).toString();
+
+/** Rows one result set of a link keeps, and result sets a link keeps (the server's bounds). */
+const MAX_SHARED_ROWS = 1000;
+const MAX_SHARED_SETS = 20;
+const MAX_SHARED_COLUMNS = 200;
+
+/**
+ * The results of a finished run as a link may carry them, or undefined when there are none: at most
+ * MAX_SHARED_SETS result sets of MAX_SHARED_ROWS rows, then rows halved (largest set first) until the JSON fits
+ * SHARE_RESULTS_MAX_CHARS; a set that lost rows says `truncated`.
+ */
+export function sharedResultsOf(run: RunView | null | undefined): SharedResults | undefined {
+  if (run?.status !== 'ok' || run.results.length === 0) return undefined;
+  const sets = run.results.slice(0, MAX_SHARED_SETS).map((r) => ({
+    columns: r.columns
+      .slice(0, MAX_SHARED_COLUMNS)
+      .map((c) => ({ name: c.name.slice(0, 256), type: c.type.slice(0, 256) })),
+    rows: r.rows.slice(0, MAX_SHARED_ROWS).map((row) => row.slice(0, MAX_SHARED_COLUMNS)),
+    truncated: r.truncated || r.rows.length > MAX_SHARED_ROWS,
+  }));
+  while (JSON.stringify(sets).length > SHARE_RESULTS_MAX_CHARS) {
+    const largest = sets.reduce((a, b) => (b.rows.length > a.rows.length ? b : a));
+    if (largest.rows.length === 0) return undefined; // the columns alone are too large
+    largest.rows = largest.rows.slice(0, Math.floor(largest.rows.length / 2));
+    largest.truncated = true;
+  }
+  return sets;
+}
+
+/** A finished run's view of the results a link carries, shown until the learner's own run replaces it. */
+export function runViewOfShared(results: SharedResults, head: string): RunView {
+  const view = newRunView({ tail: '', head, headOffset: 0, sessionId: '' });
+  view.status = 'ok';
+  view.results = results.map((r, statement) => ({
+    statement,
+    columns: r.columns,
+    rows: r.rows,
+    command: null,
+    rowCount: r.rows.length,
+    truncated: r.truncated,
+    complete: true,
+  }));
+  view.version = 1;
+  return view;
+}
