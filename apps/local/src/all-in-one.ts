@@ -67,6 +67,7 @@ async function start(): Promise<string> {
     envManagerUrl: at(4),
     sqlRunnerUrl: at(5),
     vcsSyncUrl: at(6),
+    exercisesUrl: at(7),
   };
   const root = layerRoot(context);
   const gatewayPort = config.PORT || ((await servicePorts(1, ports))[0] as number);

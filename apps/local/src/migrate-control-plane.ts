@@ -1,5 +1,6 @@
 import { migrateAuditLog, sealAuditLog } from '@taidon/audit-log';
 import { migrateEnvManager } from '@taidon/env-manager';
+import { migrateExercises } from '@taidon/exercises';
 import { migrateIdp } from '@taidon/idp';
 import { createLogger, createPool } from '@taidon/kit';
 import { migrateSnapshotCache } from '@taidon/snapshot-cache';
@@ -13,7 +14,8 @@ import { CONTROL_PLANE_DATABASE, openControlPlane } from './launcher/control-pla
 // each service its role and schema (the password is the one in that service's own URL), apply every
 // service's migrations with its own role, and seal the audit log. Idempotent: it runs before every upgrade.
 // Environment: CONTROL_PLANE_SUPERUSER_URL (a superuser of the server; any database, `taidon` is created on
-// it) and <SERVICE>_DATABASE_URL for each service, as the Deployments get them.
+// it) and <SERVICE>_DATABASE_URL for each service, as the Deployments get them (EXERCISES_DATABASE_URL only
+// where exercises is deployed: the chart has no Deployment of it yet).
 
 const MIGRATIONS: Record<string, (pool: pg.Pool) => Promise<string[]>> = {
   'audit-log': migrateAuditLog,
@@ -23,6 +25,7 @@ const MIGRATIONS: Record<string, (pool: pg.Pool) => Promise<string[]>> = {
   'snapshot-cache': migrateSnapshotCache,
   'env-manager': migrateEnvManager,
   'sql-runner': migrateSqlRunner,
+  exercises: migrateExercises,
 };
 
 function required(name: string): string {
@@ -36,11 +39,12 @@ function required(name: string): string {
 
 const log = createLogger({ service: 'migrate-control-plane', level: process.env.LOG_LEVEL ?? 'info' });
 const superuserUrl = required('CONTROL_PLANE_SUPERUSER_URL');
+/** Services the chart does not deploy yet: migrated when their URL is set, left out otherwise. */
+const OPTIONAL = new Set(['exercises']);
+const urlVariable = (service: string) => `${service.toUpperCase().replace(/-/g, '_')}_DATABASE_URL`;
+for (const service of OPTIONAL) if (!process.env[urlVariable(service)]) delete MIGRATIONS[service];
 const serviceUrls = Object.fromEntries(
-  Object.keys(MIGRATIONS).map((service) => [
-    service,
-    required(`${service.toUpperCase().replace(/-/g, '_')}_DATABASE_URL`),
-  ]),
+  Object.keys(MIGRATIONS).map((service) => [service, required(urlVariable(service))]),
 );
 const rolePasswords = Object.fromEntries(
   Object.entries(serviceUrls).map(([service, url]) => [service, decodeURIComponent(new URL(url).password)]),

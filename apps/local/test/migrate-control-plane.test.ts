@@ -15,7 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const execFileP = promisify(execFile);
 const ENTRY = fileURLToPath(new URL('../dist/migrate-control-plane.js', import.meta.url));
-const SERVICES = ['idp', 'user-profile', 'audit-log', 'vcs-sync', 'sql-runner', 'env-manager', 'snapshot-cache'];
+const SERVICES = [
+  'idp',
+  'user-profile',
+  'audit-log',
+  'vcs-sync',
+  'sql-runner',
+  'env-manager',
+  'snapshot-cache',
+  'exercises',
+];
 
 describe('migrate-control-plane (the chart migration Job)', () => {
   let root: string;

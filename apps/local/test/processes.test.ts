@@ -21,6 +21,7 @@ const SERVICES = [
   'env-manager',
   'sql-runner',
   'vcs-sync',
+  'exercises',
   'gateway',
 ];
 

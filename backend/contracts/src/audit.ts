@@ -26,6 +26,7 @@ export const AuditAction = Type.Union([
   Type.Literal('project-imported'),
   Type.Literal('project-pulled'),
   Type.Literal('project-pushed'),
+  Type.Literal('exercise-published'),
 ]);
 export type AuditAction = Static<typeof AuditAction>;
 

@@ -28,6 +28,24 @@ export {
 export { type AccessTokenClaims, AccessTokenResponse, PasswordCredentials } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
 export {
+  AuthoredExercise,
+  CreateExerciseRequest,
+  ExerciseCompare,
+  ExerciseDataset,
+  ExerciseIdParams,
+  ExerciseView,
+  MAX_EQUIVALENT_MUTANTS,
+  MAX_EXERCISE_BODY_BYTES,
+  MAX_EXERCISE_DATASETS,
+  MAX_EXERCISE_SOLUTION_CHARS,
+  MAX_EXERCISE_STATE_SQL_CHARS,
+  MAX_EXERCISE_TASK_CHARS,
+  MAX_EXERCISE_TITLE_CHARS,
+  MutationReport,
+  PublishedExercise,
+  PublishResult,
+} from './exercises.js';
+export {
   ExplainRequest,
   ExplainResponse,
   ExplainSource,

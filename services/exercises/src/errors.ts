@@ -1,11 +1,47 @@
-import { catalogueErrorClass } from '@taidon/kit';
+import { catalogueErrorClass, type ErrorCatalogue, KIT_ERROR_CATALOGUE } from '@taidon/kit';
 
 /**
- * Every code the exercises domain throws, its status and its meaning: the
- * error class below, the README's errors table and test/readme.test.ts all
- * read it. (The kit's HTTP codes join it when the service gets routes.)
+ * Every code the exercises service answers with, its status and its
+ * meaning: the error class below, the README's errors table and
+ * test/readme.test.ts all read it.
  */
 export const EXERCISES_ERROR_CODES = {
+  ...KIT_ERROR_CATALOGUE,
+  EXERCISES_ACCOUNT_REQUIRED: {
+    status: 400,
+    meaning: 'The request names no account (`x-taidon-account`); every exercise route acts for one.',
+  },
+  EXERCISES_FORBIDDEN: {
+    status: 403,
+    meaning:
+      'The caller may not do this: authoring needs the `instructor` or `admin` role, publishing the exercise’s author or an admin.',
+  },
+  EXERCISES_NOT_FOUND: {
+    status: 404,
+    meaning: 'No exercise has this id, or it is a draft and the caller is neither its author nor an admin.',
+  },
+  EXERCISES_SLUG_TAKEN: { status: 409, meaning: 'Another exercise already has this slug.' },
+  EXERCISES_DATASET_NAMES: { status: 422, meaning: 'Two hidden datasets have the same name (`name`).' },
+  EXERCISES_SETUP_FAILED: {
+    status: 422,
+    meaning:
+      'The start state or a hidden dataset (`dataset`; `start` for the start state) fails while its state is built: `sqlstate`, `message`, `line`, `column` of the failing statement.',
+  },
+  EXERCISES_REFERENCE_FAILED: {
+    status: 422,
+    meaning:
+      'The reference solution fails on a dataset (`dataset`): `sqlstate`, `message`, `line`, `column`; nothing was published.',
+  },
+  EXERCISES_KILL_SCORE_TOO_LOW: {
+    status: 422,
+    meaning:
+      'The datasets tell too few mutants of the reference apart: `score` is below the exercise’s `minKillScore`; `report` lists the survivors. Nothing was published; add datasets that kill them, or mark equivalent ones.',
+  },
+  EXERCISES_GRADER_BUSY: {
+    status: 503,
+    meaning:
+      'sql-runner has no throwaway clone free for this account or at all, or this process measures as many publishes as it may (`retryAfterSeconds`); try again in a moment.',
+  },
   EXERCISES_REFERENCE_SYNTAX: {
     status: 422,
     meaning: 'The reference solution does not parse as PostgreSQL SQL.',
@@ -25,7 +61,7 @@ export const EXERCISES_ERROR_CODES = {
     meaning:
       'A table named for a write exercise holds more rows than the comparison reads (`limit` says how many); a check query should compare it instead.',
   },
-} as const;
+} as const satisfies ErrorCatalogue;
 
-/** The error the exercises domain throws; its code is one of EXERCISES_ERROR_CODES. */
+/** The error the exercises service throws; its code is one of EXERCISES_ERROR_CODES. */
 export class ExercisesError extends catalogueErrorClass(EXERCISES_ERROR_CODES) {}

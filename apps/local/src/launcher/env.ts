@@ -15,6 +15,7 @@ export const STATEFUL_SERVICES = [
   'env-manager',
   'sql-runner',
   'vcs-sync',
+  'exercises',
 ] as const;
 
 /** Everything the services are started from. */
@@ -44,6 +45,7 @@ export interface ServiceUrls {
   envManagerUrl: string;
   sqlRunnerUrl: string;
   vcsSyncUrl: string;
+  exercisesUrl: string;
 }
 
 /** Every service of the platform, in the order they start (each needs only those before it); they stop in reverse. */
@@ -123,6 +125,15 @@ export function serviceEnv(
         AUDIT_LOG_URL: url('auditLogUrl'),
         AUDIT_OUTBOX_FILE: join(context.dataDir, 'outbox', 'vcs-sync.jsonl'),
       };
+    case 'exercises':
+      return {
+        ...common,
+        EXERCISES_DATABASE_URL: database(context, 'exercises'),
+        // Graded on sql-runner's throwaway clones; it calls sql-runner only when an exercise is published.
+        SQL_RUNNER_URL: url('sqlRunnerUrl'),
+        AUDIT_LOG_URL: url('auditLogUrl'),
+        AUDIT_OUTBOX_FILE: join(context.dataDir, 'outbox', 'exercises.jsonl'),
+      };
     case 'gateway':
       return gatewayEnv(urls as ServiceUrls, context);
   }
@@ -147,6 +158,7 @@ export function gatewayEnv(urls: ServiceUrls, context: LaunchContext): Record<st
     USER_PROFILE_URL: urls.userProfileUrl,
     ENV_MANAGER_URL: urls.envManagerUrl,
     VCS_SYNC_URL: urls.vcsSyncUrl,
+    EXERCISES_URL: urls.exercisesUrl,
     SNAPSHOT_CACHE_URL: urls.snapshotCacheUrl,
     SERVICE_TOKEN: context.secrets.serviceToken,
     ACCESS_TOKEN_ISSUER: 'taidon-idp',

@@ -1,5 +1,6 @@
 import { loadAuditLogConfig, startAuditLog } from '@taidon/audit-log';
 import { loadEnvManagerConfig, startEnvManager } from '@taidon/env-manager';
+import { loadExercisesConfig, startExercises } from '@taidon/exercises';
 import { loadGatewayConfig, startGateway } from '@taidon/gateway';
 import { loadIdpConfig, startIdp } from '@taidon/idp';
 import { createLogger } from '@taidon/kit';
@@ -37,7 +38,7 @@ export interface Running {
 
 /**
  * Starts audit-log, user-profile, idp, snapshot-cache, env-manager,
- * vcs-sync and sql-runner in this process on loopback ports (tests and benches do; `npm
+ * vcs-sync, sql-runner and exercises in this process on loopback ports (tests and benches do; `npm
  * start` runs each as its own process, see processes.ts), each with its own
  * start function (the one its server.ts calls) and configured by its own
  * loader from the environment with serviceEnv's values. Returns their URLs.
@@ -93,6 +94,10 @@ export async function startServices(context: LaunchContext, running: Running): P
   urls.sqlRunnerUrl = await listen(
     'sql-runner',
     await startSqlRunner(loadSqlRunnerConfig(env('sql-runner')), { logger: logger('sql-runner') }),
+  );
+  urls.exercisesUrl = await listen(
+    'exercises',
+    await startExercises(loadExercisesConfig(env('exercises')), { logger: logger('exercises') }),
   );
   return urls as ServiceUrls;
 }

@@ -1,0 +1,189 @@
+import { type Static, Type } from 'typebox';
+
+/**
+ * Exercises (issue 18, ADR 0036): an instructor authors an exercise (a start
+ * state, a task, a reference solution, hidden datasets, how answers compare)
+ * and publishes it once its datasets tell the reference's mutants apart well
+ * enough; learners read the published exercise, never its solution or
+ * hidden data. First cut: query exercises, authored through the API.
+ */
+
+/** Characters of an exercise's title. */
+export const MAX_EXERCISE_TITLE_CHARS = 200;
+/** Characters of the task text (Markdown). */
+export const MAX_EXERCISE_TASK_CHARS = 64 * 1024;
+/** Characters of the reference solution. */
+export const MAX_EXERCISE_SOLUTION_CHARS = 64 * 1024;
+/** Characters of the start state's SQL, and of each hidden dataset's. */
+export const MAX_EXERCISE_STATE_SQL_CHARS = 1024 * 1024;
+/** Hidden datasets one exercise may have. */
+export const MAX_EXERCISE_DATASETS = 8;
+/** Mutants an author may mark equivalent (the generator makes at most 60). */
+export const MAX_EQUIVALENT_MUTANTS = 60;
+/** Largest body of `POST /api/exercises`: the start state and every dataset at their caps, with room for JSON. */
+export const MAX_EXERCISE_BODY_BYTES = 12 * 1024 * 1024;
+
+const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$';
+const DATASET_NAME_PATTERN = '^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$';
+
+/** How answers compare with the reference (query exercises). */
+export const ExerciseCompare = Type.Object(
+  {
+    ordered: Type.Optional(
+      Type.Boolean({ description: 'Row order counts; default: only when the reference has an ORDER BY.' }),
+    ),
+    columnNames: Type.Optional(
+      Type.Boolean({ description: "Column names must equal the reference's; default false." }),
+    ),
+    tolerance: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1e9, description: 'Absolute tolerance of number columns; default 0.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ExerciseCompare = Static<typeof ExerciseCompare>;
+
+/** A hidden dataset: SQL run after the start state that builds another state of the same schema. */
+export const ExerciseDataset = Type.Object(
+  {
+    name: Type.String({ pattern: DATASET_NAME_PATTERN, description: 'Lower-case letters, digits, `-` and `_`.' }),
+    sql: Type.String({ minLength: 1, maxLength: MAX_EXERCISE_STATE_SQL_CHARS }),
+  },
+  { additionalProperties: false },
+);
+export type ExerciseDataset = Static<typeof ExerciseDataset>;
+
+/** `POST /api/exercises`: a new draft. */
+export const CreateExerciseRequest = Type.Object(
+  {
+    slug: Type.String({ pattern: SLUG_PATTERN, description: 'Unique name in URLs: lower-case letters, digits, `-`.' }),
+    title: Type.String({ minLength: 1, maxLength: MAX_EXERCISE_TITLE_CHARS }),
+    task: Type.String({ minLength: 1, maxLength: MAX_EXERCISE_TASK_CHARS, description: 'The task, in Markdown.' }),
+    setup: Type.Object(
+      {
+        sql: Type.String({
+          maxLength: MAX_EXERCISE_STATE_SQL_CHARS,
+          description: 'The start state learners see: SQL that builds the schema and its visible data.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    solution: Type.String({
+      minLength: 1,
+      maxLength: MAX_EXERCISE_SOLUTION_CHARS,
+      description: 'The reference solution: one SELECT.',
+    }),
+    datasets: Type.Optional(
+      Type.Array(ExerciseDataset, {
+        maxItems: MAX_EXERCISE_DATASETS,
+        description: 'Hidden datasets, each run after the start state; names unique.',
+      }),
+    ),
+    compare: Type.Optional(ExerciseCompare),
+    minKillScore: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'Publishing is refused below this kill score (0..1); default 0.',
+      }),
+    ),
+    equivalentMutants: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
+        maxItems: MAX_EQUIVALENT_MUTANTS,
+        description: 'Labels of mutants the author marks equivalent to the reference: run, never counted.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateExerciseRequest = Static<typeof CreateExerciseRequest>;
+
+/** A mutant of the reference the datasets did not tell apart. */
+export const SurvivingMutant = Type.Object(
+  {
+    operator: Type.String({ description: 'The kind of change (`order-by`, `comparison`, …).' }),
+    label: Type.String({ description: 'What changed, in the clause it changed; what `equivalentMutants` names.' }),
+    sql: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+/** What a publish measured: how many mutants of the reference the datasets tell apart, and which survive. */
+export const MutationReport = Type.Object(
+  {
+    mutants: Type.Integer({ minimum: 0 }),
+    killed: Type.Integer({ minimum: 0 }),
+    stillborn: Type.Integer({ minimum: 0, description: 'Mutants that failed on every dataset: not counted.' }),
+    equivalent: Type.Integer({ minimum: 0, description: 'Mutants the author marked equivalent: not counted.' }),
+    unmeasured: Type.Integer({ minimum: 0, description: 'Mutants left unrun when the time budget ran out.' }),
+    score: Type.Number({ minimum: 0, maximum: 1, description: 'killed / (killed + survivors); 1 when none counted.' }),
+    survivors: Type.Array(SurvivingMutant),
+    datasets: Type.Array(
+      Type.Object({ name: Type.String(), killed: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    ),
+    warnings: Type.Array(Type.String(), { description: "What leaves the reference's own rows to chance." }),
+    ms: Type.Number({ description: 'Time the measure took.' }),
+  },
+  { additionalProperties: false },
+);
+export type MutationReport = Static<typeof MutationReport>;
+
+/** An exercise as a learner sees it: never the solution or the hidden datasets. */
+export const PublishedExercise = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    slug: Type.String(),
+    title: Type.String(),
+    task: Type.String(),
+    kind: Type.Literal('query'),
+    setup: Type.Object({ sql: Type.String() }, { additionalProperties: false }),
+    status: Type.Literal('published'),
+    publishedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+export type PublishedExercise = Static<typeof PublishedExercise>;
+
+/** An exercise as its author (or an admin) sees it: everything, and the last publish's report. */
+export const AuthoredExercise = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    slug: Type.String(),
+    title: Type.String(),
+    task: Type.String(),
+    kind: Type.Literal('query'),
+    setup: Type.Object({ sql: Type.String() }, { additionalProperties: false }),
+    solution: Type.String(),
+    datasets: Type.Array(ExerciseDataset),
+    compare: ExerciseCompare,
+    minKillScore: Type.Number(),
+    equivalentMutants: Type.Array(Type.String()),
+    status: Type.Union([Type.Literal('draft'), Type.Literal('published')]),
+    authorId: Type.String({ format: 'uuid' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    report: Type.Union([MutationReport, Type.Null()], { description: 'The last publish measure (refused ones too).' }),
+  },
+  { additionalProperties: false },
+);
+export type AuthoredExercise = Static<typeof AuthoredExercise>;
+
+/** `GET /api/exercises/{id}`: the author's view to its author or an admin, the learner's view to everyone else. */
+export const ExerciseView = Type.Union([AuthoredExercise, PublishedExercise]);
+export type ExerciseView = Static<typeof ExerciseView>;
+
+/** `POST /api/exercises/{id}/publish`'s answer: the exercise is published, with the report that allowed it. */
+export const PublishResult = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    status: Type.Literal('published'),
+    publishedAt: Type.String({ format: 'date-time' }),
+    report: MutationReport,
+  },
+  { additionalProperties: false },
+);
+export type PublishResult = Static<typeof PublishResult>;
+
+/** Path parameters of an exercise's routes. */
+export const ExerciseIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+export type ExerciseIdParams = Static<typeof ExerciseIdParams>;

@@ -1,0 +1,177 @@
+import {
+  type AuthoredExercise,
+  CreateExerciseRequest,
+  ExerciseIdParams,
+  ExerciseView,
+  MAX_EXERCISE_BODY_BYTES,
+  type MutationReport,
+  type PublishedExercise,
+  PublishResult,
+} from '@taidon/contracts';
+import { ACCOUNT_HEADER, type AuditSink, ROLE_HEADER } from '@taidon/kit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { ThrowawayQueries } from '../clients/sql-runner.js';
+import { planReference } from '../domain/compare/reference-order.js';
+import { type MeasureSettings, measureExercise } from '../domain/publish.js';
+import { ExercisesError } from '../errors.js';
+import { insertExercise, publish, selectExercise, storeReport } from '../store/exercises.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Roles that author exercises. */
+const AUTHORS = new Set(['instructor', 'admin']);
+
+interface Caller {
+  accountId: string;
+  role: string;
+}
+
+/** The account and role the gateway verified; every exercise route acts for one. */
+function callerOf(request: FastifyRequest): Caller {
+  const account = request.headers[ACCOUNT_HEADER];
+  if (typeof account !== 'string' || !UUID.test(account)) {
+    throw new ExercisesError(
+      'EXERCISES_ACCOUNT_REQUIRED',
+      `Exercise routes act for an account: send ${ACCOUNT_HEADER}.`,
+    );
+  }
+  const role = request.headers[ROLE_HEADER];
+  return { accountId: account.toLowerCase(), role: typeof role === 'string' ? role : 'anonymous' };
+}
+
+function requireAuthor(caller: Caller): void {
+  if (!AUTHORS.has(caller.role)) {
+    throw new ExercisesError('EXERCISES_FORBIDDEN', 'Authoring exercises is for instructor and admin accounts.', {
+      details: { role: caller.role },
+    });
+  }
+}
+
+/** The author's view to its author and to admins. */
+const seesAll = (exercise: AuthoredExercise, caller: Caller) =>
+  caller.role === 'admin' || (AUTHORS.has(caller.role) && exercise.authorId === caller.accountId);
+
+function learnerView(exercise: AuthoredExercise): PublishedExercise {
+  return {
+    id: exercise.id,
+    slug: exercise.slug,
+    title: exercise.title,
+    task: exercise.task,
+    kind: exercise.kind,
+    setup: exercise.setup,
+    status: 'published',
+    publishedAt: exercise.publishedAt as string,
+  };
+}
+
+/** What the publish route needs besides the pool. */
+export interface PublishDeps {
+  grader: ThrowawayQueries;
+  settings: Omit<MeasureSettings, 'as'>;
+  /** Publishes measured at once by this service; one more is refused (EXERCISES_GRADER_BUSY). */
+  maxConcurrentPublishes: number;
+  audit?: AuditSink;
+}
+
+/**
+ * `/exercises*` (the gateway forwards `/api/exercises*` with the verified
+ * caller): authoring (instructor, admin), publishing after the mutation
+ * measure (the author or an admin), reading (the learner's view without
+ * solution or datasets to everyone else, published exercises only).
+ */
+export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps: PublishDeps): void {
+  app.post<{ Body: CreateExerciseRequest }>(
+    '/exercises',
+    { schema: { body: CreateExerciseRequest }, bodyLimit: MAX_EXERCISE_BODY_BYTES },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      requireAuthor(caller);
+      const names = new Set<string>();
+      for (const dataset of request.body.datasets ?? []) {
+        if (names.has(dataset.name)) {
+          throw new ExercisesError('EXERCISES_DATASET_NAMES', `Two hidden datasets are named ${dataset.name}.`, {
+            details: { name: dataset.name },
+          });
+        }
+        names.add(dataset.name);
+      }
+      // A reference that does not parse, or is not one SELECT, is refused before anything is stored.
+      planReference(request.body.solution);
+      const exercise = await insertExercise(pool, caller.accountId, request.body);
+      reply.code(201);
+      return exercise;
+    },
+  );
+
+  app.get<{ Params: ExerciseIdParams }>(
+    '/exercises/:id',
+    { schema: { params: ExerciseIdParams, response: { 200: ExerciseView } } },
+    async (request) => {
+      const caller = callerOf(request);
+      const exercise = await selectExercise(pool, request.params.id);
+      if (exercise && seesAll(exercise, caller)) return exercise;
+      if (exercise?.status === 'published') return learnerView(exercise);
+      throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+    },
+  );
+
+  let publishing = 0;
+  app.post<{ Params: ExerciseIdParams }>(
+    '/exercises/:id/publish',
+    { schema: { params: ExerciseIdParams, response: { 200: PublishResult } } },
+    async (request) => {
+      const caller = callerOf(request);
+      requireAuthor(caller);
+      const exercise = await selectExercise(pool, request.params.id);
+      if (!exercise || (!seesAll(exercise, caller) && exercise.status !== 'published')) {
+        throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+      }
+      if (!seesAll(exercise, caller)) {
+        throw new ExercisesError('EXERCISES_FORBIDDEN', "Only the exercise's author or an admin publishes it.");
+      }
+      if (publishing >= deps.maxConcurrentPublishes) {
+        throw new ExercisesError(
+          'EXERCISES_GRADER_BUSY',
+          'Other exercises are being measured; try again in a moment.',
+          {
+            details: { retryAfterSeconds: 5 },
+          },
+        );
+      }
+      publishing++;
+      let report: MutationReport;
+      try {
+        report = await measureExercise(
+          deps.grader,
+          {
+            setupSql: exercise.setup.sql,
+            solution: exercise.solution,
+            datasets: exercise.datasets,
+            compare: exercise.compare,
+            equivalentMutants: exercise.equivalentMutants,
+          },
+          { ...deps.settings, as: { accountId: caller.accountId, role: caller.role, requestId: request.id } },
+        );
+      } finally {
+        publishing--;
+      }
+      if (report.score < exercise.minKillScore) {
+        await storeReport(pool, exercise.id, report);
+        throw new ExercisesError(
+          'EXERCISES_KILL_SCORE_TOO_LOW',
+          `The datasets kill ${report.killed} of ${report.killed + report.survivors.length} counted mutants (score ${report.score.toFixed(2)}); publishing needs ${exercise.minKillScore}.`,
+          { details: { score: report.score, minKillScore: exercise.minKillScore, report } },
+        );
+      }
+      const publishedAt = await publish(pool, exercise.id, caller.accountId, report);
+      deps.audit?.record({
+        action: 'exercise-published',
+        accountId: caller.accountId,
+        target: exercise.id,
+        requestId: request.id,
+        detail: { slug: exercise.slug, mutants: report.mutants, killed: report.killed, score: report.score },
+      });
+      return { id: exercise.id, status: 'published' as const, publishedAt: publishedAt.toISOString(), report };
+    },
+  );
+}

@@ -1,0 +1,134 @@
+import type { AuthoredExercise, CreateExerciseRequest, MutationReport } from '@taidon/contracts';
+import type pg from 'pg';
+import { ExercisesError } from '../errors.js';
+
+/** SQLSTATE of a unique violation: the slug is taken. */
+const UNIQUE_VIOLATION = '23505';
+
+interface ExerciseRow {
+  id: string;
+  slug: string;
+  title: string;
+  task_md: string;
+  setup_sql: string;
+  solution: string;
+  compare: AuthoredExercise['compare'];
+  min_kill_score: number;
+  equivalent_mutants: string[];
+  author_id: string;
+  status: 'draft' | 'published';
+  created_at: Date;
+  published_at: Date | null;
+  report: MutationReport | null;
+  datasets: { name: string; sql: string }[];
+}
+
+const SELECT = `
+  SELECT e.*, coalesce(
+    (SELECT json_agg(json_build_object('name', d.name, 'sql', d.sql) ORDER BY d.position)
+       FROM exercise_datasets d WHERE d.exercise_id = e.id), '[]') AS datasets
+  FROM exercises e`;
+
+function toExercise(row: ExerciseRow): AuthoredExercise {
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    task: row.task_md,
+    kind: 'query',
+    setup: { sql: row.setup_sql },
+    solution: row.solution,
+    datasets: row.datasets,
+    compare: row.compare,
+    minKillScore: row.min_kill_score,
+    equivalentMutants: row.equivalent_mutants,
+    status: row.status,
+    authorId: row.author_id,
+    createdAt: row.created_at.toISOString(),
+    publishedAt: row.published_at ? row.published_at.toISOString() : null,
+    report: row.report,
+  };
+}
+
+/** Stores a new draft with its datasets in one transaction; a slug already used is 409 EXERCISES_SLUG_TAKEN. */
+export async function insertExercise(
+  pool: pg.Pool,
+  authorId: string,
+  body: CreateExerciseRequest,
+): Promise<AuthoredExercise> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO exercises (slug, title, task_md, setup_sql, solution, compare, min_kill_score, equivalent_mutants, author_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [
+        body.slug,
+        body.title,
+        body.task,
+        body.setup.sql,
+        body.solution,
+        JSON.stringify(body.compare ?? {}),
+        body.minKillScore ?? 0,
+        body.equivalentMutants ?? [],
+        authorId,
+      ],
+    );
+    const id = rows[0]?.id as string;
+    for (const [i, dataset] of (body.datasets ?? []).entries()) {
+      await client.query('INSERT INTO exercise_datasets (exercise_id, position, name, sql) VALUES ($1, $2, $3, $4)', [
+        id,
+        i + 1,
+        dataset.name,
+        dataset.sql,
+      ]);
+    }
+    await client.query('COMMIT');
+    return (await selectExercise(pool, id)) as AuthoredExercise;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+      throw new ExercisesError('EXERCISES_SLUG_TAKEN', `An exercise with the slug ${body.slug} already exists.`, {
+        details: { slug: body.slug },
+      });
+    }
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The exercise with its datasets, or undefined. */
+export async function selectExercise(pool: pg.Pool, id: string): Promise<AuthoredExercise | undefined> {
+  const { rows } = await pool.query<ExerciseRow>(`${SELECT} WHERE e.id = $1`, [id]);
+  return rows[0] ? toExercise(rows[0]) : undefined;
+}
+
+/** Keeps the last measure's report (a refused publish's too), leaving the status as it is. */
+export async function storeReport(pool: pg.Pool, id: string, report: MutationReport): Promise<void> {
+  await pool.query('UPDATE exercises SET report = $2 WHERE id = $1', [id, JSON.stringify(report)]);
+}
+
+/** Marks the exercise published with its report and records the publication; answers when. */
+export async function publish(pool: pg.Pool, id: string, by: string, report: MutationReport): Promise<Date> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ published_at: Date }>(
+      `UPDATE exercises SET status = 'published', published_at = now(), report = $2 WHERE id = $1 RETURNING published_at`,
+      [id, JSON.stringify(report)],
+    );
+    await client.query(
+      `INSERT INTO publications (exercise_id, version, published_by, report)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3 FROM publications WHERE exercise_id = $1`,
+      [id, by, JSON.stringify(report)],
+    );
+    await client.query('COMMIT');
+    return rows[0]?.published_at as Date;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
