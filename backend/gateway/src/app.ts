@@ -11,6 +11,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerAdminAuditRoutes } from './routes/admin-audit.js';
 import { registerAdminOverviewRoute } from './routes/admin-overview.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerExerciseRoutes } from './routes/exercises.js';
 import { registerExplainRoutes } from './routes/explain.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerMeRoutes } from './routes/me.js';
@@ -35,7 +36,9 @@ export interface GatewayDeps {
     | 'ACCESS_TOKEN_AUDIENCE'
     | 'UPSTREAM_TIMEOUT_MS'
   > &
-    Partial<Pick<GatewayConfig, 'SPA_DIR' | 'USER_PROFILE_URL' | 'ENV_MANAGER_URL' | 'VCS_SYNC_URL'>> &
+    Partial<
+      Pick<GatewayConfig, 'SPA_DIR' | 'USER_PROFILE_URL' | 'ENV_MANAGER_URL' | 'VCS_SYNC_URL' | 'EXERCISES_URL'>
+    > &
     Partial<Pick<GatewayConfig, 'AUDIT_LOG_URL' | 'BODY_LIMIT_BYTES' | 'SNAPSHOT_CACHE_URL'>> &
     HardeningSettings;
   logger: Logger;
@@ -91,6 +94,11 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerInstanceRoutes(api, envManager);
     registerProjectRoutes(api, config.VCS_SYNC_URL === undefined ? undefined : upstream(config.VCS_SYNC_URL));
     registerProjectTestRoutes(api, sqlRunner);
+    registerExerciseRoutes(
+      api,
+      config.EXERCISES_URL === undefined ? undefined : upstream(config.EXERCISES_URL),
+      userProfile,
+    );
     registerAdminRoutes(api, userProfile);
     registerAdminAuditRoutes(api, auditLog, userProfile);
     registerAdminOverviewRoute(

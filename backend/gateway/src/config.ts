@@ -13,6 +13,7 @@ export const gatewayConfigSpec = {
     'Base URL of env-manager (`/api/instances`, the instances in `/api/me`); unset, those routes answer 503.',
   ),
   VCS_SYNC_URL: envOptional('Base URL of vcs-sync (`/api/projects*`); unset, those routes answer 503.'),
+  EXERCISES_URL: envOptional('Base URL of the exercises service (`/api/exercises*`); unset, those routes answer 503.'),
   SNAPSHOT_CACHE_URL: envOptional(
     'Base URL of snapshot-cache, read only for its `/metrics` by `/api/admin/overview`; unset, the overview has no layer figures.',
   ),

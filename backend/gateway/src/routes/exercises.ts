@@ -1,0 +1,82 @@
+import {
+  AuthoredExercise,
+  CreateExerciseRequest,
+  ExerciseIdParams,
+  ExerciseView,
+  MAX_EXERCISE_BODY_BYTES,
+  Problem,
+  PublishResult,
+} from '@taidon/contracts';
+import type { ServiceEndpoint } from '@taidon/kit';
+import type { FastifyInstance } from 'fastify';
+import { upstreamUnavailable } from '../errors.js';
+import { requireRole } from '../roles.js';
+import { forward, type Upstream } from '../upstream.js';
+
+/**
+ * `/api/exercises*`, answered by the exercises service for the verified
+ * caller (ADR 0036). Authoring and publishing are for instructors and
+ * admins: the token's role and the account's current role in user-profile
+ * are checked here (403 GATEWAY_FORBIDDEN), and the service checks the role
+ * it is given again. Reading is for every signed-in caller; a learner gets
+ * a published exercise without its solution or hidden datasets.
+ */
+export function registerExerciseRoutes(
+  app: FastifyInstance,
+  exercisesUrl: Upstream | undefined,
+  userProfile: ServiceEndpoint | undefined,
+): void {
+  const exercises = (): Upstream => {
+    if (!exercisesUrl) throw upstreamUnavailable('exercises is not configured behind this gateway.');
+    return exercisesUrl;
+  };
+  const security = [{ bearerAuth: [] }];
+  const tags = ['exercises'];
+  const authors = requireRole(userProfile, 'instructor', 'admin');
+
+  app.post<{ Body: CreateExerciseRequest }>(
+    '/api/exercises',
+    {
+      preHandler: authors,
+      bodyLimit: MAX_EXERCISE_BODY_BYTES,
+      schema: {
+        summary:
+          'Author a query exercise as a draft (instructors and admins): a start state, the task in Markdown, a reference solution, hidden datasets and how answers compare.',
+        tags,
+        security,
+        body: CreateExerciseRequest,
+        response: { 201: AuthoredExercise, 401: Problem, 403: Problem, 409: Problem, 413: Problem, 422: Problem },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, '/exercises', request.body),
+  );
+  app.get<{ Params: ExerciseIdParams }>(
+    '/api/exercises/:id',
+    {
+      schema: {
+        summary:
+          'An exercise: everything to its author and to admins; to everyone else the published exercise without its solution or hidden datasets.',
+        tags,
+        security,
+        params: ExerciseIdParams,
+        response: { 200: ExerciseView, 401: Problem, 404: Problem },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, `/exercises/${request.params.id}`),
+  );
+  app.post<{ Params: ExerciseIdParams }>(
+    '/api/exercises/:id/publish',
+    {
+      preHandler: authors,
+      schema: {
+        summary:
+          "Measure the exercise (its reference's mutants run on the start state and every hidden dataset on throwaway clones) and publish it when the kill score reaches its minimum (its author or an admin).",
+        tags,
+        security,
+        params: ExerciseIdParams,
+        response: { 200: PublishResult, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, `/exercises/${request.params.id}/publish`),
+  );
+}
