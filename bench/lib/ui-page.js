@@ -73,7 +73,8 @@ export function scrollFrames(page, { durationMs, pxPerFrame }) {
           if (last !== undefined) intervals.push(now - last);
           last = now;
           start ??= now;
-          if (now - start >= durationMs) return resolve({ intervals, rowsInDom: grid.querySelectorAll('tr').length });
+          if (now - start >= durationMs)
+            return resolve({ intervals, rowsInDom: grid.querySelectorAll('[data-testid="result-row"]').length });
           // Back and forth: a long run never sits at either end, where nothing new is drawn.
           if (grid.scrollTop + grid.clientHeight >= grid.scrollHeight - pxPerFrame) direction = -1;
           else if (grid.scrollTop <= 0) direction = 1;

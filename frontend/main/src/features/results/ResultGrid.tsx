@@ -1,4 +1,4 @@
-// biome-ignore-all lint/a11y/useSemanticElements: a td costs the browser several times a div's style work, and scrolling restyles ~40 rows a frame (ADR 0036)
+// biome-ignore-all lint/a11y/useSemanticElements: a td costs the browser several times a div's style work, and scrolling restyles ~40 rows a frame (ADR 0039)
 // biome-ignore-all lint/a11y/useFocusableInteractive: a read-only table (role table, not grid): its rows and headers are read, not operated
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type CSSProperties, useLayoutEffect, useRef } from 'react';
@@ -42,7 +42,7 @@ interface Props {
  * CSS grids of one column template (a CSS variable on the table), so header
  * and cells line up without measuring. Elements are `div`s with the ARIA
  * table roles: a `td` costs the browser several times a `div`'s style work,
- * and scrolling restyles ~40 rows a frame (ADR 0036).
+ * and scrolling restyles ~40 rows a frame (ADR 0039).
  */
 export function ResultGrid({ result, version, label, onFirstRowPainted }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
