@@ -41,6 +41,8 @@ export const throwawayOwner = (ownerId: string) => ({
 export class ThrowawayReservation {
   private inUse = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Waiting for every slot to be free again (the release of a request whose work still runs). */
+  private readonly idle: (() => void)[] = [];
   /** Deletes of this reservation's clones still in flight: each holds its slot until its instance is gone. */
   private readonly deleting = new Set<Promise<void>>();
   private released: Promise<void> | undefined;
@@ -60,6 +62,7 @@ export class ThrowawayReservation {
     return () => {
       this.inUse--;
       this.waiting.shift()?.();
+      if (this.inUse === 0) for (const resolve of this.idle.splice(0)) resolve();
     };
   }
 
@@ -104,9 +107,16 @@ export class ThrowawayReservation {
     }
   }
 
-  /** Resolves once every clone this reservation made so far is deleted (or its delete failed). */
+  /**
+   * Resolves once nothing of this reservation runs any more: every slot's work is over and every clone it made
+   * is deleted (or its delete failed). A request that fails on one entry (Promise.all) while others still use
+   * their clones releases the reservation early: its slots stay counted until those are done too.
+   */
   async settled(): Promise<void> {
-    while (this.deleting.size > 0) await Promise.allSettled([...this.deleting]);
+    while (this.inUse > 0 || this.deleting.size > 0) {
+      if (this.inUse > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      else await Promise.allSettled([...this.deleting]);
+    }
   }
 
   /**
