@@ -38,10 +38,11 @@ export function registerExplainRoutes(
       const tailInput = await shares.resolveTail(request.body.tail, ownerId);
       const tail = await planner.plan(tailInput ? sourceFiles(tailInput) : [], chainOptions, ownerId);
       const statement = oneStatement(
-        await planner.plan([{ path: EXPLAIN_PATH, sql: request.body.statement }], {
-          ...chainOptions,
-          startKey: tail.finalKey,
-        }),
+        await planner.plan(
+          [{ path: EXPLAIN_PATH, sql: request.body.statement }],
+          { ...chainOptions, startKey: tail.finalKey },
+          ownerId,
+        ),
       );
       return withRetryAfter(reply, () =>
         explainStatement(deps, clones, {

@@ -51,10 +51,12 @@ export function registerThrowawayQueryRoutes(
           entries: statements.length,
           timeoutMs: Math.min(request.body.timeoutMs ?? deps.statementTimeoutMs, deps.statementTimeoutMs),
           planEntry: (i) =>
-            planner.plan([{ path: entryPath(i), sql: statements[i]?.sql ?? '' }], {
-              ...chainOptions,
-              startKey: tail.finalKey,
-            }),
+            // The account's own queue: its entries wait behind each other, never in front of other accounts.
+            planner.plan(
+              [{ path: entryPath(i), sql: statements[i]?.sql ?? '' }],
+              { ...chainOptions, startKey: tail.finalKey },
+              ownerId,
+            ),
         }),
       );
     },
