@@ -35,6 +35,9 @@ describe('exercises through the whole platform: authoring and publishing (issue 
   let instructor: { id: string; token: string };
   let otherInstructor: { id: string; token: string };
   let learner: { id: string; token: string };
+  /** The exercise published by the publish test, answered by the attempts test. */
+  let publishedId: string;
+  let draftId: string;
 
   beforeAll(async () => {
     stack = await startTestStack();
@@ -176,6 +179,79 @@ describe('exercises through the whole platform: authoring and publishing (issue 
     const authored = await api(stack, 'GET', `/api/exercises/${strong.body.id}`, instructor.token);
     expect(authored.body).toMatchObject({ solution: SOLUTION, status: 'published', report: { score: report.score } });
     expect(authored.body.datasets).toEqual([{ name: 'ties-and-nulls', sql: TIES_AND_NULLS }]);
+    publishedId = strong.body.id;
+    draftId = weak.body.id;
+    expect(await liveThrowaways()).toEqual([]);
+  }, 300_000);
+
+  it('grades attempts on the start state and the hidden dataset: each kind of wrong answer with its reason, progress kept', async () => {
+    const attempt = async (sql: string, token = learner.token, id = publishedId) =>
+      api(stack, 'POST', `/api/exercises/${id}/attempts`, token, { sql });
+    // Written otherwise than the reference: passes on every dataset.
+    const right = await attempt(
+      "SELECT e.name, e.salary + COALESCE(e.bonus, 0) AS pay\nFROM employees e WHERE e.dept = 'eng'\nORDER BY 2 DESC, 1 FETCH FIRST 1 ROW ONLY",
+    );
+    expect(right.status, JSON.stringify(right.body)).toBe(200);
+    expect(right.body).toMatchObject({
+      passed: true,
+      checks: [
+        { dataset: 'start', passed: true },
+        { dataset: 'hidden-1', passed: true },
+      ],
+    });
+    expect(right.body.timings.totalMs).toBeGreaterThan(0);
+    console.log(`attempt graded on start + 1 hidden dataset in ${right.body.timings.totalMs} ms`);
+
+    // A missing bonus not counted as none: right on the start state, wrong on the hidden one (rows), two rows at most.
+    const noCoalesce = await attempt(
+      "SELECT name, salary + bonus AS pay FROM employees WHERE dept = 'eng' ORDER BY pay DESC NULLS LAST, name LIMIT 1",
+    );
+    expect(noCoalesce.body.passed).toBe(false);
+    const [start, hidden] = noCoalesce.body.checks;
+    expect(start).toMatchObject({ dataset: 'start', passed: true });
+    expect(hidden).toMatchObject({
+      dataset: 'hidden-1',
+      passed: false,
+      reason: 'rows',
+      missingCount: 1,
+      extraCount: 1,
+    });
+    expect(hidden.missingRows.length).toBeLessThanOrEqual(2);
+    expect(JSON.stringify(noCoalesce.body)).not.toContain('abe'); // the hidden data beyond the rows shown
+
+    const columns = await attempt("SELECT name FROM employees WHERE dept = 'eng' ORDER BY salary DESC LIMIT 1");
+    expect(columns.body.checks[0]).toMatchObject({ passed: false, reason: 'columns' });
+    const error = await attempt('SELECT name,\n  nope FROM employees');
+    expect(error.body.checks[0]).toMatchObject({
+      passed: false,
+      reason: 'error',
+      error: { sqlstate: '42703', line: 2, column: 3 },
+    });
+    const every = await attempt(
+      "SELECT name, salary + coalesce(bonus, 0) AS pay FROM employees WHERE dept = 'eng' ORDER BY pay, name",
+    );
+    expect(every.body.checks[0]).toMatchObject({ passed: false, reason: 'rows', extraCount: 2 });
+    const slow = await attempt('SELECT pg_sleep(30)');
+    expect(slow.body.checks[0]).toMatchObject({ passed: false, reason: 'time-limit' });
+
+    // Anyone solves, an anonymous learner too; a draft is not there to answer.
+    const anonymous = await stack.signIn();
+    expect((await attempt('SELECT 1', anonymous)).status).toBe(200);
+    const draft = await attempt('SELECT 1', learner.token, draftId);
+    expect([draft.status, draft.body.code]).toEqual([404, 'EXERCISES_NOT_FOUND']);
+
+    const [progress] = await controlPlane<{ attempts: number; solved: boolean }>(
+      stack,
+      'SELECT attempts, first_solved_at IS NOT NULL AS solved FROM exercises.progress WHERE account_id = $1 AND exercise_id = $2',
+      [learner.id, publishedId],
+    );
+    expect(progress).toEqual({ attempts: 6, solved: true });
+    const rows = await controlPlane<{ passed: boolean }>(
+      stack,
+      'SELECT passed FROM exercises.attempts WHERE account_id = $1 ORDER BY at',
+      [learner.id],
+    );
+    expect(rows.map((r) => r.passed)).toEqual([true, false, false, false, false, false]);
     expect(await liveThrowaways()).toEqual([]);
   }, 300_000);
 

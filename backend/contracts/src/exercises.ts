@@ -187,3 +187,72 @@ export type PublishResult = Static<typeof PublishResult>;
 /** Path parameters of an exercise's routes. */
 export const ExerciseIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 export type ExerciseIdParams = Static<typeof ExerciseIdParams>;
+
+/** Characters of an attempt's SQL. */
+export const MAX_ATTEMPT_SQL_CHARS = 64 * 1024;
+
+/** `POST /api/exercises/{id}/attempts`: a learner's answer. */
+export const AttemptRequest = Type.Object(
+  { sql: Type.String({ minLength: 1, maxLength: MAX_ATTEMPT_SQL_CHARS }) },
+  { additionalProperties: false },
+);
+export type AttemptRequest = Static<typeof AttemptRequest>;
+
+const Row = Type.Array(Type.Union([Type.String(), Type.Null()]));
+const Columns = Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: false }));
+
+/** The verdict on one dataset: passed, or why not, with at most a few rows of each side (2 on a hidden dataset). */
+export const AttemptCheck = Type.Object(
+  {
+    dataset: Type.String({
+      description: '`start` (the state the learner sees), or `hidden-N` for the N-th hidden one.',
+    }),
+    passed: Type.Boolean(),
+    reason: Type.Optional(
+      Type.Union([
+        Type.Literal('columns'),
+        Type.Literal('rows'),
+        Type.Literal('order'),
+        Type.Literal('error'),
+        Type.Literal('time-limit'),
+      ]),
+    ),
+    message: Type.Optional(Type.String()),
+    columns: Type.Optional(Type.Object({ expected: Columns, actual: Columns }, { additionalProperties: false })),
+    missingCount: Type.Optional(Type.Integer({ minimum: 0 })),
+    extraCount: Type.Optional(Type.Integer({ minimum: 0 })),
+    missingRows: Type.Optional(Type.Array(Row)),
+    extraRows: Type.Optional(Type.Array(Row)),
+    orderDiffers: Type.Optional(
+      Type.Object(
+        { row: Type.Integer({ minimum: 1 }), expected: Type.Optional(Row), actual: Type.Optional(Row) },
+        { additionalProperties: false },
+      ),
+    ),
+    error: Type.Optional(
+      Type.Object(
+        {
+          sqlstate: Type.String(),
+          message: Type.String(),
+          line: Type.Integer({ minimum: 1 }),
+          column: Type.Integer({ minimum: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AttemptCheck = Static<typeof AttemptCheck>;
+
+/** `POST /api/exercises/{id}/attempts`'s answer. */
+export const AttemptResult = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    passed: Type.Boolean({ description: 'Passed on every dataset.' }),
+    checks: Type.Array(AttemptCheck),
+    timings: Type.Object({ totalMs: Type.Number() }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type AttemptResult = Static<typeof AttemptResult>;

@@ -28,12 +28,16 @@ export {
 export { type AccessTokenClaims, AccessTokenResponse, PasswordCredentials } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
 export {
+  AttemptCheck,
+  AttemptRequest,
+  AttemptResult,
   AuthoredExercise,
   CreateExerciseRequest,
   ExerciseCompare,
   ExerciseDataset,
   ExerciseIdParams,
   ExerciseView,
+  MAX_ATTEMPT_SQL_CHARS,
   MAX_EQUIVALENT_MUTANTS,
   MAX_EXERCISE_BODY_BYTES,
   MAX_EXERCISE_DATASETS,

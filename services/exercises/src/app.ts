@@ -13,7 +13,11 @@ const MAX_CONCURRENT_PUBLISHES = 2;
 export interface ExercisesDeps {
   config: Pick<
     ExercisesConfig,
-    'SERVICE_TOKEN' | 'EXERCISES_MAX_MUTANTS' | 'EXERCISES_MUTANT_TIMEOUT_MS' | 'EXERCISES_PUBLISH_BUDGET_MS'
+    | 'SERVICE_TOKEN'
+    | 'EXERCISES_MAX_MUTANTS'
+    | 'EXERCISES_MUTANT_TIMEOUT_MS'
+    | 'EXERCISES_PUBLISH_BUDGET_MS'
+    | 'EXERCISES_ATTEMPT_TIMEOUT_MS'
   >;
   pool: pg.Pool;
   logger: Logger;
@@ -42,6 +46,7 @@ export function buildApp(deps: ExercisesDeps): FastifyInstance {
       budgetMs: config.EXERCISES_PUBLISH_BUDGET_MS,
     },
     maxConcurrentPublishes: MAX_CONCURRENT_PUBLISHES,
+    attemptTimeoutMs: config.EXERCISES_ATTEMPT_TIMEOUT_MS,
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
   const audit = deps.audit;

@@ -29,6 +29,10 @@ export const exercisesConfigSpec = {
     'Wall-clock budget of one publish measure, in milliseconds; mutants not started by then are reported `unmeasured`.',
     { default: 120_000, min: 1_000, max: 1_800_000 },
   ),
+  EXERCISES_ATTEMPT_TIMEOUT_MS: envInt(
+    "Time limit of a learner's SQL on each dataset's clone, in milliseconds; past it the check fails with `time-limit`.",
+    { default: 5_000, min: 50, max: 60_000 },
+  ),
   EXERCISES_SQL_RUNNER_TIMEOUT_MS: envInt(
     'Deadline of one call to sql-runner (building a dataset state on the first call included), in milliseconds.',
     { default: 120_000, min: 1_000, max: 1_800_000 },

@@ -1,4 +1,6 @@
 import {
+  AttemptRequest,
+  AttemptResult,
   AuthoredExercise,
   CreateExerciseRequest,
   ExerciseIdParams,
@@ -12,6 +14,12 @@ import type { FastifyInstance } from 'fastify';
 import { upstreamUnavailable } from '../errors.js';
 import { requireRole } from '../roles.js';
 import { forward, type Upstream } from '../upstream.js';
+
+/**
+ * Deadline of a publish: its measure has EXERCISES_PUBLISH_BUDGET_MS (default 120 s) besides building the
+ * datasets' states, longer than the gateway's usual UPSTREAM_TIMEOUT_MS.
+ */
+const PUBLISH_TIMEOUT_MS = 300_000;
 
 /**
  * `/api/exercises*`, answered by the exercises service for the verified
@@ -77,6 +85,26 @@ export function registerExerciseRoutes(
         response: { 200: PublishResult, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 503: Problem },
       },
     },
-    async (request, reply) => forward(exercises(), request, reply, `/exercises/${request.params.id}/publish`),
+    async (request, reply) => {
+      const upstream = exercises();
+      const timeoutMs = Math.max(upstream.timeoutMs, PUBLISH_TIMEOUT_MS);
+      return forward({ ...upstream, timeoutMs }, request, reply, `/exercises/${request.params.id}/publish`);
+    },
+  );
+  app.post<{ Params: ExerciseIdParams; Body: AttemptRequest }>(
+    '/api/exercises/:id/attempts',
+    {
+      schema: {
+        summary:
+          "Submit an answer to a published exercise: it runs on a fresh throwaway clone of the start state and of each hidden dataset (never on the caller's instance) and answers, per dataset, passed or why not (columns, rows missing or extra with a few of them, order, an error with its place, the time limit).",
+        tags,
+        security,
+        params: ExerciseIdParams,
+        body: AttemptRequest,
+        response: { 200: AttemptResult, 401: Problem, 404: Problem, 422: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) =>
+      forward(exercises(), request, reply, `/exercises/${request.params.id}/attempts`, request.body),
   );
 }

@@ -92,17 +92,22 @@ function datasetRunner(
  * fails on one EXERCISES_REFERENCE_FAILED, one past the compared rows
  * EXERCISES_REFERENCE_TOO_LARGE. Then every mutant on every dataset.
  */
+/** A dataset's keyed reference result, kept with the publication: what attempts are compared with. */
+export interface ReferenceResult extends ResultSet {
+  name: string;
+}
+
 export async function measureExercise(
   grader: ThrowawayQueries,
   exercise: MeasuredExercise,
   settings: MeasureSettings,
-): Promise<ReportBody> {
+): Promise<{ report: ReportBody; references: ReferenceResult[] }> {
   const started = performance.now();
   const plan = planReference(exercise.solution);
   const runners = [undefined, ...exercise.datasets].map((dataset) =>
     datasetRunner(grader, exercise, dataset, settings, plan.sql),
   );
-  const referenceOn = async (runner: DatasetRunner) => {
+  const referenceOn = async (runner: DatasetRunner): Promise<ReferenceResult> => {
     let result: ResultSet;
     try {
       result = await runner.run(plan.sql);
@@ -127,10 +132,11 @@ export async function measureExercise(
         },
       );
     }
+    return { name: runner.name, columns: result.columns, rows: result.rows };
   };
   const [start, ...hidden] = runners;
-  if (start) await referenceOn(start);
-  await Promise.all(hidden.map(referenceOn));
+  const references = start ? [await referenceOn(start)] : [];
+  references.push(...(await Promise.all(hidden.map(referenceOn))));
   const report = await measureMutants(exercise.solution, runners, {
     maxMutants: settings.maxMutants,
     compare: exercise.compare,
@@ -138,9 +144,12 @@ export async function measureExercise(
     budgetMs: settings.budgetMs,
   });
   return {
-    ...report,
-    survivors: report.survivors.map(({ operator, label, sql }) => ({ operator, label, sql })),
-    warnings: plan.warnings,
-    ms: Math.round(performance.now() - started),
+    report: {
+      ...report,
+      survivors: report.survivors.map(({ operator, label, sql }) => ({ operator, label, sql })),
+      warnings: plan.warnings,
+      ms: Math.round(performance.now() - started),
+    },
+    references,
   };
 }

@@ -1,10 +1,11 @@
 import {
+  AttemptRequest,
+  AttemptResult,
   type AuthoredExercise,
   CreateExerciseRequest,
   ExerciseIdParams,
   ExerciseView,
   MAX_EXERCISE_BODY_BYTES,
-  type MutationReport,
   type PublishedExercise,
   PublishResult,
 } from '@taidon/contracts';
@@ -12,10 +13,18 @@ import { ACCOUNT_HEADER, type AuditSink, ROLE_HEADER } from '@taidon/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { ThrowawayQueries } from '../clients/sql-runner.js';
+import { gradeAttempt } from '../domain/attempt.js';
 import { planReference } from '../domain/compare/reference-order.js';
 import { type MeasureSettings, measureExercise } from '../domain/publish.js';
 import { ExercisesError } from '../errors.js';
-import { insertExercise, publish, selectExercise, storeReport } from '../store/exercises.js';
+import {
+  currentPublication,
+  insertExercise,
+  publish,
+  recordAttempt,
+  selectExercise,
+  storeReport,
+} from '../store/exercises.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Roles that author exercises. */
@@ -68,6 +77,8 @@ function learnerView(exercise: AuthoredExercise): PublishedExercise {
 export interface PublishDeps {
   grader: ThrowawayQueries;
   settings: Omit<MeasureSettings, 'as'>;
+  /** Time limit of an attempt's SQL on each dataset (EXERCISES_ATTEMPT_TIMEOUT_MS). */
+  attemptTimeoutMs: number;
   /** Publishes measured at once by this service; one more is refused (EXERCISES_GRADER_BUSY). */
   maxConcurrentPublishes: number;
   audit?: AuditSink;
@@ -139,9 +150,9 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
         );
       }
       publishing++;
-      let report: MutationReport;
+      let measured: Awaited<ReturnType<typeof measureExercise>>;
       try {
-        report = await measureExercise(
+        measured = await measureExercise(
           deps.grader,
           {
             setupSql: exercise.setup.sql,
@@ -155,6 +166,7 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
       } finally {
         publishing--;
       }
+      const { report, references } = measured;
       if (report.score < exercise.minKillScore) {
         await storeReport(pool, exercise.id, report);
         throw new ExercisesError(
@@ -163,7 +175,7 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
           { details: { score: report.score, minKillScore: exercise.minKillScore, report } },
         );
       }
-      const publishedAt = await publish(pool, exercise.id, caller.accountId, report);
+      const publishedAt = await publish(pool, exercise.id, caller.accountId, report, references);
       deps.audit?.record({
         action: 'exercise-published',
         accountId: caller.accountId,
@@ -172,6 +184,46 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
         detail: { slug: exercise.slug, mutants: report.mutants, killed: report.killed, score: report.score },
       });
       return { id: exercise.id, status: 'published' as const, publishedAt: publishedAt.toISOString(), report };
+    },
+  );
+
+  app.post<{ Params: ExerciseIdParams; Body: AttemptRequest }>(
+    '/exercises/:id/attempts',
+    { schema: { params: ExerciseIdParams, body: AttemptRequest, response: { 200: AttemptResult } } },
+    async (request) => {
+      const started = performance.now();
+      const caller = callerOf(request);
+      const exercise = await selectExercise(pool, request.params.id);
+      const publication = exercise?.status === 'published' ? await currentPublication(pool, exercise.id) : undefined;
+      if (!exercise || !publication)
+        throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+      const checks = await gradeAttempt(
+        deps.grader,
+        {
+          setupSql: exercise.setup.sql,
+          solution: exercise.solution,
+          datasets: exercise.datasets,
+          compare: exercise.compare,
+          references: publication.references,
+        },
+        request.body.sql,
+        {
+          as: { accountId: caller.accountId, role: caller.role, requestId: request.id },
+          timeoutMs: deps.attemptTimeoutMs,
+        },
+      );
+      const passed = checks.every((c) => c.passed);
+      const totalMs = Math.round(performance.now() - started);
+      const id = await recordAttempt(pool, {
+        exerciseId: exercise.id,
+        publication: publication.version,
+        accountId: caller.accountId,
+        sql: request.body.sql,
+        passed,
+        checks,
+        totalMs,
+      });
+      return { id, passed, checks, timings: { totalMs } };
     },
   );
 }

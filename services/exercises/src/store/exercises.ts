@@ -110,7 +110,13 @@ export async function storeReport(pool: pg.Pool, id: string, report: MutationRep
 }
 
 /** Marks the exercise published with its report and records the publication; answers when. */
-export async function publish(pool: pg.Pool, id: string, by: string, report: MutationReport): Promise<Date> {
+export async function publish(
+  pool: pg.Pool,
+  id: string,
+  by: string,
+  report: MutationReport,
+  references: unknown[],
+): Promise<Date> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -119,12 +125,77 @@ export async function publish(pool: pg.Pool, id: string, by: string, report: Mut
       [id, JSON.stringify(report)],
     );
     await client.query(
-      `INSERT INTO publications (exercise_id, version, published_by, report)
-       SELECT $1, coalesce(max(version), 0) + 1, $2, $3 FROM publications WHERE exercise_id = $1`,
-      [id, by, JSON.stringify(report)],
+      `INSERT INTO publications (exercise_id, version, published_by, report, reference_results)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4 FROM publications WHERE exercise_id = $1`,
+      [id, by, JSON.stringify(report), JSON.stringify(references)],
     );
     await client.query('COMMIT');
     return rows[0]?.published_at as Date;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The current publication of an exercise: its version and the reference results attempts compare with. */
+export async function currentPublication(
+  pool: pg.Pool,
+  id: string,
+): Promise<
+  | {
+      version: number;
+      references: { name: string; columns: { name: string; type: string }[]; rows: (string | null)[][] }[];
+    }
+  | undefined
+> {
+  const { rows } = await pool.query<{ version: number; reference_results: never[] }>(
+    'SELECT version, reference_results FROM publications WHERE exercise_id = $1 ORDER BY version DESC LIMIT 1',
+    [id],
+  );
+  return rows[0] ? { version: rows[0].version, references: rows[0].reference_results } : undefined;
+}
+
+/** Records an attempt and the account's progress on the exercise (attempts, first solved at); answers its id. */
+export async function recordAttempt(
+  pool: pg.Pool,
+  attempt: {
+    exerciseId: string;
+    publication: number;
+    accountId: string;
+    sql: string;
+    passed: boolean;
+    checks: unknown;
+    totalMs: number;
+  },
+): Promise<string> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO attempts (exercise_id, publication, account_id, sql, passed, checks, total_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [
+        attempt.exerciseId,
+        attempt.publication,
+        attempt.accountId,
+        attempt.sql,
+        attempt.passed,
+        JSON.stringify(attempt.checks),
+        attempt.totalMs,
+      ],
+    );
+    await client.query(
+      `INSERT INTO progress (account_id, exercise_id, attempts, first_solved_at)
+       VALUES ($1, $2, 1, CASE WHEN $3 THEN now() END)
+       ON CONFLICT (account_id, exercise_id) DO UPDATE SET
+         attempts = progress.attempts + 1,
+         first_solved_at = coalesce(progress.first_solved_at, EXCLUDED.first_solved_at)`,
+      [attempt.accountId, attempt.exerciseId, attempt.passed],
+    );
+    await client.query('COMMIT');
+    return rows[0]?.id as string;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;

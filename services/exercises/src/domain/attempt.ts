@@ -1,0 +1,74 @@
+import type { AttemptCheck } from '@taidon/contracts';
+import { datasetTail, type ThrowawayQueries } from '../clients/sql-runner.js';
+import { compareResults, type ResultCompareOptions } from './compare/compare-results.js';
+import { planReference } from './compare/reference-order.js';
+import type { ReferenceResult } from './publish.js';
+import { START_DATASET } from './publish.js';
+
+/** Rows of each side a verdict shows: the start state's data is visible anyway, hidden data barely. */
+const START_SAMPLE_ROWS = 3;
+const HIDDEN_SAMPLE_ROWS = 2;
+/** Datasets graded at once: sql-runner's default throwaway slots per account (THROWAWAY_MAX_PER_ACCOUNT). */
+const DATASETS_AT_ONCE = 2;
+
+/** A published exercise as an attempt needs it. */
+export interface GradedExercise {
+  setupSql: string;
+  solution: string;
+  datasets: { name: string; sql: string }[];
+  compare: ResultCompareOptions;
+  /** The publication's reference results, the start state first. */
+  references: ReferenceResult[];
+}
+
+/**
+ * Grades a learner's SQL (ADR 0036): on a fresh throwaway clone of the start
+ * state and of each hidden dataset's state (never the learner's instance),
+ * DATASETS_AT_ONCE at a time, under `timeoutMs` per statement; each result
+ * compared with the publication's reference. A hidden dataset is named
+ * `hidden-N` and shows at most two rows of each side.
+ */
+export async function gradeAttempt(
+  grader: ThrowawayQueries,
+  exercise: GradedExercise,
+  sql: string,
+  settings: { as: { accountId: string; role: string; requestId?: string }; timeoutMs: number },
+): Promise<AttemptCheck[]> {
+  const plan = planReference(exercise.solution);
+  const datasets = [undefined, ...exercise.datasets];
+  const checks: AttemptCheck[] = new Array(datasets.length);
+  const one = async (i: number): Promise<AttemptCheck> => {
+    const dataset = datasets[i];
+    const name = i === 0 ? START_DATASET : `hidden-${i}`;
+    const reference = exercise.references[i];
+    if (!reference) throw new Error(`the publication has no reference result for dataset ${i}`);
+    const answer = await grader.run(
+      { tail: datasetTail(exercise.setupSql, dataset), statements: [{ sql }], timeoutMs: settings.timeoutMs },
+      settings.as,
+    );
+    const result = answer.results[0];
+    if (!result) throw new Error('sql-runner answered no result for the one statement sent');
+    if (!result.ok) {
+      const { sqlstate, message, line, column, timedOut } = result.error;
+      return {
+        dataset: name,
+        passed: false,
+        reason: timedOut ? 'time-limit' : 'error',
+        message: timedOut ? `The query ran past the time limit of ${settings.timeoutMs} ms.` : message,
+        error: { sqlstate, message, line, column },
+      };
+    }
+    const verdict = compareResults(plan, reference, result, {
+      ...exercise.compare,
+      sampleRows: i === 0 ? START_SAMPLE_ROWS : HIDDEN_SAMPLE_ROWS,
+    });
+    // The verdict's rows are read-only views of the results; the answer is plain JSON.
+    return { dataset: name, ...(verdict as Omit<AttemptCheck, 'dataset'>) };
+  };
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < datasets.length; i = next++) checks[i] = await one(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(DATASETS_AT_ONCE, datasets.length) }, worker));
+  return checks;
+}
