@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TABS, type TabsState } from '../tabs/tabs.js';
+import { loadTabs, MAX_TAB_CHARS, MAX_TABS, saveTabs, type TabsState } from '../tabs/tabs.js';
 import {
   type FileBindings,
   isDirty,
@@ -10,7 +10,9 @@ import {
   outdatedTabs,
   pruneBindings,
   saveBindings,
+  saveRefusal,
   tabNameOf,
+  tooLargeForTab,
   unbindFile,
 } from './file-tabs.js';
 
@@ -71,6 +73,23 @@ describe('project files in tabs', () => {
     expect(again?.tabs.activeId).toBe(fileTab);
     expect(again?.tabs.tabs).toHaveLength(2);
     expect(again?.tabs.tabs.find((t) => t.id === fileTab)?.text).toBe('INSERT 2;');
+  });
+
+  it('never saves a cut copy: a file past what a tab keeps is neither opened nor saved over', () => {
+    const big = 'x'.repeat(MAX_TAB_CHARS + 1);
+    expect(tooLargeForTab('seed/big.sql', big)).toMatch(/more than a tab keeps/);
+    expect(tooLargeForTab('seed/ok.sql', 'x'.repeat(MAX_TAB_CHARS))).toBeNull();
+    // A file saved at its full length, then the tabs saved and read back (a reload): the tab holds a cut copy.
+    const opened = openFile(oneTab(), {}, { ...seed, text: 'x' }) as NonNullable<ReturnType<typeof openFile>>;
+    const grown = markSaved(opened.bindings, opened.tabs.activeId, 'v2', big);
+    const storage = new MemoryStorage();
+    saveTabs({ ...opened.tabs, tabs: opened.tabs.tabs.map((t) => ({ ...t, text: big })) }, storage);
+    const reloaded = loadTabs('', storage).tabs.find((t) => t.id === opened.tabs.activeId);
+    expect(reloaded?.text.length).toBe(MAX_TAB_CHARS);
+    const binding = grown[opened.tabs.activeId] as NonNullable<(typeof grown)[string]>;
+    expect(saveRefusal(binding, reloaded?.text ?? '')).toMatch(/more than a tab keeps/);
+    expect(saveRefusal(binding, big)).toMatch(/more than a tab keeps/);
+    expect(saveRefusal({ ...binding, savedText: 'x' }, 'xy')).toBeNull();
   });
 
   it('answers null when every tab is taken', () => {

@@ -1,4 +1,4 @@
-import { addTab, MAX_TAB_NAME, renameTab, type TabsState } from '../tabs/tabs.js';
+import { addTab, MAX_TAB_CHARS, MAX_TAB_NAME, renameTab, type TabsState } from '../tabs/tabs.js';
 
 /**
  * An editor tab that holds a project file: which file, the version it was
@@ -145,4 +145,22 @@ export function outdatedTabs(
     else reload.push(tabId);
   }
   return { reload, stale };
+}
+
+/**
+ * Why a file cannot be edited in a tab, or null: tabs keep at most MAX_TAB_CHARS characters (cut on reload), so a
+ * longer file would come back cut and a save would commit the cut text.
+ */
+export function tooLargeForTab(path: string, text: string): string | null {
+  return text.length > MAX_TAB_CHARS
+    ? `${path} has ${text.length} characters, more than a tab keeps (${MAX_TAB_CHARS}): edit it elsewhere and push it.`
+    : null;
+}
+
+/**
+ * Why the tab's text must not be saved over its file, or null: a text or a file past what a tab keeps (the tab may
+ * hold a cut copy after a reload, which a save would commit as the whole file).
+ */
+export function saveRefusal(binding: FileBinding, text: string): string | null {
+  return tooLargeForTab(binding.path, binding.savedText.length > text.length ? binding.savedText : text);
 }

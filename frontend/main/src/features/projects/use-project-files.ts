@@ -21,6 +21,8 @@ import {
   outdatedTabs,
   pruneBindings,
   saveBindings,
+  saveRefusal,
+  tooLargeForTab,
   unbindFile,
 } from './file-tabs.js';
 import type { ProjectsApi } from './projects-api.js';
@@ -68,6 +70,11 @@ export function useProjectFiles({ projects, tabs, setTabs, editor, onCommitted }
   const open = useCallback(
     async (projectId: string, path: string) => {
       const file = await projects.readFile(projectId, path);
+      const refused = tooLargeForTab(path, file.text);
+      if (refused) {
+        window.alert(refused);
+        return;
+      }
       const opened = openFile(latest.current.tabs, latest.current.bindings, { projectId, path, ...file });
       if (!opened) {
         window.alert('Close one of your tabs first: a file opens in a tab of its own.');
@@ -84,6 +91,11 @@ export function useProjectFiles({ projects, tabs, setTabs, editor, onCommitted }
       const binding = latest.current.bindings[tabId];
       if (!binding) return;
       const text = latest.current.tabs.tabs.find((t) => t.id === tabId)?.text ?? '';
+      const refused = saveRefusal(binding, text);
+      if (refused) {
+        setNotice({ tabId, kind: 'error', text: `${refused} Nothing was saved.` });
+        return;
+      }
       setSaving(true);
       try {
         // Overwriting after a 412: based on the version there now, so the learner's text wins knowingly.
