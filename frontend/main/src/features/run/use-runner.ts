@@ -24,9 +24,19 @@ export interface RunRejection {
   input: RunInput;
 }
 
-/** Calls `then` after the browser painted the next frame: work that must not delay that frame. */
+/** Longest wait for a frame: a hidden page draws none, and its run's history must still be written. */
+const FRAME_WAIT_MAX_MS = 250;
+
+/** Calls `then` once, after the browser painted the next frame: work that must not delay that frame. */
 function afterNextPaint(then: () => void): void {
-  requestAnimationFrame(() => setTimeout(then, 0));
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    then();
+  };
+  requestAnimationFrame(() => setTimeout(once, 0));
+  setTimeout(once, FRAME_WAIT_MAX_MS);
 }
 
 /**
