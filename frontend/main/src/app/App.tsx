@@ -277,7 +277,7 @@ export function App() {
       : parts.tail.trim() === ''
         ? undefined
         : { files: [{ path: 'tail.sql', sql: parts.tail }] };
-    sharePanel.current?.share(tail ? { tail, head: parts.head } : { head: parts.head }, sharedResultsOf(run));
+    sharePanel.current?.share(tail ? { tail, head: parts.head } : { head: parts.head }, sharedResultsOf(run, parts));
   };
   const reset = () => {
     setSessionId(newSessionId());

@@ -49,14 +49,16 @@ export const SharePanel = forwardRef<SharePanelHandle, { api: ApiClient }>(funct
     },
   }));
 
-  /** A new link that carries the results shown, in place of the one made without them (which is revoked). */
+  /**
+   * A new link that carries the results shown. The one made without them stays as it was (it may have been
+   * copied already); it is in the list below, to revoke there.
+   */
   const includeResults = async () => {
     if (!made?.results) return;
     setMessage('');
     setCopied(false);
     try {
       const created = await api.createShare({ ...made.body, results: made.results });
-      await api.revokeShare(made.id).catch(() => undefined);
       setMade({ ...made, id: created.id });
       setLink(absoluteShareUrl(created.url));
       setWithResults(true);

@@ -25,12 +25,18 @@ const MAX_SHARED_SETS = 20;
 const MAX_SHARED_COLUMNS = 200;
 
 /**
- * The results of a finished run as a link may carry them, or undefined when there are none: at most
+ * The results of a finished run of the shared tail and head as a link may carry them, or undefined when there
+ * are none (or the run was of other SQL): at most
  * MAX_SHARED_SETS result sets of MAX_SHARED_ROWS rows, then rows halved (largest set first) until the JSON fits
  * SHARE_RESULTS_MAX_CHARS; a set that lost rows says `truncated`.
  */
-export function sharedResultsOf(run: RunView | null | undefined): SharedResults | undefined {
+export function sharedResultsOf(
+  run: RunView | null | undefined,
+  shared: { tail: string; head: string },
+): SharedResults | undefined {
   if (run?.status !== 'ok' || run.results.length === 0) return undefined;
+  // Only the results of the SQL the link shares: not of an older text of the buffer, nor of a selection.
+  if (run.head.trim() !== shared.head.trim() || run.tail.trim() !== shared.tail.trim()) return undefined;
   const sets = run.results.slice(0, MAX_SHARED_SETS).map((r) => ({
     columns: r.columns
       .slice(0, MAX_SHARED_COLUMNS)
