@@ -240,6 +240,25 @@ describe('exercises through the whole platform: authoring and publishing (issue 
     const draft = await attempt('SELECT 1', learner.token, draftId);
     expect([draft.status, draft.body.code]).toEqual([404, 'EXERCISES_NOT_FOUND']);
 
+    const mine = await api(stack, 'GET', '/api/me/progress', learner.token);
+    expect(mine.status).toBe(200);
+    expect(mine.body).toEqual([
+      {
+        exerciseId: publishedId,
+        slug: 'top-earner',
+        title: 'Top earner of eng',
+        attempts: 6,
+        firstSolvedAt: expect.any(String),
+      },
+    ]);
+    // The catalog: a learner sees the published exercise only, its author its drafts too.
+    const catalog = await api(stack, 'GET', '/api/exercises', learner.token);
+    expect(catalog.body.map((e: { slug: string }) => e.slug)).toEqual(['top-earner']);
+    const authored = await api(stack, 'GET', '/api/exercises', instructor.token);
+    expect(authored.body.map((e: { slug: string }) => e.slug)).toEqual(
+      expect.arrayContaining(['taken', 'top-earner', 'top-earner-weak']),
+    );
+    expect((await api(stack, 'GET', '/api/exercises', otherInstructor.token)).body).toHaveLength(1);
     const [progress] = await controlPlane<{ attempts: number; solved: boolean }>(
       stack,
       'SELECT attempts, first_solved_at IS NOT NULL AS solved FROM exercises.progress WHERE account_id = $1 AND exercise_id = $2',

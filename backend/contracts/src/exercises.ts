@@ -256,3 +256,39 @@ export const AttemptResult = Type.Object(
   { additionalProperties: false },
 );
 export type AttemptResult = Static<typeof AttemptResult>;
+
+/** Exercises one list answers at most. */
+export const MAX_EXERCISE_LIST = 500;
+
+/** `GET /api/exercises`: one exercise of the catalog. */
+export const ExerciseSummary = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    slug: Type.String(),
+    title: Type.String(),
+    status: Type.Union([Type.Literal('draft'), Type.Literal('published')]),
+    publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type ExerciseSummary = Static<typeof ExerciseSummary>;
+
+/** `GET /api/exercises`: published exercises by slug, and to an instructor their own drafts (to an admin all). */
+export const ExerciseList = Type.Array(ExerciseSummary, { maxItems: MAX_EXERCISE_LIST });
+export type ExerciseList = Static<typeof ExerciseList>;
+
+/** `GET /api/me/progress`: the caller's attempts per exercise and when each was first solved. */
+export const ProgressList = Type.Array(
+  Type.Object(
+    {
+      exerciseId: Type.String({ format: 'uuid' }),
+      slug: Type.String(),
+      title: Type.String(),
+      attempts: Type.Integer({ minimum: 0 }),
+      firstSolvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    },
+    { additionalProperties: false },
+  ),
+  { maxItems: MAX_EXERCISE_LIST },
+);
+export type ProgressList = Static<typeof ProgressList>;

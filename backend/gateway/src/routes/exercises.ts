@@ -4,9 +4,11 @@ import {
   AuthoredExercise,
   CreateExerciseRequest,
   ExerciseIdParams,
+  ExerciseList,
   ExerciseView,
   MAX_EXERCISE_BODY_BYTES,
   Problem,
+  ProgressList,
   PublishResult,
 } from '@taidon/contracts';
 import type { ServiceEndpoint } from '@taidon/kit';
@@ -57,6 +59,31 @@ export function registerExerciseRoutes(
       },
     },
     async (request, reply) => forward(exercises(), request, reply, '/exercises', request.body),
+  );
+  app.get(
+    '/api/exercises',
+    {
+      schema: {
+        summary:
+          'The catalog: published exercises by slug (at most 500); an instructor also sees their own drafts, an admin every draft.',
+        tags,
+        security,
+        response: { 200: ExerciseList, 401: Problem },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, '/exercises'),
+  );
+  app.get(
+    '/api/me/progress',
+    {
+      schema: {
+        summary: 'Your progress: attempts per exercise and when you first solved it (kept across an upgrade).',
+        tags,
+        security,
+        response: { 200: ProgressList, 401: Problem },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, '/me/progress'),
   );
   app.get<{ Params: ExerciseIdParams }>(
     '/api/exercises/:id',

@@ -4,8 +4,11 @@ import {
   type AuthoredExercise,
   CreateExerciseRequest,
   ExerciseIdParams,
+  ExerciseList,
   ExerciseView,
   MAX_EXERCISE_BODY_BYTES,
+  MAX_EXERCISE_LIST,
+  ProgressList,
   type PublishedExercise,
   PublishResult,
 } from '@taidon/contracts';
@@ -20,6 +23,8 @@ import { ExercisesError } from '../errors.js';
 import {
   currentPublication,
   insertExercise,
+  listExercises,
+  progressOf,
   publish,
   recordAttempt,
   selectExercise,
@@ -112,6 +117,16 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
       reply.code(201);
       return exercise;
     },
+  );
+
+  app.get('/exercises', { schema: { response: { 200: ExerciseList } } }, async (request) => {
+    const caller = callerOf(request);
+    const drafts = caller.role === 'admin' ? 'all' : AUTHORS.has(caller.role) ? caller.accountId : undefined;
+    return listExercises(pool, drafts, MAX_EXERCISE_LIST);
+  });
+
+  app.get('/me/progress', { schema: { response: { 200: ProgressList } } }, async (request) =>
+    progressOf(pool, callerOf(request).accountId, MAX_EXERCISE_LIST),
   );
 
   app.get<{ Params: ExerciseIdParams }>(

@@ -1,4 +1,10 @@
-import type { AuthoredExercise, CreateExerciseRequest, MutationReport } from '@taidon/contracts';
+import type {
+  AuthoredExercise,
+  CreateExerciseRequest,
+  ExerciseSummary,
+  MutationReport,
+  ProgressList,
+} from '@taidon/contracts';
 import type pg from 'pg';
 import { ExercisesError } from '../errors.js';
 
@@ -202,4 +208,54 @@ export async function recordAttempt(
   } finally {
     client.release();
   }
+}
+
+/** The catalog: published exercises, and drafts of `draftsOf` (an author; `all` for an admin), by slug. */
+export async function listExercises(
+  pool: pg.Pool,
+  draftsOf: string | 'all' | undefined,
+  limit: number,
+): Promise<ExerciseSummary[]> {
+  const { rows } = await pool.query<{
+    id: string;
+    slug: string;
+    title: string;
+    status: 'draft' | 'published';
+    published_at: Date | null;
+  }>(
+    `SELECT id, slug, title, status, published_at FROM exercises
+     WHERE status = 'published' OR $1::text = 'all' OR author_id::text = $1::text
+     ORDER BY slug LIMIT $2`,
+    [draftsOf ?? null, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    slug: r.slug,
+    title: r.title,
+    status: r.status,
+    publishedAt: r.published_at ? r.published_at.toISOString() : null,
+  }));
+}
+
+/** An account's progress, by slug. */
+export async function progressOf(pool: pg.Pool, accountId: string, limit: number): Promise<ProgressList> {
+  const { rows } = await pool.query<{
+    exercise_id: string;
+    slug: string;
+    title: string;
+    attempts: number;
+    first_solved_at: Date | null;
+  }>(
+    `SELECT p.exercise_id, e.slug, e.title, p.attempts, p.first_solved_at
+       FROM progress p JOIN exercises e ON e.id = p.exercise_id
+      WHERE p.account_id = $1 ORDER BY e.slug LIMIT $2`,
+    [accountId, limit],
+  );
+  return rows.map((r) => ({
+    exerciseId: r.exercise_id,
+    slug: r.slug,
+    title: r.title,
+    attempts: r.attempts,
+    firstSolvedAt: r.first_solved_at ? r.first_solved_at.toISOString() : null,
+  }));
 }
