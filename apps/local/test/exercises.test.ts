@@ -240,6 +240,17 @@ describe('exercises through the whole platform: authoring and publishing (issue 
     const draft = await attempt('SELECT 1', learner.token, draftId);
     expect([draft.status, draft.body.code]).toEqual([404, 'EXERCISES_NOT_FOUND']);
 
+    // The service's figures: attempts by outcome (the draft's 404 by its code), publishes, mutants.
+    const metrics = await (await fetch(`${stack.services.exercisesUrl}/metrics`)).text();
+    const figure = (name: string, label: string) =>
+      Number(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(figure('taidon_exercise_attempts_total', 'outcome="passed"')).toBe(1);
+    expect(figure('taidon_exercise_attempts_total', 'outcome="failed"')).toBe(6);
+    expect(figure('taidon_exercise_attempts_total', 'outcome="EXERCISES_NOT_FOUND"')).toBe(1);
+    expect(figure('taidon_exercise_publishes_total', 'outcome="published"')).toBe(1);
+    expect(figure('taidon_exercise_publishes_total', 'outcome="EXERCISES_KILL_SCORE_TOO_LOW"')).toBe(1);
+    expect(figure('taidon_exercise_mutants_total', 'result="killed"')).toBeGreaterThanOrEqual(15);
+
     const mine = await api(stack, 'GET', '/api/me/progress', learner.token);
     expect(mine.status).toBe(200);
     expect(mine.body).toEqual([

@@ -1,9 +1,10 @@
-import { type AuditSink, createBaseApp, pingPool, requireServiceToken } from '@taidon/kit';
+import { type AuditSink, createBaseApp, createMetricsRegistry, pingPool, requireServiceToken } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ThrowawayQueries } from './clients/sql-runner.js';
 import type { ExercisesConfig } from './config.js';
+import { createExerciseMetrics } from './metrics.js';
 import { registerExerciseRoutes } from './routes/exercises.js';
 
 /** Publishes one service process measures at once (each holds up to the account's throwaway clones). */
@@ -30,8 +31,10 @@ export interface ExercisesDeps {
 /** The exercises service: authored exercises, measured by their reference's mutants before they are published. */
 export function buildApp(deps: ExercisesDeps): FastifyInstance {
   const { config } = deps;
+  const metrics = createMetricsRegistry('exercises');
   const app = createBaseApp({
     service: 'exercises',
+    metrics,
     logger: deps.logger,
     readiness: { database: pingPool(deps.pool) },
     // The exercise route has its own limit (start state and datasets); other bodies are small.
@@ -46,6 +49,7 @@ export function buildApp(deps: ExercisesDeps): FastifyInstance {
       budgetMs: config.EXERCISES_PUBLISH_BUDGET_MS,
     },
     maxConcurrentPublishes: MAX_CONCURRENT_PUBLISHES,
+    metrics: createExerciseMetrics(metrics),
     attemptTimeoutMs: config.EXERCISES_ATTEMPT_TIMEOUT_MS,
     ...(deps.audit ? { audit: deps.audit } : {}),
   });

@@ -20,6 +20,7 @@ import { gradeAttempt } from '../domain/attempt.js';
 import { planReference } from '../domain/compare/reference-order.js';
 import { type MeasureSettings, measureExercise } from '../domain/publish.js';
 import { ExercisesError } from '../errors.js';
+import { type ExerciseMetrics, observed } from '../metrics.js';
 import {
   currentPublication,
   insertExercise,
@@ -86,6 +87,7 @@ export interface PublishDeps {
   attemptTimeoutMs: number;
   /** Publishes measured at once by this service; one more is refused (EXERCISES_GRADER_BUSY). */
   maxConcurrentPublishes: number;
+  metrics: ExerciseMetrics;
   audit?: AuditSink;
 }
 
@@ -145,100 +147,121 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
   app.post<{ Params: ExerciseIdParams }>(
     '/exercises/:id/publish',
     { schema: { params: ExerciseIdParams, response: { 200: PublishResult } } },
-    async (request) => {
-      const caller = callerOf(request);
-      requireAuthor(caller);
-      const exercise = await selectExercise(pool, request.params.id);
-      if (!exercise || (!seesAll(exercise, caller) && exercise.status !== 'published')) {
-        throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
-      }
-      if (!seesAll(exercise, caller)) {
-        throw new ExercisesError('EXERCISES_FORBIDDEN', "Only the exercise's author or an admin publishes it.");
-      }
-      if (publishing >= deps.maxConcurrentPublishes) {
-        throw new ExercisesError(
-          'EXERCISES_GRADER_BUSY',
-          'Other exercises are being measured; try again in a moment.',
-          {
-            details: { retryAfterSeconds: 5 },
-          },
-        );
-      }
-      publishing++;
-      let measured: Awaited<ReturnType<typeof measureExercise>>;
-      try {
-        measured = await measureExercise(
-          deps.grader,
-          {
-            setupSql: exercise.setup.sql,
-            solution: exercise.solution,
-            datasets: exercise.datasets,
-            compare: exercise.compare,
-            equivalentMutants: exercise.equivalentMutants,
-          },
-          { ...deps.settings, as: { accountId: caller.accountId, role: caller.role, requestId: request.id } },
-        );
-      } finally {
-        publishing--;
-      }
-      const { report, references } = measured;
-      if (report.score < exercise.minKillScore) {
-        await storeReport(pool, exercise.id, report);
-        throw new ExercisesError(
-          'EXERCISES_KILL_SCORE_TOO_LOW',
-          `The datasets kill ${report.killed} of ${report.killed + report.survivors.length} counted mutants (score ${report.score.toFixed(2)}); publishing needs ${exercise.minKillScore}.`,
-          { details: { score: report.score, minKillScore: exercise.minKillScore, report } },
-        );
-      }
-      const publishedAt = await publish(pool, exercise.id, caller.accountId, report, references);
-      deps.audit?.record({
-        action: 'exercise-published',
-        accountId: caller.accountId,
-        target: exercise.id,
-        requestId: request.id,
-        detail: { slug: exercise.slug, mutants: report.mutants, killed: report.killed, score: report.score },
-      });
-      return { id: exercise.id, status: 'published' as const, publishedAt: publishedAt.toISOString(), report };
-    },
+    async (request) =>
+      observed(
+        deps.metrics.publishes,
+        deps.metrics.publishSeconds,
+        () => 'published',
+        async () => {
+          const caller = callerOf(request);
+          requireAuthor(caller);
+          const exercise = await selectExercise(pool, request.params.id);
+          if (!exercise || (!seesAll(exercise, caller) && exercise.status !== 'published')) {
+            throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+          }
+          if (!seesAll(exercise, caller)) {
+            throw new ExercisesError('EXERCISES_FORBIDDEN', "Only the exercise's author or an admin publishes it.");
+          }
+          if (publishing >= deps.maxConcurrentPublishes) {
+            throw new ExercisesError(
+              'EXERCISES_GRADER_BUSY',
+              'Other exercises are being measured; try again in a moment.',
+              {
+                details: { retryAfterSeconds: 5 },
+              },
+            );
+          }
+          publishing++;
+          let measured: Awaited<ReturnType<typeof measureExercise>>;
+          try {
+            measured = await measureExercise(
+              deps.grader,
+              {
+                setupSql: exercise.setup.sql,
+                solution: exercise.solution,
+                datasets: exercise.datasets,
+                compare: exercise.compare,
+                equivalentMutants: exercise.equivalentMutants,
+              },
+              { ...deps.settings, as: { accountId: caller.accountId, role: caller.role, requestId: request.id } },
+            );
+          } finally {
+            publishing--;
+          }
+          const { report, references } = measured;
+          const counted = (result: string, n: number) => {
+            if (n > 0) deps.metrics.mutants.inc({ result }, n);
+          };
+          counted('killed', report.killed);
+          counted('survived', report.survivors.length);
+          counted('stillborn', report.stillborn);
+          counted('equivalent', report.equivalent);
+          counted('unmeasured', report.unmeasured);
+          if (report.score < exercise.minKillScore) {
+            await storeReport(pool, exercise.id, report);
+            throw new ExercisesError(
+              'EXERCISES_KILL_SCORE_TOO_LOW',
+              `The datasets kill ${report.killed} of ${report.killed + report.survivors.length} counted mutants (score ${report.score.toFixed(2)}); publishing needs ${exercise.minKillScore}.`,
+              { details: { score: report.score, minKillScore: exercise.minKillScore, report } },
+            );
+          }
+          const publishedAt = await publish(pool, exercise.id, caller.accountId, report, references);
+          deps.audit?.record({
+            action: 'exercise-published',
+            accountId: caller.accountId,
+            target: exercise.id,
+            requestId: request.id,
+            detail: { slug: exercise.slug, mutants: report.mutants, killed: report.killed, score: report.score },
+          });
+          return { id: exercise.id, status: 'published' as const, publishedAt: publishedAt.toISOString(), report };
+        },
+      ),
   );
 
   app.post<{ Params: ExerciseIdParams; Body: AttemptRequest }>(
     '/exercises/:id/attempts',
     { schema: { params: ExerciseIdParams, body: AttemptRequest, response: { 200: AttemptResult } } },
-    async (request) => {
-      const started = performance.now();
-      const caller = callerOf(request);
-      const exercise = await selectExercise(pool, request.params.id);
-      const publication = exercise?.status === 'published' ? await currentPublication(pool, exercise.id) : undefined;
-      if (!exercise || !publication)
-        throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
-      const checks = await gradeAttempt(
-        deps.grader,
-        {
-          setupSql: exercise.setup.sql,
-          solution: exercise.solution,
-          datasets: exercise.datasets,
-          compare: exercise.compare,
-          references: publication.references,
+    async (request) =>
+      observed(
+        deps.metrics.attempts,
+        deps.metrics.attemptSeconds,
+        (r) => (r.passed ? 'passed' : 'failed'),
+        async () => {
+          const started = performance.now();
+          const caller = callerOf(request);
+          const exercise = await selectExercise(pool, request.params.id);
+          const publication =
+            exercise?.status === 'published' ? await currentPublication(pool, exercise.id) : undefined;
+          if (!exercise || !publication)
+            throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+          const checks = await gradeAttempt(
+            deps.grader,
+            {
+              setupSql: exercise.setup.sql,
+              solution: exercise.solution,
+              datasets: exercise.datasets,
+              compare: exercise.compare,
+              references: publication.references,
+            },
+            request.body.sql,
+            {
+              as: { accountId: caller.accountId, role: caller.role, requestId: request.id },
+              timeoutMs: deps.attemptTimeoutMs,
+            },
+          );
+          const passed = checks.every((c) => c.passed);
+          const totalMs = Math.round(performance.now() - started);
+          const id = await recordAttempt(pool, {
+            exerciseId: exercise.id,
+            publication: publication.version,
+            accountId: caller.accountId,
+            sql: request.body.sql,
+            passed,
+            checks,
+            totalMs,
+          });
+          return { id, passed, checks, timings: { totalMs } };
         },
-        request.body.sql,
-        {
-          as: { accountId: caller.accountId, role: caller.role, requestId: request.id },
-          timeoutMs: deps.attemptTimeoutMs,
-        },
-      );
-      const passed = checks.every((c) => c.passed);
-      const totalMs = Math.round(performance.now() - started);
-      const id = await recordAttempt(pool, {
-        exerciseId: exercise.id,
-        publication: publication.version,
-        accountId: caller.accountId,
-        sql: request.body.sql,
-        passed,
-        checks,
-        totalMs,
-      });
-      return { id, passed, checks, timings: { totalMs } };
-    },
+      ),
   );
 }
