@@ -122,7 +122,16 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     });
     // PostgreSQL refuses a group-writable data directory, which fsGroup would make of the clone.
     expect(pod?.spec?.securityContext?.fsGroup).toBeUndefined();
+    // The clone's node is a tainted fast-disk node: the sandbox tolerates that taint, as the node agent does.
+    expect(pod?.spec?.tolerations).toContainEqual({
+      key: 'taidon.dev/fast-disk',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
     const container = pod?.spec?.containers[0];
+    // PostgreSQL itself, not the image's entrypoint (which would look for its own PGDATA on a read-only root).
+    expect(container?.command?.slice(0, 3)).toEqual(['postgres', '-D', '/var/lib/postgresql/data']);
+    expect(container?.args).toBeUndefined();
     expect(container?.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,

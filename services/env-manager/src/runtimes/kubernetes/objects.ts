@@ -29,6 +29,11 @@ export interface SandboxPodSettings {
   volumeSize: string;
   /** Storage class of the clones' volumes (only these PVs bind to these PVCs). */
   storageClassName: string;
+  /**
+   * Tolerations of a sandbox Pod: the fast-disk nodes that hold the clones are tainted so that only sandboxes and
+   * the node agent land there (the chart's `snapshotCache.tolerations`); the clone's volume pins the Pod there.
+   */
+  tolerations: { key: string; operator: 'Exists' | 'Equal'; value?: string; effect?: string }[];
 }
 
 export const DEFAULT_POD_SETTINGS: SandboxPodSettings = {
@@ -37,6 +42,7 @@ export const DEFAULT_POD_SETTINGS: SandboxPodSettings = {
   defaultResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   volumeSize: '1Gi',
   storageClassName: 'taidon-clone',
+  tolerations: [{ key: 'taidon.dev/fast-disk', operator: 'Exists', effect: 'NoSchedule' }],
 };
 
 /** Where the clone is mounted in the Pod: PostgreSQL's data directory. */
@@ -140,6 +146,7 @@ export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSetting
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 10,
+      tolerations: settings.tolerations,
       securityContext: {
         runAsNonRoot: true,
         runAsUser: settings.runAsUser,
@@ -152,7 +159,9 @@ export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSetting
         {
           name: 'postgres',
           image: settings.image,
-          args: [
+          // The command, not the image's entrypoint (whose PGDATA is elsewhere and which would try an initdb on
+          // a read-only root): PostgreSQL itself, on the clone.
+          command: [
             'postgres',
             '-D',
             DATA_MOUNT,
