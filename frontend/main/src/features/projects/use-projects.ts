@@ -66,9 +66,12 @@ export function useProjects(
     else localStorage.removeItem(SELECTED_KEY);
   }, [selectedId]);
 
+  /** The project shown now: answers about another one (switched away from while they were on the way) are dropped. */
+  const shown = useRef<string | undefined>(undefined);
   const reloadTree = useCallback(
     async (id: string, notify = false) => {
       const next = await projects.tree(id);
+      if (shown.current !== id) return;
       setTree(next);
       setRevision((r) => r + 1);
       if (notify) changed.current(id, new Map(next.files.map((f) => [f.path, f.version])));
@@ -76,19 +79,26 @@ export function useProjects(
     [projects],
   );
   const selectedKnown = selected?.id;
+  shown.current = selectedKnown;
   useEffect(() => {
     setTree(null);
     setMerge(null);
     setTests(null);
     setRemoteUrl(null);
     if (!selectedKnown) return;
-    void reloadTree(selectedKnown).catch((error: unknown) => setMessage(messageOf('Reading files', error)));
+    const still = () => shown.current === selectedKnown;
+    void reloadTree(selectedKnown).catch((error: unknown) => {
+      if (still()) setMessage(messageOf('Reading files', error));
+    });
     void projects.remote(selectedKnown).then(
-      (r) => setRemoteUrl(r?.url ?? null),
-      () => setRemoteUrl(null),
+      (r) => still() && setRemoteUrl(r?.url ?? null),
+      () => still() && setRemoteUrl(null),
     );
     // A pull left waiting for its conflicts (in another visit) is shown again.
-    void projects.pendingMerge(selectedKnown).then(setMerge, () => setMerge(null));
+    void projects.pendingMerge(selectedKnown).then(
+      (m) => still() && setMerge(m),
+      () => still() && setMerge(null),
+    );
   }, [selectedKnown, projects, reloadTree]);
 
   /** Runs one action with a busy label; its message, or its error's, is shown after. Answers whether it succeeded. */
@@ -194,11 +204,14 @@ export function useProjects(
     setTests(view);
     try {
       for await (const event of projects.tests(id)) {
+        // Another project shown meanwhile: its panel must not show these results (the stream ends with the loop).
+        if (shown.current !== id) return;
         view = applyTestEvent(view, event);
         setTests(view);
       }
-      setTests(endTests(view));
+      if (shown.current === id) setTests(endTests(view));
     } catch (error) {
+      if (shown.current !== id) return;
       setTests({
         ...view,
         status: 'error',
