@@ -29,17 +29,21 @@ export function useOperatorOverview(api: ApiClient, active: boolean): OverviewSt
       clearTimeout(timer);
       if (document.visibilityState !== 'visible') return;
       controller?.abort();
-      controller = new AbortController();
+      // This load's own controller: a newer load (the tab shown again) aborts it, and only the newest schedules
+      // the next one, so there is one polling loop however often the page is shown.
+      const mine = new AbortController();
+      controller = mine;
       try {
-        const response = await api.request('/api/admin/overview', { signal: controller.signal });
+        const response = await api.request('/api/admin/overview', { signal: mine.signal });
         const overview = (await response.json()) as OperatorOverview;
-        if (live) setState({ overview, receivedAtMs: Date.now(), error: null });
+        if (!live || mine.signal.aborted) return;
+        setState({ overview, receivedAtMs: Date.now(), error: null });
       } catch (error) {
-        if (!live || controller.signal.aborted) return;
+        if (!live || mine.signal.aborted) return;
         const message = error instanceof ApiError ? `${error.message} (${error.code})` : 'The overview did not load.';
         setState((previous) => ({ ...previous, error: message }));
       }
-      if (live) timer = setTimeout(() => void load(), OVERVIEW_REFRESH_MS);
+      if (live && !mine.signal.aborted) timer = setTimeout(() => void load(), OVERVIEW_REFRESH_MS);
     };
     const onVisibility = () => void load();
     document.addEventListener('visibilitychange', onVisibility);
