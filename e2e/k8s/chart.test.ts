@@ -167,7 +167,7 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     // The Secrets the Job reads exist before it (hooks of a lower weight).
     const secrets = objects.filter((o) => o.kind === 'Secret');
-    expect(secrets.length).toBe(9);
+    expect(secrets.length).toBe(10);
     for (const secret of secrets) expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(0);
   });
 
@@ -194,6 +194,21 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
       )
       .filter(Boolean);
     expect(callers).toEqual(['env-manager', 'sql-runner']);
+    // vcs-sync reaches Git remotes on the internet only: no private, loopback or metadata range.
+    const vcs = find(objects, 'NetworkPolicy', 'taidon-vcs-sync');
+    const remotes = vcs.spec.egress.find((rule: { to?: { ipBlock?: { cidr: string } }[] }) =>
+      rule.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0'),
+    );
+    expect(remotes.ports).toEqual([
+      { protocol: 'TCP', port: 443 },
+      { protocol: 'TCP', port: 22 },
+    ]);
+    expect(remotes.to[0].ipBlock.except).toEqual(
+      expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10']),
+    );
+    expect(remotes.to[1].ipBlock).toMatchObject({ cidr: '::/0' });
+    expect(remotes.to[1].ipBlock.except).toEqual(expect.arrayContaining(['fc00::/7', 'fe80::/10', '::1/128']));
+    expect(vcs.spec.egress.filter((rule: { to?: unknown }) => !rule.to && !rule.ports)).toEqual([]);
   });
 
   it('renders the CloudNativePG Cluster with backups only when enabled', async () => {

@@ -106,6 +106,7 @@ describe.skipIf(skip !== undefined)('helm install of charts/taidon', () => {
         'taidon-sql-runner-db',
         'taidon-user-profile-db',
         'taidon-vcs-sync-db',
+        'taidon-vcs-sync-token-key',
       ].sort(),
     );
     // The Job ran (kwok completes Job Pods) and was deleted on success (hook-delete-policy).
