@@ -61,6 +61,10 @@ export const sqlRunnerConfigSpec = {
     'Throwaway clones this runner holds at once for all accounts; a request that finds none free is refused with 503 SQL_RUNNER_THROWAWAY_BUSY and Retry-After.',
     { default: 8, min: 1, max: 10_000 },
   ),
+  THROWAWAY_USE_MAX_MS: envInt(
+    "Milliseconds one use of a throwaway clone (a project's test file, a grader's entry) may run in all, whatever its statements' own limits; past it the statement running is cancelled and the file or entry fails with SQL_RUNNER_THROWAWAY_USE_TIMEOUT. Keep it well under env-manager's INSTANCE_THROWAWAY_TTL_SECONDS.",
+    { default: 120_000, min: 1_000, max: 3_600_000 },
+  ),
   TESTS_CONCURRENCY: envInt(
     "Files of one project's tests run at once, each on its own throwaway clone (bounded by THROWAWAY_MAX_PER_ACCOUNT too).",
     { default: 2, min: 1, max: 100 },

@@ -77,6 +77,11 @@ export const SQL_RUNNER_ERROR_CODES = {
     meaning:
       "A statement of the tail whose state a throwaway clone needs failed while the state was built (`sqlstate`, `statement`, `path`, `line`, `column` of the tail's step); fix the tail. Nothing of the learner's changed.",
   },
+  SQL_RUNNER_THROWAWAY_USE_TIMEOUT: {
+    status: 422,
+    meaning:
+      "In a project test file's failure (POST /projects/:id/tests): the file ran past THROWAWAY_USE_MAX_MS in all and its statement then running was cancelled (SQLSTATE 57014). A grader's entry says `timedOut` instead.",
+  },
   SQL_RUNNER_THROWAWAY_SESSION_UNAVAILABLE: {
     status: 409,
     meaning:

@@ -47,7 +47,11 @@ export async function startSqlRunner(config: SqlRunnerConfig, options: { logger:
             },
           }
         : {}),
-      throwaway: { maxPerAccount: config.THROWAWAY_MAX_PER_ACCOUNT, maxTotal: config.THROWAWAY_MAX },
+      throwaway: {
+        maxPerAccount: config.THROWAWAY_MAX_PER_ACCOUNT,
+        maxTotal: config.THROWAWAY_MAX,
+        useMaxMs: config.THROWAWAY_USE_MAX_MS,
+      },
       testsConcurrency: config.TESTS_CONCURRENCY,
       shares: {
         ttlSeconds: config.SHARE_TTL_SECONDS,

@@ -136,7 +136,7 @@ async function runFile(
   }
   return reservation.withClone(layerKey, plan.requestId, async (clone) => ({
     ...base,
-    ...(await executeFile(deps, clone, chain, file.kind === 'bench')),
+    ...(await executeFile(deps, clone, chain, file.kind === 'bench', reservation.useMaxMs)),
   }));
 }
 
@@ -160,26 +160,41 @@ async function executeFile(
   clone: ThrowawayClone,
   chain: Chain,
   timed: boolean,
+  useMaxMs: number,
 ): Promise<Omit<FileEvent, 'type' | 'kind' | 'path'>> {
   const started = performance.now();
+  const deadline = started + useMaxMs;
   const statementMs: { line: number; ms: number }[] = [];
   let statements = 0;
   const { connection } = clone;
   for (const step of chain.steps) {
     statements++;
     const stepStarted = performance.now();
-    const guard = setTimeout(() => void connection.cancel().catch(() => {}), deps.statementTimeoutMs);
+    // The statement's own limit, or what is left of the file's, whichever ends first.
+    const overFile = deadline - stepStarted <= deps.statementTimeoutMs;
+    const guard = setTimeout(
+      () => void connection.cancel().catch(() => {}),
+      Math.max(0, Math.min(deps.statementTimeoutMs, deadline - stepStarted)),
+    );
     const disk = guardDiskUse(connection, deps.databaseMaxBytes, step.kind);
     try {
       // Result rows are read under the runs' caps and dropped: a test says whether it passed, not what it selected.
       await executeStep(connection.learner, step, step.index, () => {}, deps.limits, connection.types);
     } catch (error) {
       if (!isServerError(error)) throw error;
+      const failure = failureOf(statementErrorEvent(error, step, 'execute', step.index, disk), step);
+      const outOfTime = overFile && performance.now() >= deadline;
       return {
         outcome: 'failed',
         statements,
         durationMs: Math.round(performance.now() - started),
-        failure: failureOf(statementErrorEvent(error, step, 'execute', step.index, disk), step),
+        failure: outOfTime
+          ? {
+              ...failure,
+              code: 'SQL_RUNNER_THROWAWAY_USE_TIMEOUT',
+              message: `The file ran for more than ${useMaxMs} ms in all; this statement was cancelled.`,
+            }
+          : failure,
       };
     } finally {
       disk.stop();

@@ -10,10 +10,16 @@ export interface ThrowawaySettings {
   maxPerAccount: number;
   /** Clones this runner holds at once for everyone: a request that finds none free is refused (503). */
   maxTotal: number;
+  /**
+   * Milliseconds one use of a clone (a test file, a grader's entry) may run in all, whatever its statements'
+   * own limits: well under env-manager's throwaway TTL (600 s), so many slow statements end with their own
+   * answer rather than with the instance deleted under them, and a stranger cannot hold a clone for long.
+   */
+  useMaxMs: number;
 }
 
-/** Defaults of THROWAWAY_MAX_PER_ACCOUNT and THROWAWAY_MAX. */
-export const DEFAULT_THROWAWAY_SETTINGS: ThrowawaySettings = { maxPerAccount: 2, maxTotal: 8 };
+/** Defaults of THROWAWAY_MAX_PER_ACCOUNT, THROWAWAY_MAX and THROWAWAY_USE_MAX_MS. */
+export const DEFAULT_THROWAWAY_SETTINGS: ThrowawaySettings = { maxPerAccount: 2, maxTotal: 8, useMaxMs: 120_000 };
 
 /** How long a request waits for slots that only a finished request's clone deletes still hold. */
 const DRAIN_WAIT_MS = 5_000;
@@ -51,8 +57,13 @@ export class ThrowawayReservation {
     private readonly deps: Pick<RunnerDeps, 'envManager'>,
     private readonly ownerId: string,
     readonly slots: number,
-    private readonly hooks: { onDraining(): void; onRelease(): void },
+    private readonly options: { onDraining(): void; onRelease(): void; useMaxMs?: number },
   ) {}
+
+  /** Milliseconds one use of a clone may run in all (ThrowawaySettings.useMaxMs). */
+  get useMaxMs(): number {
+    return this.options.useMaxMs ?? DEFAULT_THROWAWAY_SETTINGS.useMaxMs;
+  }
 
   /** Takes one of the reservation's slots, waiting for one; answers how to give it back. */
   private async acquire(): Promise<() => void> {
@@ -125,8 +136,8 @@ export class ThrowawayReservation {
    */
   release(): Promise<void> {
     if (!this.released) {
-      this.hooks.onDraining();
-      this.released = this.settled().then(() => this.hooks.onRelease());
+      this.options.onDraining();
+      this.released = this.settled().then(() => this.options.onRelease());
     }
     return this.released;
   }
@@ -148,10 +159,15 @@ export class ThrowawayClones {
   /** Requests waiting for a draining slot to be given back. */
   private waiters: (() => void)[] = [];
 
+  /** The bounds, those not given at their defaults. */
+  readonly settings: ThrowawaySettings;
+
   constructor(
     private readonly deps: Pick<RunnerDeps, 'envManager'>,
-    readonly settings: ThrowawaySettings = DEFAULT_THROWAWAY_SETTINGS,
-  ) {}
+    settings: Partial<ThrowawaySettings> = {},
+  ) {
+    this.settings = { ...DEFAULT_THROWAWAY_SETTINGS, ...settings };
+  }
 
   /**
    * Reserves up to `wanted` slots for `ownerId`, at least one: as many as the
@@ -221,6 +237,7 @@ export class ThrowawayClones {
         this.total -= slots;
         for (const wake of this.waiters.splice(0)) wake();
       },
+      useMaxMs: this.settings.useMaxMs,
     });
   }
 

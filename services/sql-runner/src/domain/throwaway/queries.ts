@@ -45,8 +45,12 @@ export async function runThrowawayQueries(
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < input.entries; i = next++) {
-        results[i] = await runEntry(deps, input, i, (use) =>
-          reservation.withClone(state.layerKey, input.requestId, use),
+        results[i] = await runEntry(
+          deps,
+          input,
+          i,
+          (use) => reservation.withClone(state.layerKey, input.requestId, use),
+          reservation.useMaxMs,
         );
       }
     };
@@ -67,6 +71,7 @@ async function runEntry(
   input: ThrowawayQueriesInput,
   index: number,
   onClone: (use: (clone: ThrowawayClone) => Promise<EntryResult>) => Promise<EntryResult>,
+  useMaxMs: number,
 ): Promise<EntryResult> {
   let chain: Chain;
   try {
@@ -87,7 +92,7 @@ async function runEntry(
       },
     };
   }
-  return onClone((clone) => executeEntry(deps, clone, chain, input.timeoutMs));
+  return onClone((clone) => executeEntry(deps, clone, chain, input.timeoutMs, useMaxMs));
 }
 
 /** The entry's steps in order on its clone; the last statement's result, or the first error. */
@@ -96,17 +101,23 @@ async function executeEntry(
   clone: ThrowawayClone,
   chain: Chain,
   timeoutMs: number,
+  useMaxMs: number,
 ): Promise<EntryResult> {
   const started = performance.now();
+  const deadline = started + useMaxMs;
   const { connection } = clone;
   let last = { command: '', rowCount: null as number | null, columns: [] as ResultColumn[], truncated: false };
   let rows: (string | null)[][] = [];
   for (const step of chain.steps) {
     let timedOut = false;
-    const guard = setTimeout(() => {
-      timedOut = true;
-      void connection.cancel().catch(() => {});
-    }, timeoutMs);
+    // The statement's limit, or what is left of the entry's (THROWAWAY_USE_MAX_MS), whichever ends first.
+    const guard = setTimeout(
+      () => {
+        timedOut = true;
+        void connection.cancel().catch(() => {});
+      },
+      Math.max(0, Math.min(timeoutMs, deadline - performance.now())),
+    );
     const disk = guardDiskUse(connection, deps.databaseMaxBytes, step.kind);
     let columns: ResultColumn[] = [];
     let stepRows: (string | null)[][] = [];
@@ -130,7 +141,9 @@ async function executeEntry(
         ms: Math.round(performance.now() - started),
         error: {
           sqlstate: event.sqlstate,
-          message: timedOut ? `the statement ran past its time limit of ${timeoutMs} ms` : event.message,
+          message: timedOut
+            ? `the statement ran past its time limit (${timeoutMs} ms, or ${useMaxMs} ms for the whole entry)`
+            : event.message,
           line: event.line ?? step.line,
           column: event.column ?? step.column,
           ...(event.position !== undefined ? { position: event.position } : {}),

@@ -150,6 +150,44 @@ describe('project tests on throwaway clones', () => {
     expect(clones.inUse).toBe(0);
   });
 
+  it('stops a file that runs past THROWAWAY_USE_MAX_MS in all, though each of its statements is within its own limit', async () => {
+    const slow: ScriptFile = {
+      path: 'test/g-slow.sql',
+      sql: 'SELECT pg_sleep(1);\nSELECT pg_sleep(1);\nSELECT pg_sleep(1);\n',
+      run: false,
+    };
+    const files = [...FILES.filter((f) => !/^(test|bench)\//.test(f.path)), slow];
+    const tail = await planChain(files, options);
+    const short = new ThrowawayClones(stack.runs, { maxPerAccount: 1, maxTotal: 1, useMaxMs: 1_500 });
+    const ownerId = newAccount();
+    const reservation = await short.reserve(ownerId, 1);
+    const events: ProjectTestEvent[] = [];
+    try {
+      await runProjectTests(
+        stack.runs,
+        reservation,
+        {
+          ownerId,
+          requestId: randomUUID(),
+          tail,
+          files: testFilesOf(files),
+          planFile: (path) => planChain(sourcesFor(files, path), fileOptions(options, tail)),
+        },
+        (event) => events.push(event),
+        () => false,
+      );
+    } finally {
+      await reservation.release();
+    }
+    expect(fileEvent(events, 'test/g-slow.sql')).toMatchObject({
+      outcome: 'failed',
+      statements: 2,
+      failure: { code: 'SQL_RUNNER_THROWAWAY_USE_TIMEOUT', sqlstate: '57014', path: 'test/g-slow.sql', line: 2 },
+    });
+    expect(fileEvent(events, 'test/g-slow.sql').durationMs).toBeLessThan(2_500);
+    expect(await liveThrowaways()).toEqual([]);
+  });
+
   it("leaves the chain's layers as they were: a second run is served from them, and the rows are all there", async () => {
     const before = await layers();
     const events = await testProject(newAccount(), 1);
