@@ -100,7 +100,7 @@ export async function runProjectTests(
   const queue = [...plan.files];
   const worker = async () => {
     for (let file = queue.shift(); file && !stopped(); file = queue.shift()) {
-      const event = await runFile(deps, reservation, plan, state.layerKey, file);
+      const event = await runFile(deps, reservation, plan, state.layerKey, file, stopped);
       if (event.outcome === 'passed') passed++;
       else failed++;
       emit(event);
@@ -125,6 +125,7 @@ async function runFile(
   plan: ProjectTestsPlan,
   layerKey: string,
   file: ProjectTestFile,
+  stopped: () => boolean,
 ): Promise<FileEvent> {
   const base = { type: 'file' as const, kind: file.kind, path: file.path };
   let chain: Chain;
@@ -136,7 +137,11 @@ async function runFile(
   }
   return reservation.withClone(layerKey, plan.requestId, async (clone) => ({
     ...base,
-    ...(await executeFile(deps, clone, chain, file.kind === 'bench', reservation.useMaxMs)),
+    ...(await executeFile(deps, clone, chain, {
+      timed: file.kind === 'bench',
+      useMaxMs: reservation.useMaxMs,
+      stopped,
+    })),
   }));
 }
 
@@ -159,8 +164,7 @@ async function executeFile(
   deps: RunnerDeps,
   clone: ThrowawayClone,
   chain: Chain,
-  timed: boolean,
-  useMaxMs: number,
+  { timed, useMaxMs, stopped }: { timed: boolean; useMaxMs: number; stopped: () => boolean },
 ): Promise<Omit<FileEvent, 'type' | 'kind' | 'path'>> {
   const started = performance.now();
   const deadline = started + useMaxMs;
@@ -168,6 +172,22 @@ async function executeFile(
   let statements = 0;
   const { connection } = clone;
   for (const step of chain.steps) {
+    // The client left: the clone is given back now, not after the file's every statement.
+    if (stopped()) {
+      return {
+        outcome: 'failed',
+        statements,
+        durationMs: Math.round(performance.now() - started),
+        failure: {
+          sqlstate: '57014',
+          message: 'The client left: the file was stopped before this statement.',
+          path: step.path,
+          line: step.line,
+          column: step.column,
+          statement: clip(step.sql).slice(0, MAX_STATEMENT_CHARS),
+        },
+      };
+    }
     statements++;
     const stepStarted = performance.now();
     // The statement's own limit, or what is left of the file's, whichever ends first.

@@ -188,6 +188,46 @@ describe('project tests on throwaway clones', () => {
     expect(await liveThrowaways()).toEqual([]);
   });
 
+  it('stops a file between its statements once the client left, giving its clone back', async () => {
+    const slow: ScriptFile = {
+      path: 'test/h-left.sql',
+      sql: 'SELECT pg_sleep(0.6);\nSELECT pg_sleep(0.6);\nSELECT pg_sleep(0.6);\n',
+      run: false,
+    };
+    const files = [...FILES.filter((f) => !/^(test|bench)\//.test(f.path)), slow];
+    const tail = await planChain(files, options);
+    const ownerId = newAccount();
+    const reservation = await clones.reserve(ownerId, 1);
+    const events: ProjectTestEvent[] = [];
+    let leftAt = Number.POSITIVE_INFINITY;
+    try {
+      await runProjectTests(
+        stack.runs,
+        reservation,
+        {
+          ownerId,
+          requestId: randomUUID(),
+          tail,
+          files: testFilesOf(files),
+          planFile: (path) => planChain(sourcesFor(files, path), fileOptions(options, tail)),
+        },
+        (event) => {
+          events.push(event);
+          // The client goes away once the clone is prepared, during the file's first statement.
+          if (event.type === 'prepared') leftAt = Date.now() + 300;
+        },
+        () => Date.now() > leftAt,
+      );
+    } finally {
+      await reservation.release();
+    }
+    const left = fileEvent(events, 'test/h-left.sql');
+    expect(left).toMatchObject({ outcome: 'failed', failure: { sqlstate: '57014', path: 'test/h-left.sql' } });
+    expect(left.statements).toBeLessThan(3);
+    expect(left.failure?.message).toMatch(/client left/);
+    expect(await liveThrowaways()).toEqual([]);
+  });
+
   it("leaves the chain's layers as they were: a second run is served from them, and the rows are all there", async () => {
     const before = await layers();
     const events = await testProject(newAccount(), 1);
