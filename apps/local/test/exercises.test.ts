@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithToken, api, controlPlane } from './accounts-helpers.js';
-import { startTestStack, type TestStack } from './stack.js';
+import { rowsOf, run, startTestStack, type TestStack } from './stack.js';
 
 // Issue 18's first platform slice through the whole platform: the gateway's role check, the exercises service,
 // its publish measuring the reference's mutants on sql-runner's throwaway clones (env-manager, snapshot-cache).
@@ -234,6 +234,20 @@ describe('exercises through the whole platform: authoring and publishing (issue 
     const slow = await attempt('SELECT pg_sleep(30)');
     expect(slow.body.checks[0]).toMatchObject({ passed: false, reason: 'time-limit' });
 
+    // A write in an attempt runs on the clones only: the learner's own instance at the start state keeps its rows.
+    const sessionId = crypto.randomUUID();
+    const before = await run(stack, learner.token, {
+      sessionId,
+      tail: { sql: SETUP },
+      head: 'SELECT count(*) FROM employees',
+    });
+    expect(rowsOf(before.events)).toEqual([['4']]);
+    const write = await attempt('DELETE FROM employees;\nSELECT count(*) FROM employees');
+    expect(write.body.checks[0]).toMatchObject({ passed: false, reason: 'columns' });
+    const after = await run(stack, learner.token, { sessionId, head: 'SELECT count(*) FROM employees' });
+    expect(after.events.at(-1)).toMatchObject({ type: 'done', source: 'session' });
+    expect(rowsOf(after.events)).toEqual([['4']]);
+
     // Anyone solves, an anonymous learner too; a draft is not there to answer.
     const anonymous = await stack.signIn();
     expect((await attempt('SELECT 1', anonymous)).status).toBe(200);
@@ -245,7 +259,7 @@ describe('exercises through the whole platform: authoring and publishing (issue 
     const figure = (name: string, label: string) =>
       Number(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
     expect(figure('taidon_exercise_attempts_total', 'outcome="passed"')).toBe(1);
-    expect(figure('taidon_exercise_attempts_total', 'outcome="failed"')).toBe(6);
+    expect(figure('taidon_exercise_attempts_total', 'outcome="failed"')).toBe(7);
     expect(figure('taidon_exercise_attempts_total', 'outcome="EXERCISES_NOT_FOUND"')).toBe(1);
     expect(figure('taidon_exercise_publishes_total', 'outcome="published"')).toBe(1);
     expect(figure('taidon_exercise_publishes_total', 'outcome="EXERCISES_KILL_SCORE_TOO_LOW"')).toBe(1);
@@ -258,7 +272,7 @@ describe('exercises through the whole platform: authoring and publishing (issue 
         exerciseId: publishedId,
         slug: 'top-earner',
         title: 'Top earner of eng',
-        attempts: 6,
+        attempts: 7,
         firstSolvedAt: expect.any(String),
       },
     ]);
@@ -275,13 +289,13 @@ describe('exercises through the whole platform: authoring and publishing (issue 
       'SELECT attempts, first_solved_at IS NOT NULL AS solved FROM exercises.progress WHERE account_id = $1 AND exercise_id = $2',
       [learner.id, publishedId],
     );
-    expect(progress).toEqual({ attempts: 6, solved: true });
+    expect(progress).toEqual({ attempts: 7, solved: true });
     const rows = await controlPlane<{ passed: boolean }>(
       stack,
       'SELECT passed FROM exercises.attempts WHERE account_id = $1 ORDER BY at',
       [learner.id],
     );
-    expect(rows.map((r) => r.passed)).toEqual([true, false, false, false, false, false]);
+    expect(rows.map((r) => r.passed)).toEqual([true, false, false, false, false, false, false]);
     expect(await liveThrowaways()).toEqual([]);
   }, 300_000);
 
