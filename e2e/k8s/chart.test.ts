@@ -208,7 +208,7 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     );
     expect(remotes.to[1].ipBlock).toMatchObject({ cidr: '::/0' });
     expect(remotes.to[1].ipBlock.except).toEqual(expect.arrayContaining(['fc00::/7', 'fe80::/10', '::1/128']));
-    expect(vcs.spec.egress.filter((rule: { to?: unknown }) => !rule.to && !rule.ports)).toEqual([]);
+    expect(vcs.spec.egress.filter((rule: { to?: unknown; ports?: unknown }) => !rule.to && !rule.ports)).toEqual([]);
   });
 
   it('renders the CloudNativePG Cluster with backups only when enabled', async () => {

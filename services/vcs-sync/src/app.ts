@@ -37,6 +37,7 @@ export interface VcsSyncDeps {
     | 'VCS_SYNC_TOKEN_KEY'
     | 'VCS_SYNC_ALLOW_LOOPBACK_HTTP'
     | 'VCS_SYNC_ALLOW_FILE_REMOTES'
+    | 'VCS_SYNC_ALLOW_PRIVATE_REMOTES'
   >;
   pool: pg.Pool;
   logger: Logger;
@@ -62,6 +63,7 @@ export function buildApp(deps: VcsSyncDeps): FastifyInstance {
   const policy: RemotePolicy = {
     allowLoopbackHttp: config.VCS_SYNC_ALLOW_LOOPBACK_HTTP === 'true',
     allowFile: config.VCS_SYNC_ALLOW_FILE_REMOTES === 'true',
+    allowPrivate: config.VCS_SYNC_ALLOW_PRIVATE_REMOTES === 'true',
   };
   const ws: Workspace = {
     pool: deps.pool,

@@ -102,6 +102,11 @@ export const vcsSyncConfigSpec = {
     ['true', 'false'],
     { default: 'false' },
   ),
+  VCS_SYNC_ALLOW_PRIVATE_REMOTES: envEnum(
+    '`true` allows remotes whose host is on a private network (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7): a company Git server inside the network needs it. Loopback, link-local (cloud metadata) and reserved addresses stay refused.',
+    ['true', 'false'],
+    { default: 'false' },
+  ),
   HOST: envString('Address to listen on.', { default: '127.0.0.1' }),
   PORT: envInt('Port to listen on.', { default: 8087, min: 0, max: 65_535 }),
   LOG_LEVEL: envString('pino log level.', { default: 'info' }),

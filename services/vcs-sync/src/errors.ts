@@ -109,6 +109,11 @@ export const VCS_SYNC_ERROR_CODES = {
     meaning:
       'The remote uses a protocol vcs-sync does not speak: only `https` (plain `http` to 127.0.0.1 with VCS_SYNC_ALLOW_LOOPBACK_HTTP, `file` with VCS_SYNC_ALLOW_FILE_REMOTES); `ext::`, `ssh`, `git` and the rest are refused.',
   },
+  VCS_SYNC_REMOTE_ADDRESS_REFUSED: {
+    status: 422,
+    meaning:
+      'The remote’s host is, or resolves to, an address that is not on the public internet (loopback, link-local, private, reserved); private networks only with VCS_SYNC_ALLOW_PRIVATE_REMOTES.',
+  },
   VCS_SYNC_TOKENS_DISABLED: {
     status: 503,
     meaning: 'The request carries a token but this installation has no VCS_SYNC_TOKEN_KEY to keep it encrypted.',
@@ -127,7 +132,7 @@ export const VCS_SYNC_ERROR_CODES = {
   VCS_SYNC_REMOTE_UNREACHABLE: {
     status: 502,
     meaning:
-      'The remote could not be reached, or answered something other than Git (the HTTP status is in `remoteStatus` when there was one).',
+      'The remote’s host does not resolve, could not be reached, or answered something other than Git (its HTTP status is not told).',
   },
   VCS_SYNC_REMOTE_FETCH_FAILED: {
     status: 502,

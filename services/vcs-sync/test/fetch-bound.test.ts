@@ -32,7 +32,7 @@ describe('fetch', () => {
       metrics: createGitMetrics(),
     });
     execFileSync('git', ['init', '-q', '-b', 'main', project]);
-    const remote = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: true }, 10_000);
+    const remote = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: true, allowPrivate: false }, 10_000);
     await expect(remote.fetch(project, { url: `file://${source}` }, 'main', 64 * 1024)).rejects.toMatchObject({
       code: 'VCS_SYNC_REMOTE_FETCH_FAILED',
     });

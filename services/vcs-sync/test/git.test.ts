@@ -72,7 +72,7 @@ describe('Git', () => {
   it('refuses an ext:: remote in git itself (protocol.allow), even past the URL check, running nothing', async () => {
     const git = new Git(limits());
     const marker = join(dir, 'ext-ran');
-    const remote = new RemoteGit(git, { allowLoopbackHttp: true, allowFile: false }, 10_000);
+    const remote = new RemoteGit(git, { allowLoopbackHttp: true, allowFile: false, allowPrivate: false }, 10_000);
     await expect(remote.branchCommit(dir, { url: `ext::sh -c touch% ${marker}` }, 'main')).rejects.toThrow();
     await expect(remote.branchCommit(dir, { url: `file://${dir}` }, 'main')).rejects.toMatchObject({
       code: 'VCS_SYNC_REMOTE_NOT_FOUND',
@@ -85,9 +85,9 @@ describe('Git', () => {
     const bare = join(dir, 'served.git');
     execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
     const url = `file://${bare}`;
-    const allowed = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: true }, 10_000);
+    const allowed = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: true, allowPrivate: false }, 10_000);
     expect(await allowed.branchCommit(dir, { url }, 'main')).toBeUndefined();
-    const refused = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: false }, 10_000);
+    const refused = new RemoteGit(git, { allowLoopbackHttp: false, allowFile: false, allowPrivate: false }, 10_000);
     await expect(refused.branchCommit(dir, { url }, 'main')).rejects.toMatchObject({
       code: 'VCS_SYNC_REMOTE_NOT_FOUND',
     });

@@ -232,6 +232,37 @@ describe('hostile remotes', () => {
     expect([pull.status, pull.body.code]).toEqual([409, 'VCS_SYNC_REMOTE_NOT_SET']);
   });
 
+  it('refuses remotes on loopback, private, link-local and reserved addresses with VCS_SYNC_REMOTE_ADDRESS_REFUSED', async () => {
+    const learner = await f.account();
+    const project = await newProject(f, learner, 'addresses');
+    const urls = [
+      'https://127.0.0.1:1/x.git',
+      'https://localhost/x.git',
+      'https://[::1]/x.git',
+      'https://10.0.0.5/x.git',
+      'https://172.16.3.4:8443/x.git',
+      'https://192.168.1.1/x.git',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://100.64.0.1/x.git',
+      'https://[fd00::1]/x.git',
+      'https://[fe80::1]/x.git',
+      'https://[::ffff:127.0.0.1]/x.git',
+      'https://0.0.0.0/x.git',
+    ];
+    for (const url of urls) {
+      const set = await f.call(learner, 'PUT', `/projects/${project.id}/remote`, { json: { url } });
+      expect([url, set.status, set.body.code]).toEqual([url, 422, 'VCS_SYNC_REMOTE_ADDRESS_REFUSED']);
+      const imported = await f.call(learner, 'POST', '/projects', { json: { name: 'x', import: { url } } });
+      expect([url, imported.status, imported.body.code]).toEqual([url, 422, 'VCS_SYNC_REMOTE_ADDRESS_REFUSED']);
+    }
+    const { rows } = await f.pool.query('SELECT count(*)::int AS n FROM project_remotes WHERE project_id = $1', [
+      project.id,
+    ]);
+    expect(rows[0].n).toBe(0);
+    const projects = await f.call(learner, 'GET', '/projects');
+    expect(projects.body.map((p: { name: string }) => p.name)).toEqual(['addresses']);
+  });
+
   it('answers another account’s project 404 on every remote route and leaves it untouched', async () => {
     const owner = await f.account();
     const stranger = await f.account();

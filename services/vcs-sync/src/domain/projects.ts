@@ -61,6 +61,7 @@ export async function createProject(
   }
   const importUrl = source ? checkRemoteUrl(source.url, ws.remotes.policy) : undefined;
   const importBranch = source?.branch === undefined ? undefined : checkBranch(source.branch);
+  if (importUrl) await ws.remotes.git.checkAddress(importUrl);
   if (source?.token !== undefined && !ws.remotes.sealer.enabled) ws.remotes.sealer.assertEnabled();
   const template = source ? IMPORTED : (request.template ?? EMPTY_TEMPLATE);
   const files = source ? [] : await templateFiles(ws.templatesDir, template);

@@ -30,7 +30,9 @@ export function checkBranch(branch: string | undefined): string {
 }
 
 /**
- * Sets (or replaces) the project's remote: the URL checked (checkRemoteUrl),
+ * Sets (or replaces) the project's remote: the URL checked (checkRemoteUrl)
+ * and its host's addresses (public only: RemoteGit.checkAddress; checked
+ * again before every use),
  * the token sealed with the project's id. A token left out removes the one
  * kept before. Nothing of it reaches the project's `.git/config`.
  */
@@ -44,6 +46,7 @@ export function setRemote(
   const branch = checkBranch(request.branch);
   return changeProject(ws, caller, projectId, async (row) => {
     const tokenSealed = request.token === undefined ? null : ws.remotes.sealer.seal(request.token, row.id);
+    await ws.remotes.git.checkAddress(url);
     const updatedAt = await upsertRemote(ws.pool, { projectId: row.id, url, branch, tokenSealed });
     return { url, branch, hasToken: tokenSealed !== null, updatedAt };
   });

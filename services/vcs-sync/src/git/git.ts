@@ -52,6 +52,8 @@ export interface RemotePolicy {
   allowLoopbackHttp: boolean;
   /** `file://` remotes: tests only. */
   allowFile: boolean;
+  /** Remotes on private networks (RFC 1918, unique local IPv6, carrier-grade NAT); loopback and link-local never. */
+  allowPrivate: boolean;
 }
 
 /**

@@ -1,8 +1,12 @@
 import { readdir, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { CommandError } from '@taidon/kit';
 import { VcsSyncError } from '../errors.js';
 import { type Git, type RemotePolicy, remoteSettings, tokenEnv } from './git.js';
+import { type PinnedAddress, pinRemoteAddress, pinSetting, type Resolver, systemResolver } from './remote-address.js';
 
 /** A remote as one git call needs it: the checked URL and the token, opened only for this call. */
 export interface RemoteTarget {
@@ -23,16 +27,34 @@ const PROBE_TIMEOUT_MS = 10_000;
  * checks, and the token in the command's environment only (tokenEnv).
  * The remote is always named by URL on the command line (never stored in
  * `.git/config`), and a URL never holds credentials (checkRemoteUrl).
+ * Before each command the host is resolved and checked again
+ * (pinRemoteAddress) and git is pinned to the address checked
+ * (`http.curloptResolve`), so a name rebound to an internal address between
+ * the check and the connection changes nothing.
  */
 export class RemoteGit {
   constructor(
     private readonly git: Git,
     private readonly policy: RemotePolicy,
     private readonly timeoutMs: number,
+    private readonly resolve: Resolver = systemResolver,
   ) {}
 
-  private options(target: RemoteTarget) {
-    return { settings: remoteSettings(this.policy), env: tokenEnv(target.token), timeoutMs: this.timeoutMs };
+  /**
+   * The address of an http(s) remote, checked (422 VCS_SYNC_REMOTE_ADDRESS_REFUSED
+   * when it is not public); undefined for a `file` remote (no network).
+   */
+  async checkAddress(url: string): Promise<PinnedAddress | undefined> {
+    if (new URL(url).protocol === 'file:') return undefined;
+    return pinRemoteAddress(url, this.policy, this.resolve);
+  }
+
+  private options(target: RemoteTarget, pin: PinnedAddress | undefined) {
+    return {
+      settings: [...remoteSettings(this.policy), ...(pin ? pinSetting(pin) : [])],
+      env: tokenEnv(target.token),
+      timeoutMs: this.timeoutMs,
+    };
   }
 
   /** The branch the remote's HEAD names and its commit; undefined for an empty repository. */
@@ -61,6 +83,7 @@ export class RemoteGit {
    * commit fetched.
    */
   async fetch(dir: string, target: RemoteTarget, branch: string, maxFileBytes: number): Promise<string> {
+    const pin = await this.checkAddress(target.url);
     try {
       await this.git.run(
         dir,
@@ -74,7 +97,7 @@ export class RemoteGit {
           target.url,
           `+refs/heads/${branch}:${INCOMING_REF}`,
         ],
-        { ...this.options(target), fileSizeLimitBytes: maxFileBytes },
+        { ...this.options(target, pin), fileSizeLimitBytes: maxFileBytes },
       );
     } catch (error) {
       await removePartialPacks(dir);
@@ -88,26 +111,28 @@ export class RemoteGit {
 
   /** Pushes `commit` to the remote's `branch`, never forced. Answers whether git accepted it. */
   async push(dir: string, target: RemoteTarget, commit: string, branch: string): Promise<boolean> {
+    const pin = await this.checkAddress(target.url);
     const outcome = await this.git
       .call(
         dir,
         ['push', '--quiet', '--no-verify', '--no-recurse-submodules', target.url, `${commit}:refs/heads/${branch}`],
-        { ...this.options(target), allowExitCodes: [1] },
+        { ...this.options(target, pin), allowExitCodes: [1] },
       )
       .catch(async (error: unknown) => {
         if (!(error instanceof CommandError)) throw error;
-        throw await explainFailure(target, 'git-receive-pack', error);
+        throw await explainFailure(target, pin, 'git-receive-pack', error);
       });
     return outcome.ok;
   }
 
   /** A read of the remote's refs; a failure is explained by what the remote answers over HTTP. */
   private async talk(dir: string, target: RemoteTarget, service: string, args: string[]): Promise<string> {
+    const pin = await this.checkAddress(target.url);
     try {
-      return await this.git.run(dir, args, this.options(target));
+      return await this.git.run(dir, args, this.options(target, pin));
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      throw await explainFailure(target, service, error);
+      throw await explainFailure(target, pin, service, error);
     }
   }
 }
@@ -129,12 +154,18 @@ async function removePartialPacks(dir: string): Promise<void> {
 /**
  * Why git could not talk to a remote, from the remote's own answer rather
  * than git's words: the same first request git makes (`info/refs`, with the
- * same Authorization header, no redirect followed), its HTTP status mapped
- * to a code. A `file` remote git could not read does not exist.
+ * same Authorization header, no redirect followed), to the same pinned
+ * address, its HTTP status mapped to a code. The status itself is never
+ * answered: a caller must not learn what an arbitrary host and port say.
+ * A `file` remote git could not read does not exist.
  */
-async function explainFailure(target: RemoteTarget, service: string, cause: CommandError): Promise<VcsSyncError> {
-  const url = new URL(target.url);
-  if (url.protocol === 'file:') {
+async function explainFailure(
+  target: RemoteTarget,
+  pin: PinnedAddress | undefined,
+  service: string,
+  cause: CommandError,
+): Promise<VcsSyncError> {
+  if (!pin) {
     return new VcsSyncError('VCS_SYNC_REMOTE_NOT_FOUND', 'There is no repository at this URL.', { cause });
   }
   const headers: Record<string, string> = { 'user-agent': 'git/2 (taidon vcs-sync)' };
@@ -143,13 +174,7 @@ async function explainFailure(target: RemoteTarget, service: string, cause: Comm
   }
   let status: number;
   try {
-    const probe = await fetch(`${target.url.replace(/\/+$/, '')}/info/refs?service=${service}`, {
-      headers,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-    });
-    status = probe.status;
-    await probe.body?.cancel();
+    status = await probeStatus(`${target.url.replace(/\/+$/, '')}/info/refs?service=${service}`, pin, headers);
   } catch {
     return new VcsSyncError('VCS_SYNC_REMOTE_UNREACHABLE', 'The remote could not be reached.', { cause });
   }
@@ -159,17 +184,33 @@ async function explainFailure(target: RemoteTarget, service: string, cause: Comm
       target.token === undefined
         ? 'The remote asks for credentials: set the remote again with a token.'
         : 'The remote refused the token: it is wrong, expired, or lacks access to this repository.',
-      { details: { remoteStatus: status }, cause },
+      { cause },
     );
   }
   if (status === 404) {
-    return new VcsSyncError('VCS_SYNC_REMOTE_NOT_FOUND', 'The remote has no repository at this URL.', {
-      details: { remoteStatus: status },
-      cause,
-    });
+    return new VcsSyncError('VCS_SYNC_REMOTE_NOT_FOUND', 'The remote has no repository at this URL.', { cause });
   }
-  return new VcsSyncError('VCS_SYNC_REMOTE_UNREACHABLE', `The remote answered HTTP ${status}, not Git.`, {
-    details: { remoteStatus: status },
-    cause,
+  return new VcsSyncError('VCS_SYNC_REMOTE_UNREACHABLE', 'The remote did not answer as a Git server.', { cause });
+}
+
+/**
+ * The HTTP status of a GET of `url`, connected to the pinned address (the
+ * URL's host still named in `Host` and TLS SNI, and checked against the
+ * certificate), no redirect followed, the body left unread.
+ */
+function probeStatus(url: string, pin: PinnedAddress, headers: Record<string, string>): Promise<number> {
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if (options.all) callback(null, [{ address: pin.address, family: pin.family }]);
+    else callback(null, pin.address, pin.family);
+  };
+  const send = new URL(url).protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, { method: 'GET', headers, lookup, timeout: PROBE_TIMEOUT_MS }, (response) => {
+      resolve(response.statusCode ?? 0);
+      response.destroy();
+    });
+    request.on('timeout', () => request.destroy(new Error('probe timed out')));
+    request.on('error', reject);
+    request.end();
   });
 }
