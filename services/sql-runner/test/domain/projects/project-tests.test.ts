@@ -101,6 +101,35 @@ describe('project tests on throwaway clones', () => {
     }
     return events;
   }
+  /** The tests of a project of `files` (init/, seed/ and one file to test) on `on`'s clones, one at a time. */
+  async function testFiles(
+    files: ScriptFile[],
+    on: ThrowawayClones,
+    stopped: (events: ProjectTestEvent[]) => boolean = () => false,
+  ): Promise<ProjectTestEvent[]> {
+    const tail = await planChain(files, options);
+    const ownerId = newAccount();
+    const reservation = await on.reserve(ownerId, 1);
+    const events: ProjectTestEvent[] = [];
+    try {
+      await runProjectTests(
+        stack.runs,
+        reservation,
+        {
+          ownerId,
+          requestId: randomUUID(),
+          tail,
+          files: testFilesOf(files),
+          planFile: (path) => planChain(sourcesFor(files, path), fileOptions(options, tail)),
+        },
+        (event) => events.push(event),
+        () => stopped(events),
+      );
+    } finally {
+      await reservation.release();
+    }
+    return events;
+  }
   const fileEvent = (events: ProjectTestEvent[], path: string) =>
     events.find((e) => e.type === 'file' && e.path === path) as Extract<ProjectTestEvent, { type: 'file' }>;
 
@@ -157,28 +186,8 @@ describe('project tests on throwaway clones', () => {
       run: false,
     };
     const files = [...FILES.filter((f) => !/^(test|bench)\//.test(f.path)), slow];
-    const tail = await planChain(files, options);
     const short = new ThrowawayClones(stack.runs, { maxPerAccount: 1, maxTotal: 1, useMaxMs: 1_500 });
-    const ownerId = newAccount();
-    const reservation = await short.reserve(ownerId, 1);
-    const events: ProjectTestEvent[] = [];
-    try {
-      await runProjectTests(
-        stack.runs,
-        reservation,
-        {
-          ownerId,
-          requestId: randomUUID(),
-          tail,
-          files: testFilesOf(files),
-          planFile: (path) => planChain(sourcesFor(files, path), fileOptions(options, tail)),
-        },
-        (event) => events.push(event),
-        () => false,
-      );
-    } finally {
-      await reservation.release();
-    }
+    const events = await testFiles(files, short);
     expect(fileEvent(events, 'test/g-slow.sql')).toMatchObject({
       outcome: 'failed',
       statements: 2,
@@ -195,32 +204,12 @@ describe('project tests on throwaway clones', () => {
       run: false,
     };
     const files = [...FILES.filter((f) => !/^(test|bench)\//.test(f.path)), slow];
-    const tail = await planChain(files, options);
-    const ownerId = newAccount();
-    const reservation = await clones.reserve(ownerId, 1);
-    const events: ProjectTestEvent[] = [];
+    // The client goes away 300 ms after the state is prepared, during the file's first statement.
     let leftAt = Number.POSITIVE_INFINITY;
-    try {
-      await runProjectTests(
-        stack.runs,
-        reservation,
-        {
-          ownerId,
-          requestId: randomUUID(),
-          tail,
-          files: testFilesOf(files),
-          planFile: (path) => planChain(sourcesFor(files, path), fileOptions(options, tail)),
-        },
-        (event) => {
-          events.push(event);
-          // The client goes away once the clone is prepared, during the file's first statement.
-          if (event.type === 'prepared') leftAt = Date.now() + 300;
-        },
-        () => Date.now() > leftAt,
-      );
-    } finally {
-      await reservation.release();
-    }
+    const events = await testFiles(files, clones, (seen) => {
+      if (leftAt === Number.POSITIVE_INFINITY && seen.some((e) => e.type === 'prepared')) leftAt = Date.now() + 300;
+      return Date.now() > leftAt;
+    });
     const left = fileEvent(events, 'test/h-left.sql');
     expect(left).toMatchObject({ outcome: 'failed', failure: { sqlstate: '57014', path: 'test/h-left.sql' } });
     expect(left.statements).toBeLessThan(3);
