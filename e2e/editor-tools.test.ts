@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  editorText,
   launchBrowser,
   openPage,
   type Platform,
@@ -16,8 +17,6 @@ import {
 // the file, a fresh browser context (its own storage, its own anonymous account) per test.
 
 const RUN = 'ControlOrMeta+Enter';
-const editorText = async (page: Page) =>
-  ((await page.locator('[data-testid="editor"] .view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
 
 /** Reads CSV as RFC 4180 defines it; an unquoted empty field is NULL, a quoted one the empty string. */
 function parseCsv(text: string): (string | null)[][] {

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  editorText,
   launchBrowser,
   openPage,
   type Platform,
@@ -15,8 +16,6 @@ import {
 // browser for the file, one page per test.
 
 const RUN = 'ControlOrMeta+Enter';
-const editorText = async (page: Page) =>
-  ((await page.locator('[data-testid="editor"] .view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
 /** The signed-in state the SPA keeps (evaluated in the page, which has a DOM). */
 const storedAuth = async (page: Page): Promise<{ accessToken?: string; role?: string; accountId?: string } | null> =>
   JSON.parse((await page.evaluate("localStorage.getItem('taidon.auth')")) ?? 'null');

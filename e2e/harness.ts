@@ -108,3 +108,8 @@ export async function runWithKeys(page: Page, keys: string, timeoutMs = 60_000):
   await finished.waitFor({ timeout: timeoutMs });
   return (await finished.getAttribute('data-status')) ?? '';
 }
+
+/** The text the editor shows (Monaco's rendered lines, non-breaking spaces as spaces). */
+export async function editorText(page: Page): Promise<string> {
+  return ((await page.locator('[data-testid="editor"] .view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
+}

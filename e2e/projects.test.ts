@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GitHttpServer, gitOutside, startGitHttpServer } from '../services/vcs-sync/test/git-http-server.js';
-import { launchBrowser, openPage, type Platform, screenshot, startPlatform, typeInEditor } from './harness.js';
+import {
+  editorText,
+  launchBrowser,
+  openPage,
+  type Platform,
+  screenshot,
+  startPlatform,
+  typeInEditor,
+} from './harness.js';
 
 // Projects in the editor, in chromium (issue 17): a new user signs up, creates the example project, edits
 // and saves a seed file, runs a query on the project's state, runs its tests, pushes to a loopback
@@ -14,8 +22,6 @@ import { launchBrowser, openPage, type Platform, screenshot, startPlatform, type
 // one Git server and one browser context for the story, which goes on in order.
 
 const TOKEN = 'e2e-remote-token-0123456789';
-const editorText = async (page: Page) =>
-  ((await page.locator('[data-testid="editor"] .view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
 /** The bare repository's git, as someone at a terminal on the remote's machine. */
 const bareGit = (dir: string, ...args: string[]) =>
   execFileSync('git', ['--git-dir', dir, ...args], {

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  editorText,
   launchBrowser,
   openPage,
   type Platform,
@@ -15,8 +16,6 @@ import {
 // tail draws random(), so only the layer gives them back); a revoked link answers 404.
 
 const RUN = 'ControlOrMeta+Enter';
-const editorText = async (page: Page) =>
-  ((await page.locator('[data-testid="editor"] .view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
 const rowsShown = async (page: Page) => {
   const rows = page.getByTestId('result-row');
   const out: string[][] = [];
