@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CHART_DIR, find, type RenderedObject, renderChart, tool } from './chart.js';
 import { type ControlPlaneInfo, skipReason } from './control-plane.js';
+import { eventually } from './eventually.js';
 import { useControlPlane } from './use-control-plane.js';
 
 // charts/taidon against a real API server: linted strictly, rendered with the
@@ -70,21 +71,6 @@ const STAND_IN_CRDS = [
   standInCrd('postgresql.cnpg.io', 'Cluster', 'clusters'),
   standInCrd('postgresql.cnpg.io', 'ScheduledBackup', 'scheduledbackups'),
 ];
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last ?? '')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
   it.each([

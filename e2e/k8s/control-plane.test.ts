@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { ApiException, CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlaneInfo, skipReason, toolPath } from './control-plane.js';
+import { eventually } from './eventually.js';
 import { useControlPlane } from './use-control-plane.js';
 
 // The foundation of the Kubernetes tests: a real control plane (etcd,
@@ -46,21 +47,6 @@ function compliantPod(name: string): V1Pod {
 class MicroTime extends Date {
   override toISOString(): string {
     return super.toISOString().replace(/Z$/, '000Z');
-  }
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last ?? '')}`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import type { ControlPlaneInfo } from '../../../../e2e/k8s/control-plane.js';
+import { eventually } from '../../../../e2e/k8s/eventually.js';
 
 const CRD_FILE = new URL('../../../../charts/taidon/crds/taidoninstances.yaml', import.meta.url);
 
@@ -43,20 +44,9 @@ export const CLUSTER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
 ];
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last ?? '')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** `eventually` with the runtime tests' pace: a minute at most, every 200 ms. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  eventually(what, fn, timeoutMs, 200);
 
 /** Installs the chart's CRD (once per control plane: a 409 means another file did) and waits until it serves. */
 export async function installCrd(admin: KubeConfig): Promise<void> {
