@@ -197,6 +197,22 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     expect(vcs.spec.egress.filter((rule: { to?: unknown; ports?: unknown }) => !rule.to && !rule.ports)).toEqual([]);
   });
 
+  it("admits the metrics scrapers to the gateway beside its ingress, and minikube's API port", async () => {
+    const production = (await renderChart(['-f', join(CHART_DIR, 'values-production.yaml')])).objects;
+    const gateway = find(production, 'NetworkPolicy', 'taidon-gateway');
+    const peers = JSON.stringify(gateway.spec.ingress[0].from);
+    // The production values name the ingress controller's namespace; Prometheus must still reach /metrics.
+    expect(gateway.spec.ingress[0].from.length).toBeGreaterThan(1);
+    expect(peers).toContain('monitoring');
+    const development = (await renderChart(['-f', join(CHART_DIR, 'values-development.yaml')])).objects;
+    const envManager = find(development, 'NetworkPolicy', 'taidon-env-manager');
+    const apiPorts = envManager.spec.egress.flatMap((rule: { ports?: { port: number }[] }) =>
+      (rule.ports ?? []).map((p) => p.port),
+    );
+    // minikube's API server listens on 8443, which the policy sees after the `kubernetes` Service's translation.
+    expect(apiPorts).toContain(8443);
+  });
+
   it('renders the CloudNativePG Cluster with backups only when enabled', async () => {
     const plain = await renderChart();
     expect(plain.objects.some((o) => o.apiVersion.startsWith('postgresql.cnpg.io/'))).toBe(false);
