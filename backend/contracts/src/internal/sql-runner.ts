@@ -13,6 +13,8 @@ import { RunTail } from '../shares.js';
 export const MAX_THROWAWAY_QUERIES = 16;
 /** Characters of one entry's SQL. */
 export const MAX_THROWAWAY_QUERY_CHARS = 64 * 1024;
+/** Reads one entry may run after its SQL on the same clone (a write exercise's state, catalog and check query). */
+export const MAX_THROWAWAY_READS = 4;
 
 /** `POST /throwaway/queries`. */
 export const ThrowawayQueriesRequest = Type.Object(
@@ -27,6 +29,20 @@ export const ThrowawayQueriesRequest = Type.Object(
             description:
               'One or more statements, run in order on a fresh clone of the state; the answer is the last statement’s result (or the first error).',
           }),
+          reads: Type.Optional(
+            Type.Array(
+              Type.Object(
+                { sql: Type.String({ minLength: 1, maxLength: MAX_THROWAWAY_QUERY_CHARS }) },
+                { additionalProperties: false },
+              ),
+              {
+                minItems: 1,
+                maxItems: MAX_THROWAWAY_READS,
+                description:
+                  'Reads run after `sql` succeeded, on the same clone and connection, each answered on its own (result or error) in `reads`: what a grader reads of the state the entry left. Not run when `sql` failed.',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -60,20 +76,36 @@ export const ThrowawayQueryError = Type.Object(
 );
 export type ThrowawayQueryError = Static<typeof ThrowawayQueryError>;
 
+const ThrowawayOkFields = {
+  ok: Type.Literal(true),
+  command: Type.String({ description: "The last statement's command tag (SELECT, INSERT, …)." }),
+  rowCount: Type.Union([Type.Integer(), Type.Null()]),
+  columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: false }), {
+    description: 'The last statement’s columns, types as `format_type` prints them; empty when it has no result set.',
+  }),
+  rows: Type.Array(Type.Array(Type.Union([Type.String(), Type.Null()]))),
+  truncated: Type.Boolean({ description: "Rows were cut at the runner's RUN_MAX_ROWS or RUN_MAX_BYTES." }),
+  ms: Type.Number({ description: 'Execution time on the clone.' }),
+};
+
+/** The answer of one of an entry's `reads`: its last statement's result, or its error. */
+export const ThrowawayReadResult = Type.Union([
+  Type.Object(ThrowawayOkFields, { additionalProperties: false }),
+  Type.Object(
+    { ok: Type.Literal(false), error: ThrowawayQueryError, ms: Type.Number() },
+    { additionalProperties: false },
+  ),
+]);
+export type ThrowawayReadResult = Static<typeof ThrowawayReadResult>;
+
 /** One entry's answer: its last statement's result (columns, rows as PostgreSQL's text), or its error. */
 export const ThrowawayQueryResult = Type.Union([
   Type.Object(
     {
-      ok: Type.Literal(true),
-      command: Type.String({ description: "The last statement's command tag (SELECT, INSERT, …)." }),
-      rowCount: Type.Union([Type.Integer(), Type.Null()]),
-      columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: false }), {
-        description:
-          'The last statement’s columns, types as `format_type` prints them; empty when it has no result set.',
-      }),
-      rows: Type.Array(Type.Array(Type.Union([Type.String(), Type.Null()]))),
-      truncated: Type.Boolean({ description: "Rows were cut at the runner's RUN_MAX_ROWS or RUN_MAX_BYTES." }),
-      ms: Type.Number({ description: 'Execution time of the entry on its clone.' }),
+      ...ThrowawayOkFields,
+      reads: Type.Optional(
+        Type.Array(ThrowawayReadResult, { description: 'The answers of the entry’s `reads`, in order.' }),
+      ),
     },
     { additionalProperties: false },
   ),

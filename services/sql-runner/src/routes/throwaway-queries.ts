@@ -12,13 +12,17 @@ import { withRetryAfter } from './throwaway-refusals.js';
 
 /** Path given to entry `i` in errors. */
 const entryPath = (i: number) => `entry-${i + 1}.sql`;
+/** Path given to read `j` of entry `i`. */
+const readPath = (i: number, j: number) => `entry-${i + 1}-read-${j + 1}.sql`;
 
 /**
  * `POST /throwaway/queries` (internal: a service token, never routed by the
  * gateway): a grader's SQL, each entry on its own throwaway clone of the
  * tail's state (ADR 0031), answered as JSON. The tail is planned first (its
  * syntax error is a 422 with its place), its state found or built once;
- * an entry's own planning or server error is that entry's answer. Bounded
+ * an entry's own planning or server error is that entry's answer. An
+ * entry's `reads` run after its SQL on the same clone, each answered
+ * on its own (a grader reads the state a write left). Bounded
  * by the account's and the runner's throwaway slots (429/503, Retry-After),
  * the runs' row, byte, time and disk caps.
  */
@@ -54,6 +58,13 @@ export function registerThrowawayQueryRoutes(
             // The account's own queue: its entries wait behind each other, never in front of other accounts.
             planner.plan(
               [{ path: entryPath(i), sql: statements[i]?.sql ?? '' }],
+              { ...chainOptions, startKey: tail.finalKey },
+              ownerId,
+            ),
+          readCount: (i) => statements[i]?.reads?.length ?? 0,
+          planRead: (i, j) =>
+            planner.plan(
+              [{ path: readPath(i, j), sql: statements[i]?.reads?.[j]?.sql ?? '' }],
               { ...chainOptions, startKey: tail.finalKey },
               ownerId,
             ),

@@ -98,6 +98,50 @@ describe.skipIf(reason !== undefined)(`POST /throwaway/queries${reason ? ` (skip
     expect(await liveThrowaways()).toEqual([]);
   });
 
+  it("runs an entry's `reads` after its SQL on the same clone, each answered on its own; none after a failed entry", async () => {
+    const account = newAccount();
+    const table = `t_${randomUUID().slice(0, 8)}`;
+    const answer = await queries(account, {
+      tail: tailOf(table),
+      statements: [
+        {
+          sql: `UPDATE ${table} SET label = 'changed' WHERE n = 2;\nDELETE FROM ${table} WHERE n = 3`,
+          reads: [
+            { sql: `SELECT n, label FROM ${table} ORDER BY n` },
+            { sql: 'SELECT 1\n  FROM no_such_table' },
+            { sql: 'SELECT 1 FROM WHERE' },
+            { sql: `SELECT count(*) FROM ${table}` },
+          ],
+        },
+        { sql: `SELECT count(*) FROM ${table}`, reads: [{ sql: `SELECT max(n) FROM ${table}` }] },
+        { sql: `DELETE FROM ${table};\nSELECT 1 / 0`, reads: [{ sql: `SELECT count(*) FROM ${table}` }] },
+      ],
+    });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    const [write, untouched, failed] = answer.json.results;
+    expect(write).toMatchObject({ ok: true, command: 'DELETE', rowCount: 1 });
+    const [rows, missing, syntax, count] = write.reads;
+    expect(rows).toMatchObject({
+      ok: true,
+      rows: [
+        ['1', 'row 1'],
+        ['2', 'changed'],
+      ],
+    });
+    expect(missing).toMatchObject({ ok: false, error: { sqlstate: '42P01', line: 2, column: 8 } });
+    expect(syntax).toMatchObject({ ok: false, error: { sqlstate: '42601', line: 1, column: 15 } });
+    expect(count, JSON.stringify(count)).toMatchObject({ ok: true, rows: [['2']] });
+    // The second entry's clone never saw the first's write.
+    expect(untouched).toMatchObject({ ok: true, rows: [['3']], reads: [{ ok: true, rows: [['3']] }] });
+    expect(failed).toMatchObject({ ok: false, error: { sqlstate: '22012', line: 2 } });
+    expect(failed.reads).toBeUndefined();
+    const tooMany = await queries(account, {
+      statements: [{ sql: 'SELECT 1', reads: Array.from({ length: 5 }, () => ({ sql: 'SELECT 1' })) }],
+    });
+    expect([tooMany.status, tooMany.json.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(await liveThrowaways()).toEqual([]);
+  });
+
   it("answers an entry's error with its SQLSTATE and place, a syntax error too, and the others' results", async () => {
     const answer = await queries(newAccount(), {
       statements: [

@@ -18,12 +18,17 @@ export interface ThrowawayQueriesInput {
   tail: Chain;
   /** Plans entry `i` on the tail's final state (a planning error is that entry's answer). */
   planEntry(index: number): Promise<Chain>;
+  /** How many reads entry `i` runs after its SQL on the same clone (its `reads`). */
+  readCount?(index: number): number;
+  /** Plans read `j` of entry `i`'s `reads` (a planning error is that read's answer). */
+  planRead?(index: number, read: number): Promise<Chain>;
   entries: number;
   /** Each statement's limit, already bounded by the runner's own. */
   timeoutMs: number;
 }
 
 type EntryResult = SqlRunnerApi.ThrowawayQueryResult;
+type ChainResult = SqlRunnerApi.ThrowawayReadResult;
 
 /**
  * A grader's SQL on throwaway clones (ADR 0031): the tail's state found or
@@ -73,9 +78,33 @@ async function runEntry(
   onClone: (use: (clone: ThrowawayClone) => Promise<EntryResult>) => Promise<EntryResult>,
   useMaxMs: number,
 ): Promise<EntryResult> {
-  let chain: Chain;
+  const planned = await planChain(() => input.planEntry(index));
+  if (!planned.ok) return planned;
+  const readCount = input.readCount?.(index) ?? 0;
+  // One after another: the account's planner queue is short (its plans in progress are bounded).
+  const readChains: Awaited<ReturnType<typeof planChain>>[] = [];
+  for (let j = 0; j < readCount; j++) {
+    readChains.push(await planChain(() => (input.planRead as NonNullable<typeof input.planRead>)(index, j)));
+  }
+  return onClone(async (clone) => {
+    const deadline = performance.now() + useMaxMs;
+    const result = await executeChain(deps, clone, planned.chain, input.timeoutMs, useMaxMs, deadline);
+    if (!result.ok || readCount === 0) return result;
+    // The reads see what the entry left, on its clone and connection; each is answered on its own.
+    const reads: ChainResult[] = [];
+    for (const read of readChains) {
+      reads.push(read.ok ? await executeChain(deps, clone, read.chain, input.timeoutMs, useMaxMs, deadline) : read);
+    }
+    return { ...result, reads };
+  });
+}
+
+/** A chain planned, or its planning error as the answer of the entry (or read) it is. */
+async function planChain(
+  plan: () => Promise<Chain>,
+): Promise<{ ok: true; chain: Chain } | Extract<ChainResult, { ok: false }>> {
   try {
-    chain = await input.planEntry(index);
+    return { ok: true, chain: await plan() };
   } catch (error) {
     if (!(error instanceof DomainError) || error.statusCode >= 500) throw error;
     const d = error.details;
@@ -92,19 +121,21 @@ async function runEntry(
       },
     };
   }
-  return onClone((clone) => executeEntry(deps, clone, chain, input.timeoutMs, useMaxMs));
 }
 
-/** The entry's steps in order on its clone; the last statement's result, or the first error. */
-async function executeEntry(
+/**
+ * A chain's steps in order on the clone; the last statement's result, or the first error. Every statement is
+ * bounded by `timeoutMs` and by the clone's use `deadline` (THROWAWAY_USE_MAX_MS from the clone's start).
+ */
+async function executeChain(
   deps: RunnerDeps,
   clone: ThrowawayClone,
   chain: Chain,
   timeoutMs: number,
   useMaxMs: number,
-): Promise<EntryResult> {
+  deadline: number,
+): Promise<ChainResult> {
   const started = performance.now();
-  const deadline = started + useMaxMs;
   const { connection } = clone;
   let last = { command: '', rowCount: null as number | null, columns: [] as ResultColumn[], truncated: false };
   let rows: (string | null)[][] = [];
