@@ -11,8 +11,8 @@ import { RunRegistry } from './domain/runs/run.js';
 import { warmUpBaseState } from './domain/runs/warm-up.js';
 import { DEFAULT_SHARE_SETTINGS, type ShareSettings, Shares } from './domain/shares/shares.js';
 import { DEFAULT_THROWAWAY_SETTINGS, ThrowawayClones, type ThrowawaySettings } from './domain/throwaway/clones.js';
-import { createPlannerJobs, createRunMetrics } from './metrics.js';
-import { createPlanner, type PlannerConfig, registerPlanner } from './planner/index.js';
+import { createPlanCacheLookups, createPlannerJobs, createRunMetrics } from './metrics.js';
+import { cachePlans, createPlanner, type PlannerConfig, registerPlanner } from './planner/index.js';
 import { registerExplainRoutes } from './routes/explain.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerProjectTestRoutes } from './routes/project-tests.js';
@@ -48,8 +48,10 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
   const app = createBaseApp({ service: 'sql-runner', logger: deps.logger, bodyLimitBytes: 1024 * 1024, metrics });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
   const runs = deps.runs ? { ...deps.runs, metrics: createRunMetrics(metrics) } : undefined;
-  const planner = createPlanner(deps.config, deps.logger, createPlannerJobs(metrics));
-  registerPlanner(app, planner);
+  const pool = createPlanner(deps.config, deps.logger, createPlannerJobs(metrics));
+  registerPlanner(app, pool);
+  // Every learner of an exercise sends the same tail: planned once, not once per learner (ADR 0043).
+  const planner = cachePlans(pool, deps.config, createPlanCacheLookups(metrics));
   const projects = new ProjectTails(deps.vcsSync ? new VcsSyncClient(deps.vcsSync) : undefined);
   registerPlanRoutes(app, deps.engine, planner, projects, runs?.snapshotCache);
   if (runs) {

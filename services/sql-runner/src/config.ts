@@ -113,6 +113,14 @@ export const sqlRunnerConfigSpec = {
     'Characters of SQL that waiting and running plans may hold together, from all accounts (their copies in memory are the cost); past it a plan is answered 503 SQL_RUNNER_PLANNER_BUSY with Retry-After. A pool with nothing queued takes any one plan the body limits allow.',
     { default: 128 * 1024 * 1024, min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
   ),
+  PLAN_CACHE_ENTRIES: envInt(
+    'Plans kept for identical texts (the same exercise tail from every learner is planned once); requests for a text being planned wait for that plan instead of queuing another. 0 turns the cache off.',
+    { default: 2_000, min: 0, max: 1_000_000 },
+  ),
+  PLAN_CACHE_MAX_BYTES: envInt(
+    'Estimated memory of the plans kept, all together; the least recently used go first, and one plan larger than an eighth of it is not kept.',
+    { default: 64 * 1024 * 1024, min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
+  ),
   PLAN_WORKER_MEMORY_MB: envInt(
     "V8 heap of one planner worker, in MB; a plan that needs more kills its worker, not the process (422, limit memoryMb). The parser's WASM heap (up to 1 GiB) comes on top.",
     { default: 1024, min: 64, max: 16_384 },

@@ -64,3 +64,13 @@ export function createPlannerJobs(registry: Registry): Counter<'outcome'> {
     registers: [registry],
   });
 }
+
+/** Lookups in the cache of plans (planner/cache.ts), by result: hit, miss, shared, skipped. */
+export function createPlanCacheLookups(registry: Registry): Counter<'result'> {
+  return new Counter({
+    name: 'taidon_plan_cache_lookups_total',
+    help: 'Plans looked up in the cache of identical texts, by result: hit (kept), miss (a planner job), shared (waited for the same text being planned), skipped (text too large to key).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+}

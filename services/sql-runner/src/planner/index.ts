@@ -2,9 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { type SqlRunnerConfig, sqlRunnerConfigSpec } from '../config.js';
+import type { PlanLimits } from '../domain/chain/index.js';
+import { PlanCache } from './cache.js';
 import { PlannerBusyError } from './errors.js';
-import { PlannerPool } from './pool.js';
+import { type Planner, PlannerPool } from './pool.js';
 
+export { MAX_CACHED_TEXT_CHARS, PlanCache, type PlanCacheOptions, planKey } from './cache.js';
 export { PLANNER_ERROR_CODES, PlannerBusyError } from './errors.js';
 export { type Planner, PlannerPool, type PlannerPoolOptions } from './pool.js';
 
@@ -15,6 +18,8 @@ const KNOBS = [
   'PLAN_QUEUE_PER_ACCOUNT',
   'PLAN_QUEUE_MAX_CHARS',
   'PLAN_WORKER_MEMORY_MB',
+  'PLAN_CACHE_ENTRIES',
+  'PLAN_CACHE_MAX_BYTES',
   'PLAN_MAX_STEPS',
   'PLAN_MAX_CHARS',
   'PLAN_MAX_INCLUDES',
@@ -41,15 +46,34 @@ export function createPlanner(config: Partial<PlannerConfig>, logger: Logger, jo
     queuePerAccount: c.PLAN_QUEUE_PER_ACCOUNT,
     queueMaxChars: c.PLAN_QUEUE_MAX_CHARS,
     workerMemoryMb: c.PLAN_WORKER_MEMORY_MB,
-    limits: {
-      maxSteps: c.PLAN_MAX_STEPS,
-      maxChars: c.PLAN_MAX_CHARS,
-      maxIncludes: c.PLAN_MAX_INCLUDES,
-      maxIncludeDepth: c.PLAN_MAX_INCLUDE_DEPTH,
-      maxVariableChars: c.PLAN_MAX_VARIABLE_CHARS,
-    },
+    limits: planLimits(c),
     logger,
     ...(jobs ? { jobs } : {}),
+  });
+}
+
+/** The limits every plan is made under, from the PLAN_MAX_* knobs. */
+function planLimits(c: PlannerConfig): PlanLimits {
+  return {
+    maxSteps: c.PLAN_MAX_STEPS,
+    maxChars: c.PLAN_MAX_CHARS,
+    maxIncludes: c.PLAN_MAX_INCLUDES,
+    maxIncludeDepth: c.PLAN_MAX_INCLUDE_DEPTH,
+    maxVariableChars: c.PLAN_MAX_VARIABLE_CHARS,
+  };
+}
+
+/**
+ * The pool behind a cache of plans of identical texts (PLAN_CACHE_ENTRIES, PLAN_CACHE_MAX_BYTES; 0 entries
+ * asks the pool every time). `lookups` counts hits, misses, shared plans and texts too large to key.
+ */
+export function cachePlans(pool: Planner, config: Partial<PlannerConfig>, lookups?: Counter<'result'>): PlanCache {
+  const c = plannerConfig(config);
+  return new PlanCache(pool, {
+    maxEntries: c.PLAN_CACHE_ENTRIES,
+    maxBytes: c.PLAN_CACHE_MAX_BYTES,
+    limits: planLimits(c),
+    ...(lookups ? { lookups } : {}),
   });
 }
 

@@ -14,7 +14,8 @@ import {
 
 // What a run asks of the planner's workers, read from taidon_planner_jobs_total: the head is checked before
 // anything starts, and a run that starts where the check assumed (a first run, a reset) runs that plan
-// instead of asking for it again. At a class's arrival first runs are what fill the planner's queue.
+// instead of asking for it again. At a class's arrival first runs are what filled the planner's queue: the
+// same text from every learner is now one job (the cache of plans, ADR 0043).
 
 describe('POST /runs: plans asked of the planner per run', () => {
   let stack: RunStack;
@@ -64,8 +65,21 @@ describe('POST /runs: plans asked of the planner per run', () => {
     ]);
     expect(rows[0]?.current_key).toBe(((await whole.json()) as { finalKey: string }).finalKey);
 
+    // The reset sends the tail and a head already planned: both are kept plans, no job (ADR 0043).
     const reset = await jobsOf(account, { sessionId, tail, head: `SELECT count(*) FROM ${table};` });
     expect(rowsOf(reset.events)).toEqual([['1']]);
-    expect(reset.jobs).toBe(2);
+    expect(reset.jobs).toBe(0);
   });
+
+  it("plans a class's first runs (the same tail and head from every learner, sent at once) as one job each", async () => {
+    const table = `c_${randomUUID().slice(0, 8)}`;
+    const tail = { sql: `CREATE TABLE ${table} (n int);\nINSERT INTO ${table} SELECT generate_series(1, 10);\n` };
+    const head = `SELECT sum(n) FROM ${table};`;
+    const before = await queued();
+    const learners = Array.from({ length: 6 }, () => newAccount());
+    const runs = await Promise.all(learners.map((account) => run(stack, account, { tail, head })));
+    for (const events of runs) expect(rowsOf(events)).toEqual([['55']]);
+    // Without the cache each learner's run asked for both: 12 jobs.
+    expect((await queued()) - before).toBe(2);
+  }, 120_000);
 });
