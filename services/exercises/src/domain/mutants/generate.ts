@@ -57,7 +57,7 @@ export function generateMutants(referenceSql: string, maxMutants = DEFAULT_MAX_M
 }
 
 /** Visits every node object (`{ Kind: {…} }`) of the tree with its path, parents before children. */
-function walk(
+export function walk(
   node: unknown,
   path: (string | number)[],
   visit: (node: PgNode, path: (string | number)[]) => void,
@@ -86,7 +86,7 @@ const CLAUSES: Record<string, string> = {
 };
 
 /** The innermost clause an expression sits in, so two equal edits in WHERE and HAVING read apart. */
-function clauseOf(path: readonly (string | number)[]): string | undefined {
+export function clauseOf(path: readonly (string | number)[]): string | undefined {
   for (let i = path.length - 1; i >= 0; i--) {
     const clause = CLAUSES[String(path[i])];
     if (clause) return clause;
@@ -94,13 +94,13 @@ function clauseOf(path: readonly (string | number)[]): string | undefined {
   return undefined;
 }
 
-function at(root: PgNode, path: readonly (string | number)[]): PgNode {
+export function at(root: PgNode, path: readonly (string | number)[]): PgNode {
   let node: any = root;
   for (const key of path) node = node[key];
   return node as PgNode;
 }
 
-function roundRobin(lists: Mutant[][], max: number): Mutant[] {
+export function roundRobin(lists: Mutant[][], max: number): Mutant[] {
   const taken: Mutant[] = [];
   for (let round = 0; taken.length < max && lists.some((l) => l.length > round); round++) {
     for (const list of lists) {

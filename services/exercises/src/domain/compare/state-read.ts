@@ -1,0 +1,148 @@
+import type { SqlRunnerApi } from '@taidon/contracts';
+import { ExercisesError } from '../../errors.js';
+import { planReference } from './reference-order.js';
+import type { ResultSet } from './result-set.js';
+import type { StateSnapshot } from './state.js';
+import { CATALOG_SQL } from './state-sql.js';
+
+/** What a write or DDL exercise compares after the answer (the exercise's `compare`). */
+export interface WriteCompare {
+  tables?: string[];
+  schema?: boolean;
+  check?: string;
+}
+
+/** Schemas a write exercise's state is read from. */
+const SCHEMAS = ['public'];
+/** Most rows read from one named table, as `snapshotState` reads them. */
+export const DEFAULT_STATE_ROW_LIMIT = 10_000;
+
+/** A state as a publication keeps it (plain JSON) and an attempt compares it: tables, catalog, the check's result. */
+export interface StoredState {
+  tables: { table: string; rows: number; digest: string; content?: string[] }[];
+  catalog: string[];
+  check?: ResultSet;
+}
+
+/** A SQL string literal; the names it quotes are checked by the contract's patterns, the quoting is for safety. */
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+const textArray = (items: readonly string[]) => `ARRAY[${items.map(literal).join(', ')}]::text[]`;
+
+/** `orders` → `public.orders`: the label a table has in a state. */
+export const qualifiedName = (table: string) => (table.includes('.') ? table : `${SCHEMAS[0]}.${table}`);
+
+/**
+ * One statement that reads every table of the schemas (row count and a digest of its sorted rows) and the
+ * named tables' rows as record text, whatever the answer did to them: the table names are only known after
+ * the answer ran, so each table is read through `query_to_xml` (dynamic SQL inside one SELECT), and row text
+ * travels base64 inside the XML (no escaping to undo). A table the answer dropped is simply absent.
+ */
+function tablesRead(named: readonly string[], rowLimit: number): string {
+  return `WITH rel AS (
+  SELECT n.nspname || '.' || c.relname AS label, pg_catalog.format('%I.%I', n.nspname, c.relname) AS qualified
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = ANY (${textArray(SCHEMAS)}) AND c.relkind IN ('r', 'p')
+), digests AS (
+  SELECT label, pg_catalog.query_to_xml(pg_catalog.format(
+    'SELECT count(*) AS n, pg_catalog.md5(coalesce(pg_catalog.string_agg(t::text, E''\\n'' ORDER BY t::text), '''')) AS d FROM %s AS t',
+    qualified), true, false, '') AS x
+    FROM rel
+)
+SELECT 'table' AS kind, label, (pg_catalog.xpath('/table/row/n/text()', x))[1]::text AS n,
+       (pg_catalog.xpath('/table/row/d/text()', x))[1]::text AS value
+  FROM digests
+UNION ALL
+SELECT 'row', r.label, NULL, pg_catalog.convert_from(pg_catalog.decode(v::text, 'base64'), 'UTF8')
+  FROM rel r, LATERAL pg_catalog.unnest(pg_catalog.xpath('/table/row/r/text()', pg_catalog.query_to_xml(pg_catalog.format(
+    'SELECT pg_catalog.encode(pg_catalog.convert_to(t::text, ''UTF8''), ''base64'') AS r FROM %s AS t ORDER BY t::text LIMIT ${rowLimit + 1}',
+    r.qualified), true, false, ''))) AS v
+ WHERE r.label = ANY (${textArray(named)})`;
+}
+
+/**
+ * The reads a write exercise runs after an answer (and after its reference) on the same clone, in order:
+ * the tables, the catalog when `schema`, the check query (keyed, as a reference query is) when given.
+ */
+export function stateReads(compare: WriteCompare, rowLimit = DEFAULT_STATE_ROW_LIMIT): string[] {
+  const reads = [tablesRead((compare.tables ?? []).map(qualifiedName), rowLimit)];
+  if (compare.schema) reads.push(CATALOG_SQL.replace('$1::text[]', textArray(SCHEMAS)));
+  if (compare.check) reads.push(planReference(compare.check).sql);
+  return reads;
+}
+
+/** A read that failed: the check query on the state an answer left (a column it dropped), or a state read. */
+export class StateReadError extends Error {
+  constructor(
+    readonly read: 'state' | 'catalog' | 'check',
+    readonly error: SqlRunnerApi.ThrowawayQueryError,
+  ) {
+    super(error.message);
+  }
+}
+
+type Read = SqlRunnerApi.ThrowawayReadResult;
+
+/**
+ * The state an entry's reads answered. A named table past `rowLimit` rows is EXERCISES_STATE_TOO_LARGE when
+ * `strict` (the reference's state, the author's to fix); an answer's is compared as read (its extra rows and
+ * digest differ anyway). A read's error is a StateReadError.
+ */
+export function stateFromReads(
+  reads: readonly Read[],
+  compare: WriteCompare,
+  options: { strict: boolean; rowLimit?: number },
+): StoredState {
+  const limit = options.rowLimit ?? DEFAULT_STATE_ROW_LIMIT;
+  const names: ('state' | 'catalog' | 'check')[] = ['state'];
+  if (compare.schema) names.push('catalog');
+  if (compare.check) names.push('check');
+  const results = names.map((name, i) => {
+    const read = reads[i];
+    if (!read) throw new Error(`sql-runner answered no ${name} read`);
+    if (!read.ok) throw new StateReadError(name, read.error);
+    return read;
+  });
+  const [tablesResult, ...rest] = results;
+  const byTable = new Map<string, StoredState['tables'][number]>();
+  for (const [kind, label, n, value] of tablesResult?.rows ?? []) {
+    if (label === null || label === undefined) continue;
+    if (kind === 'table') byTable.set(label, { table: label, rows: Number(n ?? 0), digest: value ?? '' });
+  }
+  for (const [kind, label, , value] of tablesResult?.rows ?? []) {
+    if (kind !== 'row' || !label || value === null || value === undefined) continue;
+    const table = byTable.get(label);
+    if (!table) continue;
+    table.content ??= [];
+    table.content.push(value);
+  }
+  for (const name of (compare.tables ?? []).map(qualifiedName)) {
+    const table = byTable.get(name);
+    if (table) table.content ??= [];
+    if (options.strict && table && table.rows > limit) {
+      throw new ExercisesError('EXERCISES_STATE_TOO_LARGE', `Table ${name} has more rows than the comparison reads.`, {
+        details: { table: name, limit },
+      });
+    }
+  }
+  const state: StoredState = { tables: [...byTable.values()], catalog: [] };
+  let next = 0;
+  if (compare.schema) state.catalog = (rest[next++]?.rows ?? []).map((r) => r[0] ?? '');
+  if (compare.check) {
+    const check = rest[next];
+    if (check) state.check = { columns: check.columns, rows: check.rows };
+  }
+  return state;
+}
+
+/** A stored state as `compareStates` reads it. */
+export function snapshotOf(state: StoredState): StateSnapshot {
+  return {
+    tables: new Map(
+      state.tables.map((t) => [
+        t.table,
+        { rows: t.rows, digest: t.digest, ...(t.content ? { content: t.content } : {}) },
+      ]),
+    ),
+    catalog: state.catalog,
+  };
+}

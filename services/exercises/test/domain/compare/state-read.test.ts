@@ -1,0 +1,133 @@
+import type { SqlRunnerApi } from '@taidon/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compareStates } from '../../../src/domain/compare/state.js';
+import {
+  StateReadError,
+  snapshotOf,
+  stateFromReads,
+  stateReads,
+  type WriteCompare,
+} from '../../../src/domain/compare/state-read.js';
+import { createDataset, type Dataset } from '../../helpers.js';
+
+// The reads a write exercise runs after an answer on its clone (sql-runner's `reads`), here on two fresh
+// databases of the test server: the state they answer, compared as an attempt compares it.
+
+const START = `
+  CREATE TABLE products (id int PRIMARY KEY, name text NOT NULL, category text NOT NULL, price numeric(10,2) NOT NULL);
+  CREATE TABLE orders (id int PRIMARY KEY, product_id int REFERENCES products, qty int NOT NULL);
+  INSERT INTO products VALUES (1, 'tea', 'drinks', 4.00), (2, 'coffee', 'drinks', 5.50), (3, 'bread', 'bakery', 3.20),
+    (4, E'o''brien\\n"quoted" ünï', 'bakery', 2.00);
+  INSERT INTO orders VALUES (1, 1, 2), (2, 3, 1);
+`;
+
+const opened: Dataset[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((d) => d.close()));
+});
+
+/** Runs `sql` then the reads on a fresh copy of the start state, answering the reads as sql-runner would. */
+async function readsAfter(sql: string, compare: WriteCompare): Promise<SqlRunnerApi.ThrowawayReadResult[]> {
+  const dataset = await createDataset('ex_reads', START);
+  opened.push(dataset);
+  await dataset.client.query(sql);
+  const answers: SqlRunnerApi.ThrowawayReadResult[] = [];
+  for (const read of stateReads(compare)) {
+    try {
+      const result = await dataset.query(read);
+      answers.push({ ok: true, command: 'SELECT', rowCount: result.rows.length, truncated: false, ms: 1, ...result });
+    } catch (error) {
+      const e = error as { code: string; message: string };
+      answers.push({ ok: false, ms: 1, error: { sqlstate: e.code, message: e.message, line: 1, column: 1 } });
+    }
+  }
+  return answers;
+}
+
+async function grade(reference: string, answer: string, compare: WriteCompare) {
+  const expected = stateFromReads(await readsAfter(reference, compare), compare, { strict: true });
+  const actual = stateFromReads(await readsAfter(answer, compare), compare, { strict: false });
+  return { expected, actual, verdict: compareStates(snapshotOf(expected), snapshotOf(actual), 2) };
+}
+
+describe('state reads of write exercises, as one statement after the answer', () => {
+  const raise = "UPDATE products SET price = price * 1.10 WHERE category = 'drinks'";
+
+  it('reads every table by digest and the named ones row by row, text kept byte for byte', async () => {
+    const { expected, verdict } = await grade(
+      raise,
+      'UPDATE products SET price = round(price * 1.1, 2) WHERE id <= 2',
+      {
+        tables: ['products'],
+      },
+    );
+    expect(verdict).toEqual({ passed: true });
+    const products = expected.tables.find((t) => t.table === 'public.products');
+    expect(products?.rows).toBe(4);
+    expect(products?.content).toEqual(
+      expect.arrayContaining(['(1,tea,drinks,4.40)', '(4,"o\'brien\n""quoted"" ünï",bakery,2.00)']),
+    );
+    expect(expected.tables.find((t) => t.table === 'public.orders')).toMatchObject({ rows: 2 });
+    expect(expected.tables.find((t) => t.table === 'public.orders')?.content).toBeUndefined();
+  });
+
+  it('names the rows a dropped WHERE changed, and another table the answer changed', async () => {
+    const noWhere = await grade(raise, 'UPDATE products SET price = price * 1.10', { tables: ['products'] });
+    expect(noWhere.verdict).toMatchObject({
+      passed: false,
+      reason: 'tables',
+      tables: [{ table: 'public.products', missingCount: 2, extraCount: 2 }],
+      otherChanges: [],
+    });
+    const other = await grade(raise, `${raise}; DELETE FROM orders WHERE id = 2`, { tables: ['products'] });
+    expect(other.verdict).toMatchObject({
+      passed: false,
+      reason: 'tables',
+      tables: [],
+      otherChanges: ['public.orders'],
+    });
+    const dropped = await grade(raise, 'DROP TABLE orders; DROP TABLE products', { tables: ['products'] });
+    expect(dropped.verdict).toMatchObject({
+      passed: false,
+      tables: [{ table: 'public.products', missingCount: 4, extraCount: 0 }],
+      otherChanges: ['public.orders'],
+    });
+  });
+
+  it('compares the catalog of a DDL answer without index names, and a check query', async () => {
+    const ddl =
+      'ALTER TABLE products ADD COLUMN stock int NOT NULL DEFAULT 0; CREATE INDEX products_cat ON products (category)';
+    const compare = { schema: true, check: 'SELECT id, stock FROM products ORDER BY id' };
+    const right = await grade(
+      ddl,
+      'CREATE INDEX ON products (category); ALTER TABLE products ADD stock integer DEFAULT 0 NOT NULL',
+      compare,
+    );
+    expect(right.verdict).toEqual({ passed: true });
+    expect(right.expected.check?.rows).toEqual([
+      ['1', '0'],
+      ['2', '0'],
+      ['3', '0'],
+      ['4', '0'],
+    ]);
+    const wrongType = await grade(
+      ddl,
+      'ALTER TABLE products ADD COLUMN stock bigint NOT NULL DEFAULT 0; CREATE INDEX ON products (category)',
+      compare,
+    );
+    expect(wrongType.verdict).toMatchObject({
+      passed: false,
+      reason: 'schema',
+      schema: {
+        missing: ['column public.products.stock integer NOT NULL DEFAULT 0'],
+        extra: ['column public.products.stock bigint NOT NULL DEFAULT 0'],
+      },
+    });
+  });
+
+  it('answers a check query that fails on the state an answer left as a StateReadError', async () => {
+    const compare = { check: 'SELECT id, price FROM products ORDER BY id' };
+    const reads = await readsAfter('ALTER TABLE products DROP COLUMN price', compare);
+    expect(() => stateFromReads(reads, compare, { strict: false })).toThrow(StateReadError);
+  });
+});
