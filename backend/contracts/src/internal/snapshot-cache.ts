@@ -89,6 +89,13 @@ export const CreateVolumeRequest = Type.Object(
     sizeLimitBytes: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Cap on what the volume writes (btrfs qgroups).' }),
     ),
+    id: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description:
+          "The volume's id, chosen by the caller (env-manager's kubernetes runtime names a clone by its instance's uid); a volume of this id already there is answered as it is, so a retried create makes no second one. Omit for a new id.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -98,12 +98,22 @@ export class LayerCache {
    * An empty volume, or a clone of `fromLayerKey` (a hit of that layer). Where clones are cheap, the clone is
    * the layer's spare when it has one (made after its previous clone), and a new spare is made shortly after.
    */
-  async createVolume(input: { fromLayerKey?: string | null; sizeLimitBytes?: number | null }): Promise<Volume> {
+  async createVolume(input: {
+    fromLayerKey?: string | null;
+    sizeLimitBytes?: number | null;
+    id?: string | null;
+  }): Promise<Volume> {
     const layerKey = input.fromLayerKey ?? null;
     const sizeLimitBytes = input.sizeLimitBytes ?? null;
     const { driver, pool } = this.deps;
+    const named = input.id ?? null;
+    if (named !== null) {
+      // A caller-named volume that exists is answered as it is: the caller's retry after a lost answer.
+      const existing = await lockVolume(pool, named, 'share');
+      if (existing) return { id: existing.id, path: driver.volumePath(existing.id), layerKey: existing.layerKey };
+    }
     if (layerKey === null) {
-      const id = randomUUID();
+      const id = named ?? randomUUID();
       const path = await driver.createVolume(id);
       await this.undoOnFailure(id, async () => {
         if (sizeLimitBytes !== null) await driver.limitVolume?.(id, sizeLimitBytes);
@@ -114,9 +124,10 @@ export class LayerCache {
     const volume = await inTransaction(pool, async (client) => {
       await lockLayerKey(client, layerKey, 'shared');
       if (!(await layerExists(client, layerKey))) throw new LayerNotFoundError(layerKey);
-      const spare = this.spares.get(layerKey);
-      this.spares.delete(layerKey);
-      const id = spare ?? randomUUID();
+      // A spare has an id of its own: a caller-named volume is always a clone made now.
+      const spare = named === null ? this.spares.get(layerKey) : undefined;
+      if (spare) this.spares.delete(layerKey);
+      const id = named ?? spare ?? randomUUID();
       let path: string;
       if (spare) {
         path = driver.volumePath(spare);

@@ -154,4 +154,28 @@ describe('snapshot-cache HTTP API', () => {
       new RegExp(`^taidon_layer_budget_bytes\\{service="snapshot-cache"\\} ${1024 ** 3}$`, 'm'),
     );
   });
+
+  it('makes a volume under the id its caller names, once: a second create of that id answers the same volume', async () => {
+    const source = (await app.inject({ method: 'POST', url: '/volumes', headers, payload: {} })).json();
+    await writeFile(join(source.path, 'PG_VERSION'), '18\n');
+    const key = randomKey();
+    const layer = { key, parentKey: null, volumeId: source.id, stepCount: 1, buildMs: 1 };
+    expect((await app.inject({ method: 'POST', url: '/layers', headers, payload: layer })).statusCode).toBe(201);
+    const id = '3f0c2a4e-8d1b-4c7e-9a6f-2b5d8e1c0a97';
+    const payload = { fromLayerKey: key, id };
+    const first = await app.inject({ method: 'POST', url: '/volumes', headers, payload });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toEqual({ id, path: join(dir, 'volumes', id), layerKey: key });
+    expect(await readdir(first.json().path)).toEqual(['PG_VERSION']);
+    const again = await app.inject({ method: 'POST', url: '/volumes', headers, payload });
+    expect(again.json()).toEqual(first.json());
+    // One clone: one hit, one live clone.
+    const read = (await app.inject({ method: 'GET', url: `/layers/${key}`, headers })).json();
+    expect(read).toMatchObject({ hits: 1, liveClones: 1 });
+    const bad = await app.inject({ method: 'POST', url: '/volumes', headers, payload: { id: 'not-a-uuid' } });
+    expect(bad.statusCode).toBe(400);
+    for (const v of [id, source.id]) {
+      expect((await app.inject({ method: 'DELETE', url: `/volumes/${v}`, headers })).statusCode).toBe(204);
+    }
+  });
 });
