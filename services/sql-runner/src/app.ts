@@ -5,6 +5,7 @@ import { VcsSyncClient } from './clients/vcs-sync.js';
 import type { SqlRunnerConfig } from './config.js';
 import { computeBaseKey } from './domain/chain/keys.js';
 import type { EngineIdentity } from './domain/engine.js';
+import { DEFAULT_LAYER_HOLD_SETTINGS, type LayerHoldSettings, LayerHolds } from './domain/holds/layer-holds.js';
 import { ProjectTails } from './domain/projects/project-tails.js';
 import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
@@ -14,6 +15,7 @@ import { DEFAULT_THROWAWAY_SETTINGS, ThrowawayClones, type ThrowawaySettings } f
 import { createPlanCacheLookups, createPlannerJobs, createRunMetrics } from './metrics.js';
 import { cachePlans, createPlanner, type PlannerConfig, registerPlanner } from './planner/index.js';
 import { registerExplainRoutes } from './routes/explain.js';
+import { registerLayerHoldRoutes } from './routes/layer-holds.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerProjectTestRoutes } from './routes/project-tests.js';
 import { registerRunRoutes } from './routes/runs.js';
@@ -40,6 +42,8 @@ export interface SqlRunnerDeps {
   throwaway?: Partial<ThrowawaySettings>;
   /** Files of one project's tests run at once (TESTS_CONCURRENCY); default 2. */
   testsConcurrency?: number;
+  /** Bounds of the warm instances layer holds ask for (THROWAWAY_WARM_MAX, THROWAWAY_WARM_PER_KEY_MAX). */
+  layerHolds?: Partial<LayerHoldSettings>;
 }
 
 /** sql-runner: plans SQL chains and runs them on sandbox instances. */
@@ -67,7 +71,21 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     registerRunRoutes(app, deps.engine, runs, new RunRegistry(), planner, shares);
     registerShareRoutes(app, shares);
     // SQL that must leave the learner's instance and the layers as they were runs on throwaway clones (ADR 0031).
-    const clones = new ThrowawayClones(runs, { ...DEFAULT_THROWAWAY_SETTINGS, ...deps.throwaway });
+    // Layers a published exercise holds: pinned, and kept warm for its graders' clones (ADR 0044).
+    const holds = new LayerHolds(
+      {
+        pool: runs.pool,
+        snapshotCache: runs.snapshotCache,
+        envManager: runs.envManager,
+        onError: (error, key) => app.log.warn({ err: error, key }, 'a layer hold could not be kept; retried later'),
+      },
+      { ...DEFAULT_LAYER_HOLD_SETTINGS, ...deps.layerHolds },
+    );
+    registerLayerHoldRoutes(app, holds);
+    app.addHook('onReady', async () => holds.start());
+    const clones = new ThrowawayClones(runs, { ...DEFAULT_THROWAWAY_SETTINGS, ...deps.throwaway }, (key) =>
+      holds.noteUse(key),
+    );
     const chainOptions = { engineVersion: deps.engine.version, settings: { ...deps.engine.settings } };
     registerExplainRoutes(app, runs, clones, planner, shares, chainOptions);
     registerThrowawayQueryRoutes(app, runs, clones, planner, shares, chainOptions);
@@ -80,6 +98,7 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     // Connections to warm-pool instances are opened ahead of the runs that will take them.
     app.addHook('onReady', async () => runs.prepared?.start());
     app.addHook('onClose', async () => {
+      await holds.close();
       await shares.close();
       await runs.prepared?.close();
       await runs.connections.closeAll();

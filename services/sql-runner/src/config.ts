@@ -65,6 +65,14 @@ export const sqlRunnerConfigSpec = {
     "Milliseconds one use of a throwaway clone (a project's test file, a grader's entry) may run in all, whatever its statements' own limits; past it the statement running is cancelled and the file or entry fails with SQL_RUNNER_THROWAWAY_USE_TIMEOUT. Keep it well under env-manager's INSTANCE_THROWAWAY_TTL_SECONDS.",
     { default: 120_000, min: 1_000, max: 3_600_000 },
   ),
+  THROWAWAY_WARM_MAX: envInt(
+    "Started instances env-manager keeps ready, in all, for the layers published exercises hold (their start state and hidden datasets), which graders' throwaway clones take instead of starting one; each costs an idle PostgreSQL server's memory (ADR 0044). Keep it under env-manager's WARM_POOL_MAX_INSTANCES with the other pools' demand.",
+    { default: 8, min: 0, max: 1_000 },
+  ),
+  THROWAWAY_WARM_PER_KEY_MAX: envInt(
+    'Started instances one held layer may get, however many publications hold it and however often it is graded (a popular exercise earns one more per 20 uses a minute).',
+    { default: 4, min: 0, max: 100 },
+  ),
   TESTS_CONCURRENCY: envInt(
     "Files of one project's tests run at once, each on its own throwaway clone (bounded by THROWAWAY_MAX_PER_ACCOUNT too).",
     { default: 2, min: 1, max: 100 },

@@ -53,6 +53,7 @@ export async function startSqlRunner(config: SqlRunnerConfig, options: { logger:
         useMaxMs: config.THROWAWAY_USE_MAX_MS,
       },
       testsConcurrency: config.TESTS_CONCURRENCY,
+      layerHolds: { warmMax: config.THROWAWAY_WARM_MAX, warmPerKeyMax: config.THROWAWAY_WARM_PER_KEY_MAX },
       shares: {
         ttlSeconds: config.SHARE_TTL_SECONDS,
         maxPerAccount: config.SHARE_MAX_PER_ACCOUNT,

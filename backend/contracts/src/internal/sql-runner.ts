@@ -127,3 +127,44 @@ export const ThrowawayQueriesResponse = Type.Object(
   { additionalProperties: false },
 );
 export type ThrowawayQueriesResponse = Static<typeof ThrowawayQueriesResponse>;
+
+/** Keys one holder (a publication) may hold: its start state and up to 8 hidden datasets, with room to spare. */
+export const MAX_LAYER_HOLD_KEYS = 16;
+/** Warm instances one holder may ask per key (the runner's own caps bound the sum). */
+export const MAX_LAYER_HOLD_WARM = 8;
+
+/** `PUT /layer-holds/:holder`'s path: who holds, e.g. `exercise:<uuid>`. */
+export const LayerHoldParams = Type.Object(
+  { holder: Type.String({ pattern: '^[a-z]+:[0-9A-Za-z_-]{1,64}$' }) },
+  { additionalProperties: false },
+);
+export type LayerHoldParams = Static<typeof LayerHoldParams>;
+
+/**
+ * `PUT /layer-holds/:holder`: the layers a holder keeps pinned and warm, replacing what it held before (a new
+ * publication's keys replace the old ones, which are let go unless another holder or a share link holds them).
+ */
+export const LayerHoldRequest = Type.Object(
+  {
+    keys: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { minItems: 1, maxItems: MAX_LAYER_HOLD_KEYS }),
+    warm: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_LAYER_HOLD_WARM,
+        description: 'Started instances of each key the holder asks env-manager to keep ready (default 1).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type LayerHoldRequest = Static<typeof LayerHoldRequest>;
+
+/** What a hold left: per key whether its layer is pinned (false: no such layer now) and the warm demand declared. */
+export const LayerHoldResponse = Type.Object(
+  {
+    holder: Type.String(),
+    keys: Type.Array(Type.Object({ key: Type.String(), pinned: Type.Boolean(), warm: Type.Integer({ minimum: 0 }) })),
+  },
+  { additionalProperties: false },
+);
+export type LayerHoldResponse = Static<typeof LayerHoldResponse>;

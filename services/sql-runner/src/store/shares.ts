@@ -159,11 +159,14 @@ export async function markLivePinned(db: Queryable, stateKey: string): Promise<v
   await db.query(`UPDATE shares SET pinned = true WHERE state_key = $1 AND ${LIVE} AND NOT pinned`, [stateKey]);
 }
 
-/** Whether a live link of `stateKey` still holds its layer's pin (then it must stay pinned). */
+/** Whether a live link of `stateKey`, or a layer hold of it, still holds its layer's pin (then it must stay pinned). */
 export async function keyHeldByLiveShare(db: Queryable, stateKey: string): Promise<boolean> {
-  const { rows } = await db.query(`SELECT 1 FROM shares WHERE state_key = $1 AND pinned AND ${LIVE} LIMIT 1`, [
-    stateKey,
-  ]);
+  // A layer hold (a published exercise's state, store/layer-holds.ts) keeps the pin too: one flag, two kinds of holder.
+  const { rows } = await db.query(
+    `SELECT 1 FROM shares WHERE state_key = $1 AND pinned AND ${LIVE}
+     UNION ALL SELECT 1 FROM layer_holds WHERE key = $1 LIMIT 1`,
+    [stateKey],
+  );
   return rows.length > 0;
 }
 

@@ -61,6 +61,8 @@ export async function startRunStack(
     throwaway?: Partial<ThrowawaySettings>;
     /** RUN_MAX_ROWS; default 100 000. */
     maxRows?: number;
+    /** snapshot-cache's SNAPSHOT_CACHE_BUDGET_BYTES; default 10 GiB (a tiny one makes every eviction pass take all it may). */
+    cacheBudgetBytes?: number;
   } = {},
 ): Promise<RunStack> {
   const root = await mkdtemp(join(tmpdir(), 'sr-runs-'));
@@ -92,7 +94,7 @@ export async function startRunStack(
   const cache = buildSnapshotCache({
     config: {
       SERVICE_TOKEN,
-      SNAPSHOT_CACHE_BUDGET_BYTES: 10 * 1024 ** 3,
+      SNAPSHOT_CACHE_BUDGET_BYTES: options.cacheBudgetBytes ?? 10 * 1024 ** 3,
       SNAPSHOT_CACHE_EVICTION_HALF_LIFE_SECONDS: 86_400,
     },
     pool: cacheDb.pool,

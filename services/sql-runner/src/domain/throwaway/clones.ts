@@ -27,6 +27,9 @@ const DRAIN_WAIT_MS = 5_000;
 /** Seconds a refused request is told to wait (Retry-After): a clone lives about as long as one test file. */
 export const THROWAWAY_RETRY_AFTER_SECONDS = 1;
 
+/** Told of every throwaway instance made, with whether the warm pool served it (layer holds follow popularity). */
+export type ThrowawayUseHook = (layerKey: string, pooled: boolean) => void;
+
 /** A throwaway instance: a clone of one layer, with the learner's connection to it; deleted after use. */
 export interface ThrowawayClone {
   instance: InstanceInfo;
@@ -54,10 +57,15 @@ export class ThrowawayReservation {
   private released: Promise<void> | undefined;
 
   constructor(
-    private readonly deps: Pick<RunnerDeps, 'envManager'>,
+    private readonly deps: Pick<RunnerDeps, 'envManager' | 'prepared'>,
     private readonly ownerId: string,
     readonly slots: number,
-    private readonly options: { onDraining(): void; onRelease(): void; useMaxMs?: number },
+    private readonly options: {
+      onDraining(): void;
+      onRelease(): void;
+      useMaxMs?: number;
+      onUse?: ThrowawayUseHook;
+    },
   ) {}
 
   /** Milliseconds one use of a clone may run in all (ThrowawaySettings.useMaxMs). */
@@ -95,17 +103,30 @@ export class ThrowawayReservation {
    */
   async withClone<T>(layerKey: string, requestId: string, use: (clone: ThrowawayClone) => Promise<T>): Promise<T> {
     const free = await this.acquire();
+    // A warm-pool instance of the key this runner already holds a connection to (a held layer's demand, ADR
+    // 0044): env-manager hands that very instance over when it is still in the pool, and the connection set-up
+    // leaves the entry's path. It is deleted after use like any clone: a pooled instance is never used twice.
+    const prepared = this.deps.prepared?.take(layerKey);
     let instance: InstanceInfo;
     try {
-      instance = await this.deps.envManager.create({ ...throwawayOwner(this.ownerId), layerKey }, requestId);
+      instance = await this.deps.envManager.create(
+        { ...throwawayOwner(this.ownerId), layerKey, ...(prepared ? { preferInstanceId: prepared.instanceId } : {}) },
+        requestId,
+      );
     } catch (error) {
+      if (prepared) void prepared.client.end().catch(() => {}); // its instance stays in the pool, for another
       free();
       throw error;
     }
+    // Another runner may have claimed that instance first: then this one got another, perhaps also prepared.
+    const client =
+      prepared && instance.id === prepared.instanceId ? prepared : this.deps.prepared?.takeInstance(instance.id);
+    if (prepared && client !== prepared) void prepared.client.end().catch(() => {});
+    this.options.onUse?.(layerKey, instance.source === 'pool');
     // A set of connections of its own: the clone is no session's, and its connection ends with it.
     const connections = new SessionConnections();
     try {
-      const connection = await connections.open(instance.id, instance);
+      const connection = await connections.open(instance.id, instance, client?.broken ? undefined : client?.client);
       return await use({ instance, connection });
     } finally {
       const deleted = (async () => {
@@ -163,8 +184,9 @@ export class ThrowawayClones {
   readonly settings: ThrowawaySettings;
 
   constructor(
-    private readonly deps: Pick<RunnerDeps, 'envManager'>,
+    private readonly deps: Pick<RunnerDeps, 'envManager' | 'prepared'>,
     settings: Partial<ThrowawaySettings> = {},
+    private readonly onUse?: ThrowawayUseHook,
   ) {
     this.settings = { ...DEFAULT_THROWAWAY_SETTINGS, ...settings };
   }
@@ -238,6 +260,7 @@ export class ThrowawayClones {
         for (const wake of this.waiters.splice(0)) wake();
       },
       useMaxMs: this.settings.useMaxMs,
+      ...(this.onUse ? { onUse: this.onUse } : {}),
     });
   }
 
