@@ -27,6 +27,7 @@ export const AuditAction = Type.Union([
   Type.Literal('project-pulled'),
   Type.Literal('project-pushed'),
   Type.Literal('exercise-published'),
+  Type.Literal('exercise-unpublished'),
 ]);
 export type AuditAction = Static<typeof AuditAction>;
 

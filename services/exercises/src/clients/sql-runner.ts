@@ -11,6 +11,13 @@ export interface ThrowawayQueries {
     request: SqlRunnerApi.ThrowawayQueriesRequest,
     as: { accountId: string; role: string; requestId?: string },
   ): Promise<SqlRunnerApi.ThrowawayQueriesResponse>;
+  /**
+   * Holds layers for `holder` (pinned, `warm` started instances each kept ready), replacing what it held:
+   * sql-runner's `PUT /layer-holds/:holder` (ADR 0044). Absent: nothing is pinned or kept warm.
+   */
+  hold?(holder: string, keys: string[], warm: number, requestId?: string): Promise<SqlRunnerApi.LayerHoldResponse>;
+  /** Lets go of everything `holder` holds (`DELETE /layer-holds/:holder`). */
+  release?(holder: string, requestId?: string): Promise<void>;
 }
 
 /**
@@ -40,6 +47,19 @@ export function sqlRunnerQueries(endpoint: ServiceEndpoint): ThrowawayQueries {
         }
         throw error;
       }
+    },
+    hold(holder, keys, warm, requestId) {
+      return callService<SqlRunnerApi.LayerHoldResponse>(endpoint, `/layer-holds/${holder}`, {
+        method: 'PUT',
+        body: { keys, warm },
+        ...(requestId ? { requestId } : {}),
+      });
+    },
+    async release(holder, requestId) {
+      await callService(endpoint, `/layer-holds/${holder}`, {
+        method: 'DELETE',
+        ...(requestId ? { requestId } : {}),
+      });
     },
   };
 }

@@ -46,6 +46,7 @@ function datasetRunner(
   dataset: { name: string; sql: string } | undefined,
   settings: MeasureSettings,
   referenceSql: string,
+  onLayer: (layerKey: string) => void,
 ): DatasetRunner {
   const name = dataset?.name ?? START_DATASET;
   const tail = datasetTail(exercise.setupSql, dataset);
@@ -69,6 +70,7 @@ function datasetRunner(
       }
       throw error;
     }
+    onLayer(answer.layerKey);
     const result = answer.results[0];
     if (!result) throw new Error('sql-runner answered no result for the one statement sent');
     if (!result.ok) throw new RunError(result.error);
@@ -101,11 +103,15 @@ export async function measureExercise(
   grader: ThrowawayQueries,
   exercise: MeasuredExercise,
   settings: MeasureSettings,
-): Promise<{ report: ReportBody; references: ReferenceResult[] }> {
+): Promise<{ report: ReportBody; references: ReferenceResult[]; layerKeys: string[] }> {
   const started = performance.now();
   const plan = planReference(exercise.solution);
-  const runners = [undefined, ...exercise.datasets].map((dataset) =>
-    datasetRunner(grader, exercise, dataset, settings, plan.sql),
+  // Each dataset's state, as sql-runner keyed it: what the publication holds pinned and warm (ADR 0044).
+  const layerKeys: string[] = [];
+  const runners = [undefined, ...exercise.datasets].map((dataset, i) =>
+    datasetRunner(grader, exercise, dataset, settings, plan.sql, (key) => {
+      layerKeys[i] = key;
+    }),
   );
   const referenceOn = async (runner: DatasetRunner): Promise<ReferenceResult> => {
     let result: ResultSet;
@@ -151,5 +157,6 @@ export async function measureExercise(
       ms: Math.round(performance.now() - started),
     },
     references,
+    layerKeys: layerKeys.filter((key) => key !== undefined),
   };
 }
