@@ -4,17 +4,18 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { SnapshotCacheClient } from './clients/snapshot-cache.js';
 import type { EnvManagerConfig } from './config.js';
+import type { ClusterInstanceManager } from './domain/cluster-instances.js';
 import { InstanceManager } from './domain/instances.js';
 import { type Loop, startLoop } from './domain/loops.js';
 import { expireInstances, reconcile } from './domain/maintenance.js';
 import { takeOver } from './domain/take-over.js';
 import { WarmPool } from './domain/warm-pool.js';
 import type { TemplateSettings } from './engine/template.js';
-import { createEnvManagerMetrics, exposeEnvManagerMetrics } from './metrics.js';
+import { createEnvManagerMetrics, type EnvManagerMetrics, exposeEnvManagerMetrics } from './metrics.js';
 import { registerInstanceAudit } from './routes/audit.js';
 import { registerEngineRoutes } from './routes/engine.js';
 import { registerInstanceRoutes } from './routes/instances.js';
-import { registerWarmPoolRoutes } from './routes/warm-pool.js';
+import { registerNoWarmPoolRoutes, registerWarmPoolRoutes } from './routes/warm-pool.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { Semaphore } from './runtimes/throttle.js';
 import { listInstances } from './store/instances.js';
@@ -48,7 +49,13 @@ export interface EnvManagerDeps {
   pool: pg.Pool;
   logger: Logger;
   snapshotCache: SnapshotCacheClient;
-  runtime: Runtime;
+  /** The local runtime's servers; required unless `cluster` is given. */
+  runtime?: Runtime;
+  /**
+   * ENV_MANAGER_RUNTIME=kubernetes: instances are TaidonInstances placed on the node agents (ClusterInstanceManager),
+   * reconciled elsewhere (the reconciler start.ts builds); no local loop, warm pool or server runs here.
+   */
+  cluster?: ClusterInstanceManager;
   /**
    * On close, suspend every Running instance and delete pooled ones, so no
    * server outlives the app itself (not only its process). Off by default:
@@ -63,6 +70,8 @@ export interface EnvManagerDeps {
   runLoops?: boolean;
   /** Where instance-created/-deleted audit events go (createAuditSink); none, none are reported. Closed with the app. */
   audit?: AuditSink;
+  /** The metrics to count in (the cluster's instances count in the same); made here when absent. */
+  metrics?: EnvManagerMetrics;
   /** Reads MemAvailable in bytes; tests replace it to simulate memory pressure. */
   memAvailable?: () => Promise<number | undefined>;
 }
@@ -83,9 +92,19 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
   const creations = new Semaphore(config.INSTANCE_START_CONCURRENCY);
   const app = createBaseApp({ service: 'env-manager', logger, readiness: { database: pingPool(pool) } });
   requireServiceToken(app, config.SERVICE_TOKEN);
-  const metrics = createEnvManagerMetrics(pool);
+  const metrics = deps.metrics ?? createEnvManagerMetrics(pool);
   exposeEnvManagerMetrics(app, metrics);
   const settings = templateSettings(config);
+  if (deps.cluster) {
+    const cluster = deps.cluster;
+    registerEngineRoutes(app, settings);
+    registerInstanceRoutes(app, cluster);
+    if (deps.audit) registerInstanceAudit(app, deps.audit);
+    registerNoWarmPoolRoutes(app, 'kubernetes');
+    app.addHook('onClose', async () => cluster.close());
+    return app;
+  }
+  if (!runtime) throw new Error('buildApp: env-manager needs a runtime or a cluster');
   let warmPool: WarmPool | undefined;
   const manager = new InstanceManager({
     pool,

@@ -1,4 +1,14 @@
-import { type ConfigOf, type EnvVar, envEnum, envInt, envOptional, envString, envUrl, loadConfig } from '@taidon/kit';
+import {
+  ConfigError,
+  type ConfigOf,
+  type EnvVar,
+  envEnum,
+  envInt,
+  envOptional,
+  envString,
+  envUrl,
+  loadConfig,
+} from '@taidon/kit';
 
 /** cgroup v2 `cpu.max` value: "max <period>" or "<quota> <period>" in microseconds. */
 function envCpuMax(doc: string, fallback: string): EnvVar<string> {
@@ -10,6 +20,56 @@ function envCpuMax(doc: string, fallback: string): EnvVar<string> {
       return value;
     },
   };
+}
+
+/** A string matching `pattern`, `what` naming the form in the error. */
+function envMatching(doc: string, pattern: RegExp, what: string, fallback?: string): EnvVar<string> {
+  return {
+    doc,
+    parse: (raw) => {
+      const value = (raw ?? fallback)?.trim();
+      if (value === undefined || value === '') throw new Error('is required');
+      if (!pattern.test(value)) throw new Error(`must be ${what}`);
+      return value;
+    },
+  };
+}
+
+/** A DNS label (RFC 1123), as Kubernetes names namespaces. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A DNS subdomain (RFC 1123), as Kubernetes names most objects. */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A Kubernetes quantity (e.g. 100m, 1, 256Mi, 1Gi). */
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+/** A label selector of equality terms (`a=b,c=d`). */
+const SELECTOR = /^[A-Za-z0-9][-A-Za-z0-9_./]*=[-A-Za-z0-9_.]*(,[A-Za-z0-9][-A-Za-z0-9_./]*=[-A-Za-z0-9_.]*)*$/;
+
+/** A node agent's address by node name, as SNAPSHOT_CACHE_AGENTS writes them. */
+export interface StaticAgent {
+  node: string;
+  url: string;
+}
+
+/** `node=http://host:port,node=…`: each node once, each URL http(s). */
+export function parseAgentMap(value: string): StaticAgent[] {
+  const agents: StaticAgent[] = [];
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    if (entry === '') continue;
+    const at = entry.indexOf('=');
+    const node = entry.slice(0, at).trim();
+    const url = entry.slice(at + 1).trim();
+    if (at <= 0 || !DNS_SUBDOMAIN.test(node)) throw new Error(`"${entry}": must be <node name>=<agent URL>`);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`"${entry}": the agent URL is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`"${entry}": must be http(s)`);
+    if (agents.some((a) => a.node === node)) throw new Error(`node ${node} is named twice`);
+    agents.push({ node, url: url.replace(/\/+$/, '') });
+  }
+  return agents;
 }
 
 /** Every environment variable env-manager reads. */
@@ -109,6 +169,83 @@ export const envManagerConfigSpec = {
     'When MemAvailable in /proc/meminfo drops below this, the warm pool stops its oldest instances.',
     { default: 536_870_912, min: 0 },
   ),
+  ENV_MANAGER_RUNTIME: envEnum(
+    '`local`: PostgreSQL servers as processes on this machine. `kubernetes`: each instance a TaidonInstance resource in SANDBOX_NAMESPACE, reconciled (by the replica holding the Lease) into a Pod on the node whose agent holds its clone (ADR 0034, ADR 0045).',
+    ['local', 'kubernetes'],
+    { default: 'local' },
+  ),
+  KUBECONFIG: envOptional(
+    "kubernetes runtime: kubeconfig file to reach the API server with; unset, the Pod's service account (in-cluster).",
+  ),
+  SANDBOX_NAMESPACE: envMatching(
+    'kubernetes runtime: namespace of the TaidonInstances, their Pods and claims (a DNS label).',
+    DNS_LABEL,
+    'a DNS label',
+    'taidon-sandboxes',
+  ),
+  SANDBOX_IMAGE: envMatching(
+    "kubernetes runtime: image of a sandbox's PostgreSQL (the engine's major version is part of every state key).",
+    /^[^\s]+$/,
+    'an image reference without spaces',
+    'taidon/sandbox-postgres:18',
+  ),
+  SANDBOX_RUN_AS_USER: envInt(
+    "kubernetes runtime: the image's PostgreSQL uid; the sandbox Pod runs as it (runAsNonRoot: never 0).",
+    { default: 999, min: 1, max: 2_147_483_647 },
+  ),
+  SANDBOX_STORAGE_CLASS: envMatching(
+    "kubernetes runtime: storage class of the clones' local PersistentVolumes and their claims.",
+    DNS_SUBDOMAIN,
+    'a DNS subdomain',
+    'taidon-clone',
+  ),
+  SANDBOX_CPU_REQUEST: envMatching('kubernetes runtime: CPU request of a sandbox Pod.', QUANTITY, 'a quantity', '100m'),
+  SANDBOX_CPU_LIMIT: envMatching('kubernetes runtime: CPU limit of a sandbox Pod.', QUANTITY, 'a quantity', '1'),
+  SANDBOX_MEMORY_REQUEST: envMatching(
+    'kubernetes runtime: memory request of a sandbox Pod.',
+    QUANTITY,
+    'a quantity',
+    '128Mi',
+  ),
+  SANDBOX_MEMORY_LIMIT: envMatching(
+    'kubernetes runtime: memory limit of a sandbox Pod.',
+    QUANTITY,
+    'a quantity',
+    '256Mi',
+  ),
+  SANDBOX_VOLUME_SIZE: envMatching(
+    "kubernetes runtime: size a clone's PersistentVolume and claim state (a local volume does not enforce it).",
+    QUANTITY,
+    'a quantity',
+    '1Gi',
+  ),
+  SANDBOX_LEASE_DURATION_MS: envInt(
+    'kubernetes runtime: a leader that has not renewed the reconciler Lease for this long is replaced.',
+    { default: 15_000, min: 1000, max: 600_000 },
+  ),
+  SNAPSHOT_CACHE_AGENTS: envMatching(
+    'kubernetes runtime: the node agents by node, `node-a=http://10.0.0.5:8080,node-b=…` (tests, single nodes); unset (`-`), they are found as Pods in POD_NAMESPACE by SNAPSHOT_CACHE_AGENT_SELECTOR.',
+    /^(-|[^\s]+)$/,
+    '`-` or `<node>=<url>,…`',
+    '-',
+  ),
+  SNAPSHOT_CACHE_AGENT_SELECTOR: envMatching(
+    "kubernetes runtime: label selector of the node agents' Pods (their nodeName and podIP make the map).",
+    SELECTOR,
+    'a label selector of `key=value` terms',
+    'app.kubernetes.io/component=snapshot-cache',
+  ),
+  SNAPSHOT_CACHE_AGENT_PORT: envInt("kubernetes runtime: the node agents' HTTP port on their Pod IP.", {
+    default: 8080,
+    min: 1,
+    max: 65_535,
+  }),
+  POD_NAME: envOptional(
+    "kubernetes runtime: this replica's Pod name (the downward API), its identity in the reconciler Lease.",
+  ),
+  POD_NAMESPACE: envOptional(
+    "kubernetes runtime: the platform namespace (the downward API), where the node agents' Pods are listed.",
+  ),
   INSTANCE_RUN_DIR: envString('Directory for each instance’s socket directory and server log.', {
     default: '/tmp/taidon-env-manager',
   }),
@@ -122,5 +259,20 @@ export type EnvManagerConfig = ConfigOf<typeof envManagerConfigSpec>;
 
 /** Reads env-manager's configuration from the environment, reporting every bad variable at once. */
 export function loadEnvManagerConfig(env: NodeJS.ProcessEnv = process.env): EnvManagerConfig {
-  return loadConfig(envManagerConfigSpec, env);
+  const config = loadConfig(envManagerConfigSpec, env);
+  if (config.ENV_MANAGER_RUNTIME === 'kubernetes') {
+    // What only makes sense together is checked together: a bad map or no way to find agents is a start-up error.
+    const problems: string[] = [];
+    if (config.SNAPSHOT_CACHE_AGENTS !== '-') {
+      try {
+        parseAgentMap(config.SNAPSHOT_CACHE_AGENTS);
+      } catch (error) {
+        problems.push(`SNAPSHOT_CACHE_AGENTS: ${(error as Error).message}`);
+      }
+    } else if (!config.POD_NAMESPACE) {
+      problems.push('POD_NAMESPACE: required to find the node agents when SNAPSHOT_CACHE_AGENTS is unset');
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+  return config;
 }

@@ -47,6 +47,16 @@ export const ENV_MANAGER_ERROR_CODES = {
     meaning:
       "The sandbox namespace's ResourceQuota has no room for another instance (kubernetes runtime); nothing was started: retry once instances end.",
   },
+  ENV_MANAGER_NO_NODE_AGENT: {
+    status: 503,
+    meaning:
+      'kubernetes runtime: no node agent (snapshot-cache) on a Ready node answered, so no node can hold the clone; nothing was started.',
+  },
+  ENV_MANAGER_NOT_ON_THIS_RUNTIME: {
+    status: 501,
+    meaning:
+      'The operation is not offered by the runtime env-manager runs (`runtime` says which): the kubernetes runtime does not yet take layers of an instance, reset one from its template or keep a warm pool.',
+  },
 } as const satisfies ErrorCatalogue;
 
 /** One of env-manager's codes. */
@@ -120,5 +130,23 @@ export class NamespaceQuotaError extends EnvManagerError {
       details: { instanceId: id },
     });
     this.quota = quota;
+  }
+}
+
+/** No node agent answered on a Ready node: nowhere to clone (kubernetes runtime). */
+export class NoNodeAgentError extends EnvManagerError {
+  constructor(nodes: number, agents: number) {
+    super('ENV_MANAGER_NO_NODE_AGENT', 'No node agent on a Ready node answered; nothing was started.', {
+      details: { readyNodes: nodes, agents },
+    });
+  }
+}
+
+/** The operation is not offered by this runtime. */
+export class NotOnThisRuntimeError extends EnvManagerError {
+  constructor(runtime: string, operation: string) {
+    super('ENV_MANAGER_NOT_ON_THIS_RUNTIME', `The ${runtime} runtime cannot ${operation}.`, {
+      details: { runtime, operation },
+    });
   }
 }

@@ -1,10 +1,22 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { type AuditSink, createAuditSink, createPool } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { createSnapshotCacheClient } from './clients/snapshot-cache.js';
-import type { EnvManagerConfig } from './config.js';
+import { type EnvManagerConfig, parseAgentMap } from './config.js';
+import { ClusterInstanceManager } from './domain/cluster-instances.js';
+import { createEnvManagerMetrics } from './metrics.js';
 import { migrateEnvManager } from './migrate.js';
+import {
+  type AgentDirectory,
+  createAgentClient,
+  createAgentCloneStore,
+  podAgents,
+  staticAgents,
+} from './runtimes/kubernetes/agents.js';
+import { createInstanceReconciler, type InstanceReconciler } from './runtimes/kubernetes/reconciler.js';
+import { createKubernetesRuntime } from './runtimes/kubernetes.js';
 import { cgroupOptions, createLocalRuntime } from './runtimes/local.js';
 
 /** env-manager built and ready to listen; close() stops the app (its loops, its audit sink), then ends its pool. */
@@ -23,9 +35,65 @@ export interface StartEnvManagerOptions {
 }
 
 /**
+ * The kubernetes runtime's parts (ENV_MANAGER_RUNTIME=kubernetes): the API client (KUBECONFIG, else in-cluster),
+ * the node agents (SNAPSHOT_CACHE_AGENTS, else their Pods), the instances on them, and the reconciler, which
+ * reconciles only while this replica holds the Lease.
+ */
+function buildCluster(config: EnvManagerConfig, logger: Logger, metrics: ReturnType<typeof createEnvManagerMetrics>) {
+  const kubeConfig = new KubeConfig();
+  if (config.KUBECONFIG) kubeConfig.loadFromFile(config.KUBECONFIG);
+  else kubeConfig.loadFromCluster();
+  const agentClient = createAgentClient({ serviceToken: config.SERVICE_TOKEN });
+  const directory: AgentDirectory =
+    config.SNAPSHOT_CACHE_AGENTS !== '-'
+      ? staticAgents(parseAgentMap(config.SNAPSHOT_CACHE_AGENTS))
+      : podAgents({
+          kubeConfig,
+          namespace: config.POD_NAMESPACE ?? '',
+          selector: config.SNAPSHOT_CACHE_AGENT_SELECTOR,
+          port: config.SNAPSHOT_CACHE_AGENT_PORT,
+          logger,
+        });
+  const namespace = config.SANDBOX_NAMESPACE;
+  const reconciler = createInstanceReconciler({
+    kubeConfig,
+    namespace,
+    clones: createAgentCloneStore({ directory, client: agentClient, logger }),
+    logger,
+    pod: {
+      image: config.SANDBOX_IMAGE,
+      runAsUser: config.SANDBOX_RUN_AS_USER,
+      defaultResources: {
+        requests: { cpu: config.SANDBOX_CPU_REQUEST, memory: config.SANDBOX_MEMORY_REQUEST },
+        limits: { cpu: config.SANDBOX_CPU_LIMIT, memory: config.SANDBOX_MEMORY_LIMIT },
+      },
+      volumeSize: config.SANDBOX_VOLUME_SIZE,
+      storageClassName: config.SANDBOX_STORAGE_CLASS,
+    },
+    ...(config.POD_NAME ? { identity: config.POD_NAME } : {}),
+    leaseDurationMs: config.SANDBOX_LEASE_DURATION_MS,
+    retryPeriodMs: Math.max(200, Math.floor(config.SANDBOX_LEASE_DURATION_MS / 7)),
+  });
+  const cluster = new ClusterInstanceManager({
+    runtime: createKubernetesRuntime({ kubeConfig, namespace }),
+    kubeConfig,
+    agents: directory,
+    agentClient,
+    metrics,
+    logger,
+    adminPassword: config.SANDBOX_ADMIN_PASSWORD,
+    startTimeoutMs: config.INSTANCE_START_TIMEOUT_MS,
+    idleTtlSeconds: config.INSTANCE_IDLE_TTL_SECONDS,
+    throwawayTtlSeconds: config.INSTANCE_THROWAWAY_TTL_SECONDS,
+  });
+  return { cluster, reconciler };
+}
+
+/**
  * Builds the whole of env-manager from its validated config: pool,
- * migrations, the local runtime (its spawner), the snapshot-cache client, the
- * audit sink (AUDIT_LOG_URL), app. The one way it is started: by its
+ * migrations, the runtime (ENV_MANAGER_RUNTIME: the local one's spawner, or
+ * the kubernetes one with its reconciler and node agents), the snapshot-cache
+ * client, the audit sink (AUDIT_LOG_URL), app. The one way it is started: by its
  * server.ts, by the local launcher and by tests, so a standalone env-manager
  * records the same audit events as the all-in-one.
  */
@@ -37,18 +105,24 @@ export async function startEnvManager(
   const pool = createPool(config.ENV_MANAGER_DATABASE_URL, { applicationName: 'taidon-env-manager' });
   let audit: AuditSink | undefined;
   let app: FastifyInstance;
+  let reconciler: InstanceReconciler | undefined;
   try {
     await migrateEnvManager(pool);
-    const runtime = await createLocalRuntime({
-      runDir: config.INSTANCE_RUN_DIR,
-      limits: {
-        memoryMaxBytes: config.INSTANCE_MEMORY_MAX_BYTES,
-        pidsMax: config.INSTANCE_PIDS_MAX,
-        cpuMax: config.INSTANCE_CPU_MAX,
-      },
-      ...cgroupOptions(config.INSTANCE_CGROUPS),
-      logger,
-    });
+    const metrics = createEnvManagerMetrics(pool);
+    const kubernetes = config.ENV_MANAGER_RUNTIME === 'kubernetes' ? buildCluster(config, logger, metrics) : undefined;
+    reconciler = kubernetes?.reconciler;
+    const runtime = kubernetes
+      ? undefined
+      : await createLocalRuntime({
+          runDir: config.INSTANCE_RUN_DIR,
+          limits: {
+            memoryMaxBytes: config.INSTANCE_MEMORY_MAX_BYTES,
+            pidsMax: config.INSTANCE_PIDS_MAX,
+            cpuMax: config.INSTANCE_CPU_MAX,
+          },
+          ...cgroupOptions(config.INSTANCE_CGROUPS),
+          logger,
+        });
     const snapshotCache = createSnapshotCacheClient({
       baseUrl: config.SNAPSHOT_CACHE_URL,
       serviceToken: config.SERVICE_TOKEN,
@@ -66,7 +140,9 @@ export async function startEnvManager(
       pool,
       logger,
       snapshotCache,
-      runtime,
+      metrics,
+      ...(runtime ? { runtime } : {}),
+      ...(kubernetes ? { cluster: kubernetes.cluster } : {}),
       ...(options.stopInstancesOnClose ? { stopInstancesOnClose: true } : {}),
       ...(audit ? { audit } : {}),
     });
@@ -75,10 +151,14 @@ export async function startEnvManager(
     throw error;
   }
   const built = app;
+  // The reconciler runs with the service: it reconciles while this replica holds the Lease, and gives it up on close.
+  const reconciling = reconciler;
+  reconciling?.start();
   return {
     app: built,
     close: async () => {
       await built.close();
+      await reconciling?.stop();
       await pool.end();
     },
   };

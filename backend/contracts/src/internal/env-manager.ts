@@ -47,6 +47,13 @@ export const CreateInstanceRequest = Type.Object(
     ),
     sessionId: Type.Optional(Type.String({ maxLength: 200 })),
     layerKey: Type.Union([StateKey, Type.Null()], { description: 'Layer to start from; null for a fresh template.' }),
+    layerKeys: Type.Optional(
+      Type.Array(StateKey, {
+        maxItems: 64,
+        description:
+          "kubernetes runtime: the chain's key path, base first, deepest last (its last 64 keys at most). The instance goes to the node whose agent holds the deepest of them and is cloned from it (the answer's `layerKey`; null when no agent holds any: the least loaded agent's empty clone, replayed). Absent, `[layerKey]`. The local runtime ignores it.",
+      }),
+    ),
     preferInstanceId: Type.Optional(
       Type.String({
         format: 'uuid',

@@ -4,8 +4,24 @@ import type { FastifyInstance } from 'fastify';
 import type { InstanceManager } from '../domain/instances.js';
 import { CreationAbandonedError } from '../errors.js';
 
+/** What the instance routes ask of a runtime's instances: the local InstanceManager or the cluster's. */
+export type InstanceOperations = Pick<
+  InstanceManager,
+  | 'create'
+  | 'list'
+  | 'get'
+  | 'snapshot'
+  | 'setKey'
+  | 'markUsed'
+  | 'touch'
+  | 'suspend'
+  | 'resume'
+  | 'resetToTemplate'
+  | 'delete'
+>;
+
 /** Instances: create, read, list, snapshot, key, touch, suspend, resume, reset, delete. */
-export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceManager): void {
+export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceOperations): void {
   // Schemas from contracts, handler types from the schemas: the two cannot disagree.
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const one = { params: Api.InstanceIdParams, response: { 200: Api.Instance } };

@@ -23,6 +23,11 @@ export interface KubernetesInstanceRequest {
   resources?: InstanceResources;
   /** Idle time after which the reconciler deletes it; absent keeps it. */
   ttlSeconds?: number;
+  /** The node whose agent makes the clone (env-manager's placement); absent, the reconciler places it. */
+  node?: string;
+  /** What the platform keeps on the resource (owner, session): `kubectl` shows an operator what a learner sees. */
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
 }
 
 /** Where an instance is, as the platform shows it. */
@@ -36,6 +41,13 @@ export interface KubernetesInstanceView {
   endpoint: { host: string; port: number } | undefined;
   generation: number;
   observedGeneration: number | undefined;
+  /** The layer the clone is taken from (spec). */
+  layerKey: string;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  /** When the resource was made (ISO), and whether its deletion has begun. */
+  createdAt: string | undefined;
+  deleting: boolean;
   /** For start: milliseconds from the create to the status saying Ready. */
   readyMs?: number;
 }
@@ -71,10 +83,17 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       state: instance.status?.state,
       ready: ready?.status === 'True',
       reason: ready?.reason,
-      node: instance.status?.node,
+      node: instance.status?.node ?? instance.spec.node,
       endpoint: instance.status?.endpoint,
       generation: instance.metadata.generation ?? 0,
       observedGeneration: instance.status?.observedGeneration,
+      layerKey: instance.spec.layerKey,
+      annotations: { ...instance.metadata.annotations },
+      labels: { ...instance.metadata.labels },
+      createdAt: instance.metadata.creationTimestamp
+        ? new Date(instance.metadata.creationTimestamp).toISOString()
+        : undefined,
+      deleting: Boolean(instance.metadata.deletionTimestamp),
     };
   }
 
@@ -119,9 +138,14 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       const body: TaidonInstance = {
         apiVersion: `${TAIDON_GROUP}/${TAIDON_VERSION}`,
         kind: TAIDON_KIND,
-        metadata: { name: request.instanceId },
+        metadata: {
+          name: request.instanceId,
+          ...(request.annotations ? { annotations: request.annotations } : {}),
+          ...(request.labels ? { labels: request.labels } : {}),
+        },
         spec: {
           layerKey: request.layerKey,
+          ...(request.node ? { node: request.node } : {}),
           ...(request.resources ? { resources: request.resources } : {}),
           ...(request.ttlSeconds ? { ttlSeconds: request.ttlSeconds } : {}),
           suspended: false,
@@ -178,9 +202,13 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       return view(ready);
     },
     /** Records a use, from which the instance's TTL counts. */
-    async touch(instanceId: string): Promise<void> {
+    async touch(instanceId: string, annotations: Record<string, string> = {}): Promise<void> {
       await update(instanceId, (i) => {
-        i.metadata.annotations = { ...i.metadata.annotations, [LAST_USED_ANNOTATION]: new Date().toISOString() };
+        i.metadata.annotations = {
+          ...i.metadata.annotations,
+          ...annotations,
+          [LAST_USED_ANNOTATION]: new Date().toISOString(),
+        };
       });
     },
     /** Deletes the instance; with `waitMs`, resolves once the finalizer freed its clone and the resource is gone. */
@@ -206,8 +234,11 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
     async get(instanceId: string): Promise<KubernetesInstanceView> {
       return view(await read(instanceId));
     },
-    async list(): Promise<KubernetesInstanceView[]> {
-      const list = (await custom.listNamespacedCustomObject(coordinates(namespace))) as { items: TaidonInstance[] };
+    async list(labelSelector?: string): Promise<KubernetesInstanceView[]> {
+      const list = (await custom.listNamespacedCustomObject({
+        ...coordinates(namespace),
+        ...(labelSelector ? { labelSelector } : {}),
+      })) as { items: TaidonInstance[] };
       return list.items.map(view);
     },
   };

@@ -1,9 +1,10 @@
 /**
  * A runtime runs PostgreSQL servers on volumes: `local` as processes on this
- * machine. The domain only talks to this interface. The `kubernetes` runtime
- * (kubernetes.ts: one TaidonInstance resource, and so one Pod, per instance)
- * has its own operations until the node agent makes clones and data
- * directories reachable from env-manager (ADR 0034).
+ * machine. The local instance domain only talks to this interface. The
+ * `kubernetes` runtime (kubernetes.ts: one TaidonInstance resource, and so
+ * one Pod, per instance) has operations of its own, driven by
+ * domain/cluster-instances.ts, which places each instance on a node agent
+ * (ADR 0034, ADR 0045).
  */
 
 /** What start needs. */

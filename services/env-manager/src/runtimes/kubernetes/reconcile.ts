@@ -74,8 +74,19 @@ async function converge(
   const name = instance.metadata.name ?? '';
   const uid = instance.metadata.uid ?? '';
   let { node, clonePath } = instance.status ?? {};
-  if (!node || !clonePath) {
-    node ??= await ctx.clones.place(instance.spec.layerKey, await readyNodes(ctx));
+  if (!node) {
+    // The node env-manager chose (spec.node: where an agent holds the deepest layer), else one placed here. Either
+    // way it is recorded BEFORE the clone is made: a round that lost its status write to a concurrent change (a
+    // touch) finds the node and clones there, never a second clone elsewhere.
+    node = instance.spec.node ?? (await ctx.clones.place(instance.spec.layerKey, await readyNodes(ctx)));
+    await writeStatus(ctx, instance, {
+      state: 'Pending',
+      node,
+      ready: { status: false, reason: 'NodeChosen', message: `The clone goes on ${node}.` },
+      progressing: { status: true, reason: 'NodeChosen', message: `Cloning ${instance.spec.layerKey} on ${node}.` },
+    });
+  }
+  if (!clonePath) {
     ({ path: clonePath } = await ctx.clones.create({ uid, layerKey: instance.spec.layerKey, node }));
     // Recorded before anything else is made: a restarted reconciler finds the clone, not a second one.
     await writeStatus(ctx, instance, {

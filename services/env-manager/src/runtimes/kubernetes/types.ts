@@ -37,6 +37,8 @@ export interface InstanceResources {
 /** What the instance is: written by env-manager. */
 export interface TaidonInstanceSpec {
   layerKey: string;
+  /** The node whose agent holds the layer, chosen by env-manager at create (immutable); absent, the reconciler places it. */
+  node?: string;
   resources?: InstanceResources;
   ttlSeconds?: number;
   suspended?: boolean;

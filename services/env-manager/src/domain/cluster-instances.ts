@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { SANDBOX_ADMIN_USER, SANDBOX_DATABASE, SANDBOX_USER } from '../engine/template.js';
+import {
+  CreationAbandonedError,
+  InvalidStateError,
+  NoNodeAgentError,
+  NotOnThisRuntimeError,
+  ShuttingDownError,
+} from '../errors.js';
+import type { EnvManagerMetrics } from '../metrics.js';
+import {
+  type AgentClient,
+  type AgentDirectory,
+  EMPTY_CLONE_KEY,
+  PLACEMENT_MAX_KEYS,
+  placeOnAgents,
+} from '../runtimes/kubernetes/agents.js';
+import type { KubernetesInstanceView, KubernetesRuntime } from '../runtimes/kubernetes.js';
+import type { ConnectionInfo, CreateInstanceInput, InstanceView } from './instances.js';
+import type { InstanceState } from './states.js';
+
+/** What the platform keeps on a TaidonInstance, so the resource is the instance's whole record in a cluster. */
+export const OWNER_ANNOTATION = 'taidon.dev/owner-id';
+export const OWNER_ROLE_ANNOTATION = 'taidon.dev/owner-role';
+export const SESSION_ANNOTATION = 'taidon.dev/session-id';
+export const CURRENT_KEY_ANNOTATION = 'taidon.dev/current-key';
+/** On the resource, so instances per node are counted by selector. */
+export const NODE_LABEL = 'taidon.dev/node';
+
+const STATE_KEY = /^[0-9a-f]{64}$/;
+
+export interface ClusterInstanceDeps {
+  runtime: KubernetesRuntime;
+  kubeConfig: KubeConfig;
+  agents: AgentDirectory;
+  agentClient: AgentClient;
+  metrics: EnvManagerMetrics;
+  logger: Logger;
+  adminPassword: string;
+  startTimeoutMs: number;
+  /** TTLs written on the resource (the reconciler deletes what is unused that long): anonymous and throwaway owners. */
+  idleTtlSeconds: number;
+  throwawayTtlSeconds: number;
+}
+
+/**
+ * env-manager's instances on a cluster (ENV_MANAGER_RUNTIME=kubernetes): each
+ * is a TaidonInstance, which is its whole record (owner, session and current
+ * key are annotations on it; `kubectl get taidoninstances` shows what the
+ * platform shows). A create places the instance on the node whose agent holds
+ * the deepest layer of its chain and writes that node in the spec before
+ * anything is cloned; the reconciler (in whichever replica holds the Lease)
+ * makes the clone there, its volume and its Pod.
+ */
+export class ClusterInstanceManager {
+  private readonly core: CoreV1Api;
+  private closing = false;
+
+  constructor(private readonly deps: ClusterInstanceDeps) {
+    this.core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  close(): void {
+    this.closing = true;
+  }
+
+  /** Places, writes the resource with its node, and waits until its Pod is Ready. */
+  async create(input: CreateInstanceInput & { layerKeys?: string[] }, signal?: AbortSignal): Promise<ConnectionInfo> {
+    const started = performance.now();
+    if (this.closing) throw new ShuttingDownError();
+    const keys = (input.layerKeys ?? (input.layerKey ? [input.layerKey] : [])).slice(-PLACEMENT_MAX_KEYS);
+    const [agents, nodes, load] = await Promise.all([
+      this.deps.agents.agents(),
+      this.readyNodes(),
+      this.instancesPerNode(),
+    ]);
+    const placement = await placeOnAgents({
+      agents,
+      client: this.deps.agentClient,
+      nodes,
+      keys,
+      load,
+      logger: this.deps.logger,
+    });
+    if (!placement) throw new NoNodeAgentError(nodes.length, agents.length);
+    if (signal?.aborted) throw new CreationAbandonedError();
+    const id = randomUUID();
+    const role = input.ownerRole ?? null;
+    const ttl =
+      role === 'throwaway'
+        ? this.deps.throwawayTtlSeconds
+        : role === 'anonymous'
+          ? this.deps.idleTtlSeconds
+          : undefined;
+    const annotations: Record<string, string> = { [OWNER_ANNOTATION]: input.ownerId };
+    if (role) annotations[OWNER_ROLE_ANNOTATION] = role;
+    if (input.sessionId) annotations[SESSION_ANNOTATION] = input.sessionId;
+    if (placement.layerKey) annotations[CURRENT_KEY_ANNOTATION] = placement.layerKey;
+    this.deps.logger.info(
+      {
+        instanceId: id,
+        node: placement.node,
+        layerKey: placement.layerKey,
+        depth: placement.depth,
+        asked: keys.length,
+      },
+      'instance placed',
+    );
+    const ready = await this.deps.runtime.start(
+      {
+        instanceId: id,
+        layerKey: placement.layerKey ?? EMPTY_CLONE_KEY,
+        node: placement.node,
+        annotations,
+        labels: { [NODE_LABEL]: placement.node },
+        ...(ttl ? { ttlSeconds: ttl } : {}),
+      },
+      this.deps.startTimeoutMs,
+    );
+    const source = placement.layerKey ? 'clone' : 'template';
+    const readyMs = performance.now() - started;
+    this.deps.metrics.readySeconds.observe({ source }, readyMs / 1000);
+    return this.connection(ready, source, readyMs);
+  }
+
+  async get(id: string): Promise<InstanceView> {
+    return this.view(await this.deps.runtime.get(id));
+  }
+
+  async list(ownerId: string): Promise<InstanceView[]> {
+    const all = await this.deps.runtime.list();
+    return all
+      .filter((i) => i.annotations[OWNER_ANNOTATION] === ownerId)
+      .sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)))
+      .map((i) => this.view(i));
+  }
+
+  /** Deletes the resource and waits until its finalizer freed the clone on its node. */
+  async delete(id: string): Promise<InstanceView> {
+    const before = this.view(await this.deps.runtime.get(id));
+    await this.deps.runtime.delete(id, { waitMs: this.deps.startTimeoutMs });
+    return { ...before, state: 'Deleted', host: null, port: null };
+  }
+
+  async touch(id: string): Promise<InstanceView> {
+    await this.deps.runtime.touch(id);
+    return this.get(id);
+  }
+
+  async setKey(id: string, currentKey: string): Promise<InstanceView> {
+    await this.deps.runtime.touch(id, { [CURRENT_KEY_ANNOTATION]: currentKey });
+    return this.get(id);
+  }
+
+  async markUsed(
+    uses: readonly { id: string; currentKey?: string | null }[],
+  ): Promise<{ updated: string[]; notLive: string[] }> {
+    const byId = new Map<string, string | null>();
+    for (const use of uses) byId.set(use.id, use.currentKey ?? byId.get(use.id) ?? null);
+    const updated: string[] = [];
+    const notLive: string[] = [];
+    for (const [id, key] of byId) {
+      try {
+        await this.deps.runtime.touch(id, key ? { [CURRENT_KEY_ANNOTATION]: key } : {});
+        updated.push(id);
+      } catch {
+        notLive.push(id);
+      }
+    }
+    return { updated, notLive };
+  }
+
+  async suspend(id: string): Promise<InstanceView> {
+    return this.view(await this.deps.runtime.suspend(id, this.deps.startTimeoutMs));
+  }
+
+  async resume(id: string): Promise<ConnectionInfo> {
+    const started = performance.now();
+    const current = await this.deps.runtime.get(id);
+    if (current.deleting) throw new InvalidStateError(id, 'Deleting', 'resume');
+    const ready = current.ready ? current : await this.deps.runtime.resume(id, this.deps.startTimeoutMs);
+    return this.connection(ready, 'resume', performance.now() - started);
+  }
+
+  async snapshot(): Promise<never> {
+    throw new NotOnThisRuntimeError('kubernetes', 'take a layer of an instance');
+  }
+
+  async resetToTemplate(): Promise<never> {
+    throw new NotOnThisRuntimeError('kubernetes', 'reset an instance from its template');
+  }
+
+  /** Nodes a clone may go on: Ready and schedulable. */
+  private async readyNodes(): Promise<string[]> {
+    const nodes = await this.core.listNode();
+    return nodes.items
+      .filter((n) => !n.spec?.unschedulable)
+      .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((n) => n.metadata?.name ?? '')
+      .filter(Boolean);
+  }
+
+  /** Instances (not being deleted) per node, for the ties of placement. */
+  private async instancesPerNode(): Promise<Map<string, number>> {
+    const load = new Map<string, number>();
+    for (const i of await this.deps.runtime.list()) {
+      if (i.deleting || !i.node) continue;
+      load.set(i.node, (load.get(i.node) ?? 0) + 1);
+    }
+    return load;
+  }
+
+  private state(i: KubernetesInstanceView): InstanceState {
+    if (i.deleting) return 'Deleting';
+    return i.state ?? 'Pending';
+  }
+
+  private view(i: KubernetesInstanceView): InstanceView {
+    const key = (k: string | undefined) => (k && STATE_KEY.test(k) ? k : null);
+    const lastUsed = i.annotations['taidon.dev/last-used'] ?? i.createdAt ?? new Date(0).toISOString();
+    return {
+      id: i.instanceId,
+      ownerId: i.annotations[OWNER_ANNOTATION] ?? null,
+      sessionId: i.annotations[SESSION_ANNOTATION] ?? null,
+      state: this.state(i),
+      host: i.endpoint?.host ?? null,
+      port: i.endpoint?.port ?? null,
+      database: SANDBOX_DATABASE,
+      user: SANDBOX_USER,
+      layerKey: key(i.layerKey),
+      currentKey: key(i.annotations[CURRENT_KEY_ANNOTATION]),
+      pooled: false,
+      createdAt: i.createdAt ?? new Date(0).toISOString(),
+      lastUsedAt: new Date(lastUsed).toISOString(),
+      suspendedAt: null,
+    };
+  }
+
+  private connection(i: KubernetesInstanceView, source: ConnectionInfo['source'], readyMs: number): ConnectionInfo {
+    const key = (k: string | undefined) => (k && STATE_KEY.test(k) ? k : null);
+    return {
+      id: i.instanceId,
+      state: this.state(i),
+      host: i.endpoint?.host ?? '',
+      port: i.endpoint?.port ?? 0,
+      database: SANDBOX_DATABASE,
+      user: SANDBOX_USER,
+      admin: { user: SANDBOX_ADMIN_USER, password: this.deps.adminPassword },
+      layerKey: key(i.layerKey),
+      currentKey: key(i.annotations[CURRENT_KEY_ANNOTATION]),
+      source,
+      readyMs: Math.round(readyMs * 10) / 10,
+    };
+  }
+}

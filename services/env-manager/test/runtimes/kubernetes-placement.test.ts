@@ -1,0 +1,276 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { SERVICE_TOKEN_HEADER } from '@taidon/kit';
+import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
+import { loadSnapshotCacheConfig, type StartedSnapshotCache, startSnapshotCache } from '@taidon/snapshot-cache';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ControlPlaneInfo, skipReason } from '../../../../e2e/k8s/control-plane.js';
+import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
+import { loadEnvManagerConfig } from '../../src/config.js';
+import { coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
+import { type StartedEnvManager, startEnvManager } from '../../src/start.js';
+import { sandboxNamespace, until } from '../helpers/kubernetes.js';
+
+// env-manager started as a cluster runs it (ENV_MANAGER_RUNTIME=kubernetes,
+// its one start function) against the real control plane of e2e/k8s, with two
+// real node agents: snapshot-cache started by its own start function, each on
+// a btrfs image of its own and a database of its own, named to env-manager by
+// the static map as the agents of the two kwok nodes. What is proven is the
+// placement (the node whose agent holds the deepest layer of the chain, else
+// the least loaded), the clone made by that agent (a btrfs subvolume under its
+// root) behind a PV pinned to that node, a Pod scheduled there that kwok makes
+// Running, and the finalizer freeing the clone on that agent. No PostgreSQL
+// runs in a kwok Pod: a server answering there is the minikube smoke script's.
+
+const execFileP = promisify(execFile);
+const TOKEN = 'test-service-token';
+
+async function btrfsReason(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'mounting a loop-backed btrfs image needs root';
+  const found = await execFileP('sh', ['-c', 'command -v mkfs.btrfs']).then(
+    () => true,
+    () => false,
+  );
+  return found ? undefined : 'mkfs.btrfs (btrfs-progs) is not installed';
+}
+
+const skip = skipReason() ?? (await btrfsReason());
+if (skip) console.warn(`kubernetes placement tests skipped: ${skip}`);
+const namespace = `em-placement-${process.pid}`;
+
+const key = () => randomBytes(32).toString('hex');
+
+interface Agent {
+  node: string;
+  started: StartedSnapshotCache;
+  db: TestDatabase;
+  dir: string;
+  url: string;
+  root: string;
+}
+
+describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the node agents', () => {
+  let plane: ControlPlaneInfo;
+  let release: () => Promise<void>;
+  let admin: KubeConfig;
+  let account: KubeConfig;
+  let cleanup: () => Promise<void>;
+  let core: CoreV1Api;
+  let custom: CustomObjectsApi;
+  let work: string;
+  let emDb: TestDatabase;
+  let envManager: StartedEnvManager;
+  const agents: Agent[] = [];
+  const { logger, lines } = captureLogger('env-manager');
+  const K1 = key();
+  const K2 = key();
+  const K3 = key();
+
+  const call = async (agent: Agent, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${agent.url}${path}`, {
+      method,
+      headers: { [SERVICE_TOKEN_HEADER]: TOKEN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  };
+
+  /** A layer of `layerKey` on the agent: a volume with a file in it, snapshotted, the volume then deleted. */
+  const layerOn = async (agent: Agent, layerKey: string, marker: string) => {
+    const volume = await call(agent, 'POST', '/volumes', {});
+    expect(volume.status).toBe(201);
+    await writeFile(join(volume.json.path, 'PG_VERSION'), '18\n');
+    await writeFile(join(volume.json.path, 'MARKER'), marker);
+    const layer = await call(agent, 'POST', '/layers', {
+      key: layerKey,
+      parentKey: null,
+      volumeId: volume.json.id,
+      stepCount: 1,
+      buildMs: 5,
+    });
+    expect(layer.status).toBe(201);
+    expect((await call(agent, 'DELETE', `/volumes/${volume.json.id}`)).status).toBe(204);
+  };
+
+  const resource = async (name: string) =>
+    (await custom.getNamespacedCustomObject({ ...coordinates(namespace), name })) as TaidonInstance;
+  const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+    envManager.app.inject({ method, url, headers: { [SERVICE_TOKEN_HEADER]: TOKEN }, ...(payload ? { payload } : {}) });
+
+  beforeAll(async () => {
+    ({ plane, release } = await useControlPlane());
+    ({ admin, account, cleanup } = await sandboxNamespace(plane, namespace));
+    core = admin.makeApiClient(CoreV1Api);
+    custom = admin.makeApiClient(CustomObjectsApi);
+    work = await mkdtemp(join(tmpdir(), 'em-placement-'));
+    for (const [i, node] of plane.nodes.slice(0, 2).entries()) {
+      const db = await createTestDatabase(`sc_node${i}`);
+      const dir = join(work, `agent-${i}`);
+      const root = join(dir, 'root');
+      const started = await startSnapshotCache(
+        loadSnapshotCacheConfig({
+          SNAPSHOT_CACHE_DATABASE_URL: db.url,
+          SNAPSHOT_CACHE_ROOT: root,
+          SNAPSHOT_CACHE_DRIVER: 'btrfs',
+          SNAPSHOT_CACHE_BTRFS_IMAGE: join(dir, 'root.img'),
+          SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(256 * 1024 ** 2),
+          SNAPSHOT_CACHE_SPARE_CLONES: '0',
+          SERVICE_TOKEN: TOKEN,
+        }),
+        { logger: captureLogger(`snapshot-cache-${i}`).logger },
+      );
+      const address = await started.app.listen({ host: '127.0.0.1', port: 0 });
+      agents.push({ node, started, db, dir, url: address, root });
+    }
+    const [a, b] = agents as [Agent, Agent];
+    // The chain K1 → K2 → K3: node A holds K1, node B holds K2 (deeper), nobody holds K3.
+    await layerOn(a, K1, 'k1 on A');
+    await layerOn(b, K2, 'k2 on B');
+    const kubeconfig = join(work, 'env-manager.kubeconfig');
+    await writeFile(kubeconfig, account.exportConfig(), { mode: 0o600 });
+    emDb = await createTestDatabase('em_placement');
+    const config = loadEnvManagerConfig({
+      ENV_MANAGER_RUNTIME: 'kubernetes',
+      ENV_MANAGER_DATABASE_URL: emDb.url,
+      SERVICE_TOKEN: TOKEN,
+      SANDBOX_ADMIN_PASSWORD: 'sandbox-admin',
+      KUBECONFIG: kubeconfig,
+      SANDBOX_NAMESPACE: namespace,
+      SNAPSHOT_CACHE_AGENTS: agents.map((g) => `${g.node}=${g.url}`).join(','),
+      SANDBOX_LEASE_DURATION_MS: '5000',
+      SANDBOX_CPU_REQUEST: '50m',
+      SANDBOX_MEMORY_REQUEST: '64Mi',
+      INSTANCE_START_TIMEOUT_MS: '90000',
+      POD_NAME: 'env-manager-test-0',
+    });
+    envManager = await startEnvManager(config, { logger });
+    await envManager.app.ready();
+  }, 300_000);
+
+  afterAll(async () => {
+    await envManager?.close();
+    await cleanup?.();
+    for (const agent of agents) {
+      await agent.started.close().catch(() => undefined);
+      await agent.db.drop().catch(() => undefined);
+    }
+    await emDb?.drop().catch(() => undefined);
+    if (work) await rm(work, { recursive: true, force: true });
+    await release?.();
+  }, 180_000);
+
+  it('places an instance on the node whose agent holds the deepest layer of its chain, clones there, and frees the clone on delete', async () => {
+    const [, b] = agents as [Agent, Agent];
+    const created = await inject('POST', '/instances', {
+      ownerId: 'learner-1',
+      ownerRole: 'learner',
+      sessionId: 'session-1',
+      layerKey: K3,
+      layerKeys: [K1, K2, K3],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const info = created.json();
+    console.log(`create → Ready on a kwok node through env-manager's route: ${info.readyMs} ms`);
+    expect(info).toMatchObject({ state: 'Running', port: 5432, layerKey: K2, currentKey: K2, source: 'clone' });
+    expect(lines().some((l) => l.includes('"instance placed"') && l.includes(b.node))).toBe(true);
+
+    // The resource carries the node chosen (written before any clone), and the reconciler made the clone there.
+    const made = await resource(info.id);
+    expect(made.spec).toMatchObject({ layerKey: K2, node: b.node });
+    expect(made.metadata.annotations).toMatchObject({ 'taidon.dev/owner-id': 'learner-1' });
+    expect(made.status?.node).toBe(b.node);
+    const uid = made.metadata.uid ?? '';
+    const clonePath = made.status?.clonePath ?? '';
+    expect(clonePath).toBe(join(b.root, 'volumes', uid));
+    // The clone is the agent's copy of K2: a btrfs subvolume (inode 256) holding the layer's files.
+    expect(await readFile(join(clonePath, 'MARKER'), 'utf8')).toBe('k2 on B');
+    expect((await stat(clonePath)).ino).toBe(256);
+    expect((await call(b, 'GET', `/layers/${K2}`)).json).toMatchObject({ liveClones: 1, hits: 1 });
+
+    // Its volume is pinned to B, its claim bound, and its Pod scheduled on B, Running (kwok).
+    const pv = await core.readPersistentVolume({ name: made.status?.volume ?? '' });
+    expect(pv.spec?.local?.path).toBe(clonePath);
+    const hostname = (await core.readNode({ name: b.node })).metadata?.labels?.['kubernetes.io/hostname'];
+    expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0]?.matchExpressions?.[0]?.values).toEqual([hostname]);
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: `taidon.dev/instance=${info.id}` })).items;
+    expect(pods).toHaveLength(1);
+    expect(pods[0]?.spec?.nodeName).toBe(b.node);
+    expect(pods[0]?.status?.phase).toBe('Running');
+    expect(info.host).toBe(pods[0]?.status?.podIP);
+
+    // The instance route reports it as the platform shows it.
+    const read = await inject('GET', `/instances/${info.id}`);
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toMatchObject({
+      id: info.id,
+      state: 'Running',
+      ownerId: 'learner-1',
+      sessionId: 'session-1',
+      host: info.host,
+      port: 5432,
+      layerKey: K2,
+    });
+    const listed = await inject('GET', '/instances?ownerId=learner-1');
+    expect(listed.json().map((i: { id: string }) => i.id)).toEqual([info.id]);
+
+    // Delete: the finalizer frees the clone on B (the subvolume is gone from its disk), then the resource goes.
+    const deleted = await inject('DELETE', `/instances/${info.id}`);
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(deleted.json()).toMatchObject({ id: info.id, state: 'Deleted' });
+    await expect(stat(clonePath)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(join(b.root, 'volumes'))).toEqual([]);
+    expect((await call(b, 'GET', `/layers/${K2}`)).json).toMatchObject({ liveClones: 0 });
+    expect((await inject('GET', `/instances/${info.id}`)).json()).toMatchObject({
+      code: 'ENV_MANAGER_INSTANCE_NOT_FOUND',
+    });
+    await until('the PV gone', async () =>
+      (await core.listPersistentVolume({ labelSelector: `taidon.dev/instance=${info.id}` })).items.length === 0
+        ? true
+        : undefined,
+    );
+  }, 180_000);
+
+  it('puts a chain no agent holds on the least loaded agent, as an empty clone to replay into', async () => {
+    const [a, b] = agents as [Agent, Agent];
+    // One instance of K2 loads B; a chain of unknown keys then goes to A, the agent with fewer instances.
+    const first = await inject('POST', '/instances', { ownerId: 'learner-2', layerKey: K2 });
+    expect(first.statusCode, first.body).toBe(201);
+    expect((await resource(first.json().id)).spec.node).toBe(b.node);
+    const unknown = [key(), key()];
+    const second = await inject('POST', '/instances', {
+      ownerId: 'learner-2',
+      ownerRole: 'anonymous',
+      layerKey: unknown[1],
+      layerKeys: unknown,
+    });
+    expect(second.statusCode, second.body).toBe(201);
+    const info = second.json();
+    expect(info).toMatchObject({ state: 'Running', layerKey: null, currentKey: null, source: 'template' });
+    const made = await resource(info.id);
+    expect(made.spec).toMatchObject({ node: a.node, layerKey: 'template', ttlSeconds: 900 });
+    const clonePath = made.status?.clonePath ?? '';
+    expect(clonePath).toBe(join(a.root, 'volumes', made.metadata.uid ?? ''));
+    expect(await readdir(clonePath)).toEqual([]);
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: `taidon.dev/instance=${info.id}` })).items;
+    expect(pods[0]?.spec?.nodeName).toBe(a.node);
+
+    for (const id of [first.json().id, info.id])
+      expect((await inject('DELETE', `/instances/${id}`)).statusCode).toBe(200);
+    expect(await readdir(join(a.root, 'volumes'))).toEqual([]);
+    expect(await readdir(join(b.root, 'volumes'))).toEqual([]);
+  }, 180_000);
+
+  it('answers ENV_MANAGER_NOT_ON_THIS_RUNTIME for what the kubernetes runtime does not do yet', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const reset = await inject('POST', `/instances/${id}/reset`, { key: K1 });
+    expect(reset.statusCode).toBe(501);
+    expect(reset.json()).toMatchObject({ code: 'ENV_MANAGER_NOT_ON_THIS_RUNTIME' });
+    expect((await inject('GET', '/warm-pool/instances')).json()).toEqual([]);
+  });
+});
