@@ -28,6 +28,15 @@ export {
 export { type AccessTokenClaims, AccessTokenResponse, PasswordCredentials } from './auth.js';
 export { Problem, SqlProblem } from './common.js';
 export {
+  CreateExercisePackRequest,
+  ExercisePackResult,
+  MAX_PACK_BODY_BYTES,
+  MAX_PACK_EXERCISES,
+  MAX_PACK_TEXT_BYTES,
+  PackExercise,
+  PackExerciseOutcome,
+} from './exercise-packs.js';
+export {
   AttemptCheck,
   AttemptRequest,
   AttemptResult,

@@ -11,6 +11,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerAdminAuditRoutes } from './routes/admin-audit.js';
 import { registerAdminOverviewRoute } from './routes/admin-overview.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerExercisePackRoutes } from './routes/exercise-packs.js';
 import { registerExerciseRoutes } from './routes/exercises.js';
 import { registerExplainRoutes } from './routes/explain.js';
 import { registerInstanceRoutes } from './routes/instances.js';
@@ -95,6 +96,11 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     registerProjectRoutes(api, config.VCS_SYNC_URL === undefined ? undefined : upstream(config.VCS_SYNC_URL));
     registerProjectTestRoutes(api, sqlRunner);
     registerExerciseRoutes(
+      api,
+      config.EXERCISES_URL === undefined ? undefined : upstream(config.EXERCISES_URL),
+      userProfile,
+    );
+    registerExercisePackRoutes(
       api,
       config.EXERCISES_URL === undefined ? undefined : upstream(config.EXERCISES_URL),
       userProfile,

@@ -6,6 +6,7 @@ import type { ThrowawayQueries } from './clients/sql-runner.js';
 import type { ExercisesConfig } from './config.js';
 import { createExerciseMetrics } from './metrics.js';
 import { registerExerciseRoutes } from './routes/exercises.js';
+import { registerPackRoutes } from './routes/packs.js';
 
 /** Publishes one service process measures at once (each holds up to the account's throwaway clones). */
 const MAX_CONCURRENT_PUBLISHES = 2;
@@ -19,6 +20,7 @@ export interface ExercisesDeps {
     | 'EXERCISES_MUTANT_TIMEOUT_MS'
     | 'EXERCISES_PUBLISH_BUDGET_MS'
     | 'EXERCISES_ATTEMPT_TIMEOUT_MS'
+    | 'EXERCISES_PACK_PUBLISH_BUDGET_MS'
   >;
   pool: pg.Pool;
   logger: Logger;
@@ -41,6 +43,7 @@ export function buildApp(deps: ExercisesDeps): FastifyInstance {
     bodyLimitBytes: 64 * 1024,
   });
   requireServiceToken(app, config.SERVICE_TOKEN);
+  const exerciseMetrics = createExerciseMetrics(metrics);
   registerExerciseRoutes(app, deps.pool, {
     grader: deps.grader,
     settings: {
@@ -49,8 +52,20 @@ export function buildApp(deps: ExercisesDeps): FastifyInstance {
       budgetMs: config.EXERCISES_PUBLISH_BUDGET_MS,
     },
     maxConcurrentPublishes: MAX_CONCURRENT_PUBLISHES,
-    metrics: createExerciseMetrics(metrics),
+    metrics: exerciseMetrics,
     attemptTimeoutMs: config.EXERCISES_ATTEMPT_TIMEOUT_MS,
+    ...(deps.audit ? { audit: deps.audit } : {}),
+  });
+  registerPackRoutes(app, {
+    pool: deps.pool,
+    grader: deps.grader,
+    metrics: exerciseMetrics,
+    settings: {
+      maxMutants: config.EXERCISES_MAX_MUTANTS,
+      mutantTimeoutMs: config.EXERCISES_MUTANT_TIMEOUT_MS,
+      budgetMs: config.EXERCISES_PUBLISH_BUDGET_MS,
+    },
+    packBudgetMs: config.EXERCISES_PACK_PUBLISH_BUDGET_MS,
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
   const audit = deps.audit;

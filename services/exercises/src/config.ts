@@ -29,6 +29,10 @@ export const exercisesConfigSpec = {
     'Wall-clock budget of one publish measure, in milliseconds; mutants not started by then are reported `unmeasured`.',
     { default: 120_000, min: 1_000, max: 1_800_000 },
   ),
+  EXERCISES_PACK_PUBLISH_BUDGET_MS: envInt(
+    "Wall-clock budget of publishing one pack's exercises (`POST /exercise-packs` with `publish`), in milliseconds; exercises not reached by then stay drafts (`EXERCISES_PACK_BUDGET_SPENT`). Below the gateway's 300 s deadline of that route.",
+    { default: 240_000, min: 1_000, max: 1_800_000 },
+  ),
   EXERCISES_ATTEMPT_TIMEOUT_MS: envInt(
     "Time limit of a learner's SQL on each dataset's clone, in milliseconds; past it the check fails with `time-limit`.",
     { default: 5_000, min: 50, max: 60_000 },

@@ -61,6 +61,25 @@ export const EXERCISES_ERROR_CODES = {
     meaning:
       'A table named for a write exercise holds more rows than the comparison reads (`limit` says how many); a check query should compare it instead.',
   },
+  EXERCISES_PACK_TOO_LARGE: {
+    status: 422,
+    meaning:
+      'The pack holds more exercises than a pack may (`limit`, `count`: at most 100), or more text than it may (`limitBytes`, `bytes`: setup, tasks, solutions and datasets together, 16 MiB). Nothing was stored.',
+  },
+  EXERCISES_PACK_SLUGS: {
+    status: 422,
+    meaning:
+      'Two exercises of the pack, or two datasets of one exercise, share a name (`slug`, `dataset`). Nothing was stored.',
+  },
+  EXERCISES_PACK_EXISTS: {
+    status: 409,
+    meaning: 'A pack with this slug was imported already (`id`); its exercises are kept as they are.',
+  },
+  EXERCISES_PACK_BUDGET_SPENT: {
+    status: 503,
+    meaning:
+      "Only as the `refused.code` of a pack's exercise: it was not measured, the pack's publish budget (EXERCISES_PACK_PUBLISH_BUDGET_MS) was spent first; it stays a draft, to publish on its own.",
+  },
 } as const satisfies ErrorCatalogue;
 
 /** The error the exercises service throws; its code is one of EXERCISES_ERROR_CODES. */

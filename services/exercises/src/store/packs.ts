@@ -1,0 +1,114 @@
+import type { CreateExercisePackRequest } from '@taidon/contracts';
+import type pg from 'pg';
+import { ExercisesError } from '../errors.js';
+
+/** SQLSTATE of a unique violation: a slug is taken (the constraint says whose). */
+const UNIQUE_VIOLATION = '23505';
+
+/** An exercise of a pack as stored: its id and slug, in the pack's order. */
+export interface StoredPackExercise {
+  id: string;
+  slug: string;
+}
+
+/**
+ * Stores a pack and every exercise of it as drafts in one transaction: each
+ * exercise keeps the pack's setup SQL as its own (the same text, the same
+ * tail, the same layer). A pack slug already imported is 409
+ * EXERCISES_PACK_EXISTS; an exercise slug taken by another exercise is 409
+ * EXERCISES_SLUG_TAKEN; either way nothing is stored.
+ */
+export async function insertPack(
+  pool: pg.Pool,
+  authorId: string,
+  pack: CreateExercisePackRequest,
+  layerKey: string,
+): Promise<{ id: string; exercises: StoredPackExercise[] }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ id: string }>(
+      'INSERT INTO packs (slug, title, author_id, layer_key) VALUES ($1, $2, $3, $4) RETURNING id',
+      [pack.slug, pack.title, authorId, layerKey],
+    );
+    const packId = rows[0]?.id as string;
+    const exercises: StoredPackExercise[] = [];
+    for (const exercise of pack.exercises) {
+      const inserted = await client.query<{ id: string }>(
+        `INSERT INTO exercises (slug, title, task_md, setup_sql, solution, compare, min_kill_score, equivalent_mutants, author_id, pack_id, pack_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        [
+          exercise.slug,
+          exercise.title,
+          exercise.task,
+          pack.setup.sql,
+          exercise.solution,
+          JSON.stringify(exercise.compare ?? {}),
+          exercise.minKillScore ?? 0,
+          exercise.equivalentMutants ?? [],
+          authorId,
+          packId,
+          exercises.length + 1,
+        ],
+      );
+      const id = inserted.rows[0]?.id as string;
+      for (const [i, dataset] of (exercise.datasets ?? []).entries()) {
+        await client.query('INSERT INTO exercise_datasets (exercise_id, position, name, sql) VALUES ($1, $2, $3, $4)', [
+          id,
+          i + 1,
+          dataset.name,
+          dataset.sql,
+        ]);
+      }
+      exercises.push({ id, slug: exercise.slug });
+    }
+    await client.query('COMMIT');
+    return { id: packId, exercises };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw await translated(pool, error, pack);
+  } finally {
+    client.release();
+  }
+}
+
+/** A unique violation as the slug it hit: the pack's (with the existing pack's id) or an exercise's. */
+async function translated(pool: pg.Pool, error: unknown, pack: CreateExercisePackRequest): Promise<unknown> {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  if (code !== UNIQUE_VIOLATION) return error;
+  if (constraint === 'packs_slug_key') {
+    const existing = await packBySlug(pool, pack.slug);
+    return new ExercisesError('EXERCISES_PACK_EXISTS', `A pack with the slug ${pack.slug} was imported already.`, {
+      details: { slug: pack.slug, ...(existing ? { id: existing.id } : {}) },
+    });
+  }
+  const { rows } = await pool.query<{ slug: string }>('SELECT slug FROM exercises WHERE slug = ANY($1) LIMIT 1', [
+    pack.exercises.map((e) => e.slug),
+  ]);
+  const slug = rows[0]?.slug;
+  return new ExercisesError(
+    'EXERCISES_SLUG_TAKEN',
+    `An exercise with the slug ${slug ?? 'of one of these'} already exists.`,
+    {
+      details: slug ? { slug } : {},
+    },
+  );
+}
+
+/** The pack of that slug, with its exercises in their order, or undefined. */
+export async function packBySlug(
+  pool: pg.Pool,
+  slug: string,
+): Promise<{ id: string; authorId: string; exercises: (StoredPackExercise & { status: string })[] } | undefined> {
+  const { rows } = await pool.query<{ id: string; author_id: string }>(
+    'SELECT id, author_id FROM packs WHERE slug = $1',
+    [slug],
+  );
+  const pack = rows[0];
+  if (!pack) return undefined;
+  const exercises = await pool.query<StoredPackExercise & { status: string }>(
+    'SELECT id, slug, status FROM exercises WHERE pack_id = $1 ORDER BY pack_position',
+    [pack.id],
+  );
+  return { id: pack.id, authorId: pack.author_id, exercises: exercises.rows };
+}
