@@ -44,20 +44,6 @@ const SERVICES: Record<string, { load: Loader; spec: object; entry: string }> = 
   },
 };
 
-/**
- * Variables the chart gives env-manager for its kubernetes runtime, which its configuration reads once the
- * runtime is wired into the instance domain (ADR 0034, ADR 0035).
- */
-const ENV_MANAGER_RUNTIME_VARIABLES = [
-  'ENV_MANAGER_RUNTIME',
-  'SANDBOX_NAMESPACE',
-  'SANDBOX_IMAGE',
-  'SANDBOX_RUN_AS_USER',
-  'SANDBOX_STORAGE_CLASS',
-  'POD_NAME',
-  'POD_NAMESPACE',
-];
-
 interface EnvVar {
   name: string;
   value?: string;
@@ -101,10 +87,7 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
       expect(container.args).toEqual(['node', service.entry]);
       const env = environment(container.env as EnvVar[], objects);
       expect(() => service.load(env), component).not.toThrow();
-      const known = new Set([
-        ...Object.keys(service.spec),
-        ...(component === 'env-manager' ? ENV_MANAGER_RUNTIME_VARIABLES : []),
-      ]);
+      const known = new Set(Object.keys(service.spec));
       expect(
         Object.keys(env).filter((name) => !known.has(name)),
         component,

@@ -458,6 +458,9 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
         ['create persistentvolumes', ''],
         ['delete persistentvolumes', ''],
         ['list nodes', ''],
+        // The node agents, found as Pods in the platform namespace (ADR 0045): read only.
+        ['list pods', namespace],
+        ['get pods', namespace],
         // The reconciler's Lease (ADR 0034): in the sandbox namespace, get and update by its name only.
         ['create leases.coordination.k8s.io', sandboxes],
         ['update leases.coordination.k8s.io/taidon-env-manager-reconciler', sandboxes],
@@ -468,6 +471,8 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
         ['get secrets', namespace],
         ['list secrets', ''],
         ['create pods', namespace],
+        ['delete pods', namespace],
+        ['update pods', namespace],
         ['update pods', sandboxes],
         ['create pods --subresource=exec', sandboxes],
         ['create taidoninstances.taidon.dev', namespace],

@@ -34,6 +34,11 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* The label selector of this release's node agents (snapshot-cache Pods), as env-manager lists them. */}}
+{{- define "taidon.agentSelector" -}}
+{{- printf "app.kubernetes.io/name=%s,app.kubernetes.io/instance=%s,app.kubernetes.io/component=snapshot-cache" (include "taidon.name" .) .Release.Name -}}
+{{- end -}}
+
 {{/* The platform image. */}}
 {{- define "taidon.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
