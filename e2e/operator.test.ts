@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LaunchedPlatform, launchPlatform } from '../apps/local/test/launch.js';
 import { launchBrowser, openPage, runWithKeys, screenshot, typeInEditor } from './harness.js';
 
-// The operator page in chromium (issue 21, ADR 0038): the first admin made as the README says (sign up, then
-// start again with USER_PROFILE_ADMIN_EMAILS), signed in through the account dialog, finds "Operator" in the
+// The operator page in chromium (issue 21, ADR 0038): the first admin made as the README says (npm start with
+// TAIDON_ADMIN_EMAIL and TAIDON_ADMIN_PASSWORD), signed in through the account dialog, finds "Operator" in the
 // account menu and sees the platform's figures; a learner's run moves them while the page stays open (it asks
 // again every few seconds); a learner has no such entry.
 
@@ -50,16 +50,11 @@ describe('the operator page in chromium', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'taidon-e2e-operator-'));
     browser = await launchBrowser();
-    platform = await launchPlatform(dataDir, {}, 90_000);
-    const first = await platform.up;
-    const signup = await fetch(`${first}/api/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN_EMAIL, password: PASSWORD }),
-    });
-    expect(signup.status).toBe(201);
-    await stop(platform);
-    platform = await launchPlatform(dataDir, { USER_PROFILE_ADMIN_EMAILS: ADMIN_EMAIL }, 90_000);
+    platform = await launchPlatform(
+      dataDir,
+      { TAIDON_ADMIN_EMAIL: ADMIN_EMAIL, TAIDON_ADMIN_PASSWORD: PASSWORD },
+      90_000,
+    );
     url = await platform.up;
   }, 240_000);
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { ConfigError, createLogger } from '@taidon/kit';
+import { ensureAdmin } from './launcher/admin.js';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
 import { type ControlPlane, openControlPlane } from './launcher/control-plane.js';
 import {
@@ -88,6 +89,19 @@ async function start(): Promise<string> {
       nodeArgs: config.SERVICE_NODE_ARGS.split(' ').filter(Boolean),
       afterStop: afterStop(service, root),
     });
+  }
+  if (!closing && config.TAIDON_ADMIN_EMAIL && config.TAIDON_ADMIN_PASSWORD) {
+    const endpoint = (name: string, baseUrl: string) => ({
+      name,
+      baseUrl,
+      serviceToken: secrets.serviceToken,
+      timeoutMs: 30_000,
+    });
+    await ensureAdmin(
+      { idp: endpoint('idp', urls.idpUrl), userProfile: endpoint('user-profile', urls.userProfileUrl) },
+      { email: config.TAIDON_ADMIN_EMAIL, password: config.TAIDON_ADMIN_PASSWORD },
+      log,
+    );
   }
   return `http://${config.HOST}:${gatewayPort}`;
 }

@@ -71,6 +71,27 @@ describe('OpenID Connect through the gateway', () => {
     expect(claims.role).toBe('learner');
     const { rows } = await platform.idpPool.query('SELECT account_id FROM oidc_links WHERE subject = $1', ['gw-alice']);
     expect(rows).toEqual([{ account_id: claims.sub }]);
+    // The provider verified the email: USER_PROFILE_ADMIN_EMAILS may trust it.
+    const account = await platform.profilePool.query('SELECT email_verified FROM accounts WHERE id = $1', [claims.sub]);
+    expect(account.rows).toEqual([{ email_verified: true }]);
+  });
+
+  it('keeps an email the provider did not verify unverified, as a password sign-up’s', async () => {
+    provider.user = { sub: 'gw-carol', email: 'gw-carol@example.test', emailVerified: false };
+    const { callback, stateCookie } = await toCallback('/api/auth/oidc/start');
+    const { token } = await finish(callback, stateCookie);
+    const { rows } = await platform.profilePool.query('SELECT email, email_verified FROM accounts WHERE id = $1', [
+      decodeJwt(token).sub,
+    ]);
+    expect(rows).toEqual([{ email: 'gw-carol@example.test', email_verified: false }]);
+    const signup = await authCall(platform.gatewayUrl, 'POST', '/api/auth/signup', {
+      body: { email: 'gw-dave@example.test', password: 'correct horse battery' },
+    });
+    expect(signup.status).toBe(201);
+    const password = await platform.profilePool.query('SELECT email_verified FROM accounts WHERE id = $1', [
+      decodeJwt(signup.body.accessToken).sub,
+    ]);
+    expect(password.rows).toEqual([{ email_verified: false }]);
   });
 
   it('refuses a tampered state, and a callback in a browser that did not start the login', async () => {
@@ -95,8 +116,11 @@ describe('OpenID Connect through the gateway', () => {
     const { callback, stateCookie } = await toCallback('/api/auth/oidc/start?upgrade=true', refreshCookieOf(anonymous));
     const { token } = await finish(callback, stateCookie);
     expect(decodeJwt(token)).toMatchObject({ sub: id, role: 'learner' });
-    const { rows } = await platform.profilePool.query('SELECT role, email FROM accounts WHERE id = $1', [id]);
-    expect(rows).toEqual([{ role: 'learner', email: 'gw-bob@example.test' }]);
+    const { rows } = await platform.profilePool.query(
+      'SELECT role, email, email_verified FROM accounts WHERE id = $1',
+      [id],
+    );
+    expect(rows).toEqual([{ role: 'learner', email: 'gw-bob@example.test', email_verified: true }]);
   });
 
   it('keeps the authorization code and tokens out of every log line', () => {

@@ -8,7 +8,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // How a platform gets its first admin: user-profile started with USER_PROFILE_ADMIN_EMAILS promotes the listed
-// accounts that exist at that start, and audit-log (real, started with its own start function) records it.
+// accounts that exist at that start and whose email an identity provider verified (idp passes OIDC's
+// email_verified on), and audit-log (real, started with its own start function) records it. A password
+// sign-up's email is never verified: whoever signed up first with a listed address would have become admin.
 
 const SERVICE_TOKEN = 'first-admin-service-token';
 
@@ -78,10 +80,33 @@ describe('USER_PROFILE_ADMIN_EMAILS', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('makes the listed registered accounts admin at start while there is no admin, audited, and never a later sign-up', async () => {
+  it('never makes admin a listed email nobody verified (a password sign-up), even while there is no admin', async () => {
     await start();
-    const operator = await createAccount({ role: 'learner', email: 'Operator@Example.org' });
-    const other = await createAccount({ role: 'learner', email: 'someone@example.org' });
+    // As idp creates a password sign-up: no emailVerified.
+    const squatter = await createAccount({ role: 'learner', email: 'owner@example.org' });
+    const upgraded = await createAccount({ role: 'anonymous' });
+    const upgrade = await (profile as StartedUserProfile).app.inject({
+      method: 'POST',
+      url: `/accounts/${upgraded}/upgrade`,
+      headers: { 'x-taidon-service-token': SERVICE_TOKEN },
+      payload: { email: 'owner2@example.org' },
+    });
+    expect(upgrade.statusCode, upgrade.body).toBe(200);
+
+    await start('owner@example.org, owner2@example.org');
+    expect(await roleOf(squatter)).toBe('learner');
+    expect(await roleOf(upgraded)).toBe('learner');
+    const client = new pg.Client({ connectionString: profileDb.url });
+    await client.connect();
+    const admins = await client.query("SELECT email FROM accounts WHERE role = 'admin'").finally(() => client.end());
+    expect(admins.rows).toEqual([]);
+  }, 60_000);
+
+  it('makes the listed verified accounts admin at start while there is no admin, audited, and never a later sign-up', async () => {
+    await start();
+    // As idp creates an account from an OIDC sign-in whose provider said email_verified: true.
+    const operator = await createAccount({ role: 'learner', email: 'Operator@Example.org', emailVerified: true });
+    const other = await createAccount({ role: 'learner', email: 'someone@example.org', emailVerified: true });
     const anonymous = await createAccount({ role: 'anonymous' });
     expect(await roleOf(operator)).toBe('learner');
 
@@ -96,8 +121,8 @@ describe('USER_PROFILE_ADMIN_EMAILS', () => {
       .filter((line) => line.msg === 'made admin by USER_PROFILE_ADMIN_EMAILS');
     expect(promotedLines.map((line) => line.accountId)).toEqual([operator]);
 
-    // A stranger who signs up with a listed email after that start is a learner, and stays one.
-    const stranger = await createAccount({ role: 'learner', email: 'later@example.org' });
+    // A stranger who signs up with a listed email after that start is a learner, and stays one (verified or not).
+    const stranger = await createAccount({ role: 'learner', email: 'later@example.org', emailVerified: true });
     expect(await roleOf(stranger)).toBe('learner');
 
     // The promotion reached audit-log (the sink sends in the background: wait, generously).

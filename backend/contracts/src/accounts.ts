@@ -50,6 +50,8 @@ export const CreateAccountRequest = Type.Object(
   {
     role: Type.Union([Type.Literal('anonymous'), Type.Literal('learner')]),
     email: Type.Optional(Type.String({ maxLength: 320 })),
+    /** The identity provider vouched for the email (OIDC `email_verified: true`); a password sign-up never does. */
+    emailVerified: Type.Optional(Type.Boolean()),
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },
@@ -60,6 +62,8 @@ export type CreateAccountRequest = Static<typeof CreateAccountRequest>;
 export const UpgradeAccountRequest = Type.Object(
   {
     email: Type.String({ maxLength: 320 }),
+    /** As for CreateAccountRequest: only an identity provider's `email_verified: true`. */
+    emailVerified: Type.Optional(Type.Boolean()),
     displayName: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },

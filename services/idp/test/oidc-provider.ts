@@ -7,6 +7,8 @@ import Provider from 'oidc-provider';
 export interface ProviderUser {
   sub: string;
   email?: string;
+  /** The provider's `email_verified` claim beside the email; default true. */
+  emailVerified?: boolean;
 }
 
 /** A real OpenID Connect provider on 127.0.0.1 with one static client. */
@@ -55,7 +57,10 @@ export async function startLoopbackProvider(redirectUris: string[]): Promise<Loo
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: async (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: async () => ({ sub, ...(state.user.email ? { email: state.user.email, email_verified: true } : {}) }),
+      claims: async () => ({
+        sub,
+        ...(state.user.email ? { email: state.user.email, email_verified: state.user.emailVerified ?? true } : {}),
+      }),
     }),
   });
   const handle = provider.callback();

@@ -11,7 +11,7 @@ export const userProfileConfigSpec = {
   PORT: envInt('Port to listen on.', { default: 8085, min: 0, max: 65_535 }),
   LOG_LEVEL: envString('pino log level.', { default: 'info' }),
   USER_PROFILE_ADMIN_EMAILS: envOptional(
-    'Comma-separated emails of registered accounts made `admin` at start while the platform has no admin (its first admin: sign up, then start with your email here). Only accounts that exist at that start, and nothing once an admin exists, so a list left set gives nothing to a later sign-up; each promotion is logged and audited. Unset: nobody is promoted.',
+    'Comma-separated emails of registered accounts made `admin` at start while the platform has no admin (its first admin: sign in through the OpenID provider, then start with your email here). Only accounts whose email the provider verified (email_verified: true; a password sign-up proves nothing), that exist at that start, and nothing once an admin exists, so a list left set gives nothing to a later sign-up; each promotion is logged and audited. Unset: nobody is promoted.',
   ),
   AUDIT_LOG_URL: envOptional(
     'Base URL of audit-log: role changes this service makes itself (USER_PROFILE_ADMIN_EMAILS) go there through the outbox; unset, none are recorded.',

@@ -24,8 +24,9 @@ export function adminEmails(config: Pick<UserProfileConfig, 'USER_PROFILE_ADMIN_
 /**
  * The platform's first admin: while no account is admin, registered accounts listed in
  * USER_PROFILE_ADMIN_EMAILS become admin at start, each promotion logged and audited ('role-changed', no actor:
- * the operator's configuration did it). Only accounts that exist now, and never once an admin exists: a list
- * left in the configuration gives nothing to a stranger who signs up later with a listed email.
+ * the operator's configuration did it). Only accounts whose email an identity provider verified (a password
+ * sign-up proves nothing: anyone may sign up first with a listed address), that exist now, and never once an
+ * admin exists: a list left in the configuration gives nothing to a stranger who signs up later.
  */
 async function promoteListedAdmins(
   pool: pg.Pool,
@@ -52,7 +53,7 @@ async function promoteListedAdmins(
   if (unmatched > 0) {
     logger.info(
       { unmatched },
-      'USER_PROFILE_ADMIN_EMAILS: some emails were not promoted (no such registered account, or an admin exists)',
+      'USER_PROFILE_ADMIN_EMAILS: some emails were not promoted (no such registered account, its email not verified by an identity provider, or an admin exists)',
     );
   }
 }

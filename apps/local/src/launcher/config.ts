@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type ConfigOf, envInt, envOptional, envString, loadConfig } from '@taidon/kit';
+import { ConfigError, type ConfigOf, envInt, envOptional, envString, loadConfig } from '@taidon/kit';
 
 /** Every environment variable of the all-in-one start (`npm start`). */
 export const launcherConfigSpec = {
@@ -14,6 +14,12 @@ export const launcherConfigSpec = {
     { secret: true },
   ),
   LOG_LEVEL: envString('pino log level of every service.', { default: 'info' }),
+  TAIDON_ADMIN_EMAIL: envOptional(
+    "Email of the operator's admin account: once every service is up, a password account with TAIDON_ADMIN_PASSWORD is signed up and made admin (an existing account with this email only if that password signs it in). Give both or neither.",
+  ),
+  TAIDON_ADMIN_PASSWORD: envOptional("Password of TAIDON_ADMIN_EMAIL's account (idp's password rules apply).", {
+    secret: true,
+  }),
   SERVICE_NODE_ARGS: envString(
     "Node flags for every service process, space-separated (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`); the launcher's own flags are not passed on to them.",
     { default: '' },
@@ -26,5 +32,7 @@ export type LauncherConfig = ConfigOf<typeof launcherConfigSpec>;
 /** Reads the launcher's configuration, reporting every bad variable at once. */
 export function loadLauncherConfig(env: NodeJS.ProcessEnv = process.env): LauncherConfig {
   const config = loadConfig(launcherConfigSpec, env);
+  if ((config.TAIDON_ADMIN_EMAIL === undefined) !== (config.TAIDON_ADMIN_PASSWORD === undefined))
+    throw new ConfigError(['TAIDON_ADMIN_EMAIL and TAIDON_ADMIN_PASSWORD: give both or neither']);
   return Object.freeze({ ...config, TAIDON_DATA_DIR: resolve(config.TAIDON_DATA_DIR) });
 }

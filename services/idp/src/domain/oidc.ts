@@ -88,7 +88,7 @@ export class OidcSignIn {
     if (!state || !flow) throw new OidcStateMismatchError();
     const currentUrl = new URL(this.settings?.redirectUrl ?? '');
     currentUrl.search = params.toString();
-    const { subject, email } = await identify(config, currentUrl, { ...flow, state });
+    const { subject, email, emailVerified } = await identify(config, currentUrl, { ...flow, state });
     const claims = { sub: subject };
     const issuer = config.serverMetadata().issuer;
     const linked = await selectOidcLink(this.ctx.pool, issuer, claims.sub);
@@ -96,13 +96,16 @@ export class OidcSignIn {
       if (linked && linked !== flow.upgradeAccountId) throw new OidcAlreadyLinkedError();
       if (!linked) {
         if (!email) throw new OidcNoEmailError();
-        await this.ctx.accounts.upgrade(flow.upgradeAccountId, { email }, caller.requestId);
+        await this.ctx.accounts.upgrade(flow.upgradeAccountId, { email, emailVerified }, caller.requestId);
         await insertOidcLink(this.ctx.pool, issuer, claims.sub, flow.upgradeAccountId);
       }
       return startSession(this.ctx, flow.upgradeAccountId, undefined, caller.requestId);
     }
     if (linked) return startSession(this.ctx, linked, undefined, caller.requestId);
-    const account = await this.ctx.accounts.create({ role: 'learner', ...(email ? { email } : {}) }, caller.requestId);
+    const account = await this.ctx.accounts.create(
+      { role: 'learner', ...(email ? { email, emailVerified } : {}) },
+      caller.requestId,
+    );
     await insertOidcLink(this.ctx.pool, issuer, claims.sub, account.id);
     return startSession(this.ctx, account.id, account.role, caller.requestId);
   }
@@ -111,13 +114,15 @@ export class OidcSignIn {
 /**
  * Redeems the code (PKCE verifier, state and nonce checked by openid-client)
  * and returns the subject and email; providers that keep the email out of the
- * ID token give it at their userinfo endpoint.
+ * ID token give it at their userinfo endpoint. `emailVerified` only when the
+ * provider says `email_verified: true` where the email came from: it is what
+ * lets USER_PROFILE_ADMIN_EMAILS trust the address.
  */
 async function identify(
   config: client.Configuration,
   currentUrl: URL,
   checks: { codeVerifier: string; nonce: string; state: string },
-): Promise<{ subject: string; email: string | undefined }> {
+): Promise<{ subject: string; email: string | undefined; emailVerified: boolean }> {
   try {
     const tokens = await client.authorizationCodeGrant(config, currentUrl, {
       pkceCodeVerifier: checks.codeVerifier,
@@ -128,10 +133,15 @@ async function identify(
     const claims = tokens.claims();
     if (!claims) throw new Error('no ID token');
     let email = claims.email;
+    let verified = claims.email_verified;
     if (typeof email !== 'string' && config.serverMetadata().userinfo_endpoint) {
-      email = (await client.fetchUserInfo(config, tokens.access_token, claims.sub)).email;
+      const userInfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+      email = userInfo.email;
+      verified = userInfo.email_verified;
     }
-    return { subject: claims.sub, email: typeof email === 'string' ? email.trim().toLowerCase() : undefined };
+    return typeof email === 'string'
+      ? { subject: claims.sub, email: email.trim().toLowerCase(), emailVerified: verified === true }
+      : { subject: claims.sub, email: undefined, emailVerified: false };
   } catch (error) {
     throw new OidcFailedError(error);
   }

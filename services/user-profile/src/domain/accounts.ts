@@ -25,11 +25,16 @@ export const MAX_PAGE_SIZE = 500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Creates an account; a learner created directly (registration without an anonymous visit) counts as upgraded now. */
+/**
+ * Creates an account; a learner created directly (registration without an anonymous visit) counts as upgraded
+ * now. Its email counts as verified only when idp says its identity provider verified it.
+ */
 export function createAccount(pool: pg.Pool, request: CreateAccountRequest): Promise<Account> {
+  const email = request.email?.trim() || null;
   return insertAccount(pool, {
     role: request.role,
-    email: request.email?.trim() || null,
+    email,
+    emailVerified: email !== null && request.emailVerified === true,
     displayName: request.displayName?.trim() || null,
   });
 }
@@ -50,6 +55,7 @@ export async function effectiveQuotas(pool: pg.Pool, id: string): Promise<Quotas
 export async function upgradeAccount(pool: pg.Pool, id: string, request: UpgradeAccountRequest): Promise<Account> {
   const upgraded = await upgradeAnonymous(pool, id, {
     email: request.email.trim(),
+    emailVerified: request.emailVerified === true,
     displayName: request.displayName?.trim() || null,
   });
   if (upgraded) return upgraded;

@@ -73,16 +73,16 @@ export async function findAccount(pool: pg.Pool, id: string): Promise<Account | 
 /** Inserts an account and returns it. */
 export async function insertAccount(
   pool: pg.Pool,
-  input: { role: Role; email: string | null; displayName: string | null },
+  input: { role: Role; email: string | null; emailVerified: boolean; displayName: string | null },
 ): Promise<Account> {
   // The new row read back with its role's defaults in the same statement: one round trip per sign-up.
   const { rows } = await writing(() =>
     pool.query<AccountRecord>(
       `WITH inserted AS (
-         INSERT INTO accounts (role, email, display_name, upgraded_at)
-         VALUES ($1, $2, $3, CASE WHEN $1 = 'anonymous' THEN NULL ELSE now() END) RETURNING *)
+         INSERT INTO accounts (role, email, display_name, upgraded_at, email_verified)
+         VALUES ($1, $2, $3, CASE WHEN $1 = 'anonymous' THEN NULL ELSE now() END, $4) RETURNING *)
        ${SELECT_INSERTED}`,
-      [input.role, input.email, input.displayName],
+      [input.role, input.email, input.displayName, input.emailVerified],
     ),
   );
   if (!rows[0]) throw new Error('INSERT … RETURNING returned no row');
@@ -97,13 +97,14 @@ export async function insertAccount(
 export async function upgradeAnonymous(
   pool: pg.Pool,
   id: string,
-  input: { email: string; displayName: string | null },
+  input: { email: string; emailVerified: boolean; displayName: string | null },
 ): Promise<Account | undefined> {
   const { rowCount } = await writing(() =>
     pool.query(
-      `UPDATE accounts SET role = 'learner', email = $2, display_name = COALESCE($3, display_name), upgraded_at = now()
+      `UPDATE accounts SET role = 'learner', email = $2, display_name = COALESCE($3, display_name), upgraded_at = now(),
+              email_verified = $4
        WHERE id = $1 AND role = 'anonymous'`,
-      [id, input.email, input.displayName],
+      [id, input.email, input.displayName, input.emailVerified],
     ),
   );
   return rowCount === 0 ? undefined : findAccount(pool, id);
@@ -157,9 +158,10 @@ export async function accountExists(pool: pg.Pool, id: string): Promise<boolean>
 
 /**
  * While no account is admin, makes `admin` every registered account whose email (compared case-insensitively)
- * is in `emails`; returns each one promoted with the role it had. Once there is an admin it does nothing, so a
- * list left in the configuration cannot make a later sign-up with a listed email admin. Anonymous accounts have
- * no email.
+ * is in `emails` and was verified by an identity provider; returns each one promoted with the role it had.
+ * Once there is an admin it does nothing, so a list left in the configuration cannot make a later sign-up with
+ * a listed email admin. A password sign-up's email is never verified: anyone may sign up first with a listed
+ * address. Anonymous accounts have no email.
  */
 export async function promoteToAdmin(
   pool: pg.Pool,
@@ -169,7 +171,7 @@ export async function promoteToAdmin(
   const { rows } = await pool.query<{ id: string; email: string; previous_role: Role }>(
     `UPDATE accounts AS a SET role = 'admin'
        FROM (SELECT id, role AS previous_role FROM accounts
-              WHERE lower(email) = ANY($1::text[]) AND role <> 'admin'
+              WHERE lower(email) = ANY($1::text[]) AND email_verified AND role <> 'admin'
                 AND NOT EXISTS (SELECT 1 FROM accounts WHERE role = 'admin')
               FOR UPDATE) AS before
       WHERE a.id = before.id
