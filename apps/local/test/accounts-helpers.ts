@@ -6,7 +6,7 @@ import type { TestStack } from './stack.js';
 /** Calls the gateway as a browser would, returning status, headers and the parsed body. */
 export async function api(
   stack: TestStack,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   token: string | undefined,
   body?: unknown,

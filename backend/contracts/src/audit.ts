@@ -28,6 +28,7 @@ export const AuditAction = Type.Union([
   Type.Literal('project-pushed'),
   Type.Literal('exercise-published'),
   Type.Literal('exercise-unpublished'),
+  Type.Literal('exercise-updated'),
 ]);
 export type AuditAction = Static<typeof AuditAction>;
 

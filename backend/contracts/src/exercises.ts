@@ -16,6 +16,8 @@ export const MAX_EXERCISE_TASK_CHARS = 64 * 1024;
 export const MAX_EXERCISE_SOLUTION_CHARS = 64 * 1024;
 /** Characters of the start state's SQL, and of each hidden dataset's. */
 export const MAX_EXERCISE_STATE_SQL_CHARS = 1024 * 1024;
+/** Characters of a write exercise's check query. */
+export const MAX_EXERCISE_CHECK_CHARS = 64 * 1024;
 /** Hidden datasets one exercise may have. */
 export const MAX_EXERCISE_DATASETS = 8;
 /** Mutants an author may mark equivalent (the generator makes at most 60). */
@@ -26,9 +28,34 @@ export const MAX_EXERCISE_BODY_BYTES = 12 * 1024 * 1024;
 const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$';
 const DATASET_NAME_PATTERN = '^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$';
 
-/** How answers compare with the reference (query exercises). */
+/** Tables a write exercise compares row by row: `table` or `schema.table`, lower-case as PostgreSQL folds them. */
+export const MAX_COMPARED_TABLES = 16;
+const TABLE_NAME_PATTERN = '^[a-z_][a-z0-9_]{0,62}(?:\\.[a-z_][a-z0-9_]{0,62})?$';
+
+/** How answers compare with the reference: a query's result set, or the state a write or DDL answer leaves. */
 export const ExerciseCompare = Type.Object(
   {
+    tables: Type.Optional(
+      Type.Array(Type.String({ pattern: TABLE_NAME_PATTERN }), {
+        maxItems: MAX_COMPARED_TABLES,
+        description:
+          'Write exercises: tables compared row by row after the answer (at most 10 000 rows each); every other table of `public` is compared by its digest (nothing else may change).',
+      }),
+    ),
+    schema: Type.Optional(
+      Type.Boolean({
+        description:
+          'Write and DDL exercises: also compare columns (type, NOT NULL, default), constraints and indexes from the catalog, without their names.',
+      }),
+    ),
+    check: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_EXERCISE_CHECK_CHARS,
+        description:
+          'Write exercises: one SELECT run after the answer (and after the reference), its result compared as a query answer is.',
+      }),
+    ),
     ordered: Type.Optional(
       Type.Boolean({ description: 'Row order counts; default: only when the reference has an ORDER BY.' }),
     ),
@@ -42,6 +69,14 @@ export const ExerciseCompare = Type.Object(
   { additionalProperties: false },
 );
 export type ExerciseCompare = Static<typeof ExerciseCompare>;
+
+/**
+ * `query`: the answer's result set is compared; `write`: the state the answer leaves (named tables, the
+ * other tables' digests, the catalog with `schema`, a check query). Default: `write` when `compare` names
+ * tables, a check or the schema, else `query`.
+ */
+export const ExerciseKind = Type.Union([Type.Literal('query'), Type.Literal('write')]);
+export type ExerciseKind = Static<typeof ExerciseKind>;
 
 /** A hidden dataset: SQL run after the start state that builds another state of the same schema. */
 export const ExerciseDataset = Type.Object(
@@ -59,6 +94,7 @@ export const CreateExerciseRequest = Type.Object(
     slug: Type.String({ pattern: SLUG_PATTERN, description: 'Unique name in URLs: lower-case letters, digits, `-`.' }),
     title: Type.String({ minLength: 1, maxLength: MAX_EXERCISE_TITLE_CHARS }),
     task: Type.String({ minLength: 1, maxLength: MAX_EXERCISE_TASK_CHARS, description: 'The task, in Markdown.' }),
+    kind: Type.Optional(ExerciseKind),
     setup: Type.Object(
       {
         sql: Type.String({
@@ -71,7 +107,8 @@ export const CreateExerciseRequest = Type.Object(
     solution: Type.String({
       minLength: 1,
       maxLength: MAX_EXERCISE_SOLUTION_CHARS,
-      description: 'The reference solution: one SELECT.',
+      description:
+        'The reference solution: one SELECT (query exercises), or the statements a write or DDL exercise asks for.',
     }),
     datasets: Type.Optional(
       Type.Array(ExerciseDataset, {
@@ -135,7 +172,7 @@ export const PublishedExercise = Type.Object(
     slug: Type.String(),
     title: Type.String(),
     task: Type.String(),
-    kind: Type.Literal('query'),
+    kind: ExerciseKind,
     setup: Type.Object({ sql: Type.String() }, { additionalProperties: false }),
     status: Type.Literal('published'),
     publishedAt: Type.String({ format: 'date-time' }),
@@ -151,7 +188,7 @@ export const AuthoredExercise = Type.Object(
     slug: Type.String(),
     title: Type.String(),
     task: Type.String(),
-    kind: Type.Literal('query'),
+    kind: ExerciseKind,
     setup: Type.Object({ sql: Type.String() }, { additionalProperties: false }),
     solution: Type.String(),
     datasets: Type.Array(ExerciseDataset),
@@ -201,7 +238,10 @@ export type AttemptRequest = Static<typeof AttemptRequest>;
 const Row = Type.Array(Type.Union([Type.String(), Type.Null()]));
 const Columns = Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: false }));
 
-/** The verdict on one dataset: passed, or why not, with at most a few rows of each side (2 on a hidden dataset). */
+/**
+ * The verdict on one dataset: passed, or why not, with at most a few rows of each side (2 on a hidden dataset).
+ * A write exercise fails by `schema` or `tables` (the state it left), or as a query does by its check query.
+ */
 export const AttemptCheck = Type.Object(
   {
     dataset: Type.String({
@@ -215,6 +255,8 @@ export const AttemptCheck = Type.Object(
         Type.Literal('order'),
         Type.Literal('error'),
         Type.Literal('time-limit'),
+        Type.Literal('schema'),
+        Type.Literal('tables'),
       ]),
     ),
     message: Type.Optional(Type.String()),
@@ -227,6 +269,36 @@ export const AttemptCheck = Type.Object(
       Type.Object(
         { row: Type.Integer({ minimum: 1 }), expected: Type.Optional(Row), actual: Type.Optional(Row) },
         { additionalProperties: false },
+      ),
+    ),
+    tables: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            table: Type.String(),
+            missingCount: Type.Integer({ minimum: 0 }),
+            extraCount: Type.Integer({ minimum: 0 }),
+            missingRows: Type.Array(Type.String(), { description: 'A few expected rows, as record text.' }),
+            extraRows: Type.Array(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Write exercises: the named tables whose rows differ from what the reference leaves.' },
+      ),
+    ),
+    otherChanges: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Write exercises: tables the task leaves as they were that the answer changed, created or dropped.',
+      }),
+    ),
+    schema: Type.Optional(
+      Type.Object(
+        { missing: Type.Array(Type.String()), extra: Type.Array(Type.String()) },
+        {
+          additionalProperties: false,
+          description: 'Write and DDL exercises: catalog lines the answer lacks and has too many (at most 10 each).',
+        },
       ),
     ),
     error: Type.Optional(
@@ -292,3 +364,48 @@ export const ProgressList = Type.Array(
   { maxItems: MAX_EXERCISE_LIST },
 );
 export type ProgressList = Static<typeof ProgressList>;
+
+/** `PUT /api/exercises/{id}`: the exercise as a whole, validated as `POST` validates it. */
+export const UpdateExerciseRequest = CreateExerciseRequest;
+export type UpdateExerciseRequest = CreateExerciseRequest;
+
+/** Groups of wrong answers `GET /api/exercises/{id}/stats` answers at most. */
+export const MAX_WRONG_ANSWER_GROUPS = 10;
+
+/** `GET /api/exercises/{id}/stats`: how learners fare, and the most common wrong results (author and admins). */
+export const ExerciseStats = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    attempts: Type.Integer({ minimum: 0 }),
+    learners: Type.Integer({ minimum: 0, description: 'Distinct accounts that attempted it.' }),
+    solved: Type.Integer({ minimum: 0, description: 'Distinct accounts with a passing attempt.' }),
+    solveRate: Type.Number({ minimum: 0, maximum: 1, description: 'solved / learners; 0 when nobody attempted.' }),
+    wrongAnswers: Type.Array(
+      Type.Object(
+        {
+          digest: Type.String({
+            description:
+              'What the answers of the group returned on every dataset (their verdict and a digest of their result or state per dataset): answers written differently that returned the same fall in one group.',
+          }),
+          attempts: Type.Integer({ minimum: 1 }),
+          learners: Type.Integer({ minimum: 1 }),
+          lastAt: Type.String({ format: 'date-time' }),
+          example: Type.Object(
+            {
+              sql: Type.String({ description: 'The first answer of the group.' }),
+              checks: Type.Array(AttemptCheck),
+            },
+            { additionalProperties: false },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        maxItems: MAX_WRONG_ANSWER_GROUPS,
+        description: 'The most common wrong results, most attempts first, so one hint can answer a whole group.',
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ExerciseStats = Static<typeof ExerciseStats>;

@@ -22,6 +22,15 @@ export const EXERCISES_ERROR_CODES = {
   },
   EXERCISES_SLUG_TAKEN: { status: 409, meaning: 'Another exercise already has this slug.' },
   EXERCISES_DATASET_NAMES: { status: 422, meaning: 'Two hidden datasets have the same name (`name`).' },
+  EXERCISES_COMPARE_KIND: {
+    status: 422,
+    meaning:
+      'A query exercise (`kind: query`) asks for a state comparison (`compare.tables`, `schema` or `check`), which only write exercises have.',
+  },
+  EXERCISES_CHECK_NOT_A_QUERY: {
+    status: 422,
+    meaning: 'A write exercise’s check query (`compare.check`) does not parse as exactly one SELECT (`cause`).',
+  },
   EXERCISES_SETUP_FAILED: {
     status: 422,
     meaning:

@@ -11,6 +11,8 @@ export interface ExerciseMetrics {
   publishSeconds: Histogram<'outcome'>;
   /** Mutants publishes measured, by result. */
   mutants: Counter<'result'>;
+  /** Exercises changed by PUT, by the status they had (a published one keeps serving its publication). */
+  updates: Counter<'status'>;
 }
 
 /** Registers the exercises service's series on `registry` (the one `/metrics` serves). */
@@ -47,6 +49,12 @@ export function createExerciseMetrics(registry: Registry): ExerciseMetrics {
       name: 'taidon_exercise_mutants_total',
       help: 'Mutants of references measured by publishes, by result (killed, survived, stillborn, equivalent, unmeasured).',
       labelNames: ['result'],
+      registers,
+    }),
+    updates: new Counter({
+      name: 'taidon_exercise_updates_total',
+      help: 'Exercises changed by PUT, by the status they had (draft, published).',
+      labelNames: ['status'],
       registers,
     }),
   };

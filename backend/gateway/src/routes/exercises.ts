@@ -5,11 +5,13 @@ import {
   CreateExerciseRequest,
   ExerciseIdParams,
   ExerciseList,
+  ExerciseStats,
   ExerciseView,
   MAX_EXERCISE_BODY_BYTES,
   Problem,
   ProgressList,
   PublishResult,
+  UpdateExerciseRequest,
 } from '@taidon/contracts';
 import type { ServiceEndpoint } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
@@ -51,7 +53,7 @@ export function registerExerciseRoutes(
       bodyLimit: MAX_EXERCISE_BODY_BYTES,
       schema: {
         summary:
-          'Author a query exercise as a draft (instructors and admins): a start state, the task in Markdown, a reference solution, hidden datasets and how answers compare.',
+          'Author an exercise as a draft (instructors and admins): a start state, the task in Markdown, a reference solution, hidden datasets and how answers compare.',
         tags,
         security,
         body: CreateExerciseRequest,
@@ -99,6 +101,31 @@ export function registerExerciseRoutes(
     },
     async (request, reply) => forward(exercises(), request, reply, `/exercises/${request.params.id}`),
   );
+  app.put<{ Params: ExerciseIdParams; Body: UpdateExerciseRequest }>(
+    '/api/exercises/:id',
+    {
+      preHandler: authors,
+      bodyLimit: MAX_EXERCISE_BODY_BYTES,
+      schema: {
+        summary:
+          'Change an exercise as a whole (its author or an admin), validated as POST validates it. A published exercise keeps serving its current publication to learners and attempts until it is published again, which measures and publishes the change.',
+        tags,
+        security,
+        params: ExerciseIdParams,
+        body: UpdateExerciseRequest,
+        response: {
+          200: AuthoredExercise,
+          401: Problem,
+          403: Problem,
+          404: Problem,
+          409: Problem,
+          413: Problem,
+          422: Problem,
+        },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, `/exercises/${request.params.id}`, request.body),
+  );
   app.post<{ Params: ExerciseIdParams }>(
     '/api/exercises/:id/publish',
     {
@@ -133,5 +160,20 @@ export function registerExerciseRoutes(
     },
     async (request, reply) =>
       forward(exercises(), request, reply, `/exercises/${request.params.id}/attempts`, request.body),
+  );
+  app.get<{ Params: ExerciseIdParams }>(
+    '/api/exercises/:id/stats',
+    {
+      preHandler: authors,
+      schema: {
+        summary:
+          'How learners fare on an exercise (its author or an admin): attempts, learners, solve rate, and the 10 most common wrong results, grouped by what they returned on every dataset, each with its count and one example answer with its verdict.',
+        tags,
+        security,
+        params: ExerciseIdParams,
+        response: { 200: ExerciseStats, 401: Problem, 403: Problem, 404: Problem },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, `/exercises/${request.params.id}/stats`),
   );
 }

@@ -1,4 +1,5 @@
-import type { AttemptCheck } from '@taidon/contracts';
+import { createHash } from 'node:crypto';
+import type { AttemptCheck, SqlRunnerApi } from '@taidon/contracts';
 import { datasetTail, type ThrowawayQueries } from '../clients/sql-runner.js';
 import { compareResults, type ResultCompareOptions } from './compare/compare-results.js';
 import { planReference } from './compare/reference-order.js';
@@ -32,7 +33,12 @@ export async function gradeAttempt(
   grader: ThrowawayQueries,
   exercise: GradedExercise,
   sql: string,
-  settings: { as: { accountId: string; role: string; requestId?: string }; timeoutMs: number },
+  settings: {
+    as: { accountId: string; role: string; requestId?: string };
+    timeoutMs: number;
+    /** Told, per dataset, a digest of what the answer returned there (its rows as a multiset, or its error). */
+    onDigest?: (index: number, digest: string) => void;
+  },
 ): Promise<AttemptCheck[]> {
   const plan = planReference(exercise.solution);
   const datasets = [undefined, ...exercise.datasets];
@@ -48,6 +54,7 @@ export async function gradeAttempt(
     );
     const result = answer.results[0];
     if (!result) throw new Error('sql-runner answered no result for the one statement sent');
+    settings.onDigest?.(i, resultDigest(result));
     if (!result.ok) {
       const { sqlstate, message, line, column, timedOut } = result.error;
       return {
@@ -71,4 +78,12 @@ export async function gradeAttempt(
   };
   await Promise.all(Array.from({ length: Math.min(DATASETS_AT_ONCE, datasets.length) }, worker));
   return checks;
+}
+
+/** What a query answer returned on one dataset, as a digest: its column types and rows (a multiset), or its error. */
+function resultDigest(result: SqlRunnerApi.ThrowawayQueryResult): string {
+  const shown = result.ok
+    ? [result.columns.map((c) => c.type), result.rows.map((r) => JSON.stringify(r)).sort(), result.truncated]
+    : { error: result.error.timedOut ? 'time-limit' : result.error.sqlstate };
+  return createHash('sha256').update(JSON.stringify(shown)).digest('hex').slice(0, 32);
 }

@@ -1,7 +1,7 @@
 import {
   AttemptRequest,
   AttemptResult,
-  type AuthoredExercise,
+  AuthoredExercise,
   CreateExerciseRequest,
   ExerciseIdParams,
   ExerciseList,
@@ -11,26 +11,31 @@ import {
   ProgressList,
   type PublishedExercise,
   PublishResult,
+  UpdateExerciseRequest,
 } from '@taidon/contracts';
 import { ACCOUNT_HEADER, type AuditSink, ROLE_HEADER } from '@taidon/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { ThrowawayQueries } from '../clients/sql-runner.js';
 import { gradeAttempt } from '../domain/attempt.js';
-import { planReference } from '../domain/compare/reference-order.js';
+import { validateExercise } from '../domain/authoring.js';
 import { type MeasureSettings, measureExercise } from '../domain/publish.js';
+import { gradeWriteAttempt, measureWriteExercise, verdictDigest, type WriteReference } from '../domain/write.js';
 import { ExercisesError } from '../errors.js';
 import { type ExerciseMetrics, observed } from '../metrics.js';
+import { updateExercise } from '../store/drafts.js';
 import {
   currentPublication,
   insertExercise,
   listExercises,
+  type PublishedContent,
   progressOf,
   publish,
   recordAttempt,
   selectExercise,
   storeReport,
 } from '../store/exercises.js';
+import { registerStatsRoute } from './stats.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Roles that author exercises. */
@@ -66,14 +71,20 @@ function requireAuthor(caller: Caller): void {
 const seesAll = (exercise: AuthoredExercise, caller: Caller) =>
   caller.role === 'admin' || (AUTHORS.has(caller.role) && exercise.authorId === caller.accountId);
 
-function learnerView(exercise: AuthoredExercise): PublishedExercise {
+/** What learners are shown and graded on: the current publication's content (a PUT since changes the draft only). */
+function publishedContent(exercise: AuthoredExercise, content: PublishedContent | undefined): PublishedContent {
+  return content ?? exercise;
+}
+
+function learnerView(exercise: AuthoredExercise, content?: PublishedContent): PublishedExercise {
+  const shown = publishedContent(exercise, content);
   return {
     id: exercise.id,
     slug: exercise.slug,
-    title: exercise.title,
-    task: exercise.task,
-    kind: exercise.kind,
-    setup: exercise.setup,
+    title: shown.title,
+    task: shown.task,
+    kind: shown.kind,
+    setup: shown.setup,
     status: 'published',
     publishedAt: exercise.publishedAt as string,
   };
@@ -104,20 +115,42 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
     async (request, reply) => {
       const caller = callerOf(request);
       requireAuthor(caller);
-      const names = new Set<string>();
-      for (const dataset of request.body.datasets ?? []) {
-        if (names.has(dataset.name)) {
-          throw new ExercisesError('EXERCISES_DATASET_NAMES', `Two hidden datasets are named ${dataset.name}.`, {
-            details: { name: dataset.name },
-          });
-        }
-        names.add(dataset.name);
-      }
-      // A reference that does not parse, or is not one SELECT, is refused before anything is stored.
-      planReference(request.body.solution);
+      // A reference that does not parse (a query's: is not one SELECT) is refused before anything is stored.
+      validateExercise(request.body);
       const exercise = await insertExercise(pool, caller.accountId, request.body);
       reply.code(201);
       return exercise;
+    },
+  );
+
+  app.put<{ Params: ExerciseIdParams; Body: UpdateExerciseRequest }>(
+    '/exercises/:id',
+    {
+      schema: { params: ExerciseIdParams, body: UpdateExerciseRequest, response: { 200: AuthoredExercise } },
+      bodyLimit: MAX_EXERCISE_BODY_BYTES,
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      requireAuthor(caller);
+      const exercise = await selectExercise(pool, request.params.id);
+      if (!exercise || (!seesAll(exercise, caller) && exercise.status !== 'published')) {
+        throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+      }
+      if (!seesAll(exercise, caller)) {
+        throw new ExercisesError('EXERCISES_FORBIDDEN', "Only the exercise's author or an admin changes it.");
+      }
+      validateExercise(request.body);
+      const updated = await updateExercise(pool, exercise.id, request.body);
+      if (!updated) throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+      deps.audit?.record({
+        action: 'exercise-updated',
+        accountId: caller.accountId,
+        target: exercise.id,
+        requestId: request.id,
+        detail: { slug: updated.slug, status: updated.status },
+      });
+      deps.metrics.updates.inc({ status: exercise.status });
+      return updated;
     },
   );
 
@@ -138,7 +171,8 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
       const caller = callerOf(request);
       const exercise = await selectExercise(pool, request.params.id);
       if (exercise && seesAll(exercise, caller)) return exercise;
-      if (exercise?.status === 'published') return learnerView(exercise);
+      if (exercise?.status === 'published')
+        return learnerView(exercise, (await currentPublication(pool, exercise.id))?.content);
       throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
     },
   );
@@ -172,19 +206,27 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
             );
           }
           publishing++;
-          let measured: Awaited<ReturnType<typeof measureExercise>>;
+          let measured: {
+            report: Awaited<ReturnType<typeof measureExercise>>['report'];
+            references: unknown[];
+            layerKeys: string[];
+          };
           try {
-            measured = await measureExercise(
-              deps.grader,
-              {
-                setupSql: exercise.setup.sql,
-                solution: exercise.solution,
-                datasets: exercise.datasets,
-                compare: exercise.compare,
-                equivalentMutants: exercise.equivalentMutants,
-              },
-              { ...deps.settings, as: { accountId: caller.accountId, role: caller.role, requestId: request.id } },
-            );
+            const measuredExercise = {
+              setupSql: exercise.setup.sql,
+              solution: exercise.solution,
+              datasets: exercise.datasets,
+              compare: exercise.compare,
+              equivalentMutants: exercise.equivalentMutants,
+            };
+            const settings = {
+              ...deps.settings,
+              as: { accountId: caller.accountId, role: caller.role, requestId: request.id },
+            };
+            measured =
+              exercise.kind === 'write'
+                ? await measureWriteExercise(deps.grader, measuredExercise, settings)
+                : await measureExercise(deps.grader, measuredExercise, settings);
           } finally {
             publishing--;
           }
@@ -205,7 +247,16 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
               { details: { score: report.score, minKillScore: exercise.minKillScore, report } },
             );
           }
-          const publishedAt = await publish(pool, exercise.id, caller.accountId, report, references);
+          const { title, task, kind, setup, solution, datasets, compare } = exercise;
+          const publishedAt = await publish(pool, exercise.id, caller.accountId, report, references, {
+            title,
+            task,
+            kind,
+            setup,
+            solution,
+            datasets,
+            compare,
+          });
           deps.audit?.record({
             action: 'exercise-published',
             accountId: caller.accountId,
@@ -234,21 +285,33 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
             exercise?.status === 'published' ? await currentPublication(pool, exercise.id) : undefined;
           if (!exercise || !publication)
             throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
-          const checks = await gradeAttempt(
-            deps.grader,
-            {
-              setupSql: exercise.setup.sql,
-              solution: exercise.solution,
-              datasets: exercise.datasets,
-              compare: exercise.compare,
-              references: publication.references,
-            },
-            request.body.sql,
-            {
-              as: { accountId: caller.accountId, role: caller.role, requestId: request.id },
-              timeoutMs: deps.attemptTimeoutMs,
-            },
-          );
+          // Graded on what was published: a PUT since then changes the draft, not this.
+          const graded = publishedContent(exercise, publication.content);
+          const gradedExercise = {
+            setupSql: graded.setup.sql,
+            solution: graded.solution,
+            datasets: graded.datasets,
+            compare: graded.compare,
+            equivalentMutants: [],
+          };
+          const as = { accountId: caller.accountId, role: caller.role, requestId: request.id };
+          let checks: Awaited<ReturnType<typeof gradeAttempt>>;
+          let digests: string[] = [];
+          if (graded.kind === 'write') {
+            ({ checks, digests } = await gradeWriteAttempt(
+              deps.grader,
+              { ...gradedExercise, references: publication.references as WriteReference[] },
+              request.body.sql,
+              { as, timeoutMs: deps.attemptTimeoutMs, startSampleRows: 3, hiddenSampleRows: 2 },
+            ));
+          } else {
+            checks = await gradeAttempt(
+              deps.grader,
+              { ...gradedExercise, references: publication.references },
+              request.body.sql,
+              { as, timeoutMs: deps.attemptTimeoutMs, onDigest: (i, digest) => (digests[i] = digest) },
+            );
+          }
           const passed = checks.every((c) => c.passed);
           const totalMs = Math.round(performance.now() - started);
           const id = await recordAttempt(pool, {
@@ -259,9 +322,16 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
             passed,
             checks,
             totalMs,
+            verdictDigest: verdictDigest(checks, digests),
           });
           return { id, passed, checks, timings: { totalMs } };
         },
       ),
   );
+
+  registerStatsRoute(app, pool, {
+    authorOnly: (exercise, caller) => seesAll(exercise, caller),
+    callerOf,
+    requireAuthor,
+  });
 }

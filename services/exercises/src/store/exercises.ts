@@ -1,11 +1,13 @@
 import type {
   AuthoredExercise,
   CreateExerciseRequest,
+  ExerciseKind,
   ExerciseSummary,
   MutationReport,
   ProgressList,
 } from '@taidon/contracts';
 import type pg from 'pg';
+import { exerciseKind } from '../domain/authoring.js';
 import { ExercisesError } from '../errors.js';
 
 /** SQLSTATE of a unique violation: the slug is taken. */
@@ -16,6 +18,7 @@ interface ExerciseRow {
   slug: string;
   title: string;
   task_md: string;
+  kind: ExerciseKind;
   setup_sql: string;
   solution: string;
   compare: AuthoredExercise['compare'];
@@ -41,7 +44,7 @@ function toExercise(row: ExerciseRow): AuthoredExercise {
     slug: row.slug,
     title: row.title,
     task: row.task_md,
-    kind: 'query',
+    kind: row.kind,
     setup: { sql: row.setup_sql },
     solution: row.solution,
     datasets: row.datasets,
@@ -66,8 +69,8 @@ export async function insertExercise(
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO exercises (slug, title, task_md, setup_sql, solution, compare, min_kill_score, equivalent_mutants, author_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      `INSERT INTO exercises (slug, title, task_md, setup_sql, solution, compare, min_kill_score, equivalent_mutants, author_id, kind)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
       [
         body.slug,
         body.title,
@@ -78,6 +81,7 @@ export async function insertExercise(
         body.minKillScore ?? 0,
         body.equivalentMutants ?? [],
         authorId,
+        exerciseKind(body),
       ],
     );
     const id = rows[0]?.id as string;
@@ -115,6 +119,12 @@ export async function storeReport(pool: pg.Pool, id: string, report: MutationRep
   await pool.query('UPDATE exercises SET report = $2 WHERE id = $1', [id, JSON.stringify(report)]);
 }
 
+/** What a publication fixes of its exercise: a PUT after it changes the draft, not what learners are graded on. */
+export type PublishedContent = Pick<
+  AuthoredExercise,
+  'title' | 'task' | 'kind' | 'setup' | 'solution' | 'datasets' | 'compare'
+>;
+
 /** Marks the exercise published with its report and records the publication; answers when. */
 export async function publish(
   pool: pg.Pool,
@@ -122,6 +132,8 @@ export async function publish(
   by: string,
   report: MutationReport,
   references: unknown[],
+  /** What is published (title, task, kind, setup, solution, datasets, compare): attempts and learners read it. */
+  content?: PublishedContent,
 ): Promise<Date> {
   const client = await pool.connect();
   try {
@@ -131,9 +143,9 @@ export async function publish(
       [id, JSON.stringify(report)],
     );
     await client.query(
-      `INSERT INTO publications (exercise_id, version, published_by, report, reference_results)
-       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4 FROM publications WHERE exercise_id = $1`,
-      [id, by, JSON.stringify(report), JSON.stringify(references)],
+      `INSERT INTO publications (exercise_id, version, published_by, report, reference_results, content)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM publications WHERE exercise_id = $1`,
+      [id, by, JSON.stringify(report), JSON.stringify(references), content ? JSON.stringify(content) : null],
     );
     await client.query('COMMIT');
     return rows[0]?.published_at as Date;
@@ -152,15 +164,19 @@ export async function currentPublication(
 ): Promise<
   | {
       version: number;
-      references: { name: string; columns: { name: string; type: string }[]; rows: (string | null)[][] }[];
+      references: never[];
+      /** What was published; undefined for publications older than this record (they read the exercise's row). */
+      content?: PublishedContent;
     }
   | undefined
 > {
-  const { rows } = await pool.query<{ version: number; reference_results: never[] }>(
-    'SELECT version, reference_results FROM publications WHERE exercise_id = $1 ORDER BY version DESC LIMIT 1',
+  const { rows } = await pool.query<{ version: number; reference_results: never[]; content: PublishedContent | null }>(
+    'SELECT version, reference_results, content FROM publications WHERE exercise_id = $1 ORDER BY version DESC LIMIT 1',
     [id],
   );
-  return rows[0] ? { version: rows[0].version, references: rows[0].reference_results } : undefined;
+  const row = rows[0];
+  if (!row) return undefined;
+  return { version: row.version, references: row.reference_results, ...(row.content ? { content: row.content } : {}) };
 }
 
 /** Records an attempt and the account's progress on the exercise (attempts, first solved at); answers its id. */
@@ -174,14 +190,16 @@ export async function recordAttempt(
     passed: boolean;
     checks: unknown;
     totalMs: number;
+    /** What it returned on every dataset, so wrong answers group by result. */
+    verdictDigest?: string;
   },
 ): Promise<string> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO attempts (exercise_id, publication, account_id, sql, passed, checks, total_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      `INSERT INTO attempts (exercise_id, publication, account_id, sql, passed, checks, total_ms, verdict_digest)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
       [
         attempt.exerciseId,
         attempt.publication,
@@ -190,6 +208,7 @@ export async function recordAttempt(
         attempt.passed,
         JSON.stringify(attempt.checks),
         attempt.totalMs,
+        attempt.verdictDigest ?? null,
       ],
     );
     await client.query(
