@@ -9,6 +9,7 @@ import {
   type InstanceResources,
   type InstanceState,
   LAST_USED_ANNOTATION,
+  retryTooManyRequests,
   TAIDON_GROUP,
   TAIDON_KIND,
   TAIDON_VERSION,
@@ -66,10 +67,9 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
 
   async function read(instanceId: string): Promise<TaidonInstance> {
     try {
-      return (await custom.getNamespacedCustomObject({
-        ...coordinates(namespace),
-        name: instanceId,
-      })) as TaidonInstance;
+      return (await retryTooManyRequests(() =>
+        custom.getNamespacedCustomObject({ ...coordinates(namespace), name: instanceId }),
+      )) as TaidonInstance;
     } catch (error) {
       if (apiStatus(error) === 404) throw new InstanceNotFoundError(instanceId);
       throw error;
@@ -152,7 +152,7 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
         },
       };
       try {
-        await custom.createNamespacedCustomObject({ ...coordinates(namespace), body });
+        await retryTooManyRequests(() => custom.createNamespacedCustomObject({ ...coordinates(namespace), body }));
       } catch (error) {
         if (isQuotaRefusal(error)) throw new NamespaceQuotaError(request.instanceId, apiMessage(error));
         throw error;
@@ -235,10 +235,9 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       return view(await read(instanceId));
     },
     async list(labelSelector?: string): Promise<KubernetesInstanceView[]> {
-      const list = (await custom.listNamespacedCustomObject({
-        ...coordinates(namespace),
-        ...(labelSelector ? { labelSelector } : {}),
-      })) as { items: TaidonInstance[] };
+      const list = (await retryTooManyRequests(() =>
+        custom.listNamespacedCustomObject({ ...coordinates(namespace), ...(labelSelector ? { labelSelector } : {}) }),
+      )) as { items: TaidonInstance[] };
       return list.items.map(view);
     },
   };

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { SERVICE_TOKEN_HEADER } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { loadSnapshotCacheConfig, type StartedSnapshotCache, startSnapshotCache } from '@taidon/snapshot-cache';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlaneInfo, skipReason } from '../../../../e2e/k8s/control-plane.js';
 import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import { loadEnvManagerConfig } from '../../src/config.js';
+import { podAgents } from '../../src/runtimes/kubernetes/agents.js';
 import { coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
 import { type StartedEnvManager, startEnvManager } from '../../src/start.js';
 import { sandboxNamespace, until } from '../helpers/kubernetes.js';
@@ -174,7 +175,7 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
       layerKey: K3,
       layerKeys: [K1, K2, K3],
     });
-    expect(created.statusCode, created.body).toBe(201);
+    expect(created.statusCode, `${created.body}\n${lines().filter((l) => l.includes('"level":50')).join('\n')}`).toBe(201);
     const info = created.json();
     console.log(`create → Ready on a kwok node through env-manager's route: ${info.readyMs} ms`);
     expect(info).toMatchObject({ state: 'Running', port: 5432, layerKey: K2, currentKey: K2, source: 'clone' });
@@ -265,6 +266,91 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     expect(await readdir(join(a.root, 'volumes'))).toEqual([]);
     expect(await readdir(join(b.root, 'volumes'))).toEqual([]);
   }, 180_000);
+
+  it('finds the node agents as the Ready Pods of its selector, by nodeName and podIP, as an account that may only read Pods there', async () => {
+    const platform = `em-agents-${process.pid}`;
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    await core.createNamespace({ body: { metadata: { name: platform } } });
+    try {
+      await until('the default service account', () =>
+        core.readNamespacedServiceAccount({ name: 'default', namespace: platform }),
+      );
+      // The chart's Role for env-manager in the release namespace: Pods, get and list.
+      await core.createNamespacedServiceAccount({ namespace: platform, body: { metadata: { name: 'env-manager' } } });
+      await rbac.createNamespacedRole({
+        namespace: platform,
+        body: {
+          metadata: { name: 'node-agents' },
+          rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
+        },
+      });
+      await rbac.createNamespacedRoleBinding({
+        namespace: platform,
+        body: {
+          metadata: { name: 'node-agents' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'node-agents' },
+          subjects: [{ kind: 'ServiceAccount', name: 'env-manager', namespace: platform }],
+        },
+      });
+      const token = await core.createNamespacedServiceAccountToken({
+        name: 'env-manager',
+        namespace: platform,
+        body: { spec: { audiences: [], expirationSeconds: 3600 } },
+      });
+      const reader = new KubeConfig();
+      reader.loadFromOptions({
+        clusters: [{ name: 'test', server: plane.server, caFile: admin.getCurrentCluster()?.caFile ?? '' }],
+        users: [{ name: 'env-manager', token: token.status?.token }],
+        contexts: [{ name: 'test', cluster: 'test', user: 'env-manager' }],
+        currentContext: 'test',
+      });
+      const agentPod = (name: string, node: string, component: string) => ({
+        metadata: {
+          name,
+          labels: { 'app.kubernetes.io/instance': 'taidon', 'app.kubernetes.io/component': component },
+        },
+        spec: { nodeName: node, containers: [{ name: 'agent', image: 'taidon/platform:test' }] },
+      });
+      const [n0, n1] = plane.nodes as [string, string];
+      for (const [name, node, component] of [
+        ['agent-0', n0, 'snapshot-cache'],
+        ['agent-1', n1, 'snapshot-cache'],
+        ['runner-0', n0, 'sql-runner'],
+      ] as const) {
+        await core.createNamespacedPod({ namespace: platform, body: agentPod(name, node, component) });
+      }
+      const directory = podAgents({
+        kubeConfig: reader,
+        namespace: platform,
+        selector: 'app.kubernetes.io/instance=taidon,app.kubernetes.io/component=snapshot-cache',
+        port: 8080,
+        logger,
+        refreshMs: 0,
+      });
+      const both = await until('both agents Running and Ready', async () => {
+        const found = await directory.agents();
+        return found.length === 2 ? found : undefined;
+      });
+      const ips = new Map<string, string>();
+      for (const name of ['agent-0', 'agent-1']) {
+        const pod = await core.readNamespacedPod({ name, namespace: platform });
+        ips.set(pod.spec?.nodeName ?? '', pod.status?.podIP ?? '');
+      }
+      expect(both).toEqual([
+        { node: n0, url: `http://${ips.get(n0)}:8080` },
+        { node: n1, url: `http://${ips.get(n1)}:8080` },
+      ]);
+      // An agent going away leaves the list at the next read.
+      await core.deleteNamespacedPod({ name: 'agent-1', namespace: platform, gracePeriodSeconds: 0 });
+      const left = await until('agent-1 gone from the list', async () => {
+        const found = await directory.agents();
+        return found.length === 1 ? found : undefined;
+      });
+      expect(left.map((a) => a.node)).toEqual([n0]);
+    } finally {
+      await core.deleteNamespace({ name: platform }).catch(() => undefined);
+    }
+  }, 120_000);
 
   it('answers ENV_MANAGER_NOT_ON_THIS_RUNTIME for what the kubernetes runtime does not do yet', async () => {
     const id = '00000000-0000-4000-8000-000000000000';

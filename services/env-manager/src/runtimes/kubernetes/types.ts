@@ -107,3 +107,23 @@ export function apiMessage(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Runs an API call again while the API server answers 429 (its storage for a resource (re)initializing, as after
+ * the CRD was installed or changed, or priority and fairness shedding), after the Retry-After it gives (at most
+ * 2 s), `attempts` times in all; any other answer is the call's.
+ */
+export async function retryTooManyRequests<T>(call: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (apiStatus(error) !== 429 || attempt >= attempts) throw error;
+      const headers = (error as { headers?: Record<string, string> }).headers;
+      const after = Number(headers?.['retry-after'] ?? 1);
+      await new Promise((r) =>
+        setTimeout(r, Math.min(2000, Math.max(100, (Number.isFinite(after) ? after : 1) * 1000))),
+      );
+    }
+  }
+}
