@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../../../../e2e/k8s/control-plane.js';
 import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import { type CloneStore, createDirectoryCloneStore } from '../../src/runtimes/kubernetes/clones.js';
+import { createLeaderElector, type LeaderElector } from '../../src/runtimes/kubernetes/lease.js';
 import { createInstanceReconciler, type InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
 import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
 import { sandboxNamespace, until } from '../helpers/kubernetes.js';
@@ -128,6 +129,61 @@ describe.skipIf(skip !== undefined)('kubernetes reconciler replicas', () => {
       return now && now.metadata?.uid !== pod?.metadata?.uid && (await runtime.get('one')).ready ? true : undefined;
     });
   }, 180_000);
+
+  it('a leader whose renewal hangs stops leading at its renew deadline, before another may take the Lease', async () => {
+    // The API as the leader sees it: once `hang` is set, every call waits forever (a request lost in a network
+    // partition). The other replica's calls are answered.
+    const real = admin.makeApiClient(CoordinationV1Api);
+    let hang = false;
+    const hanging = new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          hang ? new Promise(() => {}) : (value as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    });
+    const events: { who: string; leading: boolean; at: number }[] = [];
+    const elector = (who: string, coordination: CoordinationV1Api): LeaderElector =>
+      createLeaderElector({
+        coordination,
+        namespace,
+        leaseName: 'hung-renewal',
+        identity: who,
+        leaseDurationMs: LEASE_MS,
+        retryPeriodMs: 300,
+        logger,
+        onStartedLeading: () => events.push({ who, leading: true, at: performance.now() }),
+        onStoppedLeading: () => events.push({ who, leading: false, at: performance.now() }),
+      });
+    const a = elector('hung-a', hanging);
+    a.start();
+    await until('a leading', async () => (a.isLeader() ? true : undefined));
+    const b = elector('hung-b', real);
+    b.start();
+    try {
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(b.isLeader()).toBe(false);
+      hang = true;
+      const hungAt = performance.now();
+      await until('b leading', async () => (b.isLeader() ? true : undefined), 30_000);
+      const demoted = events.find((e) => e.who === 'hung-a' && !e.leading);
+      const promoted = events.find((e) => e.who === 'hung-b' && e.leading);
+      console.log(
+        `hung renewal: a stopped leading ${((demoted?.at ?? 0) - hungAt).toFixed(0)} ms after its API hung, b led after ${((promoted?.at ?? 0) - hungAt).toFixed(0)} ms (lease ${LEASE_MS} ms, renew deadline ${Math.floor((LEASE_MS * 2) / 3)} ms)`,
+      );
+      // a gave up on its own (its deadline, 2 s after its last renewal, is 2 s plus timer delay from the hang), and
+      // before b took over: never two leaders.
+      expect(demoted).toBeDefined();
+      expect((demoted?.at ?? 0) - hungAt).toBeLessThan(LEASE_MS);
+      expect(demoted?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(promoted?.at ?? 0);
+      expect(a.isLeader()).toBe(false);
+    } finally {
+      hang = false;
+      await Promise.race([a.stop(), new Promise((r) => setTimeout(r, 100))]);
+      await b.stop({ release: true });
+    }
+  }, 60_000);
 
   it('a reconciler started after a stop finds what changed meanwhile: a resource with no Pod, a Pod deleted', async () => {
     const current = replicas.find((r) => r.isLeader());

@@ -23,6 +23,12 @@ export interface LeaderElectionOptions {
   leaseDurationMs: number;
   /** How often the holder renews and the others look. */
   retryPeriodMs: number;
+  /**
+   * A leader that has not renewed for this long stops leading, whatever its renewal in flight is doing (a hung
+   * request included), before any other replica may take the Lease (at `leaseDurationMs`); also the most one
+   * election round may take. Default two thirds of the lease duration, as client-go's 10 s of 15 s.
+   */
+  renewDeadlineMs?: number;
   logger: Logger;
   onStartedLeading(): void;
   onStoppedLeading(): void;
@@ -43,11 +49,17 @@ export interface LeaderElector {
  * across machines); every write carries the resourceVersion read, so of two
  * replicas taking it at once one gets 409 and stays a follower. A leader that
  * cannot renew for the lease duration stops leading before another may take
- * over.
+ * over: a timer set at each renewal demotes it at the renew deadline, and no
+ * round waits longer than that deadline for the API server, so a hung
+ * renewal can never leave two leaders.
  */
 export function createLeaderElector(options: LeaderElectionOptions): LeaderElector {
   const { coordination, namespace, leaseName: name, identity, logger } = options;
   const durationSeconds = Math.max(1, Math.ceil(options.leaseDurationMs / 1000));
+  const renewDeadlineMs = options.renewDeadlineMs ?? Math.floor((options.leaseDurationMs * 2) / 3);
+  if (renewDeadlineMs >= options.leaseDurationMs)
+    throw new Error('the renew deadline must be below the lease duration');
+  let deadlineTimer: NodeJS.Timeout | undefined;
   let leading = false;
   let stopped = true;
   let timer: NodeJS.Timeout | undefined;
@@ -103,18 +115,44 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     return true;
   }
 
+  /** Demotes this replica at the renew deadline unless it renewed since. */
+  function armDeadline(): void {
+    if (deadlineTimer) clearTimeout(deadlineTimer);
+    deadlineTimer = setTimeout(
+      () => {
+        if (!leading || Date.now() - lastRenewMs < renewDeadlineMs) return;
+        logger.warn({ lease: name, identity, renewDeadlineMs }, 'lease not renewed within its renew deadline');
+        setLeading(false);
+      },
+      Math.max(0, renewDeadlineMs - (Date.now() - lastRenewMs)),
+    );
+  }
+
+  /** The round, or a rejection once it has taken the renew deadline (the request itself is left to end). */
+  function bounded<T>(work: Promise<T>): Promise<T> {
+    let timeout: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timeout = setTimeout(() => reject(new Error(`election round took over ${renewDeadlineMs} ms`)), renewDeadlineMs);
+    });
+    work.catch(() => {});
+    return Promise.race([work, late]).finally(() => clearTimeout(timeout));
+  }
+
   async function tick(): Promise<void> {
     try {
-      const ok = await tryAcquireOrRenew();
+      const started = Date.now();
+      const ok = await bounded(tryAcquireOrRenew());
       // Stopped while the round was in flight: what it won is given up by stop(), not acted on.
       if (stopped) return;
-      if (ok) lastRenewMs = Date.now();
+      // The renewal counts from when it was sent: the others may have seen the record it replaced that long ago.
+      if (ok) lastRenewMs = started;
+      if (ok) armDeadline();
       if (ok) setLeading(true);
       else if (leading) setLeading(false);
     } catch (error) {
       // A 409 is another replica's write between our read and ours: it holds the Lease now.
       if (apiStatus(error) !== 409) logger.warn({ err: error, lease: name }, 'lease election round failed');
-      if (leading && (apiStatus(error) === 409 || Date.now() - lastRenewMs > options.leaseDurationMs * 0.8)) {
+      if (leading && (apiStatus(error) === 409 || Date.now() - lastRenewMs >= renewDeadlineMs)) {
         setLeading(false);
       }
     }
@@ -135,6 +173,7 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     async stop({ release = false } = {}) {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (deadlineTimer) clearTimeout(deadlineTimer);
       // A renewal in flight ends first, so the release below is the last write.
       await round;
       const wasLeading = leading;

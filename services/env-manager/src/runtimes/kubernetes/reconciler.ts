@@ -43,6 +43,10 @@ export interface ReconcilerOptions {
   leaseName?: string;
   leaseDurationMs?: number;
   retryPeriodMs?: number;
+  /** A leader not renewed for this long stops reconciling (default two thirds of the lease duration). */
+  renewDeadlineMs?: number;
+  /** The Lease's API (tests wrap it to make a renewal hang); default the kubeConfig's. */
+  coordination?: CoordinationV1Api;
 }
 
 /** One env-manager replica's reconciler: it reconciles only while it holds the Lease. */
@@ -215,7 +219,8 @@ export function createInstanceReconciler(options: ReconcilerOptions): InstanceRe
 
   let transition: Promise<void> = Promise.resolve();
   const elector = createLeaderElector({
-    coordination: kubeConfig.makeApiClient(CoordinationV1Api),
+    coordination: options.coordination ?? kubeConfig.makeApiClient(CoordinationV1Api),
+    ...(options.renewDeadlineMs ? { renewDeadlineMs: options.renewDeadlineMs } : {}),
     namespace,
     leaseName: options.leaseName ?? 'taidon-env-manager-reconciler',
     identity,
