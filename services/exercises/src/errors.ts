@@ -84,6 +84,11 @@ export const EXERCISES_ERROR_CODES = {
     status: 409,
     meaning: 'A pack with this slug was imported already (`id`); its exercises are kept as they are.',
   },
+  EXERCISES_PACK_FILE: {
+    status: 422,
+    meaning:
+      'A file of a pack or of a project’s `exercises/` is missing or malformed (`path`): pack.yaml, setup.sql, an exercise’s exercise.yaml, task.md, solution.sql or a dataset it names.',
+  },
   EXERCISES_PACK_BUDGET_SPENT: {
     status: 503,
     meaning:

@@ -19,6 +19,8 @@ export {
   measureMutants,
 } from './domain/mutants/measure.js';
 export type { MutantOperator } from './domain/mutants/operators.js';
+export { readPackDirectory } from './domain/packs/directory.js';
+export { MAX_PACK_FILES, type PackFiles, packFromFiles } from './domain/packs/files.js';
 export { measureExercise } from './domain/publish.js';
 export { loadParser } from './domain/sql/tree.js';
 export { EXERCISES_ERROR_CODES, ExercisesError } from './errors.js';

@@ -1,0 +1,4 @@
+SELECT DISTINCT city
+FROM customers
+WHERE city IS NOT NULL
+ORDER BY city;

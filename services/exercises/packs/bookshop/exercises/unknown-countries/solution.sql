@@ -1,0 +1,4 @@
+SELECT name
+FROM authors
+WHERE country IS NULL
+ORDER BY name;
