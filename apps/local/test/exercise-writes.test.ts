@@ -131,6 +131,12 @@ describe('write and DDL exercises, drafts changed, wrong answers grouped (issue 
     });
     expect(other.body.checks[0].message).toContain('public.orders');
 
+    // Left uncommitted, the same UPDATE would be rolled back when the session ends: not an answer.
+    const open = await attempt(raiseId, `BEGIN;\n${RAISE}`);
+    expect(open.body.checks[0]).toMatchObject({ passed: false, reason: 'error' });
+    expect(open.body.checks[0].message).toContain('COMMIT');
+    expect((await attempt(raiseId, `BEGIN;\n${RAISE};\nCOMMIT`)).body.passed).toBe(true);
+
     const error = await attempt(raiseId, 'UPDATE products\n  SET cost = 1');
     expect(error.body.checks[0]).toMatchObject({
       passed: false,
@@ -262,6 +268,8 @@ describe('write and DDL exercises, drafts changed, wrong answers grouped (issue 
     expect(published.body).toMatchObject({ status: 'published', title: 'Raise the drinks by 20 %' });
     const seen = await api(stack, 'GET', `/api/exercises/${raiseId}`, learner.token);
     expect(seen.body).toMatchObject({ title: 'Raise the drinks', kind: 'write' });
+    const listed = await api(stack, 'GET', '/api/exercises', learner.token);
+    expect(listed.body.find((e: { id: string }) => e.id === raiseId)?.title).toBe('Raise the drinks');
     expect((await attempt(raiseId, RAISE, secondLearner.token)).body.passed).toBe(true);
     const republished = await api(stack, 'POST', `/api/exercises/${raiseId}/publish`, instructor.token);
     expect(republished.status, JSON.stringify(republished.body)).toBe(200);

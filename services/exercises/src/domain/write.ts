@@ -114,6 +114,14 @@ export function writeVerdict(
   compare: WriteExercise['compare'],
   sampleRows: number,
 ): Omit<AttemptCheck, 'dataset'> {
+  if (actual.openTransaction) {
+    return {
+      passed: false,
+      reason: 'error',
+      message:
+        'Your SQL leaves a transaction open (BEGIN without COMMIT): its changes would be rolled back when the session ends. End it with COMMIT.',
+    };
+  }
   const verdict = compareStates(snapshotOf(expected), snapshotOf(actual), sampleRows);
   if (!verdict.passed) {
     return {
@@ -158,6 +166,7 @@ export function stateDigest(state: StoredState | SqlRunnerApi.ThrowawayQueryErro
     ? {
         tables: state.tables.map((t) => [t.table, t.rows, t.digest]).sort(),
         catalog: [...state.catalog].sort(),
+        open: state.openTransaction === true,
         check: state.check
           ? [state.check.columns.map((c) => c.type), state.check.rows.map((r) => JSON.stringify(r)).sort()]
           : null,
@@ -188,6 +197,13 @@ export async function measureWriteExercise(
       layerKeys[i] = key;
     });
     const state = stateOf(entry, exercise.compare, true);
+    if (isState(state) && state.openTransaction) {
+      throw new ExercisesError(
+        'EXERCISES_REFERENCE_FAILED',
+        `The reference leaves a transaction open on the ${nameOf(i)} dataset: end it with COMMIT.`,
+        { details: { dataset: nameOf(i), message: 'the reference leaves a transaction open' } },
+      );
+    }
     if (!isState(state)) {
       const { sqlstate, message, line, column } = state;
       throw new ExercisesError(

@@ -242,9 +242,15 @@ export async function listExercises(
     status: 'draft' | 'published';
     published_at: Date | null;
   }>(
-    `SELECT id, slug, title, status, published_at FROM exercises
-     WHERE status = 'published' OR $1::text = 'all' OR author_id::text = $1::text
-     ORDER BY slug LIMIT $2`,
+    // A published exercise is listed by its publication's title: a PUT since changes the draft only.
+    `SELECT id, slug, status, published_at,
+            CASE WHEN status = 'published'
+                 THEN coalesce((SELECT p.content->>'title' FROM publications p WHERE p.exercise_id = e.id
+                                 ORDER BY p.version DESC LIMIT 1), title)
+                 ELSE title END AS title
+       FROM exercises e
+      WHERE status = 'published' OR $1::text = 'all' OR author_id::text = $1::text
+      ORDER BY slug LIMIT $2`,
     [draftsOf ?? null, limit],
   );
   return rows.map((r) => ({

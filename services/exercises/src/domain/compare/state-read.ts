@@ -22,6 +22,8 @@ export interface StoredState {
   tables: { table: string; rows: number; digest: string; content?: string[] }[];
   catalog: string[];
   check?: ResultSet;
+  /** The SQL left a transaction open that wrote: on a real server its changes would be rolled back. */
+  openTransaction?: boolean;
 }
 
 /** A SQL string literal; the names it quotes are checked by the contract's patterns, the quoting is for safety. */
@@ -35,7 +37,9 @@ export const qualifiedName = (table: string) => (table.includes('.') ? table : `
  * One statement that reads every table of the schemas (row count and a digest of its sorted rows) and the
  * named tables' rows as record text, whatever the answer did to them: the table names are only known after
  * the answer ran, so each table is read through `query_to_xml` (dynamic SQL inside one SELECT), and row text
- * travels base64 inside the XML (no escaping to undo). A table the answer dropped is simply absent.
+ * travels base64 inside the XML (no escaping to undo). A table the answer dropped is simply absent. A row
+ * `open-transaction` says the answer left a transaction open that wrote (the read runs inside it: alone, a
+ * SELECT is given no transaction id).
  */
 function tablesRead(named: readonly string[], rowLimit: number): string {
   return `WITH rel AS (
@@ -56,7 +60,9 @@ SELECT 'row', r.label, NULL, pg_catalog.convert_from(pg_catalog.decode(v::text, 
   FROM rel r, LATERAL pg_catalog.unnest(pg_catalog.xpath('/table/row/r/text()', pg_catalog.query_to_xml(pg_catalog.format(
     'SELECT pg_catalog.encode(pg_catalog.convert_to(t::text, ''UTF8''), ''base64'') AS r FROM %s AS t ORDER BY t::text LIMIT ${rowLimit + 1}',
     r.qualified), true, false, ''))) AS v
- WHERE r.label = ANY (${textArray(named)})`;
+ WHERE r.label = ANY (${textArray(named)})
+UNION ALL
+SELECT 'open-transaction', NULL, NULL, NULL WHERE pg_catalog.pg_current_xact_id_if_assigned() IS NOT NULL`;
 }
 
 /**
@@ -125,6 +131,7 @@ export function stateFromReads(
     }
   }
   const state: StoredState = { tables: [...byTable.values()], catalog: [] };
+  if (tablesResult?.rows.some(([kind]) => kind === 'open-transaction')) state.openTransaction = true;
   let next = 0;
   if (compare.schema) state.catalog = (rest[next++]?.rows ?? []).map((r) => r[0] ?? '');
   if (compare.check) {

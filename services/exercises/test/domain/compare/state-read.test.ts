@@ -125,6 +125,15 @@ describe('state reads of write exercises, as one statement after the answer', ()
     });
   });
 
+  it('tells an answer that left a writing transaction open (its changes would be rolled back)', async () => {
+    const open = await grade(raise, `BEGIN; ${raise}`, { tables: ['products'] });
+    expect(open.actual.openTransaction).toBe(true);
+    expect(open.expected.openTransaction).toBeUndefined();
+    const committed = await grade(raise, `BEGIN; ${raise}; COMMIT`, { tables: ['products'] });
+    expect(committed.actual.openTransaction).toBeUndefined();
+    expect(committed.verdict).toEqual({ passed: true });
+  });
+
   it('answers a check query that fails on the state an answer left as a StateReadError', async () => {
     const compare = { check: 'SELECT id, price FROM products ORDER BY id' };
     const reads = await readsAfter('ALTER TABLE products DROP COLUMN price', compare);
