@@ -112,6 +112,10 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       if (current && degraded?.status === 'True' && degraded.reason === 'QuotaExceeded') {
         throw new NamespaceQuotaError(instanceId, degraded.message);
       }
+      if (current && degraded?.status === 'True' && degraded.reason === 'PodRefused') {
+        // Waiting would not help: the Pod is refused as it is (the API server's words are for the log line).
+        throw new StartFailedError(`Pod refused: ${degraded.message}`, '');
+      }
       if (Date.now() > deadline) return undefined;
       await new Promise((r) => setTimeout(r, pollMs));
     }

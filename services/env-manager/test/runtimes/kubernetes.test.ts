@@ -286,6 +286,33 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     );
   }, 120_000);
 
+  it('marks an instance whose Pod the API server refuses (not for quota) Degraded PodRefused, and start fails at once', async () => {
+    // A request above its limit: the Pod is invalid (422), whatever the quota.
+    const resources = { requests: { cpu: '2' }, limits: { cpu: '1' } };
+    await runtime.create({ instanceId: 'refused', layerKey: 'k0.refused', resources });
+    const degraded = await until('Degraded PodRefused', async () => {
+      const i = await instance('refused');
+      const condition = i.status?.conditions?.find((c) => c.type === 'Degraded');
+      return condition?.status === 'True' ? { i, condition } : undefined;
+    });
+    expect(degraded.condition).toMatchObject({ reason: 'PodRefused' });
+    expect(degraded.condition.message).toMatch(/Invalid|must be less than or equal to cpu limit/);
+    expect(degraded.i.status).toMatchObject({ state: 'Pending' });
+    expect(degraded.i.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'PodRefused',
+    });
+    expect(await podsOf('refused')).toEqual([]);
+    await runtime.delete('refused', { waitMs: 30_000 });
+
+    const started = performance.now();
+    await expect(
+      runtime.start({ instanceId: 'refused-2', layerKey: 'k0.refused', resources }, READY_MS),
+    ).rejects.toMatchObject({ code: 'ENV_MANAGER_START_FAILED', reason: expect.stringMatching(/^Pod refused: /) });
+    // Refused as soon as the reconciler saw it, not at the start timeout.
+    expect(performance.now() - started).toBeLessThan(READY_MS / 2);
+  }, 120_000);
+
   it('deletes an instance unused for its TTL, freeing its clone', async () => {
     await runtime.start({ instanceId: 'short', layerKey: 'k0.ttl', ttlSeconds: 3 }, READY_MS);
     const uid = (await instance('short')).metadata.uid ?? '';

@@ -18,6 +18,7 @@ import type { Observation } from './status.js';
 import { finalize, removeLeftovers } from './teardown.js';
 import {
   apiMessage,
+  apiStatus,
   CLONE_FINALIZER,
   coordinates,
   LAST_USED_ANNOTATION,
@@ -133,7 +134,22 @@ async function converge(
     try {
       await ctx.core.createNamespacedPod({ namespace: ctx.namespace, body: sandboxPod(instance, ctx.pod) });
     } catch (error) {
-      if (!isQuotaRefusal(error)) throw error;
+      if (!isQuotaRefusal(error)) {
+        // Refused for good by admission or validation (Pod Security, a LimitRange, a request above its limit):
+        // said on the instance, looked at again later (an operator may change the namespace), never hot-looped.
+        const status = apiStatus(error);
+        if (status !== 403 && status !== 422 && status !== 400) throw error;
+        return {
+          observation: {
+            ...placed,
+            state: 'Pending',
+            ready: { status: false, reason: 'PodRefused', message: 'The API server refused its Pod.' },
+            progressing: { status: false, reason: 'PodRefused', message: 'Its Pod cannot be made as it is.' },
+            degraded: { reason: 'PodRefused', message: apiMessage(error) },
+          },
+          requeueAfterMs: 30_000,
+        };
+      }
       return {
         observation: {
           ...placed,
