@@ -36,6 +36,7 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
   let cleanup: () => Promise<void>;
   let cloneRoot: string;
   let clones: CloneStore;
+  let onCloneCreate: ((request: { uid: string; node: string }) => Promise<void>) | undefined;
   let reconciler: InstanceReconciler;
   let runtime: KubernetesRuntime;
   let core: CoreV1Api;
@@ -55,7 +56,15 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     core = admin.makeApiClient(CoreV1Api);
     custom = admin.makeApiClient(CustomObjectsApi);
     cloneRoot = await mkdtemp(join(tmpdir(), 'em-clones-'));
-    clones = createDirectoryCloneStore(cloneRoot);
+    const directory = createDirectoryCloneStore(cloneRoot);
+    // The directory store, with a hook a test sets to act while a clone is being made.
+    clones = {
+      ...directory,
+      async create(request) {
+        await onCloneCreate?.(request);
+        return directory.create(request);
+      },
+    };
     reconciler = createInstanceReconciler({
       kubeConfig: account,
       namespace,
@@ -284,6 +293,36 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
         ? undefined
         : true,
     );
+  }, 120_000);
+
+  it('keeps the placement when a touch races the status write: the node is recorded before the clone is made', async () => {
+    // While the clone is made, a touch changes the resource: the status write that follows loses (409) and the
+    // next round must clone on the node already recorded, not place again (which would pick the other, emptier
+    // node: this one now holds a clone).
+    const seen: { uid: string; node: string; recorded: string | undefined }[] = [];
+    onCloneCreate = async (request) => {
+      const before = await instance('raced');
+      seen.push({ ...request, recorded: before.status?.node });
+      if (seen.length === 1) await runtime.touch('raced');
+    };
+    try {
+      await runtime.create({ instanceId: 'raced', layerKey: 'k0.raced' });
+      const ready = await until('raced Ready', async () => {
+        const view = await runtime.get('raced');
+        return view.ready ? view : undefined;
+      });
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      // Every clone request was for the node the status already named, and the Pod runs there.
+      for (const s of seen) expect(s).toMatchObject({ node: seen[0]?.node, recorded: seen[0]?.node });
+      expect(ready.node).toBe(seen[0]?.node);
+      const resource = await instance('raced');
+      expect(resource.status?.clonePath).toBe(join(cloneRoot, seen[0]?.node ?? '', resource.metadata.uid ?? ''));
+      const [pod] = await podsOf('raced');
+      expect(pod?.spec?.nodeName).toBe(seen[0]?.node);
+    } finally {
+      onCloneCreate = undefined;
+      await runtime.delete('raced', { waitMs: 30_000 });
+    }
   }, 120_000);
 
   it('marks an instance whose Pod the API server refuses (not for quota) Degraded PodRefused, and start fails at once', async () => {
