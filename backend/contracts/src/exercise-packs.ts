@@ -2,6 +2,7 @@ import { type Static, Type } from 'typebox';
 import {
   ExerciseCompare,
   ExerciseDataset,
+  ExerciseKind,
   MAX_EQUIVALENT_MUTANTS,
   MAX_EXERCISE_DATASETS,
   MAX_EXERCISE_SOLUTION_CHARS,
@@ -31,10 +32,11 @@ export const PackExercise = Type.Object(
     slug: Type.String({ pattern: SLUG_PATTERN, description: 'Unique name in URLs: lower-case letters, digits, `-`.' }),
     title: Type.String({ minLength: 1, maxLength: MAX_EXERCISE_TITLE_CHARS }),
     task: Type.String({ minLength: 1, maxLength: MAX_EXERCISE_TASK_CHARS, description: 'The task, in Markdown.' }),
+    kind: Type.Optional(ExerciseKind),
     solution: Type.String({
       minLength: 1,
       maxLength: MAX_EXERCISE_SOLUTION_CHARS,
-      description: 'The reference solution: one SELECT.',
+      description: 'The reference solution: one SELECT (a query exercise), or the statements of a write exercise.',
     }),
     datasets: Type.Optional(
       Type.Array(ExerciseDataset, {

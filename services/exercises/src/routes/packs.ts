@@ -34,7 +34,7 @@ function authorOf(request: FastifyRequest): { accountId: string; role: string } 
  * exercises on one start state, built once, stored as the caller's drafts,
  * and with `publish` each measured and published within the pack's budget.
  */
-export function registerPackRoutes(app: FastifyInstance, deps: PackDeps): void {
+export function registerPackRoutes(app: FastifyInstance, deps: Omit<PackDeps, 'onHoldError'>): void {
   let publishing = 0;
   app.post<{ Body: CreateExercisePackRequest }>(
     '/exercise-packs',
@@ -52,7 +52,9 @@ export function registerPackRoutes(app: FastifyInstance, deps: PackDeps): void {
       }
       if (publish) publishing++;
       try {
-        const result = await importPack(deps, request.body, as);
+        const onHoldError = (error: unknown) =>
+          request.log.warn({ err: error }, "a pack exercise's publication layers could not be held");
+        const result = await importPack({ ...deps, onHoldError }, request.body, as);
         reply.code(201);
         return result;
       } finally {

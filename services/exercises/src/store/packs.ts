@@ -1,5 +1,6 @@
 import type { CreateExercisePackRequest } from '@taidon/contracts';
 import type pg from 'pg';
+import { exerciseKind } from '../domain/authoring.js';
 import { ExercisesError } from '../errors.js';
 
 /** SQLSTATE of a unique violation: a slug is taken (the constraint says whose). */
@@ -35,8 +36,8 @@ export async function insertPack(
     const exercises: StoredPackExercise[] = [];
     for (const exercise of pack.exercises) {
       const inserted = await client.query<{ id: string }>(
-        `INSERT INTO exercises (slug, title, task_md, setup_sql, solution, compare, min_kill_score, equivalent_mutants, author_id, pack_id, pack_position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        `INSERT INTO exercises (slug, title, task_md, setup_sql, solution, compare, min_kill_score, equivalent_mutants, author_id, pack_id, pack_position, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
         [
           exercise.slug,
           exercise.title,
@@ -49,6 +50,7 @@ export async function insertPack(
           authorId,
           packId,
           exercises.length + 1,
+          exerciseKind(exercise),
         ],
       );
       const id = inserted.rows[0]?.id as string;

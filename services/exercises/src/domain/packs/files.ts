@@ -10,7 +10,7 @@ import { ExercisesError } from '../../errors.js';
  * pack.yaml                       slug, title, exercises: [<slug>, …] (their order)
  * setup.sql                       the start state every exercise shares
  * datasets/<name>.sql             hidden datasets any exercise may name
- * exercises/<slug>/exercise.yaml  title, datasets: [<name>, …], compare?, minKillScore?, equivalentMutants?
+ * exercises/<slug>/exercise.yaml  title, kind?, datasets: [<name>, …], compare?, minKillScore?, equivalentMutants?
  * exercises/<slug>/task.md        the task, in Markdown
  * exercises/<slug>/solution.sql   the reference solution
  * exercises/<slug>/datasets/<name>.sql   a dataset of this exercise alone (found before the pack's)
@@ -28,6 +28,7 @@ export const MAX_PACK_FILES = 2_000;
 /** What a pack's files say besides the SQL and text, before the contract's schema checks it. */
 interface ExerciseYaml {
   title?: unknown;
+  kind?: unknown;
   datasets?: unknown;
   compare?: unknown;
   minKillScore?: unknown;
@@ -74,6 +75,7 @@ function exerciseOf(files: PackFiles, slug: string): PackExercise {
     slug,
     title: yaml.title,
     task: required(files, `${dir}/task.md`),
+    ...(yaml.kind !== undefined ? { kind: yaml.kind as PackExercise['kind'] } : {}),
     solution: required(files, `${dir}/solution.sql`),
     ...(datasets.length > 0 ? { datasets } : {}),
     ...(yaml.compare !== undefined ? { compare: yaml.compare as PackExercise['compare'] } : {}),

@@ -10,9 +10,9 @@ import { datasetTail, type ThrowawayQueries } from '../../clients/sql-runner.js'
 import { ExercisesError } from '../../errors.js';
 import { selectExercise } from '../../store/exercises.js';
 import { insertPack } from '../../store/packs.js';
-import { planReference } from '../compare/reference-order.js';
+import { validateExercise } from '../authoring.js';
 import type { MeasureSettings } from '../publish.js';
-import { measureAndPublish, type PublishOneDeps } from './publish-one.js';
+import { type HoldWarning, measureAndPublish, type PublishOneDeps } from './publish-one.js';
 
 /** Refusals of one exercise's publish that leave it a draft and let the pack go on with the next. */
 const EXERCISE_REFUSALS = new Set([
@@ -28,6 +28,8 @@ export interface PackDeps extends PublishOneDeps {
   settings: Omit<MeasureSettings, 'as' | 'budgetMs'> & { budgetMs: number };
   /** Wall-clock budget of all the publishes of one pack; exercises not reached by then stay drafts. */
   packBudgetMs: number;
+  /** Where a publication's layers that could not be held are told. */
+  onHoldError: HoldWarning;
 }
 
 /** The pack's text in bytes: what its bound counts. */
@@ -83,7 +85,8 @@ export function checkPack(pack: CreateExercisePackRequest): void {
       names.add(dataset.name);
     }
     try {
-      planReference(exercise.solution);
+      // As POST /exercises takes one: a query's reference one SELECT, a write's statements and check query.
+      validateExercise({ ...exercise, setup: pack.setup });
     } catch (error) {
       if (error instanceof ExercisesError) {
         throw new ExercisesError(error.code, `${exercise.slug}: ${error.message}`, {
@@ -177,7 +180,7 @@ async function publishOne(
   const exercise = await selectExercise(deps.pool, id);
   if (!exercise) throw new Error(`the pack's exercise ${id} vanished`);
   try {
-    const { report } = await measureAndPublish(deps, exercise, settings);
+    const { report } = await measureAndPublish(deps, exercise, settings, deps.onHoldError);
     return {
       status: 'published',
       score: report.score,

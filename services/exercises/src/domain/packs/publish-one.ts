@@ -5,7 +5,9 @@ import type { ThrowawayQueries } from '../../clients/sql-runner.js';
 import { ExercisesError } from '../../errors.js';
 import { type ExerciseMetrics, observed } from '../../metrics.js';
 import { publish, storeReport } from '../../store/exercises.js';
+import { holdPublicationLayers } from '../publication-layers.js';
 import { type MeasureSettings, measureExercise } from '../publish.js';
+import { measureWriteExercise } from '../write.js';
 
 /** What publishing one exercise of a pack needs. */
 export interface PublishOneDeps {
@@ -15,34 +17,40 @@ export interface PublishOneDeps {
   audit?: AuditSink;
 }
 
+/** Where a publication's layers that could not be held are told (they stay cached; attempts are slower). */
+export type HoldWarning = (error: unknown) => void;
+
 /**
  * Measures one stored exercise and publishes it when its kill score reaches
  * its minimum, as `POST /exercises/:id/publish` does (the report kept on a
- * refusal, a publication and an `exercise-published` event on success),
- * counted in the same publish and mutant series. Throws the refusal
+ * refusal, a publication with its content, its layers held pinned and warm
+ * (ADR 0044) and an `exercise-published` event on success), counted in the
+ * same publish and mutant series; a query or a write exercise by its kind.
+ * Throws the refusal
  * (EXERCISES_KILL_SCORE_TOO_LOW with the report, EXERCISES_REFERENCE_FAILED, …).
  */
 export async function measureAndPublish(
   deps: PublishOneDeps,
   exercise: AuthoredExercise,
   settings: MeasureSettings,
+  onHoldError: HoldWarning,
 ): Promise<{ publishedAt: Date; report: MutationReport }> {
   return observed(
     deps.metrics.publishes,
     deps.metrics.publishSeconds,
     () => 'published',
     async () => {
-      const { report, references } = await measureExercise(
-        deps.grader,
-        {
-          setupSql: exercise.setup.sql,
-          solution: exercise.solution,
-          datasets: exercise.datasets,
-          compare: exercise.compare,
-          equivalentMutants: exercise.equivalentMutants,
-        },
-        settings,
-      );
+      const measured = {
+        setupSql: exercise.setup.sql,
+        solution: exercise.solution,
+        datasets: exercise.datasets,
+        compare: exercise.compare,
+        equivalentMutants: exercise.equivalentMutants,
+      };
+      const { report, references, layerKeys } =
+        exercise.kind === 'write'
+          ? await measureWriteExercise(deps.grader, measured, settings)
+          : await measureExercise(deps.grader, measured, settings);
       const counted = (result: string, n: number) => {
         if (n > 0) deps.metrics.mutants.inc({ result }, n);
       };
@@ -59,7 +67,18 @@ export async function measureAndPublish(
           { details: { score: report.score, minKillScore: exercise.minKillScore, report } },
         );
       }
-      const publishedAt = await publish(deps.pool, exercise.id, settings.as.accountId, report, references);
+      const { title, task, kind, setup, solution, datasets, compare } = exercise;
+      const publishedAt = await publish(deps.pool, exercise.id, settings.as.accountId, report, references, {
+        title,
+        task,
+        kind,
+        setup,
+        solution,
+        datasets,
+        compare,
+      });
+      // A hold that fails costs attempts their speed, not their answers (the states stay cached under their keys).
+      await holdPublicationLayers(deps.grader, exercise.id, layerKeys, settings.as.requestId).catch(onHoldError);
       deps.audit?.record({
         action: 'exercise-published',
         accountId: settings.as.accountId,
