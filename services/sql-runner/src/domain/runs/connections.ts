@@ -44,7 +44,12 @@ async function connect(config: pg.ClientConfig, onError: () => void): Promise<pg
  */
 export class SessionConnections {
   private readonly bySession = new Map<string, SessionConnection>();
-  private readonly builtinTypes = new Map<string, string>();
+
+  /**
+   * `builtinTypes`: names of built-in types, shared with other sets (a throwaway clone's set lives for one
+   * entry; naming `int4` anew would open an admin connection to every clone, ~20–40 ms each).
+   */
+  constructor(private readonly builtinTypes = new Map<string, string>()) {}
 
   get(sessionId: string, instanceId: string): SessionConnection | undefined {
     const open = this.bySession.get(sessionId);

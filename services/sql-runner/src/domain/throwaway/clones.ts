@@ -63,8 +63,12 @@ export class ThrowawayReservation {
     private readonly options: {
       onDraining(): void;
       onRelease(): void;
+      /** A clone's use is over and its delete begins (+1), or its delete ended (-1). */
+      onDeleting?(change: 1 | -1): void;
       useMaxMs?: number;
       onUse?: ThrowawayUseHook;
+      /** Names of built-in types, shared by every clone of the runner (see SessionConnections). */
+      builtinTypes?: Map<string, string>;
     },
   ) {}
 
@@ -124,16 +128,20 @@ export class ThrowawayReservation {
     if (prepared && client !== prepared) void prepared.client.end().catch(() => {});
     this.options.onUse?.(layerKey, instance.source === 'pool');
     // A set of connections of its own: the clone is no session's, and its connection ends with it.
-    const connections = new SessionConnections();
+    const connections = new SessionConnections(this.options.builtinTypes);
     try {
       const connection = await connections.open(instance.id, instance, client?.broken ? undefined : client?.client);
       return await use({ instance, connection });
     } finally {
+      this.options.onDeleting?.(1);
       const deleted = (async () => {
         await connections.closeAll();
         // A delete that fails leaves the instance to env-manager's throwaway TTL (INSTANCE_THROWAWAY_TTL_SECONDS).
         await this.deps.envManager.delete(instance.id, requestId).catch(() => {});
-      })().finally(free);
+      })().finally(() => {
+        this.options.onDeleting?.(-1);
+        free();
+      });
       this.deleting.add(deleted);
       void deleted.finally(() => this.deleting.delete(deleted));
     }
@@ -177,8 +185,13 @@ export class ThrowawayClones {
   /** Slots of released reservations whose last clones are still being deleted, per account and in all. */
   private readonly drainingPerAccount = new Map<string, number>();
   private drainingTotal = 0;
+  /** Clones whose use is over and whose delete is in flight, per account and in all (see `free`). */
+  private readonly deletingPerAccount = new Map<string, number>();
+  private deletingTotal = 0;
   /** Requests waiting for a draining slot to be given back. */
   private waiters: (() => void)[] = [];
+  /** Names of built-in types, learned once for every clone: a clone's first result set then needs no catalog look. */
+  private readonly builtinTypes = new Map<string, string>();
 
   /** The bounds, those not given at their defaults. */
   readonly settings: ThrowawaySettings;
@@ -204,7 +217,10 @@ export class ThrowawayClones {
     for (;;) {
       const free = this.free(ownerId);
       if (free.account > 0 && free.runner > 0) return this.take(ownerId, Math.min(wanted, free.account, free.runner));
-      const drains = free.account <= 0 ? (this.drainingPerAccount.get(ownerId) ?? 0) > 0 : this.drainingTotal > 0;
+      const drains =
+        free.account <= 0
+          ? (this.drainingPerAccount.get(ownerId) ?? 0) > 0 || (this.deletingPerAccount.get(ownerId) ?? 0) > 0
+          : this.drainingTotal > 0 || this.deletingTotal > 0;
       const left = deadline - performance.now();
       if (!drains || left <= 0) throw this.refusal(free.account <= 0);
       await new Promise<void>((resolve) => {
@@ -217,10 +233,19 @@ export class ThrowawayClones {
     }
   }
 
+  /**
+   * Slots free for `ownerId` and on the runner. A clone whose use is over but whose delete is still in flight
+   * (~50–150 ms: its server stopped, its volume destroyed) does not keep the next request waiting: the bounds
+   * count clones in use, and as many again being deleted (ADR 0044). So a grader's next dataset starts as
+   * soon as the last one answered, and an account never has more than twice its bound of instances alive.
+   */
   private free(ownerId: string): { account: number; runner: number } {
+    const held = this.perAccount.get(ownerId) ?? 0;
+    const inUse = held - (this.deletingPerAccount.get(ownerId) ?? 0);
+    const { maxPerAccount, maxTotal } = this.settings;
     return {
-      account: this.settings.maxPerAccount - (this.perAccount.get(ownerId) ?? 0),
-      runner: this.settings.maxTotal - this.total,
+      account: Math.min(maxPerAccount - inUse, 2 * maxPerAccount - held),
+      runner: Math.min(maxTotal - (this.total - this.deletingTotal), 2 * maxTotal - this.total),
     };
   }
 
@@ -259,8 +284,15 @@ export class ThrowawayClones {
         this.total -= slots;
         for (const wake of this.waiters.splice(0)) wake();
       },
+      onDeleting: (change) => {
+        add(this.deletingPerAccount, change);
+        this.deletingTotal += change;
+        // A delete begun frees a slot for waiting requests as surely as one ended.
+        if (change === 1) for (const wake of this.waiters.splice(0)) wake();
+      },
       useMaxMs: this.settings.useMaxMs,
       ...(this.onUse ? { onUse: this.onUse } : {}),
+      builtinTypes: this.builtinTypes,
     });
   }
 

@@ -1,5 +1,6 @@
+import { createTestDatabase } from '@taidon/kit/testing';
 import { describe, expect, it } from 'vitest';
-import type { EnvManagerClient } from '../../../src/clients/env-manager.js';
+import type { EnvManagerClient, InstanceInfo } from '../../../src/clients/env-manager.js';
 import { ThrowawayClones } from '../../../src/domain/throwaway/clones.js';
 
 // The bounds alone: a reservation makes no instance, so no env-manager is needed to count slots. Waiting for
@@ -53,5 +54,55 @@ describe('throwaway clone bounds', () => {
     await expect(clones.reserve('c', 1)).rejects.toMatchObject({ code: 'SQL_RUNNER_THROWAWAY_BUSY', statusCode: 503 });
     await held.release();
     expect((await clones.reserve('c', 1)).slots).toBe(1);
+  });
+
+  it("lets the next request start while the last one's clone is still being deleted, up to twice the bound of instances alive", async () => {
+    // A real server stands in for the clone (the reservation connects to it); env-manager's delete is held open.
+    const db = await createTestDatabase('clones');
+    const url = new URL(db.url);
+    // The runner connects as the sandbox's learner, who needs no password; this server asks one of everybody.
+    const password = process.env.PGPASSWORD;
+    process.env.PGPASSWORD = decodeURIComponent(url.password);
+    const instance = {
+      id: 'clone-1',
+      host: url.hostname,
+      port: Number(url.port),
+      database: db.name,
+      user: decodeURIComponent(url.username),
+      admin: { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) },
+      source: 'pool',
+    } as unknown as InstanceInfo;
+    let finishDelete: () => void = () => {};
+    const deleting = new Promise<void>((resolve) => (finishDelete = resolve));
+    const envManager = {
+      create: async () => instance,
+      delete: () => deleting,
+    } as unknown as EnvManagerClient;
+    const clones = new ThrowawayClones({ envManager }, { maxPerAccount: 1, maxTotal: 4 });
+    try {
+      const first = await clones.reserve('a', 1);
+      expect(
+        await first.withClone('k'.repeat(64), 'r1', async ({ connection }) => {
+          return (await connection.learner.query('SELECT 1 AS one')).rows[0].one;
+        }),
+      ).toBe(1);
+      void first.release();
+      // Its delete is in flight: the account's one slot in use is free again, and the clone still counts.
+      const second = await clones.reserve('a', 1, 0);
+      expect(second.slots).toBe(1);
+      expect(clones.inUse).toBe(2);
+      // Two alive (one in use, one being deleted) is the most an account with a bound of 1 gets.
+      await expect(clones.reserve('a', 1, 0)).rejects.toMatchObject({ code: 'SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY' });
+      finishDelete();
+      await first.release();
+      expect(clones.inUse).toBe(1);
+      await second.release();
+      expect(clones.inUse).toBe(0);
+    } finally {
+      finishDelete();
+      if (password === undefined) delete process.env.PGPASSWORD;
+      else process.env.PGPASSWORD = password;
+      await db.drop();
+    }
   });
 });
