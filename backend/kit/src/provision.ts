@@ -20,6 +20,13 @@ export async function provisionServiceDatabase(
   superuserUrl: string,
   service: string,
   password: string,
+  options: {
+    /**
+     * The role may create schemas of its own in the database (CREATE on it; nothing on other schemas): the node
+     * agents of snapshot-cache each keep their records in a schema of their own (ADR 0045).
+     */
+    createSchemas?: boolean;
+  } = {},
 ): Promise<ServiceDatabase> {
   const schema = service.replace(/-/g, '_');
   if (!NAME.test(schema)) throw new Error(`invalid service name ${service}`);
@@ -34,6 +41,14 @@ export async function provisionServiceDatabase(
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${role}`);
     await client.query(`ALTER ROLE ${role} SET search_path = ${schema}`);
     await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+    const database = client.escapeIdentifier(
+      (await client.query<{ name: string }>('SELECT current_database() AS name')).rows[0]?.name ?? '',
+    );
+    await client.query(
+      options.createSchemas
+        ? `GRANT CREATE ON DATABASE ${database} TO ${role}`
+        : `REVOKE CREATE ON DATABASE ${database} FROM ${role}`,
+    );
   } finally {
     await client.end();
   }

@@ -58,6 +58,9 @@ export const snapshotCacheConfigSpec = {
     default: 10 * GiB,
     min: 64 * 1024 ** 2,
   }),
+  SNAPSHOT_CACHE_NODE_NAME: envOptional(
+    "The node this agent runs on (the chart gives the Pod's spec.nodeName). Set, its records live in a schema of their own, `snapshot_cache_node_<hash of the name>`, made at start: layers are node-local, and agents sharing one schema would answer lookups for each other's layers and, at start, forget every layer not on their own disk. Unset, the role's own schema.",
+  ),
   SERVICE_TOKEN: envString('Shared secret the gateway and services present to each other.', { secret: true }),
   HOST: envString('Address to listen on.', { default: '127.0.0.1' }),
   PORT: envInt('Port to listen on.', { default: 8083, min: 0, max: 65_535 }),

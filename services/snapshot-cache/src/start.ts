@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createPool } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { SnapshotCacheConfig } from './config.js';
@@ -15,6 +17,32 @@ export interface StartedSnapshotCache {
   close(): Promise<void>;
 }
 
+/** The schema of a node agent's records: layers are node-local, so each node's agent has its own (ADR 0045). */
+export function nodeSchema(node: string): string {
+  return `snapshot_cache_node_${createHash('sha256').update(node).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The database URL the pool uses: as configured, or, for a node agent (SNAPSHOT_CACHE_NODE_NAME), with its node's
+ * schema made (if new) and set as the search_path of every connection, so migrations and queries stay there.
+ */
+async function recordsUrl(config: SnapshotCacheConfig): Promise<string> {
+  const node = config.SNAPSHOT_CACHE_NODE_NAME;
+  if (!node) return config.SNAPSHOT_CACHE_DATABASE_URL;
+  const schema = nodeSchema(node);
+  const client = new pg.Client({ connectionString: config.SNAPSHOT_CACHE_DATABASE_URL });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const url = new URL(config.SNAPSHOT_CACHE_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
 /**
  * Builds the whole of snapshot-cache from its validated config: pool,
  * migrations, the storage driver (prepared: it may mount the layer store),
@@ -25,7 +53,7 @@ export async function startSnapshotCache(
   options: { logger: Logger },
 ): Promise<StartedSnapshotCache> {
   const { logger } = options;
-  const pool = createPool(config.SNAPSHOT_CACHE_DATABASE_URL, { applicationName: 'taidon-snapshot-cache' });
+  const pool = createPool(await recordsUrl(config), { applicationName: 'taidon-snapshot-cache' });
   let driver: CowDriver | undefined;
   try {
     await migrateSnapshotCache(pool);

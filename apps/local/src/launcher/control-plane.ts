@@ -51,7 +51,10 @@ export async function openControlPlane(options: {
     const superuserUrl = await ensureDatabase(options.databaseUrl ?? (server as PostgresServer).url);
     const databases: Record<string, ServiceDatabase> = {};
     for (const [service, password] of Object.entries(options.rolePasswords)) {
-      databases[service] = await provisionServiceDatabase(superuserUrl, service, password);
+      // snapshot-cache's node agents keep their (node-local) records in a schema each (ADR 0045).
+      databases[service] = await provisionServiceDatabase(superuserUrl, service, password, {
+        createSchemas: service === 'snapshot-cache',
+      });
     }
     return { server, databases, superuserUrl };
   } catch (error) {

@@ -20,7 +20,8 @@ import { sandboxNamespace, until } from '../helpers/kubernetes.js';
 // env-manager started as a cluster runs it (ENV_MANAGER_RUNTIME=kubernetes,
 // its one start function) against the real control plane of e2e/k8s, with two
 // real node agents: snapshot-cache started by its own start function, each on
-// a btrfs image of its own and a database of its own, named to env-manager by
+// a btrfs image of its own, sharing one database (each its node's schema, as
+// in the chart), named to env-manager by
 // the static map as the agents of the two kwok nodes. What is proven is the
 // placement (the node whose agent holds the deepest layer of the chain, else
 // the least loaded), the clone made by that agent (a btrfs subvolume under its
@@ -49,7 +50,6 @@ const key = () => randomBytes(32).toString('hex');
 interface Agent {
   node: string;
   started: StartedSnapshotCache;
-  db: TestDatabase;
   dir: string;
   url: string;
   root: string;
@@ -65,6 +65,7 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
   let custom: CustomObjectsApi;
   let work: string;
   let emDb: TestDatabase;
+  let agentsDb: TestDatabase;
   let envManager: StartedEnvManager;
   const agents: Agent[] = [];
   const { logger, lines } = captureLogger('env-manager');
@@ -110,24 +111,26 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     core = admin.makeApiClient(CoreV1Api);
     custom = admin.makeApiClient(CustomObjectsApi);
     work = await mkdtemp(join(tmpdir(), 'em-placement-'));
+    // One database for both agents, as the chart gives them: each keeps its records in its node's schema.
+    agentsDb = await createTestDatabase('sc_nodes');
     for (const [i, node] of plane.nodes.slice(0, 2).entries()) {
-      const db = await createTestDatabase(`sc_node${i}`);
       const dir = join(work, `agent-${i}`);
       const root = join(dir, 'root');
       const started = await startSnapshotCache(
         loadSnapshotCacheConfig({
-          SNAPSHOT_CACHE_DATABASE_URL: db.url,
+          SNAPSHOT_CACHE_DATABASE_URL: agentsDb.url,
           SNAPSHOT_CACHE_ROOT: root,
           SNAPSHOT_CACHE_DRIVER: 'btrfs',
           SNAPSHOT_CACHE_BTRFS_IMAGE: join(dir, 'root.img'),
           SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES: String(256 * 1024 ** 2),
           SNAPSHOT_CACHE_SPARE_CLONES: '0',
+          SNAPSHOT_CACHE_NODE_NAME: node,
           SERVICE_TOKEN: TOKEN,
         }),
         { logger: captureLogger(`snapshot-cache-${i}`).logger },
       );
       const address = await started.app.listen({ host: '127.0.0.1', port: 0 });
-      agents.push({ node, started, db, dir, url: address, root });
+      agents.push({ node, started, dir, url: address, root });
     }
     const [a, b] = agents as [Agent, Agent];
     // The chain K1 → K2 → K3: node A holds K1, node B holds K2 (deeper), nobody holds K3.
@@ -157,10 +160,8 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
   afterAll(async () => {
     await envManager?.close();
     await cleanup?.();
-    for (const agent of agents) {
-      await agent.started.close().catch(() => undefined);
-      await agent.db.drop().catch(() => undefined);
-    }
+    for (const agent of agents) await agent.started.close().catch(() => undefined);
+    await agentsDb?.drop().catch(() => undefined);
     await emDb?.drop().catch(() => undefined);
     if (work) await rm(work, { recursive: true, force: true });
     await release?.();
@@ -175,7 +176,12 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
       layerKey: K3,
       layerKeys: [K1, K2, K3],
     });
-    expect(created.statusCode, `${created.body}\n${lines().filter((l) => l.includes('"level":50')).join('\n')}`).toBe(201);
+    expect(
+      created.statusCode,
+      `${created.body}\n${lines()
+        .filter((l) => l.includes('"level":50'))
+        .join('\n')}`,
+    ).toBe(201);
     const info = created.json();
     console.log(`create → Ready on a kwok node through env-manager's route: ${info.readyMs} ms`);
     expect(info).toMatchObject({ state: 'Running', port: 5432, layerKey: K2, currentKey: K2, source: 'clone' });
