@@ -145,6 +145,27 @@ export function registerExerciseRoutes(
       return forward({ ...upstream, timeoutMs }, request, reply, `/exercises/${request.params.id}/publish`);
     },
   );
+  app.delete<{ Params: ExerciseIdParams }>(
+    '/api/exercises/:id/publication',
+    {
+      preHandler: authors,
+      schema: {
+        summary:
+          'Unpublish an exercise (its author or an admin): it becomes a draft again, learners no longer see or attempt it, and its states are no longer kept pinned and warm. Its attempts stay; publishing again makes the next version.',
+        tags,
+        security,
+        params: ExerciseIdParams,
+        response: {
+          204: { type: 'null', description: 'Unpublished (or already a draft).' },
+          401: Problem,
+          403: Problem,
+          404: Problem,
+          503: Problem,
+        },
+      },
+    },
+    async (request, reply) => forward(exercises(), request, reply, `/exercises/${request.params.id}/publication`),
+  );
   app.post<{ Params: ExerciseIdParams; Body: AttemptRequest }>(
     '/api/exercises/:id/attempts',
     {

@@ -19,6 +19,7 @@ import type pg from 'pg';
 import type { ThrowawayQueries } from '../clients/sql-runner.js';
 import { gradeAttempt } from '../domain/attempt.js';
 import { validateExercise } from '../domain/authoring.js';
+import { holdPublicationLayers, releasePublicationLayers } from '../domain/publication-layers.js';
 import { type MeasureSettings, measureExercise } from '../domain/publish.js';
 import { gradeWriteAttempt, measureWriteExercise, verdictDigest, type WriteReference } from '../domain/write.js';
 import { ExercisesError } from '../errors.js';
@@ -35,6 +36,7 @@ import {
   selectExercise,
   storeReport,
 } from '../store/exercises.js';
+import { unpublish } from '../store/publication.js';
 import { registerStatsRoute } from './stats.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -257,6 +259,11 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
             datasets,
             compare,
           });
+          // Pinned and warm from now on (ADR 0044). A hold that fails costs attempts their speed, not their
+          // answers: the states stay cached under their keys, and the next publish holds them again.
+          await holdPublicationLayers(deps.grader, exercise.id, measured.layerKeys, request.id).catch(
+            (error: unknown) => request.log.warn({ err: error }, "the publication's layers could not be held"),
+          );
           deps.audit?.record({
             action: 'exercise-published',
             accountId: caller.accountId,
@@ -267,6 +274,35 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
           return { id: exercise.id, status: 'published' as const, publishedAt: publishedAt.toISOString(), report };
         },
       ),
+  );
+
+  app.delete<{ Params: ExerciseIdParams }>(
+    '/exercises/:id/publication',
+    { schema: { params: ExerciseIdParams } },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      requireAuthor(caller);
+      const exercise = await selectExercise(pool, request.params.id);
+      if (!exercise || (!seesAll(exercise, caller) && exercise.status !== 'published')) {
+        throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
+      }
+      if (!seesAll(exercise, caller)) {
+        throw new ExercisesError('EXERCISES_FORBIDDEN', "Only the exercise's author or an admin unpublishes it.");
+      }
+      const was = await unpublish(pool, exercise.id);
+      // Also for a draft: a release that failed after an earlier unpublish is retried by calling again.
+      await releasePublicationLayers(deps.grader, exercise.id, request.id);
+      if (was) {
+        deps.audit?.record({
+          action: 'exercise-unpublished',
+          accountId: caller.accountId,
+          target: exercise.id,
+          requestId: request.id,
+          detail: { slug: exercise.slug },
+        });
+      }
+      return reply.code(204).send();
+    },
   );
 
   app.post<{ Params: ExerciseIdParams; Body: AttemptRequest }>(
