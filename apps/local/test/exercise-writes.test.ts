@@ -270,6 +270,8 @@ describe('write and DDL exercises, drafts changed, wrong answers grouped (issue 
     expect(seen.body).toMatchObject({ title: 'Raise the drinks', kind: 'write' });
     const listed = await api(stack, 'GET', '/api/exercises', learner.token);
     expect(listed.body.find((e: { id: string }) => e.id === raiseId)?.title).toBe('Raise the drinks');
+    const progress = await api(stack, 'GET', '/api/me/progress', learner.token);
+    expect(progress.body.find((e: { exerciseId: string }) => e.exerciseId === raiseId)?.title).toBe('Raise the drinks');
     expect((await attempt(raiseId, RAISE, secondLearner.token)).body.passed).toBe(true);
     const republished = await api(stack, 'POST', `/api/exercises/${raiseId}/publish`, instructor.token);
     expect(republished.status, JSON.stringify(republished.body)).toBe(200);

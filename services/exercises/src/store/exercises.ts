@@ -271,7 +271,10 @@ export async function progressOf(pool: pg.Pool, accountId: string, limit: number
     attempts: number;
     first_solved_at: Date | null;
   }>(
-    `SELECT p.exercise_id, e.slug, e.title, p.attempts, p.first_solved_at
+    // The title learners were given: the current publication's (a PUT since changes the draft only).
+    `SELECT p.exercise_id, e.slug, p.attempts, p.first_solved_at,
+            coalesce((SELECT u.content->>'title' FROM publications u WHERE u.exercise_id = e.id
+                       ORDER BY u.version DESC LIMIT 1), e.title) AS title
        FROM progress p JOIN exercises e ON e.id = p.exercise_id
       WHERE p.account_id = $1 ORDER BY e.slug LIMIT $2`,
     [accountId, limit],
