@@ -5,6 +5,10 @@ import { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
 import { type RunSelection, SqlEditor, type SqlEditorHandle } from '../editor/SqlEditor.js';
 import { AccountMenu } from '../features/account/AccountMenu.js';
+import { ExercisePage, isExercisePage, LazyExercisePane } from '../features/exercises/ExercisePages.js';
+import { ExercisesApi } from '../features/exercises/exercises-api.js';
+import { useExerciseBuffer } from '../features/exercises/use-exercise-buffer.js';
+import type { ExercisePaneHandle } from '../features/exercises/views.js';
 import { useExplain } from '../features/explain/use-explain.js';
 import { HistoryPanel } from '../features/history/HistoryPanel.js';
 import { addHistory, type HistoryEntry, historyEntryOf, loadHistory } from '../features/history/history.js';
@@ -26,6 +30,7 @@ import { ProblemsBar } from './ProblemsBar.js';
 import { bufferOffset, type Problem, planFilesOf, problemOfRejection, problemOfRun } from './plan-markers.js';
 import { usePlanWhileTyping } from './plan-while-typing.js';
 import { ResultsPane } from './ResultsPane.js';
+import { linkProps, useRoute } from './route.js';
 import { loadSessionId, newSessionId } from './session.js';
 import { Toolbar } from './Toolbar.js';
 import { useTheme } from './theme.js';
@@ -48,6 +53,11 @@ export function App() {
   const api = useMemo(() => new ApiClient(auth), [auth]);
   const [authState, setAuthState] = useState(auth.current);
   const [theme, setTheme] = useTheme();
+  const [route, navigate] = useRoute();
+  const exercises = useMemo(() => new ExercisesApi(api), [api]);
+  const exerciseId = route.page === 'exercise' ? route.id : undefined;
+  const exercisePane = useRef<ExercisePaneHandle>(null);
+  const [exerciseMode, setExerciseMode] = useState<RunMode>('tail');
   const [sessionId, setSessionId] = useState(loadSessionId);
   const { tabs, setTabs, editText } = useSavedTabs(STARTER);
   const [history, setHistory] = useState(loadHistory);
@@ -68,10 +78,12 @@ export function App() {
   const active = tabs.tabs.find((t) => t.id === tabs.activeId) ?? tabs.tabs[0];
   const activeId = active?.id ?? '';
   /** The shared link's SQL is shown instead of a tab until the learner edits a copy of it. */
-  const sharedShown = shared !== null && !(shared.state === 'open' && !shared.readOnly);
-  const viewId = sharedShown ? SHARED_VIEW : activeId;
-  const text = sharedShown ? sharedText : (active?.text ?? '');
-  const mode: RunMode = active?.mode ?? 'tail';
+  const sharedShown = exerciseId === undefined && shared !== null && !(shared.state === 'open' && !shared.readOnly);
+  const exerciseBuffer = useExerciseBuffer(exerciseId, editor);
+  // An exercise has a buffer of its own (its start state as the tail), beside the tabs, like a shared link.
+  const viewId = exerciseId ? `exercise:${exerciseId}` : sharedShown ? SHARED_VIEW : activeId;
+  const text = exerciseId ? exerciseBuffer.text : sharedShown ? sharedText : (active?.text ?? '');
+  const mode: RunMode = exerciseId ? exerciseMode : (active?.mode ?? 'tail');
 
   useEffect(() => auth.subscribe(setAuthState), [auth]);
   useEffect(() => {
@@ -105,7 +117,7 @@ export function App() {
     return () => controller.abort();
   }, [api, sharedId]);
   /** The link whose state runs start from: the shared SQL as it was shown, unedited. */
-  const runsFromShare = shared?.state === 'open' && shared.readOnly ? shared.id : undefined;
+  const runsFromShare = sharedShown && shared?.state === 'open' && shared.readOnly ? shared.id : undefined;
   const editShared = () => {
     if (shared?.state !== 'open') return;
     // The learner's copy becomes a tab of its own; the link's SQL is left as it was.
@@ -232,10 +244,11 @@ export function App() {
 
   const onChange = useCallback(
     (value: string) => {
+      if (exerciseId) return exerciseBuffer.edit(value);
       if (sharedShown) return setSharedText(value);
       editText(activeId, value);
     },
-    [sharedShown, activeId, editText],
+    [exerciseId, exerciseBuffer.edit, sharedShown, activeId, editText],
   );
 
   const problems = useMemo(
@@ -257,7 +270,11 @@ export function App() {
     const onKey = (event: KeyboardEvent) => {
       if (!(event.ctrlKey || event.metaKey)) return;
       if ((event.target as HTMLElement | null)?.closest('.editor-host')) return;
-      if (event.key === 'Enter') {
+      if (event.key === 'Enter' && event.altKey) {
+        // Ctrl/Cmd+Alt+Enter submits an exercise's answer; it never runs.
+        event.preventDefault();
+        exercisePane.current?.submit();
+      } else if (event.key === 'Enter') {
         event.preventDefault();
         runHead();
       } else if (event.key.toLowerCase() === 'e' && !event.shiftKey && !event.altKey) {
@@ -304,21 +321,40 @@ export function App() {
   const onInsertName = useStableCallback((name: string) => editor.current?.insertAtCursor(name));
   const onRefreshSchema = useStableCallback(() => refreshSchema(sessionId));
   const onOpenHistory = useStableCallback(openHistory);
+  const onEditorSubmit = useStableCallback(() => exercisePane.current?.submit());
+  const onExerciseProblems = useStableCallback((next: Problem[]) => setRunProblems(next));
+  const exercisePage = isExercisePage(route);
   const running = new Set(tabs.tabs.filter((t) => runner.runOf(t.id)?.status === 'running').map((t) => t.id));
 
   return (
     <div className="app">
       <header className="topbar">
         <h1>Taidon</h1>
-        <Toolbar
-          editor={editor}
-          mode={mode}
-          onMode={(next) => setTabs((s) => updateTab(s, activeId, { mode: next }))}
-          onRunHead={runHead}
-          onExplain={explainAtCursor}
-          onReset={reset}
-          onShare={share}
-        />
+        <nav className="pages" aria-label="Pages">
+          <a {...linkProps('/', navigate)} aria-current={route.page === 'editor' ? 'page' : undefined}>
+            Editor
+          </a>
+          <a
+            {...linkProps('/exercises', navigate)}
+            aria-current={route.page === 'editor' ? undefined : 'page'}
+            data-testid="exercises-link"
+          >
+            Exercises
+          </a>
+        </nav>
+        {!exercisePage && (
+          <Toolbar
+            editor={editor}
+            mode={mode}
+            onMode={(next) =>
+              exerciseId ? setExerciseMode(next) : setTabs((s) => updateTab(s, activeId, { mode: next }))
+            }
+            onRunHead={runHead}
+            onExplain={explainAtCursor}
+            onReset={reset}
+            onShare={share}
+          />
+        )}
         <div className="spacer" />
         <button
           type="button"
@@ -330,48 +366,66 @@ export function App() {
         <AccountMenu auth={auth} state={authState} />
         <SharePanel ref={sharePanel} api={api} />
       </header>
-      <main className="workspace">
-        <div className="editor-pane">
-          {shared && <ShareBanner view={shared} onEdit={editShared} />}
-          {!sharedShown && (
-            <TabBar
-              tabs={tabs.tabs}
-              activeId={activeId}
-              running={running}
-              dirty={projects.files.dirty}
-              onSelect={(id) => setTabs((s) => ({ ...s, activeId: id }))}
-              onNew={() => setTabs((s) => addTab(s))}
-              onClose={close}
-              onRename={(id, name) => setTabs((s) => renameTab(s, id, name))}
+      {exercisePage ? (
+        <ExercisePage route={route} exercises={exercises} account={authState} navigate={navigate} />
+      ) : (
+        <main className={exerciseId ? 'workspace with-exercise' : 'workspace'}>
+          {exerciseId && (
+            <LazyExercisePane
+              // Read again when the account changes: a sign-in may make the reader its author.
+              key={`${exerciseId}:${authState?.accountId ?? ''}`}
+              ref={exercisePane}
+              exercises={exercises}
+              id={exerciseId}
+              getAnswer={exerciseBuffer.getAnswer}
+              onLoaded={exerciseBuffer.onLoaded}
+              onProblems={onExerciseProblems}
+              navigate={navigate}
             />
           )}
-          <SqlEditor
-            key={viewId}
-            ref={editor}
-            initialText={text}
-            theme={theme}
-            markers={problems}
-            readOnly={shared?.state === 'loading' || runsFromShare !== undefined}
-            onChange={onChange}
-            onRun={onEditorRun}
-            onExplain={onEditorExplain}
+          <div className="editor-pane">
+            {shared && !exerciseId && <ShareBanner view={shared} onEdit={editShared} />}
+            {!sharedShown && !exerciseId && (
+              <TabBar
+                tabs={tabs.tabs}
+                activeId={activeId}
+                running={running}
+                dirty={projects.files.dirty}
+                onSelect={(id) => setTabs((s) => ({ ...s, activeId: id }))}
+                onNew={() => setTabs((s) => addTab(s))}
+                onClose={close}
+                onRename={(id, name) => setTabs((s) => renameTab(s, id, name))}
+              />
+            )}
+            <SqlEditor
+              key={viewId}
+              ref={editor}
+              initialText={text}
+              theme={theme}
+              markers={problems}
+              readOnly={(sharedShown && shared?.state === 'loading') || runsFromShare !== undefined}
+              onChange={onChange}
+              onRun={onEditorRun}
+              onExplain={onEditorExplain}
+              onSubmit={exerciseId ? onEditorSubmit : undefined}
+            />
+            <ProblemsBar problems={problems} planSummary={planWhileTyping.summary} editor={editor} />
+          </div>
+          <aside className="sidebar">
+            <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />
+            <ProjectPanel workspace={projects} />
+            <SchemaPanel schema={schema} loading={schemaLoading} onInsert={onInsertName} onRefresh={onRefreshSchema} />
+            <HistoryPanel entries={history} sessionId={sessionId} onOpen={onOpenHistory} />
+          </aside>
+          <ResultsPane
+            run={run}
+            explain={explain}
+            pane={pane}
+            onPane={(next) => showPane(viewId, next)}
+            errorPosition={errorPosition}
           />
-          <ProblemsBar problems={problems} planSummary={planWhileTyping.summary} editor={editor} />
-        </div>
-        <aside className="sidebar">
-          <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />
-          <ProjectPanel workspace={projects} />
-          <SchemaPanel schema={schema} loading={schemaLoading} onInsert={onInsertName} onRefresh={onRefreshSchema} />
-          <HistoryPanel entries={history} sessionId={sessionId} onOpen={onOpenHistory} />
-        </aside>
-        <ResultsPane
-          run={run}
-          explain={explain}
-          pane={pane}
-          onPane={(next) => showPane(viewId, next)}
-          errorPosition={errorPosition}
-        />
-      </main>
+        </main>
+      )}
     </div>
   );
 }

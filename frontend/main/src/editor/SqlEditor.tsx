@@ -46,6 +46,8 @@ interface Props {
   onRun(selection: RunSelection, scope: 'buffer' | 'statement'): void;
   /** Ctrl/Cmd+E: EXPLAIN ANALYZE of the statement under the cursor. */
   onExplain?(selection: RunSelection): void;
+  /** Ctrl/Cmd+Alt+Enter: submits the answer of an exercise (given only where an exercise is shown). */
+  onSubmit?(): void;
 }
 
 let completionRegistered = false;
@@ -115,8 +117,7 @@ export const SqlEditor = memo(
         scrollBeyondLastLine: false,
         tabSize: 2,
         lineDecorationsWidth: 14,
-        ariaLabel:
-          'SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor; Ctrl+E explains it.',
+        ariaLabel: `SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor; Ctrl+E explains it.${latest.current.onSubmit ? ' Ctrl+Alt+Enter submits your answer for grading.' : ''}`,
         accessibilitySupport: 'auto',
         readOnly: latest.current.readOnly === true,
       });
@@ -152,6 +153,16 @@ export const SqlEditor = memo(
         contextMenuGroupId: 'navigation',
         run: (ed) => latest.current.onExplain?.(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement')),
       });
+      if (latest.current.onSubmit) {
+        // A key of its own: Ctrl+Enter and Ctrl+Shift+Enter keep running on the learner's instance.
+        editor.addAction({
+          id: 'taidon.submit',
+          label: 'Submit the answer for grading',
+          keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyMod.Alt | monaco.KeyCode.Enter],
+          contextMenuGroupId: 'navigation',
+          run: () => latest.current.onSubmit?.(),
+        });
+      }
       const formatter = monaco.languages.registerDocumentFormattingEditProvider('pgsql', {
         provideDocumentFormattingEdits: (m) => [{ range: m.getFullModelRange(), text: formatSql(m.getValue()) }],
       });
