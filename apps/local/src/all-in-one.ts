@@ -1,4 +1,5 @@
 import { chmod, mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, createLogger } from '@taidon/kit';
 import { ensureAdmin } from './launcher/admin.js';
 import { type LauncherConfig, loadLauncherConfig } from './launcher/config.js';
@@ -12,6 +13,7 @@ import {
   STATEFUL_SERVICES,
   serviceEnv,
 } from './launcher/env.js';
+import { EXAMPLE_PACKS_DIR, loadExamplePacks } from './launcher/example-packs.js';
 import { imageMountedAt, unmountLayerStore } from './launcher/layer-store.js';
 import { servicePorts } from './launcher/ports.js';
 import { Supervisor, serversUnder } from './launcher/processes.js';
@@ -102,6 +104,29 @@ async function start(): Promise<string> {
       { email: config.TAIDON_ADMIN_EMAIL, password: config.TAIDON_ADMIN_PASSWORD },
       log,
     );
+  }
+  if (!closing) {
+    // In the background: publishing measures every exercise (minutes), and the platform is usable meanwhile.
+    const endpoint = (name: string, baseUrl: string) => ({
+      name,
+      baseUrl,
+      serviceToken: secrets.serviceToken,
+      timeoutMs: 300_000,
+    });
+    void loadExamplePacks(
+      {
+        exercises: endpoint('exercises', urls.exercisesUrl),
+        userProfile: endpoint('user-profile', urls.userProfileUrl),
+      },
+      {
+        packsDir: fileURLToPath(EXAMPLE_PACKS_DIR),
+        ...(config.TAIDON_ADMIN_EMAIL ? { adminEmail: config.TAIDON_ADMIN_EMAIL } : {}),
+      },
+      log,
+    ).catch((error: unknown) => {
+      // Stopped midway by a shutdown, or a pack refused: the platform runs on; the next start takes it up again.
+      if (!closing) log.error({ err: error }, 'example exercise packs not loaded');
+    });
   }
   return `http://${config.HOST}:${gatewayPort}`;
 }

@@ -26,11 +26,11 @@ afterAll(async () => {
 });
 
 /** A dataset as the grader sees it: read-only, each query under a time limit. */
-async function runner(name: string, sql: string): Promise<DatasetRunner> {
+async function runner(name: string, sql: string): Promise<DatasetRunner & { data: Dataset }> {
   const data = await createDataset('ex_pack', sql);
   opened.push(data);
   await data.client.query("SET default_transaction_read_only = on; SET statement_timeout = '5s'");
-  return { name, run: (query) => data.query(query) };
+  return { name, data, run: (query) => data.query(query) };
 }
 
 describe('the bookshop example pack', () => {
@@ -43,6 +43,7 @@ describe('the bookshop example pack', () => {
     checkPack(pack);
     expect(pack.slug).toBe('bookshop');
     expect(pack.exercises.length).toBeGreaterThanOrEqual(15);
+    expect(pack.exercises.filter((e) => e.kind === 'write').length).toBeGreaterThanOrEqual(3);
     for (const exercise of pack.exercises) expect(exercise.datasets?.length).toBeGreaterThan(0);
   });
 
@@ -58,7 +59,9 @@ describe('the bookshop example pack', () => {
 
   it(`kills at least ${MIN_SCORE * 100} % of every reference's mutants with its hidden datasets`, async () => {
     const pack = packFromFiles(await readPackDirectory(BOOKSHOP));
-    const datasets = new Map<string, DatasetRunner>([['start', await runner('start', pack.setup.sql)]]);
+    const datasets = new Map<string, DatasetRunner & { data: Dataset }>([
+      ['start', await runner('start', pack.setup.sql)],
+    ]);
     for (const exercise of pack.exercises) {
       for (const d of exercise.datasets ?? []) {
         if (!datasets.has(d.name)) datasets.set(d.name, await runner(d.name, `${pack.setup.sql}\n${d.sql}`));
@@ -71,9 +74,22 @@ describe('the bookshop example pack', () => {
     const weak: string[] = [];
     for (const exercise of pack.exercises) {
       const runners = [
-        datasets.get('start') as DatasetRunner,
-        ...(exercise.datasets ?? []).map((d) => datasets.get(d.name) as DatasetRunner),
+        datasets.get('start') as DatasetRunner & { data: Dataset },
+        ...(exercise.datasets ?? []).map((d) => datasets.get(d.name) as DatasetRunner & { data: Dataset }),
       ];
+      if (exercise.kind === 'write') {
+        // A write's measure needs a fresh state per mutant: the platform's (apps/local/test/example-packs.test.ts).
+        // Here its reference applies on every dataset, in a transaction rolled back.
+        for (const r of runners) {
+          await r.data.client.query('BEGIN READ WRITE');
+          try {
+            await r.data.client.query(exercise.solution);
+          } finally {
+            await r.data.client.query('ROLLBACK');
+          }
+        }
+        continue;
+      }
       // The reference itself runs everywhere (a reference that fails is refused at publish).
       for (const r of runners) await expect(r.run(exercise.solution)).resolves.toBeDefined();
       const report = await measureMutants(exercise.solution, runners, {

@@ -1,0 +1,103 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AccountList, ExerciseList, ExercisePackResult, PublishResult } from '@taidon/contracts';
+import { packFromFiles, readPackDirectory } from '@taidon/exercises';
+import { ACCOUNT_HEADER, callService, DomainError, ROLE_HEADER, type ServiceEndpoint } from '@taidon/kit';
+import type { Logger } from 'pino';
+
+/** The example packs shipped with Taidon: each a directory of pack files (services/exercises/packs/README.md). */
+export const EXAMPLE_PACKS_DIR = new URL('../../../../services/exercises/packs/', import.meta.url);
+
+/** What loading one pack did: imported now or found from an earlier start, and each exercise's status. */
+export interface LoadedPack {
+  slug: string;
+  outcome: 'imported' | 'existing';
+  exercises: {
+    slug: string;
+    status: 'draft' | 'published';
+    score?: number;
+    mutants?: number;
+    killed?: number;
+    survivors?: number;
+    refused?: string;
+  }[];
+}
+
+/**
+ * The admin who owns the example packs: the account of `adminEmail` when it is an admin (TAIDON_ADMIN_EMAIL),
+ * else the first admin user-profile lists; none when the platform has no admin yet.
+ */
+async function packOwner(userProfile: ServiceEndpoint, adminEmail: string | undefined) {
+  const { accounts } = await callService<AccountList>(userProfile, '/accounts?role=admin&limit=500');
+  const wanted = adminEmail?.toLowerCase();
+  return accounts.find((a) => wanted !== undefined && a.email?.toLowerCase() === wanted) ?? accounts[0];
+}
+
+/**
+ * Loads the example packs into the exercises service as an admin's (`npm start`, issue 18): each pack
+ * imported once (a pack already there is left as it is: 409 EXERCISES_PACK_EXISTS), then every exercise of it
+ * still a draft published one by one, its kill score logged. A second start imports nothing and publishes only
+ * what an earlier start left a draft. Without an admin nothing is loaded, and the log says why.
+ */
+export async function loadExamplePacks(
+  services: { exercises: ServiceEndpoint; userProfile: ServiceEndpoint },
+  options: { packsDir: string; adminEmail?: string },
+  log: Logger,
+): Promise<LoadedPack[]> {
+  const owner = await packOwner(services.userProfile, options.adminEmail);
+  if (!owner) {
+    log.info('example exercise packs not loaded: the platform has no admin yet (TAIDON_ADMIN_EMAIL makes one)');
+    return [];
+  }
+  const as = { headers: { [ACCOUNT_HEADER]: owner.id, [ROLE_HEADER]: 'admin' } };
+  const loaded: LoadedPack[] = [];
+  const dirs = (await readdir(options.packsDir, { withFileTypes: true })).filter((d) => d.isDirectory());
+  for (const dir of dirs.map((d) => d.name).sort()) {
+    const pack = packFromFiles(await readPackDirectory(join(options.packsDir, dir)));
+    let outcome: LoadedPack['outcome'] = 'imported';
+    try {
+      await callService<ExercisePackResult>(services.exercises, '/exercise-packs', { ...as, body: pack });
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'EXERCISES_PACK_EXISTS') throw error;
+      outcome = 'existing';
+    }
+    const catalog = await callService<ExerciseList>(services.exercises, '/exercises', as);
+    const exercises: LoadedPack['exercises'] = [];
+    for (const { slug } of pack.exercises) {
+      const entry = catalog.find((e) => e.slug === slug);
+      if (!entry) continue;
+      if (entry.status === 'published') {
+        exercises.push({ slug, status: 'published' });
+        continue;
+      }
+      try {
+        const { report } = await callService<PublishResult>(services.exercises, `/exercises/${entry.id}/publish`, {
+          ...as,
+          method: 'POST',
+        });
+        exercises.push({
+          slug,
+          status: 'published',
+          score: report.score,
+          mutants: report.mutants,
+          killed: report.killed,
+          survivors: report.survivors.length,
+        });
+        log.info(
+          { pack: pack.slug, exercise: slug, score: report.score, mutants: report.mutants },
+          'example exercise published',
+        );
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.statusCode >= 500) throw error;
+        exercises.push({ slug, status: 'draft', refused: error.code });
+        log.warn({ pack: pack.slug, exercise: slug, code: error.code }, 'example exercise left a draft');
+      }
+    }
+    loaded.push({ slug: pack.slug, outcome, exercises });
+    log.info(
+      { pack: pack.slug, outcome, published: exercises.filter((e) => e.status === 'published').length },
+      'example exercise pack loaded',
+    );
+  }
+  return loaded;
+}

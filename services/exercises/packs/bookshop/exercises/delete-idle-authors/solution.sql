@@ -1,0 +1,1 @@
+DELETE FROM authors AS a WHERE NOT EXISTS (SELECT 1 FROM books AS b WHERE b.author_id = a.id);
