@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlaneInfo, skipReason } from '../../../../e2e/k8s/control-plane.js';
 import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import { loadEnvManagerConfig } from '../../src/config.js';
-import { podAgents } from '../../src/runtimes/kubernetes/agents.js';
+import { createAgentClient, placeOnAgents, podAgents } from '../../src/runtimes/kubernetes/agents.js';
 import { coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
 import { type StartedEnvManager, startEnvManager } from '../../src/start.js';
 import { sandboxNamespace, until } from '../helpers/kubernetes.js';
@@ -271,6 +271,45 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
       expect((await inject('DELETE', `/instances/${id}`)).statusCode).toBe(200);
     expect(await readdir(join(a.root, 'volumes'))).toEqual([]);
     expect(await readdir(join(b.root, 'volumes'))).toEqual([]);
+  }, 180_000);
+
+  it('breaks ties of depth by fewer instances, then by node name; never picks a node without an agent', async () => {
+    const [a, b] = agents as [Agent, Agent];
+    // Both agents hold K4: equally deep.
+    const K4 = key();
+    await layerOn(a, K4, 'k4 on A');
+    await layerOn(b, K4, 'k4 on B');
+    const first = (await inject('POST', '/instances', { ownerId: 'learner-3', layerKey: K4 })).json();
+    const second = (await inject('POST', '/instances', { ownerId: 'learner-3', layerKey: K4 })).json();
+    try {
+      // Equal load (none): the first name; then the other one, which has fewer instances.
+      expect((await resource(first.id)).spec).toMatchObject({ node: a.node, layerKey: K4 });
+      expect((await resource(second.id)).spec).toMatchObject({ node: b.node, layerKey: K4 });
+    } finally {
+      for (const id of [first.id, second.id]) await inject('DELETE', `/instances/${id}`);
+    }
+    // A Ready node with no agent is never a candidate, however empty; an agent on a node not Ready neither.
+    const client = createAgentClient({ serviceToken: TOKEN });
+    const placed = await placeOnAgents({
+      agents: [
+        { node: a.node, url: a.url },
+        { node: 'node-not-ready', url: b.url },
+      ],
+      client,
+      nodes: [a.node, 'node-without-agent'],
+      keys: [key()],
+      load: new Map([[a.node, 50]]),
+    });
+    expect(placed).toMatchObject({ node: a.node, layerKey: null, depth: -1 });
+    expect(
+      await placeOnAgents({
+        agents: [{ node: 'node-not-ready', url: b.url }],
+        client,
+        nodes: [a.node],
+        keys: [K4],
+        load: new Map(),
+      }),
+    ).toBeUndefined();
   }, 180_000);
 
   it('finds the node agents as the Ready Pods of its selector, by nodeName and podIP, as an account that may only read Pods there', async () => {
