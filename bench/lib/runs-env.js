@@ -218,6 +218,8 @@ export async function startPlatform() {
       gatewayUrl,
       urls,
       serviceToken: secrets.serviceToken,
+      /** The control plane's `taidon` database as its superuser (every service's schema). */
+      superuserUrl: superuserUrl.toString(),
       signIn,
       run,
       deleteOwnedInstances,

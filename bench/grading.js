@@ -1,0 +1,322 @@
+// Grading latency of exercises (issue 18), through the gateway, beside its
+// baseline measured in the same run on the same machine:
+//
+// - the baseline: the exercise's reference query run once on a learner's warm
+//   session instance (a head-only run continuing the session; POST /api/runs
+//   to its `done` event);
+// - an attempt (POST /api/exercises/{id}/attempts, submit to verdict) of a
+//   query exercise with 1 and with 3 hidden datasets (2 and 4 states with the
+//   start state), with the publication's warm instances on (its layer hold
+//   asks one started instance per state, ADR 0044; each sample waits until
+//   the pools are full again, so the refill of what it took runs during the
+//   next one) and off (the same hold with warm 0: every state a new clone);
+// - the publish time of each exercise (mutants measured on every state). The
+//   packs route (POST /api/exercise-packs) is not measured here: its body is
+//   another engineer's and had not landed when this bench was written.
+// - the memory of an idle warm instance (RSS and PSS of its server processes).
+//
+// Goal (issue 18): a verdict over 3 hidden datasets in at most 2x the
+// baseline, p50.
+//
+// Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/grading.js
+// Knobs (environment): BENCH_ATTEMPTS (20), BENCH_WARMUP (3), BENCH_ROWS (300).
+
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { buildApp as buildGateway } from '../backend/gateway/dist/app.js';
+import { createLogger } from '../backend/kit/dist/index.js';
+import { startPlatform } from './lib/runs-env.js';
+
+const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 20);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const ROWS = Number(process.env.BENCH_ROWS ?? 300);
+
+const log = (line) => process.stderr.write(`[grading] ${line}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+const fmt = (value) => (value === undefined ? '–' : value.toFixed(1));
+
+const SETUP = `CREATE TABLE employees (id int PRIMARY KEY, name text NOT NULL, dept text NOT NULL, salary int NOT NULL, bonus int);
+INSERT INTO employees SELECT g, 'employee ' || g, (ARRAY['eng','ops','sales','hr'])[1 + g % 4], 1000 + (g * 37) % 900, CASE WHEN g % 5 = 0 THEN NULL ELSE g % 50 END FROM generate_series(1, ${ROWS}) g;
+`;
+const SOLUTION = `SELECT name, salary + coalesce(bonus, 0) AS pay FROM employees WHERE dept = 'eng' ORDER BY pay DESC, name LIMIT 5`;
+const DATASETS = [
+  { name: 'ties', sql: `UPDATE employees SET salary = 1899, bonus = 0 WHERE id IN (4, 8, 12);\n` },
+  { name: 'nulls', sql: `UPDATE employees SET bonus = NULL WHERE id % 3 = 0;\n` },
+  { name: 'fewer', sql: `DELETE FROM employees WHERE id % 2 = 0 AND dept = 'eng' AND id > 40;\n` },
+];
+
+const platform = await startPlatform();
+const { urls, serviceToken } = platform;
+const gateway = buildGateway({
+  config: {
+    IDP_URL: urls.idpUrl,
+    SQL_RUNNER_URL: urls.sqlRunnerUrl,
+    USER_PROFILE_URL: urls.userProfileUrl,
+    EXERCISES_URL: urls.exercisesUrl,
+    SERVICE_TOKEN: serviceToken,
+    ACCESS_TOKEN_ISSUER: 'taidon-idp',
+    ACCESS_TOKEN_AUDIENCE: 'taidon',
+    UPSTREAM_TIMEOUT_MS: 300_000,
+    RATE_LIMIT_ACCOUNT_MAX: 1_000_000,
+    RATE_LIMIT_IP_MAX: 1_000_000,
+  },
+  logger: createLogger({ service: 'gateway', level: 'warn' }),
+});
+const gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
+// The control plane as its superuser: the roles, holds and pools this bench sets up and waits for.
+const { default: pg } = await import('pg');
+const db = new pg.Client({ connectionString: platform.superuserUrl });
+await db.connect();
+
+async function api(token, method, path, body) {
+  const started = performance.now();
+  const response = await fetch(`${gatewayUrl}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const ms = performance.now() - started;
+  return { status: response.status, json: text ? JSON.parse(text) : undefined, text, ms };
+}
+const expectStatus = (answer, status, what) => {
+  if (answer.status !== status) throw new Error(`${what} answered ${answer.status}: ${answer.text.slice(0, 800)}`);
+  return answer;
+};
+
+/** A registered account made an instructor (as an admin would, through its role), and its token. */
+async function instructorToken() {
+  const credentials = { email: `bench-${Date.now()}@example.org`, password: 'bench-password-1' };
+  expectStatus(await api(undefined, 'POST', '/api/auth/signup', credentials), 201, 'signup');
+  await db.query(`UPDATE user_profile.accounts SET role = 'instructor' WHERE email = $1`, [credentials.email]);
+  return expectStatus(await api(undefined, 'POST', '/api/auth/login', credentials), 200, 'login').json.accessToken;
+}
+
+/** The keys of an exercise's states (start, then each hidden dataset), as the platform plans them. */
+async function stateKeys(token, datasets) {
+  const keys = [];
+  for (const dataset of [undefined, ...datasets]) {
+    const files = [{ path: 'setup.sql', sql: SETUP }];
+    if (dataset) files.push({ path: `datasets/${dataset.name}.sql`, sql: dataset.sql });
+    keys.push(expectStatus(await api(token, 'POST', '/api/plan', { files }), 200, 'plan').json.finalKey);
+  }
+  return keys;
+}
+
+/**
+ * Holds an exercise's states with `warm` started instances each, as its publish does (warm 1), through
+ * sql-runner's internal route: the bench turns the warm pool of graders off (warm 0) and on again.
+ */
+async function holdWarm(exercise, warm) {
+  const response = await fetch(`${urls.sqlRunnerUrl}/layer-holds/exercise:${exercise.id}`, {
+    method: 'PUT',
+    headers: { 'x-taidon-service-token': serviceToken, 'content-type': 'application/json' },
+    body: JSON.stringify({ keys: exercise.keys, warm }),
+  });
+  if (!response.ok) throw new Error(`layer hold answered ${response.status}: ${await response.text()}`);
+  const answer = await response.json();
+  if (answer.keys.some((k) => !k.pinned))
+    throw new Error(`a state of the exercise has no layer: ${JSON.stringify(answer)}`);
+  return exercise.keys;
+}
+
+/** Waits until every key's pool holds its declared demand, Running, none starting. */
+async function poolsFull(keys, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db.query(
+      `SELECT d.key, d.size,
+              count(i.id) FILTER (WHERE i.state = 'Running')::int AS ready,
+              count(i.id) FILTER (WHERE i.state IN ('Pending', 'Creating'))::int AS starting
+         FROM env_manager.warm_pool_demand d
+         LEFT JOIN env_manager.instances i ON i.pooled AND i.pool_key = d.key
+        WHERE d.key = ANY($1) GROUP BY d.key, d.size`,
+      [keys],
+    );
+    const full = keys.every((key) => {
+      const row = rows.find((r) => r.key === key);
+      return row ? row.ready === row.size && row.starting === 0 : true;
+    });
+    if (full) return rows;
+    if (Date.now() > deadline) throw new Error(`pools not full after ${timeoutMs} ms: ${JSON.stringify(rows)}`);
+    await sleep(10);
+  }
+}
+
+/** Resident and proportional memory of a sandbox server: its postmaster and every child of it. */
+async function serverMemory(pid) {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=', '--ppid', String(pid)]);
+  const pids = [pid, ...stdout.split('\n').map(Number).filter(Boolean)];
+  let rss = 0;
+  let pss = 0;
+  for (const p of pids) {
+    const text = await readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => '');
+    rss += Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0) * 1024;
+    pss += Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0) * 1024;
+  }
+  return { processes: pids.length, rss, pss };
+}
+
+const table = [];
+const notes = [];
+try {
+  const instructor = await instructorToken();
+  const exercise = async (slug, datasets) => {
+    const created = expectStatus(
+      await api(instructor, 'POST', '/api/exercises', {
+        slug,
+        title: `Top earners (${datasets.length} hidden)`,
+        task: 'The five best-paid engineers with their pay (salary plus bonus), best first, ties by name.',
+        setup: { sql: SETUP },
+        solution: SOLUTION,
+        datasets,
+      }),
+      201,
+      'create',
+    ).json;
+    const published = expectStatus(
+      await api(instructor, 'POST', `/api/exercises/${created.id}/publish`),
+      200,
+      'publish',
+    );
+    const { report } = published.json;
+    table.push([
+      `publish of one exercise, ${datasets.length} hidden (${report.mutants} mutants on ${datasets.length + 1} states)`,
+      1,
+      published.ms,
+      published.ms,
+      undefined,
+      '',
+      '',
+    ]);
+    return { id: created.id, keys: await stateKeys(instructor, datasets) };
+  };
+  log('publishing the two exercises');
+  const one = await exercise('bench-top-earners-1', DATASETS.slice(0, 1));
+  const three = await exercise('bench-top-earners-3', DATASETS);
+  const packs = await api(instructor, 'POST', '/api/exercise-packs', {});
+  notes.push(
+    packs.status === 404
+      ? 'publish time of a pack: the packs route (POST /api/exercise-packs) is not in this build; the publish of one exercise is given instead'
+      : `publish time of a pack: not measured by this bench (the packs route answered ${packs.status} to an empty body); the publish of one exercise is given instead`,
+  );
+
+  // The baseline: the reference on a learner's warm session instance, continuing the session.
+  const learner = await platform.signIn();
+  const opened = await platform.run(learner, { tail: { sql: SETUP }, head: SOLUTION });
+  const runs = [];
+  for (let i = 0; i < WARMUP + ATTEMPTS; i++) {
+    const started = performance.now();
+    const r = await platform.run(learner, { sessionId: opened.sessionId, head: SOLUTION });
+    if (r.done.source !== undefined && r.done.source !== 'session')
+      notes.push(`a baseline run came from ${r.done.source}`);
+    if (i >= WARMUP) runs.push(performance.now() - started);
+  }
+  const baseline = quantile(runs, 0.5);
+  table.push([
+    'baseline: the reference run on the session instance',
+    ATTEMPTS,
+    baseline,
+    quantile(runs, 0.95),
+    1,
+    '',
+    '',
+  ]);
+
+  const attempt = async (id) => {
+    const answer = expectStatus(
+      await api(learner, 'POST', `/api/exercises/${id}/attempts`, { sql: SOLUTION }),
+      200,
+      'attempt',
+    );
+    if (!answer.json.passed) throw new Error(`the reference failed its own exercise: ${answer.text.slice(0, 500)}`);
+    return answer.ms;
+  };
+  const measure = async (label, exercise, warm) => {
+    log(label);
+    const keys = await holdWarm(exercise, warm);
+    const samples = [];
+    for (let i = 0; i < WARMUP + ATTEMPTS; i++) {
+      if (warm > 0) await poolsFull(keys);
+      else await poolsFull([]);
+      const ms = await attempt(exercise.id);
+      if (i >= WARMUP) samples.push(ms);
+    }
+    const p50 = quantile(samples, 0.5);
+    table.push([label, ATTEMPTS, p50, quantile(samples, 0.95), p50 / baseline, '', '']);
+    return { p50, keys };
+  };
+  // Off first (each exercise's hold with warm 0), then on (warm 1, as a publish leaves it).
+  await holdWarm(one, 0);
+  await holdWarm(three, 0);
+  await measure('attempt, 1 hidden (2 states), warm pool off', one, 0);
+  await measure('attempt, 3 hidden (4 states), warm pool off', three, 0);
+  await holdWarm(one, 1);
+  await measure('attempt, 1 hidden (2 states), warm pool on', one, 1);
+  const on3 = await measure('attempt, 3 hidden (4 states), warm pool on', three, 1);
+  const ratio = on3.p50 / baseline;
+  table.push([
+    'goal: 3 hidden, warm on, p50 <= 2x baseline',
+    '',
+    on3.p50,
+    undefined,
+    ratio,
+    ratio <= 2 ? 'PASS' : 'FAIL',
+    '',
+  ]);
+
+  // An idle warm instance's memory: what each unit of THROWAWAY_WARM_MAX costs.
+  const pools = await poolsFull(on3.keys);
+  const { rows } = await db.query(
+    `SELECT pid FROM env_manager.instances WHERE pooled AND state = 'Running' AND pool_key = ANY($1) AND pid IS NOT NULL`,
+    [on3.keys],
+  );
+  const memories = [];
+  for (const { pid } of rows) memories.push(await serverMemory(pid));
+  if (memories.length > 0) {
+    const rss = quantile(
+      memories.map((m) => m.rss),
+      0.5,
+    );
+    const pss = quantile(
+      memories.map((m) => m.pss),
+      0.5,
+    );
+    notes.push(
+      `an idle warm instance (median of ${memories.length}, ${memories[0].processes} processes each): RSS ${(rss / 1024 ** 2).toFixed(1)} MiB, PSS ${(pss / 1024 ** 2).toFixed(1)} MiB; pools ${pools.map((p) => `${p.key.slice(0, 8)}=${p.ready}`).join(' ')}`,
+    );
+  }
+} finally {
+  const header = ['operation', 'n', 'p50 ms', 'p95 ms', 'x baseline', 'goal'];
+  const lines = [
+    header,
+    ...table.map((r) => [
+      r[0],
+      String(r[1]),
+      fmt(r[2]),
+      fmt(r[3]),
+      r[4] === undefined ? '' : `${r[4].toFixed(2)}x`,
+      r[5] ?? '',
+    ]),
+  ];
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  for (const line of lines) console.log(line.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+  console.log('');
+  console.log(
+    `time = client side through the gateway: an attempt from sending it to its verdict, the baseline from sending the run to its done event; the learner is anonymous; ${WARMUP} discarded samples before each row`,
+  );
+  console.log(`reference: ${SOLUTION}; ${ROWS} employees; hidden datasets: ${DATASETS.map((d) => d.name).join(', ')}`);
+  for (const note of notes) console.log(note);
+  await db.end().catch(() => {});
+  await gateway.close();
+  await platform.close();
+}
