@@ -335,4 +335,32 @@ describe('write and DDL exercises, drafts changed, wrong answers grouped (issue 
     );
     expect(digests).toEqual({ n: 2 });
   }, 300_000);
+
+  it('groups query answers by the rows they returned, not by their text', async () => {
+    const created = await api(stack, 'POST', '/api/exercises', instructor.token, {
+      slug: 'dear-products',
+      title: 'Dear products',
+      task: 'Name the products dearer than 4, by name.',
+      setup: { sql: SHOP },
+      solution: 'SELECT name FROM products WHERE price > 4 ORDER BY name',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.kind).toBe('query');
+    const id = created.body.id;
+    expect((await api(stack, 'POST', `/api/exercises/${id}/publish`, instructor.token)).status).toBe(200);
+    // Every product, written two ways: one group; a syntax slip on its own.
+    expect((await attempt(id, 'SELECT name FROM products ORDER BY name')).body.passed).toBe(false);
+    expect(
+      (await attempt(id, 'SELECT p.name FROM products p WHERE true ORDER BY 1', secondLearner.token)).body.passed,
+    ).toBe(false);
+    expect((await attempt(id, 'SELECT name FROM products WHERE price >= 4 ORDER BY name')).body.passed).toBe(false);
+    const stats = await api(stack, 'GET', `/api/exercises/${id}/stats`, instructor.token);
+    expect(stats.status, JSON.stringify(stats.body)).toBe(200);
+    expect(stats.body).toMatchObject({ attempts: 3, learners: 2, solved: 0, solveRate: 0 });
+    expect(stats.body.wrongAnswers.map((g: { attempts: number }) => g.attempts)).toEqual([2, 1]);
+    expect(stats.body.wrongAnswers[0].example).toMatchObject({
+      sql: 'SELECT name FROM products ORDER BY name',
+      checks: [{ dataset: 'start', passed: false, reason: 'rows', extraCount: 2 }],
+    });
+  }, 300_000);
 });
