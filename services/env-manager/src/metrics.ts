@@ -20,7 +20,17 @@ export interface EnvManagerMetrics {
  * answer (see exposeEnvManagerMetrics). Gauges are read from the database at
  * scrape time, so every replica reports the same truth.
  */
-export function createEnvManagerMetrics(pool: pg.Pool): EnvManagerMetrics {
+export function createEnvManagerMetrics(
+  pool: pg.Pool,
+  options: {
+    /**
+     * Where the instances are counted per state: the database's rows by default; on the kubernetes runtime the
+     * TaidonInstances, which are the record there.
+     */
+    countByState?: () => Promise<Partial<Record<string, number>>>;
+  } = {},
+): EnvManagerMetrics {
+  const count = options.countByState ?? (() => countByState(pool));
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'env-manager' });
   new Gauge({
@@ -29,7 +39,7 @@ export function createEnvManagerMetrics(pool: pg.Pool): EnvManagerMetrics {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const counts = await countByState(pool);
+      const counts = await count();
       for (const state of INSTANCE_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });

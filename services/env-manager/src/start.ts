@@ -108,8 +108,14 @@ export async function startEnvManager(
   let reconciler: InstanceReconciler | undefined;
   try {
     await migrateEnvManager(pool);
-    const metrics = createEnvManagerMetrics(pool);
+    // On a cluster the TaidonInstances are the record: the gauge counts them (the manager is made just below).
+    let cluster: ClusterInstanceManager | undefined;
+    const metrics = createEnvManagerMetrics(
+      pool,
+      config.ENV_MANAGER_RUNTIME === 'kubernetes' ? { countByState: async () => cluster?.countByState() ?? {} } : {},
+    );
     const kubernetes = config.ENV_MANAGER_RUNTIME === 'kubernetes' ? buildCluster(config, logger, metrics) : undefined;
+    cluster = kubernetes?.cluster;
     reconciler = kubernetes?.reconciler;
     const runtime = kubernetes
       ? undefined

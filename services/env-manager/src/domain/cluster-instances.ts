@@ -192,6 +192,16 @@ export class ClusterInstanceManager {
     throw new NotOnThisRuntimeError('kubernetes', 'reset an instance from its template');
   }
 
+  /** Instances per state, as `taidon_instances` reports them. */
+  async countByState(): Promise<Partial<Record<InstanceState, number>>> {
+    const counts: Partial<Record<InstanceState, number>> = {};
+    for (const i of await this.deps.runtime.list()) {
+      const state = this.state(i);
+      counts[state] = (counts[state] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   /** Nodes a clone may go on: Ready and schedulable. */
   private async readyNodes(): Promise<string[]> {
     const nodes = await this.core.listNode();

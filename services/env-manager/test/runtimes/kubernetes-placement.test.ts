@@ -225,6 +225,9 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     });
     const listed = await inject('GET', '/instances?ownerId=learner-1');
     expect(listed.json().map((i: { id: string }) => i.id)).toEqual([info.id]);
+    // The gauge counts the TaidonInstances, the record on a cluster.
+    const metrics = await envManager.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^taidon_instances\{state="Running",service="env-manager"\} 1$/m);
 
     // Delete: the finalizer frees the clone on B (the subvolume is gone from its disk), then the resource goes.
     const deleted = await inject('DELETE', `/instances/${info.id}`);
