@@ -10,6 +10,7 @@ import type { Workspace } from './domain/workspace.js';
 import { Git, type RemotePolicy } from './git/git.js';
 import { RemoteGit } from './git/remote.js';
 import { createGitMetrics, exposeGitMetrics } from './metrics.js';
+import { registerExerciseFileRoutes } from './routes/exercise-files.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerProjectRoutes } from './routes/projects.js';
@@ -101,6 +102,7 @@ export function buildApp(deps: VcsSyncDeps): FastifyInstance {
   registerFileRoutes(app, ws);
   registerHistoryRoutes(app, ws, deps.audit);
   registerScriptRoutes(app, ws);
+  registerExerciseFileRoutes(app, ws);
   const audit = deps.audit;
   if (audit) app.addHook('onClose', async () => audit.close());
   return app;

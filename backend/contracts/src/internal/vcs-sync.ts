@@ -39,3 +39,28 @@ export const ProjectScripts = Type.Object(
   { additionalProperties: false },
 );
 export type ProjectScripts = Static<typeof ProjectScripts>;
+
+/** Characters of one file `GET /projects/{id}/exercise-files` answers (a dataset's SQL is the largest). */
+export const MAX_EXERCISE_FILE_CHARS = 1024 * 1024;
+
+/**
+ * What exercises authored in a project are made of at `commit` (the exercises service imports them as a
+ * pack): `init/*.sql` then `seed/*.sql` in name order (the start state), then every `.yaml`, `.yml`, `.md`
+ * and `.sql` file under `exercises/`, by path.
+ */
+export const ProjectExerciseFiles = Type.Object(
+  {
+    commit: Type.String({ description: 'The full id of the commit the files were read at.' }),
+    files: Type.Array(
+      Type.Object(
+        {
+          path: Type.String({ minLength: 1, maxLength: 512 }),
+          text: Type.String({ maxLength: MAX_EXERCISE_FILE_CHARS }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ProjectExerciseFiles = Static<typeof ProjectExerciseFiles>;
