@@ -200,6 +200,43 @@ describe('write and DDL exercises, drafts changed, wrong answers grouped (issue 
     expect(await liveThrowaways()).toEqual([]);
   }, 300_000);
 
+  it('grades by a check query after the answer, before the other tables are compared by digest', async () => {
+    const created = await api(stack, 'POST', '/api/exercises', instructor.token, {
+      slug: 'bread-order',
+      title: 'Order bread',
+      task: 'Record order 3: five loaves of bread.',
+      setup: { sql: SHOP },
+      solution: 'INSERT INTO orders VALUES (3, 3, 5)',
+      compare: {
+        check: 'SELECT o.id, p.name, o.qty FROM orders o JOIN products p ON p.id = o.product_id ORDER BY o.id',
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.kind).toBe('write');
+    const published = await api(stack, 'POST', `/api/exercises/${created.body.id}/publish`, instructor.token);
+    expect(published.status, JSON.stringify(published.body)).toBe(200);
+    expect(published.body.report.killed).toBeGreaterThan(0);
+    const right = await attempt(created.body.id, 'INSERT INTO orders (id, qty, product_id) VALUES (3, 5, 3)');
+    expect(right.body, JSON.stringify(right.body)).toMatchObject({ passed: true });
+    const wrongQty = await attempt(created.body.id, 'INSERT INTO orders VALUES (3, 3, 4)');
+    expect(wrongQty.body.checks[0]).toMatchObject({
+      passed: false,
+      reason: 'rows',
+      missingRows: [['3', 'bread', '5']],
+      extraRows: [['3', 'bread', '4']],
+    });
+    expect(wrongQty.body.checks[0].message).toContain('check query');
+    const alsoPrices = await attempt(
+      created.body.id,
+      'INSERT INTO orders VALUES (3, 3, 5);\nUPDATE products SET price = 0',
+    );
+    expect(alsoPrices.body.checks[0]).toMatchObject({
+      passed: false,
+      reason: 'tables',
+      otherChanges: ['public.products'],
+    });
+  }, 300_000);
+
   it('changes a draft with PUT (validated as POST), and a published exercise only at its next publish', async () => {
     const draft = await api(stack, 'POST', '/api/exercises', instructor.token, {
       slug: 'cheap-drinks',

@@ -4,7 +4,8 @@ import { DomainError } from '@taidon/kit';
 import { datasetTail, type ThrowawayQueries } from '../clients/sql-runner.js';
 import { ExercisesError } from '../errors.js';
 import { compareResults, type ResultCompareOptions } from './compare/compare-results.js';
-import { planReference } from './compare/reference-order.js';
+import { planReference, type ReferencePlan } from './compare/reference-order.js';
+import type { ResultSet } from './compare/result-set.js';
 import { compareStates } from './compare/state.js';
 import {
   StateReadError,
@@ -123,26 +124,28 @@ export function writeVerdict(
     };
   }
   const verdict = compareStates(snapshotOf(expected), snapshotOf(actual), sampleRows);
-  if (!verdict.passed) {
-    return {
-      passed: false,
-      ...(verdict.reason ? { reason: verdict.reason } : {}),
-      ...(verdict.message ? { message: verdict.message } : {}),
-      ...(verdict.tables && verdict.tables.length > 0 ? { tables: verdict.tables } : {}),
-      ...(verdict.otherChanges && verdict.otherChanges.length > 0 ? { otherChanges: verdict.otherChanges } : {}),
-      ...(verdict.schema
-        ? {
-            schema: {
-              missing: verdict.schema.missing.slice(0, SCHEMA_LINES_SHOWN),
-              extra: verdict.schema.extra.slice(0, SCHEMA_LINES_SHOWN),
-            },
-          }
-        : {}),
-    };
-  }
+  const failedBy = (v: typeof verdict): Omit<AttemptCheck, 'dataset'> => ({
+    passed: false,
+    ...(v.reason ? { reason: v.reason } : {}),
+    ...(v.message ? { message: v.message } : {}),
+    ...(v.tables && v.tables.length > 0 ? { tables: v.tables } : {}),
+    ...(v.otherChanges && v.otherChanges.length > 0 ? { otherChanges: v.otherChanges } : {}),
+    ...(v.schema
+      ? {
+          schema: {
+            missing: v.schema.missing.slice(0, SCHEMA_LINES_SHOWN),
+            extra: v.schema.extra.slice(0, SCHEMA_LINES_SHOWN),
+          },
+        }
+      : {}),
+  });
+  // The catalog and the named tables first; then the check query, which says more about the tables it reads
+  // than their digests would; the other tables' digests (nothing else changed) last.
+  if (!verdict.passed && (verdict.reason === 'schema' || (verdict.tables?.length ?? 0) > 0)) return failedBy(verdict);
   if (compare.check && expected.check && actual.check) {
     const { ordered, columnNames, tolerance } = compare;
-    const checked = compareResults(planReference(compare.check), expected.check, actual.check, {
+    const plan = planReference(compare.check);
+    const checked = compareResults(plan, expected.check, asWritten(plan, actual.check), {
       ...(ordered !== undefined ? { ordered } : {}),
       ...(columnNames !== undefined ? { columnNames } : {}),
       ...(tolerance !== undefined ? { tolerance } : {}),
@@ -157,7 +160,18 @@ export function writeVerdict(
       };
     }
   }
-  return { passed: true };
+  return verdict.passed ? { passed: true } : failedBy(verdict);
+}
+
+/**
+ * What the check query as written returns, from its keyed run on the answer's state (both sides of a check
+ * run keyed): the hidden sort keys dropped, and of the rows FETCH … WITH TIES extended, the author's window.
+ */
+function asWritten(plan: ReferencePlan, keyed: ResultSet): ResultSet {
+  const shown = keyed.columns.length - plan.hiddenColumns;
+  const { offset, count } = plan.window;
+  const rows = keyed.rows.slice(offset, count === null ? undefined : offset + count);
+  return { columns: keyed.columns.slice(0, shown), rows: rows.map((row) => row.slice(0, shown)) };
 }
 
 /** A digest of the state an answer left (or of its error): what groups wrong answers that returned the same. */
