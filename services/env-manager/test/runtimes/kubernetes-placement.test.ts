@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -314,6 +315,35 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
       }),
     ).toBeUndefined();
   }, 180_000);
+
+  it('passes over an agent that does not answer a lookup within its deadline, instead of waiting for it', async () => {
+    const [a, b] = agents as [Agent, Agent];
+    // An agent whose node holds the connection open and never answers (a hung process).
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const { port } = hung.address() as AddressInfo;
+    try {
+      const started = performance.now();
+      const placed = await placeOnAgents({
+        agents: [
+          { node: a.node, url: a.url },
+          { node: b.node, url: `http://127.0.0.1:${port}` },
+        ],
+        client: createAgentClient({ serviceToken: TOKEN, lookupTimeoutMs: 1_000 }),
+        nodes: [a.node, b.node],
+        keys: [K1],
+        load: new Map([[a.node, 9]]),
+        logger,
+      });
+      expect(placed).toMatchObject({ node: a.node, layerKey: K1 });
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(lines().some((l) => l.includes('did not answer a lookup') && l.includes(b.node))).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  }, 60_000);
 
   it('finds the node agents as the Ready Pods of its selector, by nodeName and podIP, as an account that may only read Pods there', async () => {
     const platform = `em-agents-${process.pid}`;

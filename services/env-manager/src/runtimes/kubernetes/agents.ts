@@ -91,16 +91,24 @@ export interface AgentClient {
   deleteVolume(agent: NodeAgent, id: string): Promise<void>;
 }
 
-export function createAgentClient(options: { serviceToken: string; timeoutMs?: number }): AgentClient {
-  const endpoint = (agent: NodeAgent): ServiceEndpoint => ({
+/**
+ * `timeoutMs` bounds a clone or a free (a large layer on the copy driver takes a while); `lookupTimeoutMs` a
+ * placement's lookup, which every create waits for: an agent slower than that is passed over, not waited for.
+ */
+export function createAgentClient(options: {
+  serviceToken: string;
+  timeoutMs?: number;
+  lookupTimeoutMs?: number;
+}): AgentClient {
+  const endpoint = (agent: NodeAgent, timeoutMs = options.timeoutMs ?? 120_000): ServiceEndpoint => ({
     name: `snapshot-cache@${agent.node}`,
     baseUrl: agent.url,
     serviceToken: options.serviceToken,
-    timeoutMs: options.timeoutMs ?? 120_000,
+    timeoutMs,
   });
   return {
     lookup: (agent, keys) =>
-      callService<SnapshotCacheApi.LookupResult>(endpoint(agent), '/layers/lookup', {
+      callService<SnapshotCacheApi.LookupResult>(endpoint(agent, options.lookupTimeoutMs ?? 2_000), '/layers/lookup', {
         method: 'POST',
         body: { keys },
       }),
