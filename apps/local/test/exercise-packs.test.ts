@@ -212,4 +212,58 @@ describe('exercise packs through the whole platform (issue 18)', () => {
         .join('; ')}\n`,
     );
   }, 300_000);
+  it('imports the exercises authored in a project at a commit, its init/ and seed/ as the start state', async () => {
+    const created = await api(stack, 'POST', '/api/projects', instructor.token, {
+      name: 'library',
+      template: 'example',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const project = created.body.id as string;
+    const save = async (path: string, text: string) => {
+      const answer = await fetch(`${stack.url}/api/projects/${project}/files/${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${instructor.token}`, 'content-type': 'text/plain; charset=utf-8' },
+        body: text,
+      });
+      expect(answer.status, await answer.clone().text()).toBe(201);
+      return (await answer.json()) as { commit: string };
+    };
+    await save('exercises/pack.yaml', 'slug: library\ntitle: The library\n');
+    await save('exercises/datasets/nobody.sql', "INSERT INTO authors VALUES (9, 'Anonymous', NULL);\n");
+    await save('exercises/old-books/exercise.yaml', 'title: Old books\ndatasets: [nobody]\n');
+    await save('exercises/old-books/task.md', 'List the titles published before 1970, oldest first.\n');
+    const first = await save(
+      'exercises/old-books/solution.sql',
+      'SELECT title FROM books WHERE published < 1970 ORDER BY published, title;\n',
+    );
+    // A later commit breaks the pack (no task): the import at the earlier commit still reads the good one.
+    await save('exercises/broken/exercise.yaml', 'title: Broken\n');
+    const later = await api(stack, 'POST', '/api/exercise-packs', instructor.token, { project });
+    expect([later.status, later.body.code, later.body.path]).toEqual([
+      422,
+      'EXERCISES_PACK_FILE',
+      'exercises/broken/task.md',
+    ]);
+    const imported = await api(stack, 'POST', '/api/exercise-packs', instructor.token, {
+      project,
+      ref: first.commit,
+      publish: true,
+    });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(201);
+    expect(imported.body.source).toEqual({ project, commit: first.commit });
+    expect(imported.body.exercises).toMatchObject([{ slug: 'old-books', status: 'published' }]);
+    const [stored] = await controlPlane<{ setup_sql: string; datasets: number }>(
+      stack,
+      `SELECT e.setup_sql, (SELECT count(*)::int FROM exercises.exercise_datasets d WHERE d.exercise_id = e.id) AS datasets
+         FROM exercises.exercises e WHERE e.slug = 'old-books'`,
+    );
+    expect(stored?.setup_sql).toMatch(
+      /^-- init\/01-schema\.sql\n[\s\S]*-- seed\/01-authors\.sql\n[\s\S]*-- seed\/02-books\.sql\n/,
+    );
+    expect(stored?.datasets).toBe(1);
+    // Another account's project is not found; the caller's own project is read as the caller.
+    const other = await accountWithToken(stack, 'instructor');
+    const stranger = await api(stack, 'POST', '/api/exercise-packs', other.token, { project });
+    expect([stranger.status, stranger.body.code]).toEqual([404, 'VCS_SYNC_PROJECT_NOT_FOUND']);
+  }, 300_000);
 });

@@ -88,6 +88,27 @@ export const CreateExercisePackRequest = Type.Object(
 );
 export type CreateExercisePackRequest = Static<typeof CreateExercisePackRequest>;
 
+/**
+ * `POST /api/exercise-packs` from a project: the exercises authored in it at a commit, read through
+ * vcs-sync: `exercises/pack.yaml`, `exercises/<slug>/…` and `exercises/datasets/*.sql` as a pack's files
+ * (services/exercises/packs/README.md), the start state its `init/*.sql` then `seed/*.sql`.
+ */
+export const ProjectPackRequest = Type.Object(
+  {
+    project: Type.String({ format: 'uuid', description: "One of the caller's projects." }),
+    ref: Type.Optional(
+      Type.String({ pattern: '^[0-9a-f]{4,64}$', description: 'A commit of the project; default the latest.' }),
+    ),
+    publish: Type.Optional(Type.Boolean({ description: 'As for a pack given as JSON; default false.' })),
+  },
+  { additionalProperties: false },
+);
+export type ProjectPackRequest = Static<typeof ProjectPackRequest>;
+
+/** The body of `POST /api/exercise-packs`: the pack as JSON, or a project whose exercises make it. */
+export const ImportExercisePackRequest = Type.Union([CreateExercisePackRequest, ProjectPackRequest]);
+export type ImportExercisePackRequest = Static<typeof ImportExercisePackRequest>;
+
 /** What became of one exercise of a pack. */
 export const PackExerciseOutcome = Type.Object(
   {
@@ -130,6 +151,12 @@ export const ExercisePackResult = Type.Object(
       { additionalProperties: false },
     ),
     exercises: Type.Array(PackExerciseOutcome),
+    source: Type.Optional(
+      Type.Object(
+        { project: Type.String({ format: 'uuid' }), commit: Type.String() },
+        { additionalProperties: false, description: 'The project and the commit the pack was read at.' },
+      ),
+    ),
     publishMs: Type.Optional(Type.Number({ description: 'Time the publishes took, when asked.' })),
   },
   { additionalProperties: false },

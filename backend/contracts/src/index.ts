@@ -30,11 +30,13 @@ export { Problem, SqlProblem } from './common.js';
 export {
   CreateExercisePackRequest,
   ExercisePackResult,
+  ImportExercisePackRequest,
   MAX_PACK_BODY_BYTES,
   MAX_PACK_EXERCISES,
   MAX_PACK_TEXT_BYTES,
   PackExercise,
   PackExerciseOutcome,
+  ProjectPackRequest,
 } from './exercise-packs.js';
 export {
   AttemptCheck,

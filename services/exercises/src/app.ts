@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ThrowawayQueries } from './clients/sql-runner.js';
+import type { ProjectExerciseFiles } from './clients/vcs-sync.js';
 import type { ExercisesConfig } from './config.js';
 import { createExerciseMetrics } from './metrics.js';
 import { registerExerciseRoutes } from './routes/exercises.js';
@@ -26,6 +27,8 @@ export interface ExercisesDeps {
   logger: Logger;
   /** sql-runner's grader route (`POST /throwaway/queries`). */
   grader: ThrowawayQueries;
+  /** vcs-sync's exercise files of a project (VCS_SYNC_URL); none, a pack from a project is refused. */
+  projects?: ProjectExerciseFiles;
   /** Where `exercise-published` events go; none, none are reported. Closed with the app. */
   audit?: AuditSink;
 }
@@ -66,6 +69,7 @@ export function buildApp(deps: ExercisesDeps): FastifyInstance {
       budgetMs: config.EXERCISES_PUBLISH_BUDGET_MS,
     },
     packBudgetMs: config.EXERCISES_PACK_PUBLISH_BUDGET_MS,
+    ...(deps.projects ? { projects: deps.projects } : {}),
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
   const audit = deps.audit;

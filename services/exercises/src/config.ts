@@ -9,6 +9,9 @@ export const exercisesConfigSpec = {
   SQL_RUNNER_URL: envUrl(
     'Base URL of sql-runner, whose `POST /throwaway/queries` runs the reference, its mutants and answers on throwaway clones.',
   ),
+  VCS_SYNC_URL: envOptional(
+    'Base URL of vcs-sync, whose `GET /projects/:id/exercise-files` a pack imported from a project is read through; unset, such an import answers 503 `EXERCISES_PROJECTS_UNAVAILABLE`.',
+  ),
   SERVICE_TOKEN: envString('Shared secret the gateway and services present to each other.', { secret: true }),
   AUDIT_LOG_URL: envOptional(
     'Base URL of audit-log: `exercise.published` events go there through the outbox; unset, none are recorded.',

@@ -89,6 +89,10 @@ export const EXERCISES_ERROR_CODES = {
     meaning:
       'A file of a pack or of a project’s `exercises/` is missing or malformed (`path`): pack.yaml, setup.sql, an exercise’s exercise.yaml, task.md, solution.sql or a dataset it names.',
   },
+  EXERCISES_PROJECTS_UNAVAILABLE: {
+    status: 503,
+    meaning: 'A pack is asked from a project, but this service is not configured to read projects (VCS_SYNC_URL).',
+  },
   EXERCISES_PACK_BUDGET_SPENT: {
     status: 503,
     meaning:

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { sqlRunnerQueries } from './clients/sql-runner.js';
+import { vcsSyncExerciseFiles } from './clients/vcs-sync.js';
 import type { ExercisesConfig } from './config.js';
 import { loadParser } from './domain/sql/tree.js';
 import { migrateExercises } from './migrate.js';
@@ -40,7 +41,23 @@ export async function startExercises(config: ExercisesConfig, options: { logger:
       serviceToken: config.SERVICE_TOKEN,
       timeoutMs: config.EXERCISES_SQL_RUNNER_TIMEOUT_MS,
     });
-    app = buildApp({ config, pool, logger: options.logger, grader, ...(audit ? { audit } : {}) });
+    // Projects are read only to import the exercises authored in one; without vcs-sync that import is refused.
+    const projects = config.VCS_SYNC_URL
+      ? vcsSyncExerciseFiles({
+          name: 'vcs-sync',
+          baseUrl: config.VCS_SYNC_URL,
+          serviceToken: config.SERVICE_TOKEN,
+          timeoutMs: 30_000,
+        })
+      : undefined;
+    app = buildApp({
+      config,
+      pool,
+      logger: options.logger,
+      grader,
+      ...(projects ? { projects } : {}),
+      ...(audit ? { audit } : {}),
+    });
   } catch (error) {
     await audit?.close().catch(() => {});
     await pool.end().catch(() => {});

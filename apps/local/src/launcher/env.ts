@@ -131,6 +131,8 @@ export function serviceEnv(
         EXERCISES_DATABASE_URL: database(context, 'exercises'),
         // Graded on sql-runner's throwaway clones; it calls sql-runner only when an exercise is published.
         SQL_RUNNER_URL: url('sqlRunnerUrl'),
+        // A pack imported from a project is read there.
+        VCS_SYNC_URL: url('vcsSyncUrl'),
         AUDIT_LOG_URL: url('auditLogUrl'),
         AUDIT_OUTBOX_FILE: join(context.dataDir, 'outbox', 'exercises.jsonl'),
       };

@@ -1,4 +1,4 @@
-import { CreateExercisePackRequest, ExercisePackResult, MAX_PACK_BODY_BYTES, Problem } from '@taidon/contracts';
+import { ExercisePackResult, ImportExercisePackRequest, MAX_PACK_BODY_BYTES, Problem } from '@taidon/contracts';
 import type { ServiceEndpoint } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import { upstreamUnavailable } from '../errors.js';
@@ -21,21 +21,22 @@ export function registerExercisePackRoutes(
   exercisesUrl: Upstream | undefined,
   userProfile: ServiceEndpoint | undefined,
 ): void {
-  app.post<{ Body: CreateExercisePackRequest }>(
+  app.post<{ Body: ImportExercisePackRequest }>(
     '/api/exercise-packs',
     {
       preHandler: requireRole(userProfile, 'instructor', 'admin'),
       bodyLimit: MAX_PACK_BODY_BYTES,
       schema: {
         summary:
-          'Import a pack of exercises sharing one start state (instructors and admins): the state is built once for all of them, every exercise stored as a draft, and with `publish` each measured and published in order; the answer gives each exercise its kill score or why it stayed a draft.',
+          "Import a pack of exercises sharing one start state (instructors and admins), given as JSON or read from one of the caller's projects at a commit (`exercises/`, the start state its init/ and seed/): the state is built once for all of them, every exercise stored as a draft, and with `publish` each measured and published in order; the answer gives each exercise its kill score or why it stayed a draft.",
         tags: ['exercises'],
         security: [{ bearerAuth: [] }],
-        body: CreateExercisePackRequest,
+        body: ImportExercisePackRequest,
         response: {
           201: ExercisePackResult,
           401: Problem,
           403: Problem,
+          404: Problem,
           409: Problem,
           413: Problem,
           422: Problem,

@@ -1,7 +1,9 @@
-import { CreateExercisePackRequest, ExercisePackResult, MAX_PACK_BODY_BYTES } from '@taidon/contracts';
+import { ExercisePackResult, ImportExercisePackRequest, MAX_PACK_BODY_BYTES } from '@taidon/contracts';
 import { ACCOUNT_HEADER, ROLE_HEADER } from '@taidon/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ProjectExerciseFiles } from '../clients/vcs-sync.js';
 import { importPack, type PackDeps } from '../domain/packs/import.js';
+import { packFromProject } from '../domain/packs/project.js';
 import { ExercisesError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,14 +34,18 @@ function authorOf(request: FastifyRequest): { accountId: string; role: string } 
 /**
  * `POST /exercise-packs` (the gateway forwards `/api/exercise-packs`): many
  * exercises on one start state, built once, stored as the caller's drafts,
- * and with `publish` each measured and published within the pack's budget.
+ * and with `publish` each measured and published within the pack's budget;
+ * given as JSON, or read from one of the caller's projects at a commit.
  */
-export function registerPackRoutes(app: FastifyInstance, deps: Omit<PackDeps, 'onHoldError'>): void {
+export function registerPackRoutes(
+  app: FastifyInstance,
+  deps: Omit<PackDeps, 'onHoldError'> & { projects?: ProjectExerciseFiles },
+): void {
   let publishing = 0;
-  app.post<{ Body: CreateExercisePackRequest }>(
+  app.post<{ Body: ImportExercisePackRequest }>(
     '/exercise-packs',
     {
-      schema: { body: CreateExercisePackRequest, response: { 201: ExercisePackResult } },
+      schema: { body: ImportExercisePackRequest, response: { 201: ExercisePackResult } },
       bodyLimit: MAX_PACK_BODY_BYTES,
     },
     async (request, reply) => {
@@ -54,9 +60,19 @@ export function registerPackRoutes(app: FastifyInstance, deps: Omit<PackDeps, 'o
       try {
         const onHoldError = (error: unknown) =>
           request.log.warn({ err: error }, "a pack exercise's publication layers could not be held");
-        const result = await importPack({ ...deps, onHoldError }, request.body, as);
+        const body = request.body;
+        if (!('project' in body)) {
+          reply.code(201);
+          return await importPack({ ...deps, onHoldError }, body, as);
+        }
+        if (!deps.projects) {
+          throw new ExercisesError('EXERCISES_PROJECTS_UNAVAILABLE', 'This service reads no projects (VCS_SYNC_URL).');
+        }
+        const files = await deps.projects.read(body.project, body.ref, as);
+        const pack = { ...packFromProject(files), ...(body.publish !== undefined ? { publish: body.publish } : {}) };
+        const result = await importPack({ ...deps, onHoldError }, pack, as);
         reply.code(201);
-        return result;
+        return { ...result, source: { project: body.project, commit: files.commit } };
       } finally {
         if (publish) publishing--;
       }
