@@ -149,8 +149,11 @@ describe('hostile plans through the platform', () => {
 
   it("refuses one account's plans past its share of the planner with 429 and Retry-After through the gateway", async () => {
     // Each takes seconds (the `chars` limit is reached after ~33M characters read); one account plans one
-    // at a time and may have four waiting or planning.
-    const answers = await Promise.all(Array.from({ length: 6 }, () => plan({ sql: RAW_VARIABLES })));
+    // at a time and may have four waiting or planning. Six different texts: the same one, planned once above,
+    // would be answered from the cache of plans (ADR 0043) without a job.
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => plan({ sql: `${RAW_VARIABLES}\n-- variant ${i}` })),
+    );
     const refused = answers.filter((a) => a.status === 429);
     expect(refused.length).toBeGreaterThanOrEqual(2);
     for (const answer of refused) {

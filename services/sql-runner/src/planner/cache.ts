@@ -130,6 +130,11 @@ export class PlanCache implements Planner {
   private remember(key: string, outcome: Outcome, bytes: number): void {
     // One plan may not take more than an eighth of the budget: a single large text never empties the cache.
     if (bytes > this.options.maxBytes / 8) return;
+    const replaced = this.entries.get(key);
+    if (replaced) {
+      this.entries.delete(key);
+      this.heldBytes -= replaced.bytes;
+    }
     this.entries.set(key, { outcome, bytes });
     this.heldBytes += bytes;
     for (const [oldest, entry] of this.entries) {

@@ -25,9 +25,11 @@ describe('POST /plan under hostile plans', () => {
     });
     return { status: response.status, headers: response.headers, body: (await response.json()) as any };
   };
+  // A text of its own each time: a kept plan would take no worker, and the worker is what the hostile plan holds.
+  let learnerPlans = 0;
   const learnerPlan = async () => {
     const started = performance.now();
-    const answer = await post({ sql: 'SELECT 1;' }, 'learner');
+    const answer = await post({ sql: `SELECT ${++learnerPlans};` }, 'learner');
     expect(answer.status).toBe(200);
     return performance.now() - started;
   };
@@ -140,8 +142,9 @@ describe('POST /plan under hostile plans', () => {
   });
 
   it('answers past an account’s share of the planner with 429 and Retry-After, and serves it again after', async () => {
-    const heavy = { sql: 'SELECT 1;\n'.repeat(40_000) };
-    const answers = await Promise.all(Array.from({ length: 6 }, () => post(heavy, 'greedy')));
+    // Six different texts: identical ones would share one plan (the cache of plans, ADR 0043) and take one slot.
+    const heavy = (i: number) => ({ sql: `SELECT ${i};\n`.repeat(40_000) });
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post(heavy(i), 'greedy')));
     const refused = answers.filter((a) => a.status === 429);
     expect(refused.length).toBe(2);
     for (const a of refused) {
