@@ -413,7 +413,8 @@ export function App() {
           </div>
           <aside className="sidebar">
             <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />
-            <ProjectPanel workspace={projects} />
+            {/* Beside an exercise the editor holds the exercise's buffer, not a tab a project file could be bound to. */}
+            {!exerciseId && <ProjectPanel workspace={projects} />}
             <SchemaPanel schema={schema} loading={schemaLoading} onInsert={onInsertName} onRefresh={onRefreshSchema} />
             <HistoryPanel entries={history} sessionId={sessionId} onOpen={onOpenHistory} />
           </aside>
