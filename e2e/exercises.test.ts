@@ -124,6 +124,14 @@ describe('exercises in chromium', () => {
     expect(await admin.page.getByTestId('exercise-status').textContent()).toBe('draft');
     await screenshot(admin.page, 'exercises-publish-refused');
 
+    // A survivor marked equivalent is kept with the exercise (PUT) for the next publish.
+    await admin.page
+      .getByTestId('survivor')
+      .first()
+      .getByRole('button', { name: /^Mark .* equivalent/ })
+      .click();
+    await admin.page.getByTestId('marked-equivalent').waitFor({ timeout: 20_000 });
+
     // The draft opens in the form with what was saved; a change is saved with PUT and shown.
     await admin.page.getByTestId('edit-exercise').click();
     const form = admin.page.getByTestId('authoring-form');
@@ -134,6 +142,7 @@ describe('exercises in chromium', () => {
     await expect
       .poll(() => admin.page.getByTestId('exercise-title').textContent(), { timeout: 20_000 })
       .toBe('Engineers (strict, edited)');
+    expect(await admin.page.getByTestId('marked-equivalent').count()).toBe(1);
 
     publishedId = await authorDraft(admin.page, {
       slug: 'eng-salaries',

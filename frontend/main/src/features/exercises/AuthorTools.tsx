@@ -2,6 +2,7 @@ import type { AuthoredExercise, MutationReport } from '@taidon/contracts';
 import { useState } from 'react';
 import { ApiError } from '../../api/errors.js';
 import { linkProps } from '../../app/route.js';
+import { withEquivalentMutant } from './authoring-model.js';
 import { ExerciseStatsView } from './ExerciseStatsView.js';
 import { type ExercisesApi, PublishRefused } from './exercises-api.js';
 import { MutationReportView } from './MutationReportView.js';
@@ -26,6 +27,7 @@ export function AuthorTools({
 }: {
   exercise: AuthoredExercise;
   exercises: ExercisesApi;
+  /** The exercise changed (published, or a mutant marked): the page reads it again. */
   onPublished(): void;
   navigate(path: string): void;
 }) {
@@ -45,6 +47,19 @@ export function AuthorTools({
           message: error instanceof ApiError ? `${error.message} (${error.code})` : String(error),
         });
       }
+    }
+  };
+  const [marking, setMarking] = useState('');
+  const markEquivalent = async (label: string) => {
+    const body = withEquivalentMutant(exercise, label);
+    if (!body) return;
+    setMarking('');
+    try {
+      await exercises.update(exercise.id, body);
+      setMarking(`Marked “${label}” equivalent: publish again to measure without it.`);
+      onPublished();
+    } catch (error) {
+      setMarking(error instanceof ApiError ? `${error.message} (${error.code})` : String(error));
     }
   };
   const shown = publish.state === 'published' || publish.state === 'refused' ? publish.report : exercise.report;
@@ -92,7 +107,18 @@ export function AuthorTools({
           {publish.message}
         </p>
       )}
-      {shown && <MutationReportView report={shown} />}
+      {marking && (
+        <p role="status" data-testid="marking">
+          {marking}
+        </p>
+      )}
+      {shown && (
+        <MutationReportView
+          report={shown}
+          equivalent={exercise.equivalentMutants}
+          onMarkEquivalent={(label) => void markEquivalent(label)}
+        />
+      )}
       {exercise.status === 'published' && <ExerciseStatsView exercises={exercises} id={exercise.id} />}
     </section>
   );

@@ -1,7 +1,19 @@
 import type { MutationReport } from '@taidon/contracts';
 
-/** A publish's measure: how many mutants of the reference the datasets tell apart, and every survivor's SQL. */
-export function MutationReportView({ report }: { report: MutationReport }) {
+/**
+ * A publish's measure: how many mutants of the reference the datasets tell
+ * apart, and every survivor's SQL. Its author may mark a survivor equivalent
+ * to the reference (`onMarkEquivalent`): the next publish leaves it out.
+ */
+export function MutationReportView({
+  report,
+  equivalent = [],
+  onMarkEquivalent,
+}: {
+  report: MutationReport;
+  equivalent?: string[];
+  onMarkEquivalent?(label: string): void;
+}) {
   const counted = report.killed + report.survivors.length;
   return (
     <div className="mutation-report" data-testid="mutation-report">
@@ -27,7 +39,23 @@ export function MutationReportView({ report }: { report: MutationReport }) {
           <ul className="survivors" data-testid="survivors">
             {report.survivors.map((s) => (
               <li key={s.label} data-testid="survivor" data-operator={s.operator}>
-                <span className="badge">{s.operator}</span> {s.label}
+                <span className="badge">{s.operator}</span> {s.label}{' '}
+                {equivalent.includes(s.label) ? (
+                  <span className="muted" data-testid="marked-equivalent">
+                    marked equivalent: left out of the next publish
+                  </span>
+                ) : (
+                  onMarkEquivalent && (
+                    <button
+                      type="button"
+                      onClick={() => onMarkEquivalent(s.label)}
+                      aria-label={`Mark “${s.label}” equivalent to the reference`}
+                      title="Equal to the reference on every possible database: no dataset can tell it apart"
+                    >
+                      Mark equivalent
+                    </button>
+                  )
+                )}
                 <pre>
                   <code>{s.sql}</code>
                 </pre>

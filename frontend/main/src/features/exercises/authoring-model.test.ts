@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { draftRequestOf, EMPTY_DRAFT, fieldsOf } from './authoring-model.js';
+import { draftRequestOf, EMPTY_DRAFT, fieldsOf, withEquivalentMutant } from './authoring-model.js';
 
 const filled = {
   ...EMPTY_DRAFT,
@@ -69,11 +69,11 @@ describe('the authoring form', () => {
       datasets: [{ name: 'ties', sql: 'INSERT INTO t VALUES (1);' }],
       compare: { ordered: false },
       minKillScore: 0.8,
+      equivalentMutants: ['DISTINCT added'],
     };
     const authored = {
       ...body,
       id: '00000000-0000-4000-8000-000000000001',
-      equivalentMutants: [],
       status: 'draft' as const,
       authorId: '00000000-0000-4000-8000-000000000002',
       createdAt: '2026-01-01T00:00:00Z',
@@ -81,6 +81,10 @@ describe('the authoring form', () => {
       report: null,
     };
     expect(draftRequestOf(fieldsOf(authored))).toEqual({ body });
+    // Marking a survivor equivalent changes only that list, once per label.
+    const marked = withEquivalentMutant(authored, 'ORDER BY key a dropped');
+    expect(marked).toEqual({ ...body, equivalentMutants: ['DISTINCT added', 'ORDER BY key a dropped'] });
+    expect(withEquivalentMutant(authored, 'DISTINCT added')).toEqual(body);
   });
 
   it('says what to fix: a bad slug, a dataset without SQL, a score past 1', () => {

@@ -20,6 +20,8 @@ export interface DraftFields {
   check: string;
   /** Write and DDL exercises: the catalog (columns, constraints, indexes) compared too. */
   schema: boolean;
+  /** Labels of the mutants the author marked equivalent (from the report, not typed): kept through an edit. */
+  equivalentMutants: string[];
 }
 
 /** An empty form. */
@@ -37,6 +39,7 @@ export const EMPTY_DRAFT: DraftFields = {
   tables: '',
   check: '',
   schema: false,
+  equivalentMutants: [],
 };
 
 /** The form's fields of an exercise its author edits (a draft, or a published one whose next publish takes them). */
@@ -56,7 +59,16 @@ export function fieldsOf(exercise: AuthoredExercise): DraftFields {
     tables: (compare.tables ?? []).join(', '),
     check: compare.check ?? '',
     schema: compare.schema === true,
+    equivalentMutants: [...exercise.equivalentMutants],
   };
+}
+
+/** The body that changes an exercise only by marking one more of its mutants equivalent. */
+export function withEquivalentMutant(exercise: AuthoredExercise, label: string): CreateExerciseRequest | undefined {
+  const fields = fieldsOf(exercise);
+  if (!fields.equivalentMutants.includes(label)) fields.equivalentMutants.push(label);
+  const request = draftRequestOf(fields);
+  return 'body' in request ? request.body : undefined;
 }
 
 /**
@@ -107,5 +119,6 @@ export function draftRequestOf(fields: DraftFields): { body: CreateExerciseReque
   if (datasets.length > 0) body.datasets = datasets;
   if (Object.keys(compare).length > 0) body.compare = compare;
   if (score !== undefined) body.minKillScore = score;
+  if (fields.equivalentMutants.length > 0) body.equivalentMutants = fields.equivalentMutants;
   return { body };
 }
