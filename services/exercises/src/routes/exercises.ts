@@ -19,9 +19,10 @@ import type pg from 'pg';
 import type { ThrowawayQueries } from '../clients/sql-runner.js';
 import { gradeAttempt } from '../domain/attempt.js';
 import { validateExercise } from '../domain/authoring.js';
-import { holdPublicationLayers, releasePublicationLayers } from '../domain/publication-layers.js';
-import { type MeasureSettings, measureExercise } from '../domain/publish.js';
-import { gradeWriteAttempt, measureWriteExercise, verdictDigest, type WriteReference } from '../domain/write.js';
+import { measureAndPublish } from '../domain/packs/publish-one.js';
+import { releasePublicationLayers } from '../domain/publication-layers.js';
+import type { MeasureSettings } from '../domain/publish.js';
+import { gradeWriteAttempt, verdictDigest, type WriteReference } from '../domain/write.js';
 import { ExercisesError } from '../errors.js';
 import { type ExerciseMetrics, observed } from '../metrics.js';
 import { updateExercise } from '../store/drafts.js';
@@ -31,10 +32,8 @@ import {
   listExercises,
   type PublishedContent,
   progressOf,
-  publish,
   recordAttempt,
   selectExercise,
-  storeReport,
 } from '../store/exercises.js';
 import { unpublish } from '../store/publication.js';
 import { registerStatsRoute } from './stats.js';
@@ -208,69 +207,19 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
             );
           }
           publishing++;
-          let measured: {
-            report: Awaited<ReturnType<typeof measureExercise>>['report'];
-            references: unknown[];
-            layerKeys: string[];
-          };
+          let published: Awaited<ReturnType<typeof measureAndPublish>>;
           try {
-            const measuredExercise = {
-              setupSql: exercise.setup.sql,
-              solution: exercise.solution,
-              datasets: exercise.datasets,
-              compare: exercise.compare,
-              equivalentMutants: exercise.equivalentMutants,
-            };
-            const settings = {
-              ...deps.settings,
-              as: { accountId: caller.accountId, role: caller.role, requestId: request.id },
-            };
-            measured =
-              exercise.kind === 'write'
-                ? await measureWriteExercise(deps.grader, measuredExercise, settings)
-                : await measureExercise(deps.grader, measuredExercise, settings);
+            // A hold that fails costs attempts their speed, not their answers (ADR 0044): told, not thrown.
+            published = await measureAndPublish(
+              { pool, grader: deps.grader, metrics: deps.metrics, ...(deps.audit ? { audit: deps.audit } : {}) },
+              exercise,
+              { ...deps.settings, as: { accountId: caller.accountId, role: caller.role, requestId: request.id } },
+              (error) => request.log.warn({ err: error }, "the publication's layers could not be held"),
+            );
           } finally {
             publishing--;
           }
-          const { report, references } = measured;
-          const counted = (result: string, n: number) => {
-            if (n > 0) deps.metrics.mutants.inc({ result }, n);
-          };
-          counted('killed', report.killed);
-          counted('survived', report.survivors.length);
-          counted('stillborn', report.stillborn);
-          counted('equivalent', report.equivalent);
-          counted('unmeasured', report.unmeasured);
-          if (report.score < exercise.minKillScore) {
-            await storeReport(pool, exercise.id, report);
-            throw new ExercisesError(
-              'EXERCISES_KILL_SCORE_TOO_LOW',
-              `The datasets kill ${report.killed} of ${report.killed + report.survivors.length} counted mutants (score ${report.score.toFixed(2)}); publishing needs ${exercise.minKillScore}.`,
-              { details: { score: report.score, minKillScore: exercise.minKillScore, report } },
-            );
-          }
-          const { title, task, kind, setup, solution, datasets, compare } = exercise;
-          const publishedAt = await publish(pool, exercise.id, caller.accountId, report, references, {
-            title,
-            task,
-            kind,
-            setup,
-            solution,
-            datasets,
-            compare,
-          });
-          // Pinned and warm from now on (ADR 0044). A hold that fails costs attempts their speed, not their
-          // answers: the states stay cached under their keys, and the next publish holds them again.
-          await holdPublicationLayers(deps.grader, exercise.id, measured.layerKeys, request.id).catch(
-            (error: unknown) => request.log.warn({ err: error }, "the publication's layers could not be held"),
-          );
-          deps.audit?.record({
-            action: 'exercise-published',
-            accountId: caller.accountId,
-            target: exercise.id,
-            requestId: request.id,
-            detail: { slug: exercise.slug, mutants: report.mutants, killed: report.killed, score: report.score },
-          });
+          const { publishedAt, report } = published;
           return { id: exercise.id, status: 'published' as const, publishedAt: publishedAt.toISOString(), report };
         },
       ),

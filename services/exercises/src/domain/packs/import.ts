@@ -8,6 +8,7 @@ import {
 import { DomainError } from '@taidon/kit';
 import { datasetTail, type ThrowawayQueries } from '../../clients/sql-runner.js';
 import { ExercisesError } from '../../errors.js';
+import { observed } from '../../metrics.js';
 import { selectExercise } from '../../store/exercises.js';
 import { insertPack } from '../../store/packs.js';
 import { validateExercise } from '../authoring.js';
@@ -180,7 +181,12 @@ async function publishOne(
   const exercise = await selectExercise(deps.pool, id);
   if (!exercise) throw new Error(`the pack's exercise ${id} vanished`);
   try {
-    const { report } = await measureAndPublish(deps, exercise, settings, deps.onHoldError);
+    const { report } = await observed(
+      deps.metrics.publishes,
+      deps.metrics.publishSeconds,
+      () => 'published',
+      () => measureAndPublish(deps, exercise, settings, deps.onHoldError),
+    );
     return {
       status: 'published',
       score: report.score,
