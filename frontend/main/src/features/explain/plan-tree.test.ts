@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import join from './fixtures/join.json' with { type: 'json' };
 import misestimate from './fixtures/misestimate.json' with { type: 'json' };
 import nested from './fixtures/nested.json' with { type: 'json' };
+import parallel from './fixtures/parallel.json' with { type: 'json' };
 import update from './fixtures/update.json' with { type: 'json' };
 import { formatMs, formatRows, labelOf, misestimateOf, planTree } from './plan-tree.js';
 
@@ -48,6 +49,21 @@ describe('the EXPLAIN plan tree', () => {
     // The costliest node of this plan: most of the 2 ms is its own, over 200 loops.
     expect(tree.nodes.filter((n) => n.costly).map((n) => n.label)).toContain('Bitmap Heap Scan on orders o');
     expect(tree.nodes.filter((n) => n.costly).every((n) => n.selfShare >= 0.2)).toBe(true);
+  });
+
+  it('takes a node under a Gather as run by the workers and the leader at once: its loops are theirs, not one after another', () => {
+    // Parallel Seq Scan: loops=3 (2 workers launched and the leader), actual time averaged over the three.
+    const tree = planTree(parallel.plan);
+    expect(tree.nodes.map((n) => n.label)).toEqual(textHeadings(parallel.text));
+    const [gather, scan] = tree.nodes;
+    const raw = parallel.plan.Plan.Plans[0];
+    expect(scan?.loops).toBe(3);
+    expect(scan?.totalMs).toBeCloseTo(raw?.['Actual Total Time'] ?? -1, 6);
+    expect(scan?.totalMs ?? Infinity).toBeLessThanOrEqual(gather?.totalMs ?? 0);
+    expect(gather?.selfMs).toBeCloseTo((gather?.totalMs ?? 0) - (scan?.totalMs ?? 0), 6);
+    const sum = tree.nodes.reduce((s, n) => s + (n.selfMs ?? 0), 0);
+    expect(sum).toBeCloseTo(tree.root.totalMs ?? 0, 6);
+    expect(scan?.details).toContain('Filter: (value > 99.5)');
   });
 
   it('marks rows estimated at a tenth or ten times of the actual, either way', () => {

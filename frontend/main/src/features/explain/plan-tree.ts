@@ -37,7 +37,10 @@ export interface PlanNode {
   /** Per loop, as EXPLAIN reports it (PostgreSQL 18 prints fractions); null without ANALYZE. */
   rowsActual: number | null;
   loops: number | null;
-  /** Time of this node and everything under it, all loops (ms); null without ANALYZE. */
+  /**
+   * Time of this node and everything under it, all loops (ms); under a Gather, the loops of its workers and
+   * leader run side by side, so their time counts once (as explain.dalibo.com does); null without ANALYZE.
+   */
   totalMs: number | null;
   /** Time of this node alone: its total less its children's (ms, never below 0). */
   selfMs: number | null;
@@ -173,7 +176,27 @@ export function misestimateOf(estimated: number, actual: number | null, loops: n
   return { factor, direction: a >= e ? 'under' : 'over' };
 }
 
-function build(raw: Raw, depth: number, nodes: PlanNode[]): PlanNode {
+/**
+ * How many processes run the nodes under a Gather (or Gather Merge) at once:
+ * its workers and the leader. EXPLAIN reports such a node's time per loop,
+ * averaged over the processes, and its loops summed over them, so loops
+ * times time counts parallel work as if it ran one process after another.
+ */
+function processesUnder(raw: Raw): number {
+  const workers = num(raw['Workers Launched']) ?? num(raw['Workers Planned']) ?? 0;
+  return workers + 1;
+}
+
+/**
+ * Wall-clock time of a node over all its loops (ms): per loop time × loops, divided among the processes
+ * that ran it side by side (never more than its loops: a leader that does not take part ran none).
+ */
+function totalMsOf(time: number | null, loops: number | null, processes: number): number | null {
+  if (time === null || loops === null) return null;
+  return (time * loops) / Math.max(1, Math.min(processes, loops));
+}
+
+function build(raw: Raw, depth: number, nodes: PlanNode[], processes = 1): PlanNode {
   const loops = num(raw['Actual Loops']);
   const time = num(raw['Actual Total Time']);
   const rowsActual = num(raw['Actual Rows']);
@@ -191,7 +214,7 @@ function build(raw: Raw, depth: number, nodes: PlanNode[]): PlanNode {
     rowsEstimated: num(raw['Plan Rows']) ?? 0,
     rowsActual,
     loops,
-    totalMs: time !== null && loops !== null ? time * loops : null,
+    totalMs: totalMsOf(time, loops, processes),
     selfMs: null,
     selfShare: 0,
     misestimate: misestimateOf(num(raw['Plan Rows']) ?? 0, rowsActual, loops),
@@ -202,10 +225,12 @@ function build(raw: Raw, depth: number, nodes: PlanNode[]): PlanNode {
   };
   nodes.push(node);
   const plans = Array.isArray(raw.Plans) ? (raw.Plans as Raw[]) : [];
-  node.children = plans.map((child) => build(child, depth + 1, nodes));
+  const gather = node.nodeType === 'Gather' || node.nodeType === 'Gather Merge';
+  const under = gather ? processesUnder(raw) : processes;
+  node.children = plans.map((child) => build(child, depth + 1, nodes, under));
   if (node.totalMs !== null) {
-    const under = node.children.reduce((sum, c) => sum + (c.totalMs ?? 0), 0);
-    node.selfMs = Math.max(0, node.totalMs - under);
+    const childrenMs = node.children.reduce((sum, c) => sum + (c.totalMs ?? 0), 0);
+    node.selfMs = Math.max(0, node.totalMs - childrenMs);
   }
   return node;
 }
