@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { auditLogConfigSpec, loadAuditLogConfig } from '@taidon/audit-log';
 import { envManagerConfigSpec, loadEnvManagerConfig } from '@taidon/env-manager';
+import { exercisesConfigSpec, loadExercisesConfig } from '@taidon/exercises';
 import { gatewayConfigSpec, loadGatewayConfig } from '@taidon/gateway';
 import { idpConfigSpec, loadIdpConfig } from '@taidon/idp';
 import { loadSnapshotCacheConfig, snapshotCacheConfigSpec } from '@taidon/snapshot-cache';
@@ -42,6 +43,7 @@ const SERVICES: Record<string, { load: Loader; spec: object; entry: string }> = 
     spec: snapshotCacheConfigSpec,
     entry: 'services/snapshot-cache/dist/server.js',
   },
+  exercises: { load: loadExercisesConfig, spec: exercisesConfigSpec, entry: 'services/exercises/dist/server.js' },
 };
 
 interface EnvVar {
@@ -104,6 +106,7 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
         'AUDIT_LOG_DATABASE_URL',
         'CONTROL_PLANE_SUPERUSER_URL',
         'ENV_MANAGER_DATABASE_URL',
+        'EXERCISES_DATABASE_URL',
         'IDP_DATABASE_URL',
         'LOG_LEVEL',
         'SNAPSHOT_CACHE_DATABASE_URL',

@@ -37,7 +37,16 @@ const CLUSTER_SCOPED = new Set([
   'StorageClass',
 ]);
 
-const SERVICES = ['gateway', 'idp', 'user-profile', 'audit-log', 'vcs-sync', 'sql-runner', 'env-manager'] as const;
+const SERVICES = [
+  'gateway',
+  'idp',
+  'user-profile',
+  'audit-log',
+  'vcs-sync',
+  'sql-runner',
+  'env-manager',
+  'exercises',
+] as const;
 
 /**
  * The kinds the chart renders that belong to operators the test cluster does not run (Prometheus Operator,
@@ -153,7 +162,7 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     // The Secrets the Job reads exist before it (hooks of a lower weight).
     const secrets = objects.filter((o) => o.kind === 'Secret');
-    expect(secrets.length).toBe(10);
+    expect(secrets.length).toBe(11);
     for (const secret of secrets) expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(0);
   });
 
@@ -195,6 +204,45 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     expect(remotes.to[1].ipBlock).toMatchObject({ cidr: '::/0' });
     expect(remotes.to[1].ipBlock.except).toEqual(expect.arrayContaining(['fc00::/7', 'fe80::/10', '::1/128']));
     expect(vcs.spec.egress.filter((rule: { to?: unknown; ports?: unknown }) => !rule.to && !rule.ports)).toEqual([]);
+  });
+
+  it('deploys exercises behind the gateway: reached only from it, reaching sql-runner, vcs-sync and audit-log', async () => {
+    const { objects } = await renderChart();
+    const deployment = find(objects, 'Deployment', 'taidon-exercises');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(find(objects, 'PodDisruptionBudget', 'taidon-exercises').spec.maxUnavailable).toBe(1);
+    expect(find(objects, 'Service', 'taidon-exercises').spec.ports).toEqual([
+      { name: 'http', port: 8080, targetPort: 'http' },
+    ]);
+    const gatewayEnv = find(objects, 'Deployment', 'taidon-gateway').spec.template.spec.containers[0].env as {
+      name: string;
+      value?: string;
+    }[];
+    expect(gatewayEnv.find((v) => v.name === 'EXERCISES_URL')?.value).toBe('http://taidon-exercises.default.svc:8080');
+    const components = (peers: { podSelector?: { matchLabels: Record<string, string> } }[]) =>
+      peers.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component']).filter(Boolean);
+    const policy = find(objects, 'NetworkPolicy', 'taidon-exercises');
+    expect(policy.spec.ingress).toHaveLength(1);
+    expect(components(policy.spec.ingress[0].from)).toEqual(['gateway']);
+    // Beside the gateway, only the metrics scrapers (a namespace, no Pod of the release).
+    expect(JSON.stringify(policy.spec.ingress[0].from)).toContain('monitoring');
+    const egress = policy.spec.egress.flatMap((rule: { to?: [] }) => components(rule.to ?? []));
+    expect(egress.sort()).toEqual(['audit-log', 'sql-runner', 'vcs-sync']);
+    // No way to the sandboxes, the node agents or the API server: its SQL runs through sql-runner.
+    expect(JSON.stringify(policy.spec.egress)).not.toContain('namespaceSelector');
+    for (const callee of ['sql-runner', 'vcs-sync', 'audit-log'])
+      expect(components(find(objects, 'NetworkPolicy', `taidon-${callee}`).spec.ingress[0].from)).toContain(
+        'exercises',
+      );
+    for (const other of ['idp', 'user-profile', 'env-manager', 'snapshot-cache'])
+      expect(components(find(objects, 'NetworkPolicy', `taidon-${other}`).spec.ingress[0].from)).not.toContain(
+        'exercises',
+      );
+    // The gateway reaches it.
+    const gatewayEgress = find(objects, 'NetworkPolicy', 'taidon-gateway').spec.egress.flatMap((rule: { to?: [] }) =>
+      components(rule.to ?? []),
+    );
+    expect(gatewayEgress).toContain('exercises');
   });
 
   it("admits the metrics scrapers to the gateway beside its ingress, and minikube's API port", async () => {
@@ -343,6 +391,17 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
     expect(stdout.trim().split('\n')).toHaveLength(objects.length);
     const { stdout: rule } = await kubectl(['get', 'prometheusrule', 'taidon', '-n', prodNamespace, '-o', 'json']);
     expect((JSON.parse(rule) as RenderedObject).spec.groups.length).toBe(3);
+    // The exercises service's Pods pass admission and run, as many as the production values ask.
+    const replicas = find(objects, 'Deployment', 'taidon-exercises').spec.replicas as number;
+    await eventually('the exercises Pods Running', async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: prodNamespace,
+        labelSelector: 'app.kubernetes.io/component=exercises',
+      });
+      return pods.items.length === replicas && pods.items.every((p) => p.status?.phase === 'Running')
+        ? pods
+        : undefined;
+    });
   }, 180_000);
 
   describe('the sandbox namespace', () => {

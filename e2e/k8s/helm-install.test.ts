@@ -99,6 +99,7 @@ describe.skipIf(skip !== undefined)('helm install of charts/taidon', () => {
       [
         'taidon-audit-log-db',
         'taidon-env-manager-db',
+        'taidon-exercises-db',
         'taidon-idp-db',
         'taidon-sandbox-admin',
         'taidon-service-token',
@@ -123,6 +124,11 @@ describe.skipIf(skip !== undefined)('helm install of charts/taidon', () => {
     expect(jobs.stdout.trim()).toBe('');
     const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/component=sql-runner' });
     expect(pods.items.filter((p) => p.status?.phase === 'Running')).toHaveLength(2);
+    const exercises = await core.listNamespacedPod({
+      namespace,
+      labelSelector: 'app.kubernetes.io/component=exercises',
+    });
+    expect(exercises.items.filter((p) => p.status?.phase === 'Running')).toHaveLength(2);
 
     await helm(['upgrade', 'taidon', ...chartArgs(), '--set', 'sqlRunner.replicas=3']);
     expect(await generatedSecrets()).toEqual(installed);

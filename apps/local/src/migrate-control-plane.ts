@@ -14,8 +14,7 @@ import { CONTROL_PLANE_DATABASE, openControlPlane } from './launcher/control-pla
 // each service its role and schema (the password is the one in that service's own URL), apply every
 // service's migrations with its own role, and seal the audit log. Idempotent: it runs before every upgrade.
 // Environment: CONTROL_PLANE_SUPERUSER_URL (a superuser of the server; any database, `taidon` is created on
-// it) and <SERVICE>_DATABASE_URL for each service, as the Deployments get them (EXERCISES_DATABASE_URL only
-// where exercises is deployed: the chart has no Deployment of it yet).
+// it) and <SERVICE>_DATABASE_URL for each service, as the Deployments get them (every one required).
 
 const MIGRATIONS: Record<string, (pool: pg.Pool) => Promise<string[]>> = {
   'audit-log': migrateAuditLog,
@@ -39,10 +38,7 @@ function required(name: string): string {
 
 const log = createLogger({ service: 'migrate-control-plane', level: process.env.LOG_LEVEL ?? 'info' });
 const superuserUrl = required('CONTROL_PLANE_SUPERUSER_URL');
-/** Services the chart does not deploy yet: migrated when their URL is set, left out otherwise. */
-const OPTIONAL = new Set(['exercises']);
 const urlVariable = (service: string) => `${service.toUpperCase().replace(/-/g, '_')}_DATABASE_URL`;
-for (const service of OPTIONAL) if (!process.env[urlVariable(service)]) delete MIGRATIONS[service];
 const serviceUrls = Object.fromEntries(
   Object.keys(MIGRATIONS).map((service) => [service, required(urlVariable(service))]),
 );
