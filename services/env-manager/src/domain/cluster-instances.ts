@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { Layer } from '../clients/snapshot-cache.js';
 import { SANDBOX_ADMIN_USER, SANDBOX_DATABASE, SANDBOX_USER } from '../engine/template.js';
 import {
   CreationAbandonedError,
+  EnvManagerError,
   InvalidStateError,
   NoNodeAgentError,
   NotOnThisRuntimeError,
   ShuttingDownError,
+  SnapshotFailedError,
 } from '../errors.js';
 import type { EnvManagerMetrics } from '../metrics.js';
 import {
@@ -184,8 +187,44 @@ export class ClusterInstanceManager {
     return this.connection(ready, 'resume', performance.now() - started);
   }
 
-  async snapshot(): Promise<never> {
-    throw new NotOnThisRuntimeError('kubernetes', 'take a layer of an instance');
+  /**
+   * Takes layer `input.key` from the instance's clone, by the agent of the node that holds it (the clone is the
+   * agent's volume named by the resource's uid): that agent holds the layer from then on, so the next placement
+   * of the chain lands there. On an atomic driver the server keeps running (a crash-consistent snapshot, as after
+   * a killed server); otherwise the instance is suspended first (its Pod stops PostgreSQL cleanly) and resumed
+   * after, whatever the snapshot did (ADR 0049).
+   */
+  async snapshot(
+    id: string,
+    input: { key: string; parentKey?: string | null; stepCount: number; buildMs: number; pinned?: boolean },
+  ): Promise<{ layer: Layer; snapshotMs: number; instance: InstanceView }> {
+    const started = performance.now();
+    const current = await this.deps.runtime.get(id);
+    const state = this.state(current);
+    if ((state !== 'Running' && state !== 'Suspended') || !current.node || !current.uid) {
+      throw new InvalidStateError(id, state, 'take a layer');
+    }
+    const agent = (await this.deps.agents.agents()).find((a) => a.node === current.node);
+    if (!agent) throw new SnapshotFailedError(new Error(`no node agent answers for ${current.node}`));
+    const request = { ...input, volumeId: current.uid };
+    let layer: Layer;
+    try {
+      const driver = await this.deps.agentClient.driver(agent);
+      if (driver.atomicSnapshot || state === 'Suspended') {
+        layer = await this.deps.agentClient.createLayer(agent, request);
+      } else {
+        await this.deps.runtime.suspend(id, this.deps.startTimeoutMs);
+        try {
+          layer = await this.deps.agentClient.createLayer(agent, request);
+        } finally {
+          await this.deps.runtime.resume(id, this.deps.startTimeoutMs);
+        }
+      }
+    } catch (error) {
+      if (error instanceof EnvManagerError) throw error;
+      throw new SnapshotFailedError(error);
+    }
+    return { layer, snapshotMs: performance.now() - started, instance: await this.get(id) };
   }
 
   async resetToTemplate(): Promise<never> {

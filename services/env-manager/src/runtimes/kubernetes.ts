@@ -34,6 +34,8 @@ export interface KubernetesInstanceRequest {
 /** Where an instance is, as the platform shows it. */
 export interface KubernetesInstanceView {
   instanceId: string;
+  /** The resource's uid: its clone's volume id on the node agent (ADR 0045). */
+  uid: string;
   state: InstanceState | undefined;
   ready: boolean;
   /** Why it is or is not ready (the Ready condition's reason). */
@@ -80,6 +82,7 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
     const ready = conditionOf(instance, 'Ready');
     return {
       instanceId: instance.metadata.name ?? '',
+      uid: instance.metadata.uid ?? '',
       state: instance.status?.state,
       ready: ready?.status === 'True',
       reason: ready?.reason,

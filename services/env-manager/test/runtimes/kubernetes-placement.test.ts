@@ -430,6 +430,67 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     }
   }, 120_000);
 
+  it("takes a layer of an instance on its node's agent, which then holds it: the next instance of that chain goes there, cloned from it", async () => {
+    const [a, b] = agents as [Agent, Agent];
+    // An instance of K2 goes to B (the only holder); the learner's work then lands in its clone.
+    const created = await inject('POST', '/instances', { ownerId: 'learner-5', layerKey: K2, layerKeys: [K1, K2] });
+    expect(created.statusCode, created.body).toBe(201);
+    const first = created.json();
+    const made = await resource(first.id);
+    expect(made.spec.node).toBe(b.node);
+    const clonePath = made.status?.clonePath ?? '';
+    await writeFile(join(clonePath, 'MARKER'), 'k5 from the instance on B');
+    const K5 = key();
+    const taken = await inject('POST', `/instances/${first.id}/layers`, {
+      key: K5,
+      parentKey: K2,
+      stepCount: 2,
+      buildMs: 40,
+    });
+    expect(taken.statusCode, taken.body).toBe(201);
+    expect(taken.json()).toMatchObject({
+      layer: { key: K5, parentKey: K2, stepCount: 2, buildMs: 40 },
+      instance: { id: first.id, state: 'Running' },
+    });
+    // B's agent holds it (its record and a read-only subvolume on its disk); A's does not.
+    expect((await call(b, 'GET', `/layers/${K5}`)).status).toBe(200);
+    expect((await call(a, 'GET', `/layers/${K5}`)).status).toBe(404);
+    expect(await readFile(join(b.root, 'layers', K5, 'MARKER'), 'utf8')).toBe('k5 from the instance on B');
+    // The instance runs on, untouched (an atomic driver: no suspend), its clone still its own.
+    expect((await resource(first.id)).status?.state).toBe('Running');
+    await writeFile(join(clonePath, 'MARKER'), 'changed after the layer');
+
+    // A new instance of the chain K1 → K2 → K5 → K6 lands on B, cloned from K5 (deepest held), not from K2.
+    const next = await inject('POST', '/instances', {
+      ownerId: 'learner-6',
+      layerKey: K5,
+      layerKeys: [K1, K2, K5, key()],
+    });
+    expect(next.statusCode, next.body).toBe(201);
+    const second = next.json();
+    expect(second).toMatchObject({ layerKey: K5, source: 'clone' });
+    const placed = await resource(second.id);
+    expect(placed.spec).toMatchObject({ node: b.node, layerKey: K5 });
+    expect(await readFile(join(placed.status?.clonePath ?? '', 'MARKER'), 'utf8')).toBe('k5 from the instance on B');
+    expect((await call(b, 'GET', `/layers/${K5}`)).json).toMatchObject({ liveClones: 1, hits: 1 });
+    // The clone is a btrfs snapshot of the layer: its parent is the layer's subvolume.
+    const show = async (path: string) => (await execFileP('btrfs', ['subvolume', 'show', path])).stdout;
+    const layerUuid = /^\s*UUID:\s*(\S+)/m.exec(await show(join(b.root, 'layers', K5)))?.[1];
+    expect(layerUuid).toBeTruthy();
+    expect(/^\s*Parent UUID:\s*(\S+)/m.exec(await show(placed.status?.clonePath ?? ''))?.[1]).toBe(layerUuid);
+
+    // A layer of an instance that is not there: 404 with its code; of one being deleted: nothing taken.
+    const missing = await inject('POST', '/instances/00000000-0000-4000-8000-000000000001/layers', {
+      key: key(),
+      stepCount: 1,
+      buildMs: 1,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'ENV_MANAGER_INSTANCE_NOT_FOUND' });
+    for (const id of [first.id, second.id]) expect((await inject('DELETE', `/instances/${id}`)).statusCode).toBe(200);
+    expect(await readdir(join(b.root, 'volumes'))).toEqual([]);
+  }, 180_000);
+
   it('answers ENV_MANAGER_NOT_ON_THIS_RUNTIME for what the kubernetes runtime does not do yet', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
     const reset = await inject('POST', `/instances/${id}/reset`, { key: K1 });

@@ -89,6 +89,10 @@ export interface AgentClient {
   lookup(agent: NodeAgent, keys: readonly string[]): Promise<SnapshotCacheApi.LookupResult>;
   createVolume(agent: NodeAgent, request: SnapshotCacheApi.CreateVolumeRequest): Promise<SnapshotCacheApi.Volume>;
   deleteVolume(agent: NodeAgent, id: string): Promise<void>;
+  /** The agent's driver: whether its snapshots are atomic (a server may run on the volume while it is taken). */
+  driver(agent: NodeAgent): Promise<SnapshotCacheApi.DriverInfo>;
+  /** Takes the layer of `request.key` from a volume on that agent's disk; the agent holds it from then on. */
+  createLayer(agent: NodeAgent, request: SnapshotCacheApi.CreateLayerRequest): Promise<SnapshotCacheApi.Layer>;
 }
 
 /**
@@ -114,6 +118,10 @@ export function createAgentClient(options: {
       }),
     createVolume: (agent, request) =>
       callService<SnapshotCacheApi.Volume>(endpoint(agent), '/volumes', { method: 'POST', body: request }),
+    driver: (agent) =>
+      callService<SnapshotCacheApi.DriverInfo>(endpoint(agent, options.lookupTimeoutMs ?? 2_000), '/driver'),
+    createLayer: (agent, request) =>
+      callService<SnapshotCacheApi.Layer>(endpoint(agent), '/layers', { method: 'POST', body: request }),
     async deleteVolume(agent, id) {
       try {
         await callService<void>(endpoint(agent), `/volumes/${encodeURIComponent(id)}`, { method: 'DELETE' });
