@@ -336,7 +336,10 @@ export const MAX_EXERCISE_LIST = 500;
 export const ExerciseSummary = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
-    slug: Type.String(),
+    slug: Type.String({
+      description: 'Unique among exercises outside packs, or within its pack (`pack`): two packs may both have one.',
+    }),
+    pack: Type.Optional(Type.String({ description: "The slug of the exercise's pack, when it came in one." })),
     title: Type.String(),
     status: Type.Union([Type.Literal('draft'), Type.Literal('published')]),
     publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),

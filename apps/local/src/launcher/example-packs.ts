@@ -64,7 +64,8 @@ export async function loadExamplePacks(
     const catalog = await callService<ExerciseList>(services.exercises, '/exercises', as);
     const exercises: LoadedPack['exercises'] = [];
     for (const { slug } of pack.exercises) {
-      const entry = catalog.find((e) => e.slug === slug);
+      // Slugs are the pack's own (an instructor's exercise may have the same one): matched within the pack.
+      const entry = catalog.find((e) => e.pack === pack.slug && e.slug === slug);
       if (!entry) continue;
       if (entry.status === 'published') {
         exercises.push({ slug, status: 'published' });

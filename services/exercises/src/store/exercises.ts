@@ -241,21 +241,23 @@ export async function listExercises(
     title: string;
     status: 'draft' | 'published';
     published_at: Date | null;
+    pack: string | null;
   }>(
     // A published exercise is listed by its publication's title: a PUT since changes the draft only.
-    `SELECT id, slug, status, published_at,
+    `SELECT id, slug, status, published_at, (SELECT k.slug FROM packs k WHERE k.id = e.pack_id) AS pack,
             CASE WHEN status = 'published'
                  THEN coalesce((SELECT p.content->>'title' FROM publications p WHERE p.exercise_id = e.id
                                  ORDER BY p.version DESC LIMIT 1), title)
                  ELSE title END AS title
        FROM exercises e
       WHERE status = 'published' OR $1::text = 'all' OR author_id::text = $1::text
-      ORDER BY slug LIMIT $2`,
+      ORDER BY slug, pack NULLS FIRST LIMIT $2`,
     [draftsOf ?? null, limit],
   );
   return rows.map((r) => ({
     id: r.id,
     slug: r.slug,
+    ...(r.pack === null ? {} : { pack: r.pack }),
     title: r.title,
     status: r.status,
     publishedAt: r.published_at ? r.published_at.toISOString() : null,

@@ -15,9 +15,10 @@ export interface StoredPackExercise {
 /**
  * Stores a pack and every exercise of it as drafts in one transaction: each
  * exercise keeps the pack's setup SQL as its own (the same text, the same
- * tail, the same layer). A pack slug already imported is 409
- * EXERCISES_PACK_EXISTS; an exercise slug taken by another exercise is 409
- * EXERCISES_SLUG_TAKEN; either way nothing is stored.
+ * tail, the same layer). Its exercises' slugs are the pack's own (unique
+ * within the pack, migration 005): an exercise outside it, or in another
+ * pack, with the same slug is no conflict. A pack slug already imported is
+ * 409 EXERCISES_PACK_EXISTS; nothing is stored then.
  */
 export async function insertPack(
   pool: pg.Pool,
@@ -84,10 +85,10 @@ async function translated(pool: pg.Pool, error: unknown, pack: CreateExercisePac
       details: { slug: pack.slug, ...(existing ? { id: existing.id } : {}) },
     });
   }
-  const { rows } = await pool.query<{ slug: string }>('SELECT slug FROM exercises WHERE slug = ANY($1) LIMIT 1', [
-    pack.exercises.map((e) => e.slug),
-  ]);
-  const slug = rows[0]?.slug;
+  // Slugs are unique within the pack only, and EXERCISES_PACK_SLUGS refuses a pack naming one twice before
+  // anything runs: a violation here is such a pack reaching the store by another way.
+  const slugs = pack.exercises.map((e) => e.slug);
+  const slug = slugs.find((s, i) => slugs.indexOf(s) !== i);
   return new ExercisesError(
     'EXERCISES_SLUG_TAKEN',
     `An exercise with the slug ${slug ?? 'of one of these'} already exists.`,
