@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithToken, api, controlPlane } from './accounts-helpers.js';
+import { authCall } from './auth-helpers.js';
 import { rowsOf, run, startTestStack, type TestStack } from './stack.js';
 
 // Issue 18's first platform slice through the whole platform: the gateway's role check, the exercises service,
@@ -298,6 +299,24 @@ describe('exercises through the whole platform: authoring and publishing (issue 
     expect(rows.map((r) => r.passed)).toEqual([true, false, false, false, false, false, false]);
     expect(await liveThrowaways()).toEqual([]);
   }, 300_000);
+
+  it("keeps an anonymous learner's progress when they sign up (the account is upgraded in place)", async () => {
+    const anonymous = await authCall(stack.url, 'POST', '/api/auth/anonymous');
+    const token = anonymous.body.accessToken as string;
+    const solved = await api(stack, 'POST', `/api/exercises/${publishedId}/attempts`, token, { sql: SOLUTION });
+    expect(solved.body.passed, JSON.stringify(solved.body)).toBe(true);
+    const body = { email: `solver-${Date.now()}@example.test`, password: 'solver password 1' };
+    const upgraded = await authCall(stack.url, 'POST', '/api/auth/upgrade', { body, token });
+    expect(upgraded.status).toBe(200);
+    const mine = await api(stack, 'GET', '/api/me/progress', upgraded.body.accessToken as string);
+    expect(mine.body).toEqual([
+      expect.objectContaining({ exerciseId: publishedId, attempts: 1, firstSolvedAt: expect.any(String) }),
+    ]);
+    // Signed in again later (a new session of the registered account), the progress is still theirs.
+    const signedIn = await authCall(stack.url, 'POST', '/api/auth/login', { body });
+    const again = await api(stack, 'GET', '/api/me/progress', signedIn.body.accessToken as string);
+    expect(again.body).toEqual(mine.body);
+  }, 120_000);
 
   it("refuses to publish a reference that fails on a dataset, and a dataset that fails to build, with the SQL's place", async () => {
     const failing = await api(
