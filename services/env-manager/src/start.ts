@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type AuditSink, createAuditSink, createPool } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
+import { buildApp, templateSettings } from './app.js';
 import { createSnapshotCacheClient } from './clients/snapshot-cache.js';
 import { type EnvManagerConfig, parseAgentMap } from './config.js';
 import { ClusterInstanceManager } from './domain/cluster-instances.js';
@@ -15,6 +15,7 @@ import {
   podAgents,
   staticAgents,
 } from './runtimes/kubernetes/agents.js';
+import { scramVerifier } from './runtimes/kubernetes/init-clone.js';
 import { createInstanceReconciler, type InstanceReconciler } from './runtimes/kubernetes/reconciler.js';
 import { createKubernetesRuntime } from './runtimes/kubernetes.js';
 import { cgroupOptions, createLocalRuntime } from './runtimes/local.js';
@@ -69,6 +70,8 @@ function buildCluster(config: EnvManagerConfig, logger: Logger, metrics: ReturnT
       },
       volumeSize: config.SANDBOX_VOLUME_SIZE,
       storageClassName: config.SANDBOX_STORAGE_CLASS,
+      // An empty clone is made the template in its Pod (ADR 0049); the spec carries the verifier, not the password.
+      init: { template: templateSettings(config), adminVerifier: scramVerifier(config.SANDBOX_ADMIN_PASSWORD) },
     },
     ...(config.POD_NAME ? { identity: config.POD_NAME } : {}),
     leaseDurationMs: config.SANDBOX_LEASE_DURATION_MS,

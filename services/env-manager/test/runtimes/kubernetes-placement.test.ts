@@ -270,6 +270,16 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     expect(await readdir(clonePath)).toEqual([]);
     const pods = (await core.listNamespacedPod({ namespace, labelSelector: `taidon.dev/instance=${info.id}` })).items;
     expect(pods[0]?.spec?.nodeName).toBe(a.node);
+    // The empty clone is made the template in its Pod, by an init container the restricted profile admitted;
+    // a Pod on a layer's clone has none.
+    expect(pods[0]?.spec?.initContainers?.map((c) => [c.name, c.securityContext?.runAsNonRoot ?? null])).toEqual([
+      ['init-clone', null],
+    ]);
+    expect(pods[0]?.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999 });
+    const onLayer = (
+      await core.listNamespacedPod({ namespace, labelSelector: `taidon.dev/instance=${first.json().id}` })
+    ).items;
+    expect(onLayer[0]?.spec?.initContainers ?? []).toEqual([]);
 
     for (const id of [first.json().id, info.id])
       expect((await inject('DELETE', `/instances/${id}`)).statusCode).toBe(200);

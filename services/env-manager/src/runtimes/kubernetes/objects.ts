@@ -1,4 +1,6 @@
 import type { V1OwnerReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import { EMPTY_CLONE_KEY } from './agents.js';
+import { type CloneInitSettings, initCloneContainer } from './init-clone.js';
 import {
   INSTANCE_LABEL,
   INSTANCE_UID_LABEL,
@@ -34,6 +36,12 @@ export interface SandboxPodSettings {
    * the node agent land there (the chart's `snapshotCache.tolerations`); the clone's volume pins the Pod there.
    */
   tolerations: { key: string; operator: 'Exists' | 'Equal'; value?: string; effect?: string }[];
+  /**
+   * How an empty clone (`layerKey: template`) becomes the sandbox template: an init container of the image runs
+   * initdb and the template's setup on it once. Absent, a Pod on an empty clone gets none (tests of the
+   * reconciler alone).
+   */
+  init?: CloneInitSettings;
 }
 
 export const DEFAULT_POD_SETTINGS: SandboxPodSettings = {
@@ -136,6 +144,34 @@ export function cloneClaim(instance: TaidonInstance, settings: SandboxPodSetting
  */
 export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSettings): V1Pod {
   const resources = instance.spec.resources ?? {};
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+  };
+  const limits = {
+    requests: { ...settings.defaultResources.requests, ...(resources.requests ?? {}) },
+    limits: { ...settings.defaultResources.limits, ...(resources.limits ?? {}) },
+  };
+  const volumeMounts = [
+    { name: 'data', mountPath: DATA_MOUNT },
+    { name: 'run', mountPath: '/run/postgresql' },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  const init =
+    settings.init && instance.spec.layerKey === EMPTY_CLONE_KEY
+      ? [
+          initCloneContainer({
+            image: settings.image,
+            dataMount: DATA_MOUNT,
+            settings: settings.init,
+            securityContext,
+            resources: limits,
+            volumeMounts,
+          }),
+        ]
+      : undefined;
   return {
     metadata: {
       generateName: `${instance.metadata.name}-`,
@@ -155,6 +191,7 @@ export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSetting
         // directory with more than u=rwx,g=rx. The node agent makes each clone owned by `runAsUser`, mode 0700.
         seccompProfile: { type: 'RuntimeDefault' },
       },
+      ...(init ? { initContainers: init } : {}),
       containers: [
         {
           name: 'postgres',
@@ -172,21 +209,9 @@ export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSetting
           ],
           ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
           readinessProbe: { tcpSocket: { port: POSTGRES_PORT }, periodSeconds: 2, failureThreshold: 3 },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            privileged: false,
-            capabilities: { drop: ['ALL'] },
-          },
-          resources: {
-            requests: { ...settings.defaultResources.requests, ...(resources.requests ?? {}) },
-            limits: { ...settings.defaultResources.limits, ...(resources.limits ?? {}) },
-          },
-          volumeMounts: [
-            { name: 'data', mountPath: DATA_MOUNT },
-            { name: 'run', mountPath: '/run/postgresql' },
-            { name: 'tmp', mountPath: '/tmp' },
-          ],
+          securityContext,
+          resources: limits,
+          volumeMounts,
         },
       ],
       volumes: [
