@@ -11,7 +11,12 @@ import type { RunnerDeps } from './domain/runs/context.js';
 import { RunRegistry } from './domain/runs/run.js';
 import { warmUpBaseState } from './domain/runs/warm-up.js';
 import { DEFAULT_SHARE_SETTINGS, type ShareSettings, Shares } from './domain/shares/shares.js';
-import { DEFAULT_THROWAWAY_SETTINGS, ThrowawayClones, type ThrowawaySettings } from './domain/throwaway/clones.js';
+import {
+  DEFAULT_GRADER_THROWAWAY_SETTINGS,
+  DEFAULT_THROWAWAY_SETTINGS,
+  ThrowawayClones,
+  type ThrowawaySettings,
+} from './domain/throwaway/clones.js';
 import { createPlanCacheLookups, createPlannerJobs, createRunMetrics } from './metrics.js';
 import { cachePlans, createPlanner, type PlannerConfig, registerPlanner } from './planner/index.js';
 import { registerExplainRoutes } from './routes/explain.js';
@@ -40,6 +45,11 @@ export interface SqlRunnerDeps {
   vcsSync?: ServiceEndpoint;
   /** Bounds of throwaway clones (THROWAWAY_MAX_PER_ACCOUNT, THROWAWAY_MAX); those not given take their defaults. */
   throwaway?: Partial<ThrowawaySettings>;
+  /**
+   * Bounds of grading clones of warm held layers (THROWAWAY_GRADER_MAX_PER_ACCOUNT, THROWAWAY_GRADER_MAX), counted
+   * apart from `throwaway` (ADR 0044); those not given take their defaults.
+   */
+  graderThrowaway?: Partial<ThrowawaySettings>;
   /** Files of one project's tests run at once (TESTS_CONCURRENCY); default 2. */
   testsConcurrency?: number;
   /** Bounds of the warm instances layer holds ask for (THROWAWAY_WARM_MAX, THROWAWAY_WARM_PER_KEY_MAX). */
@@ -88,7 +98,22 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     );
     const chainOptions = { engineVersion: deps.engine.version, settings: { ...deps.engine.settings } };
     registerExplainRoutes(app, runs, clones, planner, shares, chainOptions);
-    registerThrowawayQueryRoutes(app, runs, clones, planner, shares, chainOptions);
+    // A grader's entries on a layer held warm take started instances, not spawns: they count against an allowance
+    // of their own, so an attempt's states go in one round, and the tests' and EXPLAIN's slots stay theirs.
+    const graderClones = new ThrowawayClones(
+      runs,
+      {
+        ...DEFAULT_THROWAWAY_SETTINGS,
+        ...DEFAULT_GRADER_THROWAWAY_SETTINGS,
+        ...(deps.throwaway?.useMaxMs ? { useMaxMs: deps.throwaway.useMaxMs } : {}),
+        ...deps.graderThrowaway,
+      },
+      (key) => holds.noteUse(key),
+    );
+    registerThrowawayQueryRoutes(app, runs, clones, planner, shares, chainOptions, {
+      clones: graderClones,
+      warm: (key) => (holds.warmSizes().get(key) ?? 0) > 0,
+    });
     registerProjectTestRoutes(app, runs, clones, planner, projects, chainOptions, {
       concurrency: deps.testsConcurrency ?? 2,
     });

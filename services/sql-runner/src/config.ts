@@ -61,6 +61,14 @@ export const sqlRunnerConfigSpec = {
     'Throwaway clones this runner holds at once for all accounts; a request that finds none free is refused with 503 SQL_RUNNER_THROWAWAY_BUSY and Retry-After.',
     { default: 8, min: 1, max: 10_000 },
   ),
+  THROWAWAY_GRADER_MAX_PER_ACCOUNT: envInt(
+    "Throwaway clones one account's grading may hold at once on this runner for layers published exercises hold warm (ADR 0044), counted apart from THROWAWAY_MAX_PER_ACCOUNT so an attempt's states are graded in one round; past it 429 SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY. An account then has at most twice the sum of both bounds alive (in use, and being deleted).",
+    { default: 4, min: 1, max: 1_000 },
+  ),
+  THROWAWAY_GRADER_MAX: envInt(
+    'Grading clones of warm held layers this runner holds at once for all accounts (apart from THROWAWAY_MAX); past it 503 SQL_RUNNER_THROWAWAY_BUSY.',
+    { default: 8, min: 1, max: 10_000 },
+  ),
   THROWAWAY_USE_MAX_MS: envInt(
     "Milliseconds one use of a throwaway clone (a project's test file, a grader's entry) may run in all, whatever its statements' own limits; past it the statement running is cancelled and the file or entry fails with SQL_RUNNER_THROWAWAY_USE_TIMEOUT. Keep it well under env-manager's INSTANCE_THROWAWAY_TTL_SECONDS.",
     { default: 120_000, min: 1_000, max: 3_600_000 },

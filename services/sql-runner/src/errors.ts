@@ -60,7 +60,7 @@ export const SQL_RUNNER_ERROR_CODES = {
   SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY: {
     status: 429,
     meaning:
-      'The account already holds THROWAWAY_MAX_PER_ACCOUNT throwaway clones on this runner (project tests, EXPLAIN; Retry-After); wait for them to finish. Nothing ran.',
+      'The account already holds THROWAWAY_MAX_PER_ACCOUNT throwaway clones on this runner (project tests, EXPLAIN), or THROWAWAY_GRADER_MAX_PER_ACCOUNT grading clones of warm held layers (Retry-After); wait for them to finish. Nothing ran.',
   },
   SQL_RUNNER_THROWAWAY_BUSY: {
     status: 503,

@@ -52,6 +52,10 @@ export async function startSqlRunner(config: SqlRunnerConfig, options: { logger:
         maxTotal: config.THROWAWAY_MAX,
         useMaxMs: config.THROWAWAY_USE_MAX_MS,
       },
+      graderThrowaway: {
+        maxPerAccount: config.THROWAWAY_GRADER_MAX_PER_ACCOUNT,
+        maxTotal: config.THROWAWAY_GRADER_MAX,
+      },
       testsConcurrency: config.TESTS_CONCURRENCY,
       layerHolds: { warmMax: config.THROWAWAY_WARM_MAX, warmPerKeyMax: config.THROWAWAY_WARM_PER_KEY_MAX },
       shares: {

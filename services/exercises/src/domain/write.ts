@@ -3,6 +3,7 @@ import type { AttemptCheck, MutationReport, SqlRunnerApi } from '@taidon/contrac
 import { DomainError } from '@taidon/kit';
 import { datasetTail, type ThrowawayQueries } from '../clients/sql-runner.js';
 import { ExercisesError } from '../errors.js';
+import { DATASETS_AT_ONCE, gradeEach } from './attempt.js';
 import { compareResults, type ResultCompareOptions } from './compare/compare-results.js';
 import { planReference, type ReferencePlan } from './compare/reference-order.js';
 import type { ResultSet } from './compare/result-set.js';
@@ -23,8 +24,6 @@ import { START_DATASET } from './publish.js';
 const ENTRIES_PER_REQUEST = 16;
 /** Catalog lines of each side a verdict shows. */
 const SCHEMA_LINES_SHOWN = 10;
-/** Datasets graded at once: sql-runner's default throwaway slots per account. */
-const DATASETS_AT_ONCE = 2;
 
 /** A write or DDL exercise as publishing and grading need it. */
 export interface WriteExercise {
@@ -327,11 +326,7 @@ export async function gradeWriteAttempt(
     const sample = i === 0 ? settings.startSampleRows : settings.hiddenSampleRows;
     checks[i] = { dataset: name, ...writeVerdict(expected, state, exercise.compare, sample) };
   };
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < datasets.length; i = next++) await one(i);
-  };
-  await Promise.all(Array.from({ length: Math.min(DATASETS_AT_ONCE, datasets.length) }, worker));
+  await gradeEach(datasets.length, DATASETS_AT_ONCE, one);
   return { checks, digests };
 }
 

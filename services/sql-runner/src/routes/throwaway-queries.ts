@@ -23,7 +23,8 @@ const readPath = (i: number, j: number) => `entry-${i + 1}-read-${j + 1}.sql`;
  * an entry's own planning or server error is that entry's answer. An
  * entry's `reads` run after its SQL on the same clone, each answered
  * on its own (a grader reads the state a write left). Bounded
- * by the account's and the runner's throwaway slots (429/503, Retry-After),
+ * by the account's and the runner's throwaway slots (429/503, Retry-After;
+ * a state held warm counts against the graders' allowance instead, ADR 0044),
  * the runs' row, byte, time and disk caps.
  */
 export function registerThrowawayQueryRoutes(
@@ -33,6 +34,12 @@ export function registerThrowawayQueryRoutes(
   planner: Planner,
   shares: Shares,
   chainOptions: ChainOptions,
+  grading?: {
+    /** The allowance of a grader's clones of layers held warm (THROWAWAY_GRADER_MAX_PER_ACCOUNT, ADR 0044). */
+    clones: ThrowawayClones;
+    /** Whether this runner keeps started instances of `key` (a published exercise's state). */
+    warm(key: string): boolean;
+  },
 ): void {
   app.post<{ Body: SqlRunnerApi.ThrowawayQueriesRequest }>(
     '/throwaway/queries',
@@ -47,8 +54,10 @@ export function registerThrowawayQueryRoutes(
       const tailInput = await shares.resolveTail(request.body.tail, ownerId);
       const tail = await planner.plan(tailInput ? sourceFiles(tailInput) : [], chainOptions, ownerId);
       const { statements } = request.body;
+      // A state held warm: its entries take started instances (no spawn), counted against the graders' allowance.
+      const bound = grading?.warm(tail.finalKey) ? grading.clones : clones;
       return withRetryAfter(reply, () =>
-        runThrowawayQueries(deps, clones, {
+        runThrowawayQueries(deps, bound, {
           ownerId,
           requestId: request.id,
           tail,

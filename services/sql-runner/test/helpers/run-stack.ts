@@ -59,6 +59,8 @@ export async function startRunStack(
     driver?: 'copy' | 'btrfs';
     /** Bounds of throwaway clones (project tests, EXPLAIN); the service's defaults when not given. */
     throwaway?: Partial<ThrowawaySettings>;
+    /** Bounds of a grader's clones of warm held layers (THROWAWAY_GRADER_*); the service's defaults when not given. */
+    graderThrowaway?: Partial<ThrowawaySettings>;
     /** RUN_MAX_ROWS; default 100 000. */
     maxRows?: number;
     /** snapshot-cache's SNAPSHOT_CACHE_BUDGET_BYTES; default 10 GiB (a tiny one makes every eviction pass take all it may). */
@@ -160,6 +162,7 @@ export async function startRunStack(
     warmPoolEmpty: options.warmPoolEmpty ?? 0,
     ...(options.shares ? { shares: options.shares } : {}),
     ...(options.throwaway ? { throwaway: options.throwaway } : {}),
+    ...(options.graderThrowaway ? { graderThrowaway: options.graderThrowaway } : {}),
   });
   const sqlRunnerUrl = await sqlRunner.listen({ host: '127.0.0.1', port: 0 });
   let cacheStopped = false;

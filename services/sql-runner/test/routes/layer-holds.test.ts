@@ -32,6 +32,7 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
       warmPoolEmpty: 0,
       driver: 'btrfs',
       throwaway: { maxPerAccount: 2, maxTotal: 6 },
+      graderThrowaway: { maxPerAccount: 3, maxTotal: 6 },
       cacheBudgetBytes: 1,
     });
   }, 180_000);
@@ -200,6 +201,50 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     );
     expect(await layer(key)).toMatchObject({ pinned: false });
   });
+
+  it("grades one account's entries on a held warm key all at once, past the tests' 2 slots, within the graders' allowance (3), and refuses the next", async () => {
+    const table = `g_${randomUUID().slice(0, 8)}`;
+    const key = await built(table);
+    const holder = `exercise:${randomUUID()}`;
+    expect((await hold(holder, { keys: [key], warm: 3 })).json.keys).toEqual([{ key, pinned: true, warm: 3 }]);
+    await eventually(
+      () => pooledOf(key),
+      (ids) => ids.length === 3,
+      'pooled instances of the key',
+    );
+    const account = newAccount();
+    const sleepy = { tail: tailOf(table), statements: [{ sql: `SELECT pg_sleep(4), count(*) FROM ${table}` }] };
+    const mine = async () =>
+      (
+        await stack.envPool.query<{ id: string; pooled: boolean }>(
+          "SELECT id, pooled FROM instances WHERE owner_id = $1 AND state NOT IN ('Deleted', 'Failed')",
+          [`throwaway:${account}`],
+        )
+      ).rows;
+    const graded = [queries(account, sleepy), queries(account, sleepy), queries(account, sleepy)];
+    // Three instances of the account at once, each taken from the pool: more than THROWAWAY_MAX_PER_ACCOUNT (2).
+    await eventually(mine, (rows) => rows.length === 3, "the account's instances while its entries sleep", 20_000);
+    const fourth = await queries(account, sleepy);
+    expect(fourth.status).toBe(429);
+    expect(fourth.json.code).toBe('SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY');
+    for (const answer of await Promise.all(graded)) {
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      expect(answer.json).toMatchObject({ layerKey: key, results: [{ ok: true, rows: [['', '3']] }] });
+    }
+    await liveThrowaways();
+
+    // A state held with no warm instances still counts against the tests' and EXPLAIN's 2 slots.
+    expect((await hold(holder, { keys: [key], warm: 0 })).json.keys).toEqual([{ key, pinned: true, warm: 0 }]);
+    await eventually(
+      () => pooledOf(key),
+      (ids) => ids.length === 0,
+      'pooled instances after warm 0',
+    );
+    const cold = await Promise.all([queries(account, sleepy), queries(account, sleepy), queries(account, sleepy)]);
+    expect(cold.map((a) => a.status).sort()).toEqual([200, 200, 429]);
+    await liveThrowaways();
+    expect((await letGo(holder)).status).toBe(204);
+  }, 120_000);
 
   it('refuses a malformed holder or key with 400', async () => {
     expect((await hold('exercise:a.b', { keys: ['a'.repeat(64)] })).status).toBe(400);

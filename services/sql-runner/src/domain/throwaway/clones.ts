@@ -21,6 +21,15 @@ export interface ThrowawaySettings {
 /** Defaults of THROWAWAY_MAX_PER_ACCOUNT, THROWAWAY_MAX and THROWAWAY_USE_MAX_MS. */
 export const DEFAULT_THROWAWAY_SETTINGS: ThrowawaySettings = { maxPerAccount: 2, maxTotal: 8, useMaxMs: 120_000 };
 
+/**
+ * Defaults of THROWAWAY_GRADER_MAX_PER_ACCOUNT and THROWAWAY_GRADER_MAX: a grader's clones of layers held warm, counted
+ * apart (ADR 0044). 4 per account grades a 3-hidden exercise's 4 states in one round.
+ */
+export const DEFAULT_GRADER_THROWAWAY_SETTINGS: Pick<ThrowawaySettings, 'maxPerAccount' | 'maxTotal'> = {
+  maxPerAccount: 4,
+  maxTotal: 8,
+};
+
 /** How long a request waits for slots that only a finished request's clone deletes still hold. */
 const DRAIN_WAIT_MS = 5_000;
 
