@@ -27,7 +27,7 @@ k -n kube-system rollout status daemonset/calico-node --timeout=5m
 # tainted (a taint would keep the platform's own Pods off the only node).
 node="$(k get nodes -o jsonpath='{.items[0].metadata.name}')"
 k label node "$node" taidon.dev/fast-disk=true --overwrite
-# The node agent runs as uid 10001 and a hostPath is not chowned by fsGroup: the directory is prepared on the
-# node, as an operator prepares a fast disk (README.md).
-minikube --profile "$TAIDON_PROFILE" ssh -- sudo install -d -o 10001 -g 10001 -m 0750 /var/lib/taidon/snapshot-cache
+# The node agent runs as the sandbox's uid 999 (its clones are then the sandbox's own) and a hostPath is not
+# chowned by fsGroup: the directory is prepared on the node, as an operator prepares a fast disk (README.md).
+minikube --profile "$TAIDON_PROFILE" ssh -- sudo install -d -o 999 -g 999 -m 0750 /var/lib/taidon/snapshot-cache
 log "cluster ready: node $node labelled taidon.dev/fast-disk=true"

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AuthStore } from '../api/auth.js';
 import { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
+import { positionIn } from '../editor/buffer.js';
 import { type RunSelection, SqlEditor, type SqlEditorHandle } from '../editor/SqlEditor.js';
 import { AccountMenu } from '../features/account/AccountMenu.js';
 import { ExercisePage, isExercisePage, LazyExercisePane } from '../features/exercises/ExercisePages.js';
@@ -23,7 +24,7 @@ import { useSessionSchema } from '../features/schema/use-session-schema.js';
 import { ShareBanner, type SharedView } from '../features/share/ShareBanner.js';
 import { SharePanel, type SharePanelHandle } from '../features/share/SharePanel.js';
 import { bufferOfShare, runViewOfShared, sharedResultsOf, shareIdOfPath } from '../features/share/share-link.js';
-import { TabBar } from '../features/tabs/TabBar.js';
+import { EDITOR_PANEL_ID, TabBar, tabElementId } from '../features/tabs/TabBar.js';
 import { addTab, closeTab, renameTab, updateTab } from '../features/tabs/tabs.js';
 import { useSavedTabs } from '../features/tabs/use-saved-tabs.js';
 import { ProblemsBar } from './ProblemsBar.js';
@@ -46,6 +47,7 @@ SELECT * FROM fruits ORDER BY id;
 const RECENT_RUNS_KEPT = 5;
 /** Where the runs and plans of a shared link's read-only SQL are kept: it is no tab of the learner's. */
 const SHARED_VIEW = 'shared';
+const NO_PROBLEMS: Problem[] = [];
 
 /** The editor page: tabs and Monaco on the left, run state, schema and history on the right, results below. */
 export function App() {
@@ -61,7 +63,13 @@ export function App() {
   const [sessionId, setSessionId] = useState(loadSessionId);
   const { tabs, setTabs, editText } = useSavedTabs(STARTER);
   const [history, setHistory] = useState(loadHistory);
-  const [runProblems, setRunProblems] = useState<Problem[]>([]);
+  /** Per view (tab, exercise, shared link), the problems its last run or plan found: they mark that view's buffer. */
+  const [problemsByView, setProblemsByView] = useState<Record<string, Problem[]>>({});
+  const setProblemsOf = useCallback(
+    (id: string, next: Problem[]) =>
+      setProblemsByView((p) => ((p[id]?.length ?? 0) === 0 && next.length === 0 ? p : { ...p, [id]: next })),
+    [],
+  );
   /** Per tab, whether the results pane shows the last run or the last plan. */
   const [panes, setPanes] = useState<Record<string, 'results' | 'plan'>>({});
   // A share page (`/s/{id}`) opens the link's SQL read-only instead of the tabs (ADR 0027).
@@ -90,8 +98,7 @@ export function App() {
     // The first visit signs in without a form.
     void auth.token().catch(() => undefined);
   }, [auth]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a problem belongs to the tab it was found in
-  useEffect(() => setRunProblems([]), [viewId]);
+  const runProblems = problemsByView[viewId] ?? NO_PROBLEMS;
 
   const sharedId = shared?.id;
   useEffect(() => {
@@ -135,33 +142,34 @@ export function App() {
   const { schema, loading: schemaLoading, refresh: refreshSchema } = useSessionSchema(api, sessionId);
 
   const onFinished = useCallback(
-    (run: RunView) => {
-      // The run cleared the problems as it started; a rejected run (422) has set its own in onRejected.
+    (run: RunView, tabId: string) => {
+      // The run cleared its tab's problems as it started; a rejected run (422) has set its own in onRejected.
+      // They mark the tab the run was started in, shown or not.
       const problem = problemOfRun(run);
-      if (problem) setRunProblems([problem]);
+      if (problem) setProblemsOf(tabId, [problem]);
       setHistory(addHistory(historyEntryOf(run)));
       // The last few runs keep their rows in memory, so re-opening one from history shows its results again.
       recent.current.set(run.localId, run);
       for (const id of [...recent.current.keys()].slice(0, -RECENT_RUNS_KEPT)) recent.current.delete(id);
       if (run.sessionId && changesSchema(run)) refreshSchema(run.sessionId);
     },
-    [refreshSchema],
+    [refreshSchema, setProblemsOf],
   );
   const planWhileTyping = usePlanWhileTyping(api, text);
   const runner = useRunner(api, {
     onFinished,
-    onRejected: ({ error, input }) => {
+    onRejected: ({ error, input, tabId }) => {
       const problem = problemOfRejection(error, input, 'run');
-      setRunProblems(problem ? [problem] : []);
+      setProblemsOf(tabId, problem ? [problem] : []);
     },
   });
-  const explainer = useExplain(api, (error, input) => {
+  const explainer = useExplain(api, (error, input, tabId) => {
     const problem = problemOfRejection(
       error,
       { tail: input.tail, head: input.statement, headOffset: input.headOffset },
       'explain',
     );
-    setRunProblems(problem ? [problem] : []);
+    setProblemsOf(tabId, problem ? [problem] : []);
   });
   const projects = useProjectWorkspace({
     api,
@@ -197,7 +205,7 @@ export function App() {
       performance.mark('taidon:run-requested');
       // The request leaves first (startRun calls fetch before it awaits); the page's own updates render after it.
       const started = startRun({ ...selection, sessionId, mode, shareId: runsFromShare }, viewId);
-      setRunProblems((p) => (p.length === 0 ? p : []));
+      setProblemsOf(viewId, []);
       showPane(viewId, 'results');
       // A run of the whole buffer from its tail checks all of it: a plan of the same text would say nothing new.
       const buffer = editor.current?.getText() ?? '';
@@ -217,11 +225,11 @@ export function App() {
         }
       }
     },
-    [startRun, showPane, answeredByRun, sessionId, mode, runsFromShare, viewId],
+    [startRun, showPane, answeredByRun, sessionId, mode, runsFromShare, viewId, setProblemsOf],
   );
 
   const explainSelection = (selection: RunSelection) => {
-    setRunProblems([]);
+    setProblemsOf(viewId, []);
     showPane(viewId, 'plan');
     // The plan runs on the state a run of this tab would start from: the link's, the tail's, or the session's.
     let runTail: RunRequest['tail'];
@@ -257,8 +265,8 @@ export function App() {
   );
   const errorPosition = useMemo(() => {
     const offset = run?.error ? bufferOffset(run.error, run) : undefined;
-    return offset === undefined ? null : (editor.current?.positionOf(offset) ?? null);
-  }, [run, run?.error]);
+    return offset === undefined ? null : positionIn(text, offset);
+  }, [run, run?.error, text]);
 
   const runHead = () => {
     const { parts } = planFilesOf(editor.current?.getText() ?? '');
@@ -313,6 +321,8 @@ export function App() {
     if (projects.files.dirty.has(id) && !window.confirm('This file has unsaved changes: close it anyway?')) return;
     runner.forget(id);
     explainer.forget(id);
+    editor.current?.forgetBuffer(id);
+    setProblemsByView(({ [id]: _closed, ...rest }) => rest);
     setTabs((s) => closeTab(s, id));
   };
   // Stable identities: the memoized editor and panels do not render again while a run streams in.
@@ -322,8 +332,9 @@ export function App() {
   const onRefreshSchema = useStableCallback(() => refreshSchema(sessionId));
   const onOpenHistory = useStableCallback(openHistory);
   const onEditorSubmit = useStableCallback(() => exercisePane.current?.submit());
-  const onExerciseProblems = useStableCallback((next: Problem[]) => setRunProblems(next));
+  const onExerciseProblems = useStableCallback((next: Problem[]) => setProblemsOf(viewId, next));
   const exercisePage = isExercisePage(route);
+  const tabsShown = !sharedShown && !exerciseId;
   const running = new Set(tabs.tabs.filter((t) => runner.runOf(t.id)?.status === 'running').map((t) => t.id));
 
   return (
@@ -385,7 +396,7 @@ export function App() {
           )}
           <div className="editor-pane">
             {shared && !exerciseId && <ShareBanner view={shared} onEdit={editShared} />}
-            {!sharedShown && !exerciseId && (
+            {tabsShown && (
               <TabBar
                 tabs={tabs.tabs}
                 activeId={activeId}
@@ -397,19 +408,27 @@ export function App() {
                 onRename={(id, name) => setTabs((s) => renameTab(s, id, name))}
               />
             )}
-            <SqlEditor
-              key={viewId}
-              ref={editor}
-              initialText={text}
-              theme={theme}
-              markers={problems}
-              readOnly={(sharedShown && shared?.state === 'loading') || runsFromShare !== undefined}
-              onChange={onChange}
-              onRun={onEditorRun}
-              onExplain={onEditorExplain}
-              onSubmit={exerciseId ? onEditorSubmit : undefined}
-            />
-            <ProblemsBar problems={problems} planSummary={planWhileTyping.summary} editor={editor} />
+            <div
+              className="editor-panel"
+              // The panel the tabs control; a shared link or an exercise shows the editor without tabs.
+              {...(tabsShown
+                ? { role: 'tabpanel', id: EDITOR_PANEL_ID, 'aria-labelledby': tabElementId(activeId) }
+                : {})}
+            >
+              <SqlEditor
+                bufferKey={viewId}
+                ref={editor}
+                initialText={text}
+                theme={theme}
+                markers={problems}
+                readOnly={(sharedShown && shared?.state === 'loading') || runsFromShare !== undefined}
+                onChange={onChange}
+                onRun={onEditorRun}
+                onExplain={onEditorExplain}
+                onSubmit={exerciseId ? onEditorSubmit : undefined}
+              />
+            </div>
+            <ProblemsBar problems={problems} planSummary={planWhileTyping.summary} text={text} />
           </div>
           <aside className="sidebar">
             <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />

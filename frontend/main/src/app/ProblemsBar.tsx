@@ -1,16 +1,18 @@
-import type { RefObject } from 'react';
-import type { SqlEditorHandle } from '../editor/SqlEditor.js';
+import { positionIn } from '../editor/buffer.js';
 import type { Problem } from './plan-markers.js';
 
-/** Under the editor: each problem with its line and column (the markers, in words), else the plan's summary. */
+/**
+ * Under the editor: each problem with its line and column in `text`, the buffer the problems belong to (the
+ * markers, in words), else the plan's summary.
+ */
 export function ProblemsBar({
   problems,
   planSummary,
-  editor,
+  text,
 }: {
   problems: Problem[];
   planSummary: string;
-  editor: RefObject<SqlEditorHandle | null>;
+  text: string;
 }) {
   return (
     <section className="problems" aria-label="Problems" data-testid="problems">
@@ -18,7 +20,7 @@ export function ProblemsBar({
         <span className="muted">{planSummary ? `Plan: ${planSummary}` : 'No problems.'}</span>
       ) : (
         problems.map((p) => {
-          const at = editor.current?.positionOf(p.offset) ?? { line: 0, column: 0 };
+          const at = positionIn(text, p.offset);
           return (
             <div
               key={`${p.source}:${p.offset}`}

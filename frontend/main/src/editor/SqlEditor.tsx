@@ -28,15 +28,29 @@ export interface SqlEditorHandle {
   markTailAboveCursor(): void;
   clearTail(): void;
   focus(): void;
-  /** 1-based line and column of an absolute offset. */
-  positionOf(offset: number): { line: number; column: number };
   /** Replaces the selection (or types at the cursor) with `text`, as one undoable edit. */
   insertAtCursor(text: string): void;
   /** The statement under the cursor, with the tail it starts from. */
   statementAtCursor(): RunSelection;
+  /** Lets a closed tab's buffer go (its text, undo history and markers). */
+  forgetBuffer(key: string): void;
 }
 
+/**
+ * Buffers kept with their undo history: the 12 tabs the store allows and a few
+ * views beside them (a shared link, exercises); past this the least recently
+ * shown one that is not shown now is let go.
+ */
+export const MAX_BUFFERS = 16;
+
 interface Props {
+  /**
+   * Which buffer the editor shows (a tab's id, an exercise's, a shared link's).
+   * Each has a Monaco model of its own, so its undo history, cursor and
+   * markers stay with it while another one is shown.
+   */
+  bufferKey: string;
+  /** The buffer's text when the editor first shows it, or when it changed elsewhere while hidden. */
   initialText: string;
   theme: 'light' | 'dark';
   markers: EditorMarker[];
@@ -51,6 +65,20 @@ interface Props {
 }
 
 let completionRegistered = false;
+
+/** A buffer's model and where its view was (cursor, scroll, folds) when another buffer was shown. */
+interface Buffer {
+  model: monaco.editor.ITextModel;
+  viewState: monaco.editor.ICodeEditorViewState | null;
+}
+
+/** Replaces a model's whole text as one undoable edit (setValue would empty its undo history). */
+function replaceAll(model: monaco.editor.ITextModel, text: string): void {
+  if (model.getValue() === text) return;
+  model.pushStackElement();
+  model.pushEditOperations([], [{ range: model.getFullModelRange(), text }], () => null);
+  model.pushStackElement();
+}
 
 function selectionToRun(editor: monaco.editor.IStandaloneCodeEditor, scope: 'buffer' | 'statement'): RunSelection {
   const model = editor.getModel();
@@ -89,6 +117,9 @@ function decorationsFor(model: monaco.editor.ITextModel): monaco.editor.IModelDe
   return out;
 }
 
+const ariaLabelOf = (submits: boolean) =>
+  `SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor; Ctrl+E explains it.${submits ? ' Ctrl+Alt+Enter submits your answer for grading.' : ''}`;
+
 /**
  * The Monaco editor with PostgreSQL highlighting, completion, formatting, run
  * shortcuts and the tail/head marks. Memoized: give it stable callbacks, and a
@@ -100,7 +131,38 @@ export const SqlEditor = memo(
     const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
     const latest = useRef(props);
     latest.current = props;
+    /** The buffers by key, least recently shown first. */
+    const buffers = useRef(new Map<string, Buffer>());
+    const shownKey = useRef<string | null>(null);
+    const decorationsRef = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
+    const canSubmit = useRef<monaco.editor.IContextKey<boolean> | null>(null);
 
+    /** Shows the buffer of `key`, keeping the one shown before (its view state) for when it returns. */
+    const show = (key: string, text: string) => {
+      const editor = editorRef.current;
+      if (!editor) return;
+      const previous = shownKey.current ? buffers.current.get(shownKey.current) : undefined;
+      if (previous) previous.viewState = editor.saveViewState();
+      let buffer = buffers.current.get(key);
+      if (buffer) {
+        buffers.current.delete(key);
+        // Changed while hidden (a project file reloaded, another window's save): one undoable edit.
+        replaceAll(buffer.model, text);
+      } else buffer = { model: monaco.editor.createModel(text, 'pgsql'), viewState: null };
+      buffers.current.set(key, buffer);
+      shownKey.current = key;
+      editor.setModel(buffer.model);
+      if (buffer.viewState) editor.restoreViewState(buffer.viewState);
+      decorationsRef.current?.set(decorationsFor(buffer.model));
+      for (const [k, b] of buffers.current) {
+        if (buffers.current.size <= MAX_BUFFERS) break;
+        if (k === key) continue;
+        b.model.dispose();
+        buffers.current.delete(k);
+      }
+    };
+
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the editor is made once; show reads refs only
     useEffect(() => {
       if (!host.current) return;
       if (!completionRegistered) {
@@ -108,8 +170,7 @@ export const SqlEditor = memo(
         completionRegistered = true;
       }
       const editor = monaco.editor.create(host.current, {
-        value: latest.current.initialText,
-        language: 'pgsql',
+        model: null,
         theme: latest.current.theme === 'dark' ? 'taidon-dark' : 'taidon-light',
         automaticLayout: true,
         minimap: { enabled: false },
@@ -117,13 +178,15 @@ export const SqlEditor = memo(
         scrollBeyondLastLine: false,
         tabSize: 2,
         lineDecorationsWidth: 14,
-        ariaLabel: `SQL editor. Ctrl+Enter runs the selection or the whole head; Ctrl+Shift+Enter runs the statement under the cursor; Ctrl+E explains it.${latest.current.onSubmit ? ' Ctrl+Alt+Enter submits your answer for grading.' : ''}`,
+        ariaLabel: ariaLabelOf(latest.current.onSubmit !== undefined),
         accessibilitySupport: 'auto',
         readOnly: latest.current.readOnly === true,
       });
       editorRef.current = editor;
-      const model = editor.getModel();
-      const decorations = editor.createDecorationsCollection(model ? decorationsFor(model) : []);
+      const decorations = editor.createDecorationsCollection([]);
+      decorationsRef.current = decorations;
+      canSubmit.current = editor.createContextKey('taidonCanSubmit', latest.current.onSubmit !== undefined);
+      show(latest.current.bufferKey, latest.current.initialText);
       const changed = editor.onDidChangeModelContent(() => {
         const current = editor.getModel();
         if (!current) return;
@@ -153,16 +216,16 @@ export const SqlEditor = memo(
         contextMenuGroupId: 'navigation',
         run: (ed) => latest.current.onExplain?.(selectionToRun(ed as monaco.editor.IStandaloneCodeEditor, 'statement')),
       });
-      if (latest.current.onSubmit) {
-        // A key of its own: Ctrl+Enter and Ctrl+Shift+Enter keep running on the learner's instance.
-        editor.addAction({
-          id: 'taidon.submit',
-          label: 'Submit the answer for grading',
-          keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyMod.Alt | monaco.KeyCode.Enter],
-          contextMenuGroupId: 'navigation',
-          run: () => latest.current.onSubmit?.(),
-        });
-      }
+      // A key of its own: Ctrl+Enter and Ctrl+Shift+Enter keep running on the learner's instance. Offered
+      // only while an exercise's buffer is shown (the context key follows the onSubmit prop).
+      editor.addAction({
+        id: 'taidon.submit',
+        label: 'Submit the answer for grading',
+        keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyMod.Alt | monaco.KeyCode.Enter],
+        precondition: 'taidonCanSubmit',
+        contextMenuGroupId: 'navigation',
+        run: () => latest.current.onSubmit?.(),
+      });
       const formatter = monaco.languages.registerDocumentFormattingEditProvider('pgsql', {
         provideDocumentFormattingEdits: (m) => [{ range: m.getFullModelRange(), text: formatSql(m.getValue()) }],
       });
@@ -170,9 +233,23 @@ export const SqlEditor = memo(
         changed.dispose();
         formatter.dispose();
         editor.dispose();
+        for (const buffer of buffers.current.values()) buffer.model.dispose();
+        buffers.current.clear();
+        shownKey.current = null;
         editorRef.current = null;
       };
     }, []);
+
+    // biome-ignore lint/correctness/useExhaustiveDependencies: only a change of buffer shows another one
+    useEffect(() => {
+      if (shownKey.current !== props.bufferKey) show(props.bufferKey, props.initialText);
+    }, [props.bufferKey]);
+
+    const submits = props.onSubmit !== undefined;
+    useEffect(() => {
+      canSubmit.current?.set(submits);
+      editorRef.current?.updateOptions({ ariaLabel: ariaLabelOf(submits) });
+    }, [submits]);
 
     useEffect(() => {
       editorRef.current?.updateOptions({ readOnly: props.readOnly === true });
@@ -182,6 +259,7 @@ export const SqlEditor = memo(
       monaco.editor.setTheme(props.theme === 'dark' ? 'taidon-dark' : 'taidon-light');
     }, [props.theme]);
 
+    // biome-ignore lint/correctness/useExhaustiveDependencies: another buffer shown takes the markers given for it
     useEffect(() => {
       const model = editorRef.current?.getModel();
       if (!model) return;
@@ -200,20 +278,30 @@ export const SqlEditor = memo(
         };
       });
       monaco.editor.setModelMarkers(model, 'taidon', markers);
-    }, [props.markers]);
+    }, [props.markers, props.bufferKey]);
 
     useImperativeHandle(ref, () => ({
       getText: () => editorRef.current?.getValue() ?? '',
-      setText: (text) => editorRef.current?.setValue(text),
+      setText: (text) => {
+        const model = editorRef.current?.getModel();
+        if (model) replaceAll(model, text);
+      },
       format: () => void editorRef.current?.getAction('editor.action.formatDocument')?.run(),
       markTailAboveCursor: () => {
         const editor = editorRef.current;
         const line = editor?.getPosition()?.lineNumber ?? 1;
-        if (editor) editor.setValue(withMarkerAt(editor.getValue(), line));
+        const model = editor?.getModel();
+        if (model) replaceAll(model, withMarkerAt(model.getValue(), line));
       },
       clearTail: () => {
-        const editor = editorRef.current;
-        if (editor) editor.setValue(withMarkerAt(editor.getValue(), 0));
+        const model = editorRef.current?.getModel();
+        if (model) replaceAll(model, withMarkerAt(model.getValue(), 0));
+      },
+      forgetBuffer: (key) => {
+        const buffer = buffers.current.get(key);
+        if (!buffer || key === shownKey.current) return;
+        buffer.model.dispose();
+        buffers.current.delete(key);
       },
       focus: () => editorRef.current?.focus(),
       insertAtCursor: (text) => {
@@ -226,10 +314,6 @@ export const SqlEditor = memo(
       statementAtCursor: () => {
         const editor = editorRef.current;
         return editor ? selectionToRun(editor, 'statement') : { tail: '', head: '', headOffset: 0 };
-      },
-      positionOf: (offset) => {
-        const p = editorRef.current?.getModel()?.getPositionAt(offset);
-        return { line: p?.lineNumber ?? 1, column: p?.column ?? 1 };
       },
     }));
 

@@ -25,6 +25,21 @@ export function partsOf(text: string): BufferParts {
   return { tail, head: text.slice(headOffset), headOffset: Math.min(headOffset, text.length), markerLine: index + 1 };
 }
 
+/**
+ * 1-based line and column of a 0-based offset inside `text` (clamped to its end), as Monaco counts them.
+ * Pure, so the page places a problem in the buffer it belongs to whichever buffer the editor shows.
+ */
+export function positionIn(text: string, offset: number): { line: number; column: number } {
+  const at = Math.max(0, Math.min(offset, text.length));
+  let line = 1;
+  let lineStart = 0;
+  for (let eol = text.indexOf('\n'); eol >= 0 && eol < at; eol = text.indexOf('\n', eol + 1)) {
+    line++;
+    lineStart = eol + 1;
+  }
+  return { line, column: at - lineStart + 1 };
+}
+
 /** 0-based offset of a 1-based line and column inside `text`. */
 export function offsetOf(text: string, line: number, column: number): number {
   let offset = 0;

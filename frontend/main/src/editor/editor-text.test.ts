@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HEAD_MARKER, offsetOf, partsOf, withMarkerAt } from './buffer.js';
+import { HEAD_MARKER, offsetOf, partsOf, positionIn, withMarkerAt } from './buffer.js';
 import { formatSql } from './format.js';
 import { splitStatements, statementAt } from './split.js';
 
@@ -50,5 +50,19 @@ describe('formatSql', () => {
 
   it('leaves statements with literals or comments in their layout', () => {
     expect(formatSql("select  'from x'   from t;")).toBe("SELECT  'from x'   FROM t;\n");
+  });
+});
+
+describe('positionIn', () => {
+  it('gives the 1-based line and column of an offset, the inverse of offsetOf, clamped to the text', () => {
+    const text = 'SELECT pg_sleep(2);\nSELECT * FROM nowhere;\n';
+    expect(positionIn(text, text.indexOf('nowhere'))).toEqual({ line: 2, column: 15 });
+    expect(positionIn(text, 0)).toEqual({ line: 1, column: 1 });
+    expect(positionIn(text, text.indexOf('\n'))).toEqual({ line: 1, column: 20 });
+    expect(positionIn(text, 10_000)).toEqual({ line: 3, column: 1 });
+    for (const offset of [0, 5, 19, 20, 33]) {
+      const { line, column } = positionIn(text, offset);
+      expect(offsetOf(text, line, column)).toBe(offset);
+    }
   });
 });

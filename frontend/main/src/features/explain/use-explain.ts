@@ -28,7 +28,7 @@ export interface ExplainInput {
 }
 
 /** Each tab's last EXPLAIN; a new one aborts only that tab's previous request. */
-export function useExplain(api: ApiClient, onRejected: (error: ApiError, input: ExplainInput) => void) {
+export function useExplain(api: ApiClient, onRejected: (error: ApiError, input: ExplainInput, tabId: string) => void) {
   const views = useRef(new Map<string, ExplainView>());
   const aborts = useRef(new Map<string, AbortController>());
   const [, setVersion] = useState(0);
@@ -67,7 +67,7 @@ export function useExplain(api: ApiClient, onRejected: (error: ApiError, input: 
         if (controller.signal.aborted) return;
         view.status = 'error';
         view.error = error instanceof Error ? error : new Error(String(error));
-        if (error instanceof ApiError && error.sql) rejected.current(error, input);
+        if (error instanceof ApiError && error.sql) rejected.current(error, input, tabId);
       }
       setVersion((v) => v + 1);
     },

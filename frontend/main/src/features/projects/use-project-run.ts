@@ -33,7 +33,8 @@ export function useProjectRun(
   api: ApiClient,
   show: (tabId: string, view: RunView) => void,
   hooks: {
-    onFinished(view: RunView): void;
+    /** The run ended; `tabId` is the tab it ran in, which need not be the one shown now. */
+    onFinished(view: RunView, tabId: string): void;
     /** The session belongs to an account this browser no longer holds: a new session id, to run once more in. */
     renewSession(): string;
   },
@@ -81,7 +82,7 @@ export function useProjectRun(
       cancelAnimationFrame(frame);
       view.version++;
       show(tabId, view);
-      hooksRef.current.onFinished(view);
+      hooksRef.current.onFinished(view, tabId);
     },
     [api, show],
   );

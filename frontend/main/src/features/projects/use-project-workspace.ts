@@ -19,7 +19,7 @@ interface Options {
   renewSession(): string;
   /** The page runner's `show`: a project run's view appears as the tab's run. */
   showRun(tabId: string, view: RunView): void;
-  onRunFinished(view: RunView): void;
+  onRunFinished(view: RunView, tabId: string): void;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface RunInput {
 export interface RunRejection {
   error: ApiError;
   input: RunInput;
+  /** The tab the run was started in (the learner may have switched to another since). */
+  tabId: string;
 }
 
 /** Longest wait for a frame: a hidden page draws none, and its run's history must still be written. */
@@ -99,7 +101,7 @@ export function useRunner(
         // The caller starts a new session and tries again.
         if (error instanceof ApiError && error.code === 'SQL_RUNNER_SESSION_NOT_FOUND') throw error;
         view.status = 'error';
-        if (error instanceof ApiError && error.sql) hooksRef.current.onRejected({ error, input });
+        if (error instanceof ApiError && error.sql) hooksRef.current.onRejected({ error, input, tabId });
         else {
           view.error = {
             type: 'error',
