@@ -87,7 +87,7 @@ export const EXERCISES_ERROR_CODES = {
   EXERCISES_PACK_FILE: {
     status: 422,
     meaning:
-      'A file of a pack or of a project’s `exercises/` is missing or malformed (`path`): pack.yaml, setup.sql, an exercise’s exercise.yaml, task.md, solution.sql or a dataset it names.',
+      'A file of a pack or of a project’s `exercises/` is missing or malformed (`path`): pack.yaml, setup.sql, an exercise’s exercise.yaml, task.md, solution.sql or a dataset it names; or a value in one the pack contract refuses (`field`, as a pack sent as JSON is checked: kind, compare, minKillScore, equivalentMutants, at most 8 datasets, a check query of at most 16 KiB, table names).',
   },
   EXERCISES_PROJECTS_UNAVAILABLE: {
     status: 503,

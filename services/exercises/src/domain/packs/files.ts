@@ -1,4 +1,5 @@
-import type { CreateExercisePackRequest, PackExercise } from '@taidon/contracts';
+import { CreateExercisePackRequest, type PackExercise } from '@taidon/contracts';
+import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ExercisesError } from '../../errors.js';
 
@@ -104,10 +105,46 @@ export function packFromFiles(files: PackFiles): Omit<CreateExercisePackRequest,
       .sort();
   }
   if (!strings(slugs)) throw fileError('pack.yaml', '`exercises` must be a list of exercise slugs');
-  return {
+  const built = {
     slug: pack.slug,
     title: pack.title,
     setup: { sql: required(files, 'setup.sql') },
     exercises: slugs.map((slug) => exerciseOf(files, slug)),
   };
+  checkContract(files, built);
+  return built;
+}
+
+/**
+ * The pack built from files checked by the contract's schema, as a pack sent as JSON is by the route (its
+ * comparison, kind, kill score, marked mutants, dataset count, check query's size, table names): the first
+ * error is EXERCISES_PACK_FILE naming the file the value came from and its field.
+ */
+function checkContract(files: PackFiles, pack: Omit<CreateExercisePackRequest, 'publish'>): void {
+  if (Value.Check(CreateExercisePackRequest, pack)) return;
+  const [first] = Value.Errors(CreateExercisePackRequest, pack);
+  const pointer = first?.instancePath ?? '';
+  const [, top, index, field, ...rest] = pointer.split('/');
+  let path = 'pack.yaml';
+  let name = [top, index, field, ...rest].filter((p) => p !== undefined && p !== '').join('.');
+  if (top === 'setup') {
+    path = 'setup.sql';
+    name = '';
+  } else if (top === 'exercises' && index !== undefined && field !== undefined) {
+    const exercise = pack.exercises[Number(index)];
+    const dir = `exercises/${exercise?.slug}`;
+    if (field === 'task') path = `${dir}/task.md`;
+    else if (field === 'solution') path = `${dir}/solution.sql`;
+    else if (field === 'datasets' && rest[1] === 'sql') {
+      const dataset = exercise?.datasets?.[Number(rest[0])]?.name;
+      const own = `${dir}/datasets/${dataset}.sql`;
+      path = files.has(own) ? own : `datasets/${dataset}.sql`;
+    } else path = `${dir}/exercise.yaml`;
+    name = field === 'task' || field === 'solution' || rest[1] === 'sql' ? '' : [field, ...rest].join('.');
+    if (field === 'slug') path = 'pack.yaml';
+  }
+  const message = first?.message ?? 'does not match the pack contract';
+  throw new ExercisesError('EXERCISES_PACK_FILE', `${path}: ${name ? `\`${name}\` ` : ''}${message}`, {
+    details: { path, ...(name ? { field: name } : {}) },
+  });
 }
