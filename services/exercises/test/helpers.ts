@@ -32,7 +32,11 @@ export async function createDataset(prefix: string, setupSql: string): Promise<D
 
 /** A query's result set with text values and the column types `format_type` names. */
 export async function queryResult(client: pg.ClientBase, sql: string): Promise<ResultSet> {
-  const result = await client.query({ text: sql, rowMode: 'array', types: TEXT });
+  // Several statements (a read's guard, then the read) answer one result each: the last is the read's.
+  const answered = (await client.query({ text: sql, rowMode: 'array', types: TEXT })) as unknown as
+    | pg.QueryArrayResult
+    | pg.QueryArrayResult[];
+  const result = Array.isArray(answered) ? (answered.at(-1) as pg.QueryArrayResult) : answered;
   const { rows: names } = await client.query<{ name: string }>({
     text: 'SELECT format_type(o, NULLIF(m, -1)) AS name FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS t(o, m, n) ORDER BY n',
     values: [result.fields.map((f) => f.dataTypeID), result.fields.map((f) => f.dataTypeModifier)],

@@ -62,17 +62,44 @@ SELECT 'row', r.label, NULL, pg_catalog.convert_from(pg_catalog.decode(v::text, 
     r.qualified), true, false, ''))) AS v
  WHERE r.label = ANY (${textArray(named)})
 UNION ALL
+SELECT 'table', 'function ' || p.oid::pg_catalog.regprocedure::text, '0',
+       pg_catalog.md5(pg_catalog.concat_ws('|', p.prokind, p.prorettype::pg_catalog.regtype, p.prosrc))
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = ANY (${textArray(SCHEMAS)})
+UNION ALL
+SELECT 'table', 'operator ' || o.oid::pg_catalog.regoperator::text, '0', o.oprcode::pg_catalog.regprocedure::text
+  FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+ WHERE n.nspname = ANY (${textArray(SCHEMAS)})
+UNION ALL
 SELECT 'open-transaction', NULL, NULL, NULL WHERE pg_catalog.pg_current_xact_id_if_assigned() IS NOT NULL`;
 }
+
+/**
+ * Set before every read, in the read itself (the answer ran on this session and may have set anything): the
+ * catalog first in the path and the learner's temporary schema last, so no temporary table or view named
+ * `pg_class` (or like a checked table) stands in for the real one; the reads' own SQL sees no function or
+ * operator of `public` at all (one there with a closer argument type would win over the catalog's, wherever
+ * it is in the path); and row security off, so a policy the answer added cannot hide rows from a read (a
+ * read it would filter fails instead).
+ */
+const READ_GUARD =
+  "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), pg_catalog.set_config('row_security', 'off', false);\n";
+/**
+ * The author's check query names the exercise's tables unqualified, so `public` is in its path, after the
+ * catalog. A function or operator the answer added to `public` to win the check's calls is itself a change the
+ * table read lists (as `function …` / `operator …`), which the reference did not make: the answer fails.
+ */
+const CHECK_GUARD =
+  "SELECT pg_catalog.set_config('search_path', 'pg_catalog, public, pg_temp', false), pg_catalog.set_config('row_security', 'off', false);\n";
 
 /**
  * The reads a write exercise runs after an answer (and after its reference) on the same clone, in order:
  * the tables, the catalog when `schema`, the check query (keyed, as a reference query is) when given.
  */
 export function stateReads(compare: WriteCompare, rowLimit = DEFAULT_STATE_ROW_LIMIT): string[] {
-  const reads = [tablesRead((compare.tables ?? []).map(qualifiedName), rowLimit)];
-  if (compare.schema) reads.push(CATALOG_SQL.replace('$1::text[]', textArray(SCHEMAS)));
-  if (compare.check) reads.push(planReference(compare.check).sql);
+  const reads = [READ_GUARD + tablesRead((compare.tables ?? []).map(qualifiedName), rowLimit)];
+  if (compare.schema) reads.push(READ_GUARD + CATALOG_SQL.replace('$1::text[]', textArray(SCHEMAS)));
+  if (compare.check) reads.push(CHECK_GUARD + planReference(compare.check).sql);
   return reads;
 }
 

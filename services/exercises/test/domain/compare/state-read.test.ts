@@ -125,6 +125,33 @@ describe('state reads of write exercises, as one statement after the answer', ()
     });
   });
 
+  it('reads the real catalog whatever the answer did to its session: a temporary view and a function of its own fake nothing', async () => {
+    const index = 'CREATE INDEX ON orders (product_id)';
+    // The answer creates no index: it shadows pg_index with a temporary view naming one more, and names that
+    // row through its own pg_get_indexdef, reached by the search_path it leaves on the session.
+    const faked = `CREATE FUNCTION public.pg_get_indexdef(oid) RETURNS text LANGUAGE sql AS
+  $$ SELECT CASE WHEN $1 = 1 THEN 'CREATE INDEX orders_product_id_idx ON public.orders USING btree (product_id)'
+                 ELSE pg_catalog.pg_get_indexdef($1) END $$;
+CREATE TEMP VIEW pg_index AS
+  SELECT indrelid, indexrelid FROM pg_catalog.pg_index UNION ALL SELECT 'public.orders'::regclass::oid, 1::oid;
+SET search_path = pg_temp, public, pg_catalog`;
+    const verdict = (await grade(index, faked, { schema: true })).verdict;
+    expect(verdict).toMatchObject({
+      passed: false,
+      reason: 'schema',
+      schema: { missing: ['index on public.orders: CREATE INDEX ON public.orders USING btree (product_id)'] },
+    });
+    // A function the answer adds to public, which the reference does not, is a change of its own.
+    const added = await grade(
+      index,
+      `${index}; CREATE FUNCTION public.count(anyelement) RETURNS int LANGUAGE sql AS 'SELECT 1'`,
+      {
+        schema: true,
+      },
+    );
+    expect(added.verdict).toMatchObject({ passed: false, otherChanges: ['function public.count(anyelement)'] });
+  });
+
   it('tells an answer that left a writing transaction open (its changes would be rolled back)', async () => {
     const open = await grade(raise, `BEGIN; ${raise}`, { tables: ['products'] });
     expect(open.actual.openTransaction).toBe(true);
