@@ -1,4 +1,5 @@
 import type { SqlRunnerApi } from '@taidon/contracts';
+import { DomainError } from '@taidon/kit';
 import type pg from 'pg';
 import type { EnvManagerClient } from '../../clients/env-manager.js';
 import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
@@ -41,11 +42,18 @@ export class LayerHolds {
   readonly settings: LayerHoldSettings;
   /** Sizes this runner declared to env-manager, per key. */
   private readonly declared = new Map<string, number>();
+  /**
+   * Held keys with warm demand whose layer is pinned, as of this runner's last balance (or its own holds since):
+   * a grader's request on one needs no snapshot-cache lookup, since a pinned layer is never evicted.
+   */
+  private pinnedWarm = new Set<string>();
   /** Throwaway uses per held key in the last minute (timestamps), for the popular keys' extra instances. */
   private readonly uses = new Map<string, number[]>();
   private usesChanged = false;
   /** A declaration failed (env-manager away, or its bound refused it): the next sweep declares again. */
   private failed = false;
+  /** env-manager's runtime keeps no warm pool (kubernetes: 501 ENV_MANAGER_NOT_ON_THIS_RUNTIME): nothing to declare. */
+  private noWarmPool = false;
   private timer: NodeJS.Timeout | undefined;
   private balancing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -111,6 +119,7 @@ export class LayerHolds {
       await deleteHold(client, holder, key);
       if (await keyHeldByLiveShare(client, key)) return true;
       // A layer gone meanwhile has nothing to unpin (setPinned answers false).
+      this.pinnedWarm.delete(key);
       await this.deps.snapshotCache.setPinned(key, false, requestId);
       return false;
     });
@@ -124,6 +133,16 @@ export class LayerHolds {
     recent.push(now);
     this.uses.set(key, recent);
     this.usesChanged = true;
+  }
+
+  /**
+   * Whether `key` is held with warm demand and its layer pinned (as this runner last read the holds): its layer
+   * exists until the last holder lets go, so a grader's clone of it skips the lookup (ADR 0044). A key let go on
+   * another replica stays here until this runner's next balance (a sweep, 15 s, while graders use it): only a
+   * publication no longer current held it, and the exercises service grades the current one's keys.
+   */
+  heldPinned(key: string): boolean {
+    return this.pinnedWarm.has(key) && (this.declared.get(key) ?? 0) > 0;
   }
 
   /** The warm sizes this runner declared, per key (what a test or the bench reads). */
@@ -143,8 +162,11 @@ export class LayerHolds {
   }
 
   private async balance(dropped: string[]): Promise<void> {
+    if (this.noWarmPool) return;
     const now = Date.now();
-    const demand = (await warmDemandByKey(this.deps.pool)).map((d) => ({
+    const held = await warmDemandByKey(this.deps.pool);
+    this.pinnedWarm = new Set(held.filter((d) => d.pinned).map((d) => d.key));
+    const demand = held.map((d) => ({
       key: d.key,
       warm: d.warm,
       uses: (this.uses.get(d.key) ?? []).filter((t) => now - t < MINUTE_MS).length,
@@ -163,6 +185,12 @@ export class LayerHolds {
           this.uses.delete(key);
         }
       } catch (error) {
+        if (error instanceof DomainError && error.code === 'ENV_MANAGER_NOT_ON_THIS_RUNTIME') {
+          // Said once; asking again every sweep would only log it again (the layers stay pinned all the same).
+          this.noWarmPool = true;
+          this.deps.onError?.(error, key);
+          return;
+        }
         this.failed = true;
         this.deps.onError?.(error, key);
       }
