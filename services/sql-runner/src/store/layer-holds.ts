@@ -34,11 +34,13 @@ export async function deleteHold(db: Queryable, holder: string, key: string): Pr
 }
 
 /** Warm instances every held key asks for: the sum over its holders, and how many hold it. */
-export async function warmDemandByKey(db: Queryable): Promise<{ key: string; warm: number; holders: number }[]> {
-  const { rows } = await db.query<{ key: string; warm: string; holders: string }>(
-    'SELECT key, sum(warm) AS warm, count(*) AS holders FROM layer_holds GROUP BY key HAVING sum(warm) > 0 ORDER BY key',
+export async function warmDemandByKey(
+  db: Queryable,
+): Promise<{ key: string; warm: number; holders: number; pinned: boolean }[]> {
+  const { rows } = await db.query<{ key: string; warm: string; holders: string; pinned: boolean }>(
+    'SELECT key, sum(warm) AS warm, count(*) AS holders, bool_or(pinned) AS pinned FROM layer_holds GROUP BY key HAVING sum(warm) > 0 ORDER BY key',
   );
-  return rows.map((r) => ({ key: r.key, warm: Number(r.warm), holders: Number(r.holders) }));
+  return rows.map((r) => ({ key: r.key, warm: Number(r.warm), holders: Number(r.holders), pinned: r.pinned }));
 }
 
 /** Keys held whose layer was missing when they were held: what the sweep tries to pin again. */
