@@ -132,4 +132,76 @@ describe('the editor tabs in chromium', () => {
     await page.keyboard.press('Delete');
     await expect.poll(() => tabs.count()).toBe(2);
   }, 120_000);
+
+  it("shares tabs between two windows: each keeps the other's new tab and edits, a close closes in both", async () => {
+    const { context, page: one } = await open('two-windows');
+    const two = await context.newPage();
+    await two.goto(platform.url);
+    await editorReady(two);
+    await one.getByTestId('tab-new').click();
+    await typeInEditor(one, 'SELECT 2 AS from_one;');
+    // The second window hears of the first's save (the storage event) and lists its tab.
+    await expect.poll(() => two.getByTestId('editor-tab').count(), { timeout: 10_000 }).toBe(2);
+    await typeInEditor(two, 'SELECT 1 AS from_two;');
+    await expect.poll(() => editorText(two)).toBe('SELECT 1 AS from_two;');
+    await tab(one, 'Query 1').getByRole('tab').click();
+    await expect.poll(() => editorText(one), { timeout: 10_000 }).toBe('SELECT 1 AS from_two;');
+    // The shown tab takes another window's edit too.
+    await tab(two, 'Query 1').getByRole('tab').click();
+    await typeInEditor(two, 'SELECT 11 AS from_two;');
+    await expect.poll(() => editorText(one), { timeout: 10_000 }).toBe('SELECT 11 AS from_two;');
+
+    await one.waitForTimeout(600);
+    await one.reload();
+    await editorReady(one);
+    expect(
+      await one.getByTestId('editor-tab').evaluateAll((els) => els.map((e) => e.getAttribute('data-name'))),
+    ).toEqual(['Query 1', 'Query 2']);
+    await expect.poll(() => editorText(one)).toBe('SELECT 11 AS from_two;');
+    await tab(one, 'Query 2').getByRole('tab').click();
+    await expect.poll(() => editorText(one)).toBe('SELECT 2 AS from_one;');
+
+    await tab(two, 'Query 2').getByTestId('tab-close').click();
+    await expect.poll(() => one.getByTestId('editor-tab').count(), { timeout: 10_000 }).toBe(1);
+    await one.waitForTimeout(600);
+    await two.reload();
+    await editorReady(two);
+    expect(await two.getByTestId('editor-tab').count()).toBe(1);
+  }, 120_000);
+
+  it('tells the learner once, without a dialog, that a full storage keeps no tabs', async () => {
+    const { page } = await open('storage-full');
+    await typeInEditor(page, 'SELECT 1;');
+    await page.waitForTimeout(600);
+    expect(await page.getByTestId('tabs-not-kept').count()).toBe(0);
+    // Fill the origin's storage to the last few characters.
+    const filled = await page.evaluate(() => {
+      let n = 0;
+      for (let size = 1 << 20; size >= 8; size = Math.floor(size / 2)) {
+        for (;;) {
+          try {
+            localStorage.setItem(`filler.${n++}`, 'x'.repeat(size));
+          } catch {
+            break;
+          }
+        }
+      }
+      return n;
+    });
+    expect(filled).toBeGreaterThan(0);
+    await page.locator('[data-testid="editor"] .monaco-editor .view-lines').click();
+    await page.keyboard.insertText(' -- a comment too long for what is left of the storage');
+    const notice = page.getByTestId('tabs-not-kept');
+    await notice.waitFor({ timeout: 10_000 });
+    expect(await notice.getAttribute('role')).toBe('status');
+    expect(await notice.textContent()).toContain('not being kept');
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await page.keyboard.insertText(' more');
+    await page.waitForTimeout(800);
+    expect(await page.getByTestId('tabs-not-kept').count()).toBe(0);
+    await page.evaluate(() => {
+      for (const key of Object.keys(localStorage)) if (key.startsWith('filler.')) localStorage.removeItem(key);
+    });
+  }, 120_000);
 });

@@ -61,7 +61,12 @@ export function App() {
   const exercisePane = useRef<ExercisePaneHandle>(null);
   const [exerciseMode, setExerciseMode] = useState<RunMode>('tail');
   const [sessionId, setSessionId] = useState(loadSessionId);
-  const { tabs, setTabs, editText } = useSavedTabs(STARTER);
+  // Another window changed the text of the tab shown here: the editor shows it (as one undoable edit).
+  const { tabs, setTabs, editText, notKept } = useSavedTabs(STARTER, (tabId, changed) => {
+    if (tabId === viewId) editor.current?.setText(changed);
+  });
+  /** The learner has read that the tabs are not being kept (storage full): it is said once. */
+  const [notKeptRead, setNotKeptRead] = useState(false);
   const [history, setHistory] = useState(loadHistory);
   /** Per view (tab, exercise, shared link), the problems its last run or plan found: they mark that view's buffer. */
   const [problemsByView, setProblemsByView] = useState<Record<string, Problem[]>>({});
@@ -396,6 +401,15 @@ export function App() {
           )}
           <div className="editor-pane">
             {shared && !exerciseId && <ShareBanner view={shared} onEdit={editShared} />}
+            {tabsShown && notKept && !notKeptRead && (
+              <div className="notice tabs-not-kept" role="status" data-testid="tabs-not-kept">
+                This browser's storage is full: your tabs are not being kept across reloads. Close tabs or clear this
+                site's data to keep them.{' '}
+                <button type="button" onClick={() => setNotKeptRead(true)}>
+                  Dismiss
+                </button>
+              </div>
+            )}
             {tabsShown && (
               <TabBar
                 tabs={tabs.tabs}

@@ -39,8 +39,9 @@ class MemoryStorage implements Storage {
 }
 
 const oneTab = (): TabsState => ({
-  tabs: [{ id: 'q1', name: 'Query 1', text: 'SELECT 1;', mode: 'tail' }],
+  tabs: [{ id: 'q1', name: 'Query 1', text: 'SELECT 1;', mode: 'tail', editedAt: 0 }],
   activeId: 'q1',
+  closed: {},
 });
 const seed = { projectId: 'p1', path: 'seed/01-authors.sql', text: 'INSERT 1;', version: 'v1' };
 
@@ -68,6 +69,7 @@ describe('project files in tabs', () => {
     const edited: TabsState = {
       tabs: first.tabs.tabs.map((t) => (t.id === fileTab ? { ...t, text: 'INSERT 2;' } : t)),
       activeId: 'q1',
+      closed: {},
     };
     const again = openFile(edited, first.bindings, { ...seed, text: 'INSERT 1;' });
     expect(again?.tabs.activeId).toBe(fileTab);
@@ -99,8 +101,10 @@ describe('project files in tabs', () => {
         name: `Query ${i + 1}`,
         text: '',
         mode: 'tail' as const,
+        editedAt: 0,
       })),
       activeId: 't0',
+      closed: {},
     };
     expect(openFile(full, {}, seed)).toBeNull();
   });

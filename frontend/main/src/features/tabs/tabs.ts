@@ -6,15 +6,21 @@ export interface EditorTab {
   name: string;
   text: string;
   mode: RunMode;
+  /** When its text, name or mode last changed (ms since the epoch): between windows, the later change wins. */
+  editedAt: number;
 }
 
-/** The tabs of this browser and which one is shown. */
+/** The tabs of this window and which one is shown. */
 export interface TabsState {
   tabs: EditorTab[];
   activeId: string;
+  /** Tabs closed (id → when, ms), so another window's save does not bring them back (see tabs-merge). */
+  closed: Record<string, number>;
 }
 
-const KEY = 'taidon.tabs';
+/** The localStorage key every window of the origin saves its tabs under (the `storage` event names it). */
+export const TABS_KEY = 'taidon.tabs';
+const KEY = TABS_KEY;
 /** The single buffer of the editor before tabs; read once, so a learner's text moves into the first tab. */
 const LEGACY_BUFFER_KEY = 'taidon.buffer';
 const LEGACY_MODE_KEY = 'taidon.mode';
@@ -36,7 +42,37 @@ function tabOf(value: unknown, index: number): EditorTab | null {
     name: typeof v.name === 'string' && v.name.trim() !== '' ? v.name.slice(0, MAX_TAB_NAME) : `Query ${index + 1}`,
     text: v.text.slice(0, MAX_TAB_CHARS),
     mode: isMode(v.mode) ? v.mode : 'tail',
+    editedAt: typeof v.editedAt === 'number' && Number.isFinite(v.editedAt) ? v.editedAt : 0,
   };
+}
+
+/** Most closed tabs remembered (the newest): enough for every window's recent closes, never a growing list. */
+export const MAX_CLOSED_KEPT = 64;
+
+/** The closed tabs of a saved entry, newest MAX_CLOSED_KEPT, anything malformed dropped. */
+export function closedOf(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null) return {};
+  const entries = Object.entries(value as Record<string, unknown>).filter(
+    (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
+  );
+  return Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, MAX_CLOSED_KEPT));
+}
+
+/** Reads a saved entry (this window's or another's): its tabs and closed ones, or null when it holds none. */
+export function parseSavedTabs(json: string | null): TabsState | null {
+  try {
+    const parsed = JSON.parse(json ?? 'null') as { tabs?: unknown; activeId?: unknown; closed?: unknown } | null;
+    const tabs = (Array.isArray(parsed?.tabs) ? parsed.tabs : [])
+      .slice(0, MAX_TABS)
+      .map(tabOf)
+      .filter((t): t is EditorTab => t !== null);
+    if (tabs.length === 0) return null;
+    const activeId = tabs.some((t) => t.id === parsed?.activeId) ? String(parsed?.activeId) : (tabs[0]?.id ?? '');
+    return { tabs, activeId, closed: closedOf(parsed?.closed) };
+  } catch {
+    // A damaged entry is no entry: nothing in it can be trusted.
+    return null;
+  }
 }
 
 /** A new tab named after the first free "Query n". */
@@ -49,7 +85,7 @@ export function newTab(tabs: EditorTab[], text = '', mode: RunMode = 'tail'): Ed
       break;
     }
   }
-  return { id: crypto.randomUUID(), name: `Query ${n}`, text, mode };
+  return { id: crypto.randomUUID(), name: `Query ${n}`, text, mode, editedAt: Date.now() };
 }
 
 /**
@@ -57,31 +93,26 @@ export function newTab(tabs: EditorTab[], text = '', mode: RunMode = 'tail'): Ed
  * pre-tabs buffer (or `starter`). Anything malformed is dropped, never thrown.
  */
 export function loadTabs(starter: string, storage: Storage = localStorage): TabsState {
-  try {
-    const parsed = JSON.parse(storage.getItem(KEY) ?? 'null') as { tabs?: unknown; activeId?: unknown } | null;
-    const tabs = (Array.isArray(parsed?.tabs) ? parsed.tabs : [])
-      .slice(0, MAX_TABS)
-      .map(tabOf)
-      .filter((t): t is EditorTab => t !== null);
-    if (tabs.length > 0) {
-      const activeId = tabs.some((t) => t.id === parsed?.activeId) ? String(parsed?.activeId) : (tabs[0]?.id ?? '');
-      return { tabs, activeId };
-    }
-  } catch {
-    // A damaged entry starts over with one tab: nothing else in it can be trusted.
-  }
+  const saved = parseSavedTabs(storage.getItem(KEY));
+  if (saved) return saved;
   const legacyMode = storage.getItem(LEGACY_MODE_KEY);
   const first = newTab([], storage.getItem(LEGACY_BUFFER_KEY) ?? starter, isMode(legacyMode) ? legacyMode : 'tail');
-  return { tabs: [first], activeId: first.id };
+  return { tabs: [first], activeId: first.id, closed: {} };
 }
 
-/** Saves the tabs, each buffer cut to MAX_TAB_CHARS; a full storage keeps the previous save rather than failing the edit. */
-export function saveTabs(state: TabsState, storage: Storage = localStorage): void {
+/**
+ * Saves the tabs, each buffer cut to MAX_TAB_CHARS. A full storage keeps the
+ * previous save rather than failing the edit: the answer is false, for the
+ * page to tell the learner that the tabs are not being kept.
+ */
+export function saveTabs(state: TabsState, storage: Storage = localStorage): boolean {
   const tabs = state.tabs.slice(0, MAX_TABS).map((t) => ({ ...t, text: t.text.slice(0, MAX_TAB_CHARS) }));
   try {
-    storage.setItem(KEY, JSON.stringify({ tabs, activeId: state.activeId }));
+    storage.setItem(KEY, JSON.stringify({ tabs, activeId: state.activeId, closed: closedOf(state.closed) }));
+    return true;
   } catch {
-    // Quota exceeded: the text is still in the editor; the next smaller save succeeds.
+    // Quota exceeded: the text is still in the editor; the next smaller save may succeed.
+    return false;
   }
 }
 
@@ -89,7 +120,7 @@ export function saveTabs(state: TabsState, storage: Storage = localStorage): voi
 export function addTab(state: TabsState, text = ''): TabsState {
   if (state.tabs.length >= MAX_TABS) return state;
   const tab = newTab(state.tabs, text);
-  return { tabs: [...state.tabs, tab], activeId: tab.id };
+  return { ...state, tabs: [...state.tabs, tab], activeId: tab.id };
 }
 
 /** Closes a tab; the neighbour shows if it was shown; the last tab is replaced by an empty one. */
@@ -97,23 +128,31 @@ export function closeTab(state: TabsState, id: string): TabsState {
   const index = state.tabs.findIndex((t) => t.id === id);
   if (index < 0) return state;
   const tabs = state.tabs.filter((t) => t.id !== id);
+  const closed = closedOf({ ...state.closed, [id]: Date.now() });
   if (tabs.length === 0) {
     const fresh = newTab([]);
-    return { tabs: [fresh], activeId: fresh.id };
+    return { tabs: [fresh], activeId: fresh.id, closed };
   }
   const activeId =
     state.activeId === id ? (tabs[Math.min(index, tabs.length - 1)]?.id ?? tabs[0]?.id ?? '') : state.activeId;
-  return { tabs, activeId };
+  return { tabs, activeId, closed };
 }
 
 /** Renames a tab (trimmed, at most MAX_TAB_NAME characters); an empty name keeps the old one. */
 export function renameTab(state: TabsState, id: string, name: string): TabsState {
   const trimmed = name.trim().slice(0, MAX_TAB_NAME);
   if (trimmed === '') return state;
-  return { ...state, tabs: state.tabs.map((t) => (t.id === id ? { ...t, name: trimmed } : t)) };
+  return updateTab(state, id, { name: trimmed });
 }
 
-/** Changes one tab's fields (text, mode). */
-export function updateTab(state: TabsState, id: string, change: Partial<Pick<EditorTab, 'text' | 'mode'>>): TabsState {
-  return { ...state, tabs: state.tabs.map((t) => (t.id === id ? { ...t, ...change } : t)) };
+/** Changes one tab's fields (text, name, mode); a change to what it already holds is none (the same state). */
+export function updateTab(
+  state: TabsState,
+  id: string,
+  change: Partial<Pick<EditorTab, 'text' | 'name' | 'mode'>>,
+): TabsState {
+  const tab = state.tabs.find((t) => t.id === id);
+  if (!tab || Object.entries(change).every(([k, v]) => tab[k as keyof EditorTab] === v)) return state;
+  const changed = { ...tab, ...change, editedAt: Date.now() };
+  return { ...state, tabs: state.tabs.map((t) => (t.id === id ? changed : t)) };
 }
