@@ -113,6 +113,7 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
     registerThrowawayQueryRoutes(app, runs, clones, planner, shares, chainOptions, {
       clones: graderClones,
       warm: (key) => (holds.warmSizes().get(key) ?? 0) > 0,
+      pinned: (key) => holds.heldPinned(key),
     });
     registerProjectTestRoutes(app, runs, clones, planner, projects, chainOptions, {
       concurrency: deps.testsConcurrency ?? 2,

@@ -39,6 +39,8 @@ export function registerThrowawayQueryRoutes(
     clones: ThrowawayClones;
     /** Whether this runner keeps started instances of `key` (a published exercise's state). */
     warm(key: string): boolean;
+    /** Whether `key` is held warm with its layer pinned, so it needs no lookup (LayerHolds.heldPinned). */
+    pinned(key: string): boolean;
   },
 ): void {
   app.post<{ Body: SqlRunnerApi.ThrowawayQueriesRequest }>(
@@ -56,11 +58,13 @@ export function registerThrowawayQueryRoutes(
       const { statements } = request.body;
       // A state held warm: its entries take started instances (no spawn), counted against the graders' allowance.
       const bound = grading?.warm(tail.finalKey) ? grading.clones : clones;
+      const pinned = grading?.pinned(tail.finalKey) ?? false;
       return withRetryAfter(reply, () =>
         runThrowawayQueries(deps, bound, {
           ownerId,
           requestId: request.id,
           tail,
+          ...(pinned ? { pinned } : {}),
           entries: statements.length,
           timeoutMs: Math.min(request.body.timeoutMs ?? deps.statementTimeoutMs, deps.statementTimeoutMs),
           planEntry: (i) =>

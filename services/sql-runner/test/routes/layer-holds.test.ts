@@ -68,6 +68,14 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     });
     return ((await response.json()) as { evicted: string[] }).evicted;
   };
+  /** Lookups snapshot-cache answered so far (its per-route request counter). */
+  const lookups = async () => {
+    const text = await (await fetch(`${stack.cacheUrl}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('taidon_http_requests_total{') && line.includes('route="/layers/lookup"'))
+      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  };
   const pooledOf = async (key: string) =>
     (
       await stack.envPool.query<{ id: string }>(
@@ -202,7 +210,7 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     expect(await layer(key)).toMatchObject({ pinned: false });
   });
 
-  it("grades one account's entries on a held warm key all at once, past the tests' 2 slots, within the graders' allowance (3), and refuses the next", async () => {
+  it("grades one account's entries on a held warm key all at once and without a lookup, past the tests' 2 slots, within the graders' allowance (3), and refuses the next", async () => {
     const table = `g_${randomUUID().slice(0, 8)}`;
     const key = await built(table);
     const holder = `exercise:${randomUUID()}`;
@@ -221,6 +229,7 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
           [`throwaway:${account}`],
         )
       ).rows;
+    const lookupsBefore = await lookups();
     const graded = [queries(account, sleepy), queries(account, sleepy), queries(account, sleepy)];
     // Three instances of the account at once, each taken from the pool: more than THROWAWAY_MAX_PER_ACCOUNT (2).
     await eventually(mine, (rows) => rows.length === 3, "the account's instances while its entries sleep", 20_000);
@@ -231,6 +240,8 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
       expect(answer.status, JSON.stringify(answer.json)).toBe(200);
       expect(answer.json).toMatchObject({ layerKey: key, results: [{ ok: true, rows: [['', '3']] }] });
     }
+    // The key is held with its layer pinned: no request asked snapshot-cache where its layer is.
+    expect(await lookups()).toBe(lookupsBefore);
     await liveThrowaways();
 
     // A state held with no warm instances still counts against the tests' and EXPLAIN's 2 slots.
@@ -240,8 +251,10 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
       (ids) => ids.length === 0,
       'pooled instances after warm 0',
     );
+    const coldBefore = await lookups();
     const cold = await Promise.all([queries(account, sleepy), queries(account, sleepy), queries(account, sleepy)]);
     expect(cold.map((a) => a.status).sort()).toEqual([200, 200, 429]);
+    expect(await lookups()).toBeGreaterThan(coldBefore); // without warm demand, the layer is looked up
     await liveThrowaways();
     expect((await letGo(holder)).status).toBe(204);
   }, 120_000);

@@ -80,7 +80,7 @@ export async function explainStatement(
 export async function tailState(
   deps: RunnerDeps,
   reservation: ThrowawayReservation,
-  input: Pick<ExplainInput, 'ownerId' | 'tail' | 'requestId'>,
+  input: Pick<ExplainInput, 'ownerId' | 'tail' | 'requestId'> & { pinned?: boolean },
 ): Promise<ThrowawayState> {
   let replayError: Extract<RunEvent, { type: 'error' }> | undefined;
   try {
@@ -88,6 +88,7 @@ export async function tailState(
       ownerId: input.ownerId,
       tail: input.tail,
       requestId: input.requestId,
+      ...(input.pinned ? { pinned: true } : {}),
       emit: (event) => {
         if (event.type === 'error') replayError = event;
       },

@@ -25,6 +25,8 @@ export interface ThrowawayQueriesInput {
   entries: number;
   /** Each statement's limit, already bounded by the runner's own. */
   timeoutMs: number;
+  /** The tail's state is held with its layer pinned (LayerHolds.heldPinned): found without a lookup. */
+  pinned?: boolean;
 }
 
 type EntryResult = SqlRunnerApi.ThrowawayQueryResult;

@@ -45,7 +45,14 @@ const nothingToDispose = async () => {};
 export async function layerOfTail(
   deps: RunnerDeps,
   reservation: ThrowawayReservation,
-  request: { ownerId: string; tail: Chain; requestId: string; emit: Emit },
+  request: {
+    ownerId: string;
+    tail: Chain;
+    requestId: string;
+    emit: Emit;
+    /** The tail's final key is held with its layer pinned (a published exercise's state): no lookup needed. */
+    pinned?: boolean;
+  },
 ): Promise<ThrowawayState> {
   const started = performance.now();
   const { tail } = request;
@@ -59,6 +66,8 @@ export async function layerOfTail(
     prepareMs: Math.round(performance.now() - started),
     dispose: nothingToDispose,
   });
+  // A pinned layer is never evicted while held (ADR 0044): the snapshot-cache round trip leaves the entry's path.
+  if (request.pinned) return answer('layer', 0);
   if ((await lookup(deps, run, path)).index === path.length - 1) return answer('layer', 0);
   return deps.locks.withLock(tail.finalKey, async () => {
     const found = await lookup(deps, run, path);
