@@ -99,7 +99,7 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
 
   it('gives the migration Job the superuser URL and every service database URL, nothing else secret', async () => {
     const { objects } = await renderChart();
-    const job = objects.find((o) => o.kind === 'Job');
+    const job = objects.find((o) => o.kind === 'Job' && o.metadata.name === 'taidon-migrate');
     const env = job?.spec.template.spec.containers[0].env as EnvVar[];
     expect(env.map((v) => v.name).sort()).toEqual(
       [

@@ -126,7 +126,12 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     const { objects } = await renderChart();
     const workloads = objects.filter((o) => ['Deployment', 'DaemonSet', 'Job'].includes(o.kind));
     expect(workloads.map((o) => o.metadata.name).sort()).toEqual(
-      [...SERVICES.map((s) => `taidon-${s}`), 'taidon-snapshot-cache', 'taidon-migrate'].sort(),
+      [
+        ...SERVICES.map((s) => `taidon-${s}`),
+        'taidon-snapshot-cache',
+        'taidon-migrate',
+        'taidon-example-packs-1',
+      ].sort(),
     );
     for (const workload of workloads) {
       const pod = workload.spec.template.spec;
@@ -206,7 +211,7 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     expect(vcs.spec.egress.filter((rule: { to?: unknown; ports?: unknown }) => !rule.to && !rule.ports)).toEqual([]);
   });
 
-  it('deploys exercises behind the gateway: reached only from it, reaching sql-runner, vcs-sync and audit-log', async () => {
+  it('deploys exercises behind the gateway: reached only from it (and the example packs Job), reaching sql-runner, vcs-sync and audit-log', async () => {
     const { objects } = await renderChart();
     const deployment = find(objects, 'Deployment', 'taidon-exercises');
     expect(deployment.spec.replicas).toBe(2);
@@ -223,7 +228,8 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
       peers.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component']).filter(Boolean);
     const policy = find(objects, 'NetworkPolicy', 'taidon-exercises');
     expect(policy.spec.ingress).toHaveLength(1);
-    expect(components(policy.spec.ingress[0].from)).toEqual(['gateway']);
+    // The gateway, and the Job that loads the example packs (ADR 0050).
+    expect(components(policy.spec.ingress[0].from)).toEqual(['gateway', 'example-packs']);
     // Beside the gateway, only the metrics scrapers (a namespace, no Pod of the release).
     expect(JSON.stringify(policy.spec.ingress[0].from)).toContain('monitoring');
     const egress = policy.spec.egress.flatMap((rule: { to?: [] }) => components(rule.to ?? []));
@@ -243,6 +249,44 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
       components(rule.to ?? []),
     );
     expect(gatewayEgress).toContain('exercises');
+  });
+
+  it('loads the example packs by a Job of each revision, reaching only exercises and user-profile', async () => {
+    const { objects } = await renderChart(['--set', 'examplePacks.adminEmail=admin@example.org']);
+    const job = find(objects, 'Job', 'taidon-example-packs-1');
+    // Not a hook: helm does not wait for its minutes of publishing, and each revision runs it once.
+    expect(job.metadata.annotations?.['helm.sh/hook']).toBeUndefined();
+    expect(job.spec.activeDeadlineSeconds).toBeGreaterThan(1800);
+    const container = job.spec.template.spec.containers[0];
+    expect(container.args).toEqual(['node', 'apps/local/dist/load-example-packs.js']);
+    const env = Object.fromEntries(
+      (container.env as { name: string; value?: string; valueFrom?: unknown }[]).map((v) => [
+        v.name,
+        v.value ?? v.valueFrom,
+      ]),
+    );
+    expect(env).toEqual({
+      LOG_LEVEL: 'info',
+      SERVICE_TOKEN: { secretKeyRef: { name: 'taidon-service-token', key: 'token' } },
+      EXERCISES_URL: 'http://taidon-exercises.default.svc:8080',
+      USER_PROFILE_URL: 'http://taidon-user-profile.default.svc:8080',
+      TAIDON_ADMIN_EMAIL: 'admin@example.org',
+      EXAMPLE_PACKS_ADMIN_WAIT_SECONDS: '1800',
+    });
+    const components = (peers: { podSelector?: { matchLabels: Record<string, string> } }[]) =>
+      peers.map((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component']).filter(Boolean);
+    const policy = find(objects, 'NetworkPolicy', 'taidon-example-packs');
+    expect(policy.spec.ingress).toBeUndefined();
+    expect(policy.spec.egress.flatMap((rule: { to?: [] }) => components(rule.to ?? []))).toEqual([
+      'exercises',
+      'user-profile',
+    ]);
+    for (const callee of ['exercises', 'user-profile'])
+      expect(components(find(objects, 'NetworkPolicy', `taidon-${callee}`).spec.ingress[0].from)).toContain(
+        'example-packs',
+      );
+    const disabled = (await renderChart(['--set', 'examplePacks.enabled=false'])).objects;
+    expect(disabled.filter((o) => o.metadata.name.startsWith('taidon-example-packs'))).toEqual([]);
   });
 
   it("admits the metrics scrapers to the gateway beside its ingress, and minikube's API port", async () => {

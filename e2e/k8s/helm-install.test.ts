@@ -110,7 +110,8 @@ describe.skipIf(skip !== undefined)('helm install of charts/taidon', () => {
         'taidon-vcs-sync-token-key',
       ].sort(),
     );
-    // The Job ran (kwok completes Job Pods) and was deleted on success (hook-delete-policy).
+    // The migration Job ran (kwok completes Job Pods) and was deleted on success (hook-delete-policy); the
+    // example packs' Job of this revision is the release's own and stays (its TTL removes it).
     const jobs = await tool('kubectl', [
       '--kubeconfig',
       plane.kubeconfig,
@@ -121,7 +122,7 @@ describe.skipIf(skip !== undefined)('helm install of charts/taidon', () => {
       '-o',
       'name',
     ]);
-    expect(jobs.stdout.trim()).toBe('');
+    expect(jobs.stdout.trim()).toBe('job.batch/taidon-example-packs-1');
     const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/component=sql-runner' });
     expect(pods.items.filter((p) => p.status?.phase === 'Running')).toHaveLength(2);
     const exercises = await core.listNamespacedPod({
@@ -137,6 +138,18 @@ describe.skipIf(skip !== undefined)('helm install of charts/taidon', () => {
       'superseded',
       'deployed',
     ]);
+    // The upgrade's own example-packs Job replaces the install's: one run per revision.
+    const upgradedJobs = await tool('kubectl', [
+      '--kubeconfig',
+      plane.kubeconfig,
+      '-n',
+      namespace,
+      'get',
+      'jobs',
+      '-o',
+      'name',
+    ]);
+    expect(upgradedJobs.stdout.trim()).toBe('job.batch/taidon-example-packs-2');
     const scaled = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/component=sql-runner' });
     expect(scaled.items.filter((p) => p.status?.phase === 'Running').length).toBeGreaterThanOrEqual(3);
 

@@ -27,7 +27,7 @@ export interface LoadedPack {
  * The admin who owns the example packs: the account of `adminEmail` when it is an admin (TAIDON_ADMIN_EMAIL),
  * else the first admin user-profile lists; none when the platform has no admin yet.
  */
-async function packOwner(userProfile: ServiceEndpoint, adminEmail: string | undefined) {
+export async function packOwner(userProfile: ServiceEndpoint, adminEmail: string | undefined) {
   const { accounts } = await callService<AccountList>(userProfile, '/accounts?role=admin&limit=500');
   const wanted = adminEmail?.toLowerCase();
   return accounts.find((a) => wanted !== undefined && a.email?.toLowerCase() === wanted) ?? accounts[0];
