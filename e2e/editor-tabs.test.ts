@@ -1,14 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  editorText,
-  launchBrowser,
-  openPage,
-  type Platform,
-  runWithKeys,
-  startPlatform,
-  typeInEditor,
-} from './harness.js';
+import { editorText, launchBrowser, openPage, type Platform, startPlatform, typeInEditor } from './harness.js';
 
 // The editor's tabs in chromium (issue 19, the review's leftovers): a run belongs to the tab it started in,
 // each tab keeps its undo history, the tab bar is an ARIA tablist, and two windows share their tabs. One

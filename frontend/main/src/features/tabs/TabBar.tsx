@@ -95,7 +95,7 @@ export function TabBar({ tabs, activeId, running, dirty, onSelect, onNew, onClos
                   </span>
                 )}
               </button>
-              {/* biome-ignore lint/a11y/useKeyWithClickEvents: the mouse's way to close; the keyboard's is Delete on the tab */}
+              {/* The mouse's way to close; the keyboard's is Delete on the tab. */}
               <span
                 className="tab-action"
                 aria-hidden="true"
