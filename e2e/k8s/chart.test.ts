@@ -122,7 +122,7 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     }
   });
 
-  it('gives every platform Pod the restricted settings, probes on /health, and a token only to env-manager', async () => {
+  it('gives every platform Pod the restricted settings, probes on /health, and a token only to env-manager and the uninstall hook', async () => {
     const { objects } = await renderChart();
     const workloads = objects.filter((o) => ['Deployment', 'DaemonSet', 'Job'].includes(o.kind));
     expect(workloads.map((o) => o.metadata.name).sort()).toEqual(
@@ -131,6 +131,7 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
         'taidon-snapshot-cache',
         'taidon-migrate',
         'taidon-example-packs-1',
+        'taidon-uninstall',
       ].sort(),
     );
     for (const workload of workloads) {
@@ -139,8 +140,9 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
         runAsNonRoot: true,
         seccompProfile: { type: 'RuntimeDefault' },
       });
+      // The pre-delete hook talks to the API server too (list and delete TaidonInstances: chart-uninstall-hook.test.ts).
       expect(pod.automountServiceAccountToken, workload.metadata.name).toBe(
-        workload.metadata.name === 'taidon-env-manager',
+        ['taidon-env-manager', 'taidon-uninstall'].includes(workload.metadata.name),
       );
       for (const container of pod.containers) {
         expect(container.securityContext, workload.metadata.name).toEqual({
