@@ -51,6 +51,16 @@ export const EXERCISES_ERROR_CODES = {
     meaning:
       'sql-runner has no throwaway clone free for this account or at all, or this process measures as many publishes as it may (`retryAfterSeconds`); try again in a moment.',
   },
+  EXERCISES_GRADING_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'An attempt could not be graded: a state of the exercise (its start state or a hidden dataset) failed to build. Nothing about the dataset is answered; the service logs it for the author.',
+  },
+  EXERCISES_PUBLICATION_CHANGED: {
+    status: 409,
+    meaning:
+      'The exercise was unpublished, or published by another publish, while this publish measured it (`status`: where it stands now); nothing was published: publish again if it should be.',
+  },
   EXERCISES_REFERENCE_SYNTAX: {
     status: 422,
     meaning: 'The reference solution does not parse as PostgreSQL SQL.',

@@ -136,7 +136,15 @@ export function registerExerciseRoutes(
         tags,
         security,
         params: ExerciseIdParams,
-        response: { 200: PublishResult, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 503: Problem },
+        response: {
+          200: PublishResult,
+          401: Problem,
+          403: Problem,
+          404: Problem,
+          409: Problem,
+          422: Problem,
+          503: Problem,
+        },
       },
     },
     async (request, reply) => {

@@ -13,7 +13,7 @@ import {
   PublishResult,
   UpdateExerciseRequest,
 } from '@taidon/contracts';
-import { ACCOUNT_HEADER, type AuditSink, ROLE_HEADER } from '@taidon/kit';
+import { ACCOUNT_HEADER, type AuditSink, DomainError, ROLE_HEADER } from '@taidon/kit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { ThrowawayQueries } from '../clients/sql-runner.js';
@@ -35,7 +35,7 @@ import {
   recordAttempt,
   selectExercise,
 } from '../store/exercises.js';
-import { unpublish } from '../store/publication.js';
+import { unpublish, withPublicationLock } from '../store/publication.js';
 import { registerStatsRoute } from './stats.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -238,18 +238,25 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
       if (!seesAll(exercise, caller)) {
         throw new ExercisesError('EXERCISES_FORBIDDEN', "Only the exercise's author or an admin unpublishes it.");
       }
-      const was = await unpublish(pool, exercise.id);
-      // Also for a draft: a release that failed after an earlier unpublish is retried by calling again.
-      await releasePublicationLayers(deps.grader, exercise.id, request.id);
-      if (was) {
-        deps.audit?.record({
-          action: 'exercise-unpublished',
-          accountId: caller.accountId,
-          target: exercise.id,
-          requestId: request.id,
-          detail: { slug: exercise.slug },
-        });
-      }
+      // The row, then the layers let go, under the publication lock a publish takes for its row and its hold.
+      await withPublicationLock(pool, exercise.id, async () => {
+        const was = await unpublish(pool, exercise.id);
+        try {
+          // Also for a draft: a release that failed after an earlier unpublish is retried by calling again.
+          await releasePublicationLayers(deps.grader, exercise.id, request.id);
+        } finally {
+          // The row changed whether or not the release then failed: the audit says so either way.
+          if (was) {
+            deps.audit?.record({
+              action: 'exercise-unpublished',
+              accountId: caller.accountId,
+              target: exercise.id,
+              requestId: request.id,
+              detail: { slug: exercise.slug },
+            });
+          }
+        }
+      });
       return reply.code(204).send();
     },
   );
@@ -280,21 +287,37 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
             equivalentMutants: [],
           };
           const as = { accountId: caller.accountId, role: caller.role, requestId: request.id };
-          let checks: Awaited<ReturnType<typeof gradeAttempt>>;
+          let checks: Awaited<ReturnType<typeof gradeAttempt>> = [];
           let digests: string[] = [];
-          if (graded.kind === 'write') {
-            ({ checks, digests } = await gradeWriteAttempt(
-              deps.grader,
-              { ...gradedExercise, references: publication.references as WriteReference[] },
-              request.body.sql,
-              { as, timeoutMs: deps.attemptTimeoutMs, startSampleRows: 3, hiddenSampleRows: 2 },
-            ));
-          } else {
-            checks = await gradeAttempt(
-              deps.grader,
-              { ...gradedExercise, references: publication.references },
-              request.body.sql,
-              { as, timeoutMs: deps.attemptTimeoutMs, onDigest: (i, digest) => (digests[i] = digest) },
+          try {
+            if (graded.kind === 'write') {
+              ({ checks, digests } = await gradeWriteAttempt(
+                deps.grader,
+                { ...gradedExercise, references: publication.references as WriteReference[] },
+                request.body.sql,
+                { as, timeoutMs: deps.attemptTimeoutMs, startSampleRows: 3, hiddenSampleRows: 2 },
+              ));
+            } else {
+              checks = await gradeAttempt(
+                deps.grader,
+                { ...gradedExercise, references: publication.references },
+                request.body.sql,
+                { as, timeoutMs: deps.attemptTimeoutMs, onDigest: (i, digest) => (digests[i] = digest) },
+              );
+            }
+          } catch (error) {
+            // A dataset that fails to build during an attempt is the author's: its name, SQL error and line
+            // are logged for them and never reach the learner, who is told only that grading is unavailable.
+            if (!isSetupFailure(error)) throw error;
+            const { code, message, details } = error as DomainError;
+            request.log.error(
+              // The fields, not the error: a DomainError is frozen, which pino's error serializer cannot tag.
+              { exerciseId: exercise.id, failure: { code, message, details: { ...details } } },
+              "an exercise's dataset failed to build during an attempt",
+            );
+            throw new ExercisesError(
+              'EXERCISES_GRADING_UNAVAILABLE',
+              'This exercise cannot be graded right now; its author has been told.',
             );
           }
           const passed = checks.every((c) => c.passed);
@@ -319,4 +342,12 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
     callerOf,
     requireAuthor,
   });
+}
+
+/** A start state or hidden dataset that failed to build: as the measure names it, or as sql-runner does. */
+function isSetupFailure(error: unknown): boolean {
+  return (
+    error instanceof DomainError &&
+    (error.code === 'EXERCISES_SETUP_FAILED' || error.code === 'SQL_RUNNER_THROWAWAY_TAIL_FAILED')
+  );
 }

@@ -5,6 +5,7 @@ import type { ThrowawayQueries } from '../../clients/sql-runner.js';
 import { ExercisesError } from '../../errors.js';
 import type { ExerciseMetrics } from '../../metrics.js';
 import { publish, storeReport } from '../../store/exercises.js';
+import { publicationVersion, withPublicationLock } from '../../store/publication.js';
 import { holdPublicationLayers } from '../publication-layers.js';
 import { type MeasureSettings, measureExercise } from '../publish.js';
 import { measureWriteExercise } from '../write.js';
@@ -36,6 +37,8 @@ export async function measureAndPublish(
   settings: MeasureSettings,
   onHoldError: HoldWarning,
 ): Promise<{ publishedAt: Date; report: MutationReport }> {
+  // The publication as the measure found it: an unpublish or another publish meanwhile wins over this one.
+  const before = await publicationVersion(deps.pool, exercise.id);
   const measured = {
     setupSql: exercise.setup.sql,
     solution: exercise.solution,
@@ -64,17 +67,30 @@ export async function measureAndPublish(
     );
   }
   const { title, task, kind, setup, solution, datasets, compare } = exercise;
-  const publishedAt = await publish(deps.pool, exercise.id, settings.as.accountId, report, references, {
-    title,
-    task,
-    kind,
-    setup,
-    solution,
-    datasets,
-    compare,
+  // The row, then the layers held, under the exercise's publication lock: an unpublish waits for both, and
+  // the version check refuses a publish whose exercise was unpublished (or published again) while measured.
+  const publishedAt = await withPublicationLock(deps.pool, exercise.id, async () => {
+    const now = await publicationVersion(deps.pool, exercise.id);
+    if (!before || !now || now.status !== before.status || now.version !== before.version) {
+      throw new ExercisesError(
+        'EXERCISES_PUBLICATION_CHANGED',
+        'The exercise was unpublished or published again while this publish measured it; nothing was published.',
+        { details: { status: now?.status ?? null } },
+      );
+    }
+    const at = await publish(deps.pool, exercise.id, settings.as.accountId, report, references, {
+      title,
+      task,
+      kind,
+      setup,
+      solution,
+      datasets,
+      compare,
+    });
+    // A hold that fails costs attempts their speed, not their answers (the states stay cached under their keys).
+    await holdPublicationLayers(deps.grader, exercise.id, layerKeys, settings.as.requestId).catch(onHoldError);
+    return at;
   });
-  // A hold that fails costs attempts their speed, not their answers (the states stay cached under their keys).
-  await holdPublicationLayers(deps.grader, exercise.id, layerKeys, settings.as.requestId).catch(onHoldError);
   deps.audit?.record({
     action: 'exercise-published',
     accountId: settings.as.accountId,

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountWithToken, api, controlPlane } from './accounts-helpers.js';
+import { startTestStack, type TestStack } from './stack.js';
+
+// Issue 18's review of publishing and grading, through the whole platform: a hidden dataset that fails to build
+// during an attempt never reaches the learner (finding 9); an unpublish whose release fails still leaves its
+// audit record (finding 6); an unpublish during a publish's measure wins, and leaves no layer held (finding 3).
+
+process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES = String(2 * 1024 ** 3);
+
+const SETUP = `CREATE TABLE items (id int PRIMARY KEY, price int NOT NULL);
+INSERT INTO items SELECT g, g * 10 FROM generate_series(1, 5) g;
+`;
+const HIDDEN = 'UPDATE items SET price = 7 WHERE id = 3;\n';
+const QUERY = 'SELECT id, price FROM items WHERE price > 15 ORDER BY price, id';
+const WRITE = 'UPDATE items SET price = price + 1 WHERE price > 15';
+/** What the author's broken dataset says when it fails: never shown to a learner. */
+const SECRET = 'secret_ties_marker';
+
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('publishing and grading after the review (issue 18)', () => {
+  let stack: TestStack;
+  let instructor: { id: string; token: string };
+  let learner: { id: string; token: string };
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    instructor = await accountWithToken(stack, 'instructor');
+    learner = await accountWithToken(stack, 'learner');
+  }, 180_000);
+  afterAll(async () => stack?.close(), 60_000);
+
+  const holdsOf = (id: string) =>
+    controlPlane<{ key: string }>(stack, 'SELECT key FROM sql_runner.layer_holds WHERE holder = $1', [
+      `exercise:${id}`,
+    ]);
+  const statusOf = async (id: string) =>
+    (await controlPlane<{ status: string }>(stack, 'SELECT status FROM exercises.exercises WHERE id = $1', [id]))[0]
+      ?.status;
+  const unpublishedEvents = (id: string) =>
+    controlPlane<{ action: string }>(
+      stack,
+      "SELECT action FROM audit_log.audit_events WHERE action = 'exercise-unpublished' AND target = $1",
+      [id],
+    );
+
+  async function published(slug: string, solution: string, extra: Record<string, unknown> = {}) {
+    const created = await api(stack, 'POST', '/api/exercises', instructor.token, {
+      slug,
+      title: slug,
+      task: 'As the solution does.',
+      setup: { sql: SETUP },
+      solution,
+      datasets: [{ name: 'secret-ties', sql: HIDDEN }],
+      ...extra,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const answer = await api(stack, 'POST', `/api/exercises/${id}/publish`, instructor.token);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return id;
+  }
+
+  it.each([
+    ['query', QUERY, {}],
+    ['write', WRITE, { compare: { tables: ['items'] } }],
+  ])(
+    'answers a %s attempt whose hidden dataset fails to build 503 with nothing of the dataset',
+    async (kind, solution, extra) => {
+      const id = await published(`broken-${kind}`, solution, extra);
+      // The dataset as stored with the publication now fails (as one that builds differently after an eviction).
+      await controlPlane(
+        stack,
+        "UPDATE exercises.publications SET content = jsonb_set(content, '{datasets,0,sql}', to_jsonb($2::text)) WHERE exercise_id = $1",
+        [id, `DO $$ BEGIN RAISE EXCEPTION '${SECRET}'; END $$;\n`],
+      );
+      const attempt = await api(stack, 'POST', `/api/exercises/${id}/attempts`, learner.token, { sql: solution });
+      expect([attempt.status, attempt.body.code], JSON.stringify(attempt.body)).toEqual([
+        503,
+        'EXERCISES_GRADING_UNAVAILABLE',
+      ]);
+      const text = JSON.stringify(attempt.body);
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain('secret-ties');
+      expect(text).not.toContain('line');
+    },
+  );
+
+  it('records the unpublish when the release then fails, and lets go when called again', async () => {
+    const id = await published('release-fails', QUERY);
+    expect(await holdsOf(id)).toHaveLength(2);
+    // sql-runner cannot let go of this holder's rows: the release fails after the row changed.
+    await controlPlane(
+      stack,
+      `CREATE FUNCTION public.refuse_release() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF OLD.holder = 'exercise:${id}' THEN RAISE EXCEPTION 'release refused'; END IF; RETURN OLD; END $$;
+       CREATE TRIGGER refuse_release BEFORE DELETE ON sql_runner.layer_holds
+         FOR EACH ROW EXECUTE FUNCTION public.refuse_release()`,
+    );
+    const failed = await api(stack, 'DELETE', `/api/exercises/${id}/publication`, instructor.token);
+    expect(failed.status, JSON.stringify(failed.body)).toBeGreaterThanOrEqual(500);
+    expect(await statusOf(id)).toBe('draft');
+    await eventually(
+      () => unpublishedEvents(id),
+      (rows) => rows.length === 1,
+      'the exercise-unpublished audit event',
+    );
+    await controlPlane(
+      stack,
+      'DROP TRIGGER refuse_release ON sql_runner.layer_holds; DROP FUNCTION public.refuse_release()',
+    );
+    const again = await api(stack, 'DELETE', `/api/exercises/${id}/publication`, instructor.token);
+    expect(again.status, JSON.stringify(again.body)).toBe(204);
+    expect(await holdsOf(id)).toEqual([]);
+    // The second call changed no row: no second event.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await unpublishedEvents(id)).toHaveLength(1);
+  });
+
+  it('refuses a publish whose exercise was unpublished while it measured, and holds nothing', async () => {
+    const id = await published('raced', QUERY);
+    // A new hidden dataset that takes seconds to build: the next publish measures for as long.
+    const changed = await api(stack, 'PUT', `/api/exercises/${id}`, instructor.token, {
+      slug: 'raced',
+      title: 'raced',
+      task: 'As the solution does.',
+      setup: { sql: SETUP },
+      solution: QUERY,
+      datasets: [{ name: 'slow', sql: `SELECT pg_sleep(4);\n${HIDDEN}` }],
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const publishing = api(stack, 'POST', `/api/exercises/${id}/publish`, instructor.token);
+    await new Promise((r) => setTimeout(r, 1500));
+    const unpublished = await api(stack, 'DELETE', `/api/exercises/${id}/publication`, instructor.token);
+    expect(unpublished.status, JSON.stringify(unpublished.body)).toBe(204);
+    const publish = await publishing;
+    expect([publish.status, publish.body.code], JSON.stringify(publish.body)).toEqual([
+      409,
+      'EXERCISES_PUBLICATION_CHANGED',
+    ]);
+    expect(await statusOf(id)).toBe('draft');
+    expect(await holdsOf(id)).toEqual([]);
+    // Published again on purpose, it is.
+    const again = await api(stack, 'POST', `/api/exercises/${id}/publish`, instructor.token);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(await holdsOf(id)).toHaveLength(2);
+  });
+});
