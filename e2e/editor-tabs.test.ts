@@ -107,7 +107,7 @@ describe('the editor tabs in chromium', () => {
     await tabs.nth(2).focus();
     await page.keyboard.press('ArrowRight');
     expect(await selected()).toEqual(['true', 'false', 'false']);
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-selected'))).toBe('true');
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-selected')")).toBe('true');
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('ArrowLeft');
     expect(await selected()).toEqual(['false', 'true', 'false']);
@@ -167,19 +167,20 @@ describe('the editor tabs in chromium', () => {
     await page.waitForTimeout(600);
     expect(await page.getByTestId('tabs-not-kept').count()).toBe(0);
     // Fill the origin's storage to the last few characters.
-    const filled = await page.evaluate(() => {
+    // Evaluated in the page, which has a DOM (these tests are typed without one).
+    const filled = await page.evaluate(`(() => {
       let n = 0;
       for (let size = 1 << 20; size >= 8; size = Math.floor(size / 2)) {
         for (;;) {
           try {
-            localStorage.setItem(`filler.${n++}`, 'x'.repeat(size));
+            localStorage.setItem('filler.' + n++, 'x'.repeat(size));
           } catch {
             break;
           }
         }
       }
       return n;
-    });
+    })()`);
     expect(filled).toBeGreaterThan(0);
     await page.locator('[data-testid="editor"] .monaco-editor .view-lines').click();
     await page.keyboard.insertText(' -- a comment too long for what is left of the storage');
@@ -192,8 +193,8 @@ describe('the editor tabs in chromium', () => {
     await page.keyboard.insertText(' more');
     await page.waitForTimeout(800);
     expect(await page.getByTestId('tabs-not-kept').count()).toBe(0);
-    await page.evaluate(() => {
-      for (const key of Object.keys(localStorage)) if (key.startsWith('filler.')) localStorage.removeItem(key);
-    });
+    await page.evaluate(
+      "for (const key of Object.keys(localStorage)) if (key.startsWith('filler.')) localStorage.removeItem(key)",
+    );
   }, 120_000);
 });
