@@ -194,39 +194,31 @@ export async function recordAttempt(
     verdictDigest?: string;
   },
 ): Promise<string> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO attempts (exercise_id, publication, account_id, sql, passed, checks, total_ms, verdict_digest)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [
-        attempt.exerciseId,
-        attempt.publication,
-        attempt.accountId,
-        attempt.sql,
-        attempt.passed,
-        JSON.stringify(attempt.checks),
-        attempt.totalMs,
-        attempt.verdictDigest ?? null,
-      ],
-    );
-    await client.query(
-      `INSERT INTO progress (account_id, exercise_id, attempts, first_solved_at)
-       VALUES ($1, $2, 1, CASE WHEN $3 THEN now() END)
+  // One statement, so one round trip on the attempt's path (ADR 0044): both inserts commit together or not at all.
+  const { rows } = await pool.query<{ id: string }>(
+    `WITH attempt AS (
+       INSERT INTO attempts (exercise_id, publication, account_id, sql, passed, checks, total_ms, verdict_digest)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
+     ), progressed AS (
+       INSERT INTO progress (account_id, exercise_id, attempts, first_solved_at)
+       VALUES ($3, $1, 1, CASE WHEN $5 THEN now() END)
        ON CONFLICT (account_id, exercise_id) DO UPDATE SET
          attempts = progress.attempts + 1,
-         first_solved_at = coalesce(progress.first_solved_at, EXCLUDED.first_solved_at)`,
-      [attempt.accountId, attempt.exerciseId, attempt.passed],
-    );
-    await client.query('COMMIT');
-    return rows[0]?.id as string;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+         first_solved_at = coalesce(progress.first_solved_at, EXCLUDED.first_solved_at)
+     )
+     SELECT id FROM attempt`,
+    [
+      attempt.exerciseId,
+      attempt.publication,
+      attempt.accountId,
+      attempt.sql,
+      attempt.passed,
+      JSON.stringify(attempt.checks),
+      attempt.totalMs,
+      attempt.verdictDigest ?? null,
+    ],
+  );
+  return rows[0]?.id as string;
 }
 
 /** The catalog: published exercises, and drafts of `draftsOf` (an author; `all` for an admin), by slug. */
