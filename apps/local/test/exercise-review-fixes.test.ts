@@ -154,4 +154,52 @@ describe('publishing and grading after the review (issue 18)', () => {
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(await holdsOf(id)).toHaveLength(2);
   });
+
+  it("keeps a pack's answer when one exercise's publish fails: its outcome refused, the rest not measured", async () => {
+    // The store refuses the second exercise's publication, as a failure past the measure would.
+    await controlPlane(
+      stack,
+      `CREATE FUNCTION public.refuse_second() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF (SELECT slug FROM exercises.exercises WHERE id = NEW.exercise_id) = 'second' THEN
+             RAISE EXCEPTION 'publication refused';
+           END IF;
+           RETURN NEW;
+         END $$;
+       CREATE TRIGGER refuse_second BEFORE INSERT ON exercises.publications
+         FOR EACH ROW EXECUTE FUNCTION public.refuse_second()`,
+    );
+    try {
+      const exercise = (slug: string) => ({ slug, title: slug, task: 'As the solution does.', solution: QUERY });
+      const imported = await api(stack, 'POST', '/api/exercise-packs', instructor.token, {
+        slug: 'half-published',
+        title: 'Half published',
+        setup: { sql: SETUP },
+        exercises: [exercise('first'), exercise('second'), exercise('third')],
+        publish: true,
+      });
+      expect(imported.status, JSON.stringify(imported.body)).toBe(201);
+      const outcomes = imported.body.exercises as { slug: string; status: string; refused?: { code: string } }[];
+      expect(outcomes.map((o) => [o.slug, o.status, o.refused?.code ?? null])).toEqual([
+        ['first', 'published', null],
+        ['second', 'draft', 'INTERNAL'],
+        ['third', 'draft', 'INTERNAL'],
+      ]);
+      expect(JSON.stringify(outcomes)).not.toContain('publication refused');
+      const rows = await controlPlane<{ slug: string; status: string }>(
+        stack,
+        "SELECT slug, status FROM exercises.exercises WHERE slug IN ('first', 'second', 'third') ORDER BY slug",
+      );
+      expect(rows).toEqual([
+        { slug: 'first', status: 'published' },
+        { slug: 'second', status: 'draft' },
+        { slug: 'third', status: 'draft' },
+      ]);
+    } finally {
+      await controlPlane(
+        stack,
+        'DROP TRIGGER refuse_second ON exercises.publications; DROP FUNCTION public.refuse_second()',
+      );
+    }
+  });
 });

@@ -124,7 +124,7 @@ export const PackExerciseOutcome = Type.Object(
         {
           code: Type.String({
             description:
-              'Why it stayed a draft: `EXERCISES_KILL_SCORE_TOO_LOW`, `EXERCISES_REFERENCE_FAILED`, `EXERCISES_SETUP_FAILED` (a hidden dataset), `EXERCISES_REFERENCE_TOO_LARGE`, `EXERCISES_PACK_BUDGET_SPENT` (not measured: the budget ran out).',
+              'Why it stayed a draft: `EXERCISES_KILL_SCORE_TOO_LOW`, `EXERCISES_REFERENCE_FAILED`, `EXERCISES_SETUP_FAILED` (a hidden dataset), `EXERCISES_REFERENCE_TOO_LARGE`, `EXERCISES_PACK_BUDGET_SPENT` (not measured: the budget ran out), or any other code that refused its publish (`EXERCISES_GRADER_BUSY`, `EXERCISES_PUBLICATION_CHANGED`, …); after the grader answered busy or failing, the exercises after it are not measured and carry its code.',
           }),
           message: Type.String(),
         },

@@ -39,7 +39,7 @@ function authorOf(request: FastifyRequest): { accountId: string; role: string } 
  */
 export function registerPackRoutes(
   app: FastifyInstance,
-  deps: Omit<PackDeps, 'onHoldError'> & { projects?: ProjectExerciseFiles },
+  deps: Omit<PackDeps, 'onHoldError' | 'onPublishError'> & { projects?: ProjectExerciseFiles },
 ): void {
   let publishing = 0;
   app.post<{ Body: ImportExercisePackRequest }>(
@@ -60,17 +60,19 @@ export function registerPackRoutes(
       try {
         const onHoldError = (error: unknown) =>
           request.log.warn({ err: error }, "a pack exercise's publication layers could not be held");
+        const onPublishError = (error: unknown, exerciseId: string) =>
+          request.log.error({ err: error, exerciseId }, "a pack exercise's publish failed");
         const body = request.body;
         if (!('project' in body)) {
           reply.code(201);
-          return await importPack({ ...deps, onHoldError }, body, as);
+          return await importPack({ ...deps, onHoldError, onPublishError }, body, as);
         }
         if (!deps.projects) {
           throw new ExercisesError('EXERCISES_PROJECTS_UNAVAILABLE', 'This service reads no projects (VCS_SYNC_URL).');
         }
         const files = await deps.projects.read(body.project, body.ref, as);
         const pack = { ...packFromProject(files), ...(body.publish !== undefined ? { publish: body.publish } : {}) };
-        const result = await importPack({ ...deps, onHoldError }, pack, as);
+        const result = await importPack({ ...deps, onHoldError, onPublishError }, pack, as);
         reply.code(201);
         return { ...result, source: { project: body.project, commit: files.commit } };
       } finally {

@@ -15,15 +15,6 @@ import { validateExercise } from '../authoring.js';
 import type { MeasureSettings } from '../publish.js';
 import { type HoldWarning, measureAndPublish, type PublishOneDeps } from './publish-one.js';
 
-/** Refusals of one exercise's publish that leave it a draft and let the pack go on with the next. */
-const EXERCISE_REFUSALS = new Set([
-  'EXERCISES_KILL_SCORE_TOO_LOW',
-  'EXERCISES_REFERENCE_FAILED',
-  'EXERCISES_REFERENCE_TOO_LARGE',
-  'EXERCISES_SETUP_FAILED',
-  'EXERCISES_GRADER_BUSY',
-]);
-
 /** What importing a pack needs. */
 export interface PackDeps extends PublishOneDeps {
   settings: Omit<MeasureSettings, 'as' | 'budgetMs'> & { budgetMs: number };
@@ -31,6 +22,8 @@ export interface PackDeps extends PublishOneDeps {
   packBudgetMs: number;
   /** Where a publication's layers that could not be held are told. */
   onHoldError: HoldWarning;
+  /** Where an exercise's publish that failed other than by a refusal is told (the pack answers it INTERNAL). */
+  onPublishError?: (error: unknown, exerciseId: string) => void;
 }
 
 /** The pack's text in bytes: what its bound counts. */
@@ -149,8 +142,16 @@ export async function importPack(
   const outcomes: PackExerciseOutcome[] = stored.exercises.map((e) => ({ ...e, status: 'draft' }));
   if (!pack.publish) return { id: stored.id, slug: pack.slug, startState: state, exercises: outcomes };
   const started = performance.now();
+  let stoppedBy: { code: string; message: string } | undefined;
   for (const outcome of outcomes) {
     const leftMs = deps.packBudgetMs - (performance.now() - started);
+    if (stoppedBy) {
+      outcome.refused = {
+        code: stoppedBy.code,
+        message: `Not measured: an earlier publish of the pack was refused with ${stoppedBy.code} (${stoppedBy.message}); publish it on its own.`,
+      };
+      continue;
+    }
     if (leftMs <= 0) {
       outcome.refused = {
         code: 'EXERCISES_PACK_BUDGET_SPENT',
@@ -158,10 +159,14 @@ export async function importPack(
       };
       continue;
     }
-    Object.assign(
-      outcome,
-      await publishOne(deps, outcome.id, { ...deps.settings, budgetMs: Math.min(deps.settings.budgetMs, leftMs), as }),
-    );
+    const { stop, ...published } = await publishOne(deps, outcome.id, {
+      ...deps.settings,
+      budgetMs: Math.min(deps.settings.budgetMs, leftMs),
+      as,
+    });
+    Object.assign(outcome, published);
+    // The grader busy or away: the next exercises would be refused the same way, so they are not tried.
+    if (stop && outcome.refused) stoppedBy = outcome.refused;
   }
   return {
     id: stored.id,
@@ -177,7 +182,7 @@ async function publishOne(
   deps: PackDeps,
   id: string,
   settings: MeasureSettings,
-): Promise<Partial<PackExerciseOutcome>> {
+): Promise<Partial<PackExerciseOutcome> & { stop?: boolean }> {
   const exercise = await selectExercise(deps.pool, id);
   if (!exercise) throw new Error(`the pack's exercise ${id} vanished`);
   try {
@@ -195,11 +200,19 @@ async function publishOne(
       survivors: report.survivors.length,
     };
   } catch (error) {
-    if (!(error instanceof ExercisesError) || !EXERCISE_REFUSALS.has(error.code)) throw error;
+    // Every failure is this exercise's refusal: the drafts are stored and earlier exercises published, so
+    // throwing would lose their outcomes (a retry of the import is 409). One that is not a DomainError is
+    // logged and answered INTERNAL, and stops the pack's publish as a busy or failing grader does.
+    if (!(error instanceof DomainError)) {
+      deps.onPublishError?.(error, id);
+      return { stop: true, refused: { code: 'INTERNAL', message: 'An internal error occurred.' } };
+    }
     const report = error.details.report as
       | { score: number; mutants: number; killed: number; survivors: unknown[] }
       | undefined;
     return {
+      // After the grader busy (429, 503) or failing (5xx), the pack's publish stops.
+      stop: error.statusCode === 429 || error.statusCode >= 500,
       refused: { code: error.code, message: error.message },
       ...(report
         ? { score: report.score, mutants: report.mutants, killed: report.killed, survivors: report.survivors.length }
