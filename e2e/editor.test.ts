@@ -240,7 +240,9 @@ describe('the SQL editor in chromium', () => {
     expect(upgraded?.accountId).toBe(anonymousId);
     expect(upgraded?.role).not.toBe('anonymous');
     await screenshot(page, 'account');
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    // A signed-in account's items are in its menu (ADR 0032's amendment: the top bar stays one line).
+    await page.getByTestId('account-menu-button').click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
     await expect.poll(() => page.getByTestId('account-role').textContent(), { timeout: 20_000 }).toBe('Anonymous');
     expect((await storedAuth(page))?.accountId).not.toBe(anonymousId);
   }, 60_000);

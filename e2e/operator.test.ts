@@ -68,6 +68,28 @@ describe('the operator page in chromium', () => {
     const admin = await openPage(browser, url);
     contexts.push(admin.context);
     await signInWithDialog(admin.page, ADMIN_EMAIL, 'Sign in');
+    // At 1280 px the admin's top bar is one line: its account items are in one menu.
+    const boxes = await admin.page
+      .locator('header.topbar > *')
+      .evaluateAll((els) =>
+        els
+          .map((e) => ({ name: e.className || e.tagName, ...e.getBoundingClientRect().toJSON() }))
+          .filter((b) => b.height > 0),
+      );
+    // One line: every item starts above the bottom of every other.
+    const lowestTop = Math.max(...boxes.map((b) => b.top));
+    const highestBottom = Math.min(...boxes.map((b) => b.bottom));
+    expect(lowestTop, JSON.stringify(boxes)).toBeLessThan(highestBottom);
+    const menuButton = admin.page.getByTestId('account-menu-button');
+    await menuButton.click();
+    expect(await menuButton.getAttribute('aria-expanded')).toBe('true');
+    expect(await admin.page.getByRole('menu', { name: 'Account' }).getByRole('menuitem').allTextContents()).toEqual([
+      'Operator',
+      'Sign out',
+    ]);
+    await admin.page.keyboard.press('Escape');
+    expect(await admin.page.getByRole('menu').count()).toBe(0);
+    await menuButton.click();
     await admin.page.getByTestId('operator-button').click();
     const page = admin.page.getByRole('dialog', { name: 'Operator overview' });
     await page.getByTestId('figure-runs-total').waitFor({ timeout: 20_000 });
@@ -82,6 +104,9 @@ describe('the operator page in chromium', () => {
     const learner = await openPage(browser, url);
     contexts.push(learner.context);
     await signInWithDialog(learner.page, `learner-${Date.now()}@example.test`, 'Sign up');
+    await learner.page.getByTestId('account-menu-button').click();
+    expect(await learner.page.getByRole('menuitem').allTextContents()).toEqual(['Sign out']);
+    await learner.page.keyboard.press('Escape');
     expect(await learner.page.getByTestId('operator-button').count()).toBe(0);
     expect(await learner.page.getByRole('button', { name: /Operator overview/ }).count()).toBe(0);
     await learner.page.locator('[data-testid="editor"] .monaco-editor').waitFor({ timeout: 30_000 });

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import type { AuthState, AuthStore } from '../../api/auth.js';
 import { ApiError } from '../../api/errors.js';
 import { OperatorPage } from '../operator/OperatorPage.js';
@@ -8,7 +8,8 @@ type Action = 'signIn' | 'signUp' | 'upgrade';
 /**
  * Sign in, sign up, upgrade of the anonymous account and sign out. Hidden
  * behind a disabled button where the platform has no identity endpoints.
- * Admins also find the operator page here.
+ * A signed-in account's items (sign out; for admins the operator page) sit in
+ * a menu behind one button, so the top bar stays one line at 1280 px.
  */
 export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState | null }) {
   const [available, setAvailable] = useState<boolean | null>(null);
@@ -16,6 +17,9 @@ export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState
   const dialog = useRef<HTMLDialogElement>(null);
   const operatorDialog = useRef<HTMLDialogElement>(null);
   const [operatorOpen, setOperatorOpen] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
   const anonymous = !state || state.role === 'anonymous';
 
   useEffect(() => {
@@ -25,6 +29,31 @@ export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState
       live = false;
     };
   }, [auth]);
+
+  // The menu closes on a click elsewhere; its first item takes the focus as it opens.
+  useEffect(() => {
+    if (!menuOpen) return;
+    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    const onDown = (event: PointerEvent) => {
+      const target = event.target as Node;
+      if (!menu.current?.contains(target) && !menuButton.current?.contains(target)) setMenuOpen(false);
+    };
+    document.addEventListener('pointerdown', onDown);
+    return () => document.removeEventListener('pointerdown', onDown);
+  }, [menuOpen]);
+  const onMenuKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    const items = [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      setMenuOpen(false);
+      menuButton.current?.focus();
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      const step = event.key === 'ArrowDown' ? 1 : -1;
+      items[(at + step + items.length) % items.length]?.focus();
+    }
+  };
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -44,21 +73,10 @@ export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState
 
   return (
     <div className="account">
-      <span className="muted" data-testid="account-role">
-        {anonymous ? 'Anonymous' : 'Signed in'}
-      </span>
-      {state?.role === 'admin' && (
-        <button
-          type="button"
-          data-testid="operator-button"
-          onClick={() => {
-            setOperatorOpen(true);
-            operatorDialog.current?.showModal();
-          }}
-          aria-label="Operator overview: runs, cache, instances, layers, errors"
-        >
-          Operator
-        </button>
+      {anonymous && (
+        <span className="muted" data-testid="account-role">
+          Anonymous
+        </span>
       )}
       {anonymous ? (
         <button
@@ -71,9 +89,55 @@ export function AccountMenu({ auth, state }: { auth: AuthStore; state: AuthState
           Account
         </button>
       ) : (
-        <button type="button" onClick={() => void auth.signOut()} aria-label="Sign out">
-          Sign out
-        </button>
+        <div className="account-menu">
+          <button
+            ref={menuButton}
+            type="button"
+            aria-haspopup="menu"
+            aria-expanded={menuOpen}
+            aria-controls={menuOpen ? 'account-menu-items' : undefined}
+            data-testid="account-menu-button"
+            onClick={() => setMenuOpen((open) => !open)}
+          >
+            <span data-testid="account-role">Signed in</span> ▾
+          </button>
+          {menuOpen && (
+            <div
+              ref={menu}
+              id="account-menu-items"
+              className="account-menu-items"
+              role="menu"
+              aria-label="Account"
+              onKeyDown={onMenuKey}
+            >
+              {state?.role === 'admin' && (
+                <button
+                  type="button"
+                  role="menuitem"
+                  data-testid="operator-button"
+                  onClick={() => {
+                    setMenuOpen(false);
+                    setOperatorOpen(true);
+                    operatorDialog.current?.showModal();
+                  }}
+                  aria-label="Operator overview: runs, cache, instances, layers, errors"
+                >
+                  Operator
+                </button>
+              )}
+              <button
+                type="button"
+                role="menuitem"
+                onClick={() => {
+                  setMenuOpen(false);
+                  void auth.signOut();
+                }}
+              >
+                Sign out
+              </button>
+            </div>
+          )}
+        </div>
       )}
       {state?.role === 'admin' && (
         <dialog
