@@ -69,6 +69,10 @@ export const sqlRunnerConfigSpec = {
     'Grading clones of warm held layers this runner holds at once for all accounts (apart from THROWAWAY_MAX); past it 503 SQL_RUNNER_THROWAWAY_BUSY.',
     { default: 8, min: 1, max: 10_000 },
   ),
+  THROWAWAY_GRADER_DELETE_DELAY_MS: envInt(
+    "Milliseconds a grader's clone of a layer held warm waits after its entry before it is deleted (counted as being deleted meanwhile), so its server's stop does not compete with the attempt's other entries still running (ADR 0044). 0: deleted at once.",
+    { default: 50, min: 0, max: 10_000 },
+  ),
   THROWAWAY_USE_MAX_MS: envInt(
     "Milliseconds one use of a throwaway clone (a project's test file, a grader's entry) may run in all, whatever its statements' own limits; past it the statement running is cancelled and the file or entry fails with SQL_RUNNER_THROWAWAY_USE_TIMEOUT. Keep it well under env-manager's INSTANCE_THROWAWAY_TTL_SECONDS.",
     { default: 120_000, min: 1_000, max: 3_600_000 },

@@ -55,6 +55,7 @@ export async function startSqlRunner(config: SqlRunnerConfig, options: { logger:
       graderThrowaway: {
         maxPerAccount: config.THROWAWAY_GRADER_MAX_PER_ACCOUNT,
         maxTotal: config.THROWAWAY_GRADER_MAX,
+        deleteDelayMs: config.THROWAWAY_GRADER_DELETE_DELAY_MS,
       },
       testsConcurrency: config.TESTS_CONCURRENCY,
       layerHolds: { warmMax: config.THROWAWAY_WARM_MAX, warmPerKeyMax: config.THROWAWAY_WARM_PER_KEY_MAX },

@@ -16,18 +16,28 @@ export interface ThrowawaySettings {
    * answer rather than with the instance deleted under them, and a stranger cannot hold a clone for long.
    */
   useMaxMs: number;
+  /**
+   * Milliseconds a clone's delete waits after its use (its slot already counted as deleting): a grader's other
+   * entries of the same attempt still run, and a server stopped beside them takes the machine from them. 0: at once.
+   */
+  deleteDelayMs?: number;
 }
 
 /** Defaults of THROWAWAY_MAX_PER_ACCOUNT, THROWAWAY_MAX and THROWAWAY_USE_MAX_MS. */
 export const DEFAULT_THROWAWAY_SETTINGS: ThrowawaySettings = { maxPerAccount: 2, maxTotal: 8, useMaxMs: 120_000 };
 
 /**
- * Defaults of THROWAWAY_GRADER_MAX_PER_ACCOUNT and THROWAWAY_GRADER_MAX: a grader's clones of layers held warm, counted
- * apart (ADR 0044). 4 per account grades a 3-hidden exercise's 4 states in one round.
+ * Defaults of THROWAWAY_GRADER_MAX_PER_ACCOUNT, THROWAWAY_GRADER_MAX and THROWAWAY_GRADER_DELETE_DELAY_MS: a grader's
+ * clones of layers held warm, counted apart (ADR 0044). 4 per account grades a 3-hidden exercise's 4 states in one
+ * round; a used one is deleted 50 ms later, once the attempt's other entries are mostly done.
  */
-export const DEFAULT_GRADER_THROWAWAY_SETTINGS: Pick<ThrowawaySettings, 'maxPerAccount' | 'maxTotal'> = {
+export const DEFAULT_GRADER_THROWAWAY_SETTINGS: Pick<
+  ThrowawaySettings,
+  'maxPerAccount' | 'maxTotal' | 'deleteDelayMs'
+> = {
   maxPerAccount: 4,
   maxTotal: 8,
+  deleteDelayMs: 50,
 };
 
 /** How long a request waits for slots that only a finished request's clone deletes still hold. */
@@ -75,6 +85,7 @@ export class ThrowawayReservation {
       /** A clone's use is over and its delete begins (+1), or its delete ended (-1). */
       onDeleting?(change: 1 | -1): void;
       useMaxMs?: number;
+      deleteDelayMs?: number;
       onUse?: ThrowawayUseHook;
       /** Names of built-in types, shared by every clone of the runner (see SessionConnections). */
       builtinTypes?: Map<string, string>;
@@ -144,6 +155,8 @@ export class ThrowawayReservation {
     } finally {
       this.options.onDeleting?.(1);
       const deleted = (async () => {
+        const delay = this.options.deleteDelayMs ?? 0;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         await connections.closeAll();
         // A delete that fails leaves the instance to env-manager's throwaway TTL (INSTANCE_THROWAWAY_TTL_SECONDS).
         await this.deps.envManager.delete(instance.id, requestId).catch(() => {});
@@ -300,6 +313,7 @@ export class ThrowawayClones {
         if (change === 1) for (const wake of this.waiters.splice(0)) wake();
       },
       useMaxMs: this.settings.useMaxMs,
+      ...(this.settings.deleteDelayMs ? { deleteDelayMs: this.settings.deleteDelayMs } : {}),
       ...(this.onUse ? { onUse: this.onUse } : {}),
       builtinTypes: this.builtinTypes,
     });

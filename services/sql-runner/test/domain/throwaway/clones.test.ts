@@ -105,4 +105,47 @@ describe('throwaway clone bounds', () => {
       await db.drop();
     }
   });
+
+  it("waits deleteDelayMs after a clone's use before deleting it, counted as being deleted meanwhile", async () => {
+    // A grader's clone (ADR 0044): its server is not stopped beside the attempt's other entries still running.
+    const db = await createTestDatabase('clones_delay');
+    const url = new URL(db.url);
+    const password = process.env.PGPASSWORD;
+    process.env.PGPASSWORD = decodeURIComponent(url.password);
+    const instance = {
+      id: 'clone-2',
+      host: url.hostname,
+      port: Number(url.port),
+      database: db.name,
+      user: decodeURIComponent(url.username),
+      admin: { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) },
+      source: 'pool',
+    } as unknown as InstanceInfo;
+    let deletedAt: number | undefined;
+    const envManager = {
+      create: async () => instance,
+      delete: async () => {
+        deletedAt = performance.now();
+      },
+    } as unknown as EnvManagerClient;
+    const clones = new ThrowawayClones({ envManager }, { maxPerAccount: 1, maxTotal: 4, deleteDelayMs: 300 });
+    try {
+      const first = await clones.reserve('a', 1);
+      await first.withClone('k'.repeat(64), 'r1', async ({ connection }) => connection.learner.query('SELECT 1'));
+      const usedAt = performance.now();
+      void first.release();
+      // The account's slot is free at once; the clone is still alive and counted.
+      expect((await clones.reserve('a', 1, 0)).slots).toBe(1);
+      expect(clones.inUse).toBe(2);
+      expect(deletedAt).toBeUndefined();
+      await first.release();
+      expect(deletedAt).toBeDefined();
+      expect((deletedAt as number) - usedAt).toBeGreaterThanOrEqual(250);
+      expect(clones.inUse).toBe(1);
+    } finally {
+      if (password === undefined) delete process.env.PGPASSWORD;
+      else process.env.PGPASSWORD = password;
+      await db.drop();
+    }
+  });
 });
