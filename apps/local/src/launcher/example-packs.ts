@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccountList, ExerciseList, ExercisePackResult, PublishResult } from '@taidon/contracts';
+import type { AccountList, AuthoredExercise, ExerciseList, ExercisePackResult, PublishResult } from '@taidon/contracts';
 import { packFromFiles, readPackDirectory } from '@taidon/exercises';
 import { ACCOUNT_HEADER, callService, DomainError, ROLE_HEADER, type ServiceEndpoint } from '@taidon/kit';
 import type { Logger } from 'pino';
@@ -37,7 +37,9 @@ export async function packOwner(userProfile: ServiceEndpoint, adminEmail: string
  * Loads the example packs into the exercises service as an admin's (`npm start`, issue 18): each pack
  * imported once (a pack already there is left as it is: 409 EXERCISES_PACK_EXISTS), then every exercise of it
  * still a draft published one by one, its kill score logged. A second start imports nothing and publishes only
- * what an earlier start left a draft. Without an admin nothing is loaded, and the log says why.
+ * what an earlier start left a draft before measuring it: an exercise of the admin's that was never measured
+ * (one unpublished on purpose, or refused, stays a draft), never one of another author (a pack of the same
+ * slug an instructor made first). Without an admin nothing is loaded, and the log says why.
  */
 export async function loadExamplePacks(
   services: { exercises: ServiceEndpoint; userProfile: ServiceEndpoint },
@@ -69,6 +71,17 @@ export async function loadExamplePacks(
       if (!entry) continue;
       if (entry.status === 'published') {
         exercises.push({ slug, status: 'published' });
+        continue;
+      }
+      // Only the admin's own example, never measured: a pack of that slug an instructor made first is theirs,
+      // and an exercise measured before was published (and unpublished on purpose) or refused already.
+      const authored = await callService<AuthoredExercise>(services.exercises, `/exercises/${entry.id}`, as);
+      if (authored.authorId !== owner.id || authored.report !== null || authored.publishedAt !== null) {
+        exercises.push({ slug, status: 'draft' });
+        log.info(
+          { pack: pack.slug, exercise: slug, ownedByLoader: authored.authorId === owner.id },
+          "example exercise left a draft: another author's, or measured before",
+        );
         continue;
       }
       try {
