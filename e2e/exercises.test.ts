@@ -97,7 +97,7 @@ describe('exercises in chromium', () => {
     browser = await launchBrowser();
     platform = await launchPlatform(
       dataDir,
-      { TAIDON_ADMIN_EMAIL: ADMIN_EMAIL, TAIDON_ADMIN_PASSWORD: PASSWORD },
+      { TAIDON_ADMIN_EMAIL: ADMIN_EMAIL, TAIDON_ADMIN_PASSWORD: PASSWORD, TAIDON_EXAMPLE_PACKS: 'skip' },
       90_000,
     );
     url = await platform.up;
@@ -220,10 +220,14 @@ describe('exercises in chromium', () => {
     expect(await page.locator('[data-testid="check"][data-passed="true"]').count()).toBe(2);
     await screenshot(page, 'exercises-passed');
 
-    // The answer is kept across a reload of the exercise's own URL.
+    // The answer is kept across a reload of the exercise's own URL, even one right after the last key.
+    await typeInEditor(
+      page,
+      `${SETUP}\n-- @head\nSELECT name, salary FROM employees WHERE dept = 'eng' ORDER BY 2 DESC, 1; -- kept`,
+    );
     await page.reload();
     await page.getByTestId('exercise-title').waitFor({ timeout: 30_000 });
-    await expect.poll(() => editorText(page), { timeout: 30_000 }).toContain('ORDER BY 2 DESC');
+    await expect.poll(() => editorText(page), { timeout: 30_000 }).toContain('ORDER BY 2 DESC, 1; -- kept');
 
     await page.getByRole('link', { name: '← All exercises' }).click();
     await page.waitForURL(`${url}/exercises`);

@@ -1,5 +1,5 @@
 import type { ExerciseView } from '@taidon/contracts';
-import { type RefObject, useCallback, useEffect, useMemo, useState } from 'react';
+import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { SqlEditorHandle } from '../../editor/SqlEditor.js';
 import { loadExerciseBuffer, saveExerciseBuffer } from './exercise-buffers.js';
 import { answerOf, starterBuffer } from './exercise-model.js';
@@ -17,15 +17,33 @@ export function useExerciseBuffer(exerciseId: string | undefined, editor: RefObj
   const [edited, setEdited] = useState<{ id: string; text: string } | null>(null);
   const text = exerciseId !== undefined && edited?.id === exerciseId ? edited.text : initial;
 
+  // The edit not yet written: written by its timer, or at once when the page goes (a reload, a closed tab)
+  // or the exercise is left before the timer fired, so a reload right after typing keeps what was typed.
+  const pending = useRef<{ id: string; text: string } | null>(null);
+  const flush = useCallback(() => {
+    const edit = pending.current;
+    pending.current = null;
+    if (edit) saveExerciseBuffer(edit.id, edit.text);
+  }, []);
   useEffect(() => {
     if (!edited) return;
-    const timer = setTimeout(() => saveExerciseBuffer(edited.id, edited.text), SAVE_DELAY_MS);
+    const timer = setTimeout(flush, SAVE_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [edited]);
+  }, [edited, flush]);
+  useEffect(() => {
+    window.addEventListener('pagehide', flush);
+    return () => {
+      window.removeEventListener('pagehide', flush);
+      flush();
+    };
+  }, [flush]);
 
   const edit = useCallback(
     (value: string) => {
-      if (exerciseId) setEdited({ id: exerciseId, text: value });
+      if (!exerciseId) return;
+      // Noted at once, not in an effect after the render: a page that goes before React renders keeps it too.
+      pending.current = { id: exerciseId, text: value };
+      setEdited(pending.current);
     },
     [exerciseId],
   );
