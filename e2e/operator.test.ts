@@ -52,7 +52,7 @@ describe('the operator page in chromium', () => {
     browser = await launchBrowser();
     platform = await launchPlatform(
       dataDir,
-      { TAIDON_ADMIN_EMAIL: ADMIN_EMAIL, TAIDON_ADMIN_PASSWORD: PASSWORD },
+      { TAIDON_ADMIN_EMAIL: ADMIN_EMAIL, TAIDON_ADMIN_PASSWORD: PASSWORD, TAIDON_EXAMPLE_PACKS: 'skip' },
       90_000,
     );
     url = await platform.up;

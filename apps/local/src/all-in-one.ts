@@ -105,7 +105,9 @@ async function start(): Promise<string> {
       log,
     );
   }
-  if (!closing) {
+  if (!closing && config.TAIDON_EXAMPLE_PACKS === 'skip')
+    log.info('example exercise packs not loaded: TAIDON_EXAMPLE_PACKS=skip');
+  else if (!closing) {
     // In the background: publishing measures every exercise (minutes), and the platform is usable meanwhile.
     const endpoint = (name: string, baseUrl: string) => ({
       name,

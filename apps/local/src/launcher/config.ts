@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, type ConfigOf, envInt, envOptional, envString, loadConfig } from '@taidon/kit';
+import { ConfigError, type ConfigOf, envEnum, envInt, envOptional, envString, loadConfig } from '@taidon/kit';
 
 /** Every environment variable of the all-in-one start (`npm start`). */
 export const launcherConfigSpec = {
@@ -20,6 +20,11 @@ export const launcherConfigSpec = {
   TAIDON_ADMIN_PASSWORD: envOptional("Password of TAIDON_ADMIN_EMAIL's account (idp's password rules apply).", {
     secret: true,
   }),
+  TAIDON_EXAMPLE_PACKS: envEnum(
+    "Whether the platform loads and publishes the example exercise packs once it has an admin: `load` (in the background), or `skip` (an operator's own catalogue only; tests that count the catalogue).",
+    ['load', 'skip'],
+    { default: 'load' },
+  ),
   SERVICE_NODE_ARGS: envString(
     "Node flags for every service process, space-separated (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`); the launcher's own flags are not passed on to them.",
     { default: '' },
