@@ -12,8 +12,11 @@ export interface SessionConnection {
   learner: pg.Client;
   /** Names result types (an admin connection is opened only for types the learner created). */
   types: TypeNames;
-  /** The runner's own superuser connection to the instance, opened on first use. */
-  admin(): Promise<pg.Client>;
+  /**
+   * Runs `use` on the runner's own superuser connection to the instance (opened on first use), one user at a
+   * time: the disk guard's look and the type lookup may want it at once, and a client takes one query at a time.
+   */
+  withAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T>;
   /** Cancels the statement running on the learner connection (a protocol CancelRequest). */
   cancel(): Promise<void>;
   close(): Promise<void>;
@@ -91,14 +94,20 @@ export class SessionConnections {
       );
       return catalog;
     };
+    let adminTurn: Promise<unknown> = Promise.resolve();
+    const withAdmin = <T>(use: (client: pg.Client) => Promise<T>): Promise<T> => {
+      const turn = adminTurn.then(async () => use(await admin()));
+      adminTurn = turn.catch(() => {});
+      return turn;
+    };
     learner.on('notice', (notice) => connection?.onNotice?.(notice));
     const keys = learner as unknown as { processID?: number; secretKey?: number };
     connection = {
       instanceId: instance.id,
       instance,
       learner,
-      types: new TypeNames(admin, this.builtinTypes),
-      admin,
+      types: new TypeNames(withAdmin, this.builtinTypes),
+      withAdmin,
       broken: false,
       unwatchedMs: 0,
       overCap: false,

@@ -42,9 +42,8 @@ export function watchDatabaseSize(
   let since = performance.now();
   const look = async () => {
     try {
-      const admin = await connection.admin();
-      const { rows } = await admin.query<{ bytes: string }>(
-        'SELECT pg_database_size(current_database())::text AS bytes',
+      const { rows } = await connection.withAdmin((admin) =>
+        admin.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes'),
       );
       connection.overCap = Number(rows[0]?.bytes ?? 0) > maxBytes;
       if (stopped) return;

@@ -48,7 +48,8 @@ export class TypeNames {
   private readonly own = new Map<string, string>();
 
   constructor(
-    private readonly catalog: () => Promise<pg.ClientBase>,
+    /** Runs `use` on the catalog connection, one user at a time (pg 9 refuses a query on a busy client). */
+    private readonly withCatalog: <T>(use: (client: pg.ClientBase) => Promise<T>) => Promise<T>,
     private readonly builtin: Map<string, string> = new Map(),
   ) {}
 
@@ -60,12 +61,13 @@ export class TypeNames {
     const id = (f: pg.FieldDef) => `${f.dataTypeID}/${f.dataTypeModifier}`;
     const missing = fields.filter((f) => !this.cacheFor(f).has(id(f)));
     if (missing.length > 0) {
-      const client = await this.catalog();
-      const { rows } = await client.query<{ name: string }>({
-        text: 'SELECT format_type(o, NULLIF(m, -1)) AS name FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS t(o, m, n) ORDER BY n',
-        values: [missing.map((f) => f.dataTypeID), missing.map((f) => f.dataTypeModifier)],
-        types: TEXT_AS_IS,
-      });
+      const { rows } = await this.withCatalog((client) =>
+        client.query<{ name: string }>({
+          text: 'SELECT format_type(o, NULLIF(m, -1)) AS name FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS t(o, m, n) ORDER BY n',
+          values: [missing.map((f) => f.dataTypeID), missing.map((f) => f.dataTypeModifier)],
+          types: TEXT_AS_IS,
+        }),
+      );
       for (const [i, f] of missing.entries()) this.cacheFor(f).set(id(f), rows[i]?.name ?? String(f.dataTypeID));
     }
     return fields.map((f) => ({ name: f.name, type: this.cacheFor(f).get(id(f)) ?? String(f.dataTypeID) }));

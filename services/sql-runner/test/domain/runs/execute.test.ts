@@ -35,7 +35,7 @@ describe('executeStep on a real server', () => {
     await client.connect();
     catalog = new pg.Client({ connectionString: db.url });
     await catalog.connect();
-    types = new TypeNames(async () => catalog);
+    types = new TypeNames((use) => use(catalog));
     await client.query("SET TimeZone = 'Europe/Paris'; SET DateStyle = 'SQL, DMY'");
   });
   afterAll(async () => {
