@@ -16,7 +16,7 @@ describe("a session's admin connection on a real server", () => {
     const password = decodeURIComponent(url.password);
     instance = {
       id: 'instance-1',
-      state: 'running',
+      state: 'Running',
       host: url.hostname,
       port: Number(url.port),
       database: url.pathname.slice(1),
@@ -24,9 +24,9 @@ describe("a session's admin connection on a real server", () => {
       admin: { user, password },
       layerKey: null,
       currentKey: null,
-      source: 'fresh',
+      source: 'clone',
       readyMs: 0,
-    } as InstanceInfo;
+    };
     connections = new SessionConnections();
   });
   afterAll(async () => {
