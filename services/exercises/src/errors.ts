@@ -78,7 +78,7 @@ export const EXERCISES_ERROR_CODES = {
   EXERCISES_STATE_TOO_LARGE: {
     status: 422,
     meaning:
-      'A table named for a write exercise holds more rows than the comparison reads (`limit` says how many); a check query should compare it instead.',
+      'A table named for a write exercise holds more rows than the comparison reads (`limit` says how many), or the reference’s state could not be read whole: sql-runner cut the read at its row or byte bound (RUN_MAX_ROWS, RUN_MAX_BYTES; `table`, `rows` it has, `rowsRead`, or `read` for another read cut). Nothing is published; a check query should compare such a table instead.',
   },
   EXERCISES_PACK_TOO_LARGE: {
     status: 422,

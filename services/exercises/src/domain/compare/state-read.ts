@@ -19,7 +19,11 @@ export const DEFAULT_STATE_ROW_LIMIT = 10_000;
 
 /** A state as a publication keeps it (plain JSON) and an attempt compares it: tables, catalog, the check's result. */
 export interface StoredState {
-  tables: { table: string; rows: number; digest: string; content?: string[] }[];
+  /**
+   * Every table by count and digest; a named one also by its rows (`content`), `cut` when the read could not
+   * answer them all (sql-runner's row or byte bound): then only its count and digest compare it.
+   */
+  tables: { table: string; rows: number; digest: string; content?: string[]; cut?: boolean }[];
   catalog: string[];
   check?: ResultSet;
   /** The SQL left a transaction open that wrote: on a real server its changes would be rolled back. */
@@ -116,9 +120,11 @@ export class StateReadError extends Error {
 type Read = SqlRunnerApi.ThrowawayReadResult;
 
 /**
- * The state an entry's reads answered. A named table past `rowLimit` rows is EXERCISES_STATE_TOO_LARGE when
- * `strict` (the reference's state, the author's to fix); an answer's is compared as read (its extra rows and
- * digest differ anyway). A read's error is a StateReadError.
+ * The state an entry's reads answered. When `strict` (the reference's state, the author's to fix), a named
+ * table past `rowLimit` rows, or whose rows the read could not answer whole (sql-runner cut it at its row or
+ * byte bound), is EXERCISES_STATE_TOO_LARGE naming it, and any other read cut too: a cut state stored would
+ * grade every answer by the rows that happened to fit. An answer's state is compared as read, a named table
+ * cut marked `cut` (compared by count and digest). A read's error is a StateReadError.
  */
 export function stateFromReads(
   reads: readonly Read[],
@@ -150,12 +156,30 @@ export function stateFromReads(
   }
   for (const name of (compare.tables ?? []).map(qualifiedName)) {
     const table = byTable.get(name);
-    if (table) table.content ??= [];
-    if (options.strict && table && table.rows > limit) {
-      throw new ExercisesError('EXERCISES_STATE_TOO_LARGE', `Table ${name} has more rows than the comparison reads.`, {
-        details: { table: name, limit },
+    if (!table) continue;
+    table.content ??= [];
+    // The read asks for limit + 1 rows of each named table; fewer than that or its count means it was cut.
+    if (table.content.length < Math.min(table.rows, limit + 1)) table.cut = true;
+    if (options.strict && (table.rows > limit || table.cut)) {
+      const rowsRead = Math.min(table.content.length, limit);
+      const why =
+        table.rows > limit
+          ? `has more rows than the comparison reads (${limit})`
+          : `is larger than one read may answer: ${rowsRead} of its ${table.rows} rows were read`;
+      throw new ExercisesError('EXERCISES_STATE_TOO_LARGE', `Table ${name} ${why}.`, {
+        details: { table: name, limit, rows: table.rows, rowsRead },
       });
     }
+  }
+  const cutRead = results.findIndex((read) => read.truncated);
+  if (options.strict && cutRead >= 0) {
+    throw new ExercisesError(
+      'EXERCISES_STATE_TOO_LARGE',
+      `The ${names[cutRead]} read is larger than a result may be.`,
+      {
+        details: { read: names[cutRead] },
+      },
+    );
   }
   const state: StoredState = { tables: [...byTable.values()], catalog: [] };
   if (tablesResult?.rows.some(([kind]) => kind === 'open-transaction')) state.openTransaction = true;
@@ -174,7 +198,12 @@ export function snapshotOf(state: StoredState): StateSnapshot {
     tables: new Map(
       state.tables.map((t) => [
         t.table,
-        { rows: t.rows, digest: t.digest, ...(t.content ? { content: t.content } : {}) },
+        {
+          rows: t.rows,
+          digest: t.digest,
+          ...(t.content ? { content: t.content } : {}),
+          ...(t.cut ? { cut: true } : {}),
+        },
       ]),
     ),
     catalog: state.catalog,

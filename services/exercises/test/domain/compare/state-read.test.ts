@@ -26,8 +26,15 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((d) => d.close()));
 });
 
-/** Runs `sql` then the reads on a fresh copy of the start state, answering the reads as sql-runner would. */
-async function readsAfter(sql: string, compare: WriteCompare): Promise<SqlRunnerApi.ThrowawayReadResult[]> {
+/**
+ * Runs `sql` then the reads on a fresh copy of the start state, answering the reads as sql-runner would: a
+ * result past `maxRows` (its RUN_MAX_ROWS, or the rows that fit in RUN_MAX_BYTES) is cut there, `truncated`.
+ */
+async function readsAfter(
+  sql: string,
+  compare: WriteCompare,
+  maxRows = Number.POSITIVE_INFINITY,
+): Promise<SqlRunnerApi.ThrowawayReadResult[]> {
   const dataset = await createDataset('ex_reads', START);
   opened.push(dataset);
   await dataset.client.query(sql);
@@ -35,7 +42,9 @@ async function readsAfter(sql: string, compare: WriteCompare): Promise<SqlRunner
   for (const read of stateReads(compare)) {
     try {
       const result = await dataset.query(read);
-      answers.push({ ok: true, command: 'SELECT', rowCount: result.rows.length, truncated: false, ms: 1, ...result });
+      const truncated = result.rows.length > maxRows;
+      const rows = result.rows.slice(0, maxRows);
+      answers.push({ ok: true, command: 'SELECT', rowCount: rows.length, truncated, ms: 1, ...result, rows });
     } catch (error) {
       const e = error as { code: string; message: string };
       answers.push({ ok: false, ms: 1, error: { sqlstate: e.code, message: e.message, line: 1, column: 1 } });
@@ -165,5 +174,54 @@ SET search_path = pg_temp, public, pg_catalog`;
     const compare = { check: 'SELECT id, price FROM products ORDER BY id' };
     const reads = await readsAfter('ALTER TABLE products DROP COLUMN price', compare);
     expect(() => stateFromReads(reads, compare, { strict: false })).toThrow(StateReadError);
+  });
+});
+
+/** What `read` throws, or undefined. */
+function thrownBy(read: () => unknown): unknown {
+  try {
+    read();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('a named table the read cannot answer whole', () => {
+  const compare = { tables: ['products'] };
+  // The reference changes a row that sorts past a read cut at 4 rows (sql-runner's RUN_MAX_ROWS, or the rows
+  // that fit in RUN_MAX_BYTES): the two tables' digest rows, then products' rows in order, (1,…) and (2,…).
+  const reference = 'UPDATE products SET price = 9.99 WHERE id = 3';
+
+  it('refuses a reference whose state read was cut, naming the table, instead of storing the cut rows', async () => {
+    const reads = await readsAfter(reference, compare, 4);
+    expect(reads[0]).toMatchObject({ ok: true, truncated: true });
+    expect(thrownBy(() => stateFromReads(reads, compare, { strict: true }))).toMatchObject({
+      code: 'EXERCISES_STATE_TOO_LARGE',
+      details: { table: 'public.products', rows: 4, rowsRead: 2 },
+    });
+  });
+
+  it('refuses a reference that leaves a named table past the row bound', async () => {
+    const more = `${reference}; INSERT INTO products SELECT g, 'p' || g, 'bulk', 1 FROM generate_series(5, 10004) g`;
+    const reads = await readsAfter(more, compare);
+    expect(thrownBy(() => stateFromReads(reads, compare, { strict: true }))).toMatchObject({
+      code: 'EXERCISES_STATE_TOO_LARGE',
+      details: { table: 'public.products', rows: 10_004, limit: 10_000 },
+    });
+  });
+
+  it('fails an answer that differs only past the rows read, by the named table’s digest', async () => {
+    const expected = stateFromReads(await readsAfter(reference, compare), compare, { strict: true });
+    // The answer leaves bread as it was; its read is cut before bread's row, so every row it read matches.
+    const cut = stateFromReads(await readsAfter('SELECT 1', compare, 4), compare, { strict: false });
+    const verdict = compareStates(snapshotOf(expected), snapshotOf(cut), 2);
+    expect(verdict).toMatchObject({ passed: false, reason: 'tables', tables: [{ table: 'public.products' }] });
+    expect(verdict.message).toContain('public.products');
+    // A reference stored cut before publishing refused it still tells a wrong answer from a right one.
+    const storedCut = stateFromReads(await readsAfter(reference, compare, 4), compare, { strict: false });
+    expect(compareStates(snapshotOf(storedCut), snapshotOf(cut), 2)).toMatchObject({ passed: false });
+    const right = stateFromReads(await readsAfter(reference, compare, 4), compare, { strict: false });
+    expect(compareStates(snapshotOf(storedCut), snapshotOf(right), 2)).toEqual({ passed: true });
   });
 });
