@@ -122,6 +122,16 @@ export function writeVerdict(
         'Your SQL leaves a transaction open (BEGIN without COMMIT): its changes would be rolled back when the session ends. End it with COMMIT.',
     };
   }
+  if (actual.truncated && !expected.truncated) {
+    // The same state reads the same: a read past sql-runner's bound where the reference's fitted is a
+    // different state, whatever the rows that fitted show.
+    return {
+      passed: false,
+      reason: 'tables',
+      message:
+        'Your SQL leaves more data than the expected state holds: more than the grader reads at once. The task does not make the tables grow so.',
+    };
+  }
   const verdict = compareStates(snapshotOf(expected), snapshotOf(actual), sampleRows);
   const failedBy = (v: typeof verdict): Omit<AttemptCheck, 'dataset'> => ({
     passed: false,

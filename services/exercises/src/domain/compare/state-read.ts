@@ -26,6 +26,8 @@ export interface StoredState {
   tables: { table: string; rows: number; digest: string; content?: string[]; cut?: boolean }[];
   catalog: string[];
   check?: ResultSet;
+  /** A read was cut at sql-runner's row or byte bound (an answer's only: a reference's is refused). */
+  truncated?: boolean;
   /** The SQL left a transaction open that wrote: on a real server its changes would be rolled back. */
   openTransaction?: boolean;
 }
@@ -183,6 +185,7 @@ export function stateFromReads(
   }
   const state: StoredState = { tables: [...byTable.values()], catalog: [] };
   if (tablesResult?.rows.some(([kind]) => kind === 'open-transaction')) state.openTransaction = true;
+  if (cutRead >= 0) state.truncated = true;
   let next = 0;
   if (compare.schema) state.catalog = (rest[next++]?.rows ?? []).map((r) => r[0] ?? '');
   if (compare.check) {

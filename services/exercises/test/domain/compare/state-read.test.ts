@@ -8,6 +8,7 @@ import {
   stateReads,
   type WriteCompare,
 } from '../../../src/domain/compare/state-read.js';
+import { writeVerdict } from '../../../src/domain/write.js';
 import { createDataset, type Dataset } from '../../helpers.js';
 
 // The reads a write exercise runs after an answer on its clone (sql-runner's `reads`), here on two fresh
@@ -218,6 +219,8 @@ describe('a named table the read cannot answer whole', () => {
     const verdict = compareStates(snapshotOf(expected), snapshotOf(cut), 2);
     expect(verdict).toMatchObject({ passed: false, reason: 'tables', tables: [{ table: 'public.products' }] });
     expect(verdict.message).toContain('public.products');
+    expect(cut.truncated).toBe(true);
+    expect(writeVerdict(expected, cut, compare, 2)).toMatchObject({ passed: false, reason: 'tables' });
     // A reference stored cut before publishing refused it still tells a wrong answer from a right one.
     const storedCut = stateFromReads(await readsAfter(reference, compare, 4), compare, { strict: false });
     expect(compareStates(snapshotOf(storedCut), snapshotOf(cut), 2)).toMatchObject({ passed: false });
