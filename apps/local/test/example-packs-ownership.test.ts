@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createLogger } from '@taidon/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExamplePacks } from '../src/launcher/example-packs.js';
+import { loadExamplePacks, packOwner } from '../src/launcher/example-packs.js';
 import { accountWithToken, api, controlPlane } from './accounts-helpers.js';
 import { startTestStack, type TestStack } from './stack.js';
 
@@ -46,14 +46,20 @@ describe('the example-pack loader touches only its own (issue 18)', () => {
     serviceToken: stack.serviceToken,
     timeoutMs: 300_000,
   });
-  const load = (packsDir: string) =>
+  const services = () => ({
+    exercises: endpoint('exercises', stack.services.exercisesUrl),
+    userProfile: endpoint('user-profile', stack.services.userProfileUrl),
+  });
+  /** Runs the loader on `packsDir`; its log lines of warn and above are added to `logged`. */
+  const load = (packsDir: string, logged: Record<string, unknown>[] = []) =>
     loadExamplePacks(
-      {
-        exercises: endpoint('exercises', stack.services.exercisesUrl),
-        userProfile: endpoint('user-profile', stack.services.userProfileUrl),
-      },
+      services(),
       { packsDir },
-      createLogger({ service: 'launcher', level: 'warn' }),
+      createLogger({
+        service: 'launcher',
+        level: 'warn',
+        destination: { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) },
+      }),
     );
   const packRows = (slug: string) =>
     controlPlane<{ slug: string; status: string; publications: number }>(
@@ -84,10 +90,41 @@ describe('the example-pack loader touches only its own (issue 18)', () => {
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const dir = join(root, 'a');
     await packDir(dir, 'shop');
-    const [loaded] = await load(dir);
-    expect(loaded).toMatchObject({ slug: 'shop', outcome: 'existing' });
-    expect(loaded?.exercises.map((e) => e.status)).toEqual(['draft', 'draft']);
+    const logged: Record<string, unknown>[] = [];
+    const [loaded] = await load(dir, logged);
+    expect(loaded).toEqual({ slug: 'shop', outcome: 'another-owner', exercises: [] });
     expect(await packRows('shop')).toEqual([
+      { slug: 'one', status: 'draft', publications: 0 },
+      { slug: 'two', status: 'draft', publications: 0 },
+    ]);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ pack: 'shop', msg: expect.stringContaining('left alone') }),
+    );
+  });
+
+  it("leaves another account's pack alone as a whole, whoever its exercises' author is", async () => {
+    const instructor = await accountWithToken(stack, 'instructor');
+    const made = await api(stack, 'POST', '/api/exercise-packs', instructor.token, {
+      slug: 'theirs',
+      title: 'Theirs',
+      setup: { sql: SETUP },
+      exercises: [exercise('one'), exercise('two')],
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    // An exercise of their pack written down as the loader's admin's (no route moves an exercise between
+    // authors; an operator's SQL can): checked exercise by exercise, it was published in their pack.
+    const owner = await packOwner(services().userProfile, undefined);
+    await controlPlane(
+      stack,
+      `UPDATE exercises.exercises e SET author_id = $1 FROM exercises.packs k
+        WHERE k.id = e.pack_id AND k.slug = 'theirs' AND e.slug = 'two'`,
+      [owner?.id],
+    );
+    const dir = join(root, 'c');
+    await packDir(dir, 'theirs');
+    const [loaded] = await load(dir);
+    expect(loaded).toEqual({ slug: 'theirs', outcome: 'another-owner', exercises: [] });
+    expect(await packRows('theirs')).toEqual([
       { slug: 'one', status: 'draft', publications: 0 },
       { slug: 'two', status: 'draft', publications: 0 },
     ]);

@@ -92,7 +92,8 @@ export const EXERCISES_ERROR_CODES = {
   },
   EXERCISES_PACK_EXISTS: {
     status: 409,
-    meaning: 'A pack with this slug was imported already (`id`); its exercises are kept as they are.',
+    meaning:
+      'A pack with this slug was imported already (`id`; `yours`: whether by the caller’s own account); its exercises are kept as they are.',
   },
   EXERCISES_PACK_FILE: {
     status: 422,

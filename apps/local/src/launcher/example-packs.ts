@@ -8,10 +8,13 @@ import type { Logger } from 'pino';
 /** The example packs shipped with Taidon: each a directory of pack files (services/exercises/packs/README.md). */
 export const EXAMPLE_PACKS_DIR = new URL('../../../../services/exercises/packs/', import.meta.url);
 
-/** What loading one pack did: imported now or found from an earlier start, and each exercise's status. */
+/**
+ * What loading one pack did: imported now, found from an earlier start, or left alone because a pack of that
+ * slug is another account's (no exercises then); and each exercise's status.
+ */
 export interface LoadedPack {
   slug: string;
-  outcome: 'imported' | 'existing';
+  outcome: 'imported' | 'existing' | 'another-owner';
   exercises: {
     slug: string;
     status: 'draft' | 'published';
@@ -38,8 +41,9 @@ export async function packOwner(userProfile: ServiceEndpoint, adminEmail: string
  * imported once (a pack already there is left as it is: 409 EXERCISES_PACK_EXISTS), then every exercise of it
  * still a draft published one by one, its kill score logged. A second start imports nothing and publishes only
  * what an earlier start left a draft before measuring it: an exercise of the admin's that was never measured
- * (one unpublished on purpose, or refused, stays a draft), never one of another author (a pack of the same
- * slug an instructor made first). Without an admin nothing is loaded, and the log says why.
+ * (one unpublished on purpose, or refused, stays a draft). A pack of the same slug another account owns (an
+ * instructor made it first, or another admin) is left alone as a whole, logged: nothing of it is published,
+ * whoever its exercises' author is. Without an admin nothing is loaded, and the log says why.
  */
 export async function loadExamplePacks(
   services: { exercises: ServiceEndpoint; userProfile: ServiceEndpoint },
@@ -61,6 +65,15 @@ export async function loadExamplePacks(
       await callService<ExercisePackResult>(services.exercises, '/exercise-packs', { ...as, body: pack });
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'EXERCISES_PACK_EXISTS') throw error;
+      // The pack's owner decides, not each exercise's author: another account's pack is theirs to keep.
+      if (error.details.yours !== true) {
+        log.warn(
+          { pack: pack.slug, id: error.details.id },
+          "example exercise pack left alone: a pack of this slug is another account's",
+        );
+        loaded.push({ slug: pack.slug, outcome: 'another-owner', exercises: [] });
+        continue;
+      }
       outcome = 'existing';
     }
     const catalog = await callService<ExerciseList>(services.exercises, '/exercises', as);

@@ -69,20 +69,28 @@ export async function insertPack(
     return { id: packId, exercises };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
-    throw await translated(pool, error, pack);
+    throw await translated(pool, error, pack, authorId);
   } finally {
     client.release();
   }
 }
 
-/** A unique violation as the slug it hit: the pack's (with the existing pack's id) or an exercise's. */
-async function translated(pool: pg.Pool, error: unknown, pack: CreateExercisePackRequest): Promise<unknown> {
+/**
+ * A unique violation as the slug it hit: the pack's (with the existing pack's id, and whether it is the
+ * caller's own: the example-pack loader leaves another account's pack alone as a whole) or an exercise's.
+ */
+async function translated(
+  pool: pg.Pool,
+  error: unknown,
+  pack: CreateExercisePackRequest,
+  authorId: string,
+): Promise<unknown> {
   const { code, constraint } = error as { code?: string; constraint?: string };
   if (code !== UNIQUE_VIOLATION) return error;
   if (constraint === 'packs_slug_key') {
     const existing = await packBySlug(pool, pack.slug);
     return new ExercisesError('EXERCISES_PACK_EXISTS', `A pack with the slug ${pack.slug} was imported already.`, {
-      details: { slug: pack.slug, ...(existing ? { id: existing.id } : {}) },
+      details: { slug: pack.slug, ...(existing ? { id: existing.id, yours: existing.authorId === authorId } : {}) },
     });
   }
   // Slugs are unique within the pack only, and EXERCISES_PACK_SLUGS refuses a pack naming one twice before

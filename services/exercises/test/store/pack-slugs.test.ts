@@ -73,7 +73,15 @@ describe('slugs of a pack are its own', () => {
 
   it('keeps one namespace outside packs, and a pack imported once', async () => {
     await expect(own('cities')).rejects.toMatchObject({ code: 'EXERCISES_SLUG_TAKEN', details: { slug: 'cities' } });
-    await expect(insertPack(pool, admin, bookshop, 'k')).rejects.toMatchObject({ code: 'EXERCISES_PACK_EXISTS' });
+    await expect(insertPack(pool, admin, bookshop, 'k')).rejects.toMatchObject({
+      code: 'EXERCISES_PACK_EXISTS',
+      details: { slug: bookshop.slug, yours: true },
+    });
+    // Whose it is: the example-pack loader leaves another account's pack of its slug alone.
+    await expect(insertPack(pool, instructor, bookshop, 'k')).rejects.toMatchObject({
+      code: 'EXERCISES_PACK_EXISTS',
+      details: { yours: false },
+    });
     // Another pack may name its exercises as the bookshop does.
     const other = await insertPack(pool, instructor, { ...bookshop, slug: 'bookshop-copy', title: 'Copy' }, 'k');
     expect(other.exercises).toHaveLength(bookshop.exercises.length);
