@@ -8,10 +8,7 @@ import type {
 } from '@taidon/contracts';
 import type pg from 'pg';
 import { exerciseKind } from '../domain/authoring.js';
-import { ExercisesError } from '../errors.js';
-
-/** SQLSTATE of a unique violation: the slug is taken. */
-const UNIQUE_VIOLATION = '23505';
+import { inSlugTransaction, insertDatasets } from './slug-transaction.js';
 
 interface ExerciseRow {
   id: string;
@@ -65,9 +62,7 @@ export async function insertExercise(
   authorId: string,
   body: CreateExerciseRequest,
 ): Promise<AuthoredExercise> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  const id = await inSlugTransaction(pool, body.slug, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO exercises (slug, title, task_md, setup_sql, solution, compare, min_kill_score, equivalent_mutants, author_id, kind)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
@@ -84,28 +79,11 @@ export async function insertExercise(
         exerciseKind(body),
       ],
     );
-    const id = rows[0]?.id as string;
-    for (const [i, dataset] of (body.datasets ?? []).entries()) {
-      await client.query('INSERT INTO exercise_datasets (exercise_id, position, name, sql) VALUES ($1, $2, $3, $4)', [
-        id,
-        i + 1,
-        dataset.name,
-        dataset.sql,
-      ]);
-    }
-    await client.query('COMMIT');
-    return (await selectExercise(pool, id)) as AuthoredExercise;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
-      throw new ExercisesError('EXERCISES_SLUG_TAKEN', `An exercise with the slug ${body.slug} already exists.`, {
-        details: { slug: body.slug },
-      });
-    }
-    throw error;
-  } finally {
-    client.release();
-  }
+    const inserted = rows[0]?.id as string;
+    await insertDatasets(client, inserted, body.datasets ?? []);
+    return inserted;
+  });
+  return (await selectExercise(pool, id)) as AuthoredExercise;
 }
 
 /** The exercise with its datasets, or undefined. */

@@ -2,9 +2,7 @@ import type { CreateExercisePackRequest } from '@taidon/contracts';
 import type pg from 'pg';
 import { exerciseKind } from '../domain/authoring.js';
 import { ExercisesError } from '../errors.js';
-
-/** SQLSTATE of a unique violation: a slug is taken (the constraint says whose). */
-const UNIQUE_VIOLATION = '23505';
+import { insertDatasets, UNIQUE_VIOLATION } from './slug-transaction.js';
 
 /** An exercise of a pack as stored: its id and slug, in the pack's order. */
 export interface StoredPackExercise {
@@ -55,14 +53,7 @@ export async function insertPack(
         ],
       );
       const id = inserted.rows[0]?.id as string;
-      for (const [i, dataset] of (exercise.datasets ?? []).entries()) {
-        await client.query('INSERT INTO exercise_datasets (exercise_id, position, name, sql) VALUES ($1, $2, $3, $4)', [
-          id,
-          i + 1,
-          dataset.name,
-          dataset.sql,
-        ]);
-      }
+      await insertDatasets(client, id, exercise.datasets ?? []);
       exercises.push({ id, slug: exercise.slug });
     }
     await client.query('COMMIT');
