@@ -31,7 +31,8 @@ export const ENV_MANAGER_ERROR_CODES = {
   },
   ENV_MANAGER_CREATION_ABANDONED: {
     status: 503,
-    meaning: 'The caller closed its request while the creation still waited for a slot; nothing was started.',
+    meaning:
+      'The caller closed its request before the instance was ready: on `local` while the creation still waited for a slot (nothing was started); on `kubernetes` at any point before Ready (its TaidonInstance is deleted, its finalizer frees the clone).',
   },
   ENV_MANAGER_TEMPLATE_UNAVAILABLE: {
     status: 409,
@@ -99,10 +100,13 @@ export class SnapshotFailedError extends EnvManagerError {
   }
 }
 
-/** The caller of a create went away while it waited in the creation queue; the creation is withdrawn. */
+/**
+ * The caller of a create went away before its instance was ready: the creation is withdrawn (local: while it
+ * waited in the creation queue; kubernetes: its resource deleted).
+ */
 export class CreationAbandonedError extends EnvManagerError {
   constructor() {
-    super('ENV_MANAGER_CREATION_ABANDONED', 'The caller gave up while the creation waited for a slot.');
+    super('ENV_MANAGER_CREATION_ABANDONED', 'The caller gave up before the instance was ready.');
   }
 }
 

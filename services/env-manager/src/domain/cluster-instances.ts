@@ -69,7 +69,10 @@ export class ClusterInstanceManager {
     this.closing = true;
   }
 
-  /** Places, writes the resource with its node, and waits until its Pod is Ready. */
+  /**
+   * Places, writes the resource with its node, and waits until its Pod is Ready. `signal` means the caller gave
+   * up: before Ready, the resource is deleted (its finalizer frees the clone) and nothing starts for nobody.
+   */
   async create(input: CreateInstanceInput & { layerKeys?: string[] }, signal?: AbortSignal): Promise<ConnectionInfo> {
     const started = performance.now();
     if (this.closing) throw new ShuttingDownError();
@@ -121,6 +124,7 @@ export class ClusterInstanceManager {
         ...(ttl ? { ttlSeconds: ttl } : {}),
       },
       this.deps.startTimeoutMs,
+      signal,
     );
     const source = placement.layerKey ? 'clone' : 'template';
     const readyMs = performance.now() - started;

@@ -1,5 +1,5 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { InstanceNotFoundError, NamespaceQuotaError, StartFailedError } from '../errors.js';
+import { CreationAbandonedError, InstanceNotFoundError, NamespaceQuotaError, StartFailedError } from '../errors.js';
 import { isQuotaRefusal } from './kubernetes/reconcile.js';
 import {
   apiMessage,
@@ -100,14 +100,19 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
     };
   }
 
-  /** Reads until `done` says the status describes the current spec as wanted, or the time is up. */
+  /**
+   * Reads until `done` says the status describes the current spec as wanted, or the time is up; `signal` (the
+   * caller gave up) ends the wait with CreationAbandonedError.
+   */
   async function until(
     instanceId: string,
     timeoutMs: number,
     done: (i: TaidonInstance) => boolean,
+    signal?: AbortSignal,
   ): Promise<TaidonInstance | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (signal?.aborted) throw new CreationAbandonedError();
       const instance = await read(instanceId);
       const current = instance.status?.observedGeneration === instance.metadata.generation;
       if (current && done(instance)) return instance;
@@ -120,7 +125,7 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
         throw new StartFailedError(`Pod refused: ${degraded.message}`, '');
       }
       if (Date.now() > deadline) return undefined;
-      await new Promise((r) => setTimeout(r, pollMs));
+      await pause(pollMs, signal);
     }
   }
 
@@ -167,18 +172,30 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
     },
     /**
      * Creates the instance and waits until it is Ready (its Pod accepts connections); past the namespace's
-     * quota it throws NamespaceQuotaError, past `timeoutMs` StartFailedError, and either way deletes what it asked
-     * for, so nothing waits for room or lingers half-started.
+     * quota it throws NamespaceQuotaError, past `timeoutMs` StartFailedError, once `signal` aborts (its caller
+     * gave up) CreationAbandonedError, and in every case deletes what it asked for, so nothing waits for room,
+     * lingers half-started or starts for nobody.
      */
-    async start(request: KubernetesInstanceRequest, timeoutMs: number): Promise<KubernetesInstanceView> {
+    async start(
+      request: KubernetesInstanceRequest,
+      timeoutMs: number,
+      signal?: AbortSignal,
+    ): Promise<KubernetesInstanceView> {
       const started = performance.now();
       await this.create(request);
       try {
-        const ready = await until(request.instanceId, timeoutMs, (i) => conditionOf(i, 'Ready')?.status === 'True');
+        const ready = await until(
+          request.instanceId,
+          timeoutMs,
+          (i) => conditionOf(i, 'Ready')?.status === 'True',
+          signal,
+        );
         if (!ready) {
           const last = view(await read(request.instanceId));
           throw new StartFailedError(`not Ready within ${timeoutMs} ms (${last.reason ?? 'no status'})`, '');
         }
+        // Ready as the caller went: nobody will use it (the route answers nobody).
+        if (signal?.aborted) throw new CreationAbandonedError();
         return { ...view(ready), readyMs: performance.now() - started };
       } catch (error) {
         // No half-started instance is left: its finalizer frees whatever was made.
@@ -248,6 +265,19 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       return list.items.map(view);
     },
   };
+}
+
+/** Waits `ms`, or less when `signal` aborts meanwhile. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** The kubernetes runtime's operations. */

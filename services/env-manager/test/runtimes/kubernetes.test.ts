@@ -295,6 +295,54 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     );
   }, 120_000);
 
+  it('deletes an instance whose caller gave up before it was Ready (ENV_MANAGER_CREATION_ABANDONED): its clone freed, no Pod left', async () => {
+    // As the local runtime withdraws a creation whose caller went away, a create given up while its clone is
+    // being made ends at once, and what it asked for goes: the resource, through its finalizer the clone.
+    let entered: (uid: string) => void = () => undefined;
+    const cloning = new Promise<string>((resolve) => {
+      entered = resolve;
+    });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    onCloneCreate = async ({ uid }) => {
+      entered(uid);
+      await held;
+    };
+    const gaveUp = new AbortController();
+    const start = runtime.start({ instanceId: 'abandoned', layerKey: 'k0.abandoned' }, READY_MS, gaveUp.signal);
+    start.catch(() => undefined);
+    let uid = '';
+    try {
+      uid = await cloning;
+      gaveUp.abort();
+      const outcome = await Promise.race([
+        start.then(
+          () => 'Ready, for nobody',
+          (error: unknown) => error,
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting 10 s after the caller went'), 10_000)),
+      ]);
+      expect(outcome).toMatchObject({ code: 'ENV_MANAGER_CREATION_ABANDONED' });
+    } finally {
+      onCloneCreate = undefined;
+      release();
+    }
+    await until('the abandoned instance gone, its clone freed', async () =>
+      (await runtime.list()).some((i) => i.instanceId === 'abandoned') || (await clones.list()).includes(uid)
+        ? undefined
+        : true,
+    );
+    expect(await podsOf('abandoned')).toEqual([]);
+    const pvs = await core.listPersistentVolume({ labelSelector: `taidon.dev/instance-uid=${uid}` });
+    const pvcs = await core.listNamespacedPersistentVolumeClaim({
+      namespace,
+      labelSelector: `taidon.dev/instance-uid=${uid}`,
+    });
+    expect(pvs.items.length + pvcs.items.length).toBe(0);
+  }, 120_000);
+
   it('keeps the placement when a touch races the status write: the node is recorded before the clone is made', async () => {
     // While the clone is made, a touch changes the resource: the status write that follows loses (409) and the
     // next round must clone on the node already recorded, not place again (which would pick the other, emptier
