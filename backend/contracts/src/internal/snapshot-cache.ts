@@ -108,3 +108,35 @@ export const Volume = Type.Object({
   layerKey: NullableStateKey,
 });
 export type Volume = Static<typeof Volume>;
+
+/** Volumes one `GET /volumes` answers at most (oldest first; a caller wanting more asks again once it freed some). */
+export const VOLUME_LIST_MAX = 10_000;
+
+/** `GET /volumes`: the recorded volumes, oldest first (query values stay strings). */
+export const ListVolumesQuery = Type.Object(
+  {
+    olderThanSeconds: Type.Optional(
+      Type.String({
+        pattern: '^(0|[1-9][0-9]{0,7})$',
+        description:
+          "Only volumes recorded at least this many seconds ago, by the agent's database clock (env-manager's orphan sweep leaves younger ones alone: a clone being made now). Default 0.",
+      }),
+    ),
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^([1-9][0-9]{0,3}|10000)$',
+        description: `At most this many, up to ${VOLUME_LIST_MAX} (the default).`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ListVolumesQuery = Static<typeof ListVolumesQuery>;
+
+/** One recorded volume, as `GET /volumes` lists it. */
+export const VolumeEntry = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  layerKey: NullableStateKey,
+  createdAt: Type.String({ format: 'date-time' }),
+});
+export type VolumeEntry = Static<typeof VolumeEntry>;

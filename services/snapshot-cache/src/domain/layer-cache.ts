@@ -18,7 +18,7 @@ import {
   setLayerPinned,
   tryLockLayerKey,
 } from '../store/layers.js';
-import { deleteVolumeRow, insertVolume, lockVolume } from '../store/volumes.js';
+import { deleteVolumeRow, insertVolume, listVolumes, lockVolume, type VolumeRecord } from '../store/volumes.js';
 import { planEviction, totalBytes } from './eviction.js';
 
 /** What the layer cache works with. */
@@ -283,6 +283,11 @@ export class LayerCache {
     const layer = await findLayer(this.deps.pool, key);
     if (!layer) throw new LayerNotFoundError(key);
     return layer;
+  }
+
+  /** Recorded volumes made at least `olderThanSeconds` ago, oldest first, at most `limit` (spares are not volumes yet). */
+  listVolumes(olderThanSeconds: number, limit: number): Promise<VolumeRecord[]> {
+    return listVolumes(this.deps.pool, olderThanSeconds, limit);
   }
 
   /** Every layer, oldest first. */

@@ -59,6 +59,17 @@ export async function lockVolume(
   return rows[0] && toVolume(rows[0]);
 }
 
+/** Volumes recorded at least `olderThanSeconds` ago by the database's clock, oldest first, at most `limit`. */
+export async function listVolumes(db: Queryable, olderThanSeconds: number, limit: number): Promise<VolumeRecord[]> {
+  const { rows } = await db.query<VolumeRow>(
+    `SELECT id, layer_key, size_limit_bytes, created_at FROM volumes
+     WHERE created_at <= now() - make_interval(secs => $1)
+     ORDER BY created_at, id LIMIT $2`,
+    [olderThanSeconds, limit],
+  );
+  return rows.map(toVolume);
+}
+
 /** Every volume id recorded. */
 export async function listVolumeIds(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(`SELECT id FROM volumes ORDER BY id`);

@@ -178,4 +178,34 @@ describe('snapshot-cache HTTP API', () => {
       expect((await app.inject({ method: 'DELETE', url: `/volumes/${v}`, headers })).statusCode).toBe(204);
     }
   });
+  it('lists the recorded volumes oldest first, only those older than asked, at most the limit', async () => {
+    const before = (await app.inject({ method: 'GET', url: '/volumes', headers })).json() as { id: string }[];
+    const first = (await app.inject({ method: 'POST', url: '/volumes', headers, payload: {} })).json();
+    const second = (await app.inject({ method: 'POST', url: '/volumes', headers, payload: {} })).json();
+    try {
+      const all = await app.inject({ method: 'GET', url: '/volumes', headers });
+      expect(all.statusCode).toBe(200);
+      const listed = all.json() as { id: string; layerKey: string | null; createdAt: string }[];
+      expect(listed.map((v) => v.id)).toEqual([...before.map((v) => v.id), first.id, second.id]);
+      expect(listed.at(-1)).toMatchObject({ id: second.id, layerKey: null });
+      expect(Date.now() - Date.parse(listed.at(-1)?.createdAt ?? '')).toBeLessThan(60_000);
+      // Made just now: not older than an hour, so an orphan sweep with that grace leaves them alone.
+      const oldAnswer = await app.inject({ method: 'GET', url: '/volumes?olderThanSeconds=3600', headers });
+      expect(oldAnswer.statusCode, oldAnswer.body).toBe(200);
+      const old = oldAnswer.json();
+      expect(
+        old.map((v: { id: string }) => v.id),
+        JSON.stringify(old),
+      ).not.toContain(first.id);
+      const one = (await app.inject({ method: 'GET', url: '/volumes?limit=1', headers })).json();
+      expect(one).toHaveLength(1);
+      for (const query of ['limit=0', 'limit=10001', 'olderThanSeconds=-1', 'other=1']) {
+        const bad = await app.inject({ method: 'GET', url: `/volumes?${query}`, headers });
+        expect(bad.statusCode, query).toBe(400);
+        expect(bad.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+      }
+    } finally {
+      for (const v of [first.id, second.id]) await app.inject({ method: 'DELETE', url: `/volumes/${v}`, headers });
+    }
+  });
 });
