@@ -223,6 +223,14 @@ export const envManagerConfigSpec = {
     'kubernetes runtime: a leader that has not renewed the reconciler Lease for this long is replaced.',
     { default: 15_000, min: 1000, max: 600_000 },
   ),
+  SANDBOX_RESYNC_INTERVAL_MS: envInt(
+    'kubernetes runtime: every this often the reconciler looks at every instance again and sweeps orphans (Pods, volumes, clones with no instance), events or not.',
+    { default: 30_000, min: 1000, max: 3_600_000 },
+  ),
+  SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: envInt(
+    "kubernetes runtime: a node agent's clone that no TaidonInstance names is freed by the sweep once it is at least this old (by the agent's clock), so a clone being made now is never taken.",
+    { default: 600, min: 1, max: 604_800 },
+  ),
   SNAPSHOT_CACHE_AGENTS: envMatching(
     'kubernetes runtime: the node agents by node, `node-a=http://10.0.0.5:8080,node-b=…` (tests, single nodes); unset (`-`), they are found as Pods in POD_NAMESPACE by SNAPSHOT_CACHE_AGENT_SELECTOR.',
     /^(-|[^\s]+)$/,

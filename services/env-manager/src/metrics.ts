@@ -12,6 +12,8 @@ export interface EnvManagerMetrics {
   startFailures: Counter;
   /** Sandbox databases recreated from an instance's template database instead of a new instance (ADR 0029). */
   templateResets: Counter;
+  /** kubernetes runtime: node agents' clones that no TaidonInstance named, freed by the reconciler's sweep. */
+  orphanClonesFreed: Counter;
 }
 
 /**
@@ -65,6 +67,11 @@ export function createEnvManagerMetrics(
     startFailures: new Counter({
       name: 'taidon_instance_start_failures_total',
       help: 'PostgreSQL servers that did not become ready.',
+      registers: [registry],
+    }),
+    orphanClonesFreed: new Counter({
+      name: 'taidon_orphan_clones_freed_total',
+      help: "Clones on the node agents that no TaidonInstance named, freed by the reconciler's sweep (kubernetes runtime).",
       registers: [registry],
     }),
     templateResets: new Counter({

@@ -76,6 +76,9 @@ function buildCluster(config: EnvManagerConfig, logger: Logger, metrics: ReturnT
     ...(config.POD_NAME ? { identity: config.POD_NAME } : {}),
     leaseDurationMs: config.SANDBOX_LEASE_DURATION_MS,
     retryPeriodMs: Math.max(200, Math.floor(config.SANDBOX_LEASE_DURATION_MS / 7)),
+    resyncMs: config.SANDBOX_RESYNC_INTERVAL_MS,
+    orphanGraceMs: config.SANDBOX_ORPHAN_CLONE_GRACE_SECONDS * 1000,
+    onOrphanFreed: () => metrics.orphanClonesFreed.inc(),
   });
   const cluster = new ClusterInstanceManager({
     runtime: createKubernetesRuntime({ kubeConfig, namespace }),

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,7 @@ if (skip) console.warn(`kubernetes placement tests skipped: ${skip}`);
 const namespace = `em-placement-${process.pid}`;
 
 const key = () => randomBytes(32).toString('hex');
+const ORPHAN_GRACE_SECONDS = 5;
 
 interface Agent {
   node: string;
@@ -153,6 +154,9 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
       SANDBOX_MEMORY_REQUEST: '64Mi',
       INSTANCE_START_TIMEOUT_MS: '90000',
       POD_NAME: 'env-manager-test-0',
+      // The orphan sweep at a test's pace: every 2 s, clones past 5 s.
+      SANDBOX_RESYNC_INTERVAL_MS: '2000',
+      SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: String(ORPHAN_GRACE_SECONDS),
     });
     envManager = await startEnvManager(config, { logger });
     await envManager.app.ready();
@@ -508,4 +512,34 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     expect(reset.json()).toMatchObject({ code: 'ENV_MANAGER_NOT_ON_THIS_RUNTIME' });
     expect((await inject('GET', '/warm-pool/instances')).json()).toEqual([]);
   });
+  it("frees a node agent's clone that no TaidonInstance names once past its grace period, never a live instance's, and counts it", async () => {
+    const [a, b] = agents as [Agent, Agent];
+    // A live instance on A (the holder of K1): its clone soon older than the grace, and named by its resource.
+    const live = await inject('POST', '/instances', { ownerId: 'learner-7', layerKey: K1 });
+    expect(live.statusCode, live.body).toBe(201);
+    const liveUid = (await resource(live.json().id)).metadata.uid ?? '';
+    // An orphan on B, made as the reconciler makes clones (a volume named by a uid) but with no resource: a
+    // create that died between the clone and the resource, or an instance whose finalizer an operator forced away.
+    const orphan = randomUUID();
+    const made = Date.now();
+    expect((await call(b, 'POST', '/volumes', { id: orphan, fromLayerKey: K2 })).status).toBe(201);
+    const freedAt = await until(
+      'the orphan clone freed on its agent',
+      async () => ((await readdir(join(b.root, 'volumes'))).includes(orphan) ? undefined : Date.now()),
+      60_000,
+    );
+    // The sweep ran every 2 s meanwhile: while the clone was younger than the grace, it was left alone.
+    expect(freedAt - made).toBeGreaterThanOrEqual(ORPHAN_GRACE_SECONDS * 1000);
+    expect((await call(b, 'GET', `/volumes`)).json.map((v: { id: string }) => v.id)).not.toContain(orphan);
+    expect((await call(b, 'GET', `/layers/${K2}`)).json).toMatchObject({ liveClones: 0 });
+    expect(lines().some((l) => l.includes('freed a clone with no instance') && l.includes(orphan))).toBe(true);
+    const metrics = await envManager.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^taidon_orphan_clones_freed_total\{service="env-manager"\} [1-9]\d*$/m);
+    // The live instance's clone, past the grace too, stays: its resource names it.
+    expect(Date.now() - made).toBeGreaterThan(ORPHAN_GRACE_SECONDS * 1000);
+    expect(await readdir(join(a.root, 'volumes'))).toContain(liveUid);
+    expect((await resource(live.json().id)).status?.state).toBe('Running');
+    expect((await inject('DELETE', `/instances/${live.json().id}`)).statusCode).toBe(200);
+    expect(await readdir(join(a.root, 'volumes'))).toEqual([]);
+  }, 120_000);
 });

@@ -89,6 +89,8 @@ export interface AgentClient {
   lookup(agent: NodeAgent, keys: readonly string[]): Promise<SnapshotCacheApi.LookupResult>;
   createVolume(agent: NodeAgent, request: SnapshotCacheApi.CreateVolumeRequest): Promise<SnapshotCacheApi.Volume>;
   deleteVolume(agent: NodeAgent, id: string): Promise<void>;
+  /** The volumes the agent records, made at least `olderThanSeconds` ago by its clock, oldest first. */
+  listVolumes(agent: NodeAgent, olderThanSeconds: number): Promise<SnapshotCacheApi.VolumeEntry[]>;
   /** The agent's driver: whether its snapshots are atomic (a server may run on the volume while it is taken). */
   driver(agent: NodeAgent): Promise<SnapshotCacheApi.DriverInfo>;
   /** Takes the layer of `request.key` from a volume on that agent's disk; the agent holds it from then on. */
@@ -118,6 +120,11 @@ export function createAgentClient(options: {
       }),
     createVolume: (agent, request) =>
       callService<SnapshotCacheApi.Volume>(endpoint(agent), '/volumes', { method: 'POST', body: request }),
+    listVolumes: (agent, olderThanSeconds) =>
+      callService<SnapshotCacheApi.VolumeEntry[]>(
+        endpoint(agent, 10_000),
+        `/volumes?olderThanSeconds=${Math.max(0, Math.ceil(olderThanSeconds))}`,
+      ),
     driver: (agent) =>
       callService<SnapshotCacheApi.DriverInfo>(endpoint(agent, options.lookupTimeoutMs ?? 2_000), '/driver'),
     createLayer: (agent, request) =>
@@ -198,8 +205,10 @@ export async function placeOnAgents(input: {
 /**
  * The reconciler's clone store on the node agents: a clone is a volume of the node's agent named by the
  * instance's uid (so a retried create answers the same clone), from the layer (or empty for EMPTY_CLONE_KEY), and
- * is freed on whichever agent has it. Orphans on agents are not listed (`list` answers none): the finalizer frees
- * every clone it made, and an agent's own reconcile keeps its disk and database agreeing.
+ * is freed on whichever agent has it. `list` answers every agent's volumes (those older than asked, by the agent's
+ * own clock): on a cluster every volume of an agent is an instance's clone, so one whose uid no TaidonInstance
+ * carries is an orphan the reconciler's sweep frees (ADR 0051). An agent that does not answer is left out of that
+ * sweep (logged), never taken for one with nothing.
  */
 export function createAgentCloneStore(options: {
   directory: AgentDirectory;
@@ -241,8 +250,17 @@ export function createAgentCloneStore(options: {
       // A clone on an agent that did not answer is not freed yet: the finalizer's next round tries again.
       if (failures.length > 0) throw failures[0];
     },
-    async list() {
-      return [];
+    async list(options) {
+      const olderThanSeconds = (options?.olderThanMs ?? 0) / 1000;
+      const answers = await Promise.all(
+        (await directory.agents()).map((agent) =>
+          client.listVolumes(agent, olderThanSeconds).catch((error: unknown) => {
+            logger.warn({ err: error, node: agent.node }, 'node agent did not list its volumes; not sweeping it now');
+            return [];
+          }),
+        ),
+      );
+      return answers.flat().map((v) => v.id);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -18,8 +18,11 @@ export interface CloneStore {
   create(request: { uid: string; layerKey: string; node: string }): Promise<{ path: string }>;
   /** Frees the instance's clone; nothing when it has none. */
   free(uid: string): Promise<void>;
-  /** Uids of the instances that hold a clone, for the orphan sweep. */
-  list(): Promise<string[]>;
+  /**
+   * Uids of the instances that hold a clone, for the orphan sweep; with `olderThanMs`, only clones made at least
+   * that long ago (a clone being made now is never an orphan's).
+   */
+  list(options?: { olderThanMs?: number }): Promise<string[]>;
 }
 
 /**
@@ -67,9 +70,18 @@ export function createDirectoryCloneStore(root: string): CloneStore {
     async free(uid) {
       for (const node of await nodesOnDisk()) await rm(join(root, node, uid), { recursive: true, force: true });
     },
-    async list() {
+    async list(options) {
       const uids: string[] = [];
-      for (const node of await nodesOnDisk()) uids.push(...(await readdir(join(root, node)).catch(() => [])));
+      const before = Date.now() - (options?.olderThanMs ?? 0);
+      for (const node of await nodesOnDisk()) {
+        for (const uid of await readdir(join(root, node)).catch(() => [])) {
+          const made = await stat(join(root, node, uid)).then(
+            (s) => s.birthtimeMs || s.mtimeMs,
+            () => Number.POSITIVE_INFINITY,
+          );
+          if (options?.olderThanMs === undefined || made <= before) uids.push(uid);
+        }
+      }
       return uids;
     },
   };

@@ -18,6 +18,7 @@ import { type ReconcileContext, reconcileInstance } from './reconcile.js';
 import {
   coordinates,
   INSTANCE_LABEL,
+  INSTANCE_UID_LABEL,
   instancesPath,
   MANAGED_BY,
   MANAGED_BY_LABEL,
@@ -37,6 +38,13 @@ export interface ReconcilerOptions {
   pod?: Partial<SandboxPodSettings>;
   /** Every this often, every instance is looked at again and orphans are swept, events or not. */
   resyncMs?: number;
+  /**
+   * A clone no instance names is freed only once it is at least this old (default 10 minutes): one being made
+   * right now, by this or a replica that has just lost the Lease, is never taken.
+   */
+  orphanGraceMs?: number;
+  /** Called for each orphan clone freed (env-manager counts them). */
+  onOrphanFreed?: (uid: string) => void;
   /** This replica's name in the Lease. */
   identity?: string;
   /** The Lease's name; every replica reconciling the namespace uses the same. */
@@ -85,6 +93,7 @@ export function createInstanceReconciler(options: ReconcilerOptions): InstanceRe
       void recordEvent(core, namespace, identity, instance, type, reason, message, logger),
   };
   const resyncMs = options.resyncMs ?? 30_000;
+  const orphanGraceMs = options.orphanGraceMs ?? 600_000;
   const due = new Map<string, number>();
   const failures = new Map<string, number>();
   let running = false;
@@ -132,20 +141,29 @@ export function createInstanceReconciler(options: ReconcilerOptions): InstanceRe
 
   async function resync(): Promise<void> {
     try {
-      // Clones are listed before the instances: a clone made after this list is never taken for an orphan.
-      const cloneUids = await ctx.clones.list();
+      // Clones are listed before the instances, and only those past the grace period: a clone made after this
+      // list, or being made now, is never taken for an orphan.
+      const cloneUids = await ctx.clones.list({ olderThanMs: orphanGraceMs });
       const list = (await custom.listNamespacedCustomObject(coordinates(namespace))) as { items: TaidonInstance[] };
       const uids = new Set(list.items.map((i) => i.metadata.uid));
       for (const item of list.items) enqueue(item.metadata.name);
-      for (const uid of cloneUids) {
-        if (uids.has(uid)) continue;
-        await ctx.clones.free(uid);
-        logger.info({ uid }, 'freed a clone with no instance');
-      }
-      // What was made for a name with no resource any more is removed by that name's round.
       const ours = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
       const pods = await core.listNamespacedPod({ namespace, labelSelector: ours });
       const volumes = await core.listPersistentVolume({ labelSelector: `${ours},${NAMESPACE_LABEL}=${namespace}` });
+      // A clone a Pod or a PV still names is left to that name's round, which removes them first (no server on
+      // the clone when it goes).
+      for (const o of [...pods.items, ...volumes.items]) uids.add(o.metadata?.labels?.[INSTANCE_UID_LABEL]);
+      for (const uid of cloneUids) {
+        if (uids.has(uid)) continue;
+        try {
+          await ctx.clones.free(uid);
+          options.onOrphanFreed?.(uid);
+          logger.info({ uid, graceMs: orphanGraceMs }, 'freed a clone with no instance');
+        } catch (error) {
+          logger.warn({ err: error, uid }, 'could not free a clone with no instance; next resync tries again');
+        }
+      }
+      // What was made for a name with no resource any more is removed by that name's round.
       for (const o of [...pods.items, ...volumes.items]) enqueue(o.metadata?.labels?.[INSTANCE_LABEL]);
     } catch (error) {
       logger.warn({ err: error }, 'resync failed');
