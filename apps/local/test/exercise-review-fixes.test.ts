@@ -155,6 +155,35 @@ describe('publishing and grading after the review (issue 18)', () => {
     expect(await holdsOf(id)).toHaveLength(2);
   });
 
+  it('publishes a never-built exercise with more hidden datasets than the throwaway slots, every refusal waited out', async () => {
+    // Three hidden datasets of the start state's very rows (each a state of its own, built by this publish):
+    // more states than THROWAWAY_MAX_PER_ACCOUNT lets one account clone at once. They tell no mutant more
+    // apart than the start state alone, so a busy refusal counted as a kill would show as a higher score.
+    const report = async (slug: string, datasets: { name: string; sql: string }[]) => {
+      const created = await api(stack, 'POST', '/api/exercises', instructor.token, {
+        slug,
+        title: slug,
+        task: 'As the solution does.',
+        setup: { sql: SETUP },
+        solution: QUERY,
+        datasets,
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const answer = await api(stack, 'POST', `/api/exercises/${created.body.id}/publish`, instructor.token);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body.report as { mutants: number; killed: number; survivors: { label: string }[] };
+    };
+    const alone = await report('start-only', []);
+    const many = await report(
+      'three-alike',
+      [1, 2, 3].map((n) => ({ name: `alike-${n}`, sql: `CREATE TABLE note_${n} (x int);\n` })),
+    );
+    expect(alone.mutants).toBeGreaterThan(0);
+    expect(many.mutants).toBe(alone.mutants);
+    expect(many.killed).toBe(alone.killed);
+    expect(many.survivors.map((m) => m.label)).toEqual(alone.survivors.map((m) => m.label));
+  });
+
   it("keeps a pack's answer when one exercise's publish fails: its outcome refused, the rest not measured", async () => {
     // The store refuses the second exercise's publication, as a failure past the measure would.
     await controlPlane(

@@ -17,6 +17,7 @@ export {
   type MeasureOptions,
   type MutationReport,
   measureMutants,
+  QueryFailed,
 } from './domain/mutants/measure.js';
 export type { MutantOperator } from './domain/mutants/operators.js';
 export { readPackDirectory } from './domain/packs/directory.js';

@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import pg from 'pg';
 import type { ResultSet } from '../src/domain/compare/result-set.js';
+import { QueryFailed } from '../src/domain/mutants/measure.js';
 
 /** Every value as PostgreSQL's own text, as sql-runner streams it. */
 const TEXT = { getTypeParser: () => (value: string) => value };
@@ -9,7 +10,10 @@ const TEXT = { getTypeParser: () => (value: string) => value };
 export interface Dataset {
   db: TestDatabase;
   client: pg.Client;
-  /** Runs one query and answers its result set as sql-runner would (text values, `format_type` type names). */
+  /**
+   * Runs one query and answers its result set as sql-runner would (text values, `format_type` type names);
+   * the query's own SQL error or time limit is thrown as `QueryFailed`, as the platform's dataset runner does.
+   */
   query(sql: string): Promise<ResultSet>;
   close(): Promise<void>;
 }
@@ -22,7 +26,10 @@ export async function createDataset(prefix: string, setupSql: string): Promise<D
   return {
     db,
     client,
-    query: (sql) => queryResult(client, sql),
+    query: (sql) =>
+      queryResult(client, sql).catch((error: unknown) => {
+        throw error instanceof pg.DatabaseError ? new QueryFailed(error.message, error) : error;
+      }),
     async close() {
       await client.end();
       await db.drop();

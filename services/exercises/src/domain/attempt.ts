@@ -1,23 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { AttemptCheck, SqlRunnerApi } from '@taidon/contracts';
 import { datasetTail, type ThrowawayQueries } from '../clients/sql-runner.js';
-import { ExercisesError } from '../errors.js';
 import { compareResults, type ResultCompareOptions } from './compare/compare-results.js';
 import { planReference } from './compare/reference-order.js';
+import { DATASETS_AT_ONCE, gradeEach } from './grade-each.js';
 import type { ReferenceResult } from './publish.js';
 import { START_DATASET } from './publish.js';
 
 /** Rows of each side a verdict shows: the start state's data is visible anyway, hidden data barely. */
 const START_SAMPLE_ROWS = 3;
 const HIDDEN_SAMPLE_ROWS = 2;
-/**
- * Datasets graded at once: sql-runner's default allowance of grading clones of warm held states per account
- * (THROWAWAY_GRADER_MAX_PER_ACCOUNT, ADR 0044), so a 3-hidden exercise's 4 states go in one round. A state not
- * held warm counts against the smaller THROWAWAY_MAX_PER_ACCOUNT: a dataset refused busy while others of the
- * attempt run waits for one of them to end and goes again (see `gradeEach`).
- */
-export const DATASETS_AT_ONCE = 4;
-
 /** A published exercise as an attempt needs it. */
 export interface GradedExercise {
   setupSql: string;
@@ -83,48 +75,6 @@ export async function gradeAttempt(
   });
   return checks;
 }
-
-/**
- * Runs `grade(i)` for every index, up to `atOnce` at a time. A grade refused with EXERCISES_GRADER_BUSY while
- * others of the same attempt still run (the account's throwaway slots, held by this very attempt) is queued
- * again behind them, and at most as many run at once from then on; refused when nothing else runs, it is the
- * attempt's answer (503). So a smaller bound than `atOnce` costs rounds, never the verdict.
- */
-export async function gradeEach(count: number, atOnce: number, grade: (index: number) => Promise<void>): Promise<void> {
-  const queue = Array.from({ length: count }, (_, i) => i);
-  let limit = Math.max(1, atOnce);
-  let running = 0;
-  await new Promise<void>((resolve, reject) => {
-    let failed = false;
-    const pump = () => {
-      if (failed) return;
-      if (queue.length === 0 && running === 0) return resolve();
-      while (running < limit && queue.length > 0) {
-        const i = queue.shift() as number;
-        running++;
-        grade(i).then(
-          () => {
-            running--;
-            pump();
-          },
-          (error: unknown) => {
-            running--;
-            if (isBusy(error) && running > 0) {
-              limit = Math.max(1, running);
-              queue.unshift(i);
-              return pump();
-            }
-            failed = true;
-            reject(error);
-          },
-        );
-      }
-    };
-    pump();
-  });
-}
-
-const isBusy = (error: unknown) => error instanceof ExercisesError && error.code === 'EXERCISES_GRADER_BUSY';
 
 /** What a query answer returned on one dataset, as a digest: its column types and rows (a multiset), or its error. */
 function resultDigest(result: SqlRunnerApi.ThrowawayQueryResult): string {

@@ -5,7 +5,8 @@ import { ExercisesError } from '../errors.js';
 import { DEFAULT_MAX_COMPARED_ROWS, type ResultCompareOptions } from './compare/compare-results.js';
 import { planReference } from './compare/reference-order.js';
 import type { ResultSet } from './compare/result-set.js';
-import { type DatasetRunner, measureMutants } from './mutants/measure.js';
+import { DATASETS_AT_ONCE, type GradeBound, gradeEach } from './grade-each.js';
+import { type DatasetRunner, measureMutants, QueryFailed } from './mutants/measure.js';
 
 /** Name of the start state among the datasets a publish measures on (hidden ones have their author's names). */
 export const START_DATASET = 'start';
@@ -27,10 +28,10 @@ export interface MeasureSettings {
   budgetMs: number;
 }
 
-/** A run's SQL error, thrown by a dataset runner: what a mutant's error is to the measure (a kill). */
-class RunError extends Error {
+/** A run's SQL error or time limit, thrown by a dataset runner: what a mutant's error is to the measure (a kill). */
+class RunError extends QueryFailed {
   constructor(readonly error: SqlRunnerApi.ThrowawayQueryError) {
-    super(error.message);
+    super(error.message, error);
   }
 }
 
@@ -80,7 +81,11 @@ function datasetRunner(
     name,
     run: (sql) => {
       if (sql !== referenceSql) return run(sql, settings.mutantTimeoutMs);
-      reference ??= run(sql);
+      // A refusal (the grader busy) is not kept: the next ask runs it again.
+      reference ??= run(sql).catch((error: unknown) => {
+        reference = undefined;
+        throw error;
+      });
       return reference;
     },
   };
@@ -140,10 +145,17 @@ export async function measureExercise(
     }
     return { name: runner.name, columns: result.columns, rows: result.rows };
   };
+  // The start state first, so its layer is built once and the hidden datasets start from it; then the
+  // hidden ones within the account's throwaway slots (states not yet held warm count against the smaller
+  // bound: a dataset refused busy waits for one of the others, and the measure keeps the bound it found).
+  const bound: GradeBound = { atOnce: DATASETS_AT_ONCE };
   const [start, ...hidden] = runners;
-  const references = start ? [await referenceOn(start)] : [];
-  references.push(...(await Promise.all(hidden.map(referenceOn))));
+  const references: ReferenceResult[] = start ? [await referenceOn(start)] : [];
+  await gradeEach(hidden.length, bound, async (i) => {
+    references[i + 1] = await referenceOn(hidden[i] as DatasetRunner);
+  });
   const report = await measureMutants(exercise.solution, runners, {
+    atOnce: bound.atOnce,
     maxMutants: settings.maxMutants,
     compare: exercise.compare,
     equivalent: exercise.equivalentMutants,

@@ -3,7 +3,6 @@ import type { AttemptCheck, MutationReport, SqlRunnerApi } from '@taidon/contrac
 import { DomainError } from '@taidon/kit';
 import { datasetTail, type ThrowawayQueries } from '../clients/sql-runner.js';
 import { ExercisesError } from '../errors.js';
-import { DATASETS_AT_ONCE, gradeEach } from './attempt.js';
 import { compareResults, type ResultCompareOptions } from './compare/compare-results.js';
 import { planReference, type ReferencePlan } from './compare/reference-order.js';
 import type { ResultSet } from './compare/result-set.js';
@@ -16,6 +15,7 @@ import {
   stateReads,
   type WriteCompare,
 } from './compare/state-read.js';
+import { DATASETS_AT_ONCE, gradeEach } from './grade-each.js';
 import { generateWriteMutants } from './mutants/write-mutants.js';
 import type { MeasureSettings } from './publish.js';
 import { START_DATASET } from './publish.js';

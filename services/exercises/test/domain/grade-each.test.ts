@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DATASETS_AT_ONCE, gradeEach } from '../../src/domain/attempt.js';
+import { DATASETS_AT_ONCE, type GradeBound, gradeEach } from '../../src/domain/grade-each.js';
 import { ExercisesError } from '../../src/errors.js';
 
 // An attempt's datasets graded at once (ADR 0044): all of a 3-hidden exercise's 4 states in one round when
@@ -60,5 +60,17 @@ describe('gradeEach', () => {
     };
     await expect(gradeEach(8, 2, failing)).rejects.toThrow('sql-runner answered 500');
     expect(graded.length).toBeLessThan(8);
+  });
+
+  it('keeps the bound it found for the next call that shares it: a measure is refused once, not per mutant', async () => {
+    const { grade, seen } = boundedGrader(2);
+    const bound: GradeBound = { atOnce: 4 };
+    await gradeEach(4, bound, grade);
+    expect(bound.atOnce).toBe(2);
+    const refusedFirst = seen.refused;
+    expect(refusedFirst).toBeGreaterThan(0);
+    for (let mutant = 0; mutant < 5; mutant++) await gradeEach(4, bound, grade);
+    expect(seen.refused).toBe(refusedFirst);
+    expect(seen.graded).toHaveLength(24);
   });
 });

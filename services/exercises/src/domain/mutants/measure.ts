@@ -1,11 +1,27 @@
 import { compareResults, type ResultCompareOptions } from '../compare/compare-results.js';
 import { planReference } from '../compare/reference-order.js';
 import type { ResultSet } from '../compare/result-set.js';
+import { DATASETS_AT_ONCE, type GradeBound, gradeEach } from '../grade-each.js';
 import { DEFAULT_MAX_MUTANTS, generateMutants, type Mutant } from './generate.js';
 
 /**
+ * What a dataset runner throws when the query itself failed there (its SQL error or its time limit): to the
+ * measure, a mutant's difference from the reference. Anything else a runner throws (the grader busy past
+ * what a retry can wait for, sql-runner down) ends the measure: it says nothing about the mutant.
+ */
+export class QueryFailed extends Error {
+  constructor(
+    message: string,
+    readonly detail?: unknown,
+  ) {
+    super(message);
+    this.name = 'QueryFailed';
+  }
+}
+
+/**
  * One dataset's state, able to run a query on itself and answer its result
- * set; it throws on an SQL error or a time limit. On the platform each run
+ * set; it throws `QueryFailed` on the query's SQL error or time limit. On the platform each run
  * is a throwaway clone of the dataset's pinned layer; in tests, a database.
  */
 export interface DatasetRunner {
@@ -22,6 +38,11 @@ export interface MeasureOptions {
   equivalent?: readonly string[];
   /** Wall-clock budget; mutants not started by then are reported as `unmeasured`, not as survivors. Default 120 s. */
   budgetMs?: number;
+  /**
+   * Datasets run at once for one mutant (default DATASETS_AT_ONCE), lowered for the rest of the measure when
+   * the grader refuses one busy while others run (`gradeEach`).
+   */
+  atOnce?: number;
 }
 
 /** What publishing reports about the datasets: how many mutants they tell apart from the reference, and which survive. */
@@ -44,10 +65,11 @@ export interface MutationReport {
 
 /**
  * Runs the reference (keyed, ties extended) and every mutant on every
- * dataset (the datasets of one mutant at once) and compares them as an
- * attempt would be compared, with the exercise's options. A mutant is
- * killed when one dataset fails it, including by an error or a time limit
- * where the reference ran.
+ * dataset (the datasets of one mutant at once, within `atOnce` and what the
+ * grader lets in) and compares them as an attempt would be compared, with the
+ * exercise's options. A mutant is killed when one dataset fails it, including
+ * by its own error or time limit (`QueryFailed`) where the reference ran; any
+ * other error of a runner ends the measure, never counts as a kill.
  */
 export async function measureMutants(
   referenceSql: string,
@@ -59,7 +81,11 @@ export async function measureMutants(
   const equivalentLabels = new Set(options.equivalent ?? []);
   const plan = planReference(referenceSql);
   const mutants = generateMutants(referenceSql, options.maxMutants ?? DEFAULT_MAX_MUTANTS);
-  const references = await Promise.all(datasets.map((d) => d.run(plan.sql)));
+  const bound: GradeBound = { atOnce: options.atOnce ?? DATASETS_AT_ONCE };
+  const references: ResultSet[] = new Array(datasets.length);
+  await gradeEach(datasets.length, bound, async (i) => {
+    references[i] = await (datasets[i] as DatasetRunner).run(plan.sql);
+  });
   const compare = { ...options.compare, sampleRows: 0 };
   const report: MutationReport = {
     mutants: mutants.length,
@@ -80,18 +106,18 @@ export async function measureMutants(
       report.unmeasured++;
       continue;
     }
-    const outcomes = await Promise.all(
-      datasets.map(async (dataset, i) => {
-        const reference = references[i];
-        try {
-          const answer = await dataset.run(mutant.sql);
-          return reference && !compareResults(plan, reference, answer, compare).passed ? 'failed' : 'passed';
-        } catch {
-          // The mutant's SQL error or time limit is the difference itself; its text does not matter here.
-          return 'error';
-        }
-      }),
-    );
+    const outcomes: ('passed' | 'failed' | 'error')[] = new Array(datasets.length);
+    await gradeEach(datasets.length, bound, async (i) => {
+      const reference = references[i];
+      try {
+        const answer = await (datasets[i] as DatasetRunner).run(mutant.sql);
+        outcomes[i] = reference && !compareResults(plan, reference, answer, compare).passed ? 'failed' : 'passed';
+      } catch (error) {
+        // The mutant's SQL error or time limit is the difference itself; its text does not matter here.
+        if (!(error instanceof QueryFailed)) throw error;
+        outcomes[i] = 'error';
+      }
+    });
     if (outcomes.length > 0 && outcomes.every((o) => o === 'error')) {
       report.stillborn++;
       continue;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatasetRunner, measureMutants } from '../../../src/domain/mutants/measure.js';
 import { loadParser } from '../../../src/domain/sql/tree.js';
+import { ExercisesError } from '../../../src/errors.js';
 import { createDataset, type Dataset } from '../../helpers.js';
 
 const SCHEMA =
@@ -88,5 +89,48 @@ describe('the kill score of an exercise’s datasets on PostgreSQL', () => {
     expect(report.stillborn).toBe(2);
     expect(report.survivors.map((m) => m.label)).not.toContain('GROUP BY key dept dropped');
     expect(report.killed + report.stillborn + report.survivors.length).toBe(report.mutants);
+  });
+
+  it('waits for the grader past its bound instead of counting a busy refusal as a kill, and stops on any other error', async () => {
+    const data = await runner('plain', PLAIN);
+    const alone = await measureMutants(REFERENCE, [data]);
+    // Four datasets of the same data behind a grader that lets two run at once, as sql-runner's throwaway
+    // bound per account does for states not yet held warm: every refusal past it is EXERCISES_GRADER_BUSY.
+    let running = 0;
+    let most = 0;
+    let refused = 0;
+    const bounded = (name: string): DatasetRunner => ({
+      name,
+      async run(sql) {
+        if (running >= 2) {
+          refused++;
+          throw new ExercisesError('EXERCISES_GRADER_BUSY', 'Every grading instance is in use.', {
+            details: { retryAfterSeconds: 1 },
+          });
+        }
+        running++;
+        most = Math.max(most, running);
+        try {
+          return await data.run(sql);
+        } finally {
+          running--;
+        }
+      },
+    });
+    const four = await measureMutants(REFERENCE, ['a', 'b', 'c', 'd'].map(bounded));
+    expect(refused).toBeGreaterThan(0);
+    expect(most).toBe(2);
+    // The same data four times tells no more mutants apart than once: a refusal killed nothing.
+    expect(four.killed).toBe(alone.killed);
+    expect(four.survivors.map((m) => m.label)).toEqual(alone.survivors.map((m) => m.label));
+    expect(four.stillborn).toBe(alone.stillborn);
+    // Once the bound is found, later mutants start within it: no refusal per mutant.
+    expect(refused).toBeLessThan(alone.mutants);
+
+    const broken: DatasetRunner = {
+      name: 'down',
+      run: async (sql) => (sql.includes('DESC') ? data.run(sql) : Promise.reject(new Error('sql-runner answered 500'))),
+    };
+    await expect(measureMutants(REFERENCE, [broken])).rejects.toThrow('sql-runner answered 500');
   });
 });
