@@ -2,13 +2,13 @@ import type { ProjectTestEvent, ProjectTestFailure, ScriptFile } from '@taidon/c
 import { DomainError } from '@taidon/kit';
 import type { Chain, ChainOptions, SourceFile, Step } from '../chain/index.js';
 import type { RunnerDeps } from '../runs/context.js';
-import { guardDiskUse, statementErrorEvent } from '../runs/disk-guard.js';
-import { clip, isServerError } from '../runs/errors.js';
-import { executeStep } from '../runs/execute.js';
+import type { statementErrorEvent } from '../runs/disk-guard.js';
+import { clip } from '../runs/errors.js';
 import { RunFailure } from '../runs/failure.js';
 import { ReplayFailed, StartAborted } from '../runs/start-state/index.js';
 import type { ThrowawayClone, ThrowawayReservation } from '../throwaway/clones.js';
 import { layerOfTail, type ThrowawayState } from '../throwaway/states.js';
+import { runStepsOnClone } from '../throwaway/steps.js';
 
 /** Characters of a failing statement's text a `file` event carries. */
 const MAX_STATEMENT_CHARS = 4000;
@@ -167,68 +167,50 @@ async function executeFile(
   { timed, useMaxMs, stopped }: { timed: boolean; useMaxMs: number; stopped: () => boolean },
 ): Promise<Omit<FileEvent, 'type' | 'kind' | 'path'>> {
   const started = performance.now();
-  const deadline = started + useMaxMs;
   const statementMs: { line: number; ms: number }[] = [];
-  let statements = 0;
-  const { connection } = clone;
-  for (const step of chain.steps) {
+  // Result rows are read under the runs' caps and dropped: a test says whether it passed, not what it selected.
+  const outcome = await runStepsOnClone(deps, clone, chain.steps, {
+    timeoutMs: deps.statementTimeoutMs,
+    deadline: started + useMaxMs,
+    stopped,
+    onDone: (step, ms) => {
+      if (timed && statementMs.length < MAX_BENCH_TIMINGS) {
+        statementMs.push({ line: step.line, ms: Math.round(ms * 1000) / 1000 });
+      }
+    },
+  });
+  const durationMs = Math.round(performance.now() - started);
+  if (outcome.ok)
+    return { outcome: 'passed', statements: outcome.statements, durationMs, ...(timed ? { statementMs } : {}) };
+  const { step, statements } = outcome;
+  if (outcome.stopped) {
     // The client left: the clone is given back now, not after the file's every statement.
-    if (stopped()) {
-      return {
-        outcome: 'failed',
-        statements,
-        durationMs: Math.round(performance.now() - started),
-        failure: {
-          sqlstate: '57014',
-          message: 'The client left: the file was stopped before this statement.',
-          path: step.path,
-          line: step.line,
-          column: step.column,
-          statement: clip(step.sql).slice(0, MAX_STATEMENT_CHARS),
-        },
-      };
-    }
-    statements++;
-    const stepStarted = performance.now();
-    // The statement's own limit, or what is left of the file's, whichever ends first.
-    const overFile = deadline - stepStarted <= deps.statementTimeoutMs;
-    const guard = setTimeout(
-      () => void connection.cancel().catch(() => {}),
-      Math.max(0, Math.min(deps.statementTimeoutMs, deadline - stepStarted)),
-    );
-    const disk = guardDiskUse(connection, deps.databaseMaxBytes, step.kind);
-    try {
-      // Result rows are read under the runs' caps and dropped: a test says whether it passed, not what it selected.
-      await executeStep(connection.learner, step, step.index, () => {}, deps.limits, connection.types);
-    } catch (error) {
-      if (!isServerError(error)) throw error;
-      const failure = failureOf(statementErrorEvent(error, step, 'execute', step.index, disk), step);
-      const outOfTime = overFile && performance.now() >= deadline;
-      return {
-        outcome: 'failed',
-        statements,
-        durationMs: Math.round(performance.now() - started),
-        failure: outOfTime
-          ? {
-              ...failure,
-              code: 'SQL_RUNNER_THROWAWAY_USE_TIMEOUT',
-              message: `The file ran for more than ${useMaxMs} ms in all; this statement was cancelled.`,
-            }
-          : failure,
-      };
-    } finally {
-      disk.stop();
-      clearTimeout(guard);
-    }
-    if (timed && statementMs.length < MAX_BENCH_TIMINGS) {
-      statementMs.push({ line: step.line, ms: Math.round((performance.now() - stepStarted) * 1000) / 1000 });
-    }
+    return {
+      outcome: 'failed',
+      statements,
+      durationMs,
+      failure: {
+        sqlstate: '57014',
+        message: 'The client left: the file was stopped before this statement.',
+        path: step.path,
+        line: step.line,
+        column: step.column,
+        statement: clip(step.sql).slice(0, MAX_STATEMENT_CHARS),
+      },
+    };
   }
+  const failure = failureOf(outcome.error, step);
   return {
-    outcome: 'passed',
+    outcome: 'failed',
     statements,
-    durationMs: Math.round(performance.now() - started),
-    ...(timed ? { statementMs } : {}),
+    durationMs,
+    failure: outcome.pastDeadline
+      ? {
+          ...failure,
+          code: 'SQL_RUNNER_THROWAWAY_USE_TIMEOUT',
+          message: `The file ran for more than ${useMaxMs} ms in all; this statement was cancelled.`,
+        }
+      : failure,
   };
 }
 

@@ -3,10 +3,8 @@ import { DomainError } from '@taidon/kit';
 import type { Chain } from '../chain/index.js';
 import { tailState } from '../explain/explain.js';
 import type { RunnerDeps } from '../runs/context.js';
-import { guardDiskUse, statementErrorEvent } from '../runs/disk-guard.js';
-import { isServerError } from '../runs/errors.js';
-import { executeStep } from '../runs/execute.js';
 import type { ThrowawayClone, ThrowawayClones } from './clones.js';
+import { runStepsOnClone } from './steps.js';
 
 /** SQLSTATE of a statement cancelled by the runner's timer (query_canceled). */
 const CANCELLED_SQLSTATE = '57014';
@@ -138,56 +136,45 @@ async function executeChain(
   deadline: number,
 ): Promise<ChainResult> {
   const started = performance.now();
-  const { connection } = clone;
-  let last = { command: '', rowCount: null as number | null, columns: [] as ResultColumn[], truncated: false };
+  // The statement running now's result set; kept as the answer's when it succeeds (the last one's is answered).
+  let columns: ResultColumn[] = [];
   let rows: (string | null)[][] = [];
-  for (const step of chain.steps) {
-    let timedOut = false;
-    // The statement's limit, or what is left of the entry's (THROWAWAY_USE_MAX_MS), whichever ends first.
-    const guard = setTimeout(
-      () => {
-        timedOut = true;
-        void connection.cancel().catch(() => {});
-      },
-      Math.max(0, Math.min(timeoutMs, deadline - performance.now())),
-    );
-    const disk = guardDiskUse(connection, deps.databaseMaxBytes, step.kind);
-    let columns: ResultColumn[] = [];
-    let stepRows: (string | null)[][] = [];
-    let truncated = false;
-    const emit = (event: RunEvent) => {
+  let truncated = false;
+  let last = { command: '', rowCount: null as number | null, columns, rows, truncated };
+  const outcome = await runStepsOnClone(deps, clone, chain.steps, {
+    timeoutMs,
+    deadline,
+    emit: (event: RunEvent) => {
       if (event.type === 'resultset') {
         columns = event.columns;
-        stepRows = [];
-      } else if (event.type === 'rows') stepRows.push(...event.rows);
+        rows = [];
+      } else if (event.type === 'rows') rows.push(...event.rows);
       else if (event.type === 'complete') truncated = event.truncated;
-    };
-    try {
-      const outcome = await executeStep(connection.learner, step, step.index, emit, deps.limits, connection.types);
-      last = { command: outcome.command, rowCount: outcome.rowCount, columns, truncated };
-      rows = stepRows;
-    } catch (error) {
-      if (!isServerError(error)) throw error;
-      const event = statementErrorEvent(error, step, 'execute', step.index, disk);
-      return {
-        ok: false,
-        ms: Math.round(performance.now() - started),
-        error: {
-          sqlstate: event.sqlstate,
-          message: timedOut
-            ? `the statement ran past its time limit (${timeoutMs} ms, or ${useMaxMs} ms for the whole entry)`
-            : event.message,
-          line: event.line ?? step.line,
-          column: event.column ?? step.column,
-          ...(event.position !== undefined ? { position: event.position } : {}),
-          ...(event.hint ? { hint: event.hint } : {}),
-          ...(timedOut && event.sqlstate === CANCELLED_SQLSTATE ? { timedOut: true } : {}),
-        },
-      };
-    } finally {
-      disk.stop();
-      clearTimeout(guard);
-    }
-  }
-  return { ok: true, ...last, rows, ms: Math.round(performance.now() - started) };
+    },
+    onDone: (_step, _ms, done) => {
+      last = { ...done, columns, rows, truncated };
+      columns = [];
+      rows = [];
+      truncated = false;
+    },
+  });
+  const ms = Math.round(performance.now() - started);
+  if (outcome.ok) return { ok: true, ...last, ms };
+  if (outcome.stopped) throw new Error('a grader entry has no client to leave');
+  const { error: event, step, timedOut } = outcome;
+  return {
+    ok: false,
+    ms,
+    error: {
+      sqlstate: event.sqlstate,
+      message: timedOut
+        ? `the statement ran past its time limit (${timeoutMs} ms, or ${useMaxMs} ms for the whole entry)`
+        : event.message,
+      line: event.line ?? step.line,
+      column: event.column ?? step.column,
+      ...(event.position !== undefined ? { position: event.position } : {}),
+      ...(event.hint ? { hint: event.hint } : {}),
+      ...(timedOut && event.sqlstate === CANCELLED_SQLSTATE ? { timedOut: true } : {}),
+    },
+  };
 }
