@@ -36,7 +36,7 @@ export { createMetricsRegistry, registerMetrics } from './metrics.js';
 export { MigrationChecksumError, migrate } from './migrations.js';
 export { chownTree, type OsUser, SERVER_OS_USER, serverOsUser } from './os-user.js';
 export { boundToParent, setprivPath } from './parent-death.js';
-export { createPool, pingPool } from './pg.js';
+export { createPool, pingPool, withTransaction } from './pg.js';
 export {
   freePort,
   type PostgresServer,
