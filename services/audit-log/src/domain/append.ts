@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@taidon/contracts';
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import { DetailTooLargeError, SecretInDetailError } from '../errors.js';
 import { type ChainedEvent, insertEvents, lockChain, selectHead, selectKnownIds } from '../store/events.js';
@@ -43,9 +44,7 @@ export interface AppendResult {
  */
 export async function appendEvents(pool: pg.Pool, events: AuditEvent[]): Promise<AppendResult> {
   for (const event of events) checkEvent(event);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await lockChain(client);
     const known = await selectKnownIds(
       client,
@@ -69,12 +68,6 @@ export async function appendEvents(pool: pg.Pool, events: AuditEvent[]): Promise
       prevHash = hash;
     }
     await insertEvents(client, chained);
-    await client.query('COMMIT');
     return { accepted: chained.length, duplicates: events.length - chained.length };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

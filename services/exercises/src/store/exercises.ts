@@ -6,6 +6,7 @@ import type {
   MutationReport,
   ProgressList,
 } from '@taidon/contracts';
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import { exerciseKind } from '../domain/authoring.js';
 import { inSlugTransaction, insertDatasets } from './slug-transaction.js';
@@ -113,9 +114,7 @@ export async function publish(
   /** What is published (title, task, kind, setup, solution, datasets, compare): attempts and learners read it. */
   content?: PublishedContent,
 ): Promise<Date> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ published_at: Date }>(
       `UPDATE exercises SET status = 'published', published_at = now(), report = $2 WHERE id = $1 RETURNING published_at`,
       [id, JSON.stringify(report)],
@@ -125,14 +124,8 @@ export async function publish(
        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM publications WHERE exercise_id = $1`,
       [id, by, JSON.stringify(report), JSON.stringify(references), content ? JSON.stringify(content) : null],
     );
-    await client.query('COMMIT');
     return rows[0]?.published_at as Date;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The current publication of an exercise: its version and the reference results attempts compare with. */

@@ -1,4 +1,5 @@
 import type { CreateExercisePackRequest } from '@taidon/contracts';
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import { exerciseKind } from '../domain/authoring.js';
 import { ExercisesError } from '../errors.js';
@@ -24,9 +25,7 @@ export async function insertPack(
   pack: CreateExercisePackRequest,
   layerKey: string,
 ): Promise<{ id: string; exercises: StoredPackExercise[] }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       'INSERT INTO packs (slug, title, author_id, layer_key) VALUES ($1, $2, $3, $4) RETURNING id',
       [pack.slug, pack.title, authorId, layerKey],
@@ -56,14 +55,10 @@ export async function insertPack(
       await insertDatasets(client, id, exercise.datasets ?? []);
       exercises.push({ id, slug: exercise.slug });
     }
-    await client.query('COMMIT');
     return { id: packId, exercises };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+  }).catch(async (error: unknown) => {
     throw await translated(pool, error, pack, authorId);
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import { ExercisesError } from '../errors.js';
 
@@ -14,24 +15,14 @@ export async function inSlugTransaction<T>(
   slug: string,
   write: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await write(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    // The error that matters is the one thrown: a rollback failing too says only that the connection went.
-    await client.query('ROLLBACK').catch(() => {});
+  return withTransaction(pool, write).catch((error: unknown) => {
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
       throw new ExercisesError('EXERCISES_SLUG_TAKEN', `An exercise with the slug ${slug} already exists.`, {
         details: { slug },
       });
     }
     throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Stores an exercise's hidden datasets in their order (positions from 1), on the transaction's client. */

@@ -1,3 +1,4 @@
+import { withTransaction } from '@taidon/kit';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type pg from 'pg';
 import { insertKey, retireOtherKeys, selectActiveKey, selectPublishedKeys } from '../store/signing-keys.js';
@@ -37,20 +38,12 @@ async function newKeyRow(): Promise<Parameters<typeof insertKey>[1]> {
  */
 export async function rotateSigningKey(pool: pg.Pool): Promise<string> {
   const row = await newKeyRow();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('idp.signing_keys'))");
     await insertKey(client, row);
     await retireOtherKeys(client, row.kid);
-    await client.query('COMMIT');
     return row.kid;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

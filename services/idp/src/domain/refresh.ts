@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import { RefreshInvalidError, RefreshReusedError } from '../errors.js';
 import {
@@ -13,21 +14,6 @@ import {
 export const hashRefreshToken = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 const newToken = (): string => randomBytes(32).toString('base64url');
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /** A new family for one sign-in and its first token. */
 export async function startRefreshFamily(pool: pg.Pool, accountId: string, ttlSeconds: number): Promise<string> {
@@ -47,7 +33,7 @@ export async function rotateRefreshToken(
   ttlSeconds: number,
 ): Promise<{ accountId: string; refreshToken: string }> {
   const hash = hashRefreshToken(token);
-  const outcome = await inTransaction(pool, async (client) => {
+  const outcome = await withTransaction(pool, async (client) => {
     const row = await selectTokenForUpdate(client, hash);
     if (!row || row.familyRevokedAt !== null || row.expiresAt.getTime() <= Date.now()) return 'invalid' as const;
     if (row.rotatedAt !== null) {
@@ -66,7 +52,7 @@ export async function rotateRefreshToken(
 
 /** Sign-out: the family of `token` ends. Unknown tokens are ignored, so sign-out always succeeds. */
 export async function revokeRefreshToken(pool: pg.Pool, token: string): Promise<void> {
-  await inTransaction(pool, async (client) => {
+  await withTransaction(pool, async (client) => {
     const row = await selectTokenForUpdate(client, hashRefreshToken(token));
     if (row) await revokeFamily(client, row.familyId, 'sign-out');
   });
@@ -74,7 +60,7 @@ export async function revokeRefreshToken(pool: pg.Pool, token: string): Promise<
 
 /** The account a still-usable refresh token belongs to, without rotating it (OIDC upgrade start). */
 export async function accountOfRefreshToken(pool: pg.Pool, token: string): Promise<string> {
-  return inTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     const row = await selectTokenForUpdate(client, hashRefreshToken(token));
     if (!row || row.familyRevokedAt !== null || row.rotatedAt !== null || row.expiresAt.getTime() <= Date.now()) {
       throw new RefreshInvalidError();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import type { CowDriver } from '../drivers/driver.js';
 import { pathExists } from '../drivers/layout.js';
@@ -10,7 +11,6 @@ import {
   deleteLayerRow,
   findLayer,
   insertLayer,
-  inTransaction,
   type Layer,
   layerExists,
   listLayers,
@@ -121,7 +121,7 @@ export class LayerCache {
       });
       return { id, path, layerKey };
     }
-    const volume = await inTransaction(pool, async (client) => {
+    const volume = await withTransaction(pool, async (client) => {
       await lockLayerKey(client, layerKey, 'shared');
       if (!(await layerExists(client, layerKey))) throw new LayerNotFoundError(layerKey);
       // A spare has an id of its own: a caller-named volume is always a clone made now.
@@ -183,7 +183,7 @@ export class LayerCache {
   private async makeSpare(layerKey: string, limit: number): Promise<void> {
     const { driver, pool } = this.deps;
     const dropped: string[] = [];
-    await inTransaction(pool, async (client) => {
+    await withTransaction(pool, async (client) => {
       await lockLayerKey(client, layerKey, 'shared');
       if (this.closed || !(await layerExists(client, layerKey))) return;
       const id = randomUUID();
@@ -226,7 +226,7 @@ export class LayerCache {
 
   /** Destroys the volume and forgets it; an unknown id is not an error (so callers may retry). */
   async destroyVolume(id: string): Promise<void> {
-    await inTransaction(this.deps.pool, async (client) => {
+    await withTransaction(this.deps.pool, async (client) => {
       await lockVolume(client, id, 'update');
       await deleteVolumeRow(client, id);
       await this.deps.driver.destroyVolume(id);
@@ -241,7 +241,7 @@ export class LayerCache {
   async createLayer(input: CreateLayerInput): Promise<{ layer: Layer; created: boolean }> {
     const existing = await findLayer(this.deps.pool, input.key);
     if (existing) return { layer: existing, created: false };
-    const outcome = await inTransaction(this.deps.pool, async (client) => {
+    const outcome = await withTransaction(this.deps.pool, async (client) => {
       await lockLayerKey(client, input.key, 'exclusive');
       const made = await findLayer(client, input.key);
       if (made) return { layer: made, created: false };
@@ -308,7 +308,7 @@ export class LayerCache {
 
   /** Deletes a layer on request; refused while it is pinned or has live clones. */
   async deleteLayer(key: string): Promise<void> {
-    await inTransaction(this.deps.pool, async (client) => {
+    await withTransaction(this.deps.pool, async (client) => {
       await lockLayerKey(client, key, 'exclusive');
       const layer = await findLayer(client, key);
       if (!layer) throw new LayerNotFoundError(key);
@@ -351,7 +351,7 @@ export class LayerCache {
 
   /** Deletes one planned layer unless, under its lock, it turns out busy, pinned or in use. */
   private evictOne(key: string): Promise<boolean> {
-    return inTransaction(this.deps.pool, async (client) => {
+    return withTransaction(this.deps.pool, async (client) => {
       if (!(await tryLockLayerKey(client, key))) return false;
       const layer = await findLayer(client, key);
       if (!layer || layer.pinned || layer.liveClones > 0) return false;

@@ -1,6 +1,7 @@
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import type { CowDriver } from '../drivers/driver.js';
-import { deleteLayerRow, inTransaction } from '../store/layers.js';
+import { deleteLayerRow } from '../store/layers.js';
 import { deleteVolumeRow, listVolumeIds } from '../store/volumes.js';
 
 /** What reconcile repaired, by id. */
@@ -34,7 +35,7 @@ export async function reconcile(pool: pg.Pool, driver: CowDriver): Promise<Recon
     (row) => row.key,
   );
   for (const key of recordedLayers.filter((k) => !diskLayers.has(k))) {
-    await inTransaction(pool, async (client) => {
+    await withTransaction(pool, async (client) => {
       await client.query('UPDATE volumes SET layer_key = NULL WHERE layer_key = $1', [key]);
       await deleteLayerRow(client, key);
     });

@@ -143,19 +143,3 @@ export async function tryLockLayerKey(client: pg.PoolClient, key: string): Promi
   );
   return rows[0]?.locked === true;
 }
-
-/** Runs `fn` in one transaction on one client, committing when it resolves. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}

@@ -205,19 +205,3 @@ export async function deleteDeadShares(db: Queryable, keepSeconds: number): Prom
   );
   return rowCount ?? 0;
 }
-
-/** Runs `work` in one transaction on a client of `pool` (its advisory locks held to the end). */
-export async function inShareTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}

@@ -1,5 +1,5 @@
 import type { SqlRunnerApi } from '@taidon/contracts';
-import { DomainError } from '@taidon/kit';
+import { DomainError, withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import type { EnvManagerClient } from '../../clients/env-manager.js';
 import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
@@ -11,7 +11,7 @@ import {
   upsertHold,
   warmDemandByKey,
 } from '../../store/layer-holds.js';
-import { inShareTransaction, keyHeldByLiveShare, lockShareScope } from '../../store/shares.js';
+import { keyHeldByLiveShare, lockShareScope } from '../../store/shares.js';
 import { allocateWarm, DEFAULT_LAYER_HOLD_SETTINGS, type LayerHoldSettings } from './allocate-warm.js';
 
 export { allocateWarm, DEFAULT_LAYER_HOLD_SETTINGS, type LayerHoldSettings };
@@ -82,7 +82,7 @@ export class LayerHolds {
     for (const key of wanted) {
       pinned.set(
         key,
-        await inShareTransaction(this.deps.pool, async (client) => {
+        await withTransaction(this.deps.pool, async (client) => {
           await lockShareScope(client, 'key', key);
           // The pin first, then the row that says it is held: a failed commit leaves a pinned layer no row
           // holds (kept until an operator unpins it), never a row that believes in a pin that is not there.
@@ -114,7 +114,7 @@ export class LayerHolds {
 
   /** Drops one hold; unpins the layer unless someone still holds it. Answers whether someone does. */
   private letGo(holder: string, key: string, requestId?: string): Promise<boolean> {
-    return inShareTransaction(this.deps.pool, async (client) => {
+    return withTransaction(this.deps.pool, async (client) => {
       await lockShareScope(client, 'key', key);
       await deleteHold(client, holder, key);
       if (await keyHeldByLiveShare(client, key)) return true;
@@ -201,7 +201,7 @@ export class LayerHolds {
   async sweep(): Promise<{ pinned: number }> {
     let pinned = 0;
     for (const key of await unpinnedHeldKeys(this.deps.pool, SWEEP_BATCH_KEYS)) {
-      const done = await inShareTransaction(this.deps.pool, async (client) => {
+      const done = await withTransaction(this.deps.pool, async (client) => {
         await lockShareScope(client, 'key', key);
         if (!(await this.deps.snapshotCache.setPinned(key, true))) return false;
         await markHoldsPinned(client, key);

@@ -1,7 +1,7 @@
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
 import {
-  inShareTransaction,
   keyHeldByLiveShare,
   keysOfUnpinnedLiveShares,
   keysPinnedByDeadShares,
@@ -39,7 +39,7 @@ export class SharePins {
     // then leaves a pin-less mark rolled back, where the other order left a pinned layer no row held, which
     // nothing would ever unpin. Only a failed commit after the pin can still leave one.
     try {
-      return await inShareTransaction(this.pool, async (client) => {
+      return await withTransaction(this.pool, async (client) => {
         await lockShareScope(client, 'key', stateKey);
         await markLivePinned(client, stateKey);
         if (!(await this.cache.setPinned(stateKey, true, requestId))) throw new LayerMissing();
@@ -53,7 +53,7 @@ export class SharePins {
 
   /** Unpins the layer of `stateKey` unless a live link still holds it; the dead links let go either way. */
   release(stateKey: string, requestId?: string): Promise<void> {
-    return inShareTransaction(this.pool, async (client) => {
+    return withTransaction(this.pool, async (client) => {
       await lockShareScope(client, 'key', stateKey);
       if (!(await keyHeldByLiveShare(client, stateKey))) {
         // A layer evicted meanwhile (it could not be while pinned, unless an operator deleted it) has nothing to unpin.

@@ -13,6 +13,7 @@ import {
   type ShareSummary,
   shareTitleOf,
 } from '@taidon/contracts';
+import { withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import type { SnapshotCacheClient } from '../../clients/snapshot-cache.js';
 import { SqlRunnerError } from '../../errors.js';
@@ -21,7 +22,6 @@ import {
   findLiveShare,
   findLiveShareHead,
   findLiveSharePin,
-  inShareTransaction,
   insertShare,
   listLiveShares,
   lockShareScope,
@@ -164,7 +164,7 @@ export class Shares {
     const chain = await this.deps.plan(files, this.deps.chainOptions, ownerId);
     const stateKey = chain.finalKey;
     const { settings } = this.deps;
-    const share = await inShareTransaction(this.deps.pool, async (client) => {
+    const share = await withTransaction(this.deps.pool, async (client) => {
       await lockShareScope(client, 'owner', ownerId);
       this.checkCaps(await shareUsage(client, ownerId), role, sizeChars);
       return insertShare(
