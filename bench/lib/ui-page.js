@@ -86,3 +86,42 @@ export function scrollFrames(page, { durationMs, pxPerFrame }) {
     { durationMs, pxPerFrame },
   );
 }
+
+/** Starts listening for the SPA's next `POST /api/runs`; resolves to its headers and body, to send it again. */
+export function nextRunRequest(page) {
+  return page
+    .waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/runs', { timeout: 60_000 })
+    .then((r) => ({ headers: r.headers(), body: r.postData() ?? '' }));
+}
+
+/**
+ * The floor of the same run: the SPA's own request (its token and body) sent
+ * again by a bare `fetch` from the page, with no key press and no React;
+ * returns, in ms from `fetch` called, when its headers arrived and when the
+ * line of the first `rows` event was parsed, and the platform's own total.
+ */
+export function measureFloor(page, request) {
+  return page.evaluate(async ({ headers, body }) => {
+    const started = performance.now();
+    const response = await fetch('/api/runs', { method: 'POST', headers, body });
+    const sample = { firstByte: performance.now() - started, status: response.status };
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+      for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+        const event = JSON.parse(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        if (event.type === 'rows') sample.ms ??= performance.now() - started;
+        if (event.type === 'done') {
+          sample.platformMs = event.timings.totalMs;
+          sample.source = event.source;
+        }
+      }
+    }
+    return sample;
+  }, request);
+}
