@@ -43,6 +43,10 @@ tools_dir="${TAIDON_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/taidon-tools}"
 k8s_dir="$tools_dir/k8s-$K8S_VERSION"
 bin_dir="$k8s_dir/bin"
 mkdir -p "$bin_dir"
+# Two set-ups on one machine (a session's and a clean clone's CI run) build into
+# the same directories: the second waits for the first, then finds its markers.
+exec 9>"$k8s_dir/.lock"
+flock 9
 
 if ! command -v go >/dev/null 2>&1; then
   echo "k8s-tools: no Go toolchain on PATH; the Kubernetes tests are skipped until one is" >&2
