@@ -4,7 +4,8 @@ import { startTestStack, type TestStack } from './stack.js';
 
 // Issue 18's review of publishing and grading, through the whole platform: a hidden dataset that fails to build
 // during an attempt never reaches the learner (finding 9); an unpublish whose release fails still leaves its
-// audit record (finding 6); an unpublish during a publish's measure wins, and leaves no layer held (finding 3).
+// audit record (finding 6); an unpublish during a publish's measure wins, and leaves no layer held (finding 3);
+// an answer in another order fails with reason order; a publish waits out the throwaway bound.
 
 process.env.SNAPSHOT_CACHE_BTRFS_IMAGE_BYTES = String(2 * 1024 ** 3);
 
@@ -153,6 +154,25 @@ describe('publishing and grading after the review (issue 18)', () => {
     const again = await api(stack, 'POST', `/api/exercises/${id}/publish`, instructor.token);
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(await holdsOf(id)).toHaveLength(2);
+  });
+
+  it('fails an answer whose rows come in another order than the ORDER BY asks with reason order, and passes the same rows unordered where order is not asked', async () => {
+    const ordered = await published('ordered', QUERY);
+    const attempt = (id: string, sql: string) =>
+      api(stack, 'POST', `/api/exercises/${id}/attempts`, learner.token, { sql });
+    const reversed = await attempt(ordered, 'SELECT id, price FROM items WHERE price > 15 ORDER BY price DESC, id');
+    expect(reversed.status, JSON.stringify(reversed.body)).toBe(200);
+    // Start state: prices 20, 30, 40, 50 (ids 2..5); reversed, the first row already differs.
+    expect(reversed.body.checks[0]).toMatchObject({
+      dataset: 'start',
+      passed: false,
+      reason: 'order',
+      orderDiffers: { row: 1, expected: ['2', '20'], actual: ['5', '50'] },
+    });
+    expect(reversed.body.checks[0].missingCount ?? 0).toBe(0);
+    const unordered = await published('unordered', 'SELECT id, price FROM items WHERE price > 15');
+    const any = await attempt(unordered, 'SELECT id, price FROM items WHERE price > 15 ORDER BY price DESC');
+    expect(any.body).toMatchObject({ passed: true });
   });
 
   it('publishes a never-built exercise with more hidden datasets than the throwaway slots, every refusal waited out', async () => {
