@@ -5,6 +5,16 @@ import type { Emit } from '../domain/runs/execute.js';
 /** How often a run stream says it is alive while nothing else is sent. */
 export const HEARTBEAT_MS = 1000;
 
+/**
+ * How long an event waits for the next ones before they are written together. A REPL run's events (started,
+ * progress, resultset, rows, complete, done) come a pg round trip or two apart; written one by one they were
+ * five writes here and five reads and writes in the gateway, each a system call and a wake-up on both sides
+ * of the loopback. The last events go at once with the end of the stream, so a run's `done` is never late.
+ */
+export const GATHER_MS = 5;
+/** Gathered text (in characters) past which it is written at once: a large result's rows are not held back. */
+export const GATHER_CHARS = 16 * 1024;
+
 /** A run's NDJSON answer: its events written as they come, at the pace the client reads. */
 export interface RunStream {
   /** Writes one event; `drained` resolves once the client has taken what was written (or left). */
@@ -17,7 +27,9 @@ export interface RunStream {
 /**
  * Takes over the reply and answers 200 NDJSON, one event per line, with a
  * heartbeat every HEARTBEAT_MS naming the phase of the last `progress`
- * event and the time since `startedAt` (the request's start).
+ * event and the time since `startedAt` (the request's start). Events are
+ * gathered for at most GATHER_MS (or GATHER_CHARS) and written together;
+ * the response's head goes with the first of them.
  */
 export function openRunStream(reply: FastifyReply, requestId: string, startedAt: number): RunStream {
   reply.hijack();
@@ -27,7 +39,6 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     'cache-control': 'no-store',
     'x-request-id': requestId,
   });
-  raw.flushHeaders();
   let phase = 'plan';
   let runId: string | undefined;
   let ended = false;
@@ -45,8 +56,21 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     gone = true;
     tellGone();
   });
+  /** Events not written yet, and the timer that writes them. */
+  let gathered = '';
+  let gatherTimer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (gatherTimer) clearTimeout(gatherTimer);
+    gatherTimer = undefined;
+    const text = gathered;
+    gathered = '';
+    if (text !== '' && !raw.writableEnded) raw.write(text);
+  };
   const write = (event: RunEvent) => {
-    if (!raw.writableEnded) raw.write(`${JSON.stringify(event)}\n`);
+    if (raw.writableEnded) return;
+    gathered += `${JSON.stringify(event)}\n`;
+    if (gathered.length >= GATHER_CHARS) flush();
+    else gatherTimer ??= setTimeout(flush, GATHER_MS);
   };
   const emit: Emit = (event) => {
     if (event.type === 'progress') phase = event.phase;
@@ -56,6 +80,7 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
   };
   // A client that reads slowly holds the run back (its statement waits on the server), never this
   // process's memory: rows are read from the sandbox once the response's buffer has drained.
+  // What is gathered is bounded by GATHER_CHARS, so only what was written counts here.
   emit.drained = () =>
     raw.writableNeedDrain && !raw.destroyed
       ? new Promise<void>((resolve) => {
@@ -81,7 +106,13 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     end() {
       ended = true;
       clearInterval(heartbeat);
-      raw.end();
+      if (gatherTimer) clearTimeout(gatherTimer);
+      // The last events and the end of the chunked body in one write.
+      const text = gathered;
+      gathered = '';
+      if (raw.writableEnded) return;
+      if (text === '') raw.end();
+      else raw.end(text);
     },
   };
 }

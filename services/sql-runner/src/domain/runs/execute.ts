@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { ResultColumn, RunEvent } from '@taidon/contracts';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
@@ -88,10 +89,32 @@ function taggedCursor(sql: string): { cursor: Cursor<(string | null)[]>; tag: ()
   let tag: string | undefined;
   hooks.handleCommandComplete = (message) => {
     tag = message.text.replace(/( \d+)+$/, '');
-    original(message);
+    // pg-cursor closes the portal and syncs here: two messages, one write.
+    corked(socketOf(cursor), () => original(message));
   };
   return { cursor, tag: () => tag };
 }
+
+/**
+ * Calls `send` (which writes protocol messages on `stream`, a pg connection's socket) with it corked, so its messages
+ * leave in one write. pg-cursor writes each message of its own (Parse, Bind, Describe, Flush, Execute, Flush:
+ * six writes to start a statement, two to close its portal), and each write on loopback costs a system call
+ * here and a wake-up of the server; pg's own queries cork the same way. The socket is uncorked on the next
+ * tick, so what `send` starts and the caller adds in the same tick (the first read of a new cursor) go too.
+ */
+function corked<T>(stream: Writable | undefined, send: () => T): T {
+  if (!stream || stream.writableCorked > 0) return send();
+  stream.cork();
+  try {
+    return send();
+  } finally {
+    process.nextTick(() => stream.uncork());
+  }
+}
+
+/** The socket of pg's connection (its `connection.stream`, for a client and for a cursor alike). */
+const socketOf = (owner: unknown): Writable | undefined =>
+  (owner as { connection?: { stream?: Writable } | null }).connection?.stream;
 
 /** Command tag of a statement whose portal was closed early (truncated), from its kind. */
 const TAG_OF_KIND: Record<string, string> = {
@@ -124,7 +147,8 @@ async function executeSql(
   types: TypeNames,
 ): Promise<StatementOutcome> {
   const tagged = taggedCursor(step.sql);
-  const cursor = client.query(tagged.cursor);
+  // The statement's start and its first read in one write.
+  const cursor = corked(socketOf(client), () => client.query(tagged.cursor));
   const internals = cursor as unknown as CursorInternals;
   let announced = false;
   let rowsSent = 0;
@@ -133,7 +157,7 @@ async function executeSql(
   let failure: unknown;
   try {
     for (;;) {
-      const rows = await cursor.read(limits.chunkRows);
+      const rows = await corked(socketOf(client), () => cursor.read(limits.chunkRows));
       if (!announced && internals._result.fields.length > 0) {
         announced = true;
         emit({ type: 'resultset', statement, columns: await types.columns(internals._result.fields) });
@@ -161,7 +185,8 @@ async function executeSql(
     // A live connection answers the portal's close, whatever failed (a server error, or a step of ours such as
     // the column types' catalog query): left open, the portal would hold the session's next query for ever.
     // A connection that ended (the sandbox's backend died) never answers, and pg-cursor would wait for ever.
-    if (failure === undefined || isServerError(failure) || isLive(client)) await cursor.close();
+    if (failure === undefined || isServerError(failure) || isLive(client))
+      await corked(socketOf(client), () => cursor.close());
   }
   const command = tagged.tag() ?? (truncated ? TAG_OF_KIND[step.kind] : internals._result.command) ?? '';
   // With a result set, the rows are counted as they came: each fetch of the portal ends with its own tag,
