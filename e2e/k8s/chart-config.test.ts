@@ -97,6 +97,44 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
     }
   });
 
+  it("passes env-manager's resync interval and orphan clone grace from the values, within its config's bounds", async () => {
+    const envOf = async (args: string[]) => {
+      const { objects } = await renderChart(args);
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'taidon-env-manager');
+      return environment(deployment?.spec.template.spec.containers[0].env as EnvVar[], objects);
+    };
+    expect(await envOf([])).toMatchObject({
+      SANDBOX_RESYNC_INTERVAL_MS: '30000',
+      SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: '600',
+    });
+    // Large values stay integers (a float64 from YAML would print as 3.6e+06, which the loader refuses).
+    const set = await envOf([
+      '--set',
+      'sandbox.resyncIntervalMs=3600000',
+      '--set',
+      'sandbox.orphanCloneGraceSeconds=604800',
+    ]);
+    expect(set).toMatchObject({
+      SANDBOX_RESYNC_INTERVAL_MS: '3600000',
+      SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: '604800',
+    });
+    expect(loadEnvManagerConfig(set)).toMatchObject({
+      SANDBOX_RESYNC_INTERVAL_MS: 3_600_000,
+      SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: 604_800,
+    });
+    // What the service's config would refuse at start, the chart's schema refuses at install.
+    for (const bad of [
+      'sandbox.resyncIntervalMs=999',
+      'sandbox.resyncIntervalMs=3600001',
+      'sandbox.orphanCloneGraceSeconds=0',
+      'sandbox.orphanCloneGraceSeconds=604801',
+      'sandbox.orphanCloneGraceSeconds=1.5',
+    ])
+      await expect(renderChart(['--set', bad]), bad).rejects.toThrow(
+        /sandbox\/(resyncIntervalMs|orphanCloneGraceSeconds)/,
+      );
+  });
+
   it('gives the migration Job the superuser URL and every service database URL, nothing else secret', async () => {
     const { objects } = await renderChart();
     const job = objects.find((o) => o.kind === 'Job' && o.metadata.name === 'taidon-migrate');
