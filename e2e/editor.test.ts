@@ -136,6 +136,50 @@ describe('the SQL editor in chromium', () => {
     await screenshot(page, 'syntax-error');
   }, 60_000);
 
+  it('sends the run from the Ctrl+Enter key press and changes nothing on the page until its task ended', async () => {
+    // Chromium holds every task after a key press whose handler left a frame to draw, the reply's included
+    // (DeferRendererTasksAfterInput): the page's own updates wait for the task after the key press's.
+    const { page } = await open('key-press-task');
+    // A failed run first: its error, marker and problem are what the next run clears.
+    await typeInEditor(page, 'SELECT * FROM nowhere;');
+    expect(await runWithKeys(page, RUN)).toBe('error');
+    await page.locator('[data-testid="problem"][data-source="run"]').waitFor({ timeout: 10_000 });
+    await typeInEditor(page, 'SELECT 1 AS one;');
+    // In the page (a string: this project's types have no DOM): what happens before the key press's task ends.
+    await page.evaluate(`(() => {
+      const seen = { inKeyPress: false, fetches: [], mutations: [], frames: 0 };
+      window.keyPressTask = seen;
+      // Posted from the first listener of the key press, so it runs right after that task (and its microtasks).
+      const after = new MessageChannel();
+      after.port1.onmessage = () => { seen.inKeyPress = false; };
+      window.addEventListener('keydown', (event) => {
+        if (event.key !== 'Enter' || !(event.ctrlKey || event.metaKey)) return;
+        seen.inKeyPress = true;
+        after.port2.postMessage(null);
+      }, { capture: true });
+      new MutationObserver((records) => {
+        if (!seen.inKeyPress) return;
+        for (const r of records) seen.mutations.push(r.type + ' ' + r.target.nodeName + ' ' + (r.attributeName ?? ''));
+      }).observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+      const { fetch, requestAnimationFrame } = window;
+      window.fetch = (input, init) => {
+        if (seen.inKeyPress) seen.fetches.push(String(input));
+        return fetch(input, init);
+      };
+      window.requestAnimationFrame = (callback) => {
+        if (seen.inKeyPress) seen.frames++;
+        return requestAnimationFrame(callback);
+      };
+    })()`);
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    const seen = await page.evaluate('window.keyPressTask');
+    expect(seen).toEqual({ inKeyPress: false, fetches: ['/api/runs'], mutations: [], frames: 0 });
+    // And the page then shows the run as before: its rows, no error, no problem left from the failed run.
+    expect(await page.getByTestId('result-row').first().locator('[role="cell"]').allTextContents()).toEqual(['1']);
+    expect(await page.getByTestId('run-error').count()).toBe(0);
+    expect(await page.locator('[data-testid="problem"]').count()).toBe(0);
+  }, 90_000);
+
   it('marks a syntax error from the run itself, with no plan request, when Ctrl+Enter follows typing', async () => {
     const { page } = await open('syntax-error-run');
     const plans: string[] = [];

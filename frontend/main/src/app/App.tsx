@@ -27,6 +27,7 @@ import { bufferOfShare, runViewOfShared, sharedResultsOf, shareIdOfPath } from '
 import { EDITOR_PANEL_ID, TabBar, tabElementId } from '../features/tabs/TabBar.js';
 import { addTab, closeTab, renameTab, updateTab } from '../features/tabs/tabs.js';
 import { useSavedTabs } from '../features/tabs/use-saved-tabs.js';
+import { afterThisTask } from './after-this-task.js';
 import { ProblemsBar } from './ProblemsBar.js';
 import { bufferOffset, type Problem, planFilesOf, problemOfRejection, problemOfRun } from './plan-markers.js';
 import { usePlanWhileTyping } from './plan-while-typing.js';
@@ -208,10 +209,14 @@ export function App() {
   const runSelection = useCallback(
     async (selection: RunSelection) => {
       performance.mark('taidon:run-requested');
-      // The request leaves first (startRun calls fetch before it awaits); the page's own updates render after it.
+      // The request leaves first (startRun calls fetch before it awaits); the page's own updates are made in the
+      // task after this one: a key press whose handler changed the page would make Chromium hold the reply for a
+      // frame (DeferRendererTasksAfterInput).
       const started = startRun({ ...selection, sessionId, mode, shareId: runsFromShare }, viewId);
-      setProblemsOf(viewId, []);
-      showPane(viewId, 'results');
+      afterThisTask(() => {
+        setProblemsOf(viewId, []);
+        showPane(viewId, 'results');
+      });
       // A run of the whole buffer from its tail checks all of it: a plan of the same text would say nothing new.
       const buffer = editor.current?.getText() ?? '';
       const whole = planFilesOf(buffer).parts;

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
+import { afterThisTask } from './after-this-task.js';
 import { type Problem, planFilesOf, problemOfRejection } from './plan-markers.js';
 
 const PLAN_DEBOUNCE_MS = 500;
@@ -52,7 +53,8 @@ export function usePlanWhileTyping(
     answered.current = runText;
     pending.current();
     // The run's own problems replace the plan's; the bail-out keeps an empty list from rendering the page again.
-    setProblems((p) => (p.length === 0 ? p : []));
+    // In the task after the caller's, as the run's own updates (a key press's handler changes nothing).
+    afterThisTask(() => setProblems((p) => (p.length === 0 ? p : [])));
   }, []);
   return { problems, summary, answeredByRun };
 }

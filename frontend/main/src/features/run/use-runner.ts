@@ -26,6 +26,9 @@ export interface RunRejection {
   tabId: string;
 }
 
+/** Longest the page shows nothing of a run whose reply has not come yet (its first event usually comes first). */
+const RUNNING_SHOWN_WITHIN_MS = 100;
+
 /** Longest wait for a frame: a hidden page draws none, and its run's history must still be written. */
 const FRAME_WAIT_MAX_MS = 250;
 
@@ -43,7 +46,10 @@ function afterNextPaint(then: () => void): void {
 
 /**
  * Runs SQL and keeps each editor tab's last run up to date while events
- * stream in. The request leaves before the page renders anything; the first
+ * stream in. The request leaves before the page renders anything, and the
+ * page shows the run once the reply's first event is read (or 100 ms
+ * without one): a frame left to draw while the key press's events are
+ * handled would make Chromium hold the reply until it is drawn; the first
  * rows are rendered as soon as they are parsed, later ones at most once a
  * frame; the caller's `onFinished` (history, markers, schema) waits until
  * the frame with the rows was painted. A tab's new run aborts only that
@@ -76,17 +82,21 @@ export function useRunner(
           bump();
         });
       };
+      let shown: ReturnType<typeof setTimeout> | undefined;
       const body: RunRequest = { sessionId: input.sessionId, head: input.head };
       if (input.shareId) body.tail = { share: input.shareId };
       else if (input.mode === 'tail' && input.tail.trim() !== '') {
         body.tail = { files: [{ path: 'tail.sql', sql: input.tail }] };
       }
       try {
-        // next() calls fetch() now, in this task; the "running" state renders after the request left.
+        // next() calls fetch() now, in this task. The page changes when the reply's first event is read (or
+        // RUNNING_SHOWN_WITHIN_MS without one): a frame left to draw when a key press's events are handled
+        // (the Enter's keyup too) makes Chromium hold every later task, that reply's included.
         const events = api.run(body, controller.signal);
         const first = events.next();
-        bump();
+        shown = setTimeout(refresh, RUNNING_SHOWN_WITHIN_MS);
         for (let item = await first; !item.done; item = await events.next()) {
+          clearTimeout(shown);
           if (applyEvent(view, item.value)) {
             // The first rows are rendered at once (not at the next frame), so the frame after shows them.
             performance.mark('taidon:first-rows-received');
@@ -111,6 +121,8 @@ export function useRunner(
             message: error instanceof Error ? error.message : String(error),
           };
         }
+      } finally {
+        clearTimeout(shown);
       }
       view.version++;
       refresh();
