@@ -6,43 +6,109 @@ import {
   KubeConfig,
   loadYaml,
   RbacAuthorizationV1Api,
+  type V1ClusterRole,
+  type V1ClusterRoleBinding,
   type V1CustomResourceDefinition,
-  type V1PolicyRule,
+  type V1Role,
+  type V1RoleBinding,
 } from '@kubernetes/client-node';
-import type { ControlPlaneInfo } from '../../../../e2e/k8s/control-plane.js';
+import { type RenderedObject, renderChart } from '../../../../e2e/k8s/chart.js';
+import { CONTROL_PLANE_TOOLS, type ControlPlaneInfo } from '../../../../e2e/k8s/control-plane.js';
 import { eventually } from '../../../../e2e/k8s/eventually.js';
 
 const CRD_FILE = new URL('../../../../charts/taidon/crds/taidoninstances.yaml', import.meta.url);
 
-/** The service account env-manager runs as in the tests, and the Role/ClusterRole rules ADR 0034 lists. */
-export const ENV_MANAGER_ACCOUNT = 'env-manager';
+/**
+ * The tools these tests need: a control plane, and helm to render the chart's RBAC (scripts/k8s-tools.sh builds
+ * them all).
+ */
+export const RUNTIME_TOOLS = [...CONTROL_PLANE_TOOLS, 'helm'] as const;
 
-/** What env-manager may do in the sandbox namespace: its resources, their Pods and claims, its Lease, events. */
-export const SANDBOX_NAMESPACE_RULES: V1PolicyRule[] = [
-  {
-    apiGroups: ['taidon.dev'],
-    resources: ['taidoninstances'],
-    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
-  },
-  { apiGroups: ['taidon.dev'], resources: ['taidoninstances/status'], verbs: ['get', 'update', 'patch'] },
-  { apiGroups: ['taidon.dev'], resources: ['taidoninstances/finalizers'], verbs: ['update'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-  {
-    apiGroups: ['coordination.k8s.io'],
-    resources: ['leases'],
-    resourceNames: ['taidon-env-manager-reconciler'],
-    verbs: ['get', 'update'],
-  },
-];
+/** env-manager's service account as the chart names it for the tests' release (`helm template taidon …`). */
+export const ENV_MANAGER_ACCOUNT = 'taidon-env-manager';
 
-/** What env-manager may do cluster-wide: the clones' PersistentVolumes, and reading nodes for placement. */
-export const CLUSTER_RULES: V1PolicyRule[] = [
-  { apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
-];
+/** The RBAC objects of the chart's `templates/rbac.yaml`. */
+const RBAC_KINDS = new Set(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+
+/**
+ * env-manager's RBAC exactly as the chart renders it (`helm template`, `templates/rbac.yaml`) for a release in
+ * `releaseNamespace` serving the sandbox namespace `sandboxNamespace`: the Role in the sandbox namespace, the
+ * ClusterRole of the clones' volumes and nodes, the Role reading the node agents' Pods in the release namespace,
+ * and their bindings. The runtime's tests act only with what these grant, so a verb the runtime uses and the
+ * chart lacks fails them (a 403 where the hand copy they used before would have allowed it).
+ */
+export async function chartRbac(
+  releaseNamespace: string,
+  sandboxNamespace: string,
+): Promise<{ account: string; objects: RenderedObject[] }> {
+  const { objects } = await renderChart([
+    '--namespace',
+    releaseNamespace,
+    '--set',
+    `sandbox.namespace=${sandboxNamespace}`,
+    '--show-only',
+    'templates/rbac.yaml',
+  ]);
+  const rbac = objects.filter((o) => RBAC_KINDS.has(o.kind));
+  const subjects = rbac.flatMap((o) => (o.subjects ?? []) as { kind: string; name: string; namespace: string }[]);
+  const names = new Set(subjects.map((s) => `${s.kind}/${s.namespace}/${s.name}`));
+  // One account, the release's env-manager, is all the chart binds.
+  if (names.size !== 1 || subjects[0]?.kind !== 'ServiceAccount' || subjects[0].namespace !== releaseNamespace)
+    throw new Error(`the chart's RBAC binds ${[...names].join(', ') || 'nobody'}, not one account of the release`);
+  if (subjects[0].name !== ENV_MANAGER_ACCOUNT)
+    throw new Error(`the chart binds ${subjects[0].name}, the tests expect ${ENV_MANAGER_ACCOUNT}`);
+  if (!rbac.some((o) => o.kind === 'ClusterRole') || !rbac.some((o) => o.kind === 'Role'))
+    throw new Error("the chart's RBAC renders no Role or no ClusterRole for env-manager");
+  return { account: subjects[0].name, objects: rbac };
+}
+
+/** Creates the rendered RBAC objects; answers a function deleting the cluster-scoped ones (namespaces take the rest). */
+export async function applyRbac(admin: KubeConfig, objects: RenderedObject[]): Promise<() => Promise<void>> {
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  for (const object of objects) {
+    const body = object as V1Role & V1RoleBinding & V1ClusterRole & V1ClusterRoleBinding;
+    const namespace = object.metadata.namespace ?? '';
+    if (object.kind === 'Role') await rbac.createNamespacedRole({ namespace, body });
+    else if (object.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace, body });
+    else if (object.kind === 'ClusterRole') await rbac.createClusterRole({ body });
+    else if (object.kind === 'ClusterRoleBinding') await rbac.createClusterRoleBinding({ body });
+  }
+  return async () => {
+    for (const object of objects) {
+      const name = object.metadata.name;
+      if (object.kind === 'ClusterRoleBinding') await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+      if (object.kind === 'ClusterRole') await rbac.deleteClusterRole({ name }).catch(() => undefined);
+    }
+  };
+}
+
+/** A KubeConfig acting as a service account (a token from the TokenRequest API, an hour). */
+export async function accountConfig(
+  plane: ControlPlaneInfo,
+  admin: KubeConfig,
+  account: string,
+  namespace: string,
+): Promise<KubeConfig> {
+  const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: account,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [
+      {
+        name: 'taidon-test',
+        server: plane.server,
+        caFile: admin.getCurrentCluster()?.caFile ?? join(plane.dir, 'pki', 'ca.crt'),
+      },
+    ],
+    users: [{ name: account, token: token.status?.token }],
+    contexts: [{ name: account, cluster: 'taidon-test', user: account }],
+    currentContext: account,
+  });
+  return config;
+}
 
 /** `eventually` with the runtime tests' pace: a minute at most, every 200 ms. */
 const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
@@ -63,8 +129,8 @@ export async function installCrd(admin: KubeConfig): Promise<void> {
 
 /**
  * A sandbox namespace as the chart makes it (Pod Security `restricted` enforced), the CRD, and env-manager's
- * service account bound to exactly the rules above; answers a KubeConfig acting as that account (a token from
- * the TokenRequest API) beside the admin one.
+ * service account (`ENV_MANAGER_ACCOUNT`, in the same namespace, as for a release installed there) bound by the chart's own RBAC,
+ * rendered for a release in that namespace; answers a KubeConfig acting as that account beside the admin one.
  */
 export async function sandboxNamespace(
   plane: ControlPlaneInfo,
@@ -73,8 +139,8 @@ export async function sandboxNamespace(
   const admin = new KubeConfig();
   admin.loadFromFile(plane.kubeconfig);
   const core = admin.makeApiClient(CoreV1Api);
-  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
   await installCrd(admin);
+  const rendered = await chartRbac(namespace, namespace);
   await core.createNamespace({
     body: {
       metadata: {
@@ -89,53 +155,17 @@ export async function sandboxNamespace(
   await until('the default service account', () => core.readNamespacedServiceAccount({ name: 'default', namespace }));
   await core.createNamespacedServiceAccount({
     namespace,
-    body: { metadata: { name: ENV_MANAGER_ACCOUNT }, automountServiceAccountToken: false },
+    body: { metadata: { name: rendered.account }, automountServiceAccountToken: false },
   });
-  const subject = { kind: 'ServiceAccount', name: ENV_MANAGER_ACCOUNT, namespace };
-  await rbac.createNamespacedRole({
-    namespace,
-    body: { metadata: { name: 'env-manager' }, rules: SANDBOX_NAMESPACE_RULES },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace,
-    body: {
-      metadata: { name: 'env-manager' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'env-manager' },
-      subjects: [subject],
-    },
-  });
-  const clusterName = `taidon-env-manager-${namespace}`;
-  await rbac.createClusterRole({ body: { metadata: { name: clusterName }, rules: CLUSTER_RULES } });
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: clusterName },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
-      subjects: [subject],
-    },
-  });
-  const token = await core.createNamespacedServiceAccountToken({
-    name: ENV_MANAGER_ACCOUNT,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const cluster = admin.getCurrentCluster();
-  const account = new KubeConfig();
-  account.loadFromOptions({
-    clusters: [
-      { name: 'taidon-test', server: plane.server, caFile: cluster?.caFile ?? join(plane.dir, 'pki', 'ca.crt') },
-    ],
-    users: [{ name: ENV_MANAGER_ACCOUNT, token: token.status?.token }],
-    contexts: [{ name: 'env-manager', cluster: 'taidon-test', user: ENV_MANAGER_ACCOUNT }],
-    currentContext: 'env-manager',
-  });
+  const removeRbac = await applyRbac(admin, rendered.objects);
+  const account = await accountConfig(plane, admin, rendered.account, namespace);
   return {
     admin,
     account,
     async cleanup() {
       // The namespace's deletion takes its objects; the PVs and the cluster role are cluster-wide.
       await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await rbac.deleteClusterRoleBinding({ name: clusterName }).catch(() => undefined);
-      await rbac.deleteClusterRole({ name: clusterName }).catch(() => undefined);
+      await removeRbac();
       const volumes = await core.listPersistentVolume({ labelSelector: `taidon.dev/namespace=${namespace}` });
       for (const pv of volumes.items)
         await core.deletePersistentVolume({ name: pv.metadata?.name ?? '' }).catch(() => undefined);

@@ -10,14 +10,14 @@ import { type CloneStore, createDirectoryCloneStore } from '../../src/runtimes/k
 import { createLeaderElector, type LeaderElector } from '../../src/runtimes/kubernetes/lease.js';
 import { createInstanceReconciler, type InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
 import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
-import { sandboxNamespace, until } from '../helpers/kubernetes.js';
+import { RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
 
 // Several env-manager replicas: one reconciles (the Lease holder), another
 // takes over when it dies, and a reconciler started after a stop finds what
 // changed while none ran. Against the real control plane of e2e/k8s, whose
 // kwok nodes report Pods Running at once (no PostgreSQL runs in them).
 
-const skip = skipReason();
+const skip = skipReason(RUNTIME_TOOLS);
 if (skip) console.warn(`kubernetes reconciler leader tests skipped: ${skip}`);
 const namespace = `em-leader-${process.pid}`;
 const LEASE_MS = 3_000;

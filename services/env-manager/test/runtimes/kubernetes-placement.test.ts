@@ -5,7 +5,7 @@ import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { SERVICE_TOKEN_HEADER } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { loadSnapshotCacheConfig, type StartedSnapshotCache, startSnapshotCache } from '@taidon/snapshot-cache';
@@ -16,7 +16,7 @@ import { loadEnvManagerConfig } from '../../src/config.js';
 import { createAgentClient, placeOnAgents, podAgents } from '../../src/runtimes/kubernetes/agents.js';
 import { coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
 import { type StartedEnvManager, startEnvManager } from '../../src/start.js';
-import { sandboxNamespace, until } from '../helpers/kubernetes.js';
+import { accountConfig, applyRbac, chartRbac, RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
 
 // env-manager started as a cluster runs it (ENV_MANAGER_RUNTIME=kubernetes,
 // its one start function) against the real control plane of e2e/k8s, with two
@@ -42,7 +42,7 @@ async function btrfsReason(): Promise<string | undefined> {
   return found ? undefined : 'mkfs.btrfs (btrfs-progs) is not installed';
 }
 
-const skip = skipReason() ?? (await btrfsReason());
+const skip = skipReason(RUNTIME_TOOLS) ?? (await btrfsReason());
 if (skip) console.warn(`kubernetes placement tests skipped: ${skip}`);
 const namespace = `em-placement-${process.pid}`;
 
@@ -361,41 +361,22 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
 
   it('finds the node agents as the Ready Pods of its selector, by nodeName and podIP, as an account that may only read Pods there', async () => {
     const platform = `em-agents-${process.pid}`;
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespace({ body: { metadata: { name: platform } } });
     try {
       await until('the default service account', () =>
         core.readNamespacedServiceAccount({ name: 'default', namespace: platform }),
       );
-      // The chart's Role for env-manager in the release namespace: Pods, get and list.
-      await core.createNamespacedServiceAccount({ namespace: platform, body: { metadata: { name: 'env-manager' } } });
-      await rbac.createNamespacedRole({
+      // The chart's Role for env-manager in the release namespace (Pods, get and list), as helm renders it for a
+      // release in `platform`; its sandbox-namespace objects are the ones sandboxNamespace() already made.
+      const rendered = await chartRbac(platform, namespace);
+      await core.createNamespacedServiceAccount({
         namespace: platform,
-        body: {
-          metadata: { name: 'node-agents' },
-          rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
-        },
+        body: { metadata: { name: rendered.account } },
       });
-      await rbac.createNamespacedRoleBinding({
-        namespace: platform,
-        body: {
-          metadata: { name: 'node-agents' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'node-agents' },
-          subjects: [{ kind: 'ServiceAccount', name: 'env-manager', namespace: platform }],
-        },
-      });
-      const token = await core.createNamespacedServiceAccountToken({
-        name: 'env-manager',
-        namespace: platform,
-        body: { spec: { audiences: [], expirationSeconds: 3600 } },
-      });
-      const reader = new KubeConfig();
-      reader.loadFromOptions({
-        clusters: [{ name: 'test', server: plane.server, caFile: admin.getCurrentCluster()?.caFile ?? '' }],
-        users: [{ name: 'env-manager', token: token.status?.token }],
-        contexts: [{ name: 'test', cluster: 'test', user: 'env-manager' }],
-        currentContext: 'test',
-      });
+      const inRelease = rendered.objects.filter((o) => o.metadata.namespace === platform);
+      expect(inRelease.map((o) => o.kind).sort()).toEqual(['Role', 'RoleBinding']);
+      await applyRbac(admin, inRelease);
+      const reader = await accountConfig(plane, admin, rendered.account, platform);
       const agentPod = (name: string, node: string, component: string) => ({
         metadata: {
           name,

@@ -11,7 +11,7 @@ import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import { loadEnvManagerConfig } from '../../src/config.js';
 import { coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
 import { type StartedEnvManager, startEnvManager } from '../../src/start.js';
-import { sandboxNamespace } from '../helpers/kubernetes.js';
+import { RUNTIME_TOOLS, sandboxNamespace } from '../helpers/kubernetes.js';
 
 // A layer of an instance on a node whose agent has no atomic snapshots (the
 // copy driver): env-manager suspends the instance (its Pod goes, PostgreSQL
@@ -20,7 +20,7 @@ import { sandboxNamespace } from '../helpers/kubernetes.js';
 // copy driver) for one kwok node, env-manager by its start function.
 
 const TOKEN = 'test-service-token';
-const skip = skipReason();
+const skip = skipReason(RUNTIME_TOOLS);
 if (skip) console.warn(`kubernetes copy-driver snapshot tests skipped: ${skip}`);
 const namespace = `em-snapcopy-${process.pid}`;
 

@@ -12,7 +12,7 @@ import { createInstanceReconciler, type InstanceReconciler } from '../../src/run
 import { coordinates } from '../../src/runtimes/kubernetes/types.js';
 import { deleteAllInstances } from '../../src/runtimes/kubernetes/uninstall.js';
 import { createKubernetesRuntime } from '../../src/runtimes/kubernetes.js';
-import { sandboxNamespace, until } from '../helpers/kubernetes.js';
+import { RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
 
 // The chart's pre-delete hook against a real control plane: instances made
 // Ready (kwok nodes) by env-manager's reconciler, then deleted by an account
@@ -20,7 +20,7 @@ import { sandboxNamespace, until } from '../helpers/kubernetes.js';
 // sandbox namespace), waiting until the reconciler's finalizer freed every
 // clone and the resources are gone. The Role is the one the chart renders.
 
-const skip = skipReason();
+const skip = skipReason(RUNTIME_TOOLS);
 if (skip) console.warn(`kubernetes uninstall tests skipped: ${skip}`);
 const namespace = `em-uninstall-${process.pid}`;
 

@@ -13,17 +13,17 @@ import { type CloneStore, createDirectoryCloneStore } from '../../src/runtimes/k
 import { createInstanceReconciler, type InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
 import { CLONE_FINALIZER, coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
 import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
-import { sandboxNamespace, until } from '../helpers/kubernetes.js';
+import { ENV_MANAGER_ACCOUNT, RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
 
 // The kubernetes runtime and its reconciler against a real control plane
 // (e2e/k8s): kwok nodes report their Pods Running and Ready at once, and no
 // PostgreSQL runs in them: what is proven is what the API shows (the objects,
 // their security settings, the status, the finalizer, the repairs, RBAC and
 // quota), not a server answering. The reconciler runs as env-manager's
-// service account, bound to the rules ADR 0034 lists.
+// service account, bound by the chart's own RBAC (helm template).
 
 const execFileP = promisify(execFile);
-const skip = skipReason();
+const skip = skipReason(RUNTIME_TOOLS);
 if (skip) console.warn(`kubernetes runtime tests skipped: ${skip}`);
 const namespace = `em-runtime-${process.pid}`;
 const READY_MS = 60_000;
@@ -435,7 +435,7 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     await expect(asAccount.deleteNode({ name: plane.nodes[0] ?? '' })).rejects.toMatchObject({ code: 403 });
     await expect(
       asAccount.createNamespacedServiceAccountToken({
-        name: 'env-manager',
+        name: ENV_MANAGER_ACCOUNT,
         namespace,
         body: { spec: { audiences: [] } },
       }),
