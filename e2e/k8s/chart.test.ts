@@ -35,6 +35,8 @@ const CLUSTER_SCOPED = new Set([
   'ClusterRoleBinding',
   'CustomResourceDefinition',
   'StorageClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
 ]);
 
 const SERVICES = [
@@ -307,6 +309,21 @@ describe.skipIf(helmSkip !== undefined)('charts/taidon, linted', () => {
     expect(apiPorts).toContain(8443);
   });
 
+  it("renders the clone volumes' admission policy for the release's env-manager and sandbox namespace, none when off", async () => {
+    const { objects } = await renderChart(['--namespace', 'platform', '--set', 'sandbox.namespace=learners']);
+    const policy = find(objects, 'ValidatingAdmissionPolicy', 'taidon-clone-volumes-platform');
+    const text = JSON.stringify(policy.spec);
+    expect(text).toContain('system:serviceaccount:platform:taidon-env-manager');
+    expect(text).toContain('learners');
+    expect(text).toContain('/var/lib/taidon/snapshot-cache/volumes/');
+    expect(find(objects, 'ValidatingAdmissionPolicyBinding', 'taidon-clone-volumes-platform').spec).toEqual({
+      policyName: 'taidon-clone-volumes-platform',
+      validationActions: ['Deny'],
+    });
+    const off = await renderChart(['--set', 'sandbox.volumeAdmissionPolicy=false']);
+    expect(off.objects.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
+  });
+
   it('renders the CloudNativePG Cluster with backups only when enabled', async () => {
     const plain = await renderChart();
     expect(plain.objects.some((o) => o.apiVersion.startsWith('postgresql.cnpg.io/'))).toBe(false);
@@ -394,6 +411,12 @@ describe.skipIf(clusterSkip !== undefined)('charts/taidon, applied to the API se
         'delete',
         'clusterrole,clusterrolebinding',
         `taidon-env-manager-${ns}`,
+        '--ignore-not-found',
+      ]).catch(() => undefined);
+      await kubectl([
+        'delete',
+        'validatingadmissionpolicybinding,validatingadmissionpolicy',
+        `taidon-clone-volumes-${ns}`,
         '--ignore-not-found',
       ]).catch(() => undefined);
     }
