@@ -28,9 +28,13 @@ const subOf = (token: string): string =>
   JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).sub as string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Data directories of the PostgreSQL postmasters alive on this machine, read from /proc. */
+/**
+ * Data directories of the PostgreSQL servers alive on this machine, read from /proc, each once: a backend
+ * the postmaster has just forked shows the postmaster's own argv until it sets its title, and two servers
+ * can never run on one data directory (postmaster.pid), so a directory seen twice is one server.
+ */
 async function postmasterDataDirs(): Promise<string[]> {
-  const dirs: string[] = [];
+  const dirs = new Set<string>();
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const args = await readFile(`/proc/${pid}/cmdline`, 'utf8').then(
@@ -38,9 +42,9 @@ async function postmasterDataDirs(): Promise<string[]> {
       () => [] as string[],
     );
     const at = args.indexOf('-D');
-    if (at >= 0 && args[0]?.endsWith('postgres') && args[at + 1]) dirs.push(args[at + 1] as string);
+    if (at >= 0 && args[0]?.endsWith('postgres') && args[at + 1]) dirs.add(args[at + 1] as string);
   }
-  return dirs;
+  return [...dirs];
 }
 
 /** What accounts hold right now: instances env-manager counts as held, and sandbox servers alive. */
