@@ -47,7 +47,6 @@ export async function gradeEach(
           },
           (error: unknown) => {
             running--;
-            if (isBusy(error)) console.error('DEBUG busy', i, running, shared.atOnce, Date.now());
             if (isBusy(error) && running > 0) {
               shared.atOnce = Math.max(1, Math.min(shared.atOnce, running));
               queue.unshift(i);
