@@ -465,8 +465,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     );
 
     const nodes = Array.from({ length: options.nodes ?? 2 }, (_, i) => `kwok-node-${i}`);
-    for (const name of nodes) {
-      const res = await httpsCall(`${server}/api/v1/nodes`, tls, 'POST', fakeNode(name));
+    const podRange = loopbackPodRange();
+    for (const [i, name] of nodes.entries()) {
+      const res = await httpsCall(`${server}/api/v1/nodes`, tls, 'POST', fakeNode(name, podRange(i)));
       if (res.status !== 201) throw new Error(`creating node ${name}: ${res.status} ${res.body}`);
     }
     await until(
@@ -521,7 +522,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 }
 
 /** A Node object kwok takes over (by the annotation) and keeps Ready; room for many small Pods. */
-function fakeNode(name: string): object {
+/**
+ * Each fake node's Pod addresses (its `podCIDR`, from which kwok gives a Pod its IP): a /24 of the loopback range,
+ * the second and third octets random per control plane (concurrent planes on one machine rarely share one), so a
+ * test can serve a real PostgreSQL at a sandbox Pod's own address (a loopback address needs no set-up on Linux)
+ * and env-manager reaches it there as it would in a cluster.
+ */
+function loopbackPodRange(): (node: number) => string {
+  const second = 1 + Math.floor(Math.random() * 254);
+  const third = Math.floor(Math.random() * 192);
+  return (node) => `127.${second}.${third + node}.0/24`;
+}
+
+function fakeNode(name: string, podCidr: string): object {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -535,6 +548,7 @@ function fakeNode(name: string): object {
         type: 'kwok',
       },
     },
+    spec: { podCIDR: podCidr, podCIDRs: [podCidr] },
     status: {
       allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
       capacity: { cpu: '8', memory: '32Gi', pods: '110' },

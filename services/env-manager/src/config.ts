@@ -231,6 +231,10 @@ export const envManagerConfigSpec = {
     "kubernetes runtime: a node agent's clone that no TaidonInstance names is freed by the sweep once it is at least this old (by the agent's clock), so a clone being made now is never taken.",
     { default: 600, min: 1, max: 604_800 },
   ),
+  SANDBOX_TEMPLATE_WAIT_MS: envInt(
+    "kubernetes runtime: how long a new instance's server may refuse the superuser connection once its Pod is Ready (a TCP probe passes while PostgreSQL still replays a layer's WAL) before the instance serves without a template database to reset from (0: not waited for).",
+    { default: 10_000, min: 0, max: 120_000 },
+  ),
   SNAPSHOT_CACHE_AGENTS: envMatching(
     'kubernetes runtime: the node agents by node, `node-a=http://10.0.0.5:8080,node-b=…` (tests, single nodes); unset (`-`), they are found as Pods in POD_NAMESPACE by SNAPSHOT_CACHE_AGENT_SELECTOR.',
     /^(-|[^\s]+)$/,

@@ -56,7 +56,7 @@ export const ENV_MANAGER_ERROR_CODES = {
   ENV_MANAGER_NOT_ON_THIS_RUNTIME: {
     status: 501,
     meaning:
-      'The operation is not offered by the runtime env-manager runs (`runtime` says which): the kubernetes runtime does not yet reset an instance from its template or keep a warm pool.',
+      'The operation is not offered by the runtime env-manager runs (`runtime` says which): the kubernetes runtime keeps no warm pool.',
   },
 } as const satisfies ErrorCatalogue;
 

@@ -89,6 +89,7 @@ function buildCluster(config: EnvManagerConfig, logger: Logger, metrics: ReturnT
     logger,
     adminPassword: config.SANDBOX_ADMIN_PASSWORD,
     startTimeoutMs: config.INSTANCE_START_TIMEOUT_MS,
+    templateWaitMs: config.SANDBOX_TEMPLATE_WAIT_MS,
     idleTtlSeconds: config.INSTANCE_IDLE_TTL_SECONDS,
     throwawayTtlSeconds: config.INSTANCE_THROWAWAY_TTL_SECONDS,
   });

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Layer } from '../clients/snapshot-cache.js';
 import { SANDBOX_ADMIN_USER, SANDBOX_DATABASE, SANDBOX_USER } from '../engine/template.js';
+import { keepTemplateDatabase, resetFromTemplate, SandboxDroppedError } from '../engine/template-database.js';
 import {
   CreationAbandonedError,
   EnvManagerError,
   InvalidStateError,
   NoNodeAgentError,
-  NotOnThisRuntimeError,
   ShuttingDownError,
   SnapshotFailedError,
+  TemplateUnavailableError,
 } from '../errors.js';
 import type { EnvManagerMetrics } from '../metrics.js';
 import {
@@ -22,6 +24,7 @@ import {
 } from '../runtimes/kubernetes/agents.js';
 import type { KubernetesInstanceView, KubernetesRuntime } from '../runtimes/kubernetes.js';
 import type { ConnectionInfo, CreateInstanceInput, InstanceView } from './instances.js';
+import { KeyedLock } from './keyed-lock.js';
 import type { InstanceState } from './states.js';
 
 /** What the platform keeps on a TaidonInstance, so the resource is the instance's whole record in a cluster. */
@@ -34,6 +37,15 @@ export const NODE_LABEL = 'taidon.dev/node';
 
 const STATE_KEY = /^[0-9a-f]{64}$/;
 
+/** One connection attempt to a sandbox's server (an address that drops packets must not hold a request). */
+const ADMIN_CONNECT_TIMEOUT_MS = 5_000;
+
+/** A connection refused because the server is not up yet (or no longer), as opposed to one refused for good. */
+function notUpYet(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
+}
+
 export interface ClusterInstanceDeps {
   runtime: KubernetesRuntime;
   kubeConfig: KubeConfig;
@@ -43,6 +55,12 @@ export interface ClusterInstanceDeps {
   logger: Logger;
   adminPassword: string;
   startTimeoutMs: number;
+  /**
+   * How long a new instance's server may refuse the admin connection once its Pod is Ready (the readiness probe
+   * is a TCP connect, which a postmaster still replaying the WAL of a crash-consistent layer (ADR 0049) passes
+   * while it answers 57P03 "starting up"); past it the instance serves without a template database.
+   */
+  templateWaitMs: number;
   /** TTLs written on the resource (the reconciler deletes what is unused that long): anonymous and throwaway owners. */
   idleTtlSeconds: number;
   throwawayTtlSeconds: number;
@@ -58,7 +76,11 @@ export interface ClusterInstanceDeps {
  * makes the clone there, its volume and its Pod.
  */
 export class ClusterInstanceManager {
+  /** Instances with an operation in flight in this replica: a reset, a layer, a suspend never overlap on one. */
+  readonly busy = new KeyedLock();
   private readonly core: CoreV1Api;
+  /** Per node agent (by URL): whether its snapshots are atomic, asked once. */
+  private readonly atomic = new Map<string, Promise<boolean>>();
   private closing = false;
 
   constructor(private readonly deps: ClusterInstanceDeps) {
@@ -126,6 +148,8 @@ export class ClusterInstanceManager {
       this.deps.startTimeoutMs,
       signal,
     );
+    // Before anyone has the instance, so nobody is connected to its sandbox database.
+    if (placement.layerKey) await this.keepTemplate(ready, placement.layerKey);
     const source = placement.layerKey ? 'clone' : 'template';
     const readyMs = performance.now() - started;
     this.deps.metrics.readySeconds.observe({ source }, readyMs / 1000);
@@ -146,9 +170,11 @@ export class ClusterInstanceManager {
 
   /** Deletes the resource and waits until its finalizer freed the clone on its node. */
   async delete(id: string): Promise<InstanceView> {
-    const before = this.view(await this.deps.runtime.get(id));
-    await this.deps.runtime.delete(id, { waitMs: this.deps.startTimeoutMs });
-    return { ...before, state: 'Deleted', host: null, port: null };
+    return this.busy.run(id, async () => {
+      const before = this.view(await this.deps.runtime.get(id));
+      await this.deps.runtime.delete(id, { waitMs: this.deps.startTimeoutMs });
+      return { ...before, state: 'Deleted', host: null, port: null };
+    });
   }
 
   async touch(id: string): Promise<InstanceView> {
@@ -180,15 +206,17 @@ export class ClusterInstanceManager {
   }
 
   async suspend(id: string): Promise<InstanceView> {
-    return this.view(await this.deps.runtime.suspend(id, this.deps.startTimeoutMs));
+    return this.busy.run(id, async () => this.view(await this.deps.runtime.suspend(id, this.deps.startTimeoutMs)));
   }
 
   async resume(id: string): Promise<ConnectionInfo> {
     const started = performance.now();
-    const current = await this.deps.runtime.get(id);
-    if (current.deleting) throw new InvalidStateError(id, 'Deleting', 'resume');
-    const ready = current.ready ? current : await this.deps.runtime.resume(id, this.deps.startTimeoutMs);
-    return this.connection(ready, 'resume', performance.now() - started);
+    return this.busy.run(id, async () => {
+      const current = await this.deps.runtime.get(id);
+      if (current.deleting) throw new InvalidStateError(id, 'Deleting', 'resume');
+      const ready = current.ready ? current : await this.deps.runtime.resume(id, this.deps.startTimeoutMs);
+      return this.connection(ready, 'resume', performance.now() - started);
+    });
   }
 
   /**
@@ -199,6 +227,13 @@ export class ClusterInstanceManager {
    * after, whatever the snapshot did (ADR 0049).
    */
   async snapshot(
+    id: string,
+    input: { key: string; parentKey?: string | null; stepCount: number; buildMs: number; pinned?: boolean },
+  ): Promise<{ layer: Layer; snapshotMs: number; instance: InstanceView }> {
+    return this.busy.run(id, () => this.snapshotHeld(id, input));
+  }
+
+  private async snapshotHeld(
     id: string,
     input: { key: string; parentKey?: string | null; stepCount: number; buildMs: number; pinned?: boolean },
   ): Promise<{ layer: Layer; snapshotMs: number; instance: InstanceView }> {
@@ -231,8 +266,111 @@ export class ClusterInstanceManager {
     return { layer, snapshotMs: performance.now() - started, instance: await this.get(id) };
   }
 
-  async resetToTemplate(): Promise<never> {
-    throw new NotOnThisRuntimeError('kubernetes', 'reset an instance from its template');
+  /**
+   * Brings the sandbox database back to `key` from the template database the instance keeps (ADR 0029), through
+   * a superuser connection to its Pod: the same Pod, server and address, every connection to the sandbox ended.
+   * Refused (TemplateUnavailableError, nothing changed) when the instance keeps no template at that key; the
+   * caller then starts the state another way. An instance whose sandbox could not be made again after it was
+   * dropped cannot serve: it is deleted (its finalizer frees the clone), as a local one is marked Failed. Any
+   * earlier failure (the connection, the label, ending the connections) leaves it Running as it was.
+   */
+  async resetToTemplate(id: string, key: string): Promise<ConnectionInfo> {
+    const started = performance.now();
+    return this.busy.run(id, async () => {
+      const current = await this.deps.runtime.get(id);
+      const state = this.state(current);
+      if (state !== 'Running' || !current.ready || !current.endpoint) {
+        throw new InvalidStateError(id, state, 'reset from its template');
+      }
+      let refusal: string | null;
+      try {
+        refusal = await this.admin(current.endpoint, (client) => resetFromTemplate(client, key));
+      } catch (error) {
+        if (error instanceof SandboxDroppedError) {
+          this.deps.logger.error({ instanceId: id, err: error }, 'reset from its template failed: instance deleted');
+          await this.deps.runtime.delete(id, { waitMs: 0 }).catch(() => false);
+        }
+        throw error;
+      }
+      if (refusal !== null) throw new TemplateUnavailableError(id, refusal);
+      await this.deps.runtime.touch(id, { [CURRENT_KEY_ANNOTATION]: key });
+      this.deps.metrics.templateResets.inc();
+      return this.connection(await this.deps.runtime.get(id), 'resume', performance.now() - started);
+    });
+  }
+
+  /**
+   * A new instance cloned from a layer keeps that layer's state as its template database, where the node's
+   * agent makes clones cheap (an atomic driver: the copy is a reflink of each file); on the copy driver it would
+   * double the instance's bytes. Best effort: the instance serves without one (a reset then starts a new
+   * instance, as before).
+   */
+  private async keepTemplate(instance: KubernetesInstanceView, layerKey: string): Promise<void> {
+    const { endpoint, node } = instance;
+    try {
+      if (!endpoint || !node || !(await this.atomicDriver(node))) return;
+      const kept = await this.admin(
+        endpoint,
+        (client) => keepTemplateDatabase(client, layerKey),
+        this.deps.templateWaitMs,
+      );
+      if (!kept) this.deps.logger.info({ instanceId: instance.instanceId }, 'no template database: its state has none');
+    } catch (error) {
+      this.deps.logger.warn(
+        { instanceId: instance.instanceId, err: error },
+        'no template database kept: a reset of this instance starts a new one',
+      );
+    }
+  }
+
+  /** Whether the agent of `node` snapshots atomically; asked once per agent (again after a failed ask). */
+  private async atomicDriver(node: string): Promise<boolean> {
+    const agent = (await this.deps.agents.agents()).find((a) => a.node === node);
+    if (!agent) return false;
+    let known = this.atomic.get(agent.url);
+    if (!known) {
+      known = this.deps.agentClient.driver(agent).then((d) => d.atomicSnapshot);
+      this.atomic.set(agent.url, known);
+      known.catch(() => this.atomic.delete(agent.url));
+    }
+    return known;
+  }
+
+  /**
+   * A superuser connection to the `postgres` database (never the sandbox's, which a reset drops) of the server
+   * behind the instance's Pod; `waitMs` > 0 tries again while the server is not up yet, until that long.
+   */
+  private async admin<T>(
+    endpoint: { host: string; port: number },
+    fn: (client: pg.Client) => Promise<T>,
+    waitMs = 0,
+  ): Promise<T> {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const client = new pg.Client({
+        host: endpoint.host,
+        port: endpoint.port,
+        user: SANDBOX_ADMIN_USER,
+        password: this.deps.adminPassword,
+        database: 'postgres',
+        connectionTimeoutMillis: ADMIN_CONNECT_TIMEOUT_MS,
+      });
+      // A server going away (a Pod deleted) must fail the pending call, never crash the process.
+      client.on('error', () => {});
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => {});
+        if (!notUpYet(error) || performance.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      try {
+        return await fn(client);
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
   }
 
   /** Instances per state, as `taidon_instances` reports them. */

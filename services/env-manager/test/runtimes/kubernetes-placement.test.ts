@@ -104,7 +104,7 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
 
   const resource = async (name: string) =>
     (await custom.getNamespacedCustomObject({ ...coordinates(namespace), name })) as TaidonInstance;
-  const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+  const inject = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>
     envManager.app.inject({ method, url, headers: { [SERVICE_TOKEN_HEADER]: TOKEN }, ...(payload ? { payload } : {}) });
 
   beforeAll(async () => {
@@ -157,6 +157,8 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
       // The orphan sweep at a test's pace: every 2 s, clones past 5 s.
       SANDBOX_RESYNC_INTERVAL_MS: '2000',
       SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: String(ORPHAN_GRACE_SECONDS),
+      // No PostgreSQL behind these Pods (the layers are marker files): a clone's template database is not waited for.
+      SANDBOX_TEMPLATE_WAIT_MS: '0',
     });
     envManager = await startEnvManager(config, { logger });
     await envManager.app.ready();
@@ -486,11 +488,10 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     expect(await readdir(join(b.root, 'volumes'))).toEqual([]);
   }, 180_000);
 
-  it('answers ENV_MANAGER_NOT_ON_THIS_RUNTIME for what the kubernetes runtime does not do yet', async () => {
-    const id = '00000000-0000-4000-8000-000000000000';
-    const reset = await inject('POST', `/instances/${id}/reset`, { key: K1 });
-    expect(reset.statusCode).toBe(501);
-    expect(reset.json()).toMatchObject({ code: 'ENV_MANAGER_NOT_ON_THIS_RUNTIME' });
+  it('answers ENV_MANAGER_NOT_ON_THIS_RUNTIME for the warm pool, which the kubernetes runtime does not keep', async () => {
+    const demand = await inject('PUT', `/warm-pool/${K1}`, { size: 1 });
+    expect(demand.statusCode).toBe(501);
+    expect(demand.json()).toMatchObject({ code: 'ENV_MANAGER_NOT_ON_THIS_RUNTIME' });
     expect((await inject('GET', '/warm-pool/instances')).json()).toEqual([]);
   });
   it("frees a node agent's clone that no TaidonInstance names once past its grace period, never a live instance's, and counts it", async () => {

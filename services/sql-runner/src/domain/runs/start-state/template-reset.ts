@@ -17,6 +17,9 @@ export const TEMPLATE_UNAVAILABLE = 'ENV_MANAGER_TEMPLATE_UNAVAILABLE';
  * when the instance was started from another key, when the runner holds no
  * connection to it, or when env-manager refuses (no template, the learner's
  * role changed since): the next strategies start a new instance as before.
+ * Both of env-manager's runtimes offer it: `local`, and `kubernetes`, where
+ * env-manager resets through the instance's Pod (an instance cloned on a node
+ * whose agent has no atomic snapshots keeps no template, so it is refused).
  */
 export const templateReset: StartStrategy = {
   name: 'template-reset',
@@ -32,8 +35,9 @@ export const templateReset: StartStrategy = {
     try {
       instance = await deps.envManager.resetToTemplate(open.instanceId, tail.finalKey, run.requestId);
     } catch (error) {
-      // No template at this key, or the instance gone, stopped or unreachable: a miss, as a reset was before
-      // templates (the next strategies start a new instance). Only a refusal of the request itself fails the run.
+      // No template at this key, or the instance gone, stopped or unreachable (or an env-manager too old to reset
+      // on its runtime, 501): a miss, as a reset was before templates (the next strategies start a new instance).
+      // Only a refusal of the request itself fails the run.
       if (error instanceof DomainError && error.code !== TEMPLATE_UNAVAILABLE && error.statusCode === 400) throw error;
       return undefined;
     }
