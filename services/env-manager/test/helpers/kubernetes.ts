@@ -12,9 +12,13 @@ import {
   type V1Role,
   type V1RoleBinding,
 } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { type RenderedObject, renderChart } from '../../../../e2e/k8s/chart.js';
 import { CONTROL_PLANE_TOOLS, type ControlPlaneInfo } from '../../../../e2e/k8s/control-plane.js';
 import { eventually } from '../../../../e2e/k8s/eventually.js';
+import type { CloneStore } from '../../src/runtimes/kubernetes/clones.js';
+import { createInstanceReconciler, type InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
+import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
 
 const CRD_FILE = new URL('../../../../charts/taidon/crds/taidoninstances.yaml', import.meta.url);
 
@@ -171,6 +175,37 @@ export async function sandboxNamespace(
         await core.deletePersistentVolume({ name: pv.metadata?.name ?? '' }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * env-manager's reconciler in a test's sandbox namespace, acting as `account` at the tests' pace (a 5 s Lease
+ * tried for every 500 ms, every instance looked at again every 5 s), started and leading; with the runtime that
+ * writes instances there as the same account. A reconciler that does not lead within a minute is stopped.
+ */
+export async function startLeadingReconciler(options: {
+  account: KubeConfig;
+  namespace: string;
+  clones: CloneStore;
+  logger: Logger;
+}): Promise<{ reconciler: InstanceReconciler; runtime: KubernetesRuntime }> {
+  const { account, namespace } = options;
+  const reconciler = createInstanceReconciler({
+    kubeConfig: account,
+    namespace,
+    clones: options.clones,
+    logger: options.logger,
+    resyncMs: 5_000,
+    leaseDurationMs: 5_000,
+    retryPeriodMs: 500,
+  });
+  reconciler.start();
+  try {
+    await until('the reconciler leading', async () => (reconciler.isLeader() ? true : undefined));
+  } catch (error) {
+    await reconciler.stop();
+    throw error;
+  }
+  return { reconciler, runtime: createKubernetesRuntime({ kubeConfig: account, namespace }) };
 }
 
 export { until };

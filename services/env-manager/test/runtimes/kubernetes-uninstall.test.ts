@@ -8,11 +8,11 @@ import { find, renderChart } from '../../../../e2e/k8s/chart.js';
 import { type ControlPlaneInfo, skipReason } from '../../../../e2e/k8s/control-plane.js';
 import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import { createDirectoryCloneStore } from '../../src/runtimes/kubernetes/clones.js';
-import { createInstanceReconciler, type InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
+import type { InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
 import { coordinates } from '../../src/runtimes/kubernetes/types.js';
 import { deleteAllInstances } from '../../src/runtimes/kubernetes/uninstall.js';
 import { createKubernetesRuntime } from '../../src/runtimes/kubernetes.js';
-import { RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
+import { RUNTIME_TOOLS, sandboxNamespace, startLeadingReconciler } from '../helpers/kubernetes.js';
 
 // The chart's pre-delete hook against a real control plane: instances made
 // Ready (kwok nodes) by env-manager's reconciler, then deleted by an account
@@ -41,17 +41,12 @@ describe.skipIf(skip !== undefined)(
       ({ plane, release } = await useControlPlane());
       ({ admin, account, cleanup } = await sandboxNamespace(plane, namespace));
       cloneRoot = await mkdtemp(join(tmpdir(), 'em-uninstall-'));
-      reconciler = createInstanceReconciler({
-        kubeConfig: account,
+      ({ reconciler } = await startLeadingReconciler({
+        account,
         namespace,
         clones: createDirectoryCloneStore(cloneRoot),
         logger,
-        resyncMs: 5_000,
-        leaseDurationMs: 5_000,
-        retryPeriodMs: 500,
-      });
-      reconciler.start();
-      await until('the reconciler leading', async () => (reconciler.isLeader() ? true : undefined));
+      }));
       const core = admin.makeApiClient(CoreV1Api);
       const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
       await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'uninstall' } } });

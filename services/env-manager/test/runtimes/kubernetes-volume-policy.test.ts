@@ -14,9 +14,16 @@ import { renderChart } from '../../../../e2e/k8s/chart.js';
 import { type ControlPlaneInfo, skipReason } from '../../../../e2e/k8s/control-plane.js';
 import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import type { CloneStore } from '../../src/runtimes/kubernetes/clones.js';
-import { createInstanceReconciler, type InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
-import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
-import { accountConfig, chartRbac, RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
+import type { InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
+import type { KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
+import {
+  accountConfig,
+  chartRbac,
+  RUNTIME_TOOLS,
+  sandboxNamespace,
+  startLeadingReconciler,
+  until,
+} from '../helpers/kubernetes.js';
 
 // The chart's ValidatingAdmissionPolicy on the clones' PersistentVolumes
 // (ADR 0054), enforced by a real kube-apiserver: the reconciler, as
@@ -168,18 +175,7 @@ describe.skipIf(skip !== undefined)("the chart's admission policy on the clones'
       return result.code === 403 ? result : undefined;
     });
 
-    reconciler = createInstanceReconciler({
-      kubeConfig: account,
-      namespace,
-      clones: agentLikeClones(),
-      logger,
-      resyncMs: 5_000,
-      leaseDurationMs: 5_000,
-      retryPeriodMs: 500,
-    });
-    reconciler.start();
-    runtime = createKubernetesRuntime({ kubeConfig: account, namespace });
-    await until('the reconciler leading', async () => (reconciler.isLeader() ? true : undefined));
+    ({ reconciler, runtime } = await startLeadingReconciler({ account, namespace, clones: agentLikeClones(), logger }));
   }, 300_000);
 
   afterAll(async () => {

@@ -10,10 +10,16 @@ import { type ControlPlaneInfo, skipReason, toolPath } from '../../../../e2e/k8s
 import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import { NamespaceQuotaError } from '../../src/errors.js';
 import { type CloneStore, createDirectoryCloneStore } from '../../src/runtimes/kubernetes/clones.js';
-import { createInstanceReconciler, type InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
+import type { InstanceReconciler } from '../../src/runtimes/kubernetes/reconciler.js';
 import { CLONE_FINALIZER, coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
-import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
-import { ENV_MANAGER_ACCOUNT, RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
+import type { KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
+import {
+  ENV_MANAGER_ACCOUNT,
+  RUNTIME_TOOLS,
+  sandboxNamespace,
+  startLeadingReconciler,
+  until,
+} from '../helpers/kubernetes.js';
 
 // The kubernetes runtime and its reconciler against a real control plane
 // (e2e/k8s): kwok nodes report their Pods Running and Ready at once, and no
@@ -65,18 +71,7 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
         return directory.create(request);
       },
     };
-    reconciler = createInstanceReconciler({
-      kubeConfig: account,
-      namespace,
-      clones,
-      logger,
-      resyncMs: 5_000,
-      leaseDurationMs: 5_000,
-      retryPeriodMs: 500,
-    });
-    reconciler.start();
-    runtime = createKubernetesRuntime({ kubeConfig: account, namespace });
-    await until('the reconciler leading', async () => (reconciler.isLeader() ? true : undefined));
+    ({ reconciler, runtime } = await startLeadingReconciler({ account, namespace, clones, logger }));
   }, 300_000);
 
   afterAll(async () => {
