@@ -79,6 +79,46 @@ describe('gateway security headers, CORS, body limit, request ids, audit events 
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
   });
 
+  it("sends helmet's whole set of headers, the same on an answer, a refusal, an unknown path and a run's answer", async () => {
+    const expected = {
+      'content-security-policy':
+        "default-src 'self';script-src 'self';worker-src 'self' blob:;style-src 'self' 'unsafe-inline';" +
+        "img-src 'self' data:;font-src 'self' data:;connect-src 'self';object-src 'none';base-uri 'self';" +
+        "form-action 'self';frame-ancestors 'none'",
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'SAMEORIGIN',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    // An account of its own: the audit test below counts the runs of `token`'s.
+    const runner = await platform.tokenFor(randomUUID(), 'learner');
+    const answers = [
+      await fetch(`${platform.gatewayUrl}/api/openapi.json`),
+      await fetch(`${platform.gatewayUrl}/api/plan`, { method: 'POST' }),
+      await fetch(`${platform.gatewayUrl}/api/no-such-route`),
+      await fetch(`${platform.gatewayUrl}/api/runs`, {
+        method: 'POST',
+        headers: { ...bearer(runner), 'content-type': 'application/json' },
+        body: JSON.stringify({ head: 'SELECT 1' }),
+      }),
+    ];
+    // This platform's sql-runner has no sandboxes: the run's answer is whatever it refuses with.
+    expect(answers.slice(0, 3).map((a) => a.status)).toEqual([200, 401, 404]);
+    for (const answer of answers) {
+      await answer.arrayBuffer();
+      const sent = Object.fromEntries(Object.keys(expected).map((name) => [name, answer.headers.get(name)]));
+      expect(sent).toEqual(expected);
+      expect(answer.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
   it('answers CORS only for the listed origins', async () => {
     const ask = (origin: string) =>
       fetch(`${platform.gatewayUrl}/api/plan`, {
