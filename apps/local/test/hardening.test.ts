@@ -176,6 +176,14 @@ describe('gateway security headers, CORS, body limit, request ids, audit events 
         detail: { method: 'anonymous' },
       },
     ]);
+    // The id crossed every hop of the sign-in: gateway, idp, user-profile (none keeps a context for it).
+    for (const service of ['gateway', 'idp', 'user-profile'] as const) {
+      const lines = platform.logLines(service).map((l) => JSON.parse(l));
+      expect(
+        lines.some((l) => l.reqId === signIn.headers.get('x-request-id')),
+        `${service} logged the sign-in's id`,
+      ).toBe(true);
+    }
   });
 
   it('records a sign-up with its account and a failed sign-in with its method, never the password', async () => {

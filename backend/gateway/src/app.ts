@@ -70,6 +70,9 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     readiness: { idp: upstreamReady(idp), 'sql-runner': upstreamReady(sqlRunner) },
     // In the server both the standalone gateway and `npm start` listen with.
     limits: edgeLimitsOf(config),
+    // Every call to a service names the request's id (callIdp, forward, streamFromSqlRunner, callService's
+    // requestId), so no context is kept for it (createBaseApp's hopContext).
+    hopContext: false,
   });
   registerPublicProblemPaths(app);
   registerSecurityHeaders(app, config);

@@ -19,6 +19,8 @@ export function buildApp(deps: AuditLogDeps): FastifyInstance {
     service: 'audit-log',
     logger: deps.logger,
     readiness: { database: pingPool(deps.pool) },
+    // It calls no other service (createBaseApp's hopContext).
+    hopContext: false,
     // A full batch of 500 events with 2 KiB details fits.
     bodyLimitBytes: 2 * 1024 * 1024,
   });

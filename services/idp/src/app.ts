@@ -47,7 +47,13 @@ function oidcSettings(config: IdpDeps['config']): OidcSettings | undefined {
 /** idp: signs people in (anonymous, password, OIDC), rotates sessions and publishes the keys that verify its tokens. */
 export function buildApp(deps: IdpDeps): FastifyInstance {
   const { config, pool } = deps;
-  const app = createBaseApp({ service: 'idp', logger: deps.logger, readiness: { database: pingPool(pool) } });
+  const app = createBaseApp({
+    service: 'idp',
+    logger: deps.logger,
+    readiness: { database: pingPool(pool) },
+    // Its one client (user-profile's accounts) is given the request id on every call (createBaseApp's hopContext).
+    hopContext: false,
+  });
   requireServiceToken(app, config.SERVICE_TOKEN, [JWKS_PATH]);
   app.addHook('onError', async (request, reply, error) => {
     if (error instanceof TooManyAttemptsError) reply.header('retry-after', String(error.retryAfterSeconds));

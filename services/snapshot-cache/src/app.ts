@@ -30,6 +30,8 @@ export function buildApp(deps: SnapshotCacheDeps): FastifyInstance {
     service: 'snapshot-cache',
     logger: deps.logger,
     readiness: { database: pingPool(deps.pool) },
+    // It calls no other service (createBaseApp's hopContext).
+    hopContext: false,
   });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
   const metrics = createSnapshotCacheMetrics();

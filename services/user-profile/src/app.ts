@@ -19,6 +19,8 @@ export function buildApp(deps: UserProfileDeps): FastifyInstance {
     service: 'user-profile',
     logger: deps.logger,
     readiness: { database: pingPool(deps.pool) },
+    // It calls no other service (createBaseApp's hopContext).
+    hopContext: false,
   });
   requireServiceToken(app, deps.config.SERVICE_TOKEN);
   registerAccountRoutes(app, deps.pool);
