@@ -1,6 +1,7 @@
 // kit's audit sink (the outbox every service writes events through) against a real audit-log service:
 // it lives with the cross-service tests, since kit itself depends on no service.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +131,33 @@ describe('audit sink (outbox) against a real audit-log', () => {
     expect(lines).toMatch(/audit event refused, dropped/);
     expect(lines).not.toMatch(/hunter2/);
     await s.close();
+  });
+
+  it('has an event in the outbox file when record returns, and keeps every line across a rewrite', async () => {
+    const file = join(dir, 'at-once.jsonl');
+    const url = await startAuditLog();
+    const s = await sink(url, file);
+    const ids = Array.from({ length: 3 }, () => randomUUID());
+    for (const [i, id] of ids.entries()) {
+      s.record({ id, action: 'run', accountId: randomUUID(), detail: { status: 200 } });
+      // No await between the record and the read: the line was written by record itself (issue 22).
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l).id)).toEqual(ids.slice(0, i + 1));
+    }
+    // A send rewrites the outbox (by rename) in the background; events recorded meanwhile land in the new file.
+    const during = s.flush();
+    const late = Array.from({ length: 5 }, () => randomUUID());
+    for (const id of late) {
+      s.record({ id, action: 'run', accountId: randomUUID(), detail: { status: 200 } });
+      await new Promise((r) => setImmediate(r));
+    }
+    await during;
+    await s.flush();
+    expect(await readFile(file, 'utf8')).toBe('');
+    const sent = new Set(await stored());
+    expect([...ids, ...late].filter((id) => !sent.has(id))).toEqual([]);
+    await s.close();
+    await stopAuditLog();
   });
 
   it('gathers events recorded close together into one send', async () => {
