@@ -1,4 +1,10 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /**
@@ -31,7 +37,13 @@ export interface HttpResponse {
   text: string;
 }
 
-function open(url: URL, options: HttpRequest, attempt: number): Promise<IncomingMessage> {
+/** A deadline's state: the request it ends (the retried one after a retry), and why once it passed. */
+interface Deadline {
+  request?: ClientRequest;
+  passed?: Error;
+}
+
+function open(url: URL, options: HttpRequest, attempt: number, deadline?: Deadline): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const headers = { ...options.headers };
@@ -42,11 +54,15 @@ function open(url: URL, options: HttpRequest, attempt: number): Promise<Incoming
       agent: secure ? agents.https : agents.http,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    if (deadline) {
+      deadline.request = request;
+      if (deadline.passed) request.destroy(deadline.passed);
+    }
     request.once('response', resolve);
     request.once('error', (error: NodeJS.ErrnoException) => {
       // A kept-alive socket the server closed just as it was reused: the server never saw this request.
       if (request.reusedSocket && error.code === 'ECONNRESET' && attempt === 1) {
-        open(url, options, 2).then(resolve, reject);
+        open(url, options, 2, deadline).then(resolve, reject);
       } else {
         reject(error);
       }
@@ -60,43 +76,55 @@ function open(url: URL, options: HttpRequest, attempt: number): Promise<Incoming
  * response as a stream (the caller reads or pipes it). Lighter than fetch,
  * which wraps every body in web streams: on the path of every run.
  *
- * The deadline is a timer of its own that aborts the request, cleared once the
- * response is closed. Not `AbortSignal.any([AbortSignal.timeout(ms), signal])`:
+ * The deadline is a timer of its own that destroys the request (and so its
+ * response) with a TimeoutError, cleared once the response is closed; a
+ * caller's signal is node:http's own. Not `AbortSignal.any([AbortSignal.timeout(ms), signal])`:
  * a composite signal holds its sources weakly, so a collection of the timeout
  * signal silently removed the deadline (under load, creations waited 100 s on a
- * 60 s deadline; the kit's test shows it with a forced collection).
+ * 60 s deadline; the kit's test shows it with a forced collection). Nor an
+ * AbortController per call: its signal, its listeners and node:http's handling of
+ * them were 2–3 % of the gateway's and idp's CPU per sign-in (issue 22).
  */
 export async function streamRequest(url: URL, options: HttpRequest): Promise<IncomingMessage> {
-  const { timeoutMs, signal: outer } = options;
+  const { timeoutMs } = options;
   if (!timeoutMs) return open(url, options, 1);
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
-    timeoutMs,
-  );
+  const deadline: Deadline = {};
+  const timer = setTimeout(() => {
+    deadline.passed = new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError');
+    deadline.request?.destroy(deadline.passed);
+  }, timeoutMs);
   // Like AbortSignal.timeout: the deadline alone does not keep the process running.
   timer.unref();
-  const follow = () => controller.abort(outer?.reason);
-  if (outer?.aborted) follow();
-  else outer?.addEventListener('abort', follow, { once: true });
-  const release = () => {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', follow);
-  };
   try {
-    const response = await open(url, { ...options, signal: controller.signal }, 1);
-    response.once('close', release);
+    const response = await open(url, options, 1, deadline);
+    response.once('close', () => clearTimeout(timer));
     return response;
   } catch (error) {
-    release();
+    clearTimeout(timer);
     throw error;
   }
 }
 
-/** Sends a request and reads its whole body as text, all within `timeoutMs`. */
+/**
+ * Sends a request and reads its whole body as text, all within `timeoutMs`. The body is read by its events,
+ * not `for await`, whose iterator costs a promise and its bookkeeping per chunk (issue 22).
+ */
 export async function sendRequest(url: URL, options: HttpRequest): Promise<HttpResponse> {
   const response = await streamRequest(url, options);
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return { status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') };
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.once('error', reject);
+    // A response cut off before its end (the deadline, the server gone) ends with 'close' alone on some paths.
+    response.once('close', () => {
+      if (!response.complete) reject(deadlineOr(response));
+    });
+  });
+  return { status: response.statusCode ?? 0, headers: response.headers, text };
+}
+
+/** Why a response closed before its end. */
+function deadlineOr(response: IncomingMessage): Error {
+  return (response.errored as Error | null) ?? new Error('the answer ended before its end');
 }

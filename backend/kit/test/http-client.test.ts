@@ -20,6 +20,18 @@ beforeAll(async () => {
       response.write('first');
       return; // and never ends
     }
+    if (request.url === '/chunks') {
+      response.writeHead(200);
+      response.write('é'.repeat(40_000)); // split across reads, a character across chunks
+      setTimeout(() => response.end('-end'), 20);
+      return;
+    }
+    if (request.url === '/cut') {
+      response.writeHead(200);
+      response.write('part');
+      setTimeout(() => response.socket?.destroy(), 20);
+      return;
+    }
     response.end('ok');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -71,6 +83,16 @@ describe('requests between services', () => {
       3000,
     );
     expect(Number(aborted.match(/after (\d+) ms/)?.[1])).toBeLessThan(1000);
+  });
+
+  it('reads a body of many chunks whole, and refuses one cut off before its end', async () => {
+    const whole = await sendRequest(new URL('/chunks', url), { method: 'GET', headers: {}, timeoutMs: 5000 });
+    expect(whole.text).toBe(`${'é'.repeat(40_000)}-end`);
+    const cut = await settleUnderCollection(
+      sendRequest(new URL('/cut', url), { method: 'GET', headers: {}, timeoutMs: 5000 }),
+      3000,
+    );
+    expect(cut).toMatch(/^rejected \S+ after \d+ ms$/);
   });
 
   it('answers within the deadline as before', async () => {
