@@ -3,6 +3,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Layer } from '../clients/snapshot-cache.js';
+import { checkpointForLayer } from '../engine/checkpoint.js';
 import { SANDBOX_ADMIN_USER, SANDBOX_DATABASE, SANDBOX_USER } from '../engine/template.js';
 import { keepTemplateDatabase, resetFromTemplate, SandboxDroppedError } from '../engine/template-database.js';
 import {
@@ -222,9 +223,9 @@ export class ClusterInstanceManager {
   /**
    * Takes layer `input.key` from the instance's clone, by the agent of the node that holds it (the clone is the
    * agent's volume named by the resource's uid): that agent holds the layer from then on, so the next placement
-   * of the chain lands there. On an atomic driver the server keeps running (a crash-consistent snapshot, as after
-   * a killed server); otherwise the instance is suspended first (its Pod stops PostgreSQL cleanly) and resumed
-   * after, whatever the snapshot did (ADR 0049).
+   * of the chain lands there. On an atomic driver the server keeps running and is checkpointed just before (a
+   * crash-consistent snapshot with no write in flight); otherwise the instance is suspended first (its Pod stops
+   * PostgreSQL cleanly) and resumed after, whatever the snapshot did (ADR 0049).
    */
   async snapshot(
     id: string,
@@ -249,7 +250,10 @@ export class ClusterInstanceManager {
     let layer: Layer;
     try {
       const driver = await this.deps.agentClient.driver(agent);
-      if (driver.atomicSnapshot || state === 'Suspended') {
+      if (state === 'Suspended') {
+        layer = await this.deps.agentClient.createLayer(agent, request);
+      } else if (driver.atomicSnapshot) {
+        await this.checkpoint(current);
         layer = await this.deps.agentClient.createLayer(agent, request);
       } else {
         await this.deps.runtime.suspend(id, this.deps.startTimeoutMs);
@@ -264,6 +268,33 @@ export class ClusterInstanceManager {
       throw new SnapshotFailedError(error);
     }
     return { layer, snapshotMs: performance.now() - started, instance: await this.get(id) };
+  }
+
+  /**
+   * A CHECKPOINT of a Running instance's server right before its atomic snapshot, through a superuser
+   * connection to its Pod as the reset makes: the learner's last commit is on disk (`synchronous_commit = off`
+   * leaves it in the WAL buffers for a while) and no dirty buffer is left for a timed checkpoint to be writing
+   * while the agent snapshots (ADR 0049). A server that cannot be reached or does not finish within
+   * LAYER_CHECKPOINT_TIMEOUT_MS gets no layer (SnapshotFailedError, as the local runtime): a layer is cloned by
+   * every later run of its chain, so a torn page in it would be everyone's, while a refused one costs a replay.
+   */
+  private async checkpoint(instance: KubernetesInstanceView): Promise<void> {
+    const { endpoint } = instance;
+    const started = performance.now();
+    try {
+      if (!instance.ready || !endpoint) throw new Error('its Pod is not Ready: no server to checkpoint');
+      await this.admin(endpoint, checkpointForLayer);
+    } catch (error) {
+      this.deps.logger.warn(
+        { instanceId: instance.instanceId, err: error },
+        'no layer: its server could not checkpoint before the snapshot',
+      );
+      throw new SnapshotFailedError(error);
+    }
+    this.deps.logger.debug(
+      { instanceId: instance.instanceId, checkpointMs: Math.round(performance.now() - started) },
+      'checkpoint before a layer',
+    );
   }
 
   /**

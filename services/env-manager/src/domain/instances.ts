@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Layer, SnapshotCacheClient } from '../clients/snapshot-cache.js';
+import { checkpointForLayer } from '../engine/checkpoint.js';
 import {
   initTemplate,
   SANDBOX_ADMIN_USER,
@@ -327,7 +328,11 @@ export class InstanceManager {
       let failure: unknown;
       let current = row;
       if ((await this.driver()).atomicSnapshot) {
-        await this.admin(row, (client) => client.query('CHECKPOINT'));
+        // Nothing left for a timed checkpoint to write while frozen; a server that cannot checkpoint (within
+        // LAYER_CHECKPOINT_TIMEOUT_MS) gets no layer, as on a cluster (ADR 0049).
+        await this.admin(row, checkpointForLayer).catch((error) => {
+          throw new SnapshotFailedError(error);
+        });
         await runtime.freeze(id, pid);
         try {
           layer = await snapshotCache.createLayer(request);

@@ -438,23 +438,32 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     const clonePath = made.status?.clonePath ?? '';
     await writeFile(join(clonePath, 'MARKER'), 'k5 from the instance on B');
     const K5 = key();
-    const taken = await inject('POST', `/instances/${first.id}/layers`, {
-      key: K5,
-      parentKey: K2,
-      stepCount: 2,
-      buildMs: 40,
-    });
+    const layerOfFirst = () =>
+      inject('POST', `/instances/${first.id}/layers`, { key: K5, parentKey: K2, stepCount: 2, buildMs: 40 });
+    // Running on an atomic driver, its server is checkpointed before the snapshot (ADR 0049); no PostgreSQL
+    // answers in this test's Pods, so the layer is refused and nothing is taken. A layer of a Running instance
+    // whose server answers is kubernetes-template-reset.test.ts's.
+    const refused = await layerOfFirst();
+    expect(refused.statusCode, refused.body).toBe(503);
+    expect(refused.json()).toMatchObject({ code: 'ENV_MANAGER_SNAPSHOT_FAILED' });
+    expect((await call(b, 'GET', `/layers/${K5}`)).status).toBe(404);
+    expect((await resource(first.id)).status?.state).toBe('Running');
+    expect(lines().some((l) => l.includes('could not checkpoint before the snapshot') && l.includes(first.id))).toBe(
+      true,
+    );
+    // Suspended, it has no server: its clone is snapshotted as it is.
+    expect((await inject('POST', `/instances/${first.id}/suspend`)).statusCode).toBe(200);
+    const taken = await layerOfFirst();
     expect(taken.statusCode, taken.body).toBe(201);
     expect(taken.json()).toMatchObject({
       layer: { key: K5, parentKey: K2, stepCount: 2, buildMs: 40 },
-      instance: { id: first.id, state: 'Running' },
+      instance: { id: first.id, state: 'Suspended' },
     });
     // B's agent holds it (its record and a read-only subvolume on its disk); A's does not.
     expect((await call(b, 'GET', `/layers/${K5}`)).status).toBe(200);
     expect((await call(a, 'GET', `/layers/${K5}`)).status).toBe(404);
     expect(await readFile(join(b.root, 'layers', K5, 'MARKER'), 'utf8')).toBe('k5 from the instance on B');
-    // The instance runs on, untouched (an atomic driver: no suspend), its clone still its own.
-    expect((await resource(first.id)).status?.state).toBe('Running');
+    // The instance's clone is still its own.
     await writeFile(join(clonePath, 'MARKER'), 'changed after the layer');
 
     // A new instance of the chain K1 → K2 → K5 → K6 lands on B, cloned from K5 (deepest held), not from K2.

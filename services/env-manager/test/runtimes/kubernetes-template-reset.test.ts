@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +22,7 @@ import { RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js
 import { TEST_SETTINGS } from '../helpers/runtime.js';
 
 // A reset from the template database on the kubernetes runtime (ADR 0029),
-// against the real control plane of e2e/k8s: env-manager started by its start
+// and a layer of a running instance (ADR 0049), against the real control plane of e2e/k8s: env-manager started by its start
 // function as a cluster runs it, one real node agent (snapshot-cache on a
 // btrfs image) for a kwok node, and a real PostgreSQL behind the sandbox Pod.
 // kwok gives the Pod an address of its node's loopback podCIDR, and the test
@@ -50,6 +50,24 @@ const skip = skipReason(RUNTIME_TOOLS) ?? (await btrfsReason());
 if (skip) console.warn(`kubernetes template reset tests skipped: ${skip}`);
 const namespace = `em-reset-${process.pid}`;
 const key = () => randomBytes(32).toString('hex');
+
+/** A WAL position `X/Y` as a number, to compare. */
+const lsn = (text: string) => {
+  const [high = '0', low = '0'] = text.split('/');
+  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
+};
+
+/**
+ * What a data directory's control file says, read from `global/pg_control` with no server on it: the cluster's
+ * state (DBState; 6 is DB_IN_PRODUCTION, a server that was running) and the latest checkpoint's location. The
+ * first fields of ControlFileData, unchanged for many majors: system id (8 bytes), two versions (4 + 4), state
+ * (4, then 4 of padding), time (8), checkPoint (8, at byte 32).
+ */
+const controlFile = async (dataDir: string) => {
+  const bytes = await readFile(join(dataDir, 'global', 'pg_control'));
+  return { state: bytes.readInt32LE(16), checkpoint: bytes.readBigUInt64LE(32) };
+};
+const DB_IN_PRODUCTION = 6;
 
 /** A PostgreSQL server this test runs on a data directory, as the Pod's container would. */
 interface Served {
@@ -105,9 +123,22 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: a reset from the 
 
   /** PostgreSQL on `dataDir` at host:port, as the unprivileged user; resolves once it accepts the superuser. */
   const serve = async (dataDir: string, host: string, port: number): Promise<Served> => {
+    // Its own socket directory, as each Pod has its own /run/postgresql: every Pod's server is on port 5432.
+    const socketDir = join(sockets, host);
+    await mkdir(socketDir, { recursive: true });
+    await chownTree(socketDir, user);
     const child: ChildProcess = spawn(
       postgres,
-      ['-D', dataDir, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', `unix_socket_directories=${sockets}`],
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        `listen_addresses=${host}`,
+        '-c',
+        `unix_socket_directories=${socketDir}`,
+      ],
       { uid: user.uid, gid: user.gid, cwd: '/', stdio: ['ignore', 'ignore', 'pipe'], env: { LC_ALL: 'C.UTF-8' } },
     );
     let tail = '';
@@ -139,18 +170,26 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: a reset from the 
   const resource = async (name: string) =>
     (await custom.getNamespacedCustomObject({ ...coordinates(namespace), name })) as TaidonInstance;
 
+  /** Pods whose server the test started already. */
+  const servedPods = new Set<string>();
+
   /**
    * What the node does for a new sandbox Pod: once kwok gave it an address, PostgreSQL on its clone at that
    * address. Runs beside the create, which waits for Ready and then for the server (its template database).
+   * `clone` is given the clone's path before any server runs on it.
    */
-  const runNextPod = async (): Promise<{ pod: V1Pod; server: Served }> => {
+  const runNextPod = async (clone?: (path: string) => Promise<void>): Promise<{ pod: V1Pod; server: Served }> => {
     const pod = await until('a sandbox Pod with an address', async () => {
       const pods = (await core.listNamespacedPod({ namespace })).items;
-      return pods.find((p) => p.status?.podIP && !p.metadata?.deletionTimestamp);
+      return pods.find(
+        (p) => p.status?.podIP && !p.metadata?.deletionTimestamp && !servedPods.has(p.metadata?.uid ?? ''),
+      );
     });
+    servedPods.add(pod.metadata?.uid ?? '');
     const name = pod.metadata?.labels?.[INSTANCE_LABEL] ?? '';
     const clonePath = (await resource(name)).status?.clonePath ?? '';
     expect(clonePath).toContain('/volumes/');
+    await clone?.(clonePath);
     return { pod, server: await serve(clonePath, pod.status?.podIP ?? '', 5432) };
   };
 
@@ -348,5 +387,100 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: a reset from the 
     expect(suspended.statusCode).toBe(409);
     expect(suspended.json()).toMatchObject({ code: 'ENV_MANAGER_INVALID_STATE', state: 'Suspended' });
     expect((await inject('DELETE', `/instances/${info.id}`)).statusCode).toBe(200);
+  }, 240_000);
+
+  it("checkpoints a running instance's server before its node's agent takes a layer of it: the layer holds that checkpoint, and its clone starts with the learner's rows", async () => {
+    const creating = inject('POST', '/instances', {
+      ownerId: 'learner-2',
+      ownerRole: 'learner',
+      sessionId: 'session-2',
+      layerKey: K,
+      layerKeys: [K],
+    });
+    const { pod, server } = await runNextPod();
+    const created = await creating;
+    expect(created.statusCode, created.body).toBe(201);
+    const info = created.json();
+    const host = pod.status?.podIP ?? '';
+
+    // The learner's statements (the runner asks for a layer between them), then where the WAL is.
+    const learner = await connect(host, 5432, 'learner');
+    await learner.query(`INSERT INTO items VALUES (10, 'learner');
+                         CREATE TABLE notes AS SELECT g AS n, repeat('x', 200) AS pad FROM generate_series(1, 5000) g`);
+    const admin = await connect(host, 5432, 'admin');
+    const written = (await admin.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn as string;
+    const requested = async () =>
+      Number((await admin.query('SELECT num_requested FROM pg_stat_checkpointer')).rows[0].num_requested);
+    const requestedBefore = await requested();
+    const startedAt = (await admin.query('SELECT pg_postmaster_start_time()::text AS at')).rows[0].at;
+
+    const K2 = key();
+    const layer = await inject('POST', `/instances/${info.id}/layers`, {
+      key: K2,
+      parentKey: K,
+      stepCount: 2,
+      buildMs: 5,
+    });
+    expect(layer.statusCode, layer.body).toBe(201);
+    expect(layer.json()).toMatchObject({ layer: { key: K2 }, instance: { id: info.id, state: 'Running', host } });
+    // The server was asked for a checkpoint, and its latest one is past the learner's writes.
+    expect(await requested()).toBeGreaterThan(requestedBefore);
+    const checkpoint = (await admin.query('SELECT checkpoint_lsn::text AS lsn FROM pg_control_checkpoint()')).rows[0]
+      .lsn as string;
+    expect(lsn(checkpoint) > lsn(written), `${checkpoint} after ${written}`).toBe(true);
+    // It kept running through the layer (an atomic driver: no suspend), the learner's connection with it.
+    expect((await admin.query('SELECT pg_postmaster_start_time()::text AS at')).rows[0].at).toBe(startedAt);
+    expect((await learner.query('SELECT count(*)::int AS n FROM items')).rows[0].n).toBe(3);
+    await learner.end();
+    await admin.end();
+
+    // A new instance of the chain is cloned from K2. Before any server runs on its clone, the clone's control
+    // file is the layer's: a running server's (not shut down), whose latest checkpoint is the one just made,
+    // so the snapshot was taken after it.
+    let control: Awaited<ReturnType<typeof controlFile>> | undefined;
+    const creating2 = inject('POST', '/instances', {
+      ownerId: 'learner-3',
+      ownerRole: 'learner',
+      sessionId: 'session-3',
+      layerKey: K2,
+      layerKeys: [K, K2],
+    });
+    const next = await runNextPod(async (path) => {
+      control = await controlFile(path);
+      // The clone carries the running server's postmaster.pid. In a Pod, PostgreSQL is PID 1 of its own PID
+      // namespace, as the source's was, and takes that file for its own stale one; the test's servers share
+      // this host's PID namespace, where the source server still runs, so the file goes as the Pod would see it.
+      await rm(join(path, 'postmaster.pid'));
+    });
+    const created2 = await creating2;
+    expect(created2.statusCode, created2.body).toBe(201);
+    expect(created2.json()).toMatchObject({ layerKey: K2, source: 'clone' });
+    expect(control).toEqual({ state: DB_IN_PRODUCTION, checkpoint: lsn(checkpoint) });
+
+    // Its server replayed from that checkpoint and answers with the learner's rows.
+    const host2 = next.pod.status?.podIP ?? '';
+    expect(host2).not.toBe(host);
+    const learner2 = await connect(host2, 5432, 'learner');
+    expect((await learner2.query('SELECT n, label FROM items ORDER BY n')).rows).toEqual([
+      { n: 1, label: 'one' },
+      { n: 2, label: 'two' },
+      { n: 10, label: 'learner' },
+    ]);
+    expect(
+      (await learner2.query('SELECT count(*)::int AS n, sum(length(pad))::int AS bytes FROM notes')).rows[0],
+    ).toEqual({
+      n: 5000,
+      bytes: 5000 * 200,
+    });
+    await learner2.end();
+
+    // Their containers stop with their Pods.
+    for (const [id, s] of [
+      [info.id, server],
+      [created2.json().id, next.server],
+    ] as const) {
+      await s.stop();
+      expect((await inject('DELETE', `/instances/${id}`)).statusCode).toBe(200);
+    }
   }, 240_000);
 });
