@@ -97,7 +97,7 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
     }
   });
 
-  it("passes env-manager's resync interval and orphan clone grace from the values, within its config's bounds", async () => {
+  it("passes env-manager's resync interval, orphan clone grace and template wait from the values, within its config's bounds", async () => {
     const envOf = async (args: string[]) => {
       const { objects } = await renderChart(args);
       const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'taidon-env-manager');
@@ -106,6 +106,7 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
     expect(await envOf([])).toMatchObject({
       SANDBOX_RESYNC_INTERVAL_MS: '30000',
       SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: '600',
+      SANDBOX_TEMPLATE_WAIT_MS: '10000',
     });
     // Large values stay integers (a float64 from YAML would print as 3.6e+06, which the loader refuses).
     const set = await envOf([
@@ -113,15 +114,21 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
       'sandbox.resyncIntervalMs=3600000',
       '--set',
       'sandbox.orphanCloneGraceSeconds=604800',
+      '--set',
+      'sandbox.templateWaitMs=120000',
     ]);
     expect(set).toMatchObject({
       SANDBOX_RESYNC_INTERVAL_MS: '3600000',
       SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: '604800',
+      SANDBOX_TEMPLATE_WAIT_MS: '120000',
     });
     expect(loadEnvManagerConfig(set)).toMatchObject({
       SANDBOX_RESYNC_INTERVAL_MS: 3_600_000,
       SANDBOX_ORPHAN_CLONE_GRACE_SECONDS: 604_800,
+      SANDBOX_TEMPLATE_WAIT_MS: 120_000,
     });
+    // 0 does not wait, and is passed as such (not dropped as an empty value).
+    expect(await envOf(['--set', 'sandbox.templateWaitMs=0'])).toMatchObject({ SANDBOX_TEMPLATE_WAIT_MS: '0' });
     // What the service's config would refuse at start, the chart's schema refuses at install.
     for (const bad of [
       'sandbox.resyncIntervalMs=999',
@@ -129,9 +136,12 @@ describe.skipIf(skip !== undefined)('charts/taidon, each service configured', ()
       'sandbox.orphanCloneGraceSeconds=0',
       'sandbox.orphanCloneGraceSeconds=604801',
       'sandbox.orphanCloneGraceSeconds=1.5',
+      'sandbox.templateWaitMs=-1',
+      'sandbox.templateWaitMs=120001',
+      'sandbox.templateWaitMs=2.5',
     ])
       await expect(renderChart(['--set', bad]), bad).rejects.toThrow(
-        /sandbox\/(resyncIntervalMs|orphanCloneGraceSeconds)/,
+        /sandbox\/(resyncIntervalMs|orphanCloneGraceSeconds|templateWaitMs)/,
       );
   });
 
