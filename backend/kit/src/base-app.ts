@@ -15,6 +15,7 @@ import { type ReadinessCheck, registerHealth } from './health.js';
 import { registerJsonBody } from './json-body.js';
 import { createMetricsRegistry, registerMetrics } from './metrics.js';
 import { registerProblemHandler } from './problem.js';
+import { requestLoggerFactory } from './request-logger.js';
 import { registerHopContext } from './service-client.js';
 
 /** What every Taidon fastify app shares, whatever the service. */
@@ -59,6 +60,8 @@ export function createBaseApp(options: BaseAppOptions): FastifyInstance {
     // Not the header itself: fastify would take it as it comes and never ask genReqId.
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'reqId' }),
+    // A request's pino child is made on its first line, not for every request (request-logger.ts).
+    childLoggerFactory: requestLoggerFactory,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       const id = typeof given === 'string' && REQUEST_ID_FORMAT.test(given) ? given : randomUUID();
