@@ -31,19 +31,12 @@ const signedInAccount = new WeakMap<FastifyRequest, string>();
 /** The id of the share link a `POST /api/shares` made, read from its answer. */
 const createdShare = new WeakMap<FastifyRequest, string>();
 
-/** The `sub` of an access token in a sign-in answer (the token is idp's own, just issued; not re-verified). */
-function subjectOfAnswer(payload: unknown): string | undefined {
-  if (typeof payload !== 'string' || !payload.includes('accessToken')) return undefined;
-  try {
-    const token = (JSON.parse(payload) as { accessToken?: unknown }).accessToken;
-    if (typeof token !== 'string') return undefined;
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
-      sub?: unknown;
-    };
-    return typeof claims.sub === 'string' ? claims.sub : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * The account a sign-in answer of idp is for (its `accountId`, the `sub` of the token it carries), as the route
+ * read it: the event takes it from there instead of parsing the answer and the token again (issue 22).
+ */
+export function rememberSignedIn(request: FastifyRequest, accountId: string): void {
+  signedInAccount.set(request, accountId);
 }
 
 /** The id in a `POST /api/shares` answer (sql-runner's own, passed through). */
@@ -127,10 +120,7 @@ export function auditEventOf(request: FastifyRequest, reply: FastifyReply): Audi
 export function registerAuditEvents(api: FastifyInstance, sink: AuditSink): void {
   api.addHook('onSend', async (request, _reply, payload) => {
     const route = request.routeOptions.url ?? '';
-    if (route.startsWith('/api/auth/')) {
-      const sub = subjectOfAnswer(payload);
-      if (sub) signedInAccount.set(request, sub);
-    } else if (route === '/api/shares' && request.method === 'POST' && typeof payload === 'string') {
+    if (route === '/api/shares' && request.method === 'POST' && typeof payload === 'string') {
       const id = shareIdOfAnswer(payload);
       if (id) createdShare.set(request, id);
     }

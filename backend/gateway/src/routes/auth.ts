@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import { AccessTokenResponse, type IdpApi, PasswordCredentials, Problem } from '@taidon/contracts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { rememberSignedIn } from '../audit-events.js';
 import type { Upstream } from '../upstream.js';
 import { registerOidcRoutes } from './auth-oidc.js';
 import {
@@ -28,6 +29,7 @@ async function answerSession(
     return passError(reply, answer);
   }
   const session = JSON.parse(answer.text) as IdpApi.SessionTokens;
+  rememberSignedIn(reply.request, session.accountId);
   setRefreshCookie(reply, session);
   reply.header('cache-control', 'no-store');
   const body: AccessTokenResponse = {
