@@ -180,6 +180,61 @@ describe('the SQL editor in chromium', () => {
     expect(await page.locator('[data-testid="problem"]').count()).toBe(0);
   }, 90_000);
 
+  it("draws a run's first rows in a frame of their own: one commit with every row in view, nothing else before it is drawn", async () => {
+    const { page } = await open('first-rows-frame');
+    // 200 rows of one column: a few KiB, so the stream sends them with the run's end (done) in one read.
+    await typeInEditor(page, 'SELECT g FROM generate_series(1, 200) g;');
+    // A first run: the next run's grid replaces this one.
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    await page.evaluate(`(() => {
+      const seen = { rowsAtFirstCommit: undefined, later: [], frameDrawn: false };
+      window.firstRowsFrame = seen;
+      // The grid marks its first commit with rows (a layout effect): how many rows the DOM holds then.
+      const mark = performance.mark.bind(performance);
+      performance.mark = (name, options) => {
+        if (name === 'taidon:first-row-rendered' && seen.rowsAtFirstCommit === undefined)
+          seen.rowsAtFirstCommit = document.querySelectorAll('[data-testid="result-row"]').length;
+        return mark(name, options);
+      };
+      const grid = () => document.querySelector('[data-testid="result-grid"]');
+      const previousGrid = grid();
+      const previousRun = previousGrid?.getAttribute('data-run');
+      let inserted = false;
+      new MutationObserver((records) => {
+        if (seen.frameDrawn) return;
+        if (inserted) {
+          for (const r of records) seen.later.push(r.type + ' ' + r.target.nodeName + ' ' + (r.target.textContent ?? '').slice(0, 40));
+          return;
+        }
+        const shown = grid();
+        // The grid of the last run is not the new run's (a grid of its own, or the same one showing the new run).
+        const isNew = shown && (shown !== previousGrid || shown.getAttribute('data-run') !== previousRun);
+        if (!isNew || !shown.querySelector('[data-testid="result-row"]')) return;
+        // The new run's rows are in: what changes before the frame showing them was drawn is recorded.
+        inserted = true;
+        requestAnimationFrame(() => {
+          const after = new MessageChannel();
+          after.port1.onmessage = () => { seen.frameDrawn = true; };
+          after.port2.postMessage(null);
+        });
+      }).observe(document.querySelector('.results-pane'), { subtree: true, childList: true, attributes: true, characterData: true });
+    })()`);
+    expect(await runWithKeys(page, RUN)).toBe('ok');
+    await page.waitForFunction('window.firstRowsFrame.frameDrawn', null, { timeout: 10_000 });
+    const seen = (await page.evaluate('window.firstRowsFrame')) as { rowsAtFirstCommit: number; later: string[] };
+    // Before: a new grid's first commit held no row at all (the virtualizer knew no size yet), then it measured the
+    // scroller and rendered the rest; and the run's end (the summary's "so far…" gone, the tab's count) was rendered
+    // in the frame that showed the rows, before it was drawn.
+    expect(seen.rowsAtFirstCommit).toBe(await page.getByTestId('result-row').count());
+    expect(seen.rowsAtFirstCommit).toBeGreaterThan(10);
+    expect(seen.later).toEqual([]);
+    // The run's end is shown in the frame after.
+    await page
+      .getByTestId('result-summary')
+      .filter({ hasText: /^200 rows$/ })
+      .waitFor({ timeout: 10_000 });
+  }, 90_000);
+
   it('marks a syntax error from the run itself, with no plan request, when Ctrl+Enter follows typing', async () => {
     const { page } = await open('syntax-error-run');
     const plans: string[] = [];

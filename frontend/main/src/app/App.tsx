@@ -3,7 +3,6 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AuthStore } from '../api/auth.js';
 import { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
-import { positionIn } from '../editor/buffer.js';
 import { type RunSelection, SqlEditor, type SqlEditorHandle } from '../editor/SqlEditor.js';
 import { AccountMenu } from '../features/account/AccountMenu.js';
 import { ExercisePage, isExercisePage, LazyExercisePane } from '../features/exercises/ExercisePages.js';
@@ -15,7 +14,7 @@ import { HistoryPanel } from '../features/history/HistoryPanel.js';
 import { addHistory, type HistoryEntry, historyEntryOf, loadHistory } from '../features/history/history.js';
 import { ProjectPanel } from '../features/projects/ProjectPanel.js';
 import { useProjectWorkspace } from '../features/projects/use-project-workspace.js';
-import { RunPanel } from '../features/run/RunPanel.js';
+import { LiveRunPanel } from '../features/run/RunPanel.js';
 import type { RunView } from '../features/run/run-model.js';
 import { type RunMode, useRunner } from '../features/run/use-runner.js';
 import { SchemaPanel } from '../features/schema/SchemaPanel.js';
@@ -29,7 +28,7 @@ import { addTab, closeTab, renameTab, updateTab } from '../features/tabs/tabs.js
 import { useSavedTabs } from '../features/tabs/use-saved-tabs.js';
 import { afterThisTask } from './after-this-task.js';
 import { ProblemsBar } from './ProblemsBar.js';
-import { bufferOffset, type Problem, planFilesOf, problemOfRejection, problemOfRun } from './plan-markers.js';
+import { type Problem, planFilesOf, problemOfRejection, problemOfRun } from './plan-markers.js';
 import { usePlanWhileTyping } from './plan-while-typing.js';
 import { ResultsPane } from './ResultsPane.js';
 import { linkProps, useRoute } from './route.js';
@@ -192,7 +191,6 @@ export function App() {
     showRun: runner.show,
     onRunFinished: onFinished,
   });
-  const run = runner.runOf(viewId);
   const explain = explainer.explainOf(viewId);
   const pane = panes[viewId] ?? 'results';
   const showPane = useCallback(
@@ -273,10 +271,6 @@ export function App() {
     () => [...planWhileTyping.problems, ...runProblems],
     [planWhileTyping.problems, runProblems],
   );
-  const errorPosition = useMemo(() => {
-    const offset = run?.error ? bufferOffset(run.error, run) : undefined;
-    return offset === undefined ? null : positionIn(text, offset);
-  }, [run, run?.error, text]);
 
   const runHead = () => {
     const { parts } = planFilesOf(editor.current?.getText() ?? '');
@@ -312,7 +306,10 @@ export function App() {
       : parts.tail.trim() === ''
         ? undefined
         : { files: [{ path: 'tail.sql', sql: parts.tail }] };
-    sharePanel.current?.share(tail ? { tail, head: parts.head } : { head: parts.head }, sharedResultsOf(run, parts));
+    sharePanel.current?.share(
+      tail ? { tail, head: parts.head } : { head: parts.head },
+      sharedResultsOf(runner.runOf(viewId), parts),
+    );
   };
   const reset = () => {
     setSessionId(newSessionId());
@@ -343,6 +340,8 @@ export function App() {
   const onOpenHistory = useStableCallback(openHistory);
   const onEditorSubmit = useStableCallback(() => exercisePane.current?.submit());
   const onExerciseProblems = useStableCallback((next: Problem[]) => setProblemsOf(viewId, next));
+  const onCancelRun = useStableCallback(() => void runner.cancel(viewId));
+  const onPane = useStableCallback((next: 'results' | 'plan') => showPane(viewId, next));
   const exercisePage = isExercisePage(route);
   const tabsShown = !sharedShown && !exerciseId;
   const running = new Set(tabs.tabs.filter((t) => runner.runOf(t.id)?.status === 'running').map((t) => t.id));
@@ -450,19 +449,13 @@ export function App() {
             <ProblemsBar problems={problems} planSummary={planWhileTyping.summary} text={text} />
           </div>
           <aside className="sidebar">
-            <RunPanel run={run} onCancel={() => void runner.cancel(viewId)} />
+            <LiveRunPanel store={runner.store} tabId={viewId} onCancel={onCancelRun} />
             {/* Beside an exercise the editor holds the exercise's buffer, not a tab a project file could be bound to. */}
             {!exerciseId && <ProjectPanel workspace={projects} />}
             <SchemaPanel schema={schema} loading={schemaLoading} onInsert={onInsertName} onRefresh={onRefreshSchema} />
             <HistoryPanel entries={history} sessionId={sessionId} onOpen={onOpenHistory} />
           </aside>
-          <ResultsPane
-            run={run}
-            explain={explain}
-            pane={pane}
-            onPane={(next) => showPane(viewId, next)}
-            errorPosition={errorPosition}
-          />
+          <ResultsPane runs={runner.store} tabId={viewId} text={text} explain={explain} pane={pane} onPane={onPane} />
         </main>
       )}
     </div>

@@ -146,7 +146,10 @@ export function ResultsView({ run, onFirstRowPainted, errorPosition }: Props) {
             </span>
           </div>
           <ResultGrid
-            key={`${run.localId}:${active}`}
+            // A new run's rows are shown in the last run's grid (its elements given new text): building a grid
+            // anew, its elements styled and laid out from nothing, was most of the time to a run's first paint.
+            key={active}
+            runKey={run.localId}
             result={result}
             version={run.version}
             label={`Result ${active + 1}`}

@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { describePhase, describeSource, type RunView } from './run-model.js';
+import { type RunStore, useRunOf } from './use-runner.js';
 
 const ms = (n: number) => `${Math.round(n).toLocaleString('en')} ms`;
 
@@ -72,3 +73,16 @@ export function RunPanel({ run, onCancel }: { run: RunView | null; onCancel(): v
     </section>
   );
 }
+
+/** The run panel of a tab's last run, rendered when that run changes (not with the page). */
+export const LiveRunPanel = memo(function LiveRunPanel({
+  store,
+  tabId,
+  onCancel,
+}: {
+  store: RunStore;
+  tabId: string;
+  onCancel(): void;
+}) {
+  return <RunPanel run={useRunOf(store, tabId)} onCancel={onCancel} />;
+});

@@ -1,5 +1,5 @@
 import type { RunRequest } from '@taidon/contracts';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { flushSync } from 'react-dom';
 import type { ApiClient } from '../../api/client.js';
 import { ApiError } from '../../api/errors.js';
@@ -26,6 +26,24 @@ export interface RunRejection {
   tabId: string;
 }
 
+/**
+ * Where the components that show a run (the run panel, the results) read it: they subscribe and render when a
+ * run changes, so a run's first rows render them alone, not the page around them.
+ */
+export interface RunStore {
+  /** The tab's last run (running or finished), or null before its first. */
+  runOf(tabId: string): RunView | null;
+  subscribe(listener: () => void): () => void;
+  /** Changes with every render-worthy change of any run (the snapshot useSyncExternalStore compares). */
+  version(): number;
+}
+
+/** The tab's last run, this component rendered again whenever it changes. */
+export function useRunOf(store: RunStore, tabId: string): RunView | null {
+  useSyncExternalStore(store.subscribe, store.version);
+  return store.runOf(tabId);
+}
+
 /** Longest the page shows nothing of a run whose reply has not come yet (its first event usually comes first). */
 const RUNNING_SHOWN_WITHIN_MS = 100;
 
@@ -50,10 +68,12 @@ function afterNextPaint(then: () => void): void {
  * page shows the run once the reply's first event is read (or 100 ms
  * without one): a frame left to draw while the key press's events are
  * handled would make Chromium hold the reply until it is drawn; the first
- * rows are rendered as soon as they are parsed, later ones at most once a
- * frame; the caller's `onFinished` (history, markers, schema) waits until
- * the frame with the rows was painted. A tab's new run aborts only that
- * tab's previous one.
+ * rows are rendered as soon as they are parsed, by the components that show
+ * the run alone (they read it from `store`), and drawn in a frame of their
+ * own; later changes are rendered at most once a frame, with the page; the
+ * caller's `onFinished` (history, markers, schema) waits until the frame
+ * with the rows was painted. A tab's new run aborts only that tab's
+ * previous one.
  */
 export function useRunner(
   api: ApiClient,
@@ -61,10 +81,32 @@ export function useRunner(
 ) {
   const runs = useRef(new Map<string, RunView>());
   const aborts = useRef(new Map<string, AbortController>());
-  const [, setVersion] = useState(0);
+  const listeners = useRef(new Set<() => void>());
+  const version = useRef(0);
+  const [, setPageVersion] = useState(0);
   const hooksRef = useRef(hooks);
   hooksRef.current = hooks;
-  const bump = useCallback(() => setVersion((v) => v + 1), []);
+  const store = useMemo<RunStore>(
+    () => ({
+      runOf: (tabId) => runs.current.get(tabId) ?? null,
+      subscribe: (listener) => {
+        listeners.current.add(listener);
+        return () => listeners.current.delete(listener);
+      },
+      version: () => version.current,
+    }),
+    [],
+  );
+  /** Renders the components showing runs (they subscribed to the store). */
+  const notify = useCallback(() => {
+    version.current++;
+    for (const listener of [...listeners.current]) listener();
+  }, []);
+  /** Renders them and the page too (which marks the tabs whose run is in flight). */
+  const bump = useCallback(() => {
+    notify();
+    setPageVersion((v) => v + 1);
+  }, [notify]);
 
   const start = useCallback(
     async (input: RunInput, tabId: string) => {
@@ -74,6 +116,7 @@ export function useRunner(
       aborts.current.set(tabId, controller);
       const view = newRunView(input);
       runs.current.set(tabId, view);
+      /** The animation frame that renders the run's changes; -1 while the frame showing its first rows is to come. */
       let frame = 0;
       const refresh = () => {
         if (frame) return;
@@ -98,11 +141,19 @@ export function useRunner(
         for (let item = await first; !item.done; item = await events.next()) {
           clearTimeout(shown);
           if (applyEvent(view, item.value)) {
-            // The first rows are rendered at once (not at the next frame), so the frame after shows them.
+            // The first rows are rendered at once (not at the next frame), so the frame after shows them, and
+            // only where they are shown (the run panel, the results), not the page. What comes after them (the
+            // rest of the rows, the run's end, the page's running marks) is rendered in the frame after that one,
+            // where it would have held their paint.
             performance.mark('taidon:first-rows-received');
-            cancelAnimationFrame(frame);
+            if (frame > 0) cancelAnimationFrame(frame);
             frame = 0;
-            flushSync(bump);
+            flushSync(notify);
+            frame = -1;
+            requestAnimationFrame(() => {
+              frame = 0;
+              refresh();
+            });
           } else refresh();
         }
         if (view.status === 'running') view.status = view.error ? 'error' : 'ok';
@@ -128,11 +179,8 @@ export function useRunner(
       refresh();
       afterNextPaint(() => hooksRef.current.onFinished(view, tabId));
     },
-    [api, bump],
+    [api, bump, notify],
   );
-
-  /** The tab's last run (running or finished), or null before its first. */
-  const runOf = useCallback((tabId: string) => runs.current.get(tabId) ?? null, []);
 
   const cancel = useCallback(
     async (tabId: string) => {
@@ -159,5 +207,5 @@ export function useRunner(
     runs.current.delete(tabId);
   }, []);
 
-  return { runOf, start, cancel, show, forget };
+  return { store, runOf: store.runOf, start, cancel, show, forget };
 }
