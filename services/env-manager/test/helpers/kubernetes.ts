@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
   CoreV1Api,
@@ -21,6 +23,16 @@ import { createInstanceReconciler, type InstanceReconciler } from '../../src/run
 import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes.js';
 
 const CRD_FILE = new URL('../../../../charts/taidon/crds/taidoninstances.yaml', import.meta.url);
+
+/** Why the tests that clone on a loop-backed btrfs image cannot run here, or undefined when they can. */
+export async function btrfsReason(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'mounting a loop-backed btrfs image needs root';
+  const found = await promisify(execFile)('sh', ['-c', 'command -v mkfs.btrfs']).then(
+    () => true,
+    () => false,
+  );
+  return found ? undefined : 'mkfs.btrfs (btrfs-progs) is not installed';
+}
 
 /**
  * The tools these tests need: a control plane, and helm to render the chart's RBAC (scripts/k8s-tools.sh builds

@@ -16,7 +16,15 @@ import { loadEnvManagerConfig } from '../../src/config.js';
 import { createAgentClient, placeOnAgents, podAgents } from '../../src/runtimes/kubernetes/agents.js';
 import { coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
 import { type StartedEnvManager, startEnvManager } from '../../src/start.js';
-import { accountConfig, applyRbac, chartRbac, RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
+import {
+  accountConfig,
+  applyRbac,
+  btrfsReason,
+  chartRbac,
+  RUNTIME_TOOLS,
+  sandboxNamespace,
+  until,
+} from '../helpers/kubernetes.js';
 
 // env-manager started as a cluster runs it (ENV_MANAGER_RUNTIME=kubernetes,
 // its one start function) against the real control plane of e2e/k8s, with two
@@ -32,15 +40,6 @@ import { accountConfig, applyRbac, chartRbac, RUNTIME_TOOLS, sandboxNamespace, u
 
 const execFileP = promisify(execFile);
 const TOKEN = 'test-service-token';
-
-async function btrfsReason(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'mounting a loop-backed btrfs image needs root';
-  const found = await execFileP('sh', ['-c', 'command -v mkfs.btrfs']).then(
-    () => true,
-    () => false,
-  );
-  return found ? undefined : 'mkfs.btrfs (btrfs-progs) is not installed';
-}
 
 const skip = skipReason(RUNTIME_TOOLS) ?? (await btrfsReason());
 if (skip) console.warn(`kubernetes placement tests skipped: ${skip}`);

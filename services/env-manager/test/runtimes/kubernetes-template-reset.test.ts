@@ -1,9 +1,8 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { chownTree, freePort, runCommand, SERVICE_TOKEN_HEADER, serverBinaries, serverOsUser } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
@@ -18,7 +17,7 @@ import { TEMPLATE_DATABASE } from '../../src/engine/template-database.js';
 import { INIT_CLONE_SCRIPT, initCloneEnv, scramVerifier } from '../../src/runtimes/kubernetes/init-clone.js';
 import { coordinates, INSTANCE_LABEL, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
 import { type StartedEnvManager, startEnvManager } from '../../src/start.js';
-import { RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
+import { btrfsReason, RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js';
 import { TEST_SETTINGS } from '../helpers/runtime.js';
 
 // A reset from the template database on the kubernetes runtime (ADR 0029),
@@ -33,18 +32,8 @@ import { TEST_SETTINGS } from '../helpers/runtime.js';
 // a real sandbox: the init container's script run on an agent's volume, rows
 // written by the learner, the server stopped, the layer taken by the agent.
 
-const execFileP = promisify(execFile);
 const TOKEN = 'test-service-token';
 const ADMIN_PASSWORD = 'sandbox-admin';
-
-async function btrfsReason(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'mounting a loop-backed btrfs image needs root';
-  const found = await execFileP('sh', ['-c', 'command -v mkfs.btrfs']).then(
-    () => true,
-    () => false,
-  );
-  return found ? undefined : 'mkfs.btrfs (btrfs-progs) is not installed';
-}
 
 const skip = skipReason(RUNTIME_TOOLS) ?? (await btrfsReason());
 if (skip) console.warn(`kubernetes template reset tests skipped: ${skip}`);
