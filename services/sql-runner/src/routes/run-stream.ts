@@ -9,7 +9,9 @@ export const HEARTBEAT_MS = 1000;
  * How long an event waits for the next ones before they are written together. A REPL run's events (started,
  * progress, resultset, rows, complete, done) come a pg round trip or two apart; written one by one they were
  * five writes here and five reads and writes in the gateway, each a system call and a wake-up on both sides
- * of the loopback. The last events go at once with the end of the stream, so a run's `done` is never late.
+ * of the loopback. The last events go at once with the end of the stream, so a run's `done` is never late;
+ * a statement's first rows go at once with what was gathered before them, so a small result is not held
+ * for the portal's close and the run's record (issue 19).
  */
 export const GATHER_MS = 5;
 /** Gathered text (in characters) past which it is written at once: a large result's rows are not held back. */
@@ -66,16 +68,20 @@ export function openRunStream(reply: FastifyReply, requestId: string, startedAt:
     gathered = '';
     if (text !== '' && !raw.writableEnded) raw.write(text);
   };
-  const write = (event: RunEvent) => {
+  const write = (event: RunEvent, atOnce = false) => {
     if (raw.writableEnded) return;
     gathered += `${JSON.stringify(event)}\n`;
-    if (gathered.length >= GATHER_CHARS) flush();
+    if (atOnce || gathered.length >= GATHER_CHARS) flush();
     else gatherTimer ??= setTimeout(flush, GATHER_MS);
   };
+  /** The last statement whose first rows were written: a statement's first rows are not held back. */
+  let rowsOf = -1;
   const emit: Emit = (event) => {
     if (event.type === 'progress') phase = event.phase;
     else if (event.type === 'started') runId = event.runId;
-    write(event);
+    const firstRows = event.type === 'rows' && event.statement !== rowsOf;
+    if (firstRows) rowsOf = event.statement;
+    write(event, firstRows);
     if (gone) tellGone();
   };
   // A client that reads slowly holds the run back (its statement waits on the server), never this

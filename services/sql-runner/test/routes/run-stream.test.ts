@@ -31,6 +31,18 @@ describe('a run stream (NDJSON answer of POST /runs)', () => {
       await nextTurn();
       stream.end();
     });
+    // A small result: its rows come a few ms before the run's end (the portal's close, the run's record).
+    app.get('/small', async (_request, reply) => {
+      const stream = openRunStream(reply, 'req-4', performance.now());
+      stream.emit({ type: 'started', runId: 'r', sessionId: 's' });
+      await nextTurn();
+      stream.emit({ type: 'resultset', statement: 0, columns: [{ name: 'n', type: 'int4' }] });
+      stream.emit({ type: 'rows', statement: 0, rows: [['1'], ['2'], ['3']] });
+      await new Promise((resolve) => setTimeout(resolve, GATHER_MS / 2));
+      stream.emit({ type: 'complete', statement: 0, command: 'SELECT', rowCount: 3, truncated: false });
+      await nextTurn();
+      stream.end();
+    });
     // A run that takes a while: its first events are not held until the end.
     app.get('/slow', async (_request, reply) => {
       const stream = openRunStream(reply, 'req-2', performance.now());
@@ -63,6 +75,17 @@ describe('a run stream (NDJSON answer of POST /runs)', () => {
     expect(body).toContain('"type":"started"');
     expect(body).toContain('"type":"complete"');
     expect(body.endsWith('0\r\n\r\n')).toBe(true);
+  });
+
+  it("writes a statement's first rows at once, the events after them gathered with the end", async () => {
+    const chunks = await reads(port, '/small');
+    // Before, the rows waited for the end (within GATHER_MS): one read.
+    expect(chunks).toHaveLength(2);
+    const [first = '', last = ''] = chunks;
+    expect(first).toContain('"type":"rows"');
+    expect(first).not.toContain('"type":"complete"');
+    expect(last).toContain('"type":"complete"');
+    expect(last.endsWith('0\r\n\r\n')).toBe(true);
   });
 
   it('writes events within GATHER_MS while the run goes on', async () => {
