@@ -182,6 +182,7 @@ export function App() {
     tabs,
     setTabs,
     editor,
+    shownTabId: viewId,
     sessionId,
     renewSession: () => {
       const fresh = newSessionId();

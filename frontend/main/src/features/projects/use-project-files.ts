@@ -39,6 +39,8 @@ interface Options {
   tabs: TabsState;
   setTabs: Dispatch<SetStateAction<TabsState>>;
   editor: RefObject<SqlEditorHandle | null>;
+  /** The tab whose buffer the editor shows now (none beside an exercise or a share: another id). */
+  shownTabId: string;
   /** A save made a commit: the tree and history of that project are new. */
   onCommitted(projectId: string): void;
 }
@@ -48,12 +50,12 @@ interface Options {
  * version read (`If-Match`), dirty tabs, and a 412 kept as "changed
  * elsewhere" with the buffer untouched until the learner chooses.
  */
-export function useProjectFiles({ projects, tabs, setTabs, editor, onCommitted }: Options) {
+export function useProjectFiles({ projects, tabs, setTabs, editor, shownTabId, onCommitted }: Options) {
   const [bindings, setBindings] = useState<FileBindings>(loadBindings);
   const [notice, setNotice] = useState<SaveNotice | null>(null);
   const [saving, setSaving] = useState(false);
-  const latest = useRef({ tabs, bindings });
-  latest.current = { tabs, bindings };
+  const latest = useRef({ tabs, bindings, shownTabId });
+  latest.current = { tabs, bindings, shownTabId };
   useEffect(() => saveBindings(bindings), [bindings]);
   const tabIds = tabs.tabs.map((t) => t.id).join(' ');
   useEffect(() => setBindings((b) => pruneBindings(b, tabIds.split(' '))), [tabIds]);
@@ -90,7 +92,11 @@ export function useProjectFiles({ projects, tabs, setTabs, editor, onCommitted }
     async (tabId: string, force = false) => {
       const binding = latest.current.bindings[tabId];
       if (!binding) return;
-      const text = latest.current.tabs.tabs.find((t) => t.id === tabId)?.text ?? '';
+      // The shown tab's text is the editor's: its last edit may not have reached the tabs' state yet (Chromium
+      // handles a key press before the render an edit scheduled, so Ctrl+S right after typing saved the text
+      // before it and left the tab dirty).
+      const shown = latest.current.shownTabId === tabId ? editor.current?.getText() : undefined;
+      const text = shown ?? latest.current.tabs.tabs.find((t) => t.id === tabId)?.text ?? '';
       const refused = saveRefusal(binding, text);
       if (refused) {
         setNotice({ tabId, kind: 'error', text: `${refused} Nothing was saved.` });
@@ -119,7 +125,7 @@ export function useProjectFiles({ projects, tabs, setTabs, editor, onCommitted }
         setSaving(false);
       }
     },
-    [projects, onCommitted],
+    [projects, editor, onCommitted],
   );
 
   /** Drops the buffer's edits for the file as it is on the server now. */

@@ -15,6 +15,8 @@ interface Options {
   tabs: TabsState;
   setTabs: Dispatch<SetStateAction<TabsState>>;
   editor: RefObject<SqlEditorHandle | null>;
+  /** The tab whose buffer the editor shows now (another id beside an exercise or a share). */
+  shownTabId: string;
   sessionId: string;
   renewSession(): string;
   /** The page runner's `show`: a project run's view appears as the tab's run. */
@@ -28,13 +30,15 @@ interface Options {
  * and "Run on project state" for the shown tab.
  */
 export function useProjectWorkspace(options: Options) {
-  const { api, accountId, tabs, setTabs, editor, sessionId, renewSession, showRun, onRunFinished } = options;
+  const { api, accountId, tabs, setTabs, editor, shownTabId, sessionId, renewSession, showRun, onRunFinished } =
+    options;
   const projectsApi = useMemo(() => new ProjectsApi(api), [api]);
   const files = useProjectFiles({
     projects: projectsApi,
     tabs,
     setTabs,
     editor,
+    shownTabId,
     onCommitted: (id) => state.committed(id),
   });
   const state = useProjects(
