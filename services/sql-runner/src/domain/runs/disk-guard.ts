@@ -49,7 +49,7 @@ export function watchDatabaseSize(
       if (stopped) return;
       connection.unwatchedMs = 0;
       since = performance.now();
-      if (connection.overCap) {
+      if (connection.overCap && !FREEING_KINDS.has(kind)) {
         stopped = true;
         exceeded();
         return;
@@ -60,13 +60,44 @@ export function watchDatabaseSize(
     }
     timer = setTimeout(() => void look(), LOOK_EVERY_MS);
   };
-  const now = connection.overCap && !FREEING_KINDS.has(kind);
+  // A query past the cap is looked at on the usual clock, not at once: a learner still reads (refusedForDisk
+  // refuses the statements that write before they start); a statement that frees space is never cancelled.
+  const now = connection.overCap && !FREEING_KINDS.has(kind) && kind !== 'SelectStmt';
   timer = setTimeout(() => void look(), now ? 0 : Math.max(0, FIRST_LOOK_MS - connection.unwatchedMs));
   return () => {
     if (!stopped) connection.unwatchedMs += performance.now() - since;
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/**
+ * Whether a statement of `kind` (one that writes: not a query, not one that frees space) must be refused before
+ * it starts: a look found the database past the cap, and one taken now still does. The watch's own look at a statement's start runs beside it, so a short statement
+ * could end before that look answered and write more past the cap; this one is awaited first.
+ */
+export async function refusedForDisk(connection: SessionConnection, maxBytes: number, kind: string): Promise<boolean> {
+  // A query is left to the watch, as before: a learner past the cap still reads (its size, its tables).
+  if (maxBytes <= 0 || !connection.overCap || FREEING_KINDS.has(kind) || kind === 'SelectStmt') return false;
+  try {
+    const { rows } = await connection.withAdmin((admin) =>
+      admin.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes'),
+    );
+    connection.overCap = Number(rows[0]?.bytes ?? 0) > maxBytes;
+  } catch {
+    // No look possible: the statement runs under the watch, whose own look decides.
+    return false;
+  }
+  return connection.overCap;
+}
+
+/** The `error` event of a statement refused by refusedForDisk before it ran. */
+export function diskRefusalEvent(step: Step, phase: 'replay' | 'execute', statement: number, maxBytes: number) {
+  return statementErrorEvent(new Error('refused before it started'), step, phase, statement, {
+    maxBytes,
+    exceeded: true,
+    stop: () => {},
+  });
 }
 
 /** A statement's disk watch: whether it fired, and how to stop it. */

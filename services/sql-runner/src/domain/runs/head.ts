@@ -1,6 +1,6 @@
 import type { Chain } from '../chain/index.js';
 import { cancelRun, type RunnerDeps, type RunState } from './context.js';
-import { guardDiskUse, statementErrorEvent } from './disk-guard.js';
+import { diskRefusalEvent, guardDiskUse, refusedForDisk, statementErrorEvent } from './disk-guard.js';
 import { isServerError } from './errors.js';
 import { executeStep, forwardNotices } from './execute.js';
 import type { StartState } from './start-state/index.js';
@@ -36,6 +36,13 @@ export async function executeHead(
   for (const step of head.steps) {
     if (run.cancelled) {
       result.cancelled = true;
+      break;
+    }
+    if (await refusedForDisk(state.connection, deps.databaseMaxBytes, step.kind)) {
+      // Not run: the state is the last statement's.
+      const event = diskRefusalEvent(step, 'execute', step.index, deps.databaseMaxBytes);
+      run.emit(event);
+      result.failed = event.sqlstate;
       break;
     }
     const guard = setTimeout(() => void cancelRun(run, 'timeout'), deps.statementTimeoutMs);
