@@ -15,6 +15,14 @@ export const DISK_FULL_SQLSTATE = '53100';
  */
 const FREEING_KINDS = new Set(['DropStmt', 'TruncateStmt', 'DeleteStmt', 'VacuumStmt', 'TransactionStmt']);
 
+/** One look: the sandbox database's size, through the admin connection, recorded as the session's `overCap`. */
+async function lookAtSize(connection: SessionConnection, maxBytes: number): Promise<void> {
+  const { rows } = await connection.withAdmin((admin) =>
+    admin.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes'),
+  );
+  connection.overCap = Number(rows[0]?.bytes ?? 0) > maxBytes;
+}
+
 /**
  * Watches the size of the sandbox database while one statement runs and
  * calls `exceeded` once it is past `maxBytes`; the caller cancels the
@@ -42,10 +50,7 @@ export function watchDatabaseSize(
   let since = performance.now();
   const look = async () => {
     try {
-      const { rows } = await connection.withAdmin((admin) =>
-        admin.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes'),
-      );
-      connection.overCap = Number(rows[0]?.bytes ?? 0) > maxBytes;
+      await lookAtSize(connection, maxBytes);
       if (stopped) return;
       connection.unwatchedMs = 0;
       since = performance.now();
@@ -80,10 +85,7 @@ export async function refusedForDisk(connection: SessionConnection, maxBytes: nu
   // A query is left to the watch, as before: a learner past the cap still reads (its size, its tables).
   if (maxBytes <= 0 || !connection.overCap || FREEING_KINDS.has(kind) || kind === 'SelectStmt') return false;
   try {
-    const { rows } = await connection.withAdmin((admin) =>
-      admin.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes'),
-    );
-    connection.overCap = Number(rows[0]?.bytes ?? 0) > maxBytes;
+    await lookAtSize(connection, maxBytes);
   } catch {
     // No look possible: the statement runs under the watch, whose own look decides.
     return false;
