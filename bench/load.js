@@ -39,7 +39,9 @@
 // p50/p95/p99 of every run started in the window, of REPL runs and of resets,
 // errors by code (arrival, settle and window), the platform's CPU (all its
 // Node processes, from bench/lib/platform-cpu.js, in cores and ms per run, by
-// process), the machine's busy share, peak memory, the pool's fill time; then
+// process), the machine's busy share and where it went by kind of process
+// (platform Node, control plane, sandbox servers, this bench's client, the
+// kernel's threads, interrupts, other), peak memory, the pool's fill time; then
 // the largest step with p95 ≤ 300 ms and zero errors and the goal line
 // "900 learners at p95 ≤ 300 ms, zero errors". A step with p95 over 3 s or
 // errors over 1 % ends the climb (the steps left are "not run").
@@ -59,7 +61,7 @@ import { parseArgs } from 'node:util';
 import { loadExercises } from './lib/exercises.js';
 import { pssOfRun, startPlatform, systemUsedBytes, waitForOtherBenchmarks } from './lib/load-platform.js';
 import { eventReader } from './lib/ndjson.js';
-import { cpuDelta, formatCpu, platformCpu } from './lib/platform-cpu.js';
+import { cpuDelta, formatCpu, formatMachineCpu, machineCpuByKind, platformCpu } from './lib/platform-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -519,11 +521,13 @@ async function capacitySteps(platform, declarePools, poolReady) {
     await sleep(SETTLE * 1000);
     const cpuBefore = await platformCpu(platform.pid, cpuOptions);
     const machineBefore = await machineCpu();
+    const kindsBefore = await machineCpuByKind(platform.pid, cpuOptions);
     step.windowStart = now() - loadStartedAt;
     await sleep(WINDOW * 1000);
     step.windowEnd = now() - loadStartedAt;
     step.cpu = cpuDelta(cpuBefore, await platformCpu(platform.pid, cpuOptions));
     const machineAfter = await machineCpu();
+    step.kinds = [kindsBefore, await machineCpuByKind(platform.pid, cpuOptions)];
     step.machineBusy = (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total);
     step.systemPeak = memory.stepPeak;
     const sofar = summarize(samples.filter((s) => s.at >= step.windowStart && s.at < step.windowEnd));
@@ -576,6 +580,9 @@ function capacityReport(steps) {
     const inWindowErrors = stepProblems.filter((p) => p.at * 1000 >= step.windowStart).length;
     lines.push(
       `           platform CPU ms/run by process: ${formatCpu(step.cpu, Math.max(1, inWindow.length))}; control-plane PostgreSQL ${(step.cpu.controlPlaneMs / step.cpu.wallMs).toFixed(2)} cores${step.cpu.sameProcesses ? '' : ' (a platform process exited or appeared in the window)'}`,
+    );
+    lines.push(
+      `           machine CPU ms/run by kind: ${formatMachineCpu(step.kinds[0], step.kinds[1], Math.max(1, inWindow.length))}`,
     );
     lines.push(
       `           errors by code (${stepProblems.length - inWindowErrors} before the window: pool fill, arrivals, settle; ${inWindowErrors} in it): ${
