@@ -13,10 +13,59 @@ export interface PoolStatus {
   instances: number;
 }
 
+/**
+ * Where a pool's instances come from and go: the local runtime's records and servers (localPoolSupply), or a
+ * cluster's TaidonInstances (ClusterInstanceManager). The pool's demand, bounds and turns are the same for both.
+ */
+export interface PoolSupply {
+  /** Pooled instances starting or ready, per pool key. */
+  counts(): Promise<Record<string, number>>;
+  /** Starts one pooled instance of `key`; resolves once it is ready to be claimed. */
+  start(key: string): Promise<void>;
+  /**
+   * Deletes up to `limit` ready pooled instances of `key` (of any pool when null), oldest first, none that a
+   * claim has taken meanwhile; answers how many went.
+   */
+  retire(key: string | null, limit: number, reason: string): Promise<number>;
+}
+
+/** The local runtime's supply: pooled instances are rows of `instances` with their servers (InstanceManager). */
+export function localPoolSupply(pool: pg.Pool, manager: InstanceManager): PoolSupply {
+  return {
+    counts: () => countPooled(pool),
+    async start(key) {
+      await manager.startNew({
+        ownerId: null,
+        ownerRole: null,
+        sessionId: null,
+        layerKey: key === TEMPLATE_POOL_KEY ? null : key,
+        pooled: true,
+        poolKey: key,
+      });
+    },
+    // They leave the pool in one statement before their servers stop, so a learner's claim meanwhile cannot take
+    // one that is about to go (a list read first and deleted one by one did, under load: the learner's state vanished).
+    async retire(key, limit, reason) {
+      const rows = await retirePooledInstances(pool, key, limit, reason);
+      for (const row of rows) await manager.delete(row.id, reason);
+      return rows.length;
+    },
+  };
+}
+
 /** What the warm pool needs. */
 export interface WarmPoolDeps {
+  /** The control plane's database: the demand per key (warm_pool_demand), shared by every replica. */
   pool: pg.Pool;
-  manager: InstanceManager;
+  /** The local runtime's instances; the pool's supply when `supply` is not given. */
+  manager?: InstanceManager;
+  /** Where pooled instances come from (default: localPoolSupply of `manager`). */
+  supply?: PoolSupply;
+  /**
+   * Whether this replica starts and retires pooled instances now (default always): on a cluster, only the one
+   * holding the reconciler's Lease does; the others store demand and count, and leave the supply alone.
+   */
+  mayFill?: () => boolean;
   maxInstances: number;
   minAvailableBytes: number;
   /**
@@ -24,7 +73,7 @@ export interface WarmPoolDeps {
    * limit too; keeping this below it leaves room for learners' creations queued meanwhile.
    */
   fillConcurrency?: number;
-  /** Reads MemAvailable; tests replace it to simulate pressure. */
+  /** Reads MemAvailable; tests replace it to simulate pressure; answering undefined turns the check off. */
   memAvailable?: () => Promise<number | undefined>;
   /** How long after a take its refill starts (default 50 ms; see kickSoon). */
   refillDelayMs?: number;
@@ -51,7 +100,13 @@ export class WarmPool {
   /** Keys with a demand or pooled instances, as the last pass or declaration saw them; unknown before. */
   private keys: Set<string> | undefined;
 
-  constructor(private readonly deps: WarmPoolDeps) {}
+  private readonly supply: PoolSupply;
+
+  constructor(private readonly deps: WarmPoolDeps) {
+    if (deps.supply) this.supply = deps.supply;
+    else if (deps.manager) this.supply = localPoolSupply(deps.pool, deps.manager);
+    else throw new Error('WarmPool: a supply or an instance manager is needed');
+  }
 
   /** Declares how many ready instances `key` (a layer key, or `template`) should have; 0 removes it. */
   async setDemand(key: string, size: number): Promise<PoolStatus> {
@@ -67,7 +122,7 @@ export class WarmPool {
     await setPoolDemand(this.deps.pool, key, size);
     if (size > 0) this.keys?.add(key);
     this.kick();
-    return { key, size, instances: (await countPooled(this.deps.pool))[key] ?? 0 };
+    return { key, size, instances: (await this.supply.counts())[key] ?? 0 };
   }
 
   /**
@@ -82,7 +137,7 @@ export class WarmPool {
 
   /** Every declared key with its supply. */
   async status(): Promise<PoolStatus[]> {
-    const counts = await countPooled(this.deps.pool);
+    const counts = await this.supply.counts();
     return (await listPoolDemand(this.deps.pool)).map((d) => ({ ...d, instances: counts[d.key] ?? 0 }));
   }
 
@@ -122,7 +177,10 @@ export class WarmPool {
     while (this.filling) await this.filling.catch(() => {});
   }
 
-  /** One pass: shrink under memory pressure, else start what each key lacks. */
+  /**
+   * One pass: shrink under memory pressure, else start what each key lacks. A replica that may not fill (a
+   * cluster's follower) only learns the keys (mayHave).
+   */
   fill(): Promise<FillSummary> {
     if (this.filling) {
       this.again = true;
@@ -140,13 +198,18 @@ export class WarmPool {
 
   private async pass(): Promise<FillSummary> {
     const summary: FillSummary = { started: 0, stopped: 0 };
+    if (this.deps.mayFill && !this.deps.mayFill()) {
+      const [demand, counts] = await Promise.all([listPoolDemand(this.deps.pool), this.supply.counts()]);
+      this.keys = new Set([...demand.filter((d) => d.size > 0).map((d) => d.key), ...Object.keys(counts)]);
+      return summary;
+    }
     const available = await (this.deps.memAvailable ?? memAvailableBytes)();
     if (available !== undefined && available < this.deps.minAvailableBytes) {
       summary.stopped += await this.retire(null, 1, `warm pool shrunk: MemAvailable ${available} bytes`);
       return summary;
     }
     const demand: PoolDemand[] = await listPoolDemand(this.deps.pool);
-    const counts = await countPooled(this.deps.pool);
+    const counts = await this.supply.counts();
     this.keys = new Set([...demand.filter((d) => d.size > 0).map((d) => d.key), ...Object.keys(counts)]);
     let total = Object.values(counts).reduce((a, b) => a + b, 0);
     // What each key lacks, taken in turns across keys, so one large pool does not starve the others.
@@ -161,14 +224,7 @@ export class WarmPool {
         if (failed.has(key) || total >= this.deps.maxInstances) continue;
         total++;
         try {
-          await this.deps.manager.startNew({
-            ownerId: null,
-            ownerRole: null,
-            sessionId: null,
-            layerKey: key === TEMPLATE_POOL_KEY ? null : key,
-            pooled: true,
-            poolKey: key,
-          });
+          await this.supply.start(key);
           summary.started += 1;
         } catch (error) {
           total--;
@@ -186,21 +242,15 @@ export class WarmPool {
         .map(([key, n]) => ({ key, surplus: n - (demand.find((d) => d.key === key)?.size ?? 0) }))
         .filter((s) => s.surplus > 0);
     if (surplusOf(counts).length > 0) {
-      for (const { key, surplus } of surplusOf(await countPooled(this.deps.pool))) {
+      for (const { key, surplus } of surplusOf(await this.supply.counts())) {
         summary.stopped += await this.retire(key, surplus, 'warm pool demand lowered');
       }
     }
     return summary;
   }
 
-  /**
-   * Deletes up to `limit` ready pooled instances of `key` (of any pool when null), oldest first. They leave
-   * the pool in one statement before their servers stop, so a learner's claim meanwhile cannot take one that
-   * is about to go (a list read first and deleted one by one did, under load: the learner's state vanished).
-   */
-  private async retire(key: string | null, limit: number, reason: string): Promise<number> {
-    const rows = await retirePooledInstances(this.deps.pool, key, limit, reason);
-    for (const row of rows) await this.deps.manager.delete(row.id, reason);
-    return rows.length;
+  /** Deletes up to `limit` ready pooled instances of `key` (of any pool when null), oldest first. */
+  private retire(key: string | null, limit: number, reason: string): Promise<number> {
+    return this.supply.retire(key, limit, reason);
   }
 }
