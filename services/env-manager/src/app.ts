@@ -15,7 +15,7 @@ import { createEnvManagerMetrics, type EnvManagerMetrics, exposeEnvManagerMetric
 import { registerInstanceAudit } from './routes/audit.js';
 import { registerEngineRoutes } from './routes/engine.js';
 import { registerInstanceRoutes } from './routes/instances.js';
-import { registerNoWarmPoolRoutes, registerWarmPoolRoutes } from './routes/warm-pool.js';
+import { registerWarmPoolRoutes } from './routes/warm-pool.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { Semaphore } from './runtimes/throttle.js';
 import { listInstances } from './store/instances.js';
@@ -53,7 +53,8 @@ export interface EnvManagerDeps {
   runtime?: Runtime;
   /**
    * ENV_MANAGER_RUNTIME=kubernetes: instances are TaidonInstances placed on the node agents (ClusterInstanceManager),
-   * reconciled elsewhere (the reconciler start.ts builds); no local loop, warm pool or server runs here.
+   * reconciled elsewhere (the reconciler start.ts builds); no local loop or server runs here, and the warm pool's
+   * instances are TaidonInstances too, refilled by the replica that holds the Lease (`leads`).
    */
   cluster?: ClusterInstanceManager;
   /**
@@ -72,6 +73,11 @@ export interface EnvManagerDeps {
   audit?: AuditSink;
   /** The metrics to count in (the cluster's instances count in the same); made here when absent. */
   metrics?: EnvManagerMetrics;
+  /**
+   * On a cluster: whether this replica holds the reconciler's Lease, so its warm pool starts and retires pooled
+   * instances (a follower stores demand and counts only). Default: always, as for one replica.
+   */
+  leads?: () => boolean;
   /** Reads MemAvailable in bytes; tests replace it to simulate memory pressure. */
   memAvailable?: () => Promise<number | undefined>;
 }
@@ -100,8 +106,36 @@ export function buildApp(deps: EnvManagerDeps): FastifyInstance {
     registerEngineRoutes(app, settings);
     registerInstanceRoutes(app, cluster);
     if (deps.audit) registerInstanceAudit(app, deps.audit);
-    registerNoWarmPoolRoutes(app, 'kubernetes');
-    app.addHook('onClose', async () => cluster.close());
+    // The same pool as locally (demand in warm_pool_demand, bounded by WARM_POOL_MAX_INSTANCES, turns across keys),
+    // its supply the cluster's TaidonInstances. No MemAvailable check: this process's memory is not the nodes'
+    // (the namespace's ResourceQuota bounds them; a refusal is logged and tried again at the next pass).
+    const warm = new WarmPool({
+      pool,
+      supply: cluster.poolSupply(),
+      mayFill: deps.leads ?? (() => true),
+      maxInstances: config.WARM_POOL_MAX_INSTANCES,
+      minAvailableBytes: 0,
+      memAvailable: async () => undefined,
+      fillConcurrency: Math.max(1, Math.floor(config.INSTANCE_START_CONCURRENCY / 2)),
+      onError: (error, key) => logger.warn({ err: error, key }, 'warm pool could not start an instance'),
+    });
+    cluster.attachPool({ onTake: () => warm.kickSoon(), mayHave: (key) => warm.mayHave(key) });
+    registerWarmPoolRoutes(app, warm, cluster);
+    let loop: Loop | undefined;
+    app.addHook('onReady', async () => {
+      if (deps.runLoops === false) return;
+      loop = startLoop(
+        'warm-pool',
+        config.RECONCILE_INTERVAL_MS,
+        () => warm.fill(),
+        (error) => logger.error({ err: error }, 'warm pool failed'),
+      );
+    });
+    app.addHook('onClose', async () => {
+      cluster.close();
+      await loop?.stop();
+      await warm.stop();
+    });
     return app;
   }
   if (!runtime) throw new Error('buildApp: env-manager needs a runtime or a cluster');

@@ -155,7 +155,7 @@ export async function startEnvManager(
       snapshotCache,
       metrics,
       ...(runtime ? { runtime } : {}),
-      ...(kubernetes ? { cluster: kubernetes.cluster } : {}),
+      ...(kubernetes ? { cluster: kubernetes.cluster, leads: () => kubernetes.reconciler.isLeader() } : {}),
       ...(options.stopInstancesOnClose ? { stopInstancesOnClose: true } : {}),
       ...(audit ? { audit } : {}),
     });

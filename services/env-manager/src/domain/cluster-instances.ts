@@ -23,10 +23,12 @@ import {
   PLACEMENT_MAX_KEYS,
   placeOnAgents,
 } from '../runtimes/kubernetes/agents.js';
+import { LAST_USED_ANNOTATION, type TaidonInstance } from '../runtimes/kubernetes/types.js';
 import type { KubernetesInstanceView, KubernetesRuntime } from '../runtimes/kubernetes.js';
-import type { ConnectionInfo, CreateInstanceInput, InstanceView } from './instances.js';
+import { type ConnectionInfo, type CreateInstanceInput, type InstanceView, TEMPLATE_POOL_KEY } from './instances.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { InstanceState } from './states.js';
+import type { PoolSupply } from './warm-pool.js';
 
 /** What the platform keeps on a TaidonInstance, so the resource is the instance's whole record in a cluster. */
 export const OWNER_ANNOTATION = 'taidon.dev/owner-id';
@@ -35,6 +37,14 @@ export const SESSION_ANNOTATION = 'taidon.dev/session-id';
 export const CURRENT_KEY_ANNOTATION = 'taidon.dev/current-key';
 /** On the resource, so instances per node are counted by selector. */
 export const NODE_LABEL = 'taidon.dev/node';
+/**
+ * On a warm pool's instance until a claim takes it (`true`): the pool lists its own by selector, and an operator
+ * sees them (`kubectl get taidoninstances -l taidon.dev/pooled`, the Pooled column). A label, not a spec field:
+ * the API server selects by labels, and a claim's write removes it.
+ */
+export const POOLED_LABEL = 'taidon.dev/pooled';
+/** The pool key of a pooled instance (a layer key or `template`: 64 hex digits do not fit a label's 63). */
+export const POOL_KEY_ANNOTATION = 'taidon.dev/pool-key';
 
 const STATE_KEY = /^[0-9a-f]{64}$/;
 
@@ -83,6 +93,8 @@ export class ClusterInstanceManager {
   /** Per node agent (by URL): whether its snapshots are atomic, asked once. */
   private readonly atomic = new Map<string, Promise<boolean>>();
   private closing = false;
+  /** The warm pool's hooks, once buildApp made it (attachPool): a take asks for a refill, a key nobody pools skips the claim. */
+  private poolHooks: { onTake(key: string): void; mayHave(key: string): boolean } | undefined;
 
   constructor(private readonly deps: ClusterInstanceDeps) {
     this.core = deps.kubeConfig.makeApiClient(CoreV1Api);
@@ -92,11 +104,174 @@ export class ClusterInstanceManager {
     this.closing = true;
   }
 
+  /** Connects the warm pool (domain/warm-pool.ts), whose supply this manager is (poolSupply). */
+  attachPool(hooks: { onTake(key: string): void; mayHave(key: string): boolean }): void {
+    this.poolHooks = hooks;
+  }
+
   /**
-   * Places, writes the resource with its node, and waits until its Pod is Ready. `signal` means the caller gave
-   * up: before Ready, the resource is deleted (its finalizer frees the clone) and nothing starts for nobody.
+   * A Ready pooled instance of the key for the learner (ADR 0012, 0044), else a new one: placed, its resource
+   * written with its node, and waited for until its Pod is Ready. `signal` means the caller gave up: before Ready,
+   * the resource is deleted (its finalizer frees the clone) and nothing starts for nobody.
    */
   async create(input: CreateInstanceInput & { layerKeys?: string[] }, signal?: AbortSignal): Promise<ConnectionInfo> {
+    const started = performance.now();
+    if (this.closing) throw new ShuttingDownError();
+    const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
+    if (input.preferInstanceId || (this.poolHooks?.mayHave(poolKey) ?? false)) {
+      const taken = await this.claim(poolKey, input);
+      if (taken) {
+        this.poolHooks?.onTake(poolKey);
+        const readyMs = performance.now() - started;
+        this.deps.metrics.readySeconds.observe({ source: 'pool' }, readyMs / 1000);
+        return this.connection(taken, 'pool', readyMs);
+      }
+    }
+    return this.createNew(input, signal);
+  }
+
+  /**
+   * Hands the oldest Ready pooled instance of `poolKey` (the one the caller names first, if it is still pooled)
+   * to the owner: one write, conditional on the version read, that removes the pooled label and writes the owner,
+   * the session and the owner's TTL. A claim racing it, the pool retiring it, or the reconciler's status write in
+   * between makes the write fail with 409; the instance is then read again and taken only if it is still pooled and
+   * Ready, so each pooled instance is handed out once (what `FOR UPDATE SKIP LOCKED` is to the local claim).
+   */
+  private async claim(poolKey: string, input: CreateInstanceInput): Promise<KubernetesInstanceView | undefined> {
+    const candidates = (await this.pooledReady(poolKey)).sort(
+      (a, b) =>
+        Number(b.instanceId === input.preferInstanceId) - Number(a.instanceId === input.preferInstanceId) ||
+        String(a.createdAt).localeCompare(String(b.createdAt)),
+    );
+    const role = input.ownerRole ?? null;
+    const ttl = this.ttlOf(role);
+    for (const candidate of candidates) {
+      const taken = await this.deps.runtime.updateIf(candidate.instanceId, (i) => {
+        if (!isPooledReady(i, poolKey)) return false;
+        const labels = { ...i.metadata.labels };
+        delete labels[POOLED_LABEL];
+        i.metadata.labels = labels;
+        const annotations: Record<string, string> = {
+          ...i.metadata.annotations,
+          [OWNER_ANNOTATION]: input.ownerId,
+          [LAST_USED_ANNOTATION]: new Date().toISOString(),
+        };
+        delete annotations[POOL_KEY_ANNOTATION];
+        if (role) annotations[OWNER_ROLE_ANNOTATION] = role;
+        if (input.sessionId) annotations[SESSION_ANNOTATION] = input.sessionId;
+        i.metadata.annotations = annotations;
+        if (ttl) i.spec.ttlSeconds = ttl;
+        return true;
+      });
+      if (taken) {
+        this.deps.logger.info({ instanceId: taken.instanceId, poolKey }, 'pooled instance claimed');
+        return taken;
+      }
+    }
+    return undefined;
+  }
+
+  /** Pooled instances of `poolKey` (of every pool when null) that a claim may take: Ready, not being deleted. */
+  private async pooledReady(poolKey: string | null): Promise<KubernetesInstanceView[]> {
+    return (await this.deps.runtime.list(`${POOLED_LABEL}=true`)).filter(
+      (i) =>
+        !i.deleting &&
+        i.ready &&
+        i.endpoint !== undefined &&
+        (poolKey === null || i.annotations[POOL_KEY_ANNOTATION] === poolKey),
+    );
+  }
+
+  /**
+   * Ready pooled instances of every pool (the `perKey` oldest of each, when given), without credentials: a runner
+   * connects to them ahead of a claim (ADR 0052), at the Pod's address.
+   */
+  async pooled(perKey?: number): Promise<(InstanceView & { poolKey: string | null })[]> {
+    const ready = (await this.pooledReady(null)).sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
+    const seen = new Map<string, number>();
+    const out: (InstanceView & { poolKey: string | null })[] = [];
+    for (const i of ready) {
+      const key = i.annotations[POOL_KEY_ANNOTATION] ?? '';
+      const nth = (seen.get(key) ?? 0) + 1;
+      seen.set(key, nth);
+      if (perKey === undefined || nth <= perKey) out.push({ ...this.view(i), poolKey: key });
+    }
+    return out;
+  }
+
+  /**
+   * The warm pool's supply on a cluster (domain/warm-pool.ts): pooled instances are TaidonInstances labelled
+   * pooled, started through the same placement and Pod as a learner's, counted and retired by selector.
+   */
+  poolSupply(): PoolSupply {
+    return {
+      counts: async () => {
+        const counts: Record<string, number> = {};
+        for (const i of await this.deps.runtime.list(`${POOLED_LABEL}=true`)) {
+          const key = i.annotations[POOL_KEY_ANNOTATION];
+          if (i.deleting || !key || i.state === 'Failed') continue;
+          counts[key] = (counts[key] ?? 0) + 1;
+        }
+        return counts;
+      },
+      start: async (key) => {
+        await this.createNew({ ownerId: '', layerKey: key === TEMPLATE_POOL_KEY ? null : key }, undefined, key);
+      },
+      retire: async (key, limit, reason) => {
+        const ready = (await this.pooledReady(key)).sort((a, b) =>
+          String(a.createdAt).localeCompare(String(b.createdAt)),
+        );
+        let retired = 0;
+        for (const i of ready) {
+          if (retired >= limit) break;
+          const poolKey = i.annotations[POOL_KEY_ANNOTATION] ?? '';
+          if (await this.deps.runtime.deleteIf(i.instanceId, (current) => isPooledReady(current, poolKey))) {
+            retired += 1;
+            this.deps.logger.info({ instanceId: i.instanceId, poolKey, reason }, 'pooled instance retired');
+          }
+        }
+        return retired;
+      },
+      // A pooled instance not Ready past the start timeout: its start gave up (and deleted it) or its starter died
+      // meanwhile (a replica that lost the Lease and its process); nobody else would ever delete it. Failed ones too.
+      sweep: async () => {
+        const stale = (i: { ready: boolean; createdAt: string | undefined; state: string | undefined }) =>
+          i.state === 'Failed' ||
+          (!i.ready && Date.now() - new Date(i.createdAt ?? 0).getTime() > this.deps.startTimeoutMs * 2);
+        let swept = 0;
+        for (const i of await this.deps.runtime.list(`${POOLED_LABEL}=true`)) {
+          if (i.deleting || !stale(i)) continue;
+          const gone = await this.deps.runtime.deleteIf(
+            i.instanceId,
+            (current) => current.metadata.labels?.[POOLED_LABEL] === 'true' && stale(this.deps.runtime.viewOf(current)),
+          );
+          if (gone) {
+            swept += 1;
+            this.deps.logger.warn({ instanceId: i.instanceId, state: i.state }, 'pooled instance never ready: deleted');
+          }
+        }
+        return swept;
+      },
+    };
+  }
+
+  /** The TTL written on a new or claimed instance of an owner of `role`; none for others (and for the pool's). */
+  private ttlOf(role: string | null): number | undefined {
+    if (role === 'throwaway') return this.deps.throwawayTtlSeconds;
+    if (role === 'anonymous') return this.deps.idleTtlSeconds;
+    return undefined;
+  }
+
+  /**
+   * A new instance: placed, written, waited for until Ready. With `poolKey`, it is the warm pool's (no owner,
+   * labelled pooled) and must hold that key's state: placed where no agent holds its layer, it is not made (the
+   * pool tries again at its next pass) rather than made empty.
+   */
+  private async createNew(
+    input: CreateInstanceInput & { layerKeys?: string[] },
+    signal?: AbortSignal,
+    poolKey?: string,
+  ): Promise<ConnectionInfo> {
     const started = performance.now();
     if (this.closing) throw new ShuttingDownError();
     const keys = (input.layerKeys ?? (input.layerKey ? [input.layerKey] : [])).slice(-PLACEMENT_MAX_KEYS);
@@ -114,19 +289,21 @@ export class ClusterInstanceManager {
       logger: this.deps.logger,
     });
     if (!placement) throw new NoNodeAgentError(nodes.length, agents.length);
+    if (poolKey !== undefined && (placement.layerKey ?? null) !== input.layerKey) {
+      throw new Error(`no node agent holds layer ${input.layerKey}: its pooled instance waits for one`);
+    }
     if (signal?.aborted) throw new CreationAbandonedError();
     const id = randomUUID();
     const role = input.ownerRole ?? null;
-    const ttl =
-      role === 'throwaway'
-        ? this.deps.throwawayTtlSeconds
-        : role === 'anonymous'
-          ? this.deps.idleTtlSeconds
-          : undefined;
-    const annotations: Record<string, string> = { [OWNER_ANNOTATION]: input.ownerId };
+    const ttl = this.ttlOf(role);
+    const annotations: Record<string, string> = {};
+    if (poolKey === undefined) annotations[OWNER_ANNOTATION] = input.ownerId;
+    else annotations[POOL_KEY_ANNOTATION] = poolKey;
     if (role) annotations[OWNER_ROLE_ANNOTATION] = role;
     if (input.sessionId) annotations[SESSION_ANNOTATION] = input.sessionId;
     if (placement.layerKey) annotations[CURRENT_KEY_ANNOTATION] = placement.layerKey;
+    const labels: Record<string, string> = { [NODE_LABEL]: placement.node };
+    if (poolKey !== undefined) labels[POOLED_LABEL] = 'true';
     this.deps.logger.info(
       {
         instanceId: id,
@@ -134,6 +311,7 @@ export class ClusterInstanceManager {
         layerKey: placement.layerKey,
         depth: placement.depth,
         asked: keys.length,
+        ...(poolKey === undefined ? {} : { poolKey }),
       },
       'instance placed',
     );
@@ -143,7 +321,7 @@ export class ClusterInstanceManager {
         layerKey: placement.layerKey ?? EMPTY_CLONE_KEY,
         node: placement.node,
         annotations,
-        labels: { [NODE_LABEL]: placement.node },
+        labels,
         ...(ttl ? { ttlSeconds: ttl } : {}),
       },
       this.deps.startTimeoutMs,
@@ -153,7 +331,8 @@ export class ClusterInstanceManager {
     if (placement.layerKey) await this.keepTemplate(ready, placement.layerKey);
     const source = placement.layerKey ? 'clone' : 'template';
     const readyMs = performance.now() - started;
-    this.deps.metrics.readySeconds.observe({ source }, readyMs / 1000);
+    // A learner's wait; a pooled instance's start is nobody's (its claim is observed as `pool`).
+    if (poolKey === undefined) this.deps.metrics.readySeconds.observe({ source }, readyMs / 1000);
     return this.connection(ready, source, readyMs);
   }
 
@@ -453,7 +632,7 @@ export class ClusterInstanceManager {
       user: SANDBOX_USER,
       layerKey: key(i.layerKey),
       currentKey: key(i.annotations[CURRENT_KEY_ANNOTATION]),
-      pooled: false,
+      pooled: i.labels[POOLED_LABEL] === 'true',
       createdAt: i.createdAt ?? new Date(0).toISOString(),
       lastUsedAt: new Date(lastUsed).toISOString(),
       suspendedAt: null,
@@ -476,4 +655,14 @@ export class ClusterInstanceManager {
       readyMs: Math.round(readyMs * 10) / 10,
     };
   }
+}
+
+/** Whether a resource, as read, is a pooled instance of `poolKey` that a claim may take: labelled, Ready, not going. */
+function isPooledReady(i: TaidonInstance, poolKey: string): boolean {
+  return (
+    !i.metadata.deletionTimestamp &&
+    i.metadata.labels?.[POOLED_LABEL] === 'true' &&
+    i.metadata.annotations?.[POOL_KEY_ANNOTATION] === poolKey &&
+    i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true
+  );
 }

@@ -27,6 +27,11 @@ export interface PoolSupply {
    * claim has taken meanwhile; answers how many went.
    */
   retire(key: string | null, limit: number, reason: string): Promise<number>;
+  /**
+   * Deletes pooled instances that will never be ready (their start was abandoned, e.g. by a replica that died
+   * waiting for it), before a filling pass counts; the local runtime's reconcile does this for its records.
+   */
+  sweep?(): Promise<number>;
 }
 
 /** The local runtime's supply: pooled instances are rows of `instances` with their servers (InstanceManager). */
@@ -208,6 +213,7 @@ export class WarmPool {
       summary.stopped += await this.retire(null, 1, `warm pool shrunk: MemAvailable ${available} bytes`);
       return summary;
     }
+    if (this.supply.sweep) summary.stopped += await this.supply.sweep();
     const demand: PoolDemand[] = await listPoolDemand(this.deps.pool);
     const counts = await this.supply.counts();
     this.keys = new Set([...demand.filter((d) => d.size > 0).map((d) => d.key), ...Object.keys(counts)]);

@@ -3,10 +3,13 @@ import { EnvManagerApi as Api } from '@taidon/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { InstanceManager } from '../domain/instances.js';
 import type { WarmPool } from '../domain/warm-pool.js';
-import { NotOnThisRuntimeError } from '../errors.js';
 
-/** Warm-pool demand: how many ready instances to keep per key. */
-export function registerWarmPoolRoutes(app: FastifyInstance, pool: WarmPool, manager: InstanceManager): void {
+/** Warm-pool demand: how many ready instances to keep per key (both runtimes: the local one's, a cluster's). */
+export function registerWarmPoolRoutes(
+  app: FastifyInstance,
+  pool: WarmPool,
+  manager: Pick<InstanceManager, 'pooled'>,
+): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.put(
     '/warm-pool/:key',
@@ -23,25 +26,4 @@ export function registerWarmPoolRoutes(app: FastifyInstance, pool: WarmPool, man
     async (request) => manager.pooled(request.query.perKey === undefined ? undefined : Number(request.query.perKey)),
   );
   api.get('/warm-pool', { schema: { response: { 200: Type.Array(Api.PoolStatus) } } }, async () => pool.status());
-}
-
-/**
- * The kubernetes runtime keeps no warm pool yet: the pool reads answer none (a runner then creates), a demand is
- * refused with ENV_MANAGER_NOT_ON_THIS_RUNTIME.
- */
-export function registerNoWarmPoolRoutes(app: FastifyInstance, runtime: string): void {
-  const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  api.put(
-    '/warm-pool/:key',
-    { schema: { params: Api.PoolKeyParams, body: Api.PoolSizeRequest, response: { 200: Api.PoolStatus } } },
-    async () => {
-      throw new NotOnThisRuntimeError(runtime, 'keep a warm pool');
-    },
-  );
-  api.get(
-    '/warm-pool/instances',
-    { schema: { querystring: Api.PooledInstancesQuery, response: { 200: Type.Array(Api.PooledInstance) } } },
-    async () => [],
-  );
-  api.get('/warm-pool', { schema: { response: { 200: Type.Array(Api.PoolStatus) } } }, async () => []);
 }

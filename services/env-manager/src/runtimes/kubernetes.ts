@@ -44,6 +44,8 @@ export interface KubernetesInstanceView {
   endpoint: { host: string; port: number } | undefined;
   generation: number;
   observedGeneration: number | undefined;
+  /** The version read: a write conditional on it (updateIf, deleteIf) fails if anyone changed the resource since. */
+  resourceVersion: string;
   /** The layer the clone is taken from (spec). */
   layerKey: string;
   annotations: Record<string, string>;
@@ -89,6 +91,7 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       node: instance.status?.node ?? instance.spec.node,
       endpoint: instance.status?.endpoint,
       generation: instance.metadata.generation ?? 0,
+      resourceVersion: instance.metadata.resourceVersion ?? '',
       observedGeneration: instance.status?.observedGeneration,
       layerKey: instance.spec.layerKey,
       annotations: { ...instance.metadata.annotations },
@@ -225,6 +228,72 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       if (!ready) throw new StartFailedError(`not Ready within ${timeoutMs} ms after resume`, '');
       return view(ready);
     },
+    /**
+     * Changes the resource only while `change` accepts it as read (it answers false to give up), by a write
+     * conditional on the version read: a 409 (anyone's write since, a claim, a retire, the reconciler's status)
+     * reads it again and asks `change` again. Two callers can therefore never both change one version: the warm
+     * pool's claim hands a pooled instance to one caller only. Answers the resource as written, or undefined
+     * when `change` gave up or the resource is gone.
+     */
+    async updateIf(
+      instanceId: string,
+      change: (i: TaidonInstance) => boolean,
+    ): Promise<KubernetesInstanceView | undefined> {
+      for (let attempt = 0; ; attempt++) {
+        let instance: TaidonInstance;
+        try {
+          instance = await read(instanceId);
+        } catch (error) {
+          if (error instanceof InstanceNotFoundError) return undefined;
+          throw error;
+        }
+        if (!change(instance)) return undefined;
+        try {
+          const written = (await custom.replaceNamespacedCustomObject({
+            ...coordinates(namespace),
+            name: instanceId,
+            body: instance,
+          })) as TaidonInstance;
+          return view(written);
+        } catch (error) {
+          if (apiStatus(error) === 404) return undefined;
+          if (apiStatus(error) !== 409 || attempt >= 10) throw error;
+        }
+      }
+    },
+    /**
+     * Deletes the resource only while `accept` accepts it as read, with the version read as the delete's
+     * precondition (again on a 409, as updateIf); answers whether it was deleted. The finalizer frees its clone
+     * afterwards; nothing waits for that here.
+     */
+    async deleteIf(instanceId: string, accept: (i: TaidonInstance) => boolean): Promise<boolean> {
+      for (let attempt = 0; ; attempt++) {
+        let instance: TaidonInstance;
+        try {
+          instance = await read(instanceId);
+        } catch (error) {
+          if (error instanceof InstanceNotFoundError) return false;
+          throw error;
+        }
+        if (instance.metadata.deletionTimestamp || !accept(instance)) return false;
+        try {
+          await custom.deleteNamespacedCustomObject({
+            ...coordinates(namespace),
+            name: instanceId,
+            body: {
+              preconditions: {
+                ...(instance.metadata.uid ? { uid: instance.metadata.uid } : {}),
+                ...(instance.metadata.resourceVersion ? { resourceVersion: instance.metadata.resourceVersion } : {}),
+              },
+            },
+          });
+          return true;
+        } catch (error) {
+          if (apiStatus(error) === 404) return false;
+          if (apiStatus(error) !== 409 || attempt >= 10) throw error;
+        }
+      }
+    },
     /** Records a use, from which the instance's TTL counts. */
     async touch(instanceId: string, annotations: Record<string, string> = {}): Promise<void> {
       await update(instanceId, (i) => {
@@ -258,6 +327,8 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
     async get(instanceId: string): Promise<KubernetesInstanceView> {
       return view(await read(instanceId));
     },
+    /** The platform's view of a resource already read (as updateIf and deleteIf hand it). */
+    viewOf: view,
     async list(labelSelector?: string): Promise<KubernetesInstanceView[]> {
       const list = (await retryTooManyRequests(() =>
         custom.listNamespacedCustomObject({ ...coordinates(namespace), ...(labelSelector ? { labelSelector } : {}) }),

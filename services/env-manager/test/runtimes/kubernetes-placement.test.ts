@@ -496,12 +496,6 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: placement on the 
     expect(await readdir(join(b.root, 'volumes'))).toEqual([]);
   }, 180_000);
 
-  it('answers ENV_MANAGER_NOT_ON_THIS_RUNTIME for the warm pool, which the kubernetes runtime does not keep', async () => {
-    const demand = await inject('PUT', `/warm-pool/${K1}`, { size: 1 });
-    expect(demand.statusCode).toBe(501);
-    expect(demand.json()).toMatchObject({ code: 'ENV_MANAGER_NOT_ON_THIS_RUNTIME' });
-    expect((await inject('GET', '/warm-pool/instances')).json()).toEqual([]);
-  });
   it("frees a node agent's clone that no TaidonInstance names once past its grace period, never a live instance's, and counts it", async () => {
     const [a, b] = agents as [Agent, Agent];
     // A live instance on A (the holder of K1): its clone soon older than the grace, and named by its resource.

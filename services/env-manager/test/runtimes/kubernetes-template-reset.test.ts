@@ -361,13 +361,10 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: a reset from the 
     const metrics = await envManager.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/^taidon_instance_template_resets_total\{service="env-manager"\} 2$/m);
 
-    // Not there: 404; the warm pool stays what this runtime does not offer (501).
+    // Not there: 404.
     const missing = await inject('POST', '/instances/00000000-0000-4000-8000-000000000000/reset', { key: K });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'ENV_MANAGER_INSTANCE_NOT_FOUND' });
-    const pool = await inject('PUT', `/warm-pool/${K}`, { size: 1 });
-    expect(pool.statusCode).toBe(501);
-    expect(pool.json()).toMatchObject({ code: 'ENV_MANAGER_NOT_ON_THIS_RUNTIME' });
 
     // A Suspended instance (its Pod gone, its server with it, as its container would stop) is not reset.
     await server.stop();
