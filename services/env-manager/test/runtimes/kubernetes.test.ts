@@ -153,7 +153,7 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
     expect(events.items.map((e) => e.reason)).toContain('PodReady');
   }, 120_000);
 
-  it('shows state, node and age in `kubectl get taidoninstances`', async () => {
+  it('shows state, node, pooled and age in `kubectl get taidoninstances`', async () => {
     const view = await runtime.get('first');
     const { stdout } = await execFileP(
       toolPath('kubectl'),
@@ -161,10 +161,14 @@ describe.skipIf(skip !== undefined)('kubernetes runtime', () => {
       { timeout: 30_000 },
     );
     const [header, ...rows] = stdout.trim().split('\n');
-    expect(header?.split(/\s+/)).toEqual(['NAME', 'STATE', 'READY', 'REASON', 'NODE', 'AGE']);
-    const row = rows.find((r) => r.startsWith('first '))?.split(/\s+/);
-    expect(row?.slice(0, 5)).toEqual(['first', 'Running', 'True', 'PodReady', view.node]);
-    expect(row?.[5]).toMatch(/^\d+s$/);
+    expect(header?.split(/\s+/)).toEqual(['NAME', 'STATE', 'READY', 'REASON', 'NODE', 'POOLED', 'AGE']);
+    const line = rows.find((r) => r.startsWith('first ')) ?? '';
+    const row = line.split(/\s+/);
+    // Not a warm pool's (ADR 0055): no taidon.dev/pooled label, so the Pooled column is blank.
+    expect(row.slice(0, 5)).toEqual(['first', 'Running', 'True', 'PodReady', view.node]);
+    const pooledAt = header?.indexOf('POOLED') ?? -1;
+    expect(line.slice(pooledAt, (header?.indexOf('AGE') ?? 0) - 1).trim()).toBe('');
+    expect(row[5]).toMatch(/^\d+s$/);
   }, 120_000);
 
   it('suspends (the Pod goes, the clone and its claim stay) and resumes on the same node', async () => {
