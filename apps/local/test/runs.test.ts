@@ -286,7 +286,9 @@ describe('POST /api/runs through the whole platform', () => {
     expect(text).toMatch(/taidon_runs_total\{[^}]*outcome="ok"[^}]*\} [1-9]/);
     expect(text).toMatch(/taidon_runs_total\{[^}]*outcome="cancelled"[^}]*\} [1-9]/);
     expect(text).toMatch(/taidon_cache_lookups_total\{[^}]*result="hit"[^}]*\} [1-9]/);
-    expect(text).toMatch(/taidon_cache_lookups_total\{[^}]*result="miss"[^}]*\} [1-9]/);
+    // The first build's restore: "miss" if it came before the empty state's layer (the warm pool of the empty
+    // state makes it at start), "partial" after; which one is a race with the platform's start.
+    expect(text).toMatch(/taidon_cache_lookups_total\{[^}]*result="(miss|partial)"[^}]*\} [1-9]/);
     expect(text).toMatch(/taidon_run_state_ready_seconds_count\{[^}]*source="clone"[^}]*\} [1-9]/);
     expect(text).toMatch(/taidon_run_head_seconds_count\{[^}]*\} [1-9]/);
   });
