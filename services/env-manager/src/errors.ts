@@ -56,7 +56,7 @@ export const ENV_MANAGER_ERROR_CODES = {
   ENV_MANAGER_NOT_ON_THIS_RUNTIME: {
     status: 501,
     meaning:
-      'The operation is not offered by the runtime env-manager runs (`runtime` says which): the kubernetes runtime keeps no warm pool.',
+      'The operation is not offered by the runtime env-manager runs (`runtime` says which). No route answers it since the kubernetes runtime keeps a warm pool too (ADR 0055); kept for callers of an env-manager from before.',
   },
 } as const satisfies ErrorCatalogue;
 
