@@ -21,15 +21,23 @@
 // Goal (issue 18): a verdict over 3 hidden datasets in at most 2x the
 // baseline, p50.
 //
+// The platform runs as `npm start` runs it (apps/local's launcher in a child
+// process, each service a process of its own, bench/lib/load-platform.js), so
+// an attempt's work in the exercises service, sql-runner and env-manager is
+// spread over the machine's cores as it is for learners; CPU figures are the
+// platform's Node processes' (utime + stime from /proc, read around each
+// sample).
+//
 // Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/grading.js
 // Knobs (environment): BENCH_ATTEMPTS (20), BENCH_WARMUP (3), BENCH_ROWS (300),
 // BENCH_PACK_EXERCISES (70; 0 leaves the pack out).
 
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildApp as buildGateway } from '../backend/gateway/dist/app.js';
-import { createLogger } from '../backend/kit/dist/index.js';
-import { startPlatform } from './lib/runs-env.js';
+import { servicePorts, startPlatform } from './lib/load-platform.js';
+import { eventReader } from './lib/ndjson.js';
+import { cpuDelta, formatCpu, platformCpu } from './lib/platform-cpu.js';
 
 const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -54,28 +62,21 @@ const DATASETS = [
   { name: 'fewer', sql: `DELETE FROM employees WHERE id % 2 = 0 AND dept = 'eng' AND id > 40;\n` },
 ];
 
-const platform = await startPlatform();
-const { urls, serviceToken } = platform;
-const gateway = buildGateway({
-  config: {
-    IDP_URL: urls.idpUrl,
-    SQL_RUNNER_URL: urls.sqlRunnerUrl,
-    USER_PROFILE_URL: urls.userProfileUrl,
-    EXERCISES_URL: urls.exercisesUrl,
-    SERVICE_TOKEN: serviceToken,
-    ACCESS_TOKEN_ISSUER: 'taidon-idp',
-    ACCESS_TOKEN_AUDIENCE: 'taidon',
-    UPSTREAM_TIMEOUT_MS: 300_000,
-    RATE_LIMIT_ACCOUNT_MAX: 1_000_000,
-    RATE_LIMIT_IP_MAX: 1_000_000,
-  },
-  logger: createLogger({ service: 'gateway', level: 'warn' }),
+const platform = await startPlatform({
+  // The bench times grading, not the rate limits: one learner sends far more than a class would.
+  env: { LOG_LEVEL: 'warn', RATE_LIMIT_ACCOUNT_MAX: '1000000', RATE_LIMIT_IP_MAX: '1000000' },
+  log,
 });
-const gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
+const gatewayUrl = platform.url;
+// sql-runner's internal routes (layer holds, throwaway queries), as the exercises service calls them.
+const { serviceToken } = JSON.parse(await readFile(join(platform.root, 'data', 'secrets.json'), 'utf8'));
+const sqlRunnerPort = [...(await servicePorts(platform.pid))].find(([, name]) => name === 'sql-runner')?.[0];
+if (!sqlRunnerPort) throw new Error('no sql-runner process listening under the platform');
+const sqlRunnerUrl = `http://127.0.0.1:${sqlRunnerPort}`;
 // The control plane as its superuser: the roles, holds and pools this bench sets up and waits for.
-const { default: pg } = await import('pg');
-const db = new pg.Client({ connectionString: platform.superuserUrl });
-await db.connect();
+const db = platform.admin;
+// The benches time runs, not quotas: one bench account sends far more than a learner's 60 runs a minute.
+await db.query(`UPDATE user_profile.role_quotas SET runs_per_minute = 1000000 WHERE role = 'anonymous'`);
 
 async function api(token, method, path, body) {
   const started = performance.now();
@@ -120,7 +121,7 @@ async function stateKeys(token, datasets) {
  * sql-runner's internal route: the bench turns the warm pool of graders off (warm 0) and on again.
  */
 async function holdWarm(exercise, warm) {
-  const response = await fetch(`${urls.sqlRunnerUrl}/layer-holds/exercise:${exercise.id}`, {
+  const response = await fetch(`${sqlRunnerUrl}/layer-holds/exercise:${exercise.id}`, {
     method: 'PUT',
     headers: { 'x-taidon-service-token': serviceToken, 'content-type': 'application/json' },
     body: JSON.stringify({ keys: exercise.keys, warm }),
@@ -174,17 +175,41 @@ async function serverMemory(pid) {
 const table = [];
 const notes = [];
 
-/** CPU time of this process (every service of the platform runs in it, the planner's workers too), in ms. */
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
+/** A sample of the CPU the platform's processes (each service's Node process, the control plane) used so far. */
+const cpuNow = () => platformCpu(platform.pid);
+
+/** An anonymous learner's access token. */
+async function signIn() {
+  const answer = await api(undefined, 'POST', '/api/auth/anonymous');
+  if (answer.status >= 300) throw new Error(`sign-in answered ${answer.status}: ${answer.text.slice(0, 500)}`);
+  return answer.json.accessToken;
+}
+
+/** A run through the gateway, read to its end: its session and its `done` event (an `error` event throws). */
+async function runHead(token, body) {
+  const response = await fetch(`${gatewayUrl}/api/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`run answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+  const next = eventReader(response.body);
+  let sessionId;
+  let done;
+  for (let e = await next(); e; e = await next()) {
+    if (e.type === 'started') sessionId = e.sessionId;
+    else if (e.type === 'error') throw new Error(`run failed: ${JSON.stringify(e)}`);
+    else if (e.type === 'done') done = e;
+  }
+  if (!done) throw new Error('the run ended without its done event');
+  return { sessionId, done };
+}
 
 /**
  * Where a warm 3-hidden attempt's time goes: the exercises service's own time (its `timings.totalMs`, from the
  * request's arrival to the verdict), sql-runner's part timed without the exercises service (the 4 states' requests
  * at once as it sends them, and the start state's alone), with the longest entry's own time on its clone, and the
- * CPU all the services spend in this process on one attempt and on one baseline run.
+ * CPU the platform's Node processes spend on one attempt and on one baseline run.
  */
 async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
   log('breakdown of an attempt, 3 hidden, warm pool on');
@@ -196,7 +221,7 @@ async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
   });
   const grade = async (tail) => {
     const started = performance.now();
-    const response = await fetch(`${urls.sqlRunnerUrl}/throwaway/queries`, {
+    const response = await fetch(`${sqlRunnerUrl}/throwaway/queries`, {
       method: 'POST',
       headers: {
         'x-taidon-service-token': serviceToken,
@@ -216,21 +241,21 @@ async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
   const one = { ms: [], entryMs: [], cpu: [] };
   for (let i = 0; i < WARMUP + ATTEMPTS; i++) {
     await poolsFull(exercise.keys);
-    let cpu = cpuMs();
+    let cpu = await cpuNow();
     const started = performance.now();
     const all = await Promise.all(tails.map(grade));
     if (i >= WARMUP) {
       four.ms.push(performance.now() - started);
       four.entryMs.push(Math.max(...all.map((a) => a.entryMs)));
-      four.cpu.push(cpuMs() - cpu);
+      four.cpu.push(cpuDelta(cpu, await cpuNow()));
     }
     await poolsFull(exercise.keys);
-    cpu = cpuMs();
+    cpu = await cpuNow();
     const alone = await grade(tails[0]);
     if (i >= WARMUP) {
       one.ms.push(alone.ms);
       one.entryMs.push(alone.entryMs);
-      one.cpu.push(cpuMs() - cpu);
+      one.cpu.push(cpuDelta(cpu, await cpuNow()));
     }
   }
   const row = (label, values, ratio = true) => {
@@ -242,9 +267,18 @@ async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
   row('  the longest entry on its clone (results[].ms, whole ms)', four.entryMs);
   row('sql-runner alone: the start state only', one.ms);
   row('  its entry on its clone (results[].ms, whole ms)', one.entryMs);
-  row('CPU of the services (this process) per attempt', measured.cpu, false);
-  row('CPU of the services per 4 states at once on sql-runner', four.cpu, false);
-  row('CPU of the services per baseline run', runCpu, false);
+  // /proc counts CPU in 10 ms ticks: a mean over the samples, not a quantile of ticks, and by service in a note.
+  const cpuRow = (label, deltas) => {
+    const sum = (pick) => deltas.reduce((total, d) => total + pick(d), 0) / deltas.length;
+    table.push([`  ${label}, mean`, deltas.length, sum((d) => d.nodeMs), undefined, undefined, '']);
+    const byName = {};
+    for (const d of deltas) for (const [name, ms] of Object.entries(d.byName)) byName[name] = (byName[name] ?? 0) + ms;
+    notes.push(`${label}, ms by process (mean of ${deltas.length}): ${formatCpu({ byName }, deltas.length)}`);
+  };
+  cpuRow("CPU of the platform's Node processes per attempt", measured.cpu);
+  cpuRow('the same per 4 states at once on sql-runner', four.cpu);
+  cpuRow('the same per start state alone on sql-runner', one.cpu);
+  cpuRow('the same per baseline run', runCpu);
 }
 
 /**
@@ -346,19 +380,19 @@ try {
   const three = await exercise('bench-top-earners-3', DATASETS);
 
   // The baseline: the reference on a learner's warm session instance, continuing the session.
-  const learner = await platform.signIn();
-  const opened = await platform.run(learner, { tail: { sql: SETUP }, head: SOLUTION });
+  const learner = await signIn();
+  const opened = await runHead(learner, { tail: { sql: SETUP }, head: SOLUTION });
   const runs = [];
   const runCpu = [];
   for (let i = 0; i < WARMUP + ATTEMPTS; i++) {
-    const cpu = cpuMs();
+    const cpu = await cpuNow();
     const started = performance.now();
-    const r = await platform.run(learner, { sessionId: opened.sessionId, head: SOLUTION });
+    const r = await runHead(learner, { sessionId: opened.sessionId, head: SOLUTION });
     if (r.done.source !== undefined && r.done.source !== 'session')
       notes.push(`a baseline run came from ${r.done.source}`);
     if (i >= WARMUP) {
       runs.push(performance.now() - started);
-      runCpu.push(cpuMs() - cpu);
+      runCpu.push(cpuDelta(cpu, await cpuNow()));
     }
   }
   const baseline = quantile(runs, 0.5);
@@ -390,12 +424,12 @@ try {
     for (let i = 0; i < WARMUP + ATTEMPTS; i++) {
       if (warm > 0) await poolsFull(keys);
       else await poolsFull([]);
-      const before = cpuMs();
+      const before = await cpuNow();
       const answer = await attempt(exercise.id);
       if (i >= WARMUP) {
         samples.push(answer.ms);
         serverMs.push(answer.json.timings.totalMs);
-        cpu.push(cpuMs() - before);
+        cpu.push(cpuDelta(before, await cpuNow()));
       }
     }
     const p50 = quantile(samples, 0.5);
@@ -467,7 +501,8 @@ try {
   );
   console.log(`reference: ${SOLUTION}; ${ROWS} employees; hidden datasets: ${DATASETS.map((d) => d.name).join(', ')}`);
   for (const note of notes) console.log(note);
-  await db.end().catch(() => {});
-  await gateway.close();
-  await platform.close();
+  const stopped = await platform.stop();
+  if (stopped.left.processes.length > 0 || stopped.left.mounts.length > 0)
+    console.log(`left behind after the stop: ${JSON.stringify(stopped.left)}`);
+  await platform.removeRoot();
 }

@@ -5,8 +5,7 @@
 // the counts are read.
 // Run after `npm run build` (strace installed): flock /tmp/taidon-bench.lock node bench/hop-counts.js
 import { spawn } from 'node:child_process';
-import { readdir, readFile, readlink } from 'node:fs/promises';
-import { startPlatform } from './lib/load-platform.js';
+import { servicePorts, startPlatform } from './lib/load-platform.js';
 import { eventReader } from './lib/ndjson.js';
 import { platformProcesses } from './lib/platform-cpu.js';
 
@@ -49,22 +48,11 @@ try {
   // Peers by port: the services' (from their listening sockets), the control plane's.
   const processes = (await platformProcesses(platform.pid)).filter((p) => p.kind === 'node');
   const cpPort = String((await platform.admin.query('SELECT inet_server_port() AS p')).rows[0].p);
-  const servicePorts = new Map();
-  for (const p of processes) {
-    const inodes = new Set();
-    for (const fd of await readdir(`/proc/${p.pid}/fd`).catch(() => [])) {
-      const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${p.pid}/fd/${fd}`).catch(() => ''));
-      if (m) inodes.add(m[1]);
-    }
-    for (const line of (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[3] === '0A' && inodes.has(f[9])) servicePorts.set(String(Number.parseInt(f[1].split(':')[1], 16)), p.name);
-    }
-  }
+  const ports = await servicePorts(platform.pid);
   const peerName = (local, remote) => {
     if (remote === cpPort) return 'control plane';
-    if (servicePorts.has(remote)) return `→ ${servicePorts.get(remote)}`;
-    if (servicePorts.has(local)) return `← client of ${servicePorts.get(local)}`;
+    if (ports.has(remote)) return `→ ${ports.get(remote)}`;
+    if (ports.has(local)) return `← client of ${ports.get(local)}`;
     return 'sandbox or other';
   };
 

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort, startPostgresServer } from '../../backend/kit/dist/index.js';
+import { platformProcesses } from './platform-cpu.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -259,4 +260,30 @@ export async function startPlatform({ env, log }) {
       return mounts.length === 0;
     },
   };
+}
+
+/**
+ * The ports the platform's Node processes listen on, each with its service's name ("sql-runner", "gateway"...),
+ * read from /proc: the launcher picks them at its start and tells no one but its children.
+ * @returns {Promise<Map<string, string>>} port (as text) to service name
+ */
+export async function servicePorts(rootPid) {
+  const processes = (await platformProcesses(rootPid)).filter((p) => p.kind === 'node');
+  const listening = (await readFile('/proc/net/tcp', 'utf8'))
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A');
+  const ports = new Map();
+  for (const p of processes) {
+    const inodes = new Set();
+    for (const fd of await readdir(`/proc/${p.pid}/fd`).catch(() => [])) {
+      const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${p.pid}/fd/${fd}`).catch(() => ''));
+      if (m) inodes.add(m[1]);
+    }
+    for (const f of listening) {
+      if (inodes.has(f[9])) ports.set(String(Number.parseInt(f[1].split(':')[1], 16)), p.name);
+    }
+  }
+  return ports;
 }
