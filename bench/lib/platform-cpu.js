@@ -202,27 +202,43 @@ export function formatCpu(delta, ops = 1) {
 }
 
 /**
- * Where the whole machine's CPU goes, by kind of process, cumulative (ms): the platform's Node processes, the
- * control plane, the sandbox servers, this bench's own process, the kernel's threads, and interrupts; `busyMs`
- * is the machine's busy time from /proc/stat (every core), `otherMs` what no class above holds (other users'
- * processes, processes that exited unreaped by anything counted here).
+ * Where the whole machine's CPU goes, by kind of process, cumulative (ms): `byKind` holds the platform's Node
+ * processes, the control plane, the sandbox servers, this bench's own process, the kernel's threads, interrupts
+ * (irq and softirq of /proc/stat) and `other` (every other process alive at the sample); `busyMs` is the
+ * machine's busy time from /proc/stat (every core). A process that started and exited between two samples
+ * counts in no class unless a counted process reaped it (formatMachineCpu shows it as unattributed).
  *
- * Sandbox servers: every postgres postmaster that is not the control plane, with its live children and the
- * children it reaped (exited backends); plus what the platform's Node processes reaped (a sandbox server that
- * exited, the btrfs and initdb commands env-manager runs), which cannot be told apart afterwards.
- * @returns {Promise<{ at: number, busyMs: number, irqMs: number, byKind: Record<string, number> }>}
+ * Sandbox servers: every postgres postmaster on the machine that is not the control plane (so run it where no
+ * other platform runs), with its live children and the children it reaped (exited backends); plus what the
+ * platform's Node processes reaped (a sandbox server that exited, the btrfs and initdb commands env-manager
+ * runs), which cannot be told apart afterwards. `sandboxes` splits them: learners' backends, the platform's
+ * superuser backends (resets, size looks, checkpoints), other backends, the servers' own background processes,
+ * and one net figure for the postmasters, their exited backends and what the platform reaped: a server that exits
+ * between two samples takes its counters out of the first and puts them into its reaper's in the second, so only
+ * the three together are a difference of like with like (apart they went below zero in a run that stopped
+ * servers). A backend alive at the first sample whose server then exits moves into that figure the same way, so
+ * the backends' rows are low by what such backends had used before the first sample.
+ * @returns {Promise<{ at: number, busyMs: number, byKind: Record<string, number>, sandboxes: Record<string, number> }>}
  */
 export async function machineCpuByKind(rootPid, options = {}) {
   const snap = await snapshot();
   const { processes, stats } = await discover(rootPid, options, snap);
   const platformPids = new Set(processes.map((p) => p.pid));
   const byKind = { 'platform Node': 0, 'control plane': 0, sandboxes: 0, 'bench client': 0, kernel: 0, other: 0 };
+  const sandboxes = {
+    'learner backends': 0,
+    'admin backends': 0,
+    'other backends': 0,
+    'background processes': 0,
+    'postmasters and exited processes (net)': 0,
+  };
   for (const p of processes) {
     const s = stats.get(p.pid);
     if (!s) continue;
     if (p.kind === 'node') {
       byKind['platform Node'] += s.ms;
       byKind.sandboxes += s.reapedMs;
+      sandboxes['postmasters and exited processes (net)'] += s.reapedMs;
     } else byKind['control plane'] += s.ms + (p.postmaster ? s.reapedMs : 0);
   }
   for (const s of stats.values()) {
@@ -233,13 +249,28 @@ export async function machineCpuByKind(rootPid, options = {}) {
       const parent = stats.get(s.ppid);
       const postmaster = parent?.comm !== 'postgres';
       byKind.sandboxes += s.ms + (postmaster ? s.reapedMs : 0);
+      if (postmaster) sandboxes['postmasters and exited processes (net)'] += s.ms + s.reapedMs;
+      else sandboxes[sandboxProcessKind((await argv(s.pid))[0] ?? '')] += s.ms;
     } else byKind.other += s.ms;
   }
   const ticks = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
   // user nice system idle iowait irq softirq steal
   const busyTicks = ticks.reduce((a, b) => a + b, 0) - ticks[3] - ticks[4];
   byKind.interrupts = (ticks[5] + ticks[6]) * TICK_MS;
-  return { at: performance.now(), busyMs: busyTicks * TICK_MS, byKind };
+  return { at: performance.now(), busyMs: busyTicks * TICK_MS, byKind, sandboxes };
+}
+
+/**
+ * A sandbox server's child by its process title: a backend names its user ("postgres: learner sandbox …" is a
+ * learner's connection, "postgres: postgres …" the platform's superuser: resets, size looks, checkpoints), other
+ * titles are the server's own processes (checkpointer, walwriter, background writer, startup).
+ */
+function sandboxProcessKind(title) {
+  const m = /^postgres: (\S+) (\S+) /.exec(title);
+  if (!m) return 'background processes';
+  if (m[1] === 'learner') return 'learner backends';
+  if (m[1] === 'postgres') return 'admin backends';
+  return 'other backends';
 }
 
 /**
@@ -257,8 +288,13 @@ export function formatMachineCpu(before, after, ops = 1) {
   }
   const busy = after.busyMs - before.busyMs;
   parts.push(['unattributed', busy - attributed]);
+  const sandboxes = Object.keys(after.sandboxes)
+    .map((kind) => [kind, after.sandboxes[kind] - (before.sandboxes[kind] ?? 0)])
+    .sort((x, y) => y[1] - x[1])
+    .map(([kind, ms]) => `${kind} ${(ms / ops).toFixed(1)}`)
+    .join(', ');
   return `${parts
     .sort((x, y) => y[1] - x[1])
     .map(([kind, ms]) => `${kind} ${(ms / ops).toFixed(1)}`)
-    .join(', ')} of ${(busy / ops).toFixed(1)} ms busy`;
+    .join(', ')} of ${(busy / ops).toFixed(1)} ms busy; the sandboxes' by process: ${sandboxes}`;
 }
