@@ -30,11 +30,14 @@
 //
 // Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/grading.js
 // Knobs (environment): BENCH_ATTEMPTS (20), BENCH_WARMUP (3), BENCH_ROWS (300),
-// BENCH_PACK_EXERCISES (70; 0 leaves the pack out).
+// BENCH_PACK_EXERCISES (70; 0 leaves the pack out), BENCH_CPU_PROFILE_DIR (a directory: every platform
+// process writes its V8 CPU profile there at its exit, bench/lib/cpu-profile-preload.cjs, and windows.json
+// holds the counted samples of the row "3 hidden, warm pool on" for bench/lib/profile-summary.js --windows).
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { servicePorts, startPlatform } from './lib/load-platform.js';
 import { eventReader } from './lib/ndjson.js';
 import { cpuDelta, formatCpu, platformCpu } from './lib/platform-cpu.js';
@@ -43,6 +46,10 @@ const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 20);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 300);
 const PACK_EXERCISES = Number(process.env.BENCH_PACK_EXERCISES ?? 70);
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
+/** The counted attempts of the row "3 hidden, warm pool on", [start, end] in µs of the monotonic clock V8's
+ * profiles use too (so the windows hold in every process's profile). */
+const profileWindows = [];
 
 const log = (line) => process.stderr.write(`[grading] ${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +71,17 @@ const DATASETS = [
 
 const platform = await startPlatform({
   // The bench times grading, not the rate limits: one learner sends far more than a class would.
-  env: { LOG_LEVEL: 'warn', RATE_LIMIT_ACCOUNT_MAX: '1000000', RATE_LIMIT_IP_MAX: '1000000' },
+  env: {
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_ACCOUNT_MAX: '1000000',
+    RATE_LIMIT_IP_MAX: '1000000',
+    ...(PROFILE_DIR
+      ? {
+          NODE_OPTIONS: `--require ${fileURLToPath(new URL('./lib/cpu-profile-preload.cjs', import.meta.url))}`,
+          TAIDON_CPU_PROFILE_DIR: PROFILE_DIR,
+        }
+      : {}),
+  },
   log,
 });
 const gatewayUrl = platform.url;
@@ -415,7 +432,7 @@ try {
     if (!answer.json.passed) throw new Error(`the reference failed its own exercise: ${answer.text.slice(0, 500)}`);
     return answer;
   };
-  const measure = async (label, exercise, warm) => {
+  const measure = async (label, exercise, warm, profiled = false) => {
     log(label);
     const keys = await holdWarm(exercise, warm);
     const samples = [];
@@ -425,7 +442,9 @@ try {
       if (warm > 0) await poolsFull(keys);
       else await poolsFull([]);
       const before = await cpuNow();
+      const from = process.hrtime.bigint() / 1000n;
       const answer = await attempt(exercise.id);
+      if (profiled && i >= WARMUP) profileWindows.push([Number(from), Number(process.hrtime.bigint() / 1000n)]);
       if (i >= WARMUP) {
         samples.push(answer.ms);
         serverMs.push(answer.json.timings.totalMs);
@@ -443,7 +462,7 @@ try {
   await measure('attempt, 3 hidden (4 states), warm pool off', three, 0);
   await holdWarm(one, 1);
   await measure('attempt, 1 hidden (2 states), warm pool on', one, 1);
-  const on3 = await measure('attempt, 3 hidden (4 states), warm pool on', three, 1);
+  const on3 = await measure('attempt, 3 hidden (4 states), warm pool on', three, 1, true);
   const ratio = on3.p50 / baseline;
   table.push([
     'goal: 3 hidden, warm on, p50 <= 2x baseline',
@@ -502,6 +521,12 @@ try {
   console.log(`reference: ${SOLUTION}; ${ROWS} employees; hidden datasets: ${DATASETS.map((d) => d.name).join(', ')}`);
   for (const note of notes) console.log(note);
   const stopped = await platform.stop();
+  if (PROFILE_DIR) {
+    await writeFile(join(PROFILE_DIR, 'windows.json'), JSON.stringify(profileWindows));
+    console.log(
+      `CPU profiles of every platform process in ${PROFILE_DIR}; the counted attempts of "3 hidden, warm pool on": node bench/lib/profile-summary.js <profile> --windows ${join(PROFILE_DIR, 'windows.json')} (the CPU and times above include each process's profiler: several ms a sample even in idle services)`,
+    );
+  }
   if (stopped.left.processes.length > 0 || stopped.left.mounts.length > 0)
     console.log(`left behind after the stop: ${JSON.stringify(stopped.left)}`);
   await platform.removeRoot();
