@@ -38,11 +38,15 @@ export const CURRENT_KEY_ANNOTATION = 'taidon.dev/current-key';
 /** On the resource, so instances per node are counted by selector. */
 export const NODE_LABEL = 'taidon.dev/node';
 /**
- * On a warm pool's instance until a claim takes it (`true`): the pool lists its own by selector, and an operator
- * sees them (`kubectl get taidoninstances -l taidon.dev/pooled`, the Pooled column). A label, not a spec field:
- * the API server selects by labels, and a claim's write removes it.
+ * On a warm pool's instance until a claim takes it: `starting` from its create until its template database is
+ * kept, then `true`, the only value a claim takes or GET /warm-pool/instances lists. The pool counts and sweeps
+ * its own by the label's existence (both values), and an operator sees them (`kubectl get taidoninstances -l
+ * taidon.dev/pooled`, the Pooled column). A label, not a spec field: the API server selects by labels, and a
+ * claim's write removes it.
  */
 export const POOLED_LABEL = 'taidon.dev/pooled';
+/** The pooled label's value while the instance is not claimable yet (its template database not kept). */
+export const POOLED_STARTING = 'starting';
 /** The pool key of a pooled instance (a layer key or `template`: 64 hex digits do not fit a label's 63). */
 export const POOL_KEY_ANNOTATION = 'taidon.dev/pool-key';
 
@@ -207,7 +211,8 @@ export class ClusterInstanceManager {
     return {
       counts: async () => {
         const counts: Record<string, number> = {};
-        for (const i of await this.deps.runtime.list(`${POOLED_LABEL}=true`)) {
+        // Starting ones too, so a pass (or a new leader's) does not start them again.
+        for (const i of await this.deps.runtime.list(POOLED_LABEL)) {
           const key = i.annotations[POOL_KEY_ANNOTATION];
           if (i.deleting || !key || i.state === 'Failed') continue;
           counts[key] = (counts[key] ?? 0) + 1;
@@ -232,18 +237,21 @@ export class ClusterInstanceManager {
         }
         return retired;
       },
-      // A pooled instance not Ready past the start timeout: its start gave up (and deleted it) or its starter died
-      // meanwhile (a replica that lost the Lease and its process); nobody else would ever delete it. Failed ones too.
+      // A pooled instance not Ready (or still starting: its template not kept) past the start timeout: its start
+      // gave up (and deleted it) or its starter died meanwhile (a replica that lost the Lease and its process);
+      // nobody else would ever delete it. Failed ones too.
       sweep: async () => {
-        const stale = (i: { ready: boolean; createdAt: string | undefined; state: string | undefined }) =>
+        const stale = (i: KubernetesInstanceView) =>
           i.state === 'Failed' ||
-          (!i.ready && Date.now() - new Date(i.createdAt ?? 0).getTime() > this.deps.startTimeoutMs * 2);
+          ((!i.ready || i.labels[POOLED_LABEL] === POOLED_STARTING) &&
+            Date.now() - new Date(i.createdAt ?? 0).getTime() > this.deps.startTimeoutMs * 2);
         let swept = 0;
-        for (const i of await this.deps.runtime.list(`${POOLED_LABEL}=true`)) {
+        for (const i of await this.deps.runtime.list(POOLED_LABEL)) {
           if (i.deleting || !stale(i)) continue;
           const gone = await this.deps.runtime.deleteIf(
             i.instanceId,
-            (current) => current.metadata.labels?.[POOLED_LABEL] === 'true' && stale(this.deps.runtime.viewOf(current)),
+            (current) =>
+              current.metadata.labels?.[POOLED_LABEL] !== undefined && stale(this.deps.runtime.viewOf(current)),
           );
           if (gone) {
             swept += 1;
@@ -263,9 +271,11 @@ export class ClusterInstanceManager {
   }
 
   /**
-   * A new instance: placed, written, waited for until Ready. With `poolKey`, it is the warm pool's (no owner,
-   * labelled pooled) and must hold that key's state: placed where no agent holds its layer, it is not made (the
-   * pool tries again at its next pass) rather than made empty.
+   * A new instance: placed, written, waited for until Ready, its template database kept. With `poolKey`, it is the
+   * warm pool's (no owner) and must hold that key's state: placed where no agent holds its layer, it is not made
+   * (the pool tries again at its next pass) rather than made empty. It is labelled pooled `starting` until its
+   * template is kept, then `true`, so no claim takes it (nor a runner connects to it) before: a learner on it would
+   * be connected to the sandbox database while keepTemplate copies it, as the local runtime keeps it before Running.
    */
   private async createNew(
     input: CreateInstanceInput & { layerKeys?: string[] },
@@ -303,7 +313,7 @@ export class ClusterInstanceManager {
     if (input.sessionId) annotations[SESSION_ANNOTATION] = input.sessionId;
     if (placement.layerKey) annotations[CURRENT_KEY_ANNOTATION] = placement.layerKey;
     const labels: Record<string, string> = { [NODE_LABEL]: placement.node };
-    if (poolKey !== undefined) labels[POOLED_LABEL] = 'true';
+    if (poolKey !== undefined) labels[POOLED_LABEL] = POOLED_STARTING;
     this.deps.logger.info(
       {
         instanceId: id,
@@ -327,13 +337,36 @@ export class ClusterInstanceManager {
       this.deps.startTimeoutMs,
       signal,
     );
-    // Before anyone has the instance, so nobody is connected to its sandbox database.
+    // Before anyone has the instance (a learner's is not answered yet, a pooled one not claimable yet), so nobody is
+    // connected to its sandbox database.
     if (placement.layerKey) await this.keepTemplate(ready, placement.layerKey);
+    if (poolKey !== undefined) await this.offerPooled(id);
     const source = placement.layerKey ? 'clone' : 'template';
     const readyMs = performance.now() - started;
     // A learner's wait; a pooled instance's start is nobody's (its claim is observed as `pool`).
     if (poolKey === undefined) this.deps.metrics.readySeconds.observe({ source }, readyMs / 1000);
     return this.connection(ready, source, readyMs);
+  }
+
+  /**
+   * Makes a started pooled instance claimable (`starting` to `true`), by a write conditional on the version read.
+   * One that is gone or changed meanwhile (swept, deleted) is not offered: the start fails and the pool tries again
+   * at its next pass; one whose write fails otherwise is deleted, so nothing stays `starting` until the sweep.
+   */
+  private async offerPooled(id: string): Promise<void> {
+    let offered: KubernetesInstanceView | undefined;
+    try {
+      offered = await this.deps.runtime.updateIf(id, (i) => {
+        if (i.metadata.deletionTimestamp || i.metadata.labels?.[POOLED_LABEL] !== POOLED_STARTING) return false;
+        i.metadata.labels = { ...i.metadata.labels, [POOLED_LABEL]: 'true' };
+        return true;
+      });
+    } catch (error) {
+      // Best effort: what this delete leaves, the sweep deletes later; the caller learns why the start failed.
+      await this.deps.runtime.delete(id, { waitMs: 0 }).catch(() => false);
+      throw error;
+    }
+    if (!offered) throw new Error(`pooled instance ${id} went before it could be offered`);
   }
 
   async get(id: string): Promise<InstanceView> {
@@ -615,6 +648,8 @@ export class ClusterInstanceManager {
 
   private state(i: KubernetesInstanceView): InstanceState {
     if (i.deleting) return 'Deleting';
+    // Its Pod serves, but its template database is not kept yet: the local runtime's Creating.
+    if (i.state === 'Running' && i.labels[POOLED_LABEL] === POOLED_STARTING) return 'Creating';
     return i.state ?? 'Pending';
   }
 
@@ -632,7 +667,7 @@ export class ClusterInstanceManager {
       user: SANDBOX_USER,
       layerKey: key(i.layerKey),
       currentKey: key(i.annotations[CURRENT_KEY_ANNOTATION]),
-      pooled: i.labels[POOLED_LABEL] === 'true',
+      pooled: i.labels[POOLED_LABEL] !== undefined,
       createdAt: i.createdAt ?? new Date(0).toISOString(),
       lastUsedAt: new Date(lastUsed).toISOString(),
       suspendedAt: null,

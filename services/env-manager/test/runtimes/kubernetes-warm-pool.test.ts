@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +12,7 @@ import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/ki
 import { loadSnapshotCacheConfig, type StartedSnapshotCache, startSnapshotCache } from '@taidon/snapshot-cache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlaneInfo, skipReason, toolPath } from '../../../../e2e/k8s/control-plane.js';
+import { eventually } from '../../../../e2e/k8s/eventually.js';
 import { useControlPlane } from '../../../../e2e/k8s/use-control-plane.js';
 import { loadEnvManagerConfig } from '../../src/config.js';
 import { coordinates, type TaidonInstance } from '../../src/runtimes/kubernetes/types.js';
@@ -21,6 +24,12 @@ import { RUNTIME_TOOLS, sandboxNamespace, until } from '../helpers/kubernetes.js
 // real kube-apiserver and kwok nodes of e2e/k8s, with one real node agent (snapshot-cache, copy driver) holding
 // the pooled layer. Pooled instances are TaidonInstances labelled taidon.dev/pooled, made by the replica that
 // holds the reconciler's Lease only; a claim through any replica takes one Ready instance once.
+//
+// The replicas reach the agent through a pass-through proxy that can hold the agent's GET /driver answers: a new
+// instance's template database is kept (keepTemplate) after its Pod is Ready, and asking the agent's driver is the
+// first thing that does, so while an ask is held a pooled instance is Ready with its template not kept yet. A held
+// ask ends when the test lets it through, or when env-manager's agent lookup gives up (2 s): keepTemplate then logs
+// and goes on, as it would without a template.
 
 const TOKEN = 'test-service-token';
 const LEASE = 'taidon-env-manager-reconciler';
@@ -54,6 +63,15 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
   let emDb: TestDatabase;
   let agent: StartedSnapshotCache;
   let agentUrl: string;
+  let proxy: Server;
+  /** Whether the proxy holds GET /driver asks now, and the asks it holds (each forwarded when let through). */
+  let holdDriver = true;
+  const held = new Map<ServerResponse, () => void>();
+  const letDriverThrough = () => {
+    holdDriver = false;
+    for (const forward of held.values()) forward();
+    held.clear();
+  };
   const replicas: Replica[] = [];
   const K = randomBytes(32).toString('hex');
 
@@ -86,7 +104,7 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
     (await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE, namespace })).spec?.holderIdentity;
   const placedBy = (replica: Replica) => replica.lines().filter((l) => l.includes('"instance placed"')).length;
 
-  const startReplica = async (name: string, kubeconfig: string): Promise<Replica> => {
+  const startReplica = async (name: string, kubeconfig: string, proxyUrl: string): Promise<Replica> => {
     const { logger, lines } = captureLogger(`env-manager-${name}`);
     const started = await startEnvManager(
       loadEnvManagerConfig({
@@ -96,7 +114,7 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
         SANDBOX_ADMIN_PASSWORD: 'sandbox-admin',
         KUBECONFIG: kubeconfig,
         SANDBOX_NAMESPACE: namespace,
-        SNAPSHOT_CACHE_AGENTS: `${plane.nodes[0]}=${agentUrl}`,
+        SNAPSHOT_CACHE_AGENTS: `${plane.nodes[0]}=${proxyUrl}`,
         SANDBOX_LEASE_DURATION_MS: '3000',
         SANDBOX_CPU_REQUEST: '10m',
         SANDBOX_MEMORY_REQUEST: '16Mi',
@@ -133,6 +151,25 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
       { logger: captureLogger('snapshot-cache').logger },
     );
     agentUrl = await agent.app.listen({ host: '127.0.0.1', port: 0 });
+    proxy = createServer((req, res) => {
+      const forward = () => {
+        const upstream = httpRequest(`${agentUrl}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        upstream.on('error', () => res.destroy());
+        req.pipe(upstream);
+      };
+      if (holdDriver && req.method === 'GET' && req.url === '/driver') {
+        held.set(res, forward);
+        // The asker gave up (its lookup timeout): nothing to forward any more.
+        res.on('close', () => held.delete(res));
+        return;
+      }
+      forward();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     // The layer K on the node's agent: a volume with a file, taken as a layer, the volume then deleted.
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${agentUrl}${path}`, {
@@ -171,13 +208,16 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
     const kubeconfig = join(work, 'env-manager.kubeconfig');
     await writeFile(kubeconfig, account.exportConfig(), { mode: 0o600 });
     emDb = await createTestDatabase('em_warmpool');
-    replicas.push(await startReplica('env-manager-a', kubeconfig));
-    replicas.push(await startReplica('env-manager-b', kubeconfig));
+    replicas.push(await startReplica('env-manager-a', kubeconfig, proxyUrl));
+    replicas.push(await startReplica('env-manager-b', kubeconfig, proxyUrl));
   }, 300_000);
 
   afterAll(async () => {
     for (const replica of replicas) await replica.started.close().catch(() => undefined);
     await cleanup?.();
+    letDriverThrough();
+    proxy?.closeAllConnections();
+    await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
     await agent?.close().catch(() => undefined);
     await agentDb?.drop().catch(() => undefined);
     await emDb?.drop().catch(() => undefined);
@@ -237,6 +277,62 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
       for (const l of listed) expect(l).toMatchObject({ poolKey: K, pooled: true, state: 'Running', port: 5432 });
       expect(((await inject(replica, 'GET', '/warm-pool/instances?perKey=1')).json() as unknown[]).length).toBe(1);
       expect((await inject(replica, 'GET', '/warm-pool')).json()).toEqual([{ key: K, size: 2, instances: 2 }]);
+    }
+  }, 180_000);
+
+  it('offers a pooled instance to claims and to runners only once its template database is kept', async () => {
+    const names = await poolOf(2, 'the pool at 2');
+    const leaderName = (await holder()) ?? '';
+    const following = replicas.find((r) => !leaderName.startsWith(r.name)) as Replica;
+    const first = await inject(following, 'POST', '/instances', { ownerId: 'learner-0', layerKey: K });
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json().source).toBe('pool');
+    const left = names.filter((n) => n !== first.json().id);
+    // The leader refills: its new instance is Ready while its template is not kept (the driver ask held).
+    const { fresh, ask } = await eventually(
+      'a refill Ready with its template not kept yet',
+      async () => {
+        const fresh = (await instances()).find(
+          (i) =>
+            !names.includes(i.metadata.name ?? '') &&
+            i.metadata.annotations?.['taidon.dev/pool-key'] === K &&
+            !i.metadata.deletionTimestamp &&
+            ready(i),
+        );
+        const [ask] = held.keys();
+        return fresh && ask ? { fresh, ask } : undefined;
+      },
+      60_000,
+      50,
+    );
+    const id = fresh.metadata.name ?? '';
+    // Counted as the pool's (nothing started in its place), shown to an operator as starting, listed by no replica.
+    expect(fresh.metadata.labels?.['taidon.dev/pooled']).toBe('starting');
+    expect((await inject(following, 'GET', '/warm-pool')).json()).toEqual([{ key: K, size: 2, instances: 2 }]);
+    expect((await inject(following, 'GET', `/instances/${id}`)).json()).toMatchObject({
+      pooled: true,
+      state: 'Creating',
+    });
+    for (const replica of replicas) {
+      const listed = (await inject(replica, 'GET', '/warm-pool/instances')).json() as Array<{ id: string }>;
+      expect(listed.map((l) => l.id)).toEqual(left);
+    }
+    // A claim naming it takes the other pooled instance, the one whose template is kept.
+    const second = await inject(following, 'POST', '/instances', {
+      ownerId: 'learner-00',
+      layerKey: K,
+      preferInstanceId: id,
+    });
+    expect(second.statusCode, second.body).toBe(201);
+    expect(second.json()).toMatchObject({ source: 'pool', id: left[0] });
+    // All of that while its template was still not kept: the driver ask of its start was still held.
+    expect(held.has(ask)).toBe(true);
+    letDriverThrough();
+    // Its template kept, it is offered: labelled true, listed, claimable.
+    const refilled = await poolOf(2, 'the pool refilled to 2');
+    expect(refilled).toContain(id);
+    for (const info of [first.json(), second.json()]) {
+      expect((await inject(following, 'DELETE', `/instances/${info.id}`)).statusCode).toBe(200);
     }
   }, 180_000);
 
