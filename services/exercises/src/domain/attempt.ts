@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AttemptCheck, SqlRunnerApi } from '@taidon/contracts';
 import { datasetTail, type ThrowawayQueries } from '../clients/sql-runner.js';
 import { compareResults, type ResultCompareOptions } from './compare/compare-results.js';
-import { planReference } from './compare/reference-order.js';
+import { planReference, type ReferencePlan } from './compare/reference-order.js';
 import { DATASETS_AT_ONCE, gradeEach } from './grade-each.js';
 import type { ReferenceResult } from './publish.js';
 import { START_DATASET } from './publish.js';
@@ -10,6 +10,25 @@ import { START_DATASET } from './publish.js';
 /** Rows of each side a verdict shows: the start state's data is visible anyway, hidden data barely. */
 const START_SAMPLE_ROWS = 3;
 const HIDDEN_SAMPLE_ROWS = 2;
+/**
+ * Reference plans of the solutions attempts were graded on, by the solution's text: a plan is a parse of the
+ * solution (libpg-query) and a deparse, the same for every attempt at a publication. Bounded: the oldest goes
+ * when a new one comes past the bound.
+ */
+const referencePlans = new Map<string, Readonly<ReferencePlan>>();
+const REFERENCE_PLANS_KEPT = 256;
+
+function referencePlanOf(solution: string): Readonly<ReferencePlan> {
+  let plan = referencePlans.get(solution);
+  if (!plan) {
+    plan = Object.freeze(planReference(solution));
+    if (referencePlans.size >= REFERENCE_PLANS_KEPT)
+      referencePlans.delete(referencePlans.keys().next().value as string);
+    referencePlans.set(solution, plan);
+  }
+  return plan;
+}
+
 /** A published exercise as an attempt needs it. */
 export interface GradedExercise {
   setupSql: string;
@@ -38,7 +57,7 @@ export async function gradeAttempt(
     onDigest?: (index: number, digest: string) => void;
   },
 ): Promise<AttemptCheck[]> {
-  const plan = planReference(exercise.solution);
+  const plan = referencePlanOf(exercise.solution);
   const datasets = [undefined, ...exercise.datasets];
   const checks: AttemptCheck[] = new Array(datasets.length);
   const one = async (i: number): Promise<AttemptCheck> => {

@@ -272,9 +272,13 @@ export function registerExerciseRoutes(app: FastifyInstance, pool: pg.Pool, deps
         async () => {
           const started = performance.now();
           const caller = callerOf(request);
-          const exercise = await selectExercise(pool, request.params.id);
-          const publication =
-            exercise?.status === 'published' ? await currentPublication(pool, exercise.id) : undefined;
+          // Both reads at once, one round trip's wait on the attempt's path: the publication is looked for by the
+          // id asked, and counts only for an exercise that is published.
+          const [exercise, latest] = await Promise.all([
+            selectExercise(pool, request.params.id),
+            currentPublication(pool, request.params.id),
+          ]);
+          const publication = exercise?.status === 'published' ? latest : undefined;
           if (!exercise || !publication)
             throw new ExercisesError('EXERCISES_NOT_FOUND', `No exercise ${request.params.id}.`);
           // Graded on what was published: a PUT since then changes the draft, not this.
