@@ -68,7 +68,9 @@ export interface WarmPoolDeps {
   supply?: PoolSupply;
   /**
    * Whether this replica starts and retires pooled instances now (default always): on a cluster, only the one
-   * holding the reconciler's Lease does; the others store demand and count, and leave the supply alone.
+   * holding the reconciler's Lease does; the others store demand and count, and leave the supply alone. Asked
+   * before each start and each retire, not once per pass: a pass can take longer than a Lease, and a replica
+   * demoted meanwhile must leave the rest to the new leader.
    */
   mayFill?: () => boolean;
   maxInstances: number;
@@ -201,9 +203,14 @@ export class WarmPool {
     return this.filling;
   }
 
+  /** Whether this replica may start or retire pooled instances now (see WarmPoolDeps.mayFill). */
+  private mayFill(): boolean {
+    return this.deps.mayFill?.() ?? true;
+  }
+
   private async pass(): Promise<FillSummary> {
     const summary: FillSummary = { started: 0, stopped: 0 };
-    if (this.deps.mayFill && !this.deps.mayFill()) {
+    if (!this.mayFill()) {
       const [demand, counts] = await Promise.all([listPoolDemand(this.deps.pool), this.supply.counts()]);
       this.keys = new Set([...demand.filter((d) => d.size > 0).map((d) => d.key), ...Object.keys(counts)]);
       return summary;
@@ -227,6 +234,8 @@ export class WarmPool {
     const failed = new Set<string>();
     const worker = async () => {
       for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+        // Demoted during the pass (the starts before took a while): the new leader counts and starts the rest.
+        if (!this.mayFill()) return;
         if (failed.has(key) || total >= this.deps.maxInstances) continue;
         total++;
         try {
@@ -255,8 +264,19 @@ export class WarmPool {
     return summary;
   }
 
-  /** Deletes up to `limit` ready pooled instances of `key` (of any pool when null), oldest first. */
-  private retire(key: string | null, limit: number, reason: string): Promise<number> {
-    return this.supply.retire(key, limit, reason);
+  /**
+   * Deletes up to `limit` ready pooled instances of `key` (of any pool when null), oldest first. Where leadership
+   * can change (mayFill given), one at a time, each only while this replica still may: a demoted one retiring
+   * what the new leader counted would leave its pool short.
+   */
+  private async retire(key: string | null, limit: number, reason: string): Promise<number> {
+    if (!this.deps.mayFill) return this.supply.retire(key, limit, reason);
+    let retired = 0;
+    while (retired < limit && this.mayFill()) {
+      const gone = await this.supply.retire(key, 1, reason);
+      if (gone === 0) break;
+      retired += gone;
+    }
+    return retired;
   }
 }

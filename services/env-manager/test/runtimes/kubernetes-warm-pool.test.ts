@@ -64,6 +64,8 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
   let agent: StartedSnapshotCache;
   let agentUrl: string;
   let proxy: Server;
+  let proxyUrl: string;
+  let kubeconfig: string;
   /** Whether the proxy holds GET /driver asks now, and the asks it holds (each forwarded when let through). */
   let holdDriver = true;
   const held = new Map<ServerResponse, () => void>();
@@ -104,7 +106,7 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
     (await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE, namespace })).spec?.holderIdentity;
   const placedBy = (replica: Replica) => replica.lines().filter((l) => l.includes('"instance placed"')).length;
 
-  const startReplica = async (name: string, kubeconfig: string, proxyUrl: string): Promise<Replica> => {
+  const startReplica = async (name: string): Promise<Replica> => {
     const { logger, lines } = captureLogger(`env-manager-${name}`);
     const started = await startEnvManager(
       loadEnvManagerConfig({
@@ -169,7 +171,7 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
       forward();
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     // The layer K on the node's agent: a volume with a file, taken as a layer, the volume then deleted.
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${agentUrl}${path}`, {
@@ -205,11 +207,11 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
         },
       },
     });
-    const kubeconfig = join(work, 'env-manager.kubeconfig');
+    kubeconfig = join(work, 'env-manager.kubeconfig');
     await writeFile(kubeconfig, account.exportConfig(), { mode: 0o600 });
     emDb = await createTestDatabase('em_warmpool');
-    replicas.push(await startReplica('env-manager-a', kubeconfig, proxyUrl));
-    replicas.push(await startReplica('env-manager-b', kubeconfig, proxyUrl));
+    replicas.push(await startReplica('env-manager-a'));
+    replicas.push(await startReplica('env-manager-b'));
   }, 300_000);
 
   afterAll(async () => {
@@ -460,5 +462,59 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
     ).json()) as unknown[];
     expect(volumes).toHaveLength(1);
     expect((await inject(replica, 'DELETE', `/instances/${claimed.json().id}`)).statusCode).toBe(200);
+  }, 240_000);
+
+  it('starts no more pooled instances once its replica stops leading, though its fill pass is still running', async () => {
+    const [survivor] = replicas as [Replica];
+    // A replica that never asked its agent's driver leads: each of its pooled starts waits for a held ask (2 s).
+    holdDriver = true;
+    const next = await startReplica('env-manager-c');
+    replicas.push(next);
+    await survivor.started.close();
+    replicas.splice(replicas.indexOf(survivor), 1);
+    await until('the new replica leading', async () =>
+      ((await holder()) ?? '').startsWith(next.name) ? true : undefined,
+    );
+    // Four to start, two at a time (INSTANCE_START_CONCURRENCY 4): one pass starts two, then two more.
+    const demand = await inject(next, 'PUT', `/warm-pool/${K}`, { size: 4 });
+    expect(demand.statusCode, demand.body).toBe(200);
+    // Both begun, the first Ready and keeping its template (one driver ask per replica at a time: the second
+    // start waits for the same answer).
+    const asks = await eventually(
+      'the first two starts begun, one keeping its template',
+      async () => (placedBy(next) >= 2 && held.size >= 1 ? [...held.keys()] : undefined),
+      60_000,
+      50,
+    );
+    expect(placedBy(next)).toBe(2);
+    // Someone else takes the Lease while those two starts are still running.
+    const coordination = admin.makeApiClient(CoordinationV1Api);
+    const lease = await coordination.readNamespacedLease({ name: LEASE, namespace });
+    lease.spec = {
+      ...lease.spec,
+      holderIdentity: 'someone-else',
+      leaseDurationSeconds: 3600,
+      acquireTime: new MicroTime(),
+      renewTime: new MicroTime(),
+    };
+    await coordination.replaceNamespacedLease({ name: LEASE, namespace, body: lease });
+    await eventually(
+      'the replica demoted',
+      async () => (next.lines().some((l) => l.includes('"stopped leading"')) ? true : undefined),
+      10_000,
+      50,
+    );
+    // Demoted during the pass: the two starts had not ended yet.
+    for (const ask of asks) expect(held.has(ask)).toBe(true);
+    // Those two end; the pass starts nothing after them, nor does any later pass of this follower.
+    await poolOf(2, 'the two pooled instances begun before the demotion');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(placedBy(next)).toBe(2);
+    expect(await instances()).toHaveLength(2);
+    // The Lease freed again: the replica leads and retires what the demand no longer asks for.
+    letDriverThrough();
+    expect((await inject(next, 'PUT', `/warm-pool/${K}`, { size: 0 })).statusCode).toBe(200);
+    await coordination.deleteNamespacedLease({ name: LEASE, namespace });
+    await until('no pooled instance left', async () => ((await instances()).length === 0 ? true : undefined), 90_000);
   }, 240_000);
 });
