@@ -115,15 +115,22 @@ export class ClusterInstanceManager {
 
   /**
    * A Ready pooled instance of the key for the learner (ADR 0012, 0044), else a new one: placed, its resource
-   * written with its node, and waited for until its Pod is Ready. `signal` means the caller gave up: before Ready,
-   * the resource is deleted (its finalizer frees the clone) and nothing starts for nobody.
+   * written with its node, and waited for until its Pod is Ready. A claim that fails (the API server refusing or
+   * not answering its list or write) is logged and the learner gets a new instance, as when no pooled one is
+   * free: the pool is a shortcut, never a reason to refuse. `signal` means the caller gave up: before Ready, the
+   * resource is deleted (its finalizer frees the clone) and nothing starts for nobody.
    */
   async create(input: CreateInstanceInput & { layerKeys?: string[] }, signal?: AbortSignal): Promise<ConnectionInfo> {
     const started = performance.now();
     if (this.closing) throw new ShuttingDownError();
     const poolKey = input.layerKey ?? TEMPLATE_POOL_KEY;
     if (input.preferInstanceId || (this.poolHooks?.mayHave(poolKey) ?? false)) {
-      const taken = await this.claim(poolKey, input);
+      let taken: KubernetesInstanceView | undefined;
+      try {
+        taken = await this.claim(poolKey, input);
+      } catch (error) {
+        this.deps.logger.warn({ err: error, poolKey }, 'pooled instance not claimed: a new instance is made instead');
+      }
       if (taken) {
         this.poolHooks?.onTake(poolKey);
         const readyMs = performance.now() - started;
@@ -139,7 +146,10 @@ export class ClusterInstanceManager {
    * to the owner: one write, conditional on the version read, that removes the pooled label and writes the owner,
    * the session and the owner's TTL. A claim racing it, the pool retiring it, or the reconciler's status write in
    * between makes the write fail with 409; the instance is then read again and taken only if it is still pooled and
-   * Ready, so each pooled instance is handed out once (what `FOR UPDATE SKIP LOCKED` is to the local claim).
+   * Ready, so each pooled instance is handed out once (what `FOR UPDATE SKIP LOCKED` is to the local claim). A write
+   * that fails otherwise may still have been applied (a timeout, a connection lost after the request went): the
+   * instance is read again, and it is this claim's if it carries this owner and this claim's time of last use;
+   * else the error is thrown and the caller makes a new instance.
    */
   private async claim(poolKey: string, input: CreateInstanceInput): Promise<KubernetesInstanceView | undefined> {
     const candidates = (await this.pooledReady(poolKey)).sort(
@@ -149,8 +159,10 @@ export class ClusterInstanceManager {
     );
     const role = input.ownerRole ?? null;
     const ttl = this.ttlOf(role);
+    // Written as the last use, and how a write whose answer was lost is recognised as this claim's.
+    const claimedAt = new Date().toISOString();
     for (const candidate of candidates) {
-      const taken = await this.deps.runtime.updateIf(candidate.instanceId, (i) => {
+      const take = (i: TaidonInstance) => {
         if (!isPooledReady(i, poolKey)) return false;
         const labels = { ...i.metadata.labels };
         delete labels[POOLED_LABEL];
@@ -158,7 +170,7 @@ export class ClusterInstanceManager {
         const annotations: Record<string, string> = {
           ...i.metadata.annotations,
           [OWNER_ANNOTATION]: input.ownerId,
-          [LAST_USED_ANNOTATION]: new Date().toISOString(),
+          [LAST_USED_ANNOTATION]: claimedAt,
         };
         delete annotations[POOL_KEY_ANNOTATION];
         if (role) annotations[OWNER_ROLE_ANNOTATION] = role;
@@ -166,7 +178,18 @@ export class ClusterInstanceManager {
         i.metadata.annotations = annotations;
         if (ttl) i.spec.ttlSeconds = ttl;
         return true;
-      });
+      };
+      let taken: KubernetesInstanceView | undefined;
+      try {
+        taken = await this.deps.runtime.updateIf(candidate.instanceId, take);
+      } catch (error) {
+        // Unreadable too: taken as not this claim's; the caller's new instance serves the learner either way.
+        const now = await this.deps.runtime.get(candidate.instanceId).catch(() => undefined);
+        const mine =
+          now?.annotations[OWNER_ANNOTATION] === input.ownerId && now.annotations[LAST_USED_ANNOTATION] === claimedAt;
+        if (!mine) throw error;
+        taken = now;
+      }
       if (taken) {
         this.deps.logger.info({ instanceId: taken.instanceId, poolKey }, 'pooled instance claimed');
         return taken;

@@ -138,7 +138,9 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
       const instance = await read(instanceId);
       change(instance);
       try {
-        await custom.replaceNamespacedCustomObject({ ...coordinates(namespace), name: instanceId, body: instance });
+        await retryTooManyRequests(() =>
+          custom.replaceNamespacedCustomObject({ ...coordinates(namespace), name: instanceId, body: instance }),
+        );
         return;
       } catch (error) {
         if (apiStatus(error) !== 409 || attempt >= 10) throw error;
@@ -249,11 +251,10 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
         }
         if (!change(instance)) return undefined;
         try {
-          const written = (await custom.replaceNamespacedCustomObject({
-            ...coordinates(namespace),
-            name: instanceId,
-            body: instance,
-          })) as TaidonInstance;
+          // A 429 (the API server's flow control) refused the write before applying it: sent again as it was.
+          const written = (await retryTooManyRequests(() =>
+            custom.replaceNamespacedCustomObject({ ...coordinates(namespace), name: instanceId, body: instance }),
+          )) as TaidonInstance;
           return view(written);
         } catch (error) {
           if (apiStatus(error) === 404) return undefined;
@@ -277,16 +278,18 @@ export function createKubernetesRuntime(options: { kubeConfig: KubeConfig; names
         }
         if (instance.metadata.deletionTimestamp || !accept(instance)) return false;
         try {
-          await custom.deleteNamespacedCustomObject({
-            ...coordinates(namespace),
-            name: instanceId,
-            body: {
-              preconditions: {
-                ...(instance.metadata.uid ? { uid: instance.metadata.uid } : {}),
-                ...(instance.metadata.resourceVersion ? { resourceVersion: instance.metadata.resourceVersion } : {}),
+          await retryTooManyRequests(() =>
+            custom.deleteNamespacedCustomObject({
+              ...coordinates(namespace),
+              name: instanceId,
+              body: {
+                preconditions: {
+                  ...(instance.metadata.uid ? { uid: instance.metadata.uid } : {}),
+                  ...(instance.metadata.resourceVersion ? { resourceVersion: instance.metadata.resourceVersion } : {}),
+                },
               },
-            },
-          });
+            }),
+          );
           return true;
         } catch (error) {
           if (apiStatus(error) === 404) return false;

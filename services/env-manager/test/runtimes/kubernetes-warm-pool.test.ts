@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { SERVICE_TOKEN_HEADER } from '@taidon/kit';
 import { captureLogger, createTestDatabase, type TestDatabase } from '@taidon/kit/testing';
 import { loadSnapshotCacheConfig, type StartedSnapshotCache, startSnapshotCache } from '@taidon/snapshot-cache';
@@ -438,6 +444,76 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
     expect((await replica.started.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     await core.deleteNamespacedResourceQuota({ name: 'instances', namespace });
     await poolOf(3, 'the third pooled instance once the quota is gone');
+  }, 240_000);
+
+  it('makes a new instance for a learner whose claim the API server refuses, and leaves the pooled ones pooled', async () => {
+    const [replica] = replicas as [Replica];
+    const before = await poolOf(3, 'the pool at 3');
+    // An admission policy refusing any write that hands a pooled instance to this learner: the claim's write fails
+    // with neither a 409 nor a 404, as it would on an API server that cannot take it (a webhook down, a timeout).
+    const admission = admin.makeApiClient(AdmissionregistrationV1Api);
+    const policy = `${namespace}-refuse-claim`;
+    await admission.createValidatingAdmissionPolicy({
+      body: {
+        metadata: { name: policy },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: ['taidon.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['taidoninstances'] },
+            ],
+          },
+          validations: [
+            {
+              expression:
+                "!(has(oldObject.metadata.labels) && 'taidon.dev/pooled' in oldObject.metadata.labels && " +
+                "has(object.metadata.annotations) && 'taidon.dev/owner-id' in object.metadata.annotations && " +
+                "object.metadata.annotations['taidon.dev/owner-id'] == 'learner-refused')",
+              message: 'no pooled instance for learner-refused',
+            },
+          ],
+        },
+      },
+    });
+    await admission.createValidatingAdmissionPolicyBinding({
+      body: {
+        metadata: { name: policy },
+        spec: {
+          policyName: policy,
+          validationActions: ['Deny'],
+          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
+        },
+      },
+    });
+    try {
+      // In force once a dry run of such a write is refused (the API server loads policies in the background).
+      const probe = before[0] ?? '';
+      await until('the policy in force', async () => {
+        const body = (await custom.getNamespacedCustomObject({
+          ...coordinates(namespace),
+          name: probe,
+        })) as TaidonInstance;
+        body.metadata.annotations = { ...body.metadata.annotations, 'taidon.dev/owner-id': 'learner-refused' };
+        return custom
+          .replaceNamespacedCustomObject({ ...coordinates(namespace), name: probe, body, dryRun: 'All' })
+          .then(
+            () => undefined,
+            (error: { code?: number }) => (error.code === 403 || error.code === 422 ? true : undefined),
+          );
+      });
+      const created = await inject(replica, 'POST', '/instances', { ownerId: 'learner-refused', layerKey: K });
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json()).toMatchObject({ source: 'clone', layerKey: K, state: 'Running' });
+      expect(before).not.toContain(created.json().id);
+      expect(replica.lines().filter((l) => l.includes('pooled instance not claimed')).length).toBeGreaterThan(0);
+      // The pooled ones are still the pool's, untouched.
+      expect(await poolOf(3, 'the pool still at 3')).toEqual(before);
+      for (const i of await pooled()) expect(i.metadata.annotations?.['taidon.dev/owner-id']).toBeUndefined();
+      expect((await inject(replica, 'DELETE', `/instances/${created.json().id}`)).statusCode).toBe(200);
+    } finally {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name: policy }).catch(() => undefined);
+      await admission.deleteValidatingAdmissionPolicy({ name: policy }).catch(() => undefined);
+    }
   }, 240_000);
 
   it('deletes the unclaimed pooled instances through their finalizer when the demand drops to 0', async () => {
