@@ -42,8 +42,8 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { freePort, runCommand, serverBinaries, serverOsUser } from '../backend/kit/dist/index.js';
 import { processTree, pssBytes } from '../services/env-manager/dist/runtimes/proc.js';
+import { gatewayClient } from './lib/gateway-client.js';
 import { startPlatform } from './lib/load-platform.js';
-import { eventReader } from './lib/ndjson.js';
 import { cpuDelta, formatCpu, platformCpu, platformProcesses } from './lib/platform-cpu.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
@@ -223,31 +223,10 @@ try {
       if (!r.ok) throw new Error(`${method} ${path} answered ${r.status}: ${text}`);
       return text ? JSON.parse(text) : undefined;
     });
-  const signIn = async () => {
-    const r = await fetch(`${gatewayUrl}/api/auth/anonymous`, { method: 'POST' });
-    if (!r.ok) throw new Error(`sign-in answered ${r.status}: ${await r.text()}`);
-    return (await r.json()).accessToken;
-  };
+  const client = gatewayClient(gatewayUrl);
+  const signIn = () => client.signIn();
   const run = async (token, body) => {
-    const response = await fetch(`${gatewayUrl}/api/runs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!response.headers.get('content-type')?.startsWith('application/x-ndjson')) {
-      throw new Error(`run answered ${response.status}: ${await response.text()}`);
-    }
-    const next = eventReader(response.body);
-    let sessionId;
-    let done;
-    let rowsSeen = 0;
-    const errors = [];
-    for (let event = await next(); event; event = await next()) {
-      if (event.type === 'rows') rowsSeen += event.rows.length;
-      else if (event.type === 'started') sessionId = event.sessionId;
-      else if (event.type === 'error') errors.push(event);
-      else if (event.type === 'done' || event.type === 'cancelled') done = event;
-    }
+    const { sessionId, done, rowsSeen, errors } = await client.run(token, body);
     if (errors.length > 0 || done?.type !== 'done' || done.outcome !== 'ok' || rowsSeen === 0) {
       throw new Error(`run failed: ${JSON.stringify({ errors, done })}`);
     }

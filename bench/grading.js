@@ -38,8 +38,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { gatewayClient, runFailure } from './lib/gateway-client.js';
 import { servicePorts, startPlatform } from './lib/load-platform.js';
-import { eventReader } from './lib/ndjson.js';
 import { cpuDelta, formatCpu, platformCpu } from './lib/platform-cpu.js';
 
 const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 20);
@@ -195,31 +195,14 @@ const notes = [];
 /** A sample of the CPU the platform's processes (each service's Node process, the control plane) used so far. */
 const cpuNow = () => platformCpu(platform.pid);
 
-/** An anonymous learner's access token. */
-async function signIn() {
-  const answer = await api(undefined, 'POST', '/api/auth/anonymous');
-  if (answer.status >= 300) throw new Error(`sign-in answered ${answer.status}: ${answer.text.slice(0, 500)}`);
-  return answer.json.accessToken;
-}
+const client = gatewayClient(gatewayUrl);
 
-/** A run through the gateway, read to its end: its session and its `done` event (an `error` event throws). */
+/** A run through the gateway, read to its end: its session and its `done` event (a failed run throws). */
 async function runHead(token, body) {
-  const response = await fetch(`${gatewayUrl}/api/runs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`run answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
-  const next = eventReader(response.body);
-  let sessionId;
-  let done;
-  for (let e = await next(); e; e = await next()) {
-    if (e.type === 'started') sessionId = e.sessionId;
-    else if (e.type === 'error') throw new Error(`run failed: ${JSON.stringify(e)}`);
-    else if (e.type === 'done') done = e;
-  }
-  if (!done) throw new Error('the run ended without its done event');
-  return { sessionId, done };
+  const answer = await client.run(token, body);
+  const failure = runFailure(answer);
+  if (failure) throw failure;
+  return answer;
 }
 
 /**
@@ -397,7 +380,7 @@ try {
   const three = await exercise('bench-top-earners-3', DATASETS);
 
   // The baseline: the reference on a learner's warm session instance, continuing the session.
-  const learner = await signIn();
+  const learner = await client.signIn();
   const opened = await runHead(learner, { tail: { sql: SETUP }, head: SOLUTION });
   const runs = [];
   const runCpu = [];

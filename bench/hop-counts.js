@@ -5,8 +5,8 @@
 // the counts are read.
 // Run after `npm run build` (strace installed): flock /tmp/taidon-bench.lock node bench/hop-counts.js
 import { spawn } from 'node:child_process';
+import { gatewayClient, runFailure } from './lib/gateway-client.js';
 import { servicePorts, startPlatform } from './lib/load-platform.js';
-import { eventReader } from './lib/ndjson.js';
 import { platformProcesses } from './lib/platform-cpu.js';
 
 const RUNS = Number(process.env.HOPS_RUNS ?? 200);
@@ -18,24 +18,13 @@ const strace = [];
 try {
   const url = platform.url;
   await platform.admin.query(`UPDATE user_profile.role_quotas SET runs_per_minute = 1000000 WHERE role = 'anonymous'`);
-  const signIn = async () => {
-    const r = await fetch(`${url}/api/auth/anonymous`, { method: 'POST' });
-    if (!r.ok) throw new Error(`sign-in answered ${r.status}`);
-    return (await r.json()).accessToken;
-  };
+  const client = gatewayClient(url);
+  const signIn = () => client.signIn();
   const run = async (token, body) => {
-    const response = await fetch(`${url}/api/runs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const next = eventReader(response.body);
-    let sessionId;
-    for (let e = await next(); e; e = await next()) {
-      if (e.type === 'started') sessionId = e.sessionId;
-      else if (e.type === 'error') throw new Error(`run failed: ${JSON.stringify(e)}`);
-    }
-    return sessionId;
+    const answer = await client.run(token, body);
+    const failure = runFailure(answer);
+    if (failure) throw failure;
+    return answer.sessionId;
   };
   const token = await signIn();
   const sessionId = await run(token, {
