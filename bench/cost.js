@@ -226,8 +226,8 @@ try {
   const client = gatewayClient(gatewayUrl);
   const signIn = () => client.signIn();
   const run = async (token, body) => {
-    const { sessionId, done, rowsSeen, errors } = await client.run(token, body);
-    if (errors.length > 0 || done?.type !== 'done' || done.outcome !== 'ok' || rowsSeen === 0) {
+    const { sessionId, done, rows, errors } = await client.run(token, body);
+    if (errors.length > 0 || done?.type !== 'done' || done.outcome !== 'ok' || rows.length === 0) {
       throw new Error(`run failed: ${JSON.stringify({ errors, done })}`);
     }
     return { sessionId, done };

@@ -24,7 +24,7 @@ import {
 } from '../../backend/kit/dist/index.js';
 import { EnvManagerClient } from '../../services/sql-runner/dist/clients/env-manager.js';
 import { ThrowawayClones } from '../../services/sql-runner/dist/domain/throwaway/clones.js';
-import { eventReader } from './ndjson.js';
+import { gatewayClient, runFailure } from './gateway-client.js';
 
 export const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -120,41 +120,16 @@ export async function startPlatform() {
         return text ? JSON.parse(text) : undefined;
       });
 
-    const signIn = async () => {
-      const r = await fetch(`${gatewayUrl}/api/auth/anonymous`, { method: 'POST' });
-      if (!r.ok) throw new Error(`sign-in answered ${r.status}`);
-      return (await r.json()).accessToken;
-    };
+    const client = gatewayClient(gatewayUrl);
+    const signIn = () => client.signIn();
 
     /**
      * One run; `firstRowMs` is the time from sending the request to the first
      * `rows` event, read incrementally from the stream.
      */
     const run = async (token, body) => {
-      const started = now();
-      const response = await fetch(`${gatewayUrl}/api/runs`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (!response.headers.get('content-type')?.startsWith('application/x-ndjson')) {
-        throw new Error(`run answered ${response.status}: ${await response.text()}`);
-      }
-      const next = eventReader(response.body);
-      let firstRowMs;
-      let sessionId;
-      let done;
-      const rows = [];
-      const errors = [];
-      for (let event = await next(); event; event = await next()) {
-        if (event.type === 'rows') {
-          firstRowMs ??= now() - started;
-          rows.push(...event.rows);
-        } else if (event.type === 'started') sessionId = event.sessionId;
-        else if (event.type === 'error') errors.push(event);
-        else if (event.type === 'done' || event.type === 'cancelled') done = event;
-      }
-      if (errors.length > 0 || done?.type !== 'done' || done.outcome !== 'ok' || firstRowMs === undefined) {
+      const { firstRowMs, sessionId, done, rows, errors } = await client.run(token, body);
+      if (runFailure({ done, errors }) || firstRowMs === undefined) {
         throw new Error(`run failed: ${JSON.stringify({ errors, done })}`);
       }
       return { firstRowMs, sessionId, done, rows };
