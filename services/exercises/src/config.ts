@@ -7,7 +7,7 @@ export const exercisesConfigSpec = {
     { secret: true, protocols: ['postgres:', 'postgresql:'] },
   ),
   SQL_RUNNER_URL: envUrl(
-    'Base URL of sql-runner, whose `POST /throwaway/queries` runs the reference, its mutants and answers on throwaway clones.',
+    'Base URL of sql-runner, whose `POST /throwaway/query-batches` runs the reference, its mutants and answers on throwaway clones.',
   ),
   VCS_SYNC_URL: envOptional(
     'Base URL of vcs-sync, whose `GET /projects/:id/exercise-files` a pack imported from a project is read through; unset, such an import answers 503 `EXERCISES_PROJECTS_UNAVAILABLE`.',

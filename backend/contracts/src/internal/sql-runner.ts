@@ -128,6 +128,51 @@ export const ThrowawayQueriesResponse = Type.Object(
 );
 export type ThrowawayQueriesResponse = Static<typeof ThrowawayQueriesResponse>;
 
+/**
+ * Requests one `POST /throwaway/query-batches` may carry: an attempt sends one per dataset (a start state and up
+ * to 8 hidden ones), a publish one per dataset of a round of mutants.
+ */
+export const MAX_THROWAWAY_BATCH = 16;
+
+/**
+ * `POST /throwaway/query-batches`: several `POST /throwaway/queries` requests of one account in one round trip
+ * (an attempt's datasets, each its own tail), run at once, each exactly as that route runs it.
+ */
+export const ThrowawayQueryBatchRequest = Type.Object(
+  { requests: Type.Array(ThrowawayQueriesRequest, { minItems: 1, maxItems: MAX_THROWAWAY_BATCH }) },
+  { additionalProperties: false },
+);
+export type ThrowawayQueryBatchRequest = Static<typeof ThrowawayQueryBatchRequest>;
+
+/** A request of a batch that `POST /throwaway/queries` would have refused: its problem's status, code and details. */
+export const ThrowawayBatchRefusal = Type.Object(
+  {
+    ok: Type.Literal(false),
+    statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Record(Type.String(), Type.Unknown(), {
+      description: "The problem's extensions (a failing tail's place, a refusal's retryAfterSeconds).",
+    }),
+  },
+  { additionalProperties: false },
+);
+export type ThrowawayBatchRefusal = Static<typeof ThrowawayBatchRefusal>;
+
+/** `POST /throwaway/query-batches`'s answer: one per request, in order, its answer or its refusal. */
+export const ThrowawayQueryBatchResponse = Type.Object(
+  {
+    answers: Type.Array(
+      Type.Union([
+        Type.Object({ ok: Type.Literal(true), answer: ThrowawayQueriesResponse }, { additionalProperties: false }),
+        ThrowawayBatchRefusal,
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ThrowawayQueryBatchResponse = Static<typeof ThrowawayQueryBatchResponse>;
+
 /** Keys one holder (a publication) may hold: its start state and up to 8 hidden datasets, with room to spare. */
 export const MAX_LAYER_HOLD_KEYS = 16;
 /** Warm instances one holder may ask per key (the runner's own caps bound the sum). */

@@ -5,7 +5,7 @@ import { ExercisesError } from '../errors.js';
 /** Codes of sql-runner's full throwaway bounds: the grader is busy, not wrong. */
 const BUSY = new Set(['SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY', 'SQL_RUNNER_THROWAWAY_BUSY']);
 
-/** The client side of sql-runner's `POST /throwaway/queries`, acting for one account. */
+/** The client side of sql-runner's `POST /throwaway/queries` (and its batches), acting for one account. */
 export interface ThrowawayQueries {
   run(
     request: SqlRunnerApi.ThrowawayQueriesRequest,
@@ -20,33 +20,80 @@ export interface ThrowawayQueries {
   release?(holder: string, requestId?: string): Promise<void>;
 }
 
+/** Who a call acts for: the account its clones count against, its role, the request it belongs to. */
+type Caller = { accountId: string; role: string; requestId?: string };
+
+interface Pending {
+  request: SqlRunnerApi.ThrowawayQueriesRequest;
+  resolve(answer: SqlRunnerApi.ThrowawayQueriesResponse): void;
+  reject(error: unknown): void;
+}
+
+/** A full throwaway bound of sql-runner is EXERCISES_GRADER_BUSY here: the grader is busy, not wrong. */
+function graderError(error: unknown): unknown {
+  if (error instanceof DomainError && BUSY.has(error.code)) {
+    return new ExercisesError('EXERCISES_GRADER_BUSY', 'Every grading instance is in use; try again in a moment.', {
+      details: { retryAfterSeconds: error.details.retryAfterSeconds ?? 1 },
+    });
+  }
+  return error;
+}
+
 /**
- * sql-runner's grader route over HTTP: the service token, the account the
- * clones count against. A full throwaway bound becomes EXERCISES_GRADER_BUSY
- * (503); a tail that fails is answered as sql-runner's own problem, which
- * the caller maps to the dataset it was building.
+ * sql-runner's grader routes over HTTP: the service token, the account the
+ * clones count against. The calls of one caller made in the same turn of the
+ * event loop (an attempt's datasets, started together) go in one
+ * `POST /throwaway/query-batches` (ADR 0056), each answered or refused as
+ * `POST /throwaway/queries` would have: a full throwaway bound becomes
+ * EXERCISES_GRADER_BUSY (503); a tail that fails is answered as sql-runner's
+ * own problem, which the caller maps to the dataset it was building.
  */
 export function sqlRunnerQueries(endpoint: ServiceEndpoint): ThrowawayQueries {
-  return {
-    async run(request, as) {
-      try {
-        return await callService<SqlRunnerApi.ThrowawayQueriesResponse>(endpoint, '/throwaway/queries', {
-          body: request,
-          headers: { [ACCOUNT_HEADER]: as.accountId, [ROLE_HEADER]: as.role },
-          ...(as.requestId ? { requestId: as.requestId } : {}),
-        });
-      } catch (error) {
-        if (error instanceof DomainError && BUSY.has(error.code)) {
-          throw new ExercisesError(
-            'EXERCISES_GRADER_BUSY',
-            'Every grading instance is in use; try again in a moment.',
-            {
-              details: { retryAfterSeconds: error.details.retryAfterSeconds ?? 1 },
-            },
-          );
-        }
-        throw error;
+  /** Calls not sent yet, by caller; each list is sent at the end of the turn it was started in. */
+  const gathering = new Map<string, Pending[]>();
+  const send = async (as: Caller, batch: Pending[]) => {
+    let answers: SqlRunnerApi.ThrowawayQueryBatchResponse['answers'];
+    try {
+      ({ answers } = await callService<SqlRunnerApi.ThrowawayQueryBatchResponse>(endpoint, '/throwaway/query-batches', {
+        body: { requests: batch.map((p) => p.request) },
+        headers: { [ACCOUNT_HEADER]: as.accountId, [ROLE_HEADER]: as.role },
+        ...(as.requestId ? { requestId: as.requestId } : {}),
+      }));
+    } catch (error) {
+      for (const p of batch) p.reject(graderError(error));
+      return;
+    }
+    // Refusals are settled before answers: a caller counting its calls in flight (gradeEach) sees a request
+    // refused busy while the others of its batch still count as running, as it did when each was a call of its
+    // own whose refusal came back first, and queues it again instead of giving up.
+    batch.forEach((p, i) => {
+      const answer = answers[i];
+      if (!answer) p.reject(new Error(`sql-runner answered ${answers.length} of a batch of ${batch.length}`));
+      else if (!answer.ok) {
+        const { code, message, statusCode, details } = answer;
+        p.reject(graderError(new DomainError(code, message, { statusCode, details })));
       }
+    });
+    batch.forEach((p, i) => {
+      const answer = answers[i];
+      if (answer?.ok) p.resolve(answer.answer);
+    });
+  };
+  return {
+    run(request, as) {
+      const key = `${as.accountId}\n${as.role}\n${as.requestId ?? ''}`;
+      let batch = gathering.get(key);
+      if (!batch || batch.length >= SqlRunnerApi.MAX_THROWAWAY_BATCH) {
+        const started: Pending[] = [];
+        batch = started;
+        gathering.set(key, started);
+        setImmediate(() => {
+          if (gathering.get(key) === started) gathering.delete(key);
+          void send(as, started);
+        });
+      }
+      const joined = batch;
+      return new Promise((resolve, reject) => joined.push({ request, resolve, reject }));
     },
     hold(holder, keys, warm, requestId) {
       return callService<SqlRunnerApi.LayerHoldResponse>(endpoint, `/layer-holds/${holder}`, {

@@ -174,6 +174,70 @@ describe.skipIf(reason !== undefined)(`POST /throwaway/queries${reason ? ` (skip
     expect(await liveThrowaways()).toEqual([]);
   });
 
+  it('runs a batch of requests at once, each answered as its own request: a result, a failing tail, a refusal', async () => {
+    const batch = async (account: string, requests: unknown[]) => {
+      const response = await fetch(`${stack.sqlRunnerUrl}/throwaway/query-batches`, {
+        method: 'POST',
+        headers: asAccount(account),
+        body: JSON.stringify({ requests }),
+      });
+      return { status: response.status, json: (await response.json()) as any };
+    };
+    const table = `b_${randomUUID().slice(0, 8)}`;
+    const mixed = await batch(newAccount(), [
+      {
+        tail: tailOf(table),
+        statements: [{ sql: `DELETE FROM ${table} WHERE n = 1;\nSELECT count(*) FROM ${table}` }],
+      },
+      {
+        tail: { sql: 'CREATE TABLE ok_then (n int);\nINSERT INTO missing VALUES (1);\n' },
+        statements: [{ sql: 'SELECT 1' }],
+      },
+    ]);
+    expect(mixed.status, JSON.stringify(mixed.json)).toBe(200);
+    const [written, failing] = mixed.json.answers;
+    expect(written).toMatchObject({ ok: true, answer: { source: 'built', results: [{ ok: true, rows: [['2']] }] } });
+    expect(failing).toMatchObject({
+      ok: false,
+      statusCode: 422,
+      code: 'SQL_RUNNER_THROWAWAY_TAIL_FAILED',
+      details: { sqlstate: '42P01', line: 2 },
+    });
+
+    // Three requests of an account with 2 slots: as three requests at once would be, one is refused, told when to
+    // come back; the others ran on clones of the state, which the first request's DELETE never reached.
+    const three = await batch(
+      newAccount(),
+      Array.from({ length: 3 }, () => ({
+        tail: tailOf(table),
+        statements: [{ sql: `SELECT count(*) FROM ${table}` }],
+      })),
+    );
+    expect(three.status, JSON.stringify(three.json)).toBe(200);
+    const answered = three.json.answers.filter((a: any) => a.ok);
+    const refused = three.json.answers.filter((a: any) => !a.ok);
+    expect(answered.map((a: any) => [a.answer.source, a.answer.results[0].rows])).toEqual([
+      ['layer', [['3']]],
+      ['layer', [['3']]],
+    ]);
+    expect(refused).toEqual([
+      {
+        ok: false,
+        statusCode: 429,
+        code: 'SQL_RUNNER_THROWAWAY_ACCOUNT_BUSY',
+        message: expect.any(String),
+        details: expect.objectContaining({ retryAfterSeconds: 1 }),
+      },
+    ]);
+
+    const tooMany = await batch(
+      newAccount(),
+      Array.from({ length: 17 }, () => ({ statements: [{ sql: 'SELECT 1' }] })),
+    );
+    expect([tooMany.status, tooMany.json.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(await liveThrowaways()).toEqual([]);
+  });
+
   it('answers a failing tail as 422 with its place, a bad body as 400, and no account as 401', async () => {
     const failing = await queries(newAccount(), {
       tail: { sql: 'CREATE TABLE ok_then (n int);\nINSERT INTO missing VALUES (1);\n' },
