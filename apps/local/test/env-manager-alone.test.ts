@@ -132,4 +132,38 @@ describe('env-manager started alone', () => {
       { action: 'instance-deleted', account_id: owner },
     ]);
   }, 90_000);
+
+  it("records an instance-created event for each instance a batch made, with its own input's owner", async () => {
+    const headers = { 'x-taidon-service-token': SERVICE_TOKEN, 'content-type': 'application/json' };
+    const owners = ['0b6e5c1d-2f3a-4b8c-9d7e-1a2b3c4d5e6f', '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b'];
+    const batch = await fetch(`${url}/instances/batch`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        instances: owners.map((ownerId) => ({ ownerId, ownerRole: 'anonymous', layerKey: null })),
+      }),
+    });
+    expect(batch.status, output).toBe(200);
+    const { answers } = (await batch.json()) as { answers: { ok: boolean; instance: { id: string } }[] };
+    expect(answers.map((a) => a.ok)).toEqual([true, true]);
+    const ids = answers.map((a) => a.instance.id);
+    const begin = performance.now();
+    let rows: { target: string; action: string; account_id: string | null }[] = [];
+    while (performance.now() - begin < 20_000) {
+      rows = (
+        await auditPool.query<{ target: string; action: string; account_id: string | null }>(
+          'SELECT target, action, account_id FROM audit_events WHERE target = ANY($1) ORDER BY seq',
+          [ids],
+        )
+      ).rows;
+      if (rows.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(rows.sort((x, y) => owners.indexOf(x.account_id ?? '') - owners.indexOf(y.account_id ?? ''))).toEqual([
+      { target: ids[0], action: 'instance-created', account_id: owners[0] },
+      { target: ids[1], action: 'instance-created', account_id: owners[1] },
+    ]);
+    for (const id of ids)
+      await fetch(`${url}/instances/${id}`, { method: 'DELETE', headers: { 'x-taidon-service-token': SERVICE_TOKEN } });
+  }, 90_000);
 });

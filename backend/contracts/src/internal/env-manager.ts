@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { BatchRefusal } from './batch.js';
 import { Layer, NullableStateKey, StateKey } from './snapshot-cache.js';
 
 /**
@@ -80,6 +81,33 @@ export const InstanceInfo = Type.Object({
   readyMs: Type.Number({ description: 'Milliseconds from the request to a connectable server.' }),
 });
 export type InstanceInfo = Static<typeof InstanceInfo>;
+
+/** Instances one `POST /instances/batch` may ask for: a grader's datasets of one attempt, with room to spare. */
+export const MAX_INSTANCE_BATCH = 16;
+
+/**
+ * `POST /instances/batch`: several `POST /instances` of one caller in one round trip (a grader's clones of an
+ * attempt's states, ADR 0056); the pooled instances they name in `preferInstanceId` are claimed together.
+ */
+export const CreateInstancesRequest = Type.Object(
+  { instances: Type.Array(CreateInstanceRequest, { minItems: 1, maxItems: MAX_INSTANCE_BATCH }) },
+  { additionalProperties: false },
+);
+export type CreateInstancesRequest = Static<typeof CreateInstancesRequest>;
+
+/** `POST /instances/batch`'s answer: one per instance asked, in order, the instance or what `POST /instances` would have refused. */
+export const CreateInstancesAnswer = Type.Object(
+  {
+    answers: Type.Array(
+      Type.Union([
+        Type.Object({ ok: Type.Literal(true), instance: InstanceInfo }, { additionalProperties: false }),
+        BatchRefusal,
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateInstancesAnswer = Static<typeof CreateInstancesAnswer>;
 
 /** One change of an instance's state, with its reason. */
 export const InstanceTransition = Type.Object({

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { RunTail } from '../shares.js';
+import { BatchRefusal } from './batch.js';
 
 /**
  * sql-runner's internal API for a grader (exercises calls it; the gateway
@@ -144,28 +145,13 @@ export const ThrowawayQueryBatchRequest = Type.Object(
 );
 export type ThrowawayQueryBatchRequest = Static<typeof ThrowawayQueryBatchRequest>;
 
-/** A request of a batch that `POST /throwaway/queries` would have refused: its problem's status, code and details. */
-export const ThrowawayBatchRefusal = Type.Object(
-  {
-    ok: Type.Literal(false),
-    statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
-    code: Type.String(),
-    message: Type.String(),
-    details: Type.Record(Type.String(), Type.Unknown(), {
-      description: "The problem's extensions (a failing tail's place, a refusal's retryAfterSeconds).",
-    }),
-  },
-  { additionalProperties: false },
-);
-export type ThrowawayBatchRefusal = Static<typeof ThrowawayBatchRefusal>;
-
 /** `POST /throwaway/query-batches`'s answer: one per request, in order, its answer or its refusal. */
 export const ThrowawayQueryBatchResponse = Type.Object(
   {
     answers: Type.Array(
       Type.Union([
         Type.Object({ ok: Type.Literal(true), answer: ThrowawayQueriesResponse }, { additionalProperties: false }),
-        ThrowawayBatchRefusal,
+        BatchRefusal,
       ]),
     ),
   },

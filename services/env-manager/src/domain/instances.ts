@@ -23,6 +23,7 @@ import type { Runtime, StartedServer } from '../runtimes/runtime.js';
 import { Semaphore } from '../runtimes/throttle.js';
 import {
   claimPooledInstance,
+  claimPooledInstancesById,
   getInstance,
   type InstanceRow,
   insertInstance,
@@ -222,6 +223,50 @@ export class InstanceManager {
     }
     const row = await this.startNew({ ...owner, layerKey: input.layerKey, pooled: false, poolKey: null }, signal);
     return this.connection(row, input.layerKey === null ? 'template' : 'clone', started);
+  }
+
+  /**
+   * Several creates at once (`POST /instances/batch`, a grader's clones of one attempt's states, ADR 0056): the
+   * pooled instances they name in `preferInstanceId` are claimed in one statement where each `create` would make
+   * a statement of its own; an input whose named instance was not claimed (taken meanwhile, or of another key)
+   * or that names none is created as `create` creates it. Settled one by one: an input's failure is its own.
+   */
+  async createMany(
+    inputs: readonly CreateInstanceInput[],
+    signal?: AbortSignal,
+  ): Promise<PromiseSettledResult<ConnectionInfo>[]> {
+    const started = performance.now();
+    // Instance id → the first input naming it: two inputs never get one instance.
+    const naming = new Map<string, number>();
+    inputs.forEach((input, i) => {
+      if (input.preferInstanceId && !naming.has(input.preferInstanceId)) naming.set(input.preferInstanceId, i);
+    });
+    const claimed = new Map<number, InstanceRow>();
+    if (naming.size > 0) {
+      const wanted = [...naming].map(([id, i]) => {
+        const input = inputs[i] as CreateInstanceInput;
+        return {
+          id,
+          poolKey: input.layerKey ?? TEMPLATE_POOL_KEY,
+          owner: { ownerId: input.ownerId, ownerRole: input.ownerRole ?? null, sessionId: input.sessionId ?? null },
+        };
+      });
+      for (const row of await claimPooledInstancesById(this.deps.pool, wanted))
+        claimed.set(naming.get(row.id) as number, row);
+    }
+    return Promise.allSettled(
+      inputs.map(async (input, i) => {
+        const taken = claimed.get(i);
+        if (taken) {
+          this.deps.onPoolTake?.(input.layerKey ?? TEMPLATE_POOL_KEY);
+          if (taken.pid !== null && this.deps.runtime.isAlive(taken.pid))
+            return this.connection(taken, 'pool', started);
+          // The pooled server died unnoticed: record it, and the input is created as a create would.
+          await this.fail(taken, ['Running'], 'pooled server was not running when taken');
+        }
+        return this.create(input, signal);
+      }),
+    );
   }
 
   /**

@@ -20,35 +20,58 @@ function answered(payload: unknown): Answered {
   }
 }
 
+/** The instances a batch's answer made, each with the index of the input it answers (its owner is that input's). */
+function answeredBatch(payload: unknown): (Answered & { index: number })[] {
+  if (typeof payload !== 'string') return [];
+  try {
+    const { answers } = JSON.parse(payload) as { answers?: { ok: boolean; instance?: Answered }[] };
+    return (answers ?? []).flatMap((a, index) =>
+      a.ok && typeof a.instance?.id === 'string'
+        ? [{ index, id: a.instance.id, ...(a.instance.source ? { source: a.instance.source } : {}) }]
+        : [],
+    );
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Reports `instance-created` and `instance-deleted` to the audit log for the
- * instances callers ask for through the API (`POST /instances`,
- * `DELETE /instances/:id`). Warm-pool starts and TTL deletions are the
- * platform's own housekeeping and are not reported.
+ * instances callers ask for through the API (`POST /instances`, each instance
+ * a `POST /instances/batch` made, `DELETE /instances/:id`). Warm-pool starts
+ * and TTL deletions are the platform's own housekeeping and are not reported.
  */
 export function registerInstanceAudit(app: FastifyInstance, audit: AuditSink): void {
-  const answers = new WeakMap<FastifyRequest, Answered>();
+  const answers = new WeakMap<FastifyRequest, Answered[]>();
   app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode >= 300 || (request.method !== 'POST' && request.method !== 'DELETE')) return payload;
     const route = request.routeOptions.url;
-    const watched =
-      (route === '/instances' && request.method === 'POST') ||
-      (route === '/instances/:id' && request.method === 'DELETE');
-    if (watched && reply.statusCode < 300) answers.set(request, answered(payload));
+    if (route === '/instances/batch' && request.method === 'POST') {
+      const inputs = (request.body as { instances?: { ownerId?: string }[] } | undefined)?.instances ?? [];
+      answers.set(
+        request,
+        answeredBatch(payload).map(({ index, ...made }) => ({ ...made, ownerId: inputs[index]?.ownerId ?? null })),
+      );
+    } else if (route === '/instances' && request.method === 'POST') {
+      const made = answered(payload);
+      answers.set(request, [{ ...made, ownerId: (request.body as { ownerId?: string } | undefined)?.ownerId ?? null }]);
+    } else if (route === '/instances/:id' && request.method === 'DELETE') answers.set(request, [answered(payload)]);
     return payload;
   });
   app.addHook('onResponse', async (request) => {
-    const answer = answers.get(request);
-    if (!answer?.id) return;
     const created = request.method === 'POST';
-    const owner = created ? (request.body as { ownerId?: string } | undefined)?.ownerId : answer.ownerId;
-    const event: AuditRecord = {
-      action: created ? 'instance-created' : 'instance-deleted',
-      target: answer.id,
-      requestId: request.id,
-      ...(owner && UUID.test(owner) ? { accountId: owner } : {}),
-      ...(answer.source ? { detail: { source: answer.source } } : {}),
-    };
-    audit.record(event);
+    for (const answer of answers.get(request) ?? []) {
+      if (!answer.id) continue;
+      const owner = answer.ownerId;
+      const event: AuditRecord = {
+        action: created ? 'instance-created' : 'instance-deleted',
+        target: answer.id,
+        requestId: request.id,
+        ...(owner && UUID.test(owner) ? { accountId: owner } : {}),
+        ...(answer.source ? { detail: { source: answer.source } } : {}),
+      };
+      audit.record(event);
+    }
   });
   app.addHook('onClose', async () => audit.close());
 }

@@ -243,6 +243,40 @@ export async function claimPooledInstance(
 }
 
 /**
+ * Hands each of the named pooled instances to its own owner, in one statement: those still pooled, Running, of
+ * the pool key asked for them and not held by another claim (SKIP LOCKED); the others are left as they are and
+ * not answered, for the caller to claim by key as `claimPooledInstance` does.
+ */
+export async function claimPooledInstancesById(
+  pool: pg.Pool,
+  wanted: {
+    id: string;
+    poolKey: string;
+    owner: { ownerId: string; ownerRole: string | null; sessionId: string | null };
+  }[],
+): Promise<InstanceRow[]> {
+  const { rows } = await pool.query(
+    `UPDATE instances i
+        SET pooled = false, owner_id = w.owner_id, owner_role = w.owner_role, session_id = w.session_id,
+            last_used_at = now()
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+              AS w(id, pool_key, owner_id, owner_role, session_id)
+      WHERE i.id = w.id AND i.pool_key = w.pool_key
+        AND i.id IN (SELECT id FROM instances WHERE id = ANY($1::uuid[]) AND pooled AND state = 'Running'
+                        FOR UPDATE SKIP LOCKED)
+      RETURNING i.*`,
+    [
+      wanted.map((w) => w.id),
+      wanted.map((w) => w.poolKey),
+      wanted.map((w) => w.owner.ownerId),
+      wanted.map((w) => w.owner.ownerRole),
+      wanted.map((w) => w.owner.sessionId),
+    ],
+  );
+  return rows.map(toRow);
+}
+
+/**
  * Moves up to `limit` Running pooled instances (of `poolKey`, or of every pool), oldest first, to Deleting in
  * one statement, recording `reason`. A row a claim holds is skipped, and a row moved here is no longer
  * claimable, so the pool never deletes an instance it has just handed to a learner; the caller deletes the

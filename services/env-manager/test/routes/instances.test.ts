@@ -171,6 +171,65 @@ describe('env-manager HTTP API', () => {
     await stack.app.inject({ method: 'DELETE', url: `/instances/${info.id}`, headers });
   });
 
+  it('creates a batch: the pooled instances named are claimed for their own inputs, the rest created, a refusal its own', async () => {
+    const put = await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 2 } });
+    expect(put.statusCode).toBe(200);
+    const ready = async () =>
+      (await stack.pool.query(`SELECT id FROM instances WHERE pooled AND state = 'Running' ORDER BY created_at`))
+        .rows as { id: string }[];
+    const pooled = await until(ready, (rows) => rows.length === 2, 60_000);
+    expect(pooled).toHaveLength(2);
+    const [older, newer] = pooled.map((r) => r.id) as [string, string];
+    // Named in the other order than a claim by key takes them, the older one twice: the second input naming it
+    // gets another instance, and a layer snapshot-cache does not have is that input's refusal alone.
+    const batch = await stack.app.inject({
+      method: 'POST',
+      url: '/instances/batch',
+      headers,
+      payload: {
+        instances: [
+          { ownerId: 'batch-a', ownerRole: 'throwaway', layerKey: null, preferInstanceId: newer },
+          { ownerId: 'batch-b', ownerRole: 'throwaway', layerKey: null, preferInstanceId: older },
+          { ownerId: 'batch-c', ownerRole: 'throwaway', layerKey: null, preferInstanceId: older },
+          { ownerId: 'batch-d', layerKey: randomKey() },
+        ],
+      },
+    });
+    expect(batch.statusCode, batch.body).toBe(200);
+    const [a, b, c, d] = batch.json().answers;
+    expect(a).toMatchObject({ ok: true, instance: { id: newer, source: 'pool', state: 'Running' } });
+    expect(b).toMatchObject({ ok: true, instance: { id: older, source: 'pool' } });
+    expect(c.ok).toBe(true);
+    expect([older, newer]).not.toContain(c.instance.id);
+    expect(d).toMatchObject({ ok: false, statusCode: 404, code: 'ENV_MANAGER_LAYER_NOT_FOUND' });
+    const owners = await stack.pool.query<{ id: string; owner_id: string; owner_role: string; pooled: boolean }>(
+      'SELECT id, owner_id, owner_role, pooled FROM instances WHERE id = ANY($1::uuid[]) ORDER BY owner_id',
+      [[a.instance.id, b.instance.id, c.instance.id]],
+    );
+    expect(owners.rows).toEqual([
+      { id: newer, owner_id: 'batch-a', owner_role: 'throwaway', pooled: false },
+      { id: older, owner_id: 'batch-b', owner_role: 'throwaway', pooled: false },
+      { id: c.instance.id, owner_id: 'batch-c', owner_role: 'throwaway', pooled: false },
+    ]);
+    // Each answer is a server that takes connections.
+    for (const info of [a.instance, b.instance, c.instance]) {
+      const client = new pg.Client({ host: '127.0.0.1', port: info.port, user: 'learner', database: 'sandbox' });
+      await client.connect();
+      await client.end();
+    }
+    const tooMany = await stack.app.inject({
+      method: 'POST',
+      url: '/instances/batch',
+      headers,
+      payload: { instances: Array.from({ length: 17 }, () => ({ ownerId: 'x', layerKey: null })) },
+    });
+    expect([tooMany.statusCode, tooMany.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+    await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 0 } });
+    for (const info of [a.instance, b.instance, c.instance])
+      await stack.app.inject({ method: 'DELETE', url: `/instances/${info.id}`, headers });
+    expect(await until(ready, (rows) => rows.length === 0, 60_000)).toHaveLength(0);
+  }, 120_000);
+
   it('fills a pool several instances at a time, half the creation slots at once', async () => {
     const put = await stack.app.inject({ method: 'PUT', url: '/warm-pool/template', headers, payload: { size: 3 } });
     expect(put.statusCode).toBe(200);

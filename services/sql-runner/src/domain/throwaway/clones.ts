@@ -133,7 +133,9 @@ export class ThrowawayReservation {
     const prepared = this.deps.prepared?.take(layerKey);
     let instance: InstanceInfo;
     try {
-      instance = await this.deps.envManager.create(
+      // Gathered with the request's other clones started in the same turn (an attempt's states): one round trip
+      // to env-manager and one claim statement for all of them (ADR 0056).
+      instance = await this.deps.envManager.createGathered(
         { ...throwawayOwner(this.ownerId), layerKey, ...(prepared ? { preferInstanceId: prepared.instanceId } : {}) },
         requestId,
       );

@@ -75,7 +75,7 @@ describe('throwaway clone bounds', () => {
     let finishDelete: () => void = () => {};
     const deleting = new Promise<void>((resolve) => (finishDelete = resolve));
     const envManager = {
-      create: async () => instance,
+      createGathered: async () => instance,
       delete: () => deleting,
     } as unknown as EnvManagerClient;
     const clones = new ThrowawayClones({ envManager }, { maxPerAccount: 1, maxTotal: 4 });
@@ -123,7 +123,7 @@ describe('throwaway clone bounds', () => {
     } as unknown as InstanceInfo;
     let deletedAt: number | undefined;
     const envManager = {
-      create: async () => instance,
+      createGathered: async () => instance,
       delete: async () => {
         deletedAt = performance.now();
       },
