@@ -91,7 +91,7 @@ export function buildApp(deps: SqlRunnerDeps): FastifyInstance {
       },
       { ...DEFAULT_LAYER_HOLD_SETTINGS, ...deps.layerHolds },
     );
-    registerLayerHoldRoutes(app, holds);
+    registerLayerHoldRoutes(app, holds, (key) => runs.prepared?.readyFor(key) ?? 0);
     app.addHook('onReady', async () => holds.start());
     const clones = new ThrowawayClones(runs, { ...DEFAULT_THROWAWAY_SETTINGS, ...deps.throwaway }, (key) =>
       holds.noteUse(key),

@@ -194,7 +194,21 @@ export type LayerHoldRequest = Static<typeof LayerHoldRequest>;
 export const LayerHoldResponse = Type.Object(
   {
     holder: Type.String(),
-    keys: Type.Array(Type.Object({ key: Type.String(), pinned: Type.Boolean(), warm: Type.Integer({ minimum: 0 }) })),
+    keys: Type.Array(
+      Type.Object({
+        key: Type.String(),
+        pinned: Type.Boolean(),
+        warm: Type.Integer({
+          minimum: 0,
+          description: 'Started instances of the key this runner asks env-manager to keep.',
+        }),
+        prepared: Type.Integer({
+          minimum: 0,
+          description:
+            "Connections this runner holds open and warmed to those instances: what a grader's clone of the key takes without a connection of its own (ADR 0052).",
+        }),
+      }),
+    ),
   },
   { additionalProperties: false },
 );

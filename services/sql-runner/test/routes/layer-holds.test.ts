@@ -113,7 +113,10 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     const first = `exercise:${randomUUID()}`;
     const second = `exercise:${randomUUID()}`;
     const answer = await hold(first, { keys: [held], warm: 0 });
-    expect(answer).toEqual({ status: 200, json: { holder: first, keys: [{ key: held, pinned: true, warm: 0 }] } });
+    expect(answer).toEqual({
+      status: 200,
+      json: { holder: first, keys: [{ key: held, pinned: true, warm: 0, prepared: 0 }] },
+    });
     expect((await hold(second, { keys: [held], warm: 0 })).status).toBe(200);
     expect(await layer(held)).toMatchObject({ pinned: true });
 
@@ -130,7 +133,9 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     expect(await evict()).not.toContain(held);
     // A new publication's keys replace the old ones: the second holder moves to another key and lets go of this one.
     const next = await built(`n_${randomUUID().slice(0, 8)}`);
-    expect((await hold(second, { keys: [next], warm: 0 })).json.keys).toEqual([{ key: next, pinned: true, warm: 0 }]);
+    expect((await hold(second, { keys: [next], warm: 0 })).json.keys).toEqual([
+      { key: next, pinned: true, warm: 0, prepared: 0 },
+    ]);
     expect(await layer(held)).toMatchObject({ pinned: false });
     expect(await evict()).toContain(held);
     expect(await layer(held)).toBeUndefined();
@@ -145,18 +150,25 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     const table = `w_${randomUUID().slice(0, 8)}`;
     const key = await built(table);
     const holder = `exercise:${randomUUID()}`;
-    expect((await hold(holder, { keys: [key], warm: 2 })).json.keys).toEqual([{ key, pinned: true, warm: 2 }]);
+    expect((await hold(holder, { keys: [key], warm: 2 })).json.keys).toEqual([
+      { key, pinned: true, warm: 2, prepared: 0 },
+    ]);
     const ready = await eventually(
       () => pooledOf(key),
       (ids) => ids.length === 2,
       'pooled instances of the key',
     );
-    await eventually(
-      async () => stack.runs.prepared?.readyFor(key) ?? 2,
-      (n) => n === 2,
+    // What the holder holds, as GET answers it: once the runner's connections to both instances are open, a
+    // grader's clone of the key starts on one of them (ADR 0052).
+    const status = await eventually(
+      () => call('GET', `${stack.sqlRunnerUrl}/layer-holds/${holder}`),
+      (answer) => answer.json.keys?.[0]?.prepared === 2,
       'connections opened ahead to them',
-      10_000,
-    ).catch(() => undefined); // only speed depends on it: a claim without one connects itself
+      20_000,
+    );
+    expect(status).toEqual({ status: 200, json: { holder, keys: [{ key, pinned: true, warm: 2, prepared: 2 }] } });
+    expect(stack.runs.prepared?.readyFor(key)).toBe(2);
+    expect((await call('GET', `${stack.sqlRunnerUrl}/layer-holds/exercise:${randomUUID()}`)).status).toBe(404);
 
     const account = newAccount();
     const write = await queries(account, {
@@ -214,7 +226,9 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     const table = `g_${randomUUID().slice(0, 8)}`;
     const key = await built(table);
     const holder = `exercise:${randomUUID()}`;
-    expect((await hold(holder, { keys: [key], warm: 3 })).json.keys).toEqual([{ key, pinned: true, warm: 3 }]);
+    expect((await hold(holder, { keys: [key], warm: 3 })).json.keys).toEqual([
+      { key, pinned: true, warm: 3, prepared: 0 },
+    ]);
     await eventually(
       () => pooledOf(key),
       (ids) => ids.length === 3,
@@ -245,7 +259,9 @@ describe.skipIf(reason !== undefined)(`layer holds${reason ? ` (skipped: ${reaso
     await liveThrowaways();
 
     // A state held with no warm instances still counts against the tests' and EXPLAIN's 2 slots.
-    expect((await hold(holder, { keys: [key], warm: 0 })).json.keys).toEqual([{ key, pinned: true, warm: 0 }]);
+    expect((await hold(holder, { keys: [key], warm: 0 })).json.keys).toEqual([
+      { key, pinned: true, warm: 0, prepared: expect.any(Number) },
+    ]);
     await eventually(
       () => pooledOf(key),
       (ids) => ids.length === 0,

@@ -16,6 +16,12 @@ import { allocateWarm, DEFAULT_LAYER_HOLD_SETTINGS, type LayerHoldSettings } fro
 
 export { allocateWarm, DEFAULT_LAYER_HOLD_SETTINGS, type LayerHoldSettings };
 
+/** What a holder holds: each key, whether its layer is pinned, and the warm instances this runner declared for it. */
+export interface HeldKeys {
+  holder: string;
+  keys: { key: string; pinned: boolean; warm: number }[];
+}
+
 /** Keys one sweep pass pins again. */
 const SWEEP_BATCH_KEYS = 100;
 const MINUTE_MS = 60_000;
@@ -70,12 +76,7 @@ export class LayerHolds {
    * are let go (unpinned unless another holder or a live share link holds them). A key whose layer does not
    * exist is held unpinned, and the sweep pins it once it does.
    */
-  async hold(
-    holder: string,
-    keys: string[],
-    warm: number,
-    requestId?: string,
-  ): Promise<SqlRunnerApi.LayerHoldResponse> {
+  async hold(holder: string, keys: string[], warm: number, requestId?: string): Promise<HeldKeys> {
     const wanted = [...new Set(keys)];
     const before = await holdsOf(this.deps.pool, holder);
     const pinned = new Map<string, boolean>();
@@ -101,6 +102,12 @@ export class LayerHolds {
       holder,
       keys: wanted.map((key) => ({ key, pinned: pinned.get(key) ?? false, warm: this.declared.get(key) ?? 0 })),
     };
+  }
+
+  /** What `holder` holds now: each key, whether its layer is pinned, and the warm instances declared for it. */
+  async status(holder: string): Promise<HeldKeys> {
+    const held = await holdsOf(this.deps.pool, holder);
+    return { holder, keys: held.map((h) => ({ key: h.key, pinned: h.pinned, warm: this.declared.get(h.key) ?? 0 })) };
   }
 
   /** Lets go of everything `holder` holds; answers the keys it held. */

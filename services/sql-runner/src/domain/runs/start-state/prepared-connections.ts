@@ -62,6 +62,9 @@ BEGIN
 END
 $taidon_warm$;
 ROLLBACK`;
+/** How long after a take the looks stay `intervalMs` apart while its key has no connection ready (a refill's start). */
+const REFILL_WATCH_MS = 5_000;
+
 /** Pools of fresh templates serve only a miss, which never has a prepared connection to go with it. */
 const TEMPLATE_POOL = 'template';
 
@@ -88,6 +91,11 @@ export class PreparedConnections {
   private delayMs: number;
   /** When the next look is due (ms since the epoch), for a take to bring it forward. */
   private dueAt = 0;
+  /**
+   * Keys a connection was taken from and that have none ready since, each until when it is watched: their pools
+   * are being refilled, and the looks stay `intervalMs` apart until a connection to the refill is open.
+   */
+  private readonly refilling = new Map<string, number>();
 
   constructor(private readonly options: PreparedConnectionsOptions) {
     this.delayMs = options.intervalMs;
@@ -96,7 +104,10 @@ export class PreparedConnections {
   /**
    * Looks at the pools from now on: again `intervalMs` after a look that found a change, else after twice the
    * last wait, up to `maxIntervalMs`. A take brings the next look to `intervalMs` from now (not at once: the
-   * run that took a connection is still claiming its instance, and its refill is not ready for ~100 ms).
+   * run that took a connection is still claiming its instance, and its refill is not ready for ~100 ms), and
+   * the looks stay that close until the key taken from has a connection again (at most REFILL_WATCH_MS): a
+   * refill that takes a few hundred ms is connected to within `intervalMs` of being ready, where the doubled
+   * waits found it up to seconds later and the next grader's attempt in between ran on cold clones.
    */
   start(): void {
     if (this.started) return;
@@ -108,7 +119,9 @@ export class PreparedConnections {
     if (this.closed) return;
     void this.refresh().then((changed) => {
       const max = this.options.maxIntervalMs ?? 2_000;
-      this.delayMs = changed ? this.options.intervalMs : Math.min(this.delayMs * 2, max);
+      const now = Date.now();
+      for (const [key, until] of this.refilling) if (this.readyFor(key) > 0 || until <= now) this.refilling.delete(key);
+      this.delayMs = changed || this.refilling.size > 0 ? this.options.intervalMs : Math.min(this.delayMs * 2, max);
       this.schedule(this.delayMs);
     });
   }
@@ -123,8 +136,9 @@ export class PreparedConnections {
     }, delayMs).unref();
   }
 
-  /** A connection was taken: its pool is being refilled, so the next look comes soon. */
-  private soon(): void {
+  /** A connection to an instance of `key` was taken: its pool is being refilled, so the next look comes soon. */
+  private soon(key: string): void {
+    this.refilling.set(key, Date.now() + REFILL_WATCH_MS);
     this.delayMs = this.options.intervalMs;
     if (this.started && this.timer && this.dueAt > Date.now() + this.options.intervalMs) {
       this.schedule(this.options.intervalMs);
@@ -144,7 +158,7 @@ export class PreparedConnections {
       byInstance.delete(id);
       if (!prepared.broken) {
         this.handedOut.add(id);
-        this.soon();
+        this.soon(key);
         return prepared;
       }
       void prepared.client.end().catch(() => {});
@@ -154,12 +168,12 @@ export class PreparedConnections {
 
   /** The prepared connection to `instanceId`, removed from the set; for a claim that got another instance. */
   takeInstance(instanceId: string): PreparedConnection | undefined {
-    for (const byInstance of this.ready.values()) {
+    for (const [key, byInstance] of this.ready) {
       const prepared = byInstance.get(instanceId);
       if (prepared) {
         byInstance.delete(instanceId);
         this.handedOut.add(instanceId);
-        this.soon();
+        this.soon(key);
         return prepared.broken ? undefined : prepared;
       }
     }
