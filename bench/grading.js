@@ -8,8 +8,11 @@
 //   query exercise with 1 and with 3 hidden datasets (2 and 4 states with the
 //   start state), with the publication's warm instances on (its layer hold
 //   asks one started instance per state, ADR 0044; each sample waits until
-//   the pools are full again, so the refill of what it took runs during the
-//   next one) and off (the same hold with warm 0: every state a new clone);
+//   the exercise is warm again: the pools refilled and sql-runner's
+//   connections to them open, GET /layer-holds; that wait, from the last
+//   verdict, is a row of its own: how soon the next attempt at the same
+//   exercise finds it warm) and off (the same hold with warm 0: every state a
+//   new clone);
 // - the publish time of each exercise (mutants measured on every state);
 // - the publish of a pack of BENCH_PACK_EXERCISES (70) exercises on one start
 //   state (POST /api/exercise-packs with publish: true, one call), each with
@@ -173,6 +176,26 @@ async function poolsFull(keys, timeoutMs = 120_000) {
   }
 }
 
+/**
+ * Waits until the exercise is warm as a learner's attempt finds it once the last attempt's refills are done: every
+ * key's pool full (poolsFull) and sql-runner's connections to those instances open and warmed (`prepared` of
+ * `GET /layer-holds/exercise:<id>`, ADR 0052), so a grader's clone starts on a connection of its own. Answers the
+ * milliseconds it waited.
+ */
+async function warmAgain(exercise, timeoutMs = 120_000) {
+  const started = performance.now();
+  await poolsFull(exercise.keys, timeoutMs);
+  for (const deadline = Date.now() + timeoutMs; ; await sleep(10)) {
+    const response = await fetch(`${sqlRunnerUrl}/layer-holds/exercise:${exercise.id}`, {
+      headers: { 'x-taidon-service-token': serviceToken },
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(`layer hold answered ${response.status}: ${JSON.stringify(answer)}`);
+    if (answer.keys.every((k) => k.prepared >= k.warm)) return performance.now() - started;
+    if (Date.now() > deadline) throw new Error(`no connections ready after ${timeoutMs} ms: ${JSON.stringify(answer)}`);
+  }
+}
+
 /** Resident and proportional memory of a sandbox server: its postmaster and every child of it. */
 async function serverMemory(pid) {
   const { execFile } = await import('node:child_process');
@@ -237,19 +260,40 @@ async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
     if (!answer.results[0]?.ok) throw new Error(`the reference failed on its clone: ${text.slice(0, 500)}`);
     return { ms: performance.now() - started, entryMs: answer.results[0].ms };
   };
+  // The four in one request, as the exercises service sends an attempt's datasets (ADR 0056).
+  const gradeAll = async () => {
+    const started = performance.now();
+    const response = await fetch(`${sqlRunnerUrl}/throwaway/query-batches`, {
+      method: 'POST',
+      headers: {
+        'x-taidon-service-token': serviceToken,
+        'x-taidon-account': accountId,
+        'x-taidon-role': 'anonymous',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        requests: tails.map((tail) => ({ tail, statements: [{ sql: SOLUTION }], timeoutMs: 5000 })),
+      }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`throwaway query batches answered ${response.status}: ${text.slice(0, 500)}`);
+    const { answers } = JSON.parse(text);
+    if (!answers.every((a) => a.ok && a.answer.results[0]?.ok))
+      throw new Error(`the reference failed on a clone: ${text.slice(0, 500)}`);
+    return { ms: performance.now() - started, entryMs: Math.max(...answers.map((a) => a.answer.results[0].ms)) };
+  };
   const four = { ms: [], entryMs: [], cpu: [] };
   const one = { ms: [], entryMs: [], cpu: [] };
   for (let i = 0; i < WARMUP + ATTEMPTS; i++) {
-    await poolsFull(exercise.keys);
+    await warmAgain(exercise);
     let cpu = await cpuNow();
-    const started = performance.now();
-    const all = await Promise.all(tails.map(grade));
+    const all = await gradeAll();
     if (i >= WARMUP) {
-      four.ms.push(performance.now() - started);
-      four.entryMs.push(Math.max(...all.map((a) => a.entryMs)));
+      four.ms.push(all.ms);
+      four.entryMs.push(all.entryMs);
       four.cpu.push(cpuDelta(cpu, await cpuNow()));
     }
-    await poolsFull(exercise.keys);
+    await warmAgain(exercise);
     cpu = await cpuNow();
     const alone = await grade(tails[0]);
     if (i >= WARMUP) {
@@ -263,7 +307,7 @@ async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
     table.push([`  ${label}`, values.length, p50, quantile(values, 0.95), ratio ? p50 / baseline : undefined, '']);
   };
   row('of which the exercises service (timings.totalMs)', measured.serverMs);
-  row('sql-runner alone: the 4 states at once, to the last answer', four.ms);
+  row('sql-runner alone: the 4 states in one batch, to its answer', four.ms);
   row('  the longest entry on its clone (results[].ms, whole ms)', four.entryMs);
   row('sql-runner alone: the start state only', one.ms);
   row('  its entry on its clone (results[].ms, whole ms)', one.entryMs);
@@ -421,9 +465,12 @@ try {
     const samples = [];
     const serverMs = [];
     const cpu = [];
+    const refillMs = [];
     for (let i = 0; i < WARMUP + ATTEMPTS; i++) {
-      if (warm > 0) await poolsFull(keys);
-      else await poolsFull([]);
+      if (warm > 0) {
+        const waited = await warmAgain(exercise);
+        if (i > WARMUP) refillMs.push(waited);
+      } else await poolsFull([]);
       const before = await cpuNow();
       const from = process.hrtime.bigint() / 1000n;
       const answer = await attempt(exercise.id);
@@ -436,6 +483,18 @@ try {
     }
     const p50 = quantile(samples, 0.5);
     table.push([label, ATTEMPTS, p50, quantile(samples, 0.95), p50 / baseline, '', '']);
+    if (refillMs.length > 0) {
+      // From an attempt's verdict until its states are warm again: how soon the next attempt at the same exercise
+      // finds them so (a later one takes a pooled instance without a prepared connection, or a new clone).
+      table.push([
+        '  until warm again after it (refills started, connected)',
+        refillMs.length,
+        quantile(refillMs, 0.5),
+        quantile(refillMs, 0.95),
+        undefined,
+        '',
+      ]);
+    }
     return { p50, keys, serverMs, cpu };
   };
   // Off first (each exercise's hold with warm 0), then on (warm 1, as a publish leaves it).
