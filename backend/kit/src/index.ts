@@ -66,3 +66,10 @@ export {
   type ServiceEndpoint,
 } from './service-client.js';
 export { processSpawner, Spawner, type StartedProcess } from './spawner.js';
+export {
+  type BatchOutcome,
+  type BatchRefusalFields,
+  batchRefusalOf,
+  errorOfBatchRefusal,
+  TurnBatches,
+} from './turn-batches.js';

@@ -1,6 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EnvManagerApi as Api } from '@taidon/contracts';
-import { DomainError } from '@taidon/kit';
+import { batchRefusalOf } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { InstanceManager } from '../domain/instances.js';
 import { CreationAbandonedError } from '../errors.js';
@@ -61,13 +61,10 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceOp
       return {
         answers: settled.map((outcome): Api.CreateInstancesAnswer['answers'][number] => {
           if (outcome.status === 'fulfilled') return { ok: true, instance: outcome.value };
-          const error = outcome.reason;
-          if (error instanceof DomainError) {
-            const { statusCode, code, message, details } = error;
-            return { ok: false, statusCode, code, message, details: { ...details } };
-          }
+          const refusal = batchRefusalOf(outcome.reason);
+          if (refusal) return refusal;
           // Not thrown: the batch's other instances exist, and their callers must be told which they are.
-          request.log.error({ err: error }, 'an instance of a batch failed');
+          request.log.error({ err: outcome.reason }, 'an instance of a batch failed');
           return { ok: false, statusCode: 500, code: 'INTERNAL', message: 'An internal error occurred.', details: {} };
         }),
       };

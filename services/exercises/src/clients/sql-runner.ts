@@ -1,5 +1,13 @@
 import { type RunTail, SqlRunnerApi } from '@taidon/contracts';
-import { ACCOUNT_HEADER, callService, DomainError, ROLE_HEADER, type ServiceEndpoint } from '@taidon/kit';
+import {
+  ACCOUNT_HEADER,
+  callService,
+  DomainError,
+  errorOfBatchRefusal,
+  ROLE_HEADER,
+  type ServiceEndpoint,
+  TurnBatches,
+} from '@taidon/kit';
 import { ExercisesError } from '../errors.js';
 
 /** Codes of sql-runner's full throwaway bounds: the grader is busy, not wrong. */
@@ -23,12 +31,6 @@ export interface ThrowawayQueries {
 /** Who a call acts for: the account its clones count against, its role, the request it belongs to. */
 type Caller = { accountId: string; role: string; requestId?: string };
 
-interface Pending {
-  request: SqlRunnerApi.ThrowawayQueriesRequest;
-  resolve(answer: SqlRunnerApi.ThrowawayQueriesResponse): void;
-  reject(error: unknown): void;
-}
-
 /** A full throwaway bound of sql-runner is EXERCISES_GRADER_BUSY here: the grader is busy, not wrong. */
 function graderError(error: unknown): unknown {
   if (error instanceof DomainError && BUSY.has(error.code)) {
@@ -49,51 +51,28 @@ function graderError(error: unknown): unknown {
  * own problem, which the caller maps to the dataset it was building.
  */
 export function sqlRunnerQueries(endpoint: ServiceEndpoint): ThrowawayQueries {
-  /** Calls not sent yet, by caller; each list is sent at the end of the turn it was started in. */
-  const gathering = new Map<string, Pending[]>();
-  const send = async (as: Caller, batch: Pending[]) => {
+  const batches = new TurnBatches<
+    { request: SqlRunnerApi.ThrowawayQueriesRequest; as: Caller },
+    SqlRunnerApi.ThrowawayQueriesResponse
+  >(SqlRunnerApi.MAX_THROWAWAY_BATCH, async (_key, items) => {
+    const as = (items[0] as { as: Caller }).as;
     let answers: SqlRunnerApi.ThrowawayQueryBatchResponse['answers'];
     try {
       ({ answers } = await callService<SqlRunnerApi.ThrowawayQueryBatchResponse>(endpoint, '/throwaway/query-batches', {
-        body: { requests: batch.map((p) => p.request) },
+        body: { requests: items.map((i) => i.request) },
         headers: { [ACCOUNT_HEADER]: as.accountId, [ROLE_HEADER]: as.role },
         ...(as.requestId ? { requestId: as.requestId } : {}),
       }));
     } catch (error) {
-      for (const p of batch) p.reject(graderError(error));
-      return;
+      throw graderError(error);
     }
-    // Refusals are settled before answers: a caller counting its calls in flight (gradeEach) sees a request
-    // refused busy while the others of its batch still count as running, as it did when each was a call of its
-    // own whose refusal came back first, and queues it again instead of giving up.
-    batch.forEach((p, i) => {
-      const answer = answers[i];
-      if (!answer) p.reject(new Error(`sql-runner answered ${answers.length} of a batch of ${batch.length}`));
-      else if (!answer.ok) {
-        const { code, message, statusCode, details } = answer;
-        p.reject(graderError(new DomainError(code, message, { statusCode, details })));
-      }
-    });
-    batch.forEach((p, i) => {
-      const answer = answers[i];
-      if (answer?.ok) p.resolve(answer.answer);
-    });
-  };
+    return answers.map((answer) =>
+      answer.ok ? { ok: true, value: answer.answer } : { ok: false, error: graderError(errorOfBatchRefusal(answer)) },
+    );
+  });
   return {
     run(request, as) {
-      const key = `${as.accountId}\n${as.role}\n${as.requestId ?? ''}`;
-      let batch = gathering.get(key);
-      if (!batch || batch.length >= SqlRunnerApi.MAX_THROWAWAY_BATCH) {
-        const started: Pending[] = [];
-        batch = started;
-        gathering.set(key, started);
-        setImmediate(() => {
-          if (gathering.get(key) === started) gathering.delete(key);
-          void send(as, started);
-        });
-      }
-      const joined = batch;
-      return new Promise((resolve, reject) => joined.push({ request, resolve, reject }));
+      return batches.call(`${as.accountId}\n${as.role}\n${as.requestId ?? ''}`, { request, as });
     },
     hold(holder, keys, warm, requestId) {
       return callService<SqlRunnerApi.LayerHoldResponse>(endpoint, `/layer-holds/${holder}`, {

@@ -1,5 +1,5 @@
 import { EnvManagerApi } from '@taidon/contracts';
-import { callService, DomainError, type ServiceEndpoint } from '@taidon/kit';
+import { callService, errorOfBatchRefusal, type ServiceEndpoint, TurnBatches } from '@taidon/kit';
 
 // The shapes are env-manager's contract, declared once in @taidon/contracts; named here for sql-runner's code.
 /** Connection details of a running sandbox instance, as env-manager answers them. */
@@ -11,16 +11,21 @@ export type EngineInfo = EnvManagerApi.EngineInfo;
 /** What a snapshot made: the layer, and the instance after it (a copy-driver snapshot restarts the server). */
 export type SnapshotResult = EnvManagerApi.SnapshotResult;
 
-interface PendingCreate {
-  body: EnvManagerApi.CreateInstanceRequest;
-  resolve(info: InstanceInfo): void;
-  reject(error: unknown): void;
-}
-
 /** sql-runner's view of env-manager's API. */
 export class EnvManagerClient {
-  /** `createGathered` calls not sent yet, by request id; each list is sent at the end of the turn it began in. */
-  private readonly gathering = new Map<string, PendingCreate[]>();
+  /** `createGathered` calls of one request id, sent at the end of the turn they were made in. */
+  private readonly creates = new TurnBatches<EnvManagerApi.CreateInstanceRequest, InstanceInfo>(
+    EnvManagerApi.MAX_INSTANCE_BATCH,
+    async (requestId, instances) => {
+      const { answers } = await callService<EnvManagerApi.CreateInstancesAnswer>(this.endpoint, '/instances/batch', {
+        body: { instances },
+        ...(requestId ? { requestId } : {}),
+      });
+      return answers.map((a) =>
+        a.ok ? { ok: true, value: a.instance } : { ok: false, error: errorOfBatchRefusal(a) },
+      );
+    },
+  );
 
   constructor(private readonly endpoint: ServiceEndpoint) {}
 
@@ -39,41 +44,7 @@ export class EnvManagerClient {
    * `POST /instances` would have given it.
    */
   createGathered(body: EnvManagerApi.CreateInstanceRequest, requestId?: string): Promise<InstanceInfo> {
-    const key = requestId ?? '';
-    let batch = this.gathering.get(key);
-    if (!batch || batch.length >= EnvManagerApi.MAX_INSTANCE_BATCH) {
-      const started: PendingCreate[] = [];
-      batch = started;
-      this.gathering.set(key, started);
-      setImmediate(() => {
-        if (this.gathering.get(key) === started) this.gathering.delete(key);
-        void this.sendBatch(started, requestId);
-      });
-    }
-    const joined = batch;
-    return new Promise((resolve, reject) => joined.push({ body, resolve, reject }));
-  }
-
-  private async sendBatch(batch: PendingCreate[], requestId?: string): Promise<void> {
-    let answers: EnvManagerApi.CreateInstancesAnswer['answers'];
-    try {
-      ({ answers } = await callService<EnvManagerApi.CreateInstancesAnswer>(this.endpoint, '/instances/batch', {
-        body: { instances: batch.map((p) => p.body) },
-        requestId,
-      }));
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
-    }
-    batch.forEach((p, i) => {
-      const answer = answers[i];
-      if (!answer) p.reject(new Error(`env-manager answered ${answers.length} of a batch of ${batch.length}`));
-      else if (answer.ok) p.resolve(answer.instance);
-      else {
-        const { code, message, statusCode, details } = answer;
-        p.reject(new DomainError(code, message, { statusCode, details }));
-      }
-    });
+    return this.creates.call(requestId ?? '', body);
   }
 
   get(id: string, requestId?: string): Promise<InstanceInfo> {

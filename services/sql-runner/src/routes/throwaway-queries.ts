@@ -1,5 +1,5 @@
 import { SqlRunnerApi } from '@taidon/contracts';
-import { ACCOUNT_HEADER, DomainError, UnauthorizedError } from '@taidon/kit';
+import { ACCOUNT_HEADER, batchRefusalOf, UnauthorizedError } from '@taidon/kit';
 import type { FastifyInstance } from 'fastify';
 import type { ChainOptions } from '../domain/chain/index.js';
 import { sourceFiles } from '../domain/plan.js';
@@ -117,16 +117,10 @@ export function registerThrowawayQueryRoutes(
       const settled = await Promise.allSettled(request.body.requests.map((r) => answer(r, ownerId, request.id)));
       const answers = settled.map((outcome): SqlRunnerApi.ThrowawayQueryBatchResponse['answers'][number] => {
         if (outcome.status === 'fulfilled') return { ok: true, answer: outcome.value };
-        const error = outcome.reason;
         // What the error handler would answer as a 5xx with no meaning of its own is the batch's failure.
-        if (!(error instanceof DomainError)) throw error;
-        return {
-          ok: false,
-          statusCode: error.statusCode,
-          code: error.code,
-          message: error.message,
-          details: { ...error.details },
-        };
+        const refusal = batchRefusalOf(outcome.reason);
+        if (!refusal) throw outcome.reason;
+        return refusal;
       });
       return { answers };
     },
