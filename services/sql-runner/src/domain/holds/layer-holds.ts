@@ -1,4 +1,3 @@
-import type { SqlRunnerApi } from '@taidon/contracts';
 import { DomainError, withTransaction } from '@taidon/kit';
 import type pg from 'pg';
 import type { EnvManagerClient } from '../../clients/env-manager.js';
