@@ -62,7 +62,7 @@ BEGIN
 END
 $taidon_warm$;
 ROLLBACK`;
-/** How long after a take the looks stay `intervalMs` apart while its key has no connection ready (a refill's start). */
+/** How long after a take the looks stay `intervalMs` apart while its key has fewer connections than before it. */
 const REFILL_WATCH_MS = 5_000;
 
 /** Pools of fresh templates serve only a miss, which never has a prepared connection to go with it. */
@@ -92,10 +92,10 @@ export class PreparedConnections {
   /** When the next look is due (ms since the epoch), for a take to bring it forward. */
   private dueAt = 0;
   /**
-   * Keys a connection was taken from and that have none ready since, each until when it is watched: their pools
-   * are being refilled, and the looks stay `intervalMs` apart until a connection to the refill is open.
+   * Keys a connection was taken from: how many connections they had before (`want`), and until when they are
+   * watched. Their pools are being refilled, and the looks stay `intervalMs` apart until they have as many again.
    */
-  private readonly refilling = new Map<string, number>();
+  private readonly refilling = new Map<string, { want: number; until: number }>();
 
   constructor(private readonly options: PreparedConnectionsOptions) {
     this.delayMs = options.intervalMs;
@@ -105,7 +105,7 @@ export class PreparedConnections {
    * Looks at the pools from now on: again `intervalMs` after a look that found a change, else after twice the
    * last wait, up to `maxIntervalMs`. A take brings the next look to `intervalMs` from now (not at once: the
    * run that took a connection is still claiming its instance, and its refill is not ready for ~100 ms), and
-   * the looks stay that close until the key taken from has a connection again (at most REFILL_WATCH_MS): a
+   * the looks stay that close until the key taken from has as many connections as before (at most REFILL_WATCH_MS): a
    * refill that takes a few hundred ms is connected to within `intervalMs` of being ready, where the doubled
    * waits found it up to seconds later and the next grader's attempt in between ran on cold clones.
    */
@@ -120,7 +120,8 @@ export class PreparedConnections {
     void this.refresh().then((changed) => {
       const max = this.options.maxIntervalMs ?? 2_000;
       const now = Date.now();
-      for (const [key, until] of this.refilling) if (this.readyFor(key) > 0 || until <= now) this.refilling.delete(key);
+      for (const [key, { want, until }] of this.refilling)
+        if (this.readyFor(key) >= want || until <= now) this.refilling.delete(key);
       this.delayMs = changed || this.refilling.size > 0 ? this.options.intervalMs : Math.min(this.delayMs * 2, max);
       this.schedule(this.delayMs);
     });
@@ -138,7 +139,9 @@ export class PreparedConnections {
 
   /** A connection to an instance of `key` was taken: its pool is being refilled, so the next look comes soon. */
   private soon(key: string): void {
-    this.refilling.set(key, Date.now() + REFILL_WATCH_MS);
+    // Called after the connection left the set: it had one more, unless an earlier take is still being refilled.
+    const want = this.refilling.get(key)?.want ?? this.readyFor(key) + 1;
+    this.refilling.set(key, { want, until: Date.now() + REFILL_WATCH_MS });
     this.delayMs = this.options.intervalMs;
     if (this.started && this.timer && this.dueAt > Date.now() + this.options.intervalMs) {
       this.schedule(this.options.intervalMs);

@@ -116,4 +116,41 @@ describe('prepared connections to warm-pool instances', () => {
       await prepared.close();
     }
   }, 90_000);
+
+  it('watches a key taken from until it has as many connections as before, not just one', async () => {
+    const ready = async () => (await client.pooled(4)).filter((i) => i.port !== null);
+    for (const deadline = Date.now() + 60_000; (await ready()).length === 0; await sleep(100)) {
+      if (Date.now() > deadline) throw new Error('the warm pool never filled');
+    }
+    const key = (await ready())[0]?.poolKey as string;
+    await client.warmPool(key, 2);
+    const prepared = new PreparedConnections({ envManager: client, intervalMs: 20, maxIntervalMs: 5_000 });
+    try {
+      prepared.start();
+      await until('connections to both pooled instances', () => prepared.readyFor(key) === 2, 60_000);
+      const taken = prepared.take(key);
+      await taken?.client.end();
+      expect(prepared.readyFor(key)).toBe(1);
+      // As above: the claim 1.3 s after the take. The key still has a connection, but one fewer than before.
+      await sleep(1_300);
+      await client.create({
+        ownerId: '00000000-0000-4000-8000-000000000003',
+        layerKey: key,
+        preferInstanceId: taken?.instanceId as string,
+      });
+      await until('a connection to the refill', () => prepared.readyFor(key) === 2, 30_000);
+      const connectedAt = Date.now();
+      const { rows } = await stack.envPool.query<{ at: Date }>(
+        `SELECT max(t.at) AS at FROM instances i JOIN instance_transitions t ON t.instance_id = i.id
+          WHERE i.pooled AND i.pool_key = $1 AND i.state = 'Running' AND t.to_state = 'Running'`,
+        [key],
+      );
+      const lag = connectedAt - (rows[0] as { at: Date }).at.getTime();
+      console.log(`second refill connected ${lag} ms after it was Running`);
+      expect(lag).toBeLessThan(250);
+    } finally {
+      await prepared.close();
+      await client.warmPool(key, 1);
+    }
+  }, 120_000);
 });
