@@ -230,8 +230,8 @@ async function runHead(token, body) {
 
 /**
  * Where a warm 3-hidden attempt's time goes: the exercises service's own time (its `timings.totalMs`, from the
- * request's arrival to the verdict), sql-runner's part timed without the exercises service (the 4 states' requests
- * at once as it sends them, and the start state's alone), with the longest entry's own time on its clone, and the
+ * request's arrival to the verdict), sql-runner's part timed without the exercises service (the 4 states in one
+ * batch as it sends them, and the start state's alone), with the longest entry's own time on its clone, and the
  * CPU the platform's Node processes spend on one attempt and on one baseline run.
  */
 async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
@@ -242,9 +242,9 @@ async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
     if (dataset) files.push({ path: `datasets/${dataset.name}.sql`, sql: dataset.sql });
     return { files };
   });
-  const grade = async (tail) => {
-    const started = performance.now();
-    const response = await fetch(`${sqlRunnerUrl}/throwaway/queries`, {
+  /** A POST to sql-runner's grader routes as the exercises service makes it, for the learner; its answer parsed. */
+  const toRunner = async (path, body) => {
+    const response = await fetch(`${sqlRunnerUrl}${path}`, {
       method: 'POST',
       headers: {
         'x-taidon-service-token': serviceToken,
@@ -252,32 +252,24 @@ async function breakdown(exercise, measured, { baseline, runCpu, learner }) {
         'x-taidon-role': 'anonymous',
         'content-type': 'application/json',
       },
-      body: JSON.stringify({ tail, statements: [{ sql: SOLUTION }], timeoutMs: 5000 }),
+      body: JSON.stringify(body),
     });
     const text = await response.text();
-    if (!response.ok) throw new Error(`throwaway queries answered ${response.status}: ${text.slice(0, 500)}`);
-    const answer = JSON.parse(text);
+    if (!response.ok) throw new Error(`${path} answered ${response.status}: ${text.slice(0, 500)}`);
+    return { answer: JSON.parse(text), text };
+  };
+  const request = (tail) => ({ tail, statements: [{ sql: SOLUTION }], timeoutMs: 5000 });
+  const grade = async (tail) => {
+    const started = performance.now();
+    const { answer, text } = await toRunner('/throwaway/queries', request(tail));
     if (!answer.results[0]?.ok) throw new Error(`the reference failed on its clone: ${text.slice(0, 500)}`);
     return { ms: performance.now() - started, entryMs: answer.results[0].ms };
   };
   // The four in one request, as the exercises service sends an attempt's datasets (ADR 0056).
   const gradeAll = async () => {
     const started = performance.now();
-    const response = await fetch(`${sqlRunnerUrl}/throwaway/query-batches`, {
-      method: 'POST',
-      headers: {
-        'x-taidon-service-token': serviceToken,
-        'x-taidon-account': accountId,
-        'x-taidon-role': 'anonymous',
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        requests: tails.map((tail) => ({ tail, statements: [{ sql: SOLUTION }], timeoutMs: 5000 })),
-      }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`throwaway query batches answered ${response.status}: ${text.slice(0, 500)}`);
-    const { answers } = JSON.parse(text);
+    const { answer, text } = await toRunner('/throwaway/query-batches', { requests: tails.map(request) });
+    const { answers } = answer;
     if (!answers.every((a) => a.ok && a.answer.results[0]?.ok))
       throw new Error(`the reference failed on a clone: ${text.slice(0, 500)}`);
     return { ms: performance.now() - started, entryMs: Math.max(...answers.map((a) => a.answer.results[0].ms)) };
