@@ -24,6 +24,28 @@ export type InstanceOperations = Pick<
 /** The one optional operation: a runtime without it creates a batch's instances one by one. */
 export type BatchOperations = Partial<Pick<InstanceManager, 'createMany'>>;
 
+/**
+ * A batch on a runtime that creates one instance at a time: the inputs naming a pooled instance first, all at
+ * once, then the others, so an input that names none never takes an instance another input of the batch named
+ * (as `createMany` claims the named ones first). Settled one by one.
+ */
+async function createEach(
+  manager: Pick<InstanceManager, 'create'>,
+  inputs: Api.CreateInstanceRequest[],
+  signal: AbortSignal,
+): Promise<PromiseSettledResult<Awaited<ReturnType<InstanceManager['create']>>>[]> {
+  const settled: PromiseSettledResult<Awaited<ReturnType<InstanceManager['create']>>>[] = new Array(inputs.length);
+  for (const naming of [true, false]) {
+    await Promise.all(
+      inputs.map(async (input, i) => {
+        if (Boolean(input.preferInstanceId) !== naming) return;
+        [settled[i]] = await Promise.allSettled([manager.create(input, signal)]);
+      }),
+    );
+  }
+  return settled;
+}
+
 /** Instances: create, read, list, snapshot, key, touch, suspend, resume, reset, delete. */
 export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceOperations & BatchOperations): void {
   // Schemas from contracts, handler types from the schemas: the two cannot disagree.
@@ -56,7 +78,7 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceOp
       const { instances } = request.body;
       const settled = manager.createMany
         ? await manager.createMany(instances, gaveUp.signal)
-        : await Promise.allSettled(instances.map((input) => manager.create(input, gaveUp.signal)));
+        : await createEach(manager, instances, gaveUp.signal);
       reply.header('cache-control', 'no-store');
       return {
         answers: settled.map((outcome): Api.CreateInstancesAnswer['answers'][number] => {

@@ -395,6 +395,43 @@ describe.skipIf(skip !== undefined)('env-manager on a cluster: the warm pool', (
     for (const info of infos) expect((await inject(following, 'DELETE', `/instances/${info.id}`)).statusCode).toBe(200);
   }, 240_000);
 
+  it('creates a batch on the cluster one input at a time: each named pooled instance to its own input, the rest cloned', async () => {
+    const names = await poolOf(2, 'the pool at 2');
+    const leaderName = (await holder()) ?? '';
+    const following = replicas.find((r) => !leaderName.startsWith(r.name)) as Replica;
+    // The runtime has no claim of many in one write (ADR 0056): POST /instances/batch creates each input as
+    // POST /instances would, the inputs naming an instance first, so each named instance goes to its own input
+    // and the input naming none is cloned.
+    const [first, second] = names as [string, string];
+    const batch = await inject(following, 'POST', '/instances/batch', {
+      instances: [
+        { ownerId: 'batch-a', ownerRole: 'throwaway', layerKey: K, preferInstanceId: second },
+        { ownerId: 'batch-b', ownerRole: 'throwaway', layerKey: K, preferInstanceId: first },
+        { ownerId: 'batch-c', ownerRole: 'throwaway', layerKey: K },
+      ],
+    });
+    expect(batch.statusCode, batch.body).toBe(200);
+    const answers = batch.json().answers as { ok: boolean; instance?: { id: string; source: string } }[];
+    try {
+      expect(answers.map((x) => [x.ok, x.instance?.source])).toEqual([
+        [true, 'pool'],
+        [true, 'pool'],
+        [true, 'clone'],
+      ]);
+      expect(answers.slice(0, 2).map((x) => x.instance?.id)).toEqual([second, first]);
+      for (const [i, owner] of ['batch-a', 'batch-b', 'batch-c'].entries()) {
+        expect((await inject(following, 'GET', `/instances/${answers[i]?.instance?.id}`)).json()).toMatchObject({
+          ownerId: owner,
+          pooled: false,
+          state: 'Running',
+        });
+      }
+    } finally {
+      // Whatever the batch made is deleted, so the tests after this one find the pool as they expect.
+      for (const x of answers) if (x.instance) await inject(following, 'DELETE', `/instances/${x.instance.id}`);
+    }
+  }, 240_000);
+
   it('continues the refill on the replica that takes the Lease over when the leader goes', async () => {
     await poolOf(2, 'the pool at 2');
     const leaderName = (await holder()) ?? '';
