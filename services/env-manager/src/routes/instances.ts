@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EnvManagerApi as Api } from '@taidon/contracts';
 import { batchRefusalOf } from '@taidon/kit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { InstanceManager } from '../domain/instances.js';
 import { CreationAbandonedError } from '../errors.js';
 
@@ -23,6 +23,19 @@ export type InstanceOperations = Pick<
 
 /** The one optional operation: a runtime without it creates a batch's instances one by one. */
 export type BatchOperations = Partial<Pick<InstanceManager, 'createMany'>>;
+
+/**
+ * Aborted when the caller gives up before its answer is written (its deadline, a closed connection): its creations
+ * leave the creation queue, since under overload an instance nobody waits for any more would take a slot from
+ * one somebody does.
+ */
+function abandonedWith(reply: FastifyReply): AbortSignal {
+  const gaveUp = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gaveUp.abort(new CreationAbandonedError());
+  });
+  return gaveUp.signal;
+}
 
 /**
  * A batch on a runtime that creates one instance at a time: the inputs naming a pooled instance first, all at
@@ -55,13 +68,7 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceOp
     '/instances',
     { schema: { body: Api.CreateInstanceRequest, response: { 201: Api.InstanceInfo } } },
     async (request, reply) => {
-      // A caller that gives up (its deadline, a closed connection) leaves the creation queue: under overload,
-      // an instance nobody waits for any more would take a slot from one somebody does.
-      const gaveUp = new AbortController();
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) gaveUp.abort(new CreationAbandonedError());
-      });
-      const info = await manager.create(request.body, gaveUp.signal);
+      const info = await manager.create(request.body, abandonedWith(reply));
       reply.code(201).header('cache-control', 'no-store');
       return info;
     },
@@ -71,14 +78,11 @@ export function registerInstanceRoutes(app: FastifyInstance, manager: InstanceOp
     '/instances/batch',
     { schema: { body: Api.CreateInstancesRequest, response: { 200: Api.CreateInstancesAnswer } } },
     async (request, reply) => {
-      const gaveUp = new AbortController();
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) gaveUp.abort(new CreationAbandonedError());
-      });
       const { instances } = request.body;
+      const signal = abandonedWith(reply);
       const settled = manager.createMany
-        ? await manager.createMany(instances, gaveUp.signal)
-        : await createEach(manager, instances, gaveUp.signal);
+        ? await manager.createMany(instances, signal)
+        : await createEach(manager, instances, signal);
       reply.header('cache-control', 'no-store');
       return {
         answers: settled.map((outcome): Api.CreateInstancesAnswer['answers'][number] => {

@@ -33,13 +33,18 @@ describe('prepared connections to warm-pool instances', () => {
   }, 120_000);
   afterAll(async () => stack?.close(), 60_000);
 
-  it('looks at the pools less and less often while nothing changes, and soon again after a take', async () => {
-    let pooled: Awaited<ReturnType<EnvManagerClient['pooled']>> = [];
-    for (const deadline = Date.now() + 60_000; !pooled.some((i) => i.port !== null); await sleep(100)) {
+  /** The pooled instances that listen, once there is one (at most 60 s). */
+  const pooledReady = async () => {
+    const ready = async () => (await client.pooled(4)).filter((i) => i.port !== null);
+    for (const deadline = Date.now() + 60_000; ; await sleep(100)) {
+      const now = await ready();
+      if (now.length > 0) return now;
       if (Date.now() > deadline) throw new Error('the warm pool never filled');
-      pooled = await client.pooled(4);
     }
-    const key = pooled.find((i) => i.port !== null)?.poolKey as string;
+  };
+
+  it('looks at the pools less and less often while nothing changes, and soon again after a take', async () => {
+    const key = (await pooledReady())[0]?.poolKey as string;
     let calls = 0;
     const counted = {
       pooled: (perKey: number, requestId?: string) => {
@@ -82,14 +87,10 @@ describe('prepared connections to warm-pool instances', () => {
   }, 90_000);
 
   it('keeps looking every interval after a take until the refill is connected, however long it takes to start', async () => {
-    const ready = async () => (await client.pooled(4)).filter((i) => i.port !== null);
-    for (const deadline = Date.now() + 60_000; (await ready()).length === 0; await sleep(100)) {
-      if (Date.now() > deadline) throw new Error('the warm pool never filled');
-    }
+    const key = (await pooledReady())[0]?.poolKey as string;
     const prepared = new PreparedConnections({ envManager: client, intervalMs: 20, maxIntervalMs: 5_000 });
     try {
       prepared.start();
-      const key = (await ready())[0]?.poolKey as string;
       await until('a connection to the pooled instance', () => prepared.readyFor(key) > 0);
       const taken = prepared.take(key);
       await taken?.client.end();
@@ -118,11 +119,7 @@ describe('prepared connections to warm-pool instances', () => {
   }, 90_000);
 
   it('watches a key taken from until it has as many connections as before, not just one', async () => {
-    const ready = async () => (await client.pooled(4)).filter((i) => i.port !== null);
-    for (const deadline = Date.now() + 60_000; (await ready()).length === 0; await sleep(100)) {
-      if (Date.now() > deadline) throw new Error('the warm pool never filled');
-    }
-    const key = (await ready())[0]?.poolKey as string;
+    const key = (await pooledReady())[0]?.poolKey as string;
     await client.warmPool(key, 2);
     const prepared = new PreparedConnections({ envManager: client, intervalMs: 20, maxIntervalMs: 5_000 });
     try {
