@@ -5,6 +5,9 @@ import { countPooled, retirePooledInstances } from '../store/instances.js';
 import { listPoolDemand, type PoolDemand, setPoolDemand } from '../store/warm-pool.js';
 import { type InstanceManager, TEMPLATE_POOL_KEY } from './instances.js';
 
+/** How old a read of the demand may be when a pass asks before a start (a change through another replica). */
+const DEMAND_FRESH_MS = 1000;
+
 /** Demand and supply of one pool key. */
 export interface PoolStatus {
   key: string;
@@ -106,6 +109,8 @@ export class WarmPool {
   private stopped = false;
   /** Keys with a demand or pooled instances, as the last pass or declaration saw them; unknown before. */
   private keys: Set<string> | undefined;
+  /** The demand as last read (demandNow). */
+  private demand: { at: number; rows: Promise<PoolDemand[]> } | undefined;
 
   private readonly supply: PoolSupply;
 
@@ -127,6 +132,7 @@ export class WarmPool {
       );
     }
     await setPoolDemand(this.deps.pool, key, size);
+    this.demand = undefined; // a pass under way sees it before its next start
     if (size > 0) this.keys?.add(key);
     this.kick();
     return { key, size, instances: (await this.supply.counts())[key] ?? 0 };
@@ -221,7 +227,7 @@ export class WarmPool {
       return summary;
     }
     if (this.supply.sweep) summary.stopped += await this.supply.sweep();
-    const demand: PoolDemand[] = await listPoolDemand(this.deps.pool);
+    const demand: PoolDemand[] = await this.demandNow(true);
     const counts = await this.supply.counts();
     this.keys = new Set([...demand.filter((d) => d.size > 0).map((d) => d.key), ...Object.keys(counts)]);
     let total = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -232,12 +238,22 @@ export class WarmPool {
       for (const l of lacking) if (l.missing > round) queue.push(l.key);
     }
     const failed = new Set<string>();
+    // Starts of each key begun by this pass; with the count at its start, what a lowered demand no longer asks for.
+    const begun = new Map<string, number>();
+    const stillWanted = async (key: string) => {
+      const size = (await this.demandNow()).find((d) => d.key === key)?.size ?? 0;
+      return (counts[key] ?? 0) + (begun.get(key) ?? 0) < size;
+    };
     const worker = async () => {
       for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
         // Demoted during the pass (the starts before took a while): the new leader counts and starts the rest.
         if (!this.mayFill()) return;
         if (failed.has(key) || total >= this.deps.maxInstances) continue;
+        // A pass on a busy machine can take minutes: a demand lowered meanwhile (a class arrived, a pool
+        // withdrawn) stops its starts here rather than after them, when they would only be deleted again.
+        if (!(await stillWanted(key))) continue;
         total++;
+        begun.set(key, (begun.get(key) ?? 0) + 1);
         try {
           await this.supply.start(key);
           summary.started += 1;
@@ -252,16 +268,32 @@ export class WarmPool {
     // Demand lowered or withdrawn: the surplus goes, oldest first. Counted again after the fill, which may
     // have taken seconds while learners took instances, and only when the first count showed a surplus (a
     // pass runs after every take; the per-key counts are cheap, listing every running instance is not).
-    const surplusOf = (have: Record<string, number>) =>
+    const surplusOf = (have: Record<string, number>, wanted: PoolDemand[]) =>
       Object.entries(have)
-        .map(([key, n]) => ({ key, surplus: n - (demand.find((d) => d.key === key)?.size ?? 0) }))
+        .map(([key, n]) => ({ key, surplus: n - (wanted.find((d) => d.key === key)?.size ?? 0) }))
         .filter((s) => s.surplus > 0);
-    if (surplusOf(counts).length > 0) {
-      for (const { key, surplus } of surplusOf(await this.supply.counts())) {
+    if (surplusOf(counts, demand).length > 0) {
+      for (const { key, surplus } of surplusOf(await this.supply.counts(), await this.demandNow())) {
         summary.stopped += await this.retire(key, surplus, 'warm pool demand lowered');
       }
     }
     return summary;
+  }
+
+  /**
+   * The declared demand, read again when asked `fresh`, when this replica changed it, or when the last read is
+   * older than DEMAND_FRESH_MS (another replica may have changed it): asked before each start of a pass.
+   */
+  private demandNow(fresh = false): Promise<PoolDemand[]> {
+    if (fresh || !this.demand || performance.now() - this.demand.at > DEMAND_FRESH_MS) {
+      const rows = listPoolDemand(this.deps.pool);
+      this.demand = { at: performance.now(), rows };
+      // A failed read is not kept: the next ask reads again.
+      rows.catch(() => {
+        if (this.demand?.rows === rows) this.demand = undefined;
+      });
+    }
+    return this.demand.rows;
   }
 
   /**

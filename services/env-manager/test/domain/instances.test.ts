@@ -271,6 +271,52 @@ describe('instances on a real snapshot-cache', () => {
     await stack.manager.delete(learnerInfo.id);
   });
 
+  it('stops a pass from starting what a demand lowered during it no longer asks for', async () => {
+    // The pass's first start is held until the demand is lowered: a class arrived while its pool was filling.
+    let reachedStart = () => {};
+    const starting = new Promise<void>((resolve) => {
+      reachedStart = resolve;
+    });
+    let lowered = () => {};
+    const demandLowered = new Promise<void>((resolve) => {
+      lowered = resolve;
+    });
+    const manager = new Proxy(stack.manager, {
+      get(target, prop) {
+        if (prop === 'startNew') {
+          return async (...args: Parameters<typeof target.startNew>) => {
+            reachedStart();
+            await demandLowered;
+            return target.startNew(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const since = (await stack.pool.query<{ t: Date }>('SELECT now() AS t')).rows[0]?.t;
+    const warm = new WarmPool({ pool: stack.pool, manager, maxInstances: 8, minAvailableBytes: 0 });
+    await warm.setDemand('template', 5);
+    await starting;
+    await warm.setDemand('template', 1);
+    lowered();
+    await warm.settled();
+    // One server started, none started only to be deleted (the pass used to start all five, then delete four).
+    const { rows } = await stack.pool.query<{ state: string }>(
+      `SELECT state FROM instances WHERE pool_key = 'template' AND created_at >= $1`,
+      [since],
+    );
+    expect(rows.map((r) => r.state)).toEqual(['Running']);
+    await warm.setDemand('template', 0);
+    await warm.settled();
+    await warm.stop();
+    const after = await stack.pool.query<{ state: string }>(
+      `SELECT state FROM instances WHERE pool_key = 'template' AND created_at >= $1`,
+      [since],
+    );
+    expect(after.rows.map((r) => r.state)).toEqual(['Deleted']);
+  });
+
   it('deletes an instance: process gone, volume removed, record Deleted', async () => {
     const row = await stack.manager.row(template.id);
     const deleted = await stack.manager.delete(template.id);
