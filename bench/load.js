@@ -42,7 +42,8 @@
 // process), the machine's busy share and where it went by kind of process
 // (platform Node, control plane, sandbox servers, this bench's client, the
 // kernel's threads, interrupts, other), peak memory, the pool's fill time; then
-// the largest step with p95 ≤ 300 ms and zero errors and the goal line
+// the window by 10 s slices (runs, p95, the machine's busy share, instances
+// started and deleted), the largest step with p95 ≤ 300 ms and zero errors and the goal line
 // "900 learners at p95 ≤ 300 ms, zero errors". A step with p95 over 3 s or
 // errors over 1 % ends the climb (the steps left are "not run").
 //
@@ -476,6 +477,54 @@ async function machineCpu() {
   return { busy: total - ticks[3] - ticks[4], total };
 }
 
+const SLICE_S = 10;
+
+/**
+ * Sleeps through the window in slices of SLICE_S s and records, for each, the
+ * machine's busy share and the instances the platform started and deleted in
+ * it, so a p95 that a few seconds spoil can be told from one spread over the
+ * window (the runs of each slice are taken from the samples afterwards).
+ */
+async function windowSlices(platform, windowStart) {
+  const slices = [];
+  const transitions = async () =>
+    (
+      await platform.admin.query(
+        `SELECT count(*) FILTER (WHERE to_state = 'Running')::int AS started,
+                count(*) FILTER (WHERE to_state = 'Deleted')::int AS deleted
+           FROM env_manager.instance_transitions`,
+      )
+    ).rows[0];
+  let cpu = await machineCpu();
+  let counts = await transitions();
+  for (let at = 0; at < WINDOW; at += SLICE_S) {
+    const seconds = Math.min(SLICE_S, WINDOW - at);
+    const from = windowStart + at * 1000;
+    const wait = from + seconds * 1000 - (now() - loadStartedAt);
+    if (wait > 0) await sleep(wait);
+    const [cpuAfter, countsAfter] = [await machineCpu(), await transitions()];
+    slices.push({
+      from,
+      to: from + seconds * 1000,
+      busy: (cpuAfter.busy - cpu.busy) / Math.max(1, cpuAfter.total - cpu.total),
+      started: countsAfter.started - counts.started,
+      deleted: countsAfter.deleted - counts.deleted,
+    });
+    [cpu, counts] = [cpuAfter, countsAfter];
+  }
+  return slices;
+}
+
+/** One line per step: each slice of its window with its runs, their p95, the machine's busy share and instance churn. */
+function sliceLine(step) {
+  return step.slices
+    .map((slice, i) => {
+      const runs = summarize(samples.filter((s) => s.at >= slice.from && s.at < slice.to));
+      return `${i * SLICE_S}s: ${runs.runs} runs p95 ${fmt(runs.p95)} ms, ${(slice.busy * 100).toFixed(0)} % busy, +${slice.started}/-${slice.deleted} instances`;
+    })
+    .join('; ');
+}
+
 /** Per-step warm-pool demand: one ready instance per arriving learner, plus the reserve the resets take from. */
 const stepPoolPerKey = (added) => Math.ceil(added / EXERCISES.length) + POOL_AFTER;
 
@@ -523,7 +572,7 @@ async function capacitySteps(platform, declarePools, poolReady) {
     const machineBefore = await machineCpu();
     const kindsBefore = await machineCpuByKind(platform.pid, cpuOptions);
     step.windowStart = now() - loadStartedAt;
-    await sleep(WINDOW * 1000);
+    step.slices = await windowSlices(platform, step.windowStart);
     step.windowEnd = now() - loadStartedAt;
     step.cpu = cpuDelta(cpuBefore, await platformCpu(platform.pid, cpuOptions));
     const machineAfter = await machineCpu();
@@ -581,6 +630,7 @@ function capacityReport(steps) {
     lines.push(
       `           platform CPU ms/run by process: ${formatCpu(step.cpu, Math.max(1, inWindow.length))}; control-plane PostgreSQL ${(step.cpu.controlPlaneMs / step.cpu.wallMs).toFixed(2)} cores${step.cpu.sameProcesses ? '' : ' (a platform process exited or appeared in the window)'}`,
     );
+    lines.push(`           the window by ${SLICE_S} s: ${sliceLine(step)}`);
     lines.push(
       `           machine CPU ms/run by kind: ${formatMachineCpu(step.kinds[0], step.kinds[1], Math.max(1, inWindow.length))}`,
     );
