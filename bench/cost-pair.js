@@ -9,7 +9,10 @@
 //   cp -a node_modules/@taidon <dir>/node_modules/; ln -s "$PWD/frontend/main/dist" <dir>/frontend/main/; (cd <dir> && npx tsc -b)
 // Run: flock /tmp/taidon-bench.lock node bench/cost-pair.js <before-dir> <after-dir>
 // Knobs (environment): PAIR_ROUNDS (4 counted), PAIR_WARM_ROUNDS (2, not counted), PAIR_SIGNINS (300) and
-// PAIR_REPL_RUNS (600) per round, 8 clients. Prints each round's platform CPU per operation (all Node processes,
+// PAIR_REPL_RUNS (600) per round, 8 clients. PAIR_BEFORE_ENV and PAIR_AFTER_ENV (JSON objects of environment
+// variables) are added to that side's platform, so one build can be compared with itself under two settings, e.g.
+//   PAIR_AFTER_ENV='{"SERVICE_NODE_ARGS":"--max-semi-space-size=32"}' node bench/cost-pair.js . .
+// Prints each round's platform CPU per operation (all Node processes,
 // as bench/cost's "platform" column) and the difference after - before of each pair.
 import { resolve } from 'node:path';
 
@@ -23,14 +26,26 @@ const REPL_RUNS = Number(process.env.PAIR_REPL_RUNS ?? 600);
 const TAIL = 'CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g;';
 const log = (line) => console.error(`[pair] ${line}`);
 
+/** A side's own environment (PAIR_BEFORE_ENV, PAIR_AFTER_ENV), as a JSON object of strings. */
+function sideEnv(name) {
+  const text = process.env[name];
+  if (!text) return {};
+  const env = JSON.parse(text);
+  if (typeof env !== 'object' || env === null || Object.values(env).some((v) => typeof v !== 'string')) {
+    throw new Error(`${name} must be a JSON object of strings`);
+  }
+  return env;
+}
+const sideEnvs = [sideEnv('PAIR_BEFORE_ENV'), sideEnv('PAIR_AFTER_ENV')];
+
 /** One side: its platform started as bench/cost starts it, 8 signed-in sessions on the bench's state. */
-async function startSide(dir) {
+async function startSide(dir, ownEnv, name) {
   const { startPlatform } = await import(`${dir}/bench/lib/load-platform.js`);
   const { eventReader } = await import(`${dir}/bench/lib/ndjson.js`);
   const { cpuDelta, formatCpu, platformCpu } = await import(`${dir}/bench/lib/platform-cpu.js`);
-  const env = { LOG_LEVEL: 'warn', RATE_LIMIT_IP_MAX: '1000000', RATE_LIMIT_ACCOUNT_MAX: '1000000' };
+  const env = { LOG_LEVEL: 'warn', RATE_LIMIT_IP_MAX: '1000000', RATE_LIMIT_ACCOUNT_MAX: '1000000', ...ownEnv };
   const platform = await startPlatform({ env, log });
-  const side = { dir, platform, signin: [], repl: [] };
+  const side = { dir, name, env: ownEnv, platform, signin: [], repl: [] };
   const url = platform.url;
   await platform.admin.query(`UPDATE user_profile.role_quotas SET runs_per_minute = 1000000 WHERE role = 'anonymous'`);
   const signIn = async () => {
@@ -67,7 +82,7 @@ async function startSide(dir) {
       }),
     );
     const spent = cpuDelta(before, await platformCpu(platform.pid));
-    log(`${dir} ${label}: ${(spent.nodeMs / n).toFixed(2)} ms/op (${formatCpu(spent, n)})`);
+    log(`${name} ${label}: ${(spent.nodeMs / n).toFixed(2)} ms/op (${formatCpu(spent, n)})`);
     return spent.nodeMs / n;
   };
   const tokens = [];
@@ -82,7 +97,7 @@ async function startSide(dir) {
 
 const sides = [];
 try {
-  for (const dir of dirs) sides.push(await startSide(dir));
+  for (const [i, dir] of dirs.entries()) sides.push(await startSide(dir, sideEnvs[i], i === 0 ? 'before' : 'after'));
   for (let round = 0; round < WARM + ROUNDS; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
@@ -98,7 +113,7 @@ try {
   const mean = (values) => (values.reduce((a, b) => a + b, 0) / values.length).toFixed(2);
   for (const side of sides) {
     console.log(
-      `${side.dir}: sign-in ${fmt(side.signin)} (mean ${mean(side.signin)}); REPL run ${fmt(side.repl)} (mean ${mean(side.repl)})`,
+      `${side.name} (${side.dir}${Object.keys(side.env).length ? ` with ${JSON.stringify(side.env)}` : ''}): sign-in ${fmt(side.signin)} (mean ${mean(side.signin)}); REPL run ${fmt(side.repl)} (mean ${mean(side.repl)})`,
     );
   }
   const diff = (key) => sides[1][key].map((v, i) => v - sides[0][key][i]);
