@@ -143,4 +143,30 @@ describe('quotas and ownership through the whole platform', () => {
       ]),
     );
   });
+
+  it('applies the quotas of a new role on the first run with its token, though the old ones are cached', async () => {
+    // Anonymous accounts may start 2 runs a minute here; a learner keeps its default (120).
+    await controlPlane(stack, `UPDATE user_profile.role_quotas SET runs_per_minute = 2 WHERE role = 'anonymous'`);
+    try {
+      const anonymous = await api(stack, 'POST', '/api/auth/anonymous', undefined);
+      const token = anonymous.body.accessToken as string;
+      const sessionId = randomUUID();
+      for (const n of [1, 2])
+        expect(rowsOf((await run(stack, token, { sessionId, head: `SELECT ${n};` })).events)).toEqual([[String(n)]]);
+      const refused = await run(stack, token, { sessionId, head: 'SELECT 3;' });
+      expect(refused.problem).toMatchObject({ code: 'SQL_RUNNER_RUN_RATE_EXCEEDED', runsPerMinute: 2 });
+      const upgraded = await api(stack, 'POST', '/api/auth/upgrade', token, {
+        email: `quota-${randomUUID()}@example.test`,
+        password: 'a long enough password',
+      });
+      expect(upgraded.status).toBe(200);
+      // Seconds after the refusal, well within the time sql-runner keeps an account's quotas.
+      const learnerRun = await run(stack, upgraded.body.accessToken, { sessionId, head: 'SELECT 4;' });
+      expect(rowsOf(learnerRun.events)).toEqual([['4']]);
+      const me = await api(stack, 'GET', '/api/me', upgraded.body.accessToken);
+      expect(me.body.account.quotas.runsPerMinute).toBe(120);
+    } finally {
+      await controlPlane(stack, `UPDATE user_profile.role_quotas SET runs_per_minute = 60 WHERE role = 'anonymous'`);
+    }
+  });
 });

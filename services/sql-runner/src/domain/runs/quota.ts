@@ -15,8 +15,14 @@ import { releaseSlot } from '../../store/runs.js';
 import { RUN_LEASE_SECONDS, RunLeases } from './leases.js';
 import { InstanceQuotaExceededError, OpenRunsExceededError, RunRateExceededError } from './quota-errors.js';
 
-/** How long an account's quotas are reused before user-profile is asked again. */
-const QUOTA_CACHE_MS = 10_000;
+/**
+ * How long an account's quotas are reused before user-profile is asked again. Learners think 5–20 s between
+ * runs, so at 10 s nearly every run asked (under bench/load, user-profile's one request per run was ~10 % of
+ * the platform's CPU per run). A change of role (an upgrade, an admin's) is seen at once, on the first run with
+ * a token of the new role (the cache is keyed by both); an override or a role default changed in user-profile
+ * applies within this time.
+ */
+const QUOTA_CACHE_MS = 60_000;
 /** How long known quotas stand in for user-profile when it does not answer. */
 const STALE_QUOTA_MS = 10 * 60_000;
 
@@ -80,7 +86,9 @@ export class RunQuota {
   /** The account's effective quotas. */
   async quotasFor(ownerId: string, role: string, requestId?: string): Promise<Quotas> {
     this.forgetIdle();
-    const cached = this.cache.get(ownerId);
+    // The token's role is part of the key: a token of a new role asks user-profile again.
+    const cacheKey = `${role}:${ownerId}`;
+    const cached = this.cache.get(cacheKey);
     if (cached && this.now() - cached.at < QUOTA_CACHE_MS) return cached.quotas;
     let quotas: Quotas;
     try {
@@ -93,7 +101,7 @@ export class RunQuota {
       }
       quotas = await this.roleDefaults(role, requestId);
     }
-    this.cache.set(ownerId, { quotas, at: this.now() });
+    this.cache.set(cacheKey, { quotas, at: this.now() });
     return quotas;
   }
 
@@ -109,7 +117,7 @@ export class RunQuota {
   private forgetIdle(): void {
     if (this.now() - this.sweptAt < 60_000) return;
     this.sweptAt = this.now();
-    for (const [ownerId, entry] of this.cache) if (this.now() - entry.at > STALE_QUOTA_MS) this.cache.delete(ownerId);
+    for (const [key, entry] of this.cache) if (this.now() - entry.at > STALE_QUOTA_MS) this.cache.delete(key);
   }
 
   /** Runs the account started in the last minute, on every replica. */
