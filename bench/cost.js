@@ -1,5 +1,5 @@
-// CPU per operation: what one anonymous sign-in, one REPL run and one new
-// instance cost, next to the physical floor of a new instance on the same
+// CPU per operation: what one anonymous sign-in, one REPL run, one reset and
+// one new instance cost, next to the physical floor of a new instance on the same
 // machine (a btrfs snapshot of the same layer, a PostgreSQL start on it, one
 // connection and SELECT 1, a stop and a delete, without the platform).
 // bench/load's capacity follows from these figures: on N cores, at most
@@ -12,7 +12,7 @@
 // clients'.
 // Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/cost.js
 // Knobs (environment): BENCH_CLIENTS (8 concurrent clients), BENCH_SIGNINS (500), BENCH_REPL_RUNS (1000),
-// BENCH_CLONES (60), BENCH_IDLE (100 idle instances whose memory is measured at the end; 0 skips that part),
+// BENCH_CLONES (60), BENCH_RESETS (100), BENCH_IDLE (100 idle instances whose memory is measured at the end; 0 skips that part),
 // BENCH_WARMUP_SIGNINS (500) and BENCH_WARMUP_REPL_RUNS (1000): untimed operations before the sign-in and REPL rows, so
 // those rows are the steady state of warm processes (see "Warm-up" below),
 // BENCH_IDLE_SETTLE_SECONDS (10) and BENCH_IDLE_WINDOW_SECONDS (15) for the idle platform's CPU, BENCH_ONLY_IDLE=1
@@ -50,6 +50,7 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SIGNINS = Number(process.env.BENCH_SIGNINS ?? 500);
 const REPL_RUNS = Number(process.env.BENCH_REPL_RUNS ?? 1000);
 const CLONES = Number(process.env.BENCH_CLONES ?? 60);
+const RESETS = Number(process.env.BENCH_RESETS ?? 100);
 const WARMUP_SIGNINS = Number(process.env.BENCH_WARMUP_SIGNINS ?? 500);
 const WARMUP_REPL_RUNS = Number(process.env.BENCH_WARMUP_REPL_RUNS ?? 1000);
 /** After the start, before the idle platform is measured: its start's own work (warm pool, first loops) settles. */
@@ -299,6 +300,16 @@ try {
       run(tokens[c], { sessionId: sessions[c], head: 'SELECT count(*) FROM t' }),
     ),
   );
+  // A reset: the tail given again on the session (bench/load's one run in ten), served from the template
+  // database its instance keeps (ADR 0029): the same server, its sandbox database dropped and copied again.
+  rows.push(
+    await measure('reset (tail again, from the template database)', RESETS, async (_, c) => {
+      const r = await run(tokens[c], { sessionId: sessions[c], tail: { sql: TAIL }, head: 'SELECT count(*) FROM t' });
+      if (r.done.source !== 'template-reset') {
+        throw new Error(`expected a template reset, the run reported ${JSON.stringify(r.done)}`);
+      }
+    }),
+  );
   await deleteOwnedInstances();
 
   rows.push(
@@ -375,7 +386,7 @@ try {
       ]),
     );
   }
-  const [signin, repl, clone, floor] = rows;
+  const [signin, repl, , clone, floor] = rows;
   const verdict = (row, goal) => {
     const pass = row.platformMs <= goal;
     if (!pass) failed = true;
