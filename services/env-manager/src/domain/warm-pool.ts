@@ -241,7 +241,9 @@ export class WarmPool {
     // Starts of each key begun by this pass; with the count at its start, what a lowered demand no longer asks for.
     const begun = new Map<string, number>();
     const stillWanted = async (key: string) => {
-      const size = (await this.demandNow()).find((d) => d.key === key)?.size ?? 0;
+      // A failed read tells nothing new: the pass goes on with the demand it started from.
+      const rows = await this.demandNow().catch(() => demand);
+      const size = rows.find((d) => d.key === key)?.size ?? 0;
       return (counts[key] ?? 0) + (begun.get(key) ?? 0) < size;
     };
     const worker = async () => {

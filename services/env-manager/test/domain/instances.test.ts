@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectionInfo } from '../../src/domain/instances.js';
+import type { ConnectionInfo, InstanceManager } from '../../src/domain/instances.js';
 import { expireInstances, reconcile } from '../../src/domain/maintenance.js';
 import { WarmPool } from '../../src/domain/warm-pool.js';
 import { processTree, pssBytes } from '../../src/runtimes/proc.js';
@@ -37,6 +37,21 @@ function gone(pid: number): boolean {
 beforeAll(async () => {
   stack = await createStack();
 });
+
+/** The stack's instance manager, whose `method` first awaits `before()` on each call (to hold it at a point). */
+function managerWaiting(method: 'delete' | 'startNew', before: () => Promise<void>): InstanceManager {
+  return new Proxy(stack.manager, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      if (prop !== method) return value.bind(target);
+      return async (...args: unknown[]) => {
+        await before();
+        return value.apply(target, args);
+      };
+    },
+  });
+}
 
 afterAll(async () => {
   await stack?.close();
@@ -240,18 +255,9 @@ describe('instances on a real snapshot-cache', () => {
     const taken = new Promise<void>((resolve) => {
       takeDone = resolve;
     });
-    const manager = new Proxy(stack.manager, {
-      get(target, prop) {
-        if (prop === 'delete') {
-          return async (id: string, reason?: string) => {
-            reachedDelete();
-            await taken;
-            return target.delete(id, reason);
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    const manager = managerWaiting('delete', async () => {
+      reachedDelete();
+      await taken;
     });
     const warm = new WarmPool({ pool: stack.pool, manager, maxInstances: 4, minAvailableBytes: 0 });
     await warm.setDemand('template', 2);
@@ -281,18 +287,9 @@ describe('instances on a real snapshot-cache', () => {
     const demandLowered = new Promise<void>((resolve) => {
       lowered = resolve;
     });
-    const manager = new Proxy(stack.manager, {
-      get(target, prop) {
-        if (prop === 'startNew') {
-          return async (...args: Parameters<typeof target.startNew>) => {
-            reachedStart();
-            await demandLowered;
-            return target.startNew(...args);
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    const manager = managerWaiting('startNew', async () => {
+      reachedStart();
+      await demandLowered;
     });
     const since = (await stack.pool.query<{ t: Date }>('SELECT now() AS t')).rows[0]?.t;
     const warm = new WarmPool({ pool: stack.pool, manager, maxInstances: 8, minAvailableBytes: 0 });
