@@ -12,7 +12,7 @@
 // clients'.
 // Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/cost.js
 // Knobs (environment): BENCH_CLIENTS (8 concurrent clients), BENCH_SIGNINS (500), BENCH_REPL_RUNS (1000),
-// BENCH_CLONES (60), BENCH_RESETS (100), BENCH_IDLE (100 idle instances whose memory is measured at the end; 0 skips that part),
+// BENCH_CLONES (60), BENCH_RESETS (100), BENCH_RESET_STEPS (50: a reset taken apart on a bare server), BENCH_IDLE (100 idle instances whose memory is measured at the end; 0 skips that part),
 // BENCH_WARMUP_SIGNINS (500) and BENCH_WARMUP_REPL_RUNS (1000): untimed operations before the sign-in and REPL rows, so
 // those rows are the steady state of warm processes (see "Warm-up" below),
 // BENCH_IDLE_SETTLE_SECONDS (10) and BENCH_IDLE_WINDOW_SECONDS (15) for the idle platform's CPU, BENCH_ONLY_IDLE=1
@@ -51,6 +51,7 @@ const SIGNINS = Number(process.env.BENCH_SIGNINS ?? 500);
 const REPL_RUNS = Number(process.env.BENCH_REPL_RUNS ?? 1000);
 const CLONES = Number(process.env.BENCH_CLONES ?? 60);
 const RESETS = Number(process.env.BENCH_RESETS ?? 100);
+const RESET_STEPS = Number(process.env.BENCH_RESET_STEPS ?? 50);
 const WARMUP_SIGNINS = Number(process.env.BENCH_WARMUP_SIGNINS ?? 500);
 const WARMUP_REPL_RUNS = Number(process.env.BENCH_WARMUP_REPL_RUNS ?? 1000);
 /** After the start, before the idle platform is measured: its start's own work (warm pool, first loops) settles. */
@@ -86,7 +87,8 @@ const platform = await startPlatform({
   log,
 });
 const dataDir = join(platform.root, 'data');
-const { serviceToken } = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8'));
+const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8'));
+const { serviceToken } = secrets;
 
 /** A service's loopback URL, from the PORT its process was started with. */
 async function serviceUrl(name) {
@@ -198,6 +200,78 @@ async function bareInstance(layerPath, scratchDir, i, bins, user) {
     }
     await runCommand('btrfs', ['subvolume', 'delete', volume], { timeoutMs: 60_000 });
   }
+}
+
+/** CPU of a server so far, in ms: its postmaster's own and reaped children's, and every live child's. */
+async function serverCpuMs(postmasterPid) {
+  const fields = async (pid) => {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    return text
+      .slice(text.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+  };
+  const own = await fields(postmasterPid);
+  let ticks = own[11] + own[12] + own[13] + own[14];
+  for (const pid of await processTree(postmasterPid)) {
+    if (pid === postmasterPid) continue;
+    const f = await fields(pid);
+    if (f.length > 12) ticks += f[11] + f[12];
+  }
+  return ticks * 10;
+}
+
+/**
+ * A reset taken apart on a bare server (see its call): RESET_STEPS times each of the steps below, in this
+ * order, the server's CPU summed per step. Answers [{ step, ms }] per step and iteration.
+ */
+async function resetAnatomy(layerPath, scratchDir, bins, user, secrets) {
+  const volume = join(scratchDir, 'reset-anatomy');
+  await runCommand('btrfs', ['subvolume', 'snapshot', layerPath, volume], { timeoutMs: 60_000 });
+  await rm(join(volume, 'postmaster.pid'), { force: true });
+  const server = await startBare(volume, bins, user);
+  const connect = async (admin, database) => {
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: server.port,
+      user: admin ? 'postgres' : 'learner',
+      ...(admin ? { password: secrets.sandboxAdminPassword } : {}),
+      database,
+    });
+    await client.connect();
+    return client;
+  };
+  const sums = new Map();
+  const step = async (name, work) => {
+    const before = await serverCpuMs(server.child.pid);
+    await work();
+    sums.set(name, (sums.get(name) ?? 0) + (await serverCpuMs(server.child.pid)) - before);
+  };
+  try {
+    const admin = await connect(true, 'postgres');
+    await admin.query('SET file_copy_method = clone');
+    await admin.query('CREATE DATABASE reset_base TEMPLATE sandbox STRATEGY FILE_COPY');
+    const learnerRun = async () => {
+      const client = await connect(false, 'sandbox');
+      await client.query('SELECT count(*) FROM t');
+      await client.end();
+    };
+    for (let i = 0; i < RESET_STEPS; i++) {
+      await step('superuser connection (TCP, SCRAM) and its end', async () => (await connect(true, 'postgres')).end());
+      await step('DROP DATABASE sandbox', () => admin.query('DROP DATABASE sandbox WITH (FORCE)'));
+      await step('CREATE DATABASE sandbox … STRATEGY FILE_COPY (clone)', () =>
+        admin.query('CREATE DATABASE sandbox OWNER learner TEMPLATE reset_base STRATEGY FILE_COPY'),
+      );
+      await step("the learner's first connection and query after the reset", learnerRun);
+      await step("the learner's next connection and query", learnerRun);
+    }
+    await admin.end();
+  } finally {
+    server.child.kill('SIGINT');
+    await server.exited;
+    await runCommand('btrfs', ['subvolume', 'delete', volume], { timeoutMs: 60_000 });
+  }
+  return [...sums].map(([name, ms]) => ({ name, ms: ms / RESET_STEPS }));
 }
 
 const rows = [];
@@ -335,6 +409,11 @@ try {
     ),
   );
 
+  // Where a reset's sandbox CPU goes: a bare server on a snapshot of the layer (as the floor's), its template
+  // database made as env-manager makes it, then each step of a reset and the connections around it, measured in
+  // the server's own CPU (its processes, and the children it reaped). BENCH_RESET_STEPS=0 skips it.
+  const resetSteps = RESET_STEPS > 0 ? await resetAnatomy(layerPath, scratch, bins, user, secrets) : [];
+
   // Idle instances: started servers of the state that nobody uses, as a warm pool keeps them.
   // BENCH_IDLE=0 skips the measurement (and its 12 s).
   let idle = 'idle instances: not measured (BENCH_IDLE=0)';
@@ -405,7 +484,11 @@ ${rows
     (r) => `- ${r.label}: ${r.breakdown}${r.sameProcesses ? '' : ' (a platform process exited meanwhile: incomplete)'}`,
   )
   .join('\n')}
-
+${
+  resetSteps.length === 0
+    ? ''
+    : `\nA reset taken apart on a bare server of the same layer (the server's CPU per step, ms, mean of ${RESET_STEPS}; 10 ms ticks):\n${resetSteps.map((r) => `- ${r.name}: ${num(r.ms)}`).join('\n')}\n`
+}
 Notes:
 - the sign-in and REPL rows follow ${WARMUP_SIGNINS} and ${WARMUP_REPL_RUNS} untimed operations of their kind (warm processes)
 - the platform's Node processes spend ${idlePerSecond.toFixed(0)} ms of CPU a second while nothing happens (timers, loops); that is inside each row (${num(idlePerSecond / repl.rate)} ms of a REPL run's figure at its rate)
