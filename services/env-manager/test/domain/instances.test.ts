@@ -38,19 +38,36 @@ beforeAll(async () => {
   stack = await createStack();
 });
 
-/** The stack's instance manager, whose `method` first awaits `before()` on each call (to hold it at a point). */
-function managerWaiting(method: 'delete' | 'startNew', before: () => Promise<void>): InstanceManager {
-  return new Proxy(stack.manager, {
+/**
+ * The stack's instance manager, whose `method` is held on every call until `release()`; `reached` resolves at
+ * the first call (to act while the caller is held at that point).
+ */
+function managerHeld(method: 'delete' | 'startNew'): {
+  manager: InstanceManager;
+  reached: Promise<void>;
+  release: () => void;
+} {
+  let reach = () => {};
+  const reached = new Promise<void>((resolve) => {
+    reach = resolve;
+  });
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const manager = new Proxy(stack.manager, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
       if (prop !== method) return value.bind(target);
       return async (...args: unknown[]) => {
-        await before();
+        reach();
+        await released;
         return value.apply(target, args);
       };
     },
   });
+  return { manager, reached, release };
 }
 
 afterAll(async () => {
@@ -247,18 +264,7 @@ describe('instances on a real snapshot-cache', () => {
 
   it('never deletes a pooled instance a learner took while the pool was shrinking: the learner keeps it', async () => {
     // The pool's deletes wait, once started, until the learner's take is done: the interleaving seen under load.
-    let reachedDelete = () => {};
-    const deleting = new Promise<void>((resolve) => {
-      reachedDelete = resolve;
-    });
-    let takeDone = () => {};
-    const taken = new Promise<void>((resolve) => {
-      takeDone = resolve;
-    });
-    const manager = managerWaiting('delete', async () => {
-      reachedDelete();
-      await taken;
-    });
+    const { manager, reached: deleting, release: takeDone } = managerHeld('delete');
     const warm = new WarmPool({ pool: stack.pool, manager, maxInstances: 4, minAvailableBytes: 0 });
     await warm.setDemand('template', 2);
     await warm.settled();
@@ -279,18 +285,7 @@ describe('instances on a real snapshot-cache', () => {
 
   it('stops a pass from starting what a demand lowered during it no longer asks for', async () => {
     // The pass's first start is held until the demand is lowered: a class arrived while its pool was filling.
-    let reachedStart = () => {};
-    const starting = new Promise<void>((resolve) => {
-      reachedStart = resolve;
-    });
-    let lowered = () => {};
-    const demandLowered = new Promise<void>((resolve) => {
-      lowered = resolve;
-    });
-    const manager = managerWaiting('startNew', async () => {
-      reachedStart();
-      await demandLowered;
-    });
+    const { manager, reached: starting, release: lowered } = managerHeld('startNew');
     const since = (await stack.pool.query<{ t: Date }>('SELECT now() AS t')).rows[0]?.t;
     const warm = new WarmPool({ pool: stack.pool, manager, maxInstances: 8, minAvailableBytes: 0 });
     await warm.setDemand('template', 5);
