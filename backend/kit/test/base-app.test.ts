@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createBaseApp } from '../src/base-app.js';
 import { DomainError, UnprocessableError } from '../src/errors.js';
+import { EVENT_LOOP_RESOLUTION_MS } from '../src/metrics.js';
 import { createTestDatabase } from '../src/testing/database.js';
 import { captureLogger } from '../src/testing/logs.js';
 
@@ -169,6 +170,23 @@ describe('createBaseApp', () => {
       'taidon_http_requests_total{method="GET",route="/domain",status_code="422",service="test"} 1',
     );
     expect(metrics).toContain('taidon_process_cpu_seconds_total');
+  });
+
+  it('reports a stalled event loop in its lag metrics', async () => {
+    const { instance } = app();
+    const lagMax = async () => {
+      const body = (await instance.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = body.split('\n').find((l) => l.startsWith('taidon_nodejs_eventloop_lag_max_seconds'));
+      return Number(line?.split(' ').at(-1));
+    };
+    await lagMax(); // a scrape resets the histogram
+    await new Promise((resolve) => setTimeout(resolve, 3 * EVENT_LOOP_RESOLUTION_MS));
+    const until = performance.now() + 250;
+    while (performance.now() < until) {
+      // the loop held for 250 ms
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3 * EVENT_LOOP_RESOLUTION_MS));
+    expect(await lagMax()).toBeGreaterThanOrEqual(0.2);
   });
 
   it('redacts credentials and SQL passed to the logger', async () => {
