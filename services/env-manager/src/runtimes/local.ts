@@ -31,6 +31,7 @@ import {
 } from './cgroup.js';
 import { findPostmasters, isProcessAlive, processTree } from './proc.js';
 import type { Runtime, RuntimeLimits, StartedServer, StartServerOptions } from './runtime.js';
+import { serverStartArgs } from './server-args.js';
 
 /**
  * Niceness of a server while it starts, and of its background workers for
@@ -248,7 +249,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
 
   /** Starts the postmaster, through the spawner process where there is one (see kit's spawner.ts). */
   async function launch(opts: StartServerOptions, port: number, dir: string): Promise<StartedProcess | undefined> {
-    const args = ['-D', opts.dataDir, '-p', String(port), '-c', `unix_socket_directories=${dir}`];
+    const args = ['-D', opts.dataDir, '-p', String(port), '-c', `unix_socket_directories=${dir}`, ...serverStartArgs()];
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', TZ: 'UTC' };
     const spawner = spawnerOf();
     if (spawner) {

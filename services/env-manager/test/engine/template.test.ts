@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,31 @@ function connect(user: 'learner' | 'postgres', database = 'sandbox'): Promise<pg
     password: user === 'postgres' ? TEST_ADMIN_PASSWORD : undefined,
   });
   return client.connect().then(() => client);
+}
+
+/** The server's background writer and WAL writer processes (children of the postmaster `pid`). */
+function backgroundWriters(pid: number): { pid: number; name: string }[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) return [];
+        const name = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+          .replaceAll('\0', '')
+          .replace(/^postgres: /, '')
+          .trim();
+        return name === 'walwriter' || name === 'background writer' ? [{ pid: Number(entry), name }] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
+/** How many times the process has gone to sleep and been woken (its voluntary context switches). */
+function wakeUps(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^voluntary_ctxt_switches:\s+(\d+)$/m);
+  return Number(line?.[1]);
 }
 
 async function sqlstateOf(client: pg.Client, sql: string): Promise<string | undefined> {
@@ -106,6 +131,31 @@ describe('sandbox template', () => {
         max_files_per_process: '128',
         max_logical_replication_workers: '0',
       });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('leaves its background writers asleep after a commit (ADR 0058: not woken five times a second)', async () => {
+    const client = await connect('learner');
+    try {
+      const { rows } = await client.query<{ name: string; setting: string }>(
+        `SELECT name, setting FROM pg_settings WHERE name IN ('bgwriter_delay', 'wal_writer_delay') ORDER BY name`,
+      );
+      expect(rows).toEqual([
+        { name: 'bgwriter_delay', setting: '10000' },
+        { name: 'wal_writer_delay', setting: '10000' },
+      ]);
+      const writers = backgroundWriters(server.pid);
+      expect(writers.map((w) => w.name).sort()).toEqual(['background writer', 'walwriter']);
+      // An asynchronous commit (synchronous_commit is off) nudges the WAL writer once; then both sleep.
+      await client.query('CREATE TEMP TABLE nudge AS SELECT 1 AS x');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const before = writers.map((w) => wakeUps(w.pid));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const woken = writers.map((w, i) => wakeUps(w.pid) - (before[i] ?? 0));
+      // At the default 200 ms the WAL writer woke 15 times in these 3 s.
+      for (const n of woken) expect(n).toBeLessThanOrEqual(2);
     } finally {
       await client.end();
     }

@@ -1,4 +1,5 @@
 import type { V1OwnerReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import { serverStartArgs } from '../server-args.js';
 import { EMPTY_CLONE_KEY } from './agents.js';
 import { type CloneInitSettings, initCloneContainer } from './init-clone.js';
 import {
@@ -206,6 +207,7 @@ export function sandboxPod(instance: TaidonInstance, settings: SandboxPodSetting
             'listen_addresses=*',
             '-c',
             'unix_socket_directories=/run/postgresql',
+            ...serverStartArgs(),
           ],
           ports: [{ name: 'postgres', containerPort: POSTGRES_PORT, protocol: 'TCP' }],
           readinessProbe: { tcpSocket: { port: POSTGRES_PORT }, periodSeconds: 2, failureThreshold: 3 },
