@@ -54,9 +54,11 @@ export function postgresqlConf(settings: TemplateSettings): string {
     max_connections: '10',
     superuser_reserved_connections: '2',
     shared_buffers: '16MB',
-    // Durability buys nothing here: a crashed sandbox is rebuilt from its layer.
+    // Durability against the machine's crash buys nothing here: a crashed sandbox is rebuilt from its layer.
+    // Commits are synchronous all the same (one write() to the kernel each, no flush): a backend that crashes
+    // loses none (and every server is started so, whatever its layer's file says: runtimes/server-args.ts).
     fsync: 'off',
-    synchronous_commit: 'off',
+    synchronous_commit: 'on',
     full_page_writes: 'off',
     wal_level: 'minimal',
     max_wal_senders: '0',
