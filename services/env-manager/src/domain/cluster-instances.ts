@@ -508,8 +508,8 @@ export class ClusterInstanceManager {
   /**
    * A CHECKPOINT of a Running instance's server right before its atomic snapshot, through a superuser
    * connection to its Pod as the reset makes: the learner's last commit is on disk (a session with
-   * `synchronous_commit = off` leaves it in the WAL buffers for a while) and no dirty buffer is left for a timed checkpoint to be writing
-   * while the agent snapshots (ADR 0049). A server that cannot be reached or does not finish within
+   * `synchronous_commit = off` leaves it in the WAL buffers for a while) and no dirty buffer is left for a
+   * timed checkpoint to be writing while the agent snapshots (ADR 0049). A server that cannot be reached or does not finish within
    * LAYER_CHECKPOINT_TIMEOUT_MS gets no layer (SnapshotFailedError, as the local runtime): a layer is cloned by
    * every later run of its chain, so a torn page in it would be everyone's, while a refused one costs a replay.
    */

@@ -12,8 +12,8 @@ export const LAYER_CHECKPOINT_TIMEOUT_MS = 5_000;
 /**
  * Writes every dirty buffer of the server and ends with a checkpoint, so that a snapshot taken right after,
  * while the server runs, holds every commit (a learner's session with `synchronous_commit = off` may still
- * hold its last ones in the WAL buffers) and no page that a checkpoint could be writing at that instant (with `full_page_writes = off`,
- * recovery would not repair such a torn page). Bounded twice: by the server
+ * hold its last ones in the WAL buffers) and no page that a checkpoint could be writing at that instant
+ * (with `full_page_writes = off`, recovery would not repair such a torn page). Bounded twice: by the server
  * (statement_timeout, 57014: it stops waiting for the checkpointer) and by the client, for a server that no
  * longer answers at all. `client` is a superuser connection.
  */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTemplate } from '../../src/engine/template.js';
+import { processTree } from '../../src/runtimes/proc.js';
 import type { StartedServer } from '../../src/runtimes/runtime.js';
 import { createTestRuntime, TEST_ADMIN_PASSWORD, TEST_SETTINGS } from '../helpers/runtime.js';
 
@@ -22,23 +23,20 @@ function connect(user: 'learner' | 'postgres', database = 'sandbox'): Promise<pg
   return client.connect().then(() => client);
 }
 
-/** The server's background writer and WAL writer processes (children of the postmaster `pid`). */
-function backgroundWriters(pid: number): { pid: number; name: string }[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) return [];
-        const name = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-          .replaceAll('\0', '')
-          .replace(/^postgres: /, '')
-          .trim();
-        return name === 'walwriter' || name === 'background writer' ? [{ pid: Number(entry), name }] : [];
-      } catch {
-        return []; // gone meanwhile
-      }
-    });
+/** The server's background writer and WAL writer processes (under the postmaster `pid`). */
+async function backgroundWriters(pid: number): Promise<{ pid: number; name: string }[]> {
+  return (await processTree(pid)).flatMap((child) => {
+    let name: string;
+    try {
+      name = readFileSync(`/proc/${child}/cmdline`, 'utf8')
+        .replaceAll('\0', '')
+        .replace(/^postgres: /, '')
+        .trim();
+    } catch {
+      return []; // a backend gone meanwhile
+    }
+    return name === 'walwriter' || name === 'background writer' ? [{ pid: child, name }] : [];
+  });
 }
 
 /** How many times the process has gone to sleep and been woken (its voluntary context switches). */
@@ -148,7 +146,7 @@ describe('sandbox template', () => {
         { name: 'synchronous_commit', setting: 'on' },
         { name: 'wal_writer_delay', setting: '10000' },
       ]);
-      const writers = backgroundWriters(server.pid);
+      const writers = await backgroundWriters(server.pid);
       expect(writers.map((w) => w.name).sort()).toEqual(['background writer', 'walwriter']);
       // A learner may make their commits asynchronous: such a commit nudges the WAL writer once; then both sleep.
       await client.query('SET synchronous_commit = off');
