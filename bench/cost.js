@@ -33,15 +33,15 @@
 // untimed pass of the same operation; BENCH_WARMUP_SIGNINS=0 BENCH_WARMUP_REPL_RUNS=0 measures cold processes
 // as before.
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { freePort, runCommand, serverBinaries, serverOsUser } from '../backend/kit/dist/index.js';
+import { runCommand, serverBinaries, serverOsUser } from '../backend/kit/dist/index.js';
 import { processTree, pssBytes } from '../services/env-manager/dist/runtimes/proc.js';
+import { startBare } from './lib/bare-server.js';
 import { gatewayClient } from './lib/gateway-client.js';
 import { startPlatform } from './lib/load-platform.js';
 import { cpuDelta, formatCpu, platformCpu, platformProcesses } from './lib/platform-cpu.js';
@@ -151,34 +151,6 @@ async function measure(label, n, op) {
   };
   log(`${label}: ${row.platformMs.toFixed(2)} ms platform CPU/op (${row.breakdown})`);
   return row;
-}
-
-/** Starts PostgreSQL on `volume` and waits until its lock file says ready; another port when its own was taken. */
-async function startBare(volume, bins, user) {
-  for (let attempt = 1; ; attempt++) {
-    // freePort's port can be taken before the server binds it (the platform starts servers meanwhile), as in
-    // the runtime: then the server exits at once and another port is tried.
-    const port = await freePort();
-    // The socket goes into the volume itself: the server's OS user owns it.
-    const child = spawn(bins.postgres, ['-D', volume, '-p', String(port), '-c', `unix_socket_directories=${volume}`], {
-      uid: user.uid,
-      gid: user.gid,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr = (stderr + chunk).slice(-2000);
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    for (;;) {
-      if (child.exitCode !== null) break;
-      const lines = (await readFile(join(volume, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
-      if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') return { child, port, exited };
-      await sleep(1);
-    }
-    if (attempt === 3 || !stderr.includes('could not bind')) throw new Error(`postgres exited during start: ${stderr}`);
-  }
 }
 
 /** The floor of one new instance: snapshot the layer, start PostgreSQL on it, connect, SELECT 1, stop, delete. */

@@ -13,7 +13,6 @@
 // Run after `npm run build`: flock /tmp/taidon-bench.lock node bench/idle-servers.js
 // Knobs (environment): BENCH_SERVERS (40 per group), BENCH_WINDOW_SECONDS (60), BENCH_THINK_MIN_SECONDS (5),
 // BENCH_THINK_MAX_SECONDS (20), BENCH_TRY_SETTINGS (a third group: the baseline with these settings over them).
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { chownTree, runCommand, serverBinaries, serverOsUser } from '../backend/
 import { postgresqlConf } from '../services/env-manager/dist/engine/template.js';
 import { processTree } from '../services/env-manager/dist/runtimes/proc.js';
 import { SERVER_START_SETTINGS, serverStartArgs } from '../services/env-manager/dist/runtimes/server-args.js';
+import { startBare } from './lib/bare-server.js';
 
 const SERVERS = Number(process.env.BENCH_SERVERS ?? 40);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_SECONDS ?? 60) * 1000;
@@ -64,26 +64,11 @@ async function serverProcesses(postmasterPid) {
 }
 
 async function startServer(bins, user, dir, args) {
-  const child = spawn(
-    bins.postgres,
-    ['-D', dir, '-c', 'listen_addresses=', '-c', `unix_socket_directories=${dir}`, ...args],
-    {
-      uid: user.uid,
-      gid: user.gid,
-      stdio: ['ignore', 'ignore', 'ignore'],
-      env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
-    },
-  );
-  for (let i = 0; i < 30_000; i++) {
-    const lines = (await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
-    if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') break;
-    if (child.exitCode !== null) throw new Error(`postgres exited during start in ${dir}`);
-    await sleep(1);
-  }
-  const client = new pg.Client({ host: dir, port: 5432, user: 'bench', database: 'postgres' });
+  const { child, port, exited } = await startBare(dir, bins, user, ['-c', 'listen_addresses=', ...args]);
+  const client = new pg.Client({ host: dir, port, user: 'bench', database: 'postgres' });
   await client.connect();
   await client.query('CREATE TABLE w (x int)');
-  return { child, dir, client, exited: new Promise((resolve) => child.once('exit', resolve)) };
+  return { child, dir, client, exited };
 }
 
 const user = serverOsUser();

@@ -24,6 +24,7 @@ import {
 } from '../../backend/kit/dist/index.js';
 import { EnvManagerClient } from '../../services/sql-runner/dist/clients/env-manager.js';
 import { ThrowawayClones } from '../../services/sql-runner/dist/domain/throwaway/clones.js';
+import { startBare } from './bare-server.js';
 import { gatewayClient, runFailure } from './gateway-client.js';
 
 export const now = () => performance.now();
@@ -402,33 +403,6 @@ export async function initdbAndStart(root, name, statements) {
     await exited;
     clearTimeout(timer);
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Starts PostgreSQL on `volume` and waits until its lock file says ready; another port when its own was taken. */
-async function startBare(volume, bins, user) {
-  for (let attempt = 1; ; attempt++) {
-    // freePort's port can be taken before the server binds it (the platform starts servers meanwhile).
-    const port = await freePort();
-    // The socket goes into the volume itself: the server's OS user owns it.
-    const child = spawn(bins.postgres, ['-D', volume, '-p', String(port), '-c', `unix_socket_directories=${volume}`], {
-      uid: user.uid,
-      gid: user.gid,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr = (stderr + chunk).slice(-2000);
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    for (;;) {
-      if (child.exitCode !== null) break;
-      const lines = (await readFile(join(volume, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
-      if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') return { child, port, exited };
-      await sleep(1);
-    }
-    if (attempt === 3 || !stderr.includes('could not bind')) throw new Error(`postgres exited during start: ${stderr}`);
   }
 }
 
