@@ -367,7 +367,7 @@ try {
     `clone: no pool for the key; samples ${SPARE_PAUSE_MS} ms apart, so the layer's clone made ahead 60 ms after the previous sample took one is ready (ADR 0018), as independent learners arriving on a layer find it; back to back: the next sample starts once the previous instance is deleted (~80 ms after the previous clone), as learners right behind each other on one layer`,
     `full replay: tail = a unique \`CREATE TABLE u_<n> ();\` + the state's tail, so only K0 is cached; starts from K0 (taken from its default warm pool of ${EMPTY_POOL}) and includes the layers the replay takes`,
     `each fast row is preceded by ${WARMUP} discarded runs, and the bench by ${FIRST_WARMUP} (JIT warm-up of the in-process services)`,
-    `baselines: sandbox-like settings (${'fsync/synchronous_commit/full_page_writes off, wal_level minimal, autovacuum off, io_method sync'}); initdb with the runtime's flags (--no-sync), postgres started as taidon-pg, polled every ~1 ms, then seed statements (100 MB), then SELECT 1`,
+    `baselines: sandbox-like settings (${'fsync/full_page_writes off, synchronous commits, wal_level minimal, autovacuum off, io_method sync'}); initdb with the runtime's flags (--no-sync), postgres started as taidon-pg, polled every ~1 ms, then seed statements (100 MB), then SELECT 1`,
     'baselines CREATE DATABASE / restore: on one shared scratch server, over an open superuser connection; time = CREATE DATABASE + connect (trust on loopback, like the learner connection) + first row',
     'restore: no pg_dump/pg_restore for PostgreSQL 18 here, so the dump is plain SQL as pg_dump -Fp writes it (CREATE TABLE, COPY … FROM stdin of COPY TO STDOUT output, CREATE INDEX), loaded with psql -f',
     ...notes,

@@ -33,7 +33,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Settings the sandbox template gives every instance that matter for speed; baselines get the same. */
 export const SANDBOX_LIKE_SETTINGS = {
   fsync: 'off',
-  synchronous_commit: 'off',
+  synchronous_commit: 'on',
   full_page_writes: 'off',
   wal_level: 'minimal',
   max_wal_senders: '0',
