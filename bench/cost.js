@@ -44,7 +44,7 @@ import { processTree, pssBytes } from '../services/env-manager/dist/runtimes/pro
 import { startBare } from './lib/bare-server.js';
 import { gatewayClient } from './lib/gateway-client.js';
 import { startPlatform } from './lib/load-platform.js';
-import { cpuDelta, formatCpu, platformCpu, platformProcesses } from './lib/platform-cpu.js';
+import { cpuDelta, cpuMs, formatCpu, platformCpu, platformProcesses, processStat } from './lib/platform-cpu.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const SIGNINS = Number(process.env.BENCH_SIGNINS ?? 500);
@@ -176,21 +176,9 @@ async function bareInstance(layerPath, scratchDir, i, bins, user) {
 
 /** CPU of a server so far, in ms: its postmaster's own and reaped children's, and every live child's. */
 async function serverCpuMs(postmasterPid) {
-  const fields = async (pid) => {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    return text
-      .slice(text.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-  };
-  const own = await fields(postmasterPid);
-  let ticks = own[11] + own[12] + own[13] + own[14];
-  for (const pid of await processTree(postmasterPid)) {
-    if (pid === postmasterPid) continue;
-    const f = await fields(pid);
-    if (f.length > 12) ticks += f[11] + f[12];
-  }
-  return ticks * 10;
+  const own = await processStat(postmasterPid);
+  const children = (await processTree(postmasterPid)).filter((pid) => pid !== postmasterPid);
+  return (own?.ms ?? 0) + (own?.reapedMs ?? 0) + (await cpuMs(children));
 }
 
 /**

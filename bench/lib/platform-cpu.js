@@ -15,7 +15,8 @@
 //   spent.byName          // { launcher, gateway, 'sql-runner', ..., 'control-plane' } in ms
 //
 // Lower level: platformProcesses(rootPid) lists [{ pid, name, kind: 'node' | 'control-plane' }];
-// cpuMs(pids) sums utime + stime of those pids in ms (a pid gone counts 0).
+// cpuMs(pids) sums utime + stime of those pids in ms (a pid gone counts 0); processStat(pid) is one
+// process's { ppid, ms, reapedMs } (its own CPU and its reaped children's), undefined once it is gone.
 //
 // What it does not count: short-lived helper programs the services run
 // (btrfs, initdb, setpriv before it execs) and a service process that exited
@@ -35,7 +36,7 @@ import { readdir, readFile } from 'node:fs/promises';
 const TICK_MS = 10;
 
 /** Parsed /proc/<pid>/stat: ppid and times in ms; undefined when the process is gone. */
-async function stat(pid) {
+export async function processStat(pid) {
   let text;
   try {
     text = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -64,7 +65,7 @@ async function snapshot() {
   const names = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
   const stats = new Map();
   for (let i = 0; i < names.length; i += 128) {
-    for (const s of await Promise.all(names.slice(i, i + 128).map((n) => stat(Number(n))))) {
+    for (const s of await Promise.all(names.slice(i, i + 128).map((n) => processStat(Number(n))))) {
       if (s) stats.set(s.pid, s);
     }
   }
@@ -147,7 +148,7 @@ async function discover(rootPid, options, { stats, children }) {
 /** Sum of utime + stime of `pids`, in ms; a pid that is gone counts 0. */
 export async function cpuMs(pids) {
   let total = 0;
-  for (const s of await Promise.all(pids.map(stat))) total += s?.ms ?? 0;
+  for (const s of await Promise.all(pids.map(processStat))) total += s?.ms ?? 0;
   return total;
 }
 
